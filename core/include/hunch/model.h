@@ -1,0 +1,130 @@
+// Model: the weights and hyper-parameters of one .hunch file, validated and immutable after
+// load. One Model serves any number of Sequences (sequence.h); it is never written after load,
+// so sequences on different threads may share it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "hunch/error.h"
+#include "hunch/format.h"
+
+namespace hunch {
+
+enum class Arch : uint32_t { LSTM_ATTN = 0, TRANSFORMER = 1 };
+const char* arch_name(Arch a);  // "lstm-attn", "transformer"
+
+// Hyper-parameters, read from metadata keys (docs/format.md lists them).
+struct Hyper {
+  Arch     arch         = Arch::LSTM_ATTN;
+  uint32_t vocab_size   = 0;  // V, actions incl. id 0 = <unk>
+  uint32_t type_count   = 0;  // T, event types incl. id 0 = <none>
+  uint32_t gap_buckets  = 0;  // G = len(gap_edges) + 2
+  uint32_t embed        = 0;  // D
+  uint32_t hidden       = 0;  // H (lstm-attn)
+  uint32_t attn_size    = 0;  // A (lstm-attn)
+  uint32_t window       = 0;  // W, both
+  uint32_t layers       = 0;  // L (transformer)
+  uint32_t heads        = 0;  // NH (transformer)
+  uint32_t ffn          = 0;  // F (transformer)
+};
+
+// Limits on hyper-parameters (docs/limits.md), checked at load before any allocation.
+constexpr uint32_t kMaxVocab    = 1000000;
+constexpr uint32_t kMaxTypes    = 1024;
+constexpr uint32_t kMaxGapEdges = 64;
+constexpr uint32_t kMaxWidth    = 4096;  // D, H, A, F
+constexpr uint32_t kMaxWindow   = 4096;
+constexpr uint32_t kMaxLayers   = 16;
+
+// A weight matrix as the layers see it: f32 or int8 with per-row scales, row-major.
+struct Matrix {
+  uint32_t      rows = 0, cols = 0;
+  const float*  f32 = nullptr;     // set when f32
+  const int8_t* i8 = nullptr;      // set when int8
+  const float*  scales = nullptr;  // int8 per-row scales
+  bool is_int8() const { return i8 != nullptr; }
+};
+
+struct Vector {  // always f32
+  uint32_t     size = 0;
+  const float* data = nullptr;
+};
+
+struct LstmAttnWeights {
+  Matrix w_ih, w_hh;  // (4H, D), (4H, H)
+  Vector bias;        // (4H)
+  Matrix w_q, w_k;    // (A, H)
+  Vector recency;     // (1)
+  Matrix proj_w;      // (D, 2H)
+  Vector proj_b;      // (D)
+};
+
+struct TransformerBlock {
+  Vector ln1_g, ln1_b, ln2_g, ln2_b;       // (D)
+  Matrix w_q, w_k, w_v, w_o;               // (D, D)
+  Vector b_q, b_k, b_v, b_o;               // (D)
+  Vector recency;                          // (NH)
+  Matrix ffn_w1, ffn_w2;                   // (F, D), (D, F)
+  Vector ffn_b1, ffn_b2;                   // (F), (D)
+};
+
+struct TransformerWeights {
+  std::vector<TransformerBlock> blocks;
+  Vector final_g, final_b;                 // (D)
+};
+
+struct Weights {
+  Matrix emb_action, emb_type, emb_gap;    // (V, D), (T, D), (G, D)
+  LstmAttnWeights    lstm;                 // lstm-attn only
+  TransformerWeights tf;                   // transformer only
+  Matrix head_action;                      // (V, D)
+  Vector head_action_b;                    // (V)
+  Matrix head_type;                        // (T, D)
+  Vector head_type_b;                      // (T)
+  Matrix head_exit;                        // (1, D)
+  Vector head_exit_b;                      // (1)
+};
+
+class Model {
+ public:
+  // Copies the bytes into an aligned buffer, reads and validates the container and the
+  // architecture (every tensor present with the shape the hyper-parameters imply, vocabulary
+  // sizes matching, names unique). On error returns it and leaves *out empty.
+  static Error load(const uint8_t* bytes, size_t size, std::unique_ptr<Model>* out,
+                    const ReadOptions& options = {});
+  static Error load_file(const std::string& path, std::unique_ptr<Model>* out);
+
+  const Hyper&     hyper() const { return hyper_; }
+  const Weights&   weights() const { return w_; }
+  const ModelFile& file() const { return file_; }
+  uint32_t         checksum() const { return file_.crc32; }  // ties saved states to the model
+
+  // Vocabulary. id 0 is <unk> / <none>. action_id returns 0 for an unknown action.
+  uint32_t           action_id(const std::string& action) const;
+  uint32_t           type_id(const std::string& type) const;
+  const std::string& action_name(uint32_t id) const { return actions_[id]; }
+  const std::string& type_name(uint32_t id) const { return types_[id]; }
+  const std::vector<std::string>& actions() const { return actions_; }
+  const std::vector<std::string>& types() const { return types_; }
+  const std::vector<float>&       gap_edges() const { return gap_edges_; }
+  // Bucket of a gap in seconds (docs/architecture.md); NaN / negative-infinity → 0.
+  uint32_t gap_bucket(double prev_time, double now_time) const;
+
+ private:
+  Model() = default;
+  Error bind();  // fills hyper_, vocab and weights_ from file_, validating as it goes
+
+  std::unique_ptr<uint8_t[]>                    aligned_;  // 64-aligned copy of the file
+  ModelFile                                     file_;
+  Hyper                                         hyper_;
+  Weights                                       w_;
+  std::vector<std::string>                      actions_, types_;
+  std::unordered_map<std::string, uint32_t>     action_ids_, type_ids_;
+  std::vector<float>                            gap_edges_;
+};
+
+}  // namespace hunch

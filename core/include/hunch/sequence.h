@@ -1,0 +1,101 @@
+// Sequence: one user's incremental state over a shared Model.
+//
+// push(event) runs one step of the network (never a recomputation of the history): LSTM h/c
+// and the ring buffers of the last W attention keys/values. Memory is fixed at construction,
+// whatever the length of the sequence; push and predict allocate nothing.
+//
+// A sequence serialises to bytes (save) and restores from them (restore); the bytes carry the
+// model's checksum, so a state is never restored into another model.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "hunch/error.h"
+#include "hunch/model.h"
+
+namespace hunch {
+
+struct KernelTable;
+
+struct Event {
+  uint32_t action = 0;    // action id (0 = <unk>)
+  uint32_t type   = 0;    // type id (0 = <none>)
+  double   time   = __builtin_nan("");  // seconds since any epoch; NaN = unknown
+};
+
+struct Prediction {
+  uint32_t action;
+  float    probability;
+};
+
+constexpr char     kStateMagic[4]  = {'H', 'N', 'S', 'T'};
+constexpr uint32_t kStateVersion   = 1;
+constexpr float    kLayerNormEps   = 1e-5f;  // docs/architecture.md
+
+class Sequence {
+ public:
+  // kernels: nullptr = kernels_default().
+  explicit Sequence(const Model& model, const KernelTable* kernels = nullptr);
+
+  // One step. Ids out of range are an error (the sequence is left as it was).
+  Error push(const Event& e);
+  void  reset();
+
+  // Top-k next actions (id 0 excluded), highest probability first; k is clamped to V-1.
+  // Returns the number written (0 before the first push).
+  size_t predict(size_t k, Prediction* out);
+  // All V next-action logits (id 0 included) for the last pushed event, computed on call; the
+  // pointer stays valid until the next push/predict/reset. nullptr before the first push.
+  // Evaluation ranks the target against these.
+  const float* action_logits();
+  // Next event type distribution (T floats) and exit probability, for the last pushed event.
+  const std::vector<float>& type_probabilities() const { return type_probs_; }
+  float exit_probability() const { return exit_prob_; }
+  // Attention weights of the last step over the window, oldest first, with the absolute event
+  // index (0 = first event pushed since reset) of each; the last attention layer for the
+  // transformer, averaged over heads.
+  size_t attention(std::vector<uint64_t>* event_index, std::vector<float>* weight) const;
+
+  uint64_t length() const { return count_; }  // events pushed since reset
+  double   last_time() const { return last_time_; }
+  size_t   state_bytes() const;                // memory held by this sequence's state
+
+  // Saved state layout: docs/format.md "Sequence state".
+  void  save(std::vector<uint8_t>* out) const;
+  Error restore(const uint8_t* bytes, size_t size);
+
+  const Model& model() const { return model_; }
+
+ private:
+  void step_lstm_attn(const float* x);
+  void step_transformer(const float* x);
+  void heads();
+  void matvec(const Matrix& m, const float* x, const float* bias, float* y);
+  void embed_add(const Matrix& table, uint32_t row, float* x);
+  // Softmax attention of one head over the window; see sequence.cpp.
+  void attend(const float* q, const float* keys, const float* values, size_t stride_k,
+              size_t stride_v, size_t dk, size_t dv, float slope, float* out, float weight_scale);
+  size_t payload_floats() const;
+
+  const Model&       model_;
+  const KernelTable* k_;
+  Hyper              hp_;
+
+  // Persistent state (what save() writes).
+  uint64_t           count_ = 0;       // events pushed
+  double             last_time_;
+  std::vector<float> h_, c_;           // lstm-attn: (H), (H)
+  std::vector<float> ring_k_, ring_v_; // lstm-attn: W*(A), W*(H); transformer: L*W*D each
+  // Derived outputs of the last step (recomputed by restore()).
+  std::vector<float> z_;               // (D)
+  std::vector<float> type_probs_;      // (T)
+  float              exit_prob_ = 0;
+  std::vector<float> attn_w_;          // (W) last attention weights, ring order by age
+
+  // Scratch (allocated once).
+  std::vector<float>   x_, tmp_, tmp2_, gates_, q_, ctx_, hc_, ffn_, logits_, scores_;
+  std::vector<int8_t>  xq_;
+};
+
+}  // namespace hunch

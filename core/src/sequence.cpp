@@ -1,0 +1,351 @@
+// Sequence — the incremental forward pass of docs/architecture.md, one event per push.
+//
+// Everything a step needs is allocated in the constructor; push() and predict() only compute,
+// through the kernel table (kernels/kernels.h), so the same code runs on the reference, SIMD128
+// and XNNPACK kernels. The attention rings are indexed by absolute event number modulo W:
+// event e lives in slot e % W, and the window after pushing event n is events
+// max(0, n-W+1) … n, oldest first.
+#include "hunch/sequence.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "kernels/kernels.h"
+
+namespace hunch {
+
+namespace {
+
+size_t max_of(std::initializer_list<size_t> v) { return *std::max_element(v.begin(), v.end()); }
+
+template <typename T>
+void put(std::vector<uint8_t>* out, const T& v) {
+  const uint8_t* p = reinterpret_cast<const uint8_t*>(&v);
+  out->insert(out->end(), p, p + sizeof(T));
+}
+
+template <typename T>
+T get_at(const uint8_t* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  return v;
+}
+
+}  // namespace
+
+Sequence::Sequence(const Model& model, const KernelTable* kernels)
+    : model_(model), k_(kernels ? kernels : &kernels_default()), hp_(model.hyper()) {
+  const size_t D = hp_.embed, W = hp_.window, V = hp_.vocab_size, T = hp_.type_count;
+  if (hp_.arch == Arch::LSTM_ATTN) {
+    const size_t H = hp_.hidden, A = hp_.attn_size;
+    h_.assign(H, 0.f);
+    c_.assign(H, 0.f);
+    ring_k_.assign(W * A, 0.f);
+    ring_v_.assign(W * H, 0.f);
+    gates_.assign(4 * H, 0.f);
+    tmp_.assign(4 * H, 0.f);
+    q_.assign(A, 0.f);
+    ctx_.assign(H, 0.f);
+    hc_.assign(2 * H, 0.f);
+    xq_.assign(max_of({D, H, 2 * H}), 0);
+  } else {
+    const size_t L = hp_.layers, F = hp_.ffn;
+    ring_k_.assign(L * W * D, 0.f);
+    ring_v_.assign(L * W * D, 0.f);
+    tmp_.assign(D, 0.f);
+    tmp2_.assign(D, 0.f);
+    q_.assign(D, 0.f);
+    ctx_.assign(D, 0.f);
+    ffn_.assign(F, 0.f);
+    xq_.assign(max_of({D, F}), 0);
+  }
+  x_.assign(D, 0.f);
+  z_.assign(D, 0.f);
+  type_probs_.assign(T, 0.f);
+  attn_w_.assign(W, 0.f);
+  scores_.assign(W, 0.f);
+  logits_.assign(V, 0.f);
+  last_time_ = __builtin_nan("");
+}
+
+void Sequence::reset() {
+  count_ = 0;
+  last_time_ = __builtin_nan("");
+  std::fill(h_.begin(), h_.end(), 0.f);
+  std::fill(c_.begin(), c_.end(), 0.f);
+  std::fill(ring_k_.begin(), ring_k_.end(), 0.f);
+  std::fill(ring_v_.begin(), ring_v_.end(), 0.f);
+  std::fill(z_.begin(), z_.end(), 0.f);
+  std::fill(type_probs_.begin(), type_probs_.end(), 0.f);
+  std::fill(attn_w_.begin(), attn_w_.end(), 0.f);
+  exit_prob_ = 0;
+}
+
+void Sequence::matvec(const Matrix& m, const float* x, const float* bias, float* y) {
+  if (m.is_int8()) {
+    float s = k_->f32_quantize_qs8(m.cols, x, xq_.data());
+    k_->qs8_gemv(m.rows, m.cols, m.i8, m.scales, xq_.data(), s, bias, y);
+  } else {
+    k_->f32_gemv(m.rows, m.cols, m.f32, x, bias, y);
+  }
+}
+
+void Sequence::embed_add(const Matrix& table, uint32_t row, float* x) {
+  const size_t D = table.cols;
+  if (table.is_int8()) {
+    const int8_t* q = table.i8 + size_t(row) * D;
+    const float s = table.scales[row];
+    for (size_t i = 0; i < D; ++i) x[i] += float(q[i]) * s;
+  } else {
+    k_->f32_axpy(D, 1.f, table.f32 + size_t(row) * D, x);
+  }
+}
+
+Error Sequence::push(const Event& e) {
+  if (e.action >= hp_.vocab_size)
+    return Error(format_message("event action id %u is out of range (vocabulary has %u)", e.action, hp_.vocab_size));
+  if (e.type >= hp_.type_count)
+    return Error(format_message("event type id %u is out of range (model has %u types)", e.type, hp_.type_count));
+  if (std::isinf(e.time)) return Error("event time is infinite (use NaN for an unknown time)");
+
+  const Weights& w = model_.weights();
+  const uint32_t gap = count_ == 0 ? 0 : model_.gap_bucket(last_time_, e.time);
+  std::fill(x_.begin(), x_.end(), 0.f);
+  embed_add(w.emb_action, e.action, x_.data());
+  embed_add(w.emb_type, e.type, x_.data());
+  embed_add(w.emb_gap, gap, x_.data());
+
+  if (hp_.arch == Arch::LSTM_ATTN) step_lstm_attn(x_.data());
+  else step_transformer(x_.data());
+  heads();
+
+  ++count_;
+  // Time never goes backwards in the state: a late event is clamped (gap 0), the clock kept.
+  if (std::isfinite(e.time) && !(std::isfinite(last_time_) && last_time_ > e.time)) last_time_ = e.time;
+  return {};
+}
+
+// Softmax attention of q over the window (events first…count_), one head. keys/values point at
+// the head's slice of slot 0; slots are stride_k / stride_v floats apart. Adds the weights,
+// times weight_scale, into attn_w_ (oldest first) for explain().
+void Sequence::attend(const float* q, const float* keys, const float* values, size_t stride_k,
+                      size_t stride_v, size_t dk, size_t dv, float slope, float* out,
+                      float weight_scale) {
+  const uint64_t W = hp_.window;
+  const uint64_t first = count_ + 1 > W ? count_ + 1 - W : 0;
+  const size_t n = size_t(count_ - first + 1);
+  const float inv_sqrt = 1.f / std::sqrt(float(dk));
+  for (size_t j = 0; j < n; ++j) {
+    const size_t slot = size_t((first + j) % W);
+    const float distance = float(n - 1 - j);
+    scores_[j] = k_->f32_dot(dk, q, keys + slot * stride_k) * inv_sqrt - slope * distance;
+  }
+  const float mx = k_->f32_max(n, scores_.data());
+  const float sum = k_->f32_exp_sum(n, scores_.data(), mx, scores_.data());
+  const float inv = 1.f / sum;
+  std::fill(out, out + dv, 0.f);
+  for (size_t j = 0; j < n; ++j) {
+    const size_t slot = size_t((first + j) % W);
+    const float a = scores_[j] * inv;
+    k_->f32_axpy(dv, a, values + slot * stride_v, out);
+    attn_w_[j] += a * weight_scale;
+  }
+}
+
+void Sequence::step_lstm_attn(const float* x) {
+  const LstmAttnWeights& l = model_.weights().lstm;
+  const size_t H = hp_.hidden, A = hp_.attn_size, W = hp_.window;
+  matvec(l.w_ih, x, l.bias.data, gates_.data());
+  matvec(l.w_hh, h_.data(), nullptr, tmp_.data());
+  k_->f32_axpy(4 * H, 1.f, tmp_.data(), gates_.data());
+  k_->f32_lstm_cell(H, gates_.data(), h_.data(), c_.data());
+
+  const size_t slot = size_t(count_ % W);
+  matvec(l.w_k, h_.data(), nullptr, &ring_k_[slot * A]);
+  std::memcpy(&ring_v_[slot * H], h_.data(), H * sizeof(float));
+  matvec(l.w_q, h_.data(), nullptr, q_.data());
+  std::fill(attn_w_.begin(), attn_w_.end(), 0.f);
+  attend(q_.data(), ring_k_.data(), ring_v_.data(), A, H, A, H, l.recency.data[0], ctx_.data(), 1.f);
+
+  std::memcpy(hc_.data(), h_.data(), H * sizeof(float));
+  std::memcpy(hc_.data() + H, ctx_.data(), H * sizeof(float));
+  matvec(l.proj_w, hc_.data(), l.proj_b.data, z_.data());
+}
+
+void Sequence::step_transformer(const float* x0) {
+  const TransformerWeights& tw = model_.weights().tf;
+  const size_t D = hp_.embed, W = hp_.window, NH = hp_.heads, dh = D / NH;
+  const size_t slot = size_t(count_ % W);
+  float* x = x_.data();
+  if (x != x0) std::memcpy(x, x0, D * sizeof(float));
+  std::fill(attn_w_.begin(), attn_w_.end(), 0.f);
+  for (size_t li = 0; li < tw.blocks.size(); ++li) {
+    const TransformerBlock& b = tw.blocks[li];
+    float* keys = &ring_k_[li * W * D];
+    float* vals = &ring_v_[li * W * D];
+    k_->f32_layernorm(D, x, b.ln1_g.data, b.ln1_b.data, kLayerNormEps, tmp_.data());
+    matvec(b.w_q, tmp_.data(), b.b_q.data, q_.data());
+    matvec(b.w_k, tmp_.data(), b.b_k.data, keys + slot * D);
+    matvec(b.w_v, tmp_.data(), b.b_v.data, vals + slot * D);
+    // Only the last layer's weights are kept for explain(), averaged over heads.
+    const bool last = li + 1 == tw.blocks.size();
+    for (size_t hd = 0; hd < NH; ++hd)
+      attend(q_.data() + hd * dh, keys + hd * dh, vals + hd * dh, D, D, dh, dh, b.recency.data[hd],
+             ctx_.data() + hd * dh, last ? 1.f / float(NH) : 0.f);
+    matvec(b.w_o, ctx_.data(), b.b_o.data, tmp_.data());
+    k_->f32_axpy(D, 1.f, tmp_.data(), x);
+    k_->f32_layernorm(D, x, b.ln2_g.data, b.ln2_b.data, kLayerNormEps, tmp_.data());
+    matvec(b.ffn_w1, tmp_.data(), b.ffn_b1.data, ffn_.data());
+    for (float& v : ffn_) v = v > 0.f ? v : 0.f;
+    matvec(b.ffn_w2, ffn_.data(), b.ffn_b2.data, tmp2_.data());
+    k_->f32_axpy(D, 1.f, tmp2_.data(), x);
+  }
+  k_->f32_layernorm(D, x, tw.final_g.data, tw.final_b.data, kLayerNormEps, z_.data());
+}
+
+void Sequence::heads() {
+  const Weights& w = model_.weights();
+  const size_t T = hp_.type_count;
+  matvec(w.head_type, z_.data(), w.head_type_b.data, type_probs_.data());
+  const float mx = k_->f32_max(T, type_probs_.data());
+  const float inv = 1.f / k_->f32_exp_sum(T, type_probs_.data(), mx, type_probs_.data());
+  for (float& p : type_probs_) p *= inv;
+  float e;
+  matvec(w.head_exit, z_.data(), w.head_exit_b.data, &e);
+  exit_prob_ = hunch_sigmoidf(e);
+}
+
+const float* Sequence::action_logits() {
+  if (count_ == 0) return nullptr;
+  const Weights& w = model_.weights();
+  matvec(w.head_action, z_.data(), w.head_action_b.data, logits_.data());
+  return logits_.data();
+}
+
+size_t Sequence::predict(size_t k, Prediction* out) {
+  const float* logits = action_logits();
+  if (!logits || k == 0) return 0;
+  const size_t V = hp_.vocab_size;
+  k = std::min(k, V - 1);
+  // Softmax denominator over the whole vocabulary (<unk> included: it is a possible outcome).
+  const float mx = k_->f32_max(V, logits);
+  const float sum = k_->f32_exp_sum(V, logits, mx, nullptr);
+  // Top-k by one pass with a sorted buffer of k: O(V) comparisons against the current k-th
+  // best, no sort of the vocabulary. Ties keep the lower id first (deterministic).
+  size_t n = 0;
+  for (size_t id = 1; id < V; ++id) {
+    const float v = logits[id];
+    if (n == k && !(v > logits[out[n - 1].action])) continue;
+    size_t pos = n < k ? n++ : k - 1;
+    while (pos > 0 && v > logits[out[pos - 1].action]) {
+      out[pos] = out[pos - 1];
+      --pos;
+    }
+    out[pos].action = uint32_t(id);
+  }
+  for (size_t i = 0; i < n; ++i) out[i].probability = hunch_expf(logits[out[i].action] - mx) / sum;
+  return n;
+}
+
+size_t Sequence::attention(std::vector<uint64_t>* event_index, std::vector<float>* weight) const {
+  event_index->clear();
+  weight->clear();
+  if (count_ == 0) return 0;
+  const uint64_t W = hp_.window;
+  // count_ was incremented after the step: the window of the last step ends at count_-1.
+  const uint64_t last = count_ - 1;
+  const uint64_t first = last + 1 > W ? last + 1 - W : 0;
+  for (uint64_t e = first; e <= last; ++e) {
+    event_index->push_back(e);
+    weight->push_back(attn_w_[size_t(e - first)]);
+  }
+  return event_index->size();
+}
+
+size_t Sequence::state_bytes() const {
+  size_t floats = h_.size() + c_.size() + ring_k_.size() + ring_v_.size() + z_.size() + type_probs_.size() +
+                  attn_w_.size() + x_.size() + tmp_.size() + tmp2_.size() + gates_.size() + q_.size() +
+                  ctx_.size() + hc_.size() + ffn_.size() + logits_.size() + scores_.size();
+  return floats * sizeof(float) + xq_.size() + sizeof(*this);
+}
+
+size_t Sequence::payload_floats() const {
+  return h_.size() + c_.size() + ring_k_.size() + ring_v_.size() + z_.size() + type_probs_.size() + 1 +
+         attn_w_.size();
+}
+
+void Sequence::save(std::vector<uint8_t>* out) const {
+  out->clear();
+  out->reserve(40 + payload_floats() * 4 + 4);
+  out->insert(out->end(), kStateMagic, kStateMagic + 4);
+  put(out, kStateVersion);
+  put(out, model_.checksum());
+  put(out, uint32_t(hp_.arch));
+  put(out, uint64_t(count_));
+  put(out, last_time_);
+  put(out, uint32_t(payload_floats()));
+  for (const std::vector<float>* v : {&h_, &c_, &ring_k_, &ring_v_, &z_, &type_probs_}) {
+    const uint8_t* p = reinterpret_cast<const uint8_t*>(v->data());
+    out->insert(out->end(), p, p + v->size() * sizeof(float));
+  }
+  put(out, exit_prob_);
+  const uint8_t* p = reinterpret_cast<const uint8_t*>(attn_w_.data());
+  out->insert(out->end(), p, p + attn_w_.size() * sizeof(float));
+  put(out, crc32(out->data(), out->size()));
+}
+
+Error Sequence::restore(const uint8_t* bytes, size_t size) {
+  constexpr size_t kHead = 36;
+  if (size < kHead + 4)
+    return Error(format_message("saved state is %zu bytes: too short for a state header (%zu)", size, kHead + 4));
+  if (std::memcmp(bytes, kStateMagic, 4) != 0)
+    return Error("not a hunch saved state: wrong magic at offset 0 (expected 'HNST')");
+  const uint32_t version = get_at<uint32_t>(bytes + 4);
+  if (version != kStateVersion)
+    return Error(format_message("saved state version %u at offset 4 is not supported (this build reads %u)",
+                                version, kStateVersion));
+  const uint32_t checksum = get_at<uint32_t>(bytes + 8);
+  if (checksum != model_.checksum())
+    return Error(format_message("saved state belongs to another model (model checksum 0x%08x at offset 8, "
+                                "this model is 0x%08x)", checksum, model_.checksum()));
+  const uint32_t arch = get_at<uint32_t>(bytes + 12);
+  if (arch != uint32_t(hp_.arch))
+    return Error(format_message("saved state architecture %u at offset 12 does not match the model", arch));
+  const uint32_t n = get_at<uint32_t>(bytes + 32);
+  if (n != payload_floats())
+    return Error(format_message("saved state holds %u floats (offset 32), this model's state needs %zu", n,
+                                payload_floats()));
+  const size_t expected = kHead + size_t(n) * 4 + 4;
+  if (size != expected)
+    return Error(format_message("saved state is %zu bytes, its header implies %zu (truncated or padded)", size,
+                                expected));
+  const uint32_t stored = get_at<uint32_t>(bytes + size - 4);
+  const uint32_t computed = crc32(bytes, size - 4);
+  if (stored != computed)
+    return Error(format_message("saved state CRC mismatch: stored 0x%08x, computed 0x%08x (corrupted bytes)",
+                                stored, computed));
+  const uint64_t count = get_at<uint64_t>(bytes + 16);
+  const double last_time = get_at<double>(bytes + 24);
+  if (std::isinf(last_time)) return Error("saved state: last event time at offset 24 is infinite");
+  // Floats must be finite: a NaN in h or the rings would poison every later prediction.
+  const uint8_t* p = bytes + kHead;
+  for (size_t i = 0; i < n; ++i) {
+    float v = get_at<float>(p + i * 4);
+    if (!std::isfinite(v))
+      return Error(format_message("saved state: value %zu at offset %zu is not finite", i, kHead + i * 4));
+  }
+  // All checks passed: only now overwrite the live state.
+  count_ = count;
+  last_time_ = last_time;
+  for (std::vector<float>* v : {&h_, &c_, &ring_k_, &ring_v_, &z_, &type_probs_}) {
+    std::memcpy(v->data(), p, v->size() * sizeof(float));
+    p += v->size() * sizeof(float);
+  }
+  exit_prob_ = get_at<float>(p);
+  p += 4;
+  std::memcpy(attn_w_.data(), p, attn_w_.size() * sizeof(float));
+  return {};
+}
+
+}  // namespace hunch

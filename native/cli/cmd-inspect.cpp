@@ -1,0 +1,129 @@
+// hunch inspect FILE — header, metadata and tensor table of a model, or the reader's error.
+//
+// Reads the container first (so a broken file gets the container's exact error), then the
+// architecture check of Model::load, so "valid" here means "a browser would load it".
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "cli/args.h"
+#include "hunch/format.h"
+#include "hunch/model.h"
+
+namespace hunch::cli {
+
+namespace {
+
+bool read_whole_file(const std::string& path, std::vector<uint8_t>* out, std::string* error) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) {
+    *error = path + ": cannot open (" + std::strerror(errno) + ")";
+    return false;
+  }
+  uint8_t buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    if (out->size() + n > kMaxFileBytes) {
+      std::fclose(f);
+      *error = path + ": larger than the model size limit";
+      return false;
+    }
+    out->insert(out->end(), buf, buf + n);
+  }
+  std::fclose(f);
+  return true;
+}
+
+std::string value_text(const MetaValue& v, bool full) {
+  char buf[64];
+  switch (v.type) {
+    case MetaType::U32:
+    case MetaType::U64: std::snprintf(buf, sizeof buf, "%" PRIu64, v.u); return buf;
+    case MetaType::I32: std::snprintf(buf, sizeof buf, "%" PRId64, v.i); return buf;
+    case MetaType::F32: std::snprintf(buf, sizeof buf, "%.6g", double(v.f)); return buf;
+    case MetaType::STRING: return "'" + v.str + "'";
+    case MetaType::STRING_ARRAY: {
+      std::string s = "[" + std::to_string(v.strings.size()) + "] ";
+      size_t shown = full ? v.strings.size() : std::min<size_t>(v.strings.size(), 8);
+      for (size_t i = 0; i < shown; ++i) s += (i ? ", '" : "'") + v.strings[i] + "'";
+      if (shown < v.strings.size()) s += ", …";
+      return s;
+    }
+    case MetaType::F32_ARRAY: {
+      std::string s = "[" + std::to_string(v.floats.size()) + "] ";
+      for (size_t i = 0; i < v.floats.size() && (full || i < 24); ++i) {
+        std::snprintf(buf, sizeof buf, "%s%g", i ? ", " : "", double(v.floats[i]));
+        s += buf;
+      }
+      return s;
+    }
+  }
+  return "?";
+}
+
+}  // namespace
+
+int run_inspect(int argc, char** argv) {
+  Args args("inspect", "MODEL.hunch", "Prints a model's header, metadata and tensor table, and whether it loads.");
+  args.flag("vocab", "print the whole vocabulary, not just its head");
+  args.flag("no-crc", "skip the CRC check (to look inside a damaged file)");
+  std::string error;
+  if (!args.parse(argc, argv, &error)) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    return 2;
+  }
+  if (args.help_requested()) {
+    std::fputs(args.help_text().c_str(), stdout);
+    return 0;
+  }
+  if (args.positional().size() != 1) {
+    std::fprintf(stderr, "hunch inspect: expected one model file (see --help)\n");
+    return 2;
+  }
+  const std::string path = args.positional()[0];
+  std::vector<uint8_t> bytes;
+  if (!read_whole_file(path, &bytes, &error)) {
+    std::fprintf(stderr, "hunch inspect: %s\n", error.c_str());
+    return 1;
+  }
+  ReadOptions opts;
+  opts.verify_crc = !args.get_bool("no-crc");
+  std::unique_ptr<Model> model;
+  Error e = Model::load(bytes.data(), bytes.size(), &model, opts);
+  if (e) {
+    std::fprintf(stderr, "hunch inspect: %s: invalid model: %s\n", path.c_str(), e.message.c_str());
+    return 1;
+  }
+  const ModelFile& f = model->file();
+  const Hyper& hp = model->hyper();
+  std::printf("%s\n", path.c_str());
+  std::printf("  format version %u, %" PRIu64 " bytes, data at offset %" PRIu64 ", CRC32 0x%08x (%s)\n", f.version,
+              f.file_size, f.data_offset, f.crc32, opts.verify_crc ? "verified" : "not checked");
+  std::printf("  architecture %s: V=%u actions, T=%u types, G=%u gap buckets, D=%u, W=%u", arch_name(hp.arch),
+              hp.vocab_size, hp.type_count, hp.gap_buckets, hp.embed, hp.window);
+  if (hp.arch == Arch::LSTM_ATTN) std::printf(", H=%u, A=%u\n", hp.hidden, hp.attn_size);
+  else std::printf(", L=%u, heads=%u, F=%u\n", hp.layers, hp.heads, hp.ffn);
+
+  std::printf("\nmetadata (%zu):\n", f.metadata.size());
+  for (const auto& m : f.metadata)
+    std::printf("  %-34s %-12s %s\n", m.key.c_str(), meta_type_name(m.value.type),
+                value_text(m.value, args.get_bool("vocab")).c_str());
+
+  std::printf("\ntensors (%zu):\n  %-22s %-5s %-14s %10s %10s\n", f.tensors.size(), "name", "dtype", "shape",
+              "offset", "bytes");
+  uint64_t params = 0, i8_params = 0;
+  for (const auto& t : f.tensors) {
+    std::string shape = "(";
+    for (size_t i = 0; i < t.shape.size(); ++i) shape += (i ? ", " : "") + std::to_string(t.shape[i]);
+    shape += ")";
+    std::printf("  %-22s %-5s %-14s %10" PRIu64 " %10" PRIu64 "\n", t.name.c_str(), dtype_name(t.dtype),
+                shape.c_str(), t.offset, t.nbytes);
+    params += t.elements();
+    if (t.dtype == DType::I8) i8_params += t.elements();
+  }
+  std::printf("\n  %" PRIu64 " parameters, %" PRIu64 " of them int8\n", params, i8_params);
+  return 0;
+}
+
+}  // namespace hunch::cli

@@ -1,0 +1,178 @@
+// hunch predict MODEL --events "view:/a,click:/b" — the top-k next actions through the same
+// core (Model + Sequence) that the browser runs, natively.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "cli/args.h"
+#include "hunch/model.h"
+#include "hunch/sequence.h"
+#include "kernels/kernels.h"
+
+namespace hunch::cli {
+
+namespace {
+
+struct ParsedEvent {
+  std::string action, type;
+  double      time = NAN;
+};
+
+// Items are comma-separated: [type:]action[@seconds]. The "type:" prefix is taken as a type
+// only when the model knows that type, so actions containing ':' (URLs) still work.
+bool parse_events(const Model& m, const std::string& text, std::vector<ParsedEvent>* out, std::string* error) {
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    std::string item = text.substr(start, end - start);
+    start = end + 1;
+    if (item.empty()) {
+      if (end == text.size()) break;
+      *error = "--events: empty item at character " + std::to_string(end);
+      return false;
+    }
+    ParsedEvent e;
+    if (size_t at = item.rfind('@'); at != std::string::npos) {
+      char* stop = nullptr;
+      e.time = std::strtod(item.c_str() + at + 1, &stop);
+      if (at + 1 == item.size() || *stop != '\0' || !std::isfinite(e.time)) {
+        *error = "--events: '" + item + "': the time after '@' must be a number of seconds";
+        return false;
+      }
+      item.resize(at);
+    }
+    if (size_t colon = item.find(':'); colon != std::string::npos && m.type_id(item.substr(0, colon)) != 0) {
+      e.type = item.substr(0, colon);
+      item = item.substr(colon + 1);
+    }
+    if (item.empty()) {
+      *error = "--events: an item has no action";
+      return false;
+    }
+    e.action = item;
+    out->push_back(e);
+  }
+  return true;
+}
+
+std::string json_string(const std::string& s) {
+  std::string o = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') o += '\\', o += char(c);
+    else if (c < 0x20) {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\u%04x", c);
+      o += b;
+    } else o += char(c);
+  }
+  return o + "\"";
+}
+
+}  // namespace
+
+int run_predict(int argc, char** argv) {
+  Args args("predict", "MODEL.hunch --events \"[type:]action[@seconds],…\"",
+            "Pushes the events into a fresh sequence and prints the top-k next actions, the next event type\n"
+            "and the exit probability, computed by the same core the browser SDK runs.");
+  args.option("events", "", "comma-separated events: [type:]action[@seconds]");
+  args.option("k", "10", "how many next actions to print");
+  args.option("kernels", "", "kernel implementation: ref, xnnpack (default: the build's default)");
+  args.flag("json", "print one JSON object instead of tables");
+  std::string error;
+  if (!args.parse(argc, argv, &error)) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    return 2;
+  }
+  if (args.help_requested()) {
+    std::fputs(args.help_text().c_str(), stdout);
+    return 0;
+  }
+  if (args.positional().size() != 1) {
+    std::fprintf(stderr, "hunch predict: expected one model file (see --help)\n");
+    return 2;
+  }
+  int64_t k = 10;
+  if (!args.get_int("k", 1, 1000000, &k, &error)) {
+    std::fprintf(stderr, "hunch predict: %s\n", error.c_str());
+    return 2;
+  }
+  const KernelTable* kernels = nullptr;
+  if (args.given("kernels")) {
+    kernels = kernels_by_name(args.get("kernels").c_str());
+    if (!kernels) {
+      std::fprintf(stderr, "hunch predict: --kernels: '%s' is not available in this build\n", args.get("kernels").c_str());
+      return 2;
+    }
+  }
+  std::unique_ptr<Model> model;
+  if (Error e = Model::load_file(args.positional()[0], &model)) {
+    std::fprintf(stderr, "hunch predict: %s\n", e.message.c_str());
+    return 1;
+  }
+  std::vector<ParsedEvent> events;
+  if (!parse_events(*model, args.get("events"), &events, &error)) {
+    std::fprintf(stderr, "hunch predict: %s\n", error.c_str());
+    return 2;
+  }
+  Sequence seq(*model, kernels);
+  size_t unknown = 0;
+  for (const auto& pe : events) {
+    Event e;
+    e.action = model->action_id(pe.action);
+    e.type = pe.type.empty() ? 0 : model->type_id(pe.type);
+    e.time = pe.time;
+    unknown += e.action == 0;
+    if (Error err = seq.push(e)) {
+      std::fprintf(stderr, "hunch predict: %s\n", err.message.c_str());
+      return 1;
+    }
+  }
+  std::vector<Prediction> top(static_cast<size_t>(k));
+  size_t n = seq.predict(top.size(), top.data());
+  const auto& types = seq.type_probabilities();
+  std::vector<uint64_t> idx;
+  std::vector<float> weight;
+  seq.attention(&idx, &weight);
+
+  if (args.get_bool("json")) {
+    std::printf("{\"events\":%zu,\"unknown_actions\":%zu,\"top\":[", events.size(), unknown);
+    for (size_t i = 0; i < n; ++i)
+      std::printf("%s{\"action\":%s,\"id\":%u,\"probability\":%.9g}", i ? "," : "",
+                  json_string(model->action_name(top[i].action)).c_str(), top[i].action, double(top[i].probability));
+    std::printf("],\"next_type\":{");
+    for (size_t t = 0; t < types.size() && n; ++t)
+      std::printf("%s%s:%.9g", t ? "," : "", json_string(model->type_name(uint32_t(t))).c_str(), double(types[t]));
+    std::printf("},\"exit\":%.9g,\"attention\":[", n ? double(seq.exit_probability()) : 0.0);
+    for (size_t i = 0; i < idx.size(); ++i)
+      std::printf("%s{\"event\":%llu,\"weight\":%.6g}", i ? "," : "", (unsigned long long)idx[i], double(weight[i]));
+    std::printf("]}\n");
+    return 0;
+  }
+  if (events.empty()) {
+    std::printf("no events given: nothing to predict from (use --events)\n");
+    return 0;
+  }
+  std::printf("%zu events pushed (%zu unknown actions)\n\n  rank  probability  action\n", events.size(), unknown);
+  for (size_t i = 0; i < n; ++i)
+    std::printf("  %4zu  %11.6f  %s\n", i + 1, double(top[i].probability), model->action_name(top[i].action).c_str());
+  std::printf("\nnext event type:");
+  for (size_t t = 0; t < types.size(); ++t)
+    std::printf(" %s %.3f", model->type_name(uint32_t(t)).c_str(), double(types[t]));
+  std::printf("\nexit probability: %.4f\n", double(seq.exit_probability()));
+  std::printf("attention (most weighed past events):");
+  std::vector<size_t> order(idx.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return weight[a] > weight[b]; });
+  for (size_t i = 0; i < order.size() && i < 5; ++i) {
+    const auto& pe = events[idx[order[i]]];
+    std::printf(" #%llu %s (%.2f)", (unsigned long long)idx[order[i]], pe.action.c_str(), double(weight[order[i]]));
+  }
+  std::printf("\n");
+  return 0;
+}
+
+}  // namespace hunch::cli

@@ -1,0 +1,37 @@
+// Dataset: event logs after ingestion, cleaning, sessionisation and vocabulary building — the
+// hand-over point between the readers (ingest.cpp) and the model code (trainer, eval).
+//
+// Sequences are stored CSR-style: sequence s owns events [offsets[s], offsets[s+1]). Ids follow
+// the model file's conventions (docs/architecture.md): action 0 = <unk>, type 0 = <none>, gap
+// bucket 0 = first event of the sequence / unknown time.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hunch::train {
+
+struct Dataset {
+  std::vector<std::string> actions;    // id -> name; [0] = "<unk>"
+  std::vector<std::string> types;      // id -> name; [0] = "<none>"
+  std::vector<float>       gap_edges;  // seconds, strictly increasing (G = size + 2 buckets)
+
+  std::vector<uint64_t> offsets;       // size = sequences + 1
+  std::vector<uint32_t> action;        // per event
+  std::vector<uint16_t> type;          // per event
+  std::vector<uint8_t>  gap;           // per event: time-gap bucket
+  std::vector<double>   time;          // per event: seconds (NaN when the log had none)
+  std::vector<std::string> sequence_key;  // per sequence: user id (+ "#n" for the n-th session)
+
+  size_t sequences() const { return offsets.empty() ? 0 : offsets.size() - 1; }
+  size_t events() const { return action.size(); }
+  size_t length(size_t s) const { return offsets[s + 1] - offsets[s]; }
+};
+
+// Leave-one-out split (../shared/bench/reference/PROTOCOL.md §2): a sequence of n >= 3 events
+// trains on [0, n-2), validates on target n-2 (input [0, n-2)), tests on target n-1 (input
+// [0, n-1)). Shorter sequences are training data only and are not evaluated.
+constexpr size_t kMinEvaluatedLength = 3;
+
+}  // namespace hunch::train

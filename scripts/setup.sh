@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# One idempotent set-up for a fresh Debian machine: system packages from Debian, npm packages
+# from the npm registry. Nothing else is downloaded. Safe to run again: it skips what is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  emscripten            # em++ 3.1.6: the WASM SIMD128 build
+  libeigen3-dev         # trainer math
+  doctest-dev           # C++ unit tests
+  libxnnpack-dev        # native int8 kernels (x86-64 only)
+  zlib1g-dev            # gzip-compressed event logs
+  clang libclang-rt-14-dev   # sanitizer / libFuzzer builds
+  chromium              # headless browser tests (never a tool's own browser download)
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# libxnnpack-dev exists for x86-64 only; skip it elsewhere (the native build then uses the reference kernels).
+if [ "$(dpkg --print-architecture)" != "amd64" ]; then
+  missing=("${missing[@]/libxnnpack-dev}")
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends ${missing[@]}
+else
+  echo "setup: system packages present"
+fi
+
+# npm dependencies (exact versions from package-lock.json once it exists).
+if [ -f package.json ]; then
+  if [ -f package-lock.json ]; then
+    [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
+  else
+    npm install --no-audit --no-fund
+  fi
+fi
+echo "setup: done"

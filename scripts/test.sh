@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): set-up, both builds, then every suite —
+#   native doctest suites (CTest)          build/native
+#   the same core suites on WASM under node build/wasm (SIMD128 kernels)
+#   the SDK's node tests, packaging, types  js/
+#   browser end-to-end tests (Chromium)    npm run test:e2e
+# Fails on the first failing suite. HUNCH_SKIP_SETUP=1 skips the package installs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "${HUNCH_SKIP_SETUP:-0}" = 1 ] || bash scripts/setup.sh
+bash scripts/build.sh all
+
+echo "== native tests (ctest, build/native) =="
+ctest --test-dir build/native --output-on-failure -j2
+echo "== WASM tests (ctest, build/wasm, node $(node --version)) =="
+ctest --test-dir build/wasm --output-on-failure -j2
+
+if [ -f js/package.json ]; then
+  echo "== SDK tests (js/) =="
+  (cd js && npm test)
+fi
+if [ -f demo/package.json ] || [ -d tests/e2e ]; then
+  echo "== browser end-to-end tests =="
+  npm run --silent test:e2e
+fi
+echo "== all test suites passed =="

@@ -1,0 +1,59 @@
+// Writes the model fixtures in tests/data/fixtures/ (random weights, fixed seeds, via the public
+// writer). Run from the repository root after a native build:
+//   build/native/hunch_make_fixtures tests/data/fixtures
+// The files are committed; regenerate them only when the format version changes.
+#include <cstdio>
+#include <string>
+
+#include "model-builder.h"
+
+int main(int argc, char** argv) {
+  const std::string dir = argc > 1 ? argv[1] : "tests/data/fixtures";
+  struct Fixture {
+    const char* name;
+    hunch::Arch arch;
+    bool        int8;
+  } fixtures[] = {
+      {"tiny-lstm-attn.hunch", hunch::Arch::LSTM_ATTN, true},
+      {"tiny-lstm-attn-f32.hunch", hunch::Arch::LSTM_ATTN, false},
+      {"tiny-transformer.hunch", hunch::Arch::TRANSFORMER, true},
+  };
+  for (const auto& f : fixtures) {
+    hunch_test::ModelSpec s;
+    s.arch = f.arch;
+    s.int8 = f.int8;
+    s.vocab = 300;
+    s.types = 5;
+    s.embed = 32;
+    s.hidden = 48;
+    s.attn = 32;
+    s.window = f.arch == hunch::Arch::LSTM_ATTN ? 16 : 32;
+    s.layers = 2;
+    s.heads = 2;
+    s.ffn = 64;
+    s.seed = 2024;
+    auto bytes = hunch_test::build_model(s);
+    const std::string path = dir + "/" + f.name;
+    FILE* out = bytes.empty() ? nullptr : std::fopen(path.c_str(), "wb");
+    bool ok = out && std::fwrite(bytes.data(), 1, bytes.size(), out) == bytes.size();
+    if (out) ok = std::fclose(out) == 0 && ok;
+    if (!ok) {
+      std::fprintf(stderr, "make-fixtures: cannot write %s\n", path.c_str());
+      return 1;
+    }
+    std::printf("%s: %zu bytes\n", path.c_str(), bytes.size());
+    std::unique_ptr<hunch::Model> model;
+    if (hunch::Error e = hunch::Model::load(bytes.data(), bytes.size(), &model)) {
+      std::fprintf(stderr, "make-fixtures: %s\n", e.message.c_str());
+      return 1;
+    }
+    const std::string golden = hunch_test::golden_text(*model);
+    const std::string gpath = path.substr(0, path.size() - 6) + ".golden";
+    FILE* g = std::fopen(gpath.c_str(), "wb");
+    if (!g || std::fputs(golden.c_str(), g) < 0 || std::fclose(g) != 0) {
+      std::fprintf(stderr, "make-fixtures: cannot write %s\n", gpath.c_str());
+      return 1;
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,44 @@
+// Builds complete, valid .hunch models with random weights through the public writer — for
+// tests, fixtures and benchmarks that need a model of a given shape without training one.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hunch/model.h"
+#include "hunch/sequence.h"
+
+namespace hunch_test {
+
+struct ModelSpec {
+  hunch::Arch arch   = hunch::Arch::LSTM_ATTN;
+  uint32_t    vocab  = 50;  // V incl. <unk>
+  uint32_t    types  = 4;   // T incl. <none>
+  uint32_t    embed  = 16;  // D
+  uint32_t    hidden = 24;  // H
+  uint32_t    attn   = 16;  // A
+  uint32_t    window = 8;   // W
+  uint32_t    layers = 2;   // L
+  uint32_t    heads  = 2;   // NH
+  uint32_t    ffn    = 32;  // F
+  bool        int8   = false;
+  uint64_t    seed   = 1;
+  std::vector<float> gap_edges = {1, 10, 60, 600, 3600, 86400};
+};
+
+// Serialised model bytes (valid, CRC included).
+std::vector<uint8_t> build_model(const ModelSpec& spec);
+
+// The default benchmark shape of the issue: V 3,707, D 64, H 128, A 64, W 32 (lstm-attn) or
+// L 2, NH 1, F 64, W 200 (transformer).
+ModelSpec default_spec(hunch::Arch arch, bool int8);
+
+// The fixed event list the fixture goldens were computed from (tests/data/fixtures/*.golden).
+std::vector<hunch::Event> fixture_events();
+
+// The goldens: top-10 (id, probability) after fixture_events(), one "id probability" line
+// each, computed natively with the reference kernels by tests/gen/make-fixtures.cpp.
+std::string golden_text(const hunch::Model& model);
+
+}  // namespace hunch_test

@@ -1,0 +1,257 @@
+// Embind bindings of the core: the raw module the TypeScript SDK (js/) wraps. Nothing else.
+//
+// Handles (Model, Sequence) are Embind classes the SDK owns and delete()s in close(). No call
+// throws: failures return false / an empty result and leave their message in lastError(), so a
+// bad model never aborts the instance and the next good model still loads. Bulk data crosses
+// the boundary as typed-array copies (one memcpy), never element by element.
+#include <emscripten/bind.h>
+#include <emscripten/emmalloc.h>
+#include <emscripten/val.h>
+
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hunch/model.h"
+#include "hunch/sequence.h"
+#include "hunch/version.h"
+#include "kernels/kernels.h"
+
+using emscripten::val;
+
+namespace {
+
+// Copies a JS Uint8Array into a C++ buffer with one TypedArray.set.
+std::vector<uint8_t> bytes_from_js(const val& bytes) {
+  const size_t n = bytes["length"].as<size_t>();
+  std::vector<uint8_t> buf(n);
+  if (n) val(emscripten::typed_memory_view(n, buf.data())).call<void>("set", bytes);
+  return buf;
+}
+
+template <typename T>
+val copy_to_js(const char* ctor, const T* data, size_t n) {
+  return val::global(ctor).new_(val(emscripten::typed_memory_view(n, data)));
+}
+
+std::string json_escape(const std::string& s) {
+  std::string o;
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') o += '\\', o += char(c);
+    else if (c < 0x20) {
+      char b[8];
+      snprintf(b, sizeof b, "\\u%04x", c);
+      o += b;
+    } else o += char(c);
+  }
+  return o;
+}
+
+}  // namespace
+
+class WasmModel {
+ public:
+  // Returns false on a bad model (message in lastError()); the object stays usable for another
+  // load attempt.
+  bool load(const val& bytes) {
+    if (model_) {  // sequences point at the loaded model: never swap it under them
+      error_ = "this Model handle already holds a model; create a new handle";
+      return false;
+    }
+    std::vector<uint8_t> buf = bytes_from_js(bytes);
+    std::unique_ptr<hunch::Model> m;
+    hunch::Error e = hunch::Model::load(buf.data(), buf.size(), &m);
+    if (e) {
+      error_ = e.message;
+      return false;
+    }
+    model_ = std::move(m);
+    error_.clear();
+    return true;
+  }
+  bool loaded() const { return model_ != nullptr; }
+  std::string lastError() const { return error_; }
+
+  uint32_t vocabSize() const { return model_ ? model_->hyper().vocab_size : 0; }
+  uint32_t typeCount() const { return model_ ? model_->hyper().type_count : 0; }
+  uint32_t window() const { return model_ ? model_->hyper().window : 0; }
+  uint32_t checksum() const { return model_ ? model_->checksum() : 0; }
+  std::string architecture() const { return model_ ? hunch::arch_name(model_->hyper().arch) : ""; }
+  // Names joined with '\0' (names never contain NUL: the model loader refuses them), split once
+  // in JS — one string crossing instead of V calls.
+  std::string actionNames() const { return joined(model_ ? &model_->actions() : nullptr); }
+  std::string typeNames() const { return joined(model_ ? &model_->types() : nullptr); }
+  // Metadata and hyper-parameters as JSON (vocabularies left out: see actionNames).
+  std::string metadataJson() const {
+    if (!model_) return "{}";
+    std::string o = "{";
+    bool first = true;
+    for (const auto& m : model_->file().metadata) {
+      if (m.key == "hunch.vocab.actions" || m.key == "hunch.vocab.event_types") continue;
+      o += (first ? "\"" : ",\"") + json_escape(m.key) + "\":";
+      first = false;
+      const auto& v = m.value;
+      char b[64];
+      switch (v.type) {
+        case hunch::MetaType::U32:
+        case hunch::MetaType::U64: snprintf(b, sizeof b, "%llu", (unsigned long long)v.u); o += b; break;
+        case hunch::MetaType::I32: snprintf(b, sizeof b, "%lld", (long long)v.i); o += b; break;
+        case hunch::MetaType::F32:
+          if (std::isfinite(v.f)) snprintf(b, sizeof b, "%.9g", double(v.f)), o += b;
+          else o += "null";
+          break;
+        case hunch::MetaType::STRING: o += "\"" + json_escape(v.str) + "\""; break;
+        case hunch::MetaType::STRING_ARRAY:
+          o += "[";
+          for (size_t i = 0; i < v.strings.size(); ++i) o += (i ? ",\"" : "\"") + json_escape(v.strings[i]) + "\"";
+          o += "]";
+          break;
+        case hunch::MetaType::F32_ARRAY:
+          o += "[";
+          for (size_t i = 0; i < v.floats.size(); ++i) {
+            snprintf(b, sizeof b, "%s%.9g", i ? "," : "", double(v.floats[i]));
+            o += b;
+          }
+          o += "]";
+          break;
+      }
+    }
+    return o + "}";
+  }
+
+  const hunch::Model* model() const { return model_.get(); }
+
+ private:
+  static std::string joined(const std::vector<std::string>* v) {
+    std::string o;
+    if (!v) return o;
+    for (size_t i = 0; i < v->size(); ++i) {
+      if (i) o += '\0';
+      o += (*v)[i];
+    }
+    return o;
+  }
+  std::unique_ptr<hunch::Model> model_;
+  std::string                   error_;
+};
+
+class WasmSequence {
+ public:
+  // The SDK keeps the WasmModel alive (and refuses to close it) while sequences exist.
+  explicit WasmSequence(const WasmModel& m) : seq_(*m.model()) {}
+
+  bool push(uint32_t action, uint32_t type, double time) {
+    hunch::Error e = seq_.push({action, type, time});
+    if (e) {
+      error_ = e.message;
+      return false;
+    }
+    return true;
+  }
+  void reset() { seq_.reset(); }
+  std::string lastError() const { return error_; }
+  double length() const { return double(seq_.length()); }
+  double lastTime() const { return seq_.last_time(); }
+  uint32_t stateBytes() const { return uint32_t(seq_.state_bytes()); }
+
+  // Top-k into internal buffers; read them with topIds()/topProbs() (copies).
+  uint32_t predict(uint32_t k) {
+    if (top_.size() < k) top_.resize(k);
+    n_ = seq_.predict(k, top_.data());
+    ids_.resize(n_);
+    probs_.resize(n_);
+    for (size_t i = 0; i < n_; ++i) {
+      ids_[i] = top_[i].action;
+      probs_[i] = top_[i].probability;
+    }
+    return uint32_t(n_);
+  }
+  val topIds() const { return copy_to_js("Uint32Array", ids_.data(), n_); }
+  val topProbs() const { return copy_to_js("Float32Array", probs_.data(), n_); }
+  val typeProbs() const {
+    const auto& p = seq_.type_probabilities();
+    return copy_to_js("Float32Array", p.data(), seq_.length() ? p.size() : 0);
+  }
+  float exitProbability() const { return seq_.exit_probability(); }
+  // Attention of the last step: event indices (since reset) and weights, oldest first.
+  val attentionIndex() {
+    seq_.attention(&att_idx_, &att_w_);
+    att_idx_f_.assign(att_idx_.begin(), att_idx_.end());
+    return copy_to_js("Float64Array", att_idx_f_.data(), att_idx_f_.size());
+  }
+  val attentionWeights() {
+    seq_.attention(&att_idx_, &att_w_);
+    return copy_to_js("Float32Array", att_w_.data(), att_w_.size());
+  }
+
+  val save() const {
+    std::vector<uint8_t> out;
+    seq_.save(&out);
+    return copy_to_js("Uint8Array", out.data(), out.size());
+  }
+  bool restore(const val& bytes) {
+    std::vector<uint8_t> buf = bytes_from_js(bytes);
+    hunch::Error e = seq_.restore(buf.data(), buf.size());
+    if (e) {
+      error_ = e.message;
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  hunch::Sequence                seq_;
+  std::vector<hunch::Prediction> top_;
+  std::vector<uint32_t>          ids_;
+  std::vector<float>             probs_;
+  size_t                         n_ = 0;
+  std::vector<uint64_t>          att_idx_;
+  std::vector<double>            att_idx_f_;
+  std::vector<float>             att_w_;
+  std::string                    error_;
+};
+
+// Heap figures for leak tests: bytes in use by malloc, and the wasm memory size.
+double heapUsed() { return double(emmalloc_dynamic_heap_size() - emmalloc_free_dynamic_memory()); }
+double memoryBytes() { return double(__builtin_wasm_memory_size(0)) * 65536.0; }
+std::string version() { return HUNCH_VERSION; }
+std::string kernels() { return hunch::kernels_default().name; }
+
+EMSCRIPTEN_BINDINGS(hunch) {
+  using namespace emscripten;
+  class_<WasmModel>("Model")
+      .constructor<>()
+      .function("load", &WasmModel::load)
+      .function("loaded", &WasmModel::loaded)
+      .function("lastError", &WasmModel::lastError)
+      .function("vocabSize", &WasmModel::vocabSize)
+      .function("typeCount", &WasmModel::typeCount)
+      .function("window", &WasmModel::window)
+      .function("checksum", &WasmModel::checksum)
+      .function("architecture", &WasmModel::architecture)
+      .function("actionNames", &WasmModel::actionNames)
+      .function("typeNames", &WasmModel::typeNames)
+      .function("metadataJson", &WasmModel::metadataJson);
+  class_<WasmSequence>("Sequence")
+      .constructor<const WasmModel&>()
+      .function("push", &WasmSequence::push)
+      .function("reset", &WasmSequence::reset)
+      .function("lastError", &WasmSequence::lastError)
+      .function("length", &WasmSequence::length)
+      .function("lastTime", &WasmSequence::lastTime)
+      .function("stateBytes", &WasmSequence::stateBytes)
+      .function("predict", &WasmSequence::predict)
+      .function("topIds", &WasmSequence::topIds)
+      .function("topProbs", &WasmSequence::topProbs)
+      .function("typeProbs", &WasmSequence::typeProbs)
+      .function("exitProbability", &WasmSequence::exitProbability)
+      .function("attentionIndex", &WasmSequence::attentionIndex)
+      .function("attentionWeights", &WasmSequence::attentionWeights)
+      .function("save", &WasmSequence::save)
+      .function("restore", &WasmSequence::restore);
+  function("heapUsed", &heapUsed);
+  function("memoryBytes", &memoryBytes);
+  function("version", &version);
+  function("kernels", &kernels);
+}
