@@ -9,7 +9,7 @@ APT_PACKAGES=(
   emscripten            # em++ 3.1.6: the WASM SIMD128 build
   libeigen3-dev         # trainer math
   doctest-dev           # C++ unit tests
-  libxnnpack-dev        # native int8 kernels (x86-64 only)
+  libxnnpack-dev libpthreadpool-dev   # native int8 kernels (x86-64 only); xnnpack.h includes pthreadpool.h
   zlib1g-dev            # gzip-compressed event logs
   clang libclang-rt-14-dev   # sanitizer / libFuzzer builds
   chromium              # headless browser tests (never a tool's own browser download)
@@ -22,6 +22,7 @@ done
 # libxnnpack-dev exists for x86-64 only; skip it elsewhere (the native build then uses the reference kernels).
 if [ "$(dpkg --print-architecture)" != "amd64" ]; then
   missing=("${missing[@]/libxnnpack-dev}")
+  missing=("${missing[@]/libpthreadpool-dev}")
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}"

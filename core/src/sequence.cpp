@@ -19,10 +19,11 @@ namespace {
 
 size_t max_of(std::initializer_list<size_t> v) { return *std::max_element(v.begin(), v.end()); }
 
+constexpr size_t kStateHeaderBytes = 36;  // docs/format.md "Sequence state"
+
 template <typename T>
-void put(std::vector<uint8_t>* out, const T& v) {
-  const uint8_t* p = reinterpret_cast<const uint8_t*>(&v);
-  out->insert(out->end(), p, p + sizeof(T));
+void put_at(uint8_t* p, const T& v) {
+  std::memcpy(p, &v, sizeof(T));
 }
 
 template <typename T>
@@ -276,27 +277,29 @@ size_t Sequence::payload_floats() const {
 }
 
 void Sequence::save(std::vector<uint8_t>* out) const {
-  out->clear();
-  out->reserve(40 + payload_floats() * 4 + 4);
-  out->insert(out->end(), kStateMagic, kStateMagic + 4);
-  put(out, kStateVersion);
-  put(out, model_.checksum());
-  put(out, uint32_t(hp_.arch));
-  put(out, uint64_t(count_));
-  put(out, last_time_);
-  put(out, uint32_t(payload_floats()));
+  const size_t n = payload_floats();
+  out->assign(kStateHeaderBytes + n * sizeof(float) + 4, 0);
+  uint8_t* p = out->data();
+  std::memcpy(p, kStateMagic, 4);
+  put_at(p + 4, kStateVersion);
+  put_at(p + 8, model_.checksum());
+  put_at(p + 12, uint32_t(hp_.arch));
+  put_at(p + 16, uint64_t(count_));
+  put_at(p + 24, last_time_);
+  put_at(p + 32, uint32_t(n));
+  p += kStateHeaderBytes;
   for (const std::vector<float>* v : {&h_, &c_, &ring_k_, &ring_v_, &z_, &type_probs_}) {
-    const uint8_t* p = reinterpret_cast<const uint8_t*>(v->data());
-    out->insert(out->end(), p, p + v->size() * sizeof(float));
+    std::memcpy(p, v->data(), v->size() * sizeof(float));
+    p += v->size() * sizeof(float);
   }
-  put(out, exit_prob_);
-  const uint8_t* p = reinterpret_cast<const uint8_t*>(attn_w_.data());
-  out->insert(out->end(), p, p + attn_w_.size() * sizeof(float));
-  put(out, crc32(out->data(), out->size()));
+  put_at(p, exit_prob_);
+  p += sizeof(float);
+  std::memcpy(p, attn_w_.data(), attn_w_.size() * sizeof(float));
+  put_at(out->data() + out->size() - 4, crc32(out->data(), out->size() - 4));
 }
 
 Error Sequence::restore(const uint8_t* bytes, size_t size) {
-  constexpr size_t kHead = 36;
+  constexpr size_t kHead = kStateHeaderBytes;
   if (size < kHead + 4)
     return Error(format_message("saved state is %zu bytes: too short for a state header (%zu)", size, kHead + 4));
   if (std::memcmp(bytes, kStateMagic, 4) != 0)

@@ -43,7 +43,7 @@ struct KernelTable {
   // Σ exp(x[i] - shift); when out != nullptr also writes out[i] = exp(x[i] - shift).
   // exp is hunch_expf below in every implementation (same polynomial).
   float (*f32_exp_sum)(size_t n, const float* x, float shift, float* out);
-  // y = g ⊙ (x − mean) / sqrt(var + eps) + b
+  // y = g ⊙ (x − mean) / sqrt(var + eps) + b   (g / b may be null: 1 / 0)
   void (*f32_layernorm)(size_t n, const float* x, const float* g, const float* b, float eps,
                         float* y);
   // LSTM pointwise update, gates laid out i|f|g|o (4*hidden): c = σ(f)c + σ(i)tanh(g);
