@@ -32,10 +32,11 @@ std::string format_message(const char* fmt, ...) {
 namespace {
 
 // Slicing-by-4: table[k][b] is the CRC of byte b followed by k zero bytes, so four input bytes
-// fold in with four lookups instead of four dependent shift loops. Built at compile time.
+// fold in with four lookups instead of four dependent shift loops. Built once at first use, not
+// at compile time: 4 KiB of table data would otherwise ship in every .wasm download.
 using CrcTables = std::array<std::array<uint32_t, 256>, 4>;
 
-constexpr CrcTables make_crc_tables() {
+CrcTables make_crc_tables() {
   CrcTables t{};
   for (uint32_t b = 0; b < 256; ++b) {
     uint32_t c = b;
@@ -48,24 +49,28 @@ constexpr CrcTables make_crc_tables() {
   return t;
 }
 
-constexpr CrcTables kCrcTables = make_crc_tables();
+const CrcTables& crc_tables() {
+  static const CrcTables tables = make_crc_tables();  // thread-safe one-time init
+  return tables;
+}
 
 }  // namespace
 
 uint32_t crc32(const void* data, size_t size, uint32_t crc) {
   const uint8_t* p = static_cast<const uint8_t*>(data);
+  const CrcTables& t = crc_tables();
   uint32_t c = ~crc;  // zlib's convention: the running value is kept inverted
   // Bytes are assembled explicitly (not loaded as a u32) so the result is independent of host
   // byte order and of the alignment of `data`.
   while (size >= 4) {
     c ^= static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
          static_cast<uint32_t>(p[2]) << 16 | static_cast<uint32_t>(p[3]) << 24;
-    c = kCrcTables[3][c & 0xFF] ^ kCrcTables[2][(c >> 8) & 0xFF] ^
-        kCrcTables[1][(c >> 16) & 0xFF] ^ kCrcTables[0][c >> 24];
+    c = t[3][c & 0xFF] ^ t[2][(c >> 8) & 0xFF] ^
+        t[1][(c >> 16) & 0xFF] ^ t[0][c >> 24];
     p += 4;
     size -= 4;
   }
-  while (size--) c = kCrcTables[0][(c ^ *p++) & 0xFF] ^ (c >> 8);
+  while (size--) c = t[0][(c ^ *p++) & 0xFF] ^ (c >> 8);
   return ~c;
 }
 
