@@ -33,12 +33,14 @@ else
   echo "setup: system packages present"
 fi
 
-# npm dependencies (exact versions from package-lock.json once it exists).
-if [ -f package.json ]; then
-  if [ -f package-lock.json ]; then
-    [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
-  else
-    npm install --no-audit --no-fund
+# npm dependencies, exact versions from each package-lock.json; skipped when node_modules is
+# already newer than the lock file.
+for dir in . js demo bench; do
+  [ -f "$dir/package-lock.json" ] || continue
+  if [ -f "$dir/node_modules/.package-lock.json" ] && [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then
+    continue
   fi
-fi
+  echo "setup: npm ci in $dir"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+done
 echo "setup: done"

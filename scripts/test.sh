@@ -15,10 +15,8 @@ ctest --test-dir build/native --output-on-failure -j2
 echo "== WASM tests (ctest, build/wasm, node $(node --version)) =="
 ctest --test-dir build/wasm --output-on-failure -j2
 
-if [ -f js/package.json ]; then
-  echo "== SDK tests (js/) =="
-  (cd js && npm test)
-fi
+echo "== SDK tests (js/: build, node --test, packaging, types, parity with build/native/hunch) =="
+(cd js && HUNCH_WASM_DIR=../build/wasm npm run --silent build && HUNCH_CLI="$PWD/../build/native/hunch" npm test)
 if [ -f demo/package.json ] || [ -d tests/e2e ]; then
   echo "== browser end-to-end tests =="
   npm run --silent test:e2e

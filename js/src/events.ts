@@ -1,0 +1,69 @@
+// Event validation. A whole batch is checked before anything reaches the core, so a refused
+// event leaves the sequence exactly as it was.
+import { HunchEventError } from './errors.js';
+import type { HunchEvent } from './options.js';
+
+export interface Vocab {
+  actionIds: Map<string, number>;
+  typeIds: Map<string, number>;
+  maxLength: number;
+  unknownType: 'none' | 'error';
+  maxFutureMs: number;
+}
+
+export interface CheckedEvent {
+  action: string;
+  actionId: number;
+  type: string | null;
+  typeId: number;
+  unknownType: boolean;
+  timeMs: number;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : typeof v;
+}
+
+function checkString(v: unknown, field: 'action' | 'type', i: number, max: number): string {
+  if (typeof v !== 'string') throw new HunchEventError(field, i, `must be a string, got ${describe(v)}`);
+  if (v.length === 0) throw new HunchEventError(field, i, 'is empty');
+  if (v.length > max) throw new HunchEventError(field, i, `is ${v.length} characters long (at most ${max})`);
+  return v;
+}
+
+export function checkEvents(input: HunchEvent | readonly HunchEvent[], vocab: Vocab): CheckedEvent[] {
+  const list: readonly unknown[] = Array.isArray(input) ? input : [input];
+  const now = Date.now();
+  const out: CheckedEvent[] = [];
+  for (let i = 0; i < list.length; ++i) {
+    const e = list[i] as Record<string, unknown>;
+    if (e === null || typeof e !== 'object' || Array.isArray(e))
+      throw new HunchEventError('event', i, `must be an object like {action: "/page"}, got ${describe(e)}`);
+    const action = checkString(e.action, 'action', i, vocab.maxLength);
+    let type: string | null = null;
+    let typeId = 0;
+    let unknownType = false;
+    if (e.type !== undefined) {
+      type = checkString(e.type, 'type', i, vocab.maxLength);
+      typeId = vocab.typeIds.get(type) ?? 0;
+      if (typeId === 0 && type !== '<none>') {
+        if (vocab.unknownType === 'error')
+          throw new HunchEventError('type', i, `"${type.slice(0, 64)}" is not a type of this model`);
+        unknownType = true;
+      }
+    }
+    let timeMs: number;
+    const t = e.time;
+    if (t === undefined) timeMs = now;
+    else if (t instanceof Date) timeMs = t.getTime();
+    else if (typeof t === 'number') timeMs = t;
+    else throw new HunchEventError('time', i, `must be a number (ms since the epoch) or a Date, got ${describe(t)}`);
+    if (!Number.isFinite(timeMs)) throw new HunchEventError('time', i, `is not a finite time (${t instanceof Date ? 'invalid Date' : String(t)})`);
+    if (timeMs > now + vocab.maxFutureMs)
+      throw new HunchEventError('time', i, `is ${Math.round((timeMs - now) / 3.6e6)} hours in the future (ms since the epoch expected)`);
+    out.push({ action, actionId: vocab.actionIds.get(action) ?? 0, type, typeId, unknownType, timeMs });
+  }
+  return out;
+}

@@ -1,0 +1,64 @@
+// Hand-written types of the raw Embind module (build/…/hunch.mjs, from wasm/bindings.cpp).
+// Internal to the SDK: users never touch these handles; the TypeScript classes own and delete()
+// them. Keep in step with the EMSCRIPTEN_BINDINGS block of wasm/bindings.cpp.
+
+export interface RawHandle {
+  delete(): void;
+  isDeleted(): boolean;
+}
+
+export interface RawModel extends RawHandle {
+  load(bytes: Uint8Array): boolean;
+  loaded(): boolean;
+  lastError(): string;
+  vocabSize(): number;
+  typeCount(): number;
+  window(): number;
+  checksum(): number;
+  architecture(): string;
+  /** Names joined with "\0". */
+  actionNames(): string;
+  typeNames(): string;
+  metadataJson(): string;
+}
+
+export interface RawSequence extends RawHandle {
+  push(actionId: number, typeId: number, timeSeconds: number): boolean;
+  reset(): void;
+  lastError(): string;
+  length(): number;
+  lastTime(): number;
+  stateBytes(): number;
+  predict(k: number): number;
+  topIds(): Uint32Array;
+  topProbs(): Float32Array;
+  typeProbs(): Float32Array;
+  exitProbability(): number;
+  attentionIndex(): Float64Array;
+  attentionWeights(): Float32Array;
+  save(): Uint8Array;
+  restore(bytes: Uint8Array): boolean;
+}
+
+export interface RawModule {
+  Model: new () => RawModel;
+  Sequence: new (model: RawModel) => RawSequence;
+  heapUsed(): number;
+  memoryBytes(): number;
+  version(): string;
+  kernels(): string;
+}
+
+export interface RawModuleOptions {
+  wasmBinary?: ArrayBuffer | Uint8Array;
+  instantiateWasm?: (
+    imports: WebAssembly.Imports,
+    receive: (instance: WebAssembly.Instance, module?: WebAssembly.Module) => void,
+  ) => object | false;
+  locateFile?: (path: string, scriptDirectory: string) => string;
+  print?: (text: string) => void;
+  printErr?: (text: string) => void;
+}
+
+declare function createHunchModule(options?: RawModuleOptions): Promise<RawModule>;
+export default createHunchModule;

@@ -1,0 +1,198 @@
+// Public option and result types. Plain objects; every field documented with its default and
+// unit, because this file is what editors show users.
+
+/** Where persisted sequence states live. */
+export type PersistMode = 'indexeddb' | 'localStorage' | 'memory' | false;
+
+/**
+ * A storage backend for persisted sequence states. Inject one (for tests, or to keep states in
+ * your own store); the SDK calls it only after consent. Methods may be sync or async and may
+ * throw: a failure makes the SDK fall back to memory with one warning.
+ */
+export interface PersistStorage {
+  /** The stored bytes for `key`, or undefined/null when none. */
+  get(key: string): Uint8Array | undefined | null | Promise<Uint8Array | undefined | null>;
+  set(key: string, bytes: Uint8Array): void | Promise<void>;
+  delete(key: string): void | Promise<void>;
+  /** Every stored key that starts with `prefix`. */
+  keys(prefix: string): string[] | Promise<string[]>;
+}
+
+/** Options of {@link Predictor.fromUrl} and {@link Predictor.fromBytes}. */
+export interface PredictorOptions {
+  /**
+   * URL of `hunch.wasm`. Relative URLs resolve against the page (`document.baseURI`).
+   * @defaultValue `new URL('./hunch.wasm', import.meta.url)`: the file beside the SDK's JS (bundlers copy it)
+   */
+  wasmUrl?: string | URL;
+  /**
+   * Maps a file name the SDK needs (`"hunch.wasm"`) to its URL; used when `wasmUrl` is not given.
+   * @defaultValue undefined (the file beside the SDK's JS)
+   */
+  locateFile?: (file: string) => string | URL;
+  /**
+   * The bytes of `hunch.wasm`, when the app already has them: nothing is fetched.
+   * @defaultValue undefined
+   */
+  wasmBinary?: Uint8Array | ArrayBuffer;
+  /**
+   * A compiled `hunch.wasm` (WebAssembly.Module): nothing is fetched or compiled.
+   * @defaultValue undefined
+   */
+  wasmModule?: WebAssembly.Module;
+  /**
+   * Run the model in a Web Worker (node: a worker thread). The factory then resolves to an
+   * {@link AsyncPredictor} whose methods return promises; the main thread never compiles wasm.
+   * @defaultValue false
+   */
+  worker?: boolean;
+  /**
+   * URL of the SDK's worker script, in worker mode.
+   * @defaultValue `new URL('./worker.js', import.meta.url)`
+   */
+  workerUrl?: string | URL;
+  /**
+   * Keep each keyed sequence's state across page loads: `'indexeddb'`, `'localStorage'`,
+   * `'memory'` (this page only), `false` (nothing kept), or your own {@link PersistStorage}
+   * (not in worker mode). Nothing is read or written before consent (see `consent`).
+   * @defaultValue false
+   */
+  persist?: PersistMode | PersistStorage;
+  /**
+   * Whether the user agreed to on-device storage. Until true (here or via
+   * `predictor.setConsent(true)`), persisted states are neither read nor written.
+   * @defaultValue false
+   */
+  consent?: boolean;
+  /**
+   * Prefix of every storage key (IndexedDB key, localStorage item): `<storageKey>:<sequence key>`.
+   * Use one per app sharing an origin.
+   * @defaultValue 'hunch'
+   */
+  storageKey?: string;
+  /**
+   * Longest accepted `action` / `type` string, in UTF-16 code units; longer events are refused.
+   * @defaultValue 512
+   */
+  maxEventStringLength?: number;
+  /**
+   * What an event `type` the model does not know becomes: `'none'` maps it to the `<none>` type
+   * (counted in `stats().unknownTypes`), `'error'` refuses the event.
+   * @defaultValue 'none'
+   */
+  unknownType?: 'none' | 'error';
+  /**
+   * How far in the future (ms after `Date.now()`) an event time may be before it is refused.
+   * @defaultValue 86_400_000 (one day)
+   */
+  maxFutureMs?: number;
+  /**
+   * Called with each warning (storage fallback, state ignored…). Warnings never throw.
+   * @defaultValue `console.warn`
+   */
+  onWarning?: (message: string) => void;
+  /**
+   * Passed to `fetch()` for the model (headers, credentials…). Not used for the wasm.
+   * @defaultValue undefined
+   */
+  fetchInit?: RequestInit;
+}
+
+/** One event of a user's sequence. */
+export interface HunchEvent {
+  /** The action, as named in the model's vocabulary (e.g. a page path). Unknown actions count as `<unk>`. */
+  action: string;
+  /** Event type (e.g. `'view'`, `'click'`); absent = `<none>`. */
+  type?: string;
+  /** When it happened: ms since the epoch (`Date.now()`) or a Date. Absent = now. */
+  time?: number | Date;
+}
+
+/** Options of `sequence.predict()`. */
+export interface PredictOptions {
+  /**
+   * How many next actions to return (clamped to the vocabulary size minus one).
+   * @defaultValue 10
+   */
+  k?: number;
+}
+
+export interface Prediction {
+  /** The predicted next action. */
+  action: string;
+  /** Its probability (0…1) under the model. */
+  probability: number;
+}
+
+export interface TypePrediction {
+  type: string;
+  probability: number;
+}
+
+/** One past event with the attention weight the model gave it for the current prediction. */
+export interface Explanation {
+  /** The action string pushed (also for actions unknown to the model); null when pushed before a restore of core-only bytes. */
+  action: string | null;
+  /** Whether the model knew the action (false: it was fed as `<unk>`). */
+  known: boolean;
+  type: string | null;
+  /** Time in ms since the epoch, null when unknown. */
+  time: number | null;
+  /** Index of the event since the last reset (0 = first). */
+  index: number;
+  /** Attention weight, 0…1; weights of one explain() call sum to about 1. */
+  weight: number;
+}
+
+export interface ExplainOptions {
+  /**
+   * At most this many events, highest weight first.
+   * @defaultValue all events in the model's attention window
+   */
+  top?: number;
+}
+
+export interface SequenceStats {
+  /** Events pushed since the last reset (including restored ones). */
+  events: number;
+  /** Of those pushed through this object, how many had an action unknown to the model. */
+  unknownActions: number;
+  /** How many had a type unknown to the model (mapped to `<none>`). */
+  unknownTypes: number;
+  /** How many had a time earlier than the previous event (clamped: gap 0). */
+  clampedTimes: number;
+  /** Events refused by validation (the sequence was left unchanged). */
+  rejectedEvents: number;
+  /** Bytes of wasm memory this sequence's state holds. */
+  stateBytes: number;
+  /** Where this sequence is persisted now: after a storage failure, `'memory'`. */
+  persistence: 'indexeddb' | 'localStorage' | 'memory' | 'custom' | 'none';
+}
+
+export interface MemoryStats {
+  /** Bytes allocated in the wasm heap (models + sequences). */
+  heapUsed: number;
+  /** Size of the wasm linear memory, in bytes (never shrinks). */
+  memoryBytes: number;
+  /** Open models / sequences in this wasm instance. */
+  models: number;
+  sequences: number;
+}
+
+export interface ModelInfo {
+  architecture: string;
+  /** Attention window W: how many past events explain() can weigh. */
+  window: number;
+  /** CRC-32 of the model file: states saved for another model are refused. */
+  checksum: number;
+  /** Action vocabulary, id order (index 0 is `<unk>`). */
+  actions: readonly string[];
+  /** Event types, id order (index 0 is `<none>`). */
+  types: readonly string[];
+  /** The model file's metadata (vocabularies left out). */
+  metadata: Record<string, unknown>;
+  /** Kernel set running the model (e.g. `wasm-simd128`). */
+  kernels: string;
+  /** Version of the hunch core. */
+  coreVersion: string;
+}

@@ -1,0 +1,489 @@
+// Predictor (one loaded model) and Sequence (one user's events over it), running the wasm core
+// on the calling thread. Every wasm handle is owned by exactly one of these objects and freed
+// by its close(); a FinalizationRegistry frees what the app forgot to close.
+import type { RawModel, RawSequence } from './hunch.mjs';
+import { HunchClosedError, HunchError, HunchModelError, HunchStateError } from './errors.js';
+import { resolveUrl, readUrl, toBytes } from './env.js';
+import { checkEvents, type Vocab } from './events.js';
+import type {
+  Explanation, ExplainOptions, HunchEvent, MemoryStats, ModelInfo, PersistStorage, PredictOptions, Prediction,
+  PredictorOptions, SequenceStats, TypePrediction,
+} from './options.js';
+import type { Persistence } from './persist.js';
+import { getRuntime, guard, statsOf, type Runtime } from './runtime.js';
+import type { AsyncPredictor } from './worker-client.js';
+
+const TOKEN = Symbol('hunch');
+
+// Frees handles of objects the app dropped without close(). Held value: what to delete.
+const finalizer =
+  typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry<{ rt: Runtime; h: RawModel | RawSequence; seq: boolean }>(({ rt, h, seq }) => {
+        if (!h.isDeleted()) h.delete();
+        if (seq) rt.sequences--;
+        else rt.models--;
+      })
+    : undefined;
+
+interface RingEntry {
+  a: string | null; // action as pushed
+  k: boolean; // known to the model
+  t: string | null; // type as pushed
+  m: number | null; // time, ms
+}
+
+// Saved-state envelope: "HNJS", u32 version, u32 JSON length, JSON (the JS-side ring and
+// counters), then the core's own state bytes (docs/format.md "Sequence state").
+const ENVELOPE = 0x534a4e48; // "HNJS" little-endian
+const CORE_MAGIC = 0x54534e48; // "HNST"
+
+export type AnyPredictor = Predictor | AsyncPredictor;
+
+/** A loaded model. Create with {@link Predictor.fromUrl} or {@link Predictor.fromBytes}; free with close(). */
+export class Predictor {
+  /** What the model is: architecture, window, vocabularies, metadata. */
+  readonly info: ModelInfo;
+  #rt: Runtime;
+  #model: RawModel | null;
+  #vocab: Vocab;
+  #keyed = new Map<string, Sequence>();
+  #anon = new Set<WeakRef<Sequence> | Sequence>();
+  #persist: Persistence | null;
+  #warn: (m: string) => void;
+
+  private constructor(token: symbol, rt: Runtime, model: RawModel, opts: PredictorOptions, persist: Persistence | null) {
+    if (token !== TOKEN) throw new TypeError('use Predictor.fromUrl() or Predictor.fromBytes()');
+    this.#rt = rt;
+    this.#model = model;
+    this.#persist = persist;
+    this.#warn = opts.onWarning ?? ((m) => console.warn(m));
+    const actions = model.actionNames().split('\0');
+    const types = model.typeNames().split('\0');
+    let metadata: Record<string, unknown> = {};
+    try {
+      metadata = JSON.parse(model.metadataJson());
+    } catch {
+      // metadata is informative only
+    }
+    this.info = Object.freeze({
+      architecture: model.architecture(),
+      window: model.window(),
+      checksum: model.checksum() >>> 0,
+      actions: Object.freeze(actions),
+      types: Object.freeze(types),
+      metadata,
+      kernels: rt.raw.kernels(),
+      coreVersion: rt.raw.version(),
+    });
+    this.#vocab = {
+      actionIds: new Map(actions.map((a, i) => [a, i])),
+      typeIds: new Map(types.map((t, i) => [t, i])),
+      maxLength: opts.maxEventStringLength ?? 512,
+      unknownType: opts.unknownType ?? 'none',
+      maxFutureMs: opts.maxFutureMs ?? 86_400_000,
+    };
+    rt.models++;
+    finalizer?.register(this, { rt, h: model, seq: false }, this);
+    if (persist) {
+      persist.onRemote = (key, bytes) => void this.#keyed.get(key)?._adopt(bytes);
+      persist.onForget = () => this.#keyed.forEach((s) => s._resetQuiet());
+    }
+  }
+
+  /** Fetches a `.hunch` model from a URL and loads it (in a worker with `{worker: true}`). */
+  static fromUrl(url: string | URL, options: PredictorOptions & { worker: true }): Promise<AsyncPredictor>;
+  static fromUrl(url: string | URL, options?: PredictorOptions & { worker?: false }): Promise<Predictor>;
+  static fromUrl(url: string | URL, options?: PredictorOptions): Promise<Predictor | AsyncPredictor>;
+  static async fromUrl(url: string | URL, options: PredictorOptions = {}): Promise<Predictor | AsyncPredictor> {
+    if (options.worker) return (await import('./worker-client.js')).startWorker({ url: resolveUrl(url).href }, options);
+    const u = resolveUrl(url);
+    // Start compiling the wasm while the model downloads.
+    const rt = getRuntime(options);
+    rt.catch(() => {});
+    const r = await readUrl(u, options.fetchInit);
+    if (!r.ok) throw new HunchModelError(`could not fetch the model at ${u.href}: ${r.why}`);
+    return Predictor.#load(r.bytes, options, `${u.href}: `);
+  }
+
+  /** Loads a `.hunch` model from its bytes (in a worker with `{worker: true}`). */
+  static fromBytes(bytes: Uint8Array | ArrayBuffer, options: PredictorOptions & { worker: true }): Promise<AsyncPredictor>;
+  static fromBytes(bytes: Uint8Array | ArrayBuffer, options?: PredictorOptions & { worker?: false }): Promise<Predictor>;
+  static fromBytes(bytes: Uint8Array | ArrayBuffer, options?: PredictorOptions): Promise<Predictor | AsyncPredictor>;
+  static async fromBytes(bytes: Uint8Array | ArrayBuffer, options: PredictorOptions = {}): Promise<Predictor | AsyncPredictor> {
+    const b = toBytes(bytes, 'the model');
+    if (options.worker) return (await import('./worker-client.js')).startWorker({ bytes: b }, options);
+    return Predictor.#load(b, options, '');
+  }
+
+  static async #load(bytes: Uint8Array, opts: PredictorOptions, where: string): Promise<Predictor> {
+    const rt = await getRuntime(opts);
+    const model = new rt.raw.Model();
+    const ok = guard(rt, () => model.load(bytes));
+    if (!ok) {
+      const msg = model.lastError();
+      model.delete();
+      throw new HunchModelError(where + msg);
+    }
+    let persist: Persistence | null = null;
+    let stored: Map<string, Uint8Array> | undefined;
+    if (opts.persist) {
+      const { Persistence } = await import('./persist.js');
+      persist = new Persistence(opts.persist as Exclude<typeof opts.persist, false>, opts.storageKey ?? 'hunch', opts.onWarning);
+      if (opts.consent) stored = await persist.enable();
+    }
+    const p = new Predictor(TOKEN, rt, model, opts, persist);
+    if (stored) p.#stored = stored;
+    return p;
+  }
+
+  #stored: Map<string, Uint8Array> | undefined;
+
+  /** @internal */
+  _model(): RawModel {
+    if (!this.#model) throw new HunchClosedError('this Predictor is closed');
+    return this.#model;
+  }
+  /** @internal */ _rt(): Runtime { return this.#rt; }
+  /** @internal */ _vocab(): Vocab { return this.#vocab; }
+  /** @internal */ _persist(): Persistence | null { return this.#persist; }
+  /** @internal */
+  _forgetSequence(s: Sequence): void {
+    if (s.key !== null) this.#keyed.delete(s.key);
+    else this.#anon.delete(s) || this.#anon.forEach((r) => r instanceof WeakRef && r.deref() === s && this.#anon.delete(r));
+  }
+
+  /**
+   * A sequence of events for one user. With a key, the same open Sequence is returned for the
+   * same key, and its state is persisted (when `persist` is set and consent given). Without a
+   * key, a new unpersisted sequence every call.
+   */
+  sequence(key?: string): Sequence {
+    this._model();
+    if (key === undefined) {
+      const s = Sequence._new(this, null);
+      this.#anon.add(typeof WeakRef === 'function' ? new WeakRef(s) : s);
+      return s;
+    }
+    if (typeof key !== 'string' || key.length === 0 || key.length > 256)
+      throw new TypeError('sequence key must be a non-empty string of at most 256 characters');
+    let s = this.#keyed.get(key);
+    if (s) return s;
+    s = Sequence._new(this, key);
+    this.#keyed.set(key, s);
+    const bytes = this.#stored?.get(key);
+    if (bytes) s._adopt(bytes);
+    return s;
+  }
+
+  /**
+   * Records the user's storage consent. `true` reads back the states stored by earlier page loads
+   * (restored into keyed sequences that have no events yet; others overwrite them) and persists
+   * from now on. `false` stops persisting and erases what was stored.
+   */
+  async setConsent(consent: boolean): Promise<void> {
+    this._model();
+    const p = this.#persist;
+    if (!p) return;
+    if (!consent) {
+      p.disable();
+      await this.#forgetStored();
+      return;
+    }
+    if (p.enabled) return;
+    this.#stored = await p.enable();
+    for (const [key, s] of this.#keyed) {
+      const bytes = this.#stored.get(key);
+      if (bytes && s.stats().events === 0) s._adopt(bytes);
+      else s._dirty();
+    }
+  }
+
+  /**
+   * Erases every stored state of this app (`storageKey` prefix) from every storage the SDK may
+   * have used, and resets the open sequences. Works without consent.
+   */
+  async forget(): Promise<void> {
+    this._model();
+    for (const s of this.#keyed.values()) s._resetQuiet();
+    await this.#forgetStored();
+  }
+
+  async #forgetStored(): Promise<void> {
+    this.#stored = undefined;
+    if (this.#persist) await this.#persist.forgetAll();
+  }
+
+  /** Resolves once every pending state save has been written. */
+  async flush(): Promise<void> {
+    await this.#persist?.flush();
+  }
+
+  /** Memory of the wasm instance this predictor runs in. */
+  memoryStats(): MemoryStats {
+    return statsOf(this.#rt);
+  }
+
+  /** Frees the model and every sequence of it. Using them afterwards throws HunchClosedError. */
+  close(): void {
+    if (!this.#model) return;
+    for (const s of [...this.#keyed.values()]) s.close();
+    for (const r of [...this.#anon]) (r instanceof WeakRef ? r.deref() : r)?.close();
+    this.#anon.clear();
+    this.#persist?.close();
+    finalizer?.unregister(this);
+    this.#model.delete();
+    this.#model = null;
+    this.#rt.models--;
+  }
+
+  get closed(): boolean {
+    return this.#model === null;
+  }
+}
+
+/** One user's events over a model. Create with `predictor.sequence(key?)`. */
+export class Sequence {
+  /** The persistence key, or null for an anonymous sequence. */
+  readonly key: string | null;
+  #p: Predictor;
+  #raw: RawSequence | null;
+  #ring: RingEntry[] = [];
+  #lastMs = -Infinity;
+  #unknownActions = 0;
+  #unknownTypes = 0;
+  #clamped = 0;
+  #rejected = 0;
+  #lastSaved: Uint8Array | null = null;
+
+  /** @internal */
+  static _new(p: Predictor, key: string | null): Sequence {
+    return new Sequence(TOKEN, p, key);
+  }
+
+  private constructor(token: symbol, p: Predictor, key: string | null) {
+    if (token !== TOKEN) throw new TypeError('use predictor.sequence()');
+    const rt = p._rt();
+    this.#p = p;
+    this.key = key;
+    this.#raw = guard(rt, () => new rt.raw.Sequence(p._model()));
+    rt.sequences++;
+    finalizer?.register(this, { rt, h: this.#raw, seq: true }, this);
+  }
+
+  #h(): RawSequence {
+    if (!this.#raw) throw new HunchClosedError(this.#p.closed ? 'this Sequence\'s Predictor is closed' : 'this Sequence is closed');
+    return this.#raw;
+  }
+
+  /**
+   * Appends one event or an array of events. Throws HunchEventError (naming the field) on a
+   * malformed event; then nothing of the call was applied.
+   */
+  push(events: HunchEvent | readonly HunchEvent[]): void {
+    const h = this.#h();
+    let checked;
+    try {
+      checked = checkEvents(events, this.#p._vocab());
+    } catch (e) {
+      this.#rejected++;
+      throw e;
+    }
+    const rt = this.#p._rt();
+    const W = this.#p.info.window;
+    for (const e of checked) {
+      if (!guard(rt, () => h.push(e.actionId, e.typeId, e.timeMs / 1000))) throw new HunchError(h.lastError());
+      if (e.actionId === 0) this.#unknownActions++;
+      if (e.unknownType) this.#unknownTypes++;
+      if (e.timeMs < this.#lastMs) this.#clamped++;
+      else this.#lastMs = e.timeMs;
+      this.#ring.push({ a: e.action, k: e.actionId !== 0, t: e.type, m: e.timeMs });
+      if (this.#ring.length > W) this.#ring.shift();
+    }
+    if (checked.length) this._dirty();
+  }
+
+  /** The k most likely next actions, most likely first; [] before the first event. */
+  predict(options: PredictOptions = {}): Prediction[] {
+    const h = this.#h();
+    const k = options.k ?? 10;
+    if (!Number.isInteger(k) || k < 1) throw new RangeError(`predict: k must be a positive integer, got ${k}`);
+    const names = this.#p.info.actions;
+    const n = guard(this.#p._rt(), () => h.predict(Math.min(k, names.length)));
+    if (!n) return [];
+    const ids = h.topIds();
+    const probs = h.topProbs();
+    const out: Prediction[] = new Array(n);
+    for (let i = 0; i < n; ++i) out[i] = { action: names[ids[i]], probability: probs[i] };
+    return out;
+  }
+
+  /** Distribution of the next event's type, most likely first; [] before the first event. */
+  nextType(): TypePrediction[] {
+    const probs = this.#h().typeProbs();
+    const names = this.#p.info.types;
+    return Array.from(probs, (p, i) => ({ type: names[i], probability: p })).sort((a, b) => b.probability - a.probability);
+  }
+
+  /** Probability that the user leaves after the last event; null before the first event. */
+  exitProbability(): number | null {
+    const h = this.#h();
+    return h.length() ? h.exitProbability() : null;
+  }
+
+  /** The past events the model's attention weighed for the current prediction, heaviest first. */
+  explain(options: ExplainOptions = {}): Explanation[] {
+    const h = this.#h();
+    const idx = h.attentionIndex();
+    const w = h.attentionWeights();
+    const first = h.length() - this.#ring.length; // absolute index of ring[0]
+    const out: Explanation[] = [];
+    for (let i = 0; i < idx.length; ++i) {
+      const r = this.#ring[idx[i] - first];
+      out.push({ action: r?.a ?? null, known: r ? r.k : false, type: r?.t ?? null, time: r?.m ?? null, index: idx[i], weight: w[i] });
+    }
+    out.sort((a, b) => b.weight - a.weight);
+    return options.top === undefined ? out : out.slice(0, Math.max(0, options.top));
+  }
+
+  /** Forgets every event (the persisted state too, at the next save). */
+  reset(): void {
+    this._resetQuiet();
+    this._dirty();
+  }
+
+  /** @internal */
+  _resetQuiet(): void {
+    this.#h().reset();
+    this.#ring = [];
+    this.#lastMs = -Infinity;
+    this.#unknownActions = this.#unknownTypes = this.#clamped = this.#rejected = 0;
+  }
+
+  /** The sequence's state as bytes (for restore(), here or on another page with the same model). */
+  save(): Uint8Array {
+    const core = this.#h().save();
+    const json = new TextEncoder().encode(
+      JSON.stringify({ r: this.#ring.map((e) => [e.a, e.k ? 1 : 0, e.t, e.m]), u: this.#unknownActions, y: this.#unknownTypes, c: this.#clamped, l: this.#lastMs === -Infinity ? null : this.#lastMs }),
+    );
+    const out = new Uint8Array(12 + json.length + core.length);
+    const dv = new DataView(out.buffer);
+    dv.setUint32(0, ENVELOPE, true);
+    dv.setUint32(4, 1, true);
+    dv.setUint32(8, json.length, true);
+    out.set(json, 12);
+    out.set(core, 12 + json.length);
+    return out;
+  }
+
+  /**
+   * Replaces the state with bytes from save() (or the core's own state bytes). Throws
+   * HunchStateError, leaving the sequence as it was, for bytes that are corrupted or were saved
+   * for another model.
+   */
+  restore(bytes: Uint8Array | ArrayBuffer): void {
+    this.#restore(bytes);
+    this._dirty();
+  }
+
+  #restore(bytes: Uint8Array | ArrayBuffer): void {
+    const h = this.#h();
+    const b = toBytes(bytes, 'restore(bytes)');
+    let core = b;
+    let meta: any = null;
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    if (b.length >= 12 && dv.getUint32(0, true) === ENVELOPE) {
+      const v = dv.getUint32(4, true);
+      if (v !== 1) throw new HunchStateError(`saved state envelope version ${v} is not supported (this SDK reads 1)`);
+      const n = dv.getUint32(8, true);
+      if (12 + n > b.length) throw new HunchStateError(`saved state envelope: JSON of ${n} bytes overruns the ${b.length} bytes given`);
+      try {
+        meta = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(b.subarray(12, 12 + n)));
+      } catch (e) {
+        throw new HunchStateError(`saved state envelope: unreadable JSON at offset 12 (${(e as Error).message})`);
+      }
+      if (!meta || !Array.isArray(meta.r) || meta.r.length > this.#p.info.window)
+        throw new HunchStateError('saved state envelope: malformed event ring');
+      core = b.subarray(12 + n);
+    } else if (!(b.length >= 4 && dv.getUint32(0, true) === CORE_MAGIC)) {
+      throw new HunchStateError('not a hunch saved state: no "HNJS" or "HNST" magic at offset 0');
+    }
+    if (!guard(this.#p._rt(), () => h.restore(core))) throw new HunchStateError(h.lastError());
+    const len = h.length();
+    const ring: RingEntry[] = meta ? meta.r.slice(Math.max(0, meta.r.length - len)).map((e: any[]) => ({
+      a: typeof e[0] === 'string' ? e[0] : null, k: e[1] === 1, t: typeof e[2] === 'string' ? e[2] : null, m: typeof e[3] === 'number' ? e[3] : null,
+    })) : [];
+    this.#ring = ring;
+    const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
+    this.#unknownActions = num(meta?.u);
+    this.#unknownTypes = num(meta?.y);
+    this.#clamped = num(meta?.c);
+    this.#rejected = 0;
+    const t = h.lastTime();
+    this.#lastMs = typeof meta?.l === 'number' ? meta.l : Number.isFinite(t) ? t * 1000 : -Infinity;
+  }
+
+  /** Counters of this sequence (see {@link SequenceStats}). */
+  stats(): SequenceStats {
+    const h = this.#h();
+    const p = this.#p._persist();
+    return {
+      events: h.length(),
+      unknownActions: this.#unknownActions,
+      unknownTypes: this.#unknownTypes,
+      clampedTimes: this.#clamped,
+      rejectedEvents: this.#rejected,
+      stateBytes: h.stateBytes(),
+      persistence: this.key !== null && p?.enabled ? p.mode : 'none',
+    };
+  }
+
+  /** Erases this sequence's stored state (and resets it). */
+  async forget(): Promise<void> {
+    this._resetQuiet();
+    if (this.key !== null) await this.#p._persist()?.remove(this.key);
+  }
+
+  /** Frees the sequence's wasm memory; a pending save is still written. */
+  close(): void {
+    if (!this.#raw) return;
+    const p = this.#p._persist();
+    if (this.key !== null && p) p.closing(this);
+    finalizer?.unregister(this);
+    this.#raw.delete();
+    this.#raw = null;
+    this.#p._rt().sequences--;
+    this.#p._forgetSequence(this);
+  }
+
+  get closed(): boolean {
+    return this.#raw === null;
+  }
+
+  /** @internal marks the state changed: saved at the next microtask when persisting. */
+  _dirty(): void {
+    if (this.key !== null) this.#p._persist()?.schedule(this);
+  }
+
+  /** @internal the bytes to persist now, or null when closed */
+  _snapshot(): Uint8Array | null {
+    return this.#raw ? (this.#lastSaved = this.save()) : this.#lastSaved;
+  }
+
+  /** @internal restores stored bytes, or drops them (silently when saved for another model). */
+  _adopt(bytes: Uint8Array): boolean {
+    try {
+      this.#restore(bytes); // not marked dirty: re-saving what was just read would echo between tabs
+      return true;
+    } catch (e) {
+      const p = this.#p._persist();
+      if (this.key !== null && p) {
+        if (!/another model/.test((e as Error).message))
+          p.warnOnce(`hunch: the stored state of sequence "${this.key}" is unreadable and was dropped (${(e as Error).message})`);
+        void p.remove(this.key);
+      }
+      return false;
+    }
+  }
+}
+
+export type { PersistStorage };

@@ -1,0 +1,177 @@
+// The main-thread API through the public entry: predictions, explain, stats, save/restore.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { Predictor, Sequence, HunchClosedError, HunchStateError, simdSupported } from 'hunch';
+import { modelBytes, journey, T0 } from './helpers.mjs';
+
+for (const name of ['tiny-lstm-attn.hunch', 'tiny-lstm-attn-f32.hunch', 'tiny-transformer.hunch']) {
+  test(`${name}: predict, nextType, exitProbability, explain`, async () => {
+    const p = await Predictor.fromBytes(modelBytes(name));
+    assert.equal(p.info.actions.length, 300);
+    assert.equal(p.info.actions[0], '<unk>');
+    assert.deepEqual(p.info.types.slice(1), ['view', 'click', 'add_to_cart', 'purchase']);
+    const s = p.sequence();
+    assert.deepEqual(s.predict(), []);
+    assert.deepEqual(s.nextType(), []);
+    assert.equal(s.exitProbability(), null);
+    s.push(journey(5));
+    const top = s.predict({ k: 10 });
+    assert.equal(top.length, 10);
+    for (let i = 1; i < top.length; ++i) assert.ok(top[i - 1].probability >= top[i].probability, 'sorted');
+    assert.ok(top.every((t) => t.action !== '<unk>' && p.info.actions.includes(t.action)));
+    assert.equal(s.predict({ k: 100000 }).length, 299, 'k clamps to V-1');
+    assert.throws(() => s.predict({ k: 0 }), RangeError);
+    const types = s.nextType();
+    assert.equal(types.length, 5);
+    assert.ok(Math.abs(types.reduce((a, t) => a + t.probability, 0) - 1) < 1e-4);
+    const exit = s.exitProbability();
+    assert.ok(exit > 0 && exit < 1);
+    const ex = s.explain();
+    assert.equal(ex.length, 5);
+    assert.ok(Math.abs(ex.reduce((a, e) => a + e.weight, 0) - 1) < 1e-3);
+    for (let i = 1; i < ex.length; ++i) assert.ok(ex[i - 1].weight >= ex[i].weight);
+    const pushed = journey(5);
+    for (const e of ex) {
+      assert.equal(e.action, pushed[e.index].action);
+      assert.equal(e.time, pushed[e.index].time);
+      assert.equal(e.type, pushed[e.index].type);
+    }
+    assert.equal(s.explain({ top: 2 }).length, 2);
+    p.close();
+  });
+}
+
+test('explain maps attention back to events beyond the window', async () => {
+  const p = await Predictor.fromBytes(modelBytes());
+  const W = p.info.window;
+  const s = p.sequence();
+  const events = journey(W + 9);
+  for (const e of events) s.push(e);
+  const ex = s.explain();
+  assert.equal(ex.length, W);
+  const idx = ex.map((e) => e.index).sort((a, b) => a - b);
+  assert.deepEqual(idx, Array.from({ length: W }, (_, i) => 9 + i));
+  for (const e of ex) assert.equal(e.action, events[e.index].action);
+  p.close();
+});
+
+test('batch push equals one-by-one push; Date times equal ms', async () => {
+  const p = await Predictor.fromBytes(modelBytes());
+  const a = p.sequence();
+  const b = p.sequence();
+  a.push(journey(6));
+  for (const e of journey(6)) b.push({ ...e, time: new Date(e.time) });
+  assert.deepEqual(a.predict(), b.predict());
+  p.close();
+});
+
+test('unknown actions and types are counted; backwards time is clamped', async () => {
+  const p = await Predictor.fromBytes(modelBytes());
+  const s = p.sequence();
+  s.push({ action: '/page/1', time: T0 });
+  s.push({ action: '/not-in-model', type: 'hover', time: T0 + 1000 });
+  s.push({ action: '/page/2', type: 'view', time: T0 - 50000 });
+  const st = s.stats();
+  assert.equal(st.events, 3);
+  assert.equal(st.unknownActions, 1);
+  assert.equal(st.unknownTypes, 1);
+  assert.equal(st.clampedTimes, 1);
+  assert.equal(st.persistence, 'none');
+  assert.ok(st.stateBytes > 0);
+  const unk = s.explain().find((e) => e.index === 1);
+  assert.equal(unk.action, '/not-in-model');
+  assert.equal(unk.known, false);
+  p.close();
+});
+
+test('save/restore round trip, across predictors of the same model', async () => {
+  const p = await Predictor.fromBytes(modelBytes());
+  const s = p.sequence();
+  s.push(journey(7));
+  const bytes = s.save();
+  const q = await Predictor.fromBytes(modelBytes());
+  const r = q.sequence();
+  r.restore(bytes);
+  assert.deepEqual(r.predict(), s.predict());
+  assert.deepEqual(r.explain(), s.explain());
+  assert.equal(r.stats().events, 7);
+  s.push(journey(1, 50));
+  r.push(journey(1, 50));
+  assert.deepEqual(r.predict(), s.predict());
+  p.close();
+  q.close();
+});
+
+test('restore refuses bad bytes and leaves the sequence as it was', async () => {
+  const p = await Predictor.fromBytes(modelBytes());
+  const other = await Predictor.fromBytes(modelBytes('tiny-transformer.hunch'));
+  const s = p.sequence();
+  s.push(journey(4));
+  const before = s.predict();
+  const good = s.save();
+  const corrupt = good.slice();
+  corrupt[corrupt.length - 10] ^= 0xff;
+  assert.throws(() => s.restore(corrupt), (e) => e instanceof HunchStateError && /CRC mismatch/.test(e.message));
+  assert.throws(() => s.restore(good.subarray(0, 40)), HunchStateError);
+  assert.throws(() => s.restore(new TextEncoder().encode('hello world')), /no "HNJS" or "HNST"/);
+  const o = other.sequence();
+  o.push(journey(2));
+  assert.throws(() => s.restore(o.save()), /another model/);
+  assert.deepEqual(s.predict(), before);
+  assert.equal(s.stats().events, 4);
+  p.close();
+  other.close();
+});
+
+test('reset forgets events', async () => {
+  const p = await Predictor.fromBytes(modelBytes());
+  const s = p.sequence();
+  s.push(journey(3));
+  s.reset();
+  assert.deepEqual(s.predict(), []);
+  assert.equal(s.stats().events, 0);
+  assert.equal(s.stats().unknownActions, 0);
+  p.close();
+});
+
+test('keyed sequences are shared per key; anonymous ones are not', async () => {
+  const p = await Predictor.fromBytes(modelBytes());
+  assert.equal(p.sequence('u1'), p.sequence('u1'));
+  assert.notEqual(p.sequence(), p.sequence());
+  assert.throws(() => p.sequence(''), TypeError);
+  assert.throws(() => p.sequence(42), TypeError);
+  p.close();
+});
+
+test('closed objects throw HunchClosedError; close is idempotent', async () => {
+  const p = await Predictor.fromBytes(modelBytes());
+  const s = p.sequence();
+  const t = p.sequence('k');
+  s.push(journey(2));
+  s.close();
+  s.close();
+  assert.ok(s.closed);
+  assert.throws(() => s.predict(), HunchClosedError);
+  assert.throws(() => s.push(journey(1)), HunchClosedError);
+  p.close();
+  p.close();
+  assert.ok(t.closed, 'closing the predictor closes its sequences');
+  assert.throws(() => t.stats(), HunchClosedError);
+  assert.throws(() => p.sequence(), HunchClosedError);
+});
+
+test('no public constructors', () => {
+  assert.throws(() => new Predictor(), TypeError);
+  assert.throws(() => new Sequence(), TypeError);
+});
+
+test('model info and environment', async () => {
+  assert.equal(simdSupported(), true);
+  const p = await Predictor.fromBytes(modelBytes().buffer);
+  assert.equal(p.info.architecture, 'lstm-attn');
+  assert.equal(p.info.kernels, 'wasm-simd128');
+  assert.match(p.info.coreVersion, /^\d+\.\d+\.\d+/);
+  assert.equal(typeof p.info.checksum, 'number');
+  assert.equal(typeof p.info.metadata, 'object');
+  p.close();
+});

@@ -1,0 +1,27 @@
+// Size budget (JS + wasm a page downloads, gzip -9) and cold start (import → first prediction,
+// model bytes in memory, fresh node process).
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import os from 'node:os';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { sizes } from '../scripts/sizes.mjs';
+import { jsRoot } from './helpers.mjs';
+
+const BUDGET = 62_000; // bytes, gzip -9: JS + wasm
+
+test(`main-thread path: JS + wasm ≤ ${BUDGET} bytes gzip -9`, () => {
+  const { main, worker } = sizes();
+  console.log(`size: main path ${main.raw} B raw, ${main.gzip} B gzip -9; worker mode ${worker.raw} B raw, ${worker.gzip} B gzip -9`);
+  for (const [f, d] of Object.entries(main.files)) console.log(`size:   ${f} ${d.raw} raw, ${d.gzip} gzip`);
+  assert.ok(main.gzip <= BUDGET, `main path is ${main.gzip} bytes gzip -9, over the ${BUDGET} budget`);
+});
+
+// Wall-clock figures mean nothing on an overloaded machine: the assertion needs idle cores.
+const busy = os.loadavg()[0] > os.availableParallelism();
+test('cold start ≤ 30 ms (median of 7 fresh processes)', () => {
+  const out = JSON.parse(execFileSync(process.execPath, [path.join(jsRoot, 'scripts/cold-start.mjs'), '7'], { encoding: 'utf8' }));
+  console.log(`cold start: median ${out.median.toFixed(1)} ms, runs ${out.runs.join(' ')} (load average ${os.loadavg()[0].toFixed(1)})`);
+  if (busy) return console.log('cold start: machine overloaded (load average above the core count): figure printed, not asserted');
+  assert.ok(out.median <= 30, `cold start median ${out.median} ms`);
+});

@@ -1,0 +1,53 @@
+// close() releases everything: creating and closing 10,000 predictors and sequences leaves the
+// wasm heap where it started. Also: the FinalizationRegistry frees what was not closed.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { Predictor, memoryStats } from 'hunch';
+import { modelBytes, journey } from './helpers.mjs';
+
+test('10,000 sequences and 10,000 predictors: heap does not grow after close()', async () => {
+  const bytes = modelBytes();
+  const p = await Predictor.fromBytes(bytes);
+  const base = memoryStats();
+  const events = journey(3);
+  for (let i = 0; i < 10_000; ++i) {
+    const s = p.sequence();
+    s.push(events);
+    s.close();
+  }
+  const afterSeqs = memoryStats();
+  assert.equal(afterSeqs.heapUsed, base.heapUsed, 'sequences');
+  assert.equal(afterSeqs.sequences, 0);
+  for (let i = 0; i < 10_000; ++i) {
+    const q = await Predictor.fromBytes(bytes);
+    q.sequence('k').push(events);
+    q.sequence();
+    q.close();
+  }
+  const after = memoryStats();
+  assert.equal(after.heapUsed, base.heapUsed, 'predictors');
+  assert.equal(after.memoryBytes, base.memoryBytes, 'wasm memory did not grow');
+  assert.equal(after.models, 1);
+  p.close();
+  assert.ok(memoryStats().heapUsed < base.heapUsed, 'the last model freed too');
+});
+
+test('objects dropped without close() are freed by the FinalizationRegistry', { skip: typeof globalThis.gc !== 'function' && 'run node with --expose-gc' }, async () => {
+  const bytes = modelBytes();
+  const keep = await Predictor.fromBytes(bytes);
+  const base = memoryStats().heapUsed;
+  // In a function of its own, so that no local of this test keeps the last one reachable.
+  const dropOne = async () => {
+    const q = await Predictor.fromBytes(bytes);
+    q.sequence().push(journey(2));
+    q.sequence('k').push(journey(2));
+  };
+  for (let i = 0; i < 20; ++i) await dropOne();
+  assert.ok(memoryStats().heapUsed > base);
+  for (let i = 0; i < 20 && memoryStats().heapUsed > base; ++i) {
+    globalThis.gc();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.equal(memoryStats().heapUsed, base);
+  keep.close();
+});

@@ -1,0 +1,37 @@
+// Parity with the native core: the SDK's top-10 for a fixed event list equals what
+// `hunch predict MODEL --events … --json` prints for the same model. The CLI is $HUNCH_CLI, or
+// build/native/hunch (scripts/build.sh native).
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { Predictor } from 'hunch';
+import { fixture, modelBytes, repoRoot } from './helpers.mjs';
+
+const cli = process.env.HUNCH_CLI ?? path.join(repoRoot, 'build/native/hunch');
+const skip = !fs.existsSync(cli) && `no native CLI at ${cli}: build it (scripts/build.sh native) or set HUNCH_CLI`;
+
+// Times in whole and fractional seconds, an unknown action, an unknown type, a late event.
+const events = [
+  ['view', '/page/3', 1700000000], ['click', '/page/9', 1700000004.5], ['view', '/page/120', 1700000031],
+  ['add_to_cart', '/page/77', 1700000090.25], ['view', '/nope', 1700000100], ['purchase', '/page/5', 1700000400],
+  ['view', '/page/250', 1700000399], ['click', '/page/3', 1700003600],
+];
+
+for (const name of ['tiny-lstm-attn.hunch', 'tiny-lstm-attn-f32.hunch', 'tiny-transformer.hunch']) {
+  test(`parity with the native CLI: ${name}`, { skip }, async () => {
+    const arg = events.map(([t, a, s]) => `${t}:${a}@${s}`).join(',');
+    const native = JSON.parse(execFileSync(cli, ['predict', fixture(name), '--events', arg, '--k', '10', '--json'], { encoding: 'utf8' }));
+    const p = await Predictor.fromBytes(modelBytes(name));
+    const s = p.sequence();
+    s.push(events.map(([type, action, sec]) => ({ action, type, time: sec * 1000 })));
+    const top = s.predict({ k: 10 });
+    assert.equal(native.unknown_actions, s.stats().unknownActions);
+    assert.deepEqual(top.map((t) => t.action), native.top.map((t) => t.action));
+    for (let i = 0; i < top.length; ++i) assert.ok(Math.abs(top[i].probability - native.top[i].probability) < 1e-6, `rank ${i}`);
+    for (const t of s.nextType()) assert.ok(Math.abs(t.probability - native.next_type[t.type]) < 1e-6, t.type);
+    assert.ok(Math.abs(s.exitProbability() - native.exit) < 1e-6);
+    p.close();
+  });
+}
