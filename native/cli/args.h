@@ -59,5 +59,6 @@ int run_predict(int argc, char** argv);
 int run_train(int argc, char** argv);
 int run_eval(int argc, char** argv);
 int run_quantize(int argc, char** argv);
+int run_synth(int argc, char** argv);
 
 }  // namespace hunch::cli

@@ -21,6 +21,7 @@ const Command kCommands[] = {
     {"quantize", hunch::cli::run_quantize, "convert a float model to int8 (per-row scales)"},
     {"inspect", hunch::cli::run_inspect, "print a model's header, metadata and tensor table (or why it is invalid)"},
     {"predict", hunch::cli::run_predict, "push events into a model and print the top-k next actions"},
+    {"synth", hunch::cli::run_synth, "generate the bundled shop's event log (and the demo's site map)"},
 };
 
 void usage(FILE* out) {

@@ -1,0 +1,142 @@
+// hunch eval MODEL EVENTS — leave-one-out evaluation of a model on an event log, beside the
+// popularity and Markov baselines (train/eval.h has the protocol), through the same core the
+// browser uses (hunch::Sequence). With --baselines-only no model is needed: the vocabulary is
+// then built from the log as `hunch train` would.
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+#include "cli/args.h"
+#include "cli/ingest-args.h"
+#include "hunch/model.h"
+#include "train/eval.h"
+#include "train/ingest.h"
+#include "train/report.h"
+
+namespace hunch::cli {
+
+int run_eval(int argc, char** argv) {
+  Args args("eval", "MODEL.hunch EVENTS [options]   |   --baselines-only EVENTS [options]",
+            "Leave-one-out evaluation (last event of each sequence = test, second-last = validation):\n"
+            "HR@k, NDCG@k (k = 1, 5, 10, 20) and MRR over the full vocabulary, next-type accuracy and\n"
+            "macro-F1, exit AUC, beside most-popular and first-order Markov baselines on the same split.");
+  add_ingest_options(args);
+  args.flag("exclude-seen", "rank only actions not already in the input history (the ML-1M protocol)");
+  args.option("sampled", "0", "also rank the target against N negatives (0 = off)");
+  args.option("negatives", "", "negatives file ('valid|test USER n1 ... nN' lines); default: drawn with --seed");
+  args.option("seed", "2024", "seed for drawn negatives");
+  args.option("threads", "2", "evaluation threads");
+  args.flag("baselines-only", "no model: evaluate only the baselines");
+  args.flag("json", "print the results as one JSON object on stdout (the cleaning report goes to stderr)");
+  args.option("report", "", "also write a self-contained HTML report to this path");
+  std::string error;
+  if (!args.parse(argc, argv, &error)) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    return 2;
+  }
+  if (args.help_requested()) {
+    std::fputs(args.help_text().c_str(), stdout);
+    return 0;
+  }
+  const bool baselines_only = args.get_bool("baselines-only");
+  const auto& pos = args.positional();
+  if (pos.size() != (baselines_only ? 1u : 2u)) {
+    std::fprintf(stderr, "hunch eval: expected %s (see hunch eval --help)\n",
+                 baselines_only ? "one EVENTS file with --baselines-only" : "MODEL.hunch and EVENTS");
+    return 2;
+  }
+  train::IngestOptions iopt;
+  int64_t sampled = 0, threads = 2, seed = 0;
+  if (!ingest_options_from_args(args, &iopt, &error) ||
+      !args.get_int("sampled", 0, 100000, &sampled, &error) ||
+      !args.get_int("threads", 1, 256, &threads, &error) ||
+      !args.get_int("seed", 0, INT64_MAX, &seed, &error)) {
+    std::fprintf(stderr, "hunch eval: %s\n", error.c_str());
+    return 2;
+  }
+  if (args.given("negatives") && sampled == 0) {
+    std::fprintf(stderr, "hunch eval: --negatives needs --sampled N (the number of negatives per line to use)\n");
+    return 2;
+  }
+  const bool json = args.get_bool("json");
+  FILE* info = json ? stderr : stdout;
+
+  std::unique_ptr<Model> model;
+  train::FixedVocabulary vocab;
+  if (!baselines_only) {
+    if (Error e = Model::load_file(pos[0], &model)) {
+      std::fprintf(stderr, "hunch eval: %s\n", e.message.c_str());
+      return 1;
+    }
+    vocab = train::vocabulary_of(*model);
+    iopt.vocabulary = &vocab;
+  }
+  const std::string& events = pos.back();
+  train::Dataset ds;
+  train::IngestReport irep;
+  auto t0 = std::chrono::steady_clock::now();
+  if (Error e = train::ingest_file(events, iopt, &ds, &irep)) {
+    std::fprintf(stderr, "hunch eval: %s\n", e.message.c_str());
+    return 1;
+  }
+  auto t1 = std::chrono::steady_clock::now();
+  std::fputs(irep.to_text().c_str(), info);
+  std::fprintf(info, "  (read in %.2f s)\n\n", std::chrono::duration<double>(t1 - t0).count());
+
+  train::Negatives negs;
+  train::EvalOptions eopt;
+  eopt.exclude_seen = args.get_bool("exclude-seen");
+  eopt.threads = static_cast<unsigned>(threads);
+  if (sampled > 0) {
+    if (args.given("negatives")) {
+      if (Error e = train::load_negatives(args.get("negatives"), ds, size_t(sampled), &negs)) {
+        std::fprintf(stderr, "hunch eval: %s\n", e.message.c_str());
+        return 1;
+      }
+    } else {
+      train::draw_negatives(ds, size_t(sampled), uint64_t(seed), &negs);
+    }
+    eopt.negatives = &negs;
+  }
+  train::ScoreFn scorer;
+  if (model) scorer = train::model_scorer(*model, ds, eopt.threads);
+  train::EvalResult result;
+  if (Error e = train::evaluate(ds, scorer, eopt, &result)) {
+    std::fprintf(stderr, "hunch eval: %s\n", e.message.c_str());
+    return 1;
+  }
+  auto t2 = std::chrono::steady_clock::now();
+  if (result.evaluated == 0)
+    std::fprintf(stderr, "hunch eval: warning: no sequence has the 3 events leave-one-out needs; nothing was evaluated\n");
+  if (json) {
+    std::printf("%s\n", train::results_json(result).c_str());
+  } else {
+    std::fputs(train::results_table(result).c_str(), stdout);
+    std::printf("  (evaluated in %.2f s, %u threads)\n", std::chrono::duration<double>(t2 - t1).count(), eopt.threads);
+  }
+
+  if (args.given("report")) {
+    train::ReportData rd;
+    rd.title = "hunch eval: " + (model ? pos[0] : std::string("baselines")) + " on " + events;
+    if (model) {
+      const Hyper& h = model->hyper();
+      rd.facts.push_back({"model", pos[0]});
+      rd.facts.push_back({"architecture", arch_name(h.arch)});
+      rd.facts.push_back({"actions (V)", std::to_string(h.vocab_size)});
+      rd.facts.push_back({"event types (T)", std::to_string(h.type_count)});
+      rd.facts.push_back({"embedding (D)", std::to_string(h.embed)});
+      rd.facts.push_back({"window (W)", std::to_string(h.window)});
+    }
+    rd.facts.push_back({"events file", events});
+    rd.ingest = &irep;
+    rd.eval = &result;
+    if (Error e = train::write_report(args.get("report"), rd)) {
+      std::fprintf(stderr, "hunch eval: %s\n", e.message.c_str());
+      return 1;
+    }
+    std::fprintf(info, "report written to %s\n", args.get("report").c_str());
+  }
+  return 0;
+}
+
+}  // namespace hunch::cli

@@ -1,0 +1,118 @@
+// hunch synth — writes the bundled shop's event log (and its site map for the demo page).
+// The log is the default training data of the main job; see native/synth/synth.h for what it
+// models and why a sequence model beats a first-order Markov chain on it.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "cli/args.h"
+#include "synth/site-map.h"
+#include "synth/synth.h"
+
+namespace hunch::cli {
+
+int run_synth(int argc, char** argv) {
+  Args args("synth", "[-o events.csv[.gz]] [--users N] [--seed S] [--site-map site-map.json]",
+            "Generates a seeded event log of a small web shop (121 pages: home, categories, products,\n"
+            "cart, checkout, help) with bouncers, browsers, buyers and returners: CSV with the header\n"
+            "user,time,action,type (ISO-8601 times; gzip when the file name ends in .gz). The same\n"
+            "seed gives the same bytes.");
+  args.option("output", "", "output file (.csv or .csv.gz; also -o FILE); '-' or none = standard output");
+  args.option("users", "10000", "number of users (about 15 events each)");
+  args.option("seed", "1", "random seed");
+  args.option("start", "2024-05-01", "first day of the 28-day window (YYYY-MM-DD, UTC)");
+  args.option("site-map", "", "also write the shop's site map as JSON (what the demo page renders)");
+  args.flag("quiet", "print no summary on standard error");
+  // Args knows only long options; -o is the one short spelling everyone types.
+  std::vector<std::string> words(argv, argv + argc);
+  for (size_t i = 1; i < words.size(); ++i)
+    if (words[i] == "-o") words[i] = "--output";
+    else if (words[i] == "--") break;
+  std::vector<char*> ptrs;
+  for (auto& w : words) ptrs.push_back(w.data());
+  std::string error;
+  if (!args.parse(argc, ptrs.data(), &error)) {
+    std::fprintf(stderr, "hunch synth: %s\n", error.c_str());
+    return 2;
+  }
+  if (args.help_requested()) {
+    std::fputs(args.help_text().c_str(), stdout);
+    return 0;
+  }
+  if (!args.positional().empty()) {
+    std::fprintf(stderr, "hunch synth: unexpected argument '%s' (the output file goes after -o)\n",
+                 args.positional()[0].c_str());
+    return 2;
+  }
+  synth::SynthOptions options;
+  int64_t v;
+  if (!args.get_int("users", 1, 2000000, &v, &error)) {
+    std::fprintf(stderr, "hunch synth: %s\n", error.c_str());
+    return 2;
+  }
+  options.users = static_cast<uint32_t>(v);
+  if (!args.get_int("seed", 0, INT64_MAX, &v, &error)) {
+    std::fprintf(stderr, "hunch synth: %s\n", error.c_str());
+    return 2;
+  }
+  options.seed = static_cast<uint64_t>(v);
+  {
+    int y, m, d;
+    char tail;
+    std::string s = args.get("start");
+    if (std::sscanf(s.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || y < 1970 || y > 2200 ||
+        m < 1 || m > 12 || d < 1 || d > 31) {
+      std::fprintf(stderr, "hunch synth: --start: expected a date YYYY-MM-DD, got '%s'\n", s.c_str());
+      return 2;
+    }
+    // Days since the epoch (civil-from-days inverse, proleptic Gregorian).
+    int yy = y - (m <= 2);
+    int era = yy / 400;
+    int yoe = yy - era * 400;
+    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    options.start_time = (int64_t(era) * 146097 + doe - 719468) * 86400;
+  }
+
+  synth::SiteMap site = synth::build_site_map();
+  if (args.given("site-map")) {
+    std::string path = args.get("site-map"), tmp = path + ".tmp";
+    std::string json = synth::site_map_json(site);
+    FILE* f = std::fopen(tmp.c_str(), "wb");
+    bool ok = f && std::fwrite(json.data(), 1, json.size(), f) == json.size();
+    if (f && std::fclose(f) != 0) ok = false;
+    if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+      std::remove(tmp.c_str());
+      std::fprintf(stderr, "hunch synth: cannot write the site map to '%s'\n", path.c_str());
+      return 1;
+    }
+  }
+
+  synth::SynthStats stats;
+  std::vector<synth::SynthEvent> events = synth::generate(site, options, &stats);
+  std::string out = args.get("output");
+  if (out.empty() || out == "-") {
+    std::string csv = synth::to_csv(site, options, events);
+    if (std::fwrite(csv.data(), 1, csv.size(), stdout) != csv.size() || std::fflush(stdout) != 0) {
+      std::fprintf(stderr, "hunch synth: cannot write to standard output\n");
+      return 1;
+    }
+  } else if (Error e = synth::write_csv(out, site, options, events)) {
+    std::fprintf(stderr, "hunch synth: %s\n", e.message.c_str());
+    return 1;
+  }
+  if (!args.get_bool("quiet")) {
+    std::fprintf(stderr,
+                 "hunch synth: %u users (%llu bouncers, %llu browsers, %llu buyers, %llu returners), "
+                 "%llu sessions, %llu events: %llu view, %llu click, %llu add_to_cart, %llu purchase%s%s\n",
+                 options.users, (unsigned long long)stats.by_user_kind[0], (unsigned long long)stats.by_user_kind[1],
+                 (unsigned long long)stats.by_user_kind[2], (unsigned long long)stats.by_user_kind[3],
+                 (unsigned long long)stats.sessions, (unsigned long long)stats.events,
+                 (unsigned long long)stats.by_type[0], (unsigned long long)stats.by_type[1],
+                 (unsigned long long)stats.by_type[2], (unsigned long long)stats.by_type[3],
+                 out.empty() || out == "-" ? "" : " -> ", out.empty() || out == "-" ? "" : out.c_str());
+  }
+  return 0;
+}
+
+}  // namespace hunch::cli

@@ -1,0 +1,81 @@
+#include "cli/ingest-args.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+#include "hunch/model.h"
+
+namespace hunch::cli {
+
+void add_ingest_options(Args& a) {
+  a.option("format", "auto", "input format: auto (by extension, then content), csv, tsv, jsonl, pairs ('user item' lines)");
+  a.option("user-column", "", "user or session id column (default: user, user_id, session, session_id, SessionId)");
+  a.option("time-column", "", "timestamp column: epoch s, epoch ms or ISO-8601 (default: time, timestamp, ts, Time; none = file order)");
+  a.option("action-column", "", "action column (default: action, item, item_id, ItemId, page, url)");
+  a.option("type-column", "", "event-type column (default: type, event, event_type; optional)");
+  a.option("session-gap", "1800", "seconds of inactivity that start a new sequence; 0 = one sequence per user");
+  a.option("min-length", "2", "drop sequences with fewer events");
+  a.option("min-count", "2", "actions and types seen fewer times become <unk> / <none>");
+  a.option("max-vocab", "50000", "keep at most this many actions (most frequent first), besides <unk>");
+  a.option("max-types", "1023", "keep at most this many event types, besides <none>");
+  a.option("gap-edges", "", "time-gap bucket edges in seconds, comma-separated, increasing (default: 1,2,5,…,2592000)");
+  a.option("max-line-bytes", "1048576", "longest accepted record; longer ones are skipped and counted");
+  a.flag("keep-duplicates", "keep repeated (user, action, type, time) events instead of dropping them");
+  a.flag("strict", "stop at the first bad row with file:line and the reason, instead of skipping and counting");
+}
+
+bool ingest_options_from_args(const Args& a, train::IngestOptions* o, std::string* error) {
+  if (!train::parse_format(a.get("format"), &o->format)) {
+    *error = "--format: expected auto, csv, tsv, jsonl or pairs, got '" + a.get("format") + "'";
+    return false;
+  }
+  o->user_column = a.get("user-column");
+  o->time_column = a.get("time-column");
+  o->action_column = a.get("action-column");
+  o->type_column = a.get("type-column");
+  int64_t v;
+  if (!a.get_double("session-gap", 0, 1e12, &o->session_gap, error)) return false;
+  if (!a.get_int("min-length", 1, 1000000, &v, error)) return false;
+  o->min_length = static_cast<uint32_t>(v);
+  if (!a.get_int("min-count", 1, 1000000000, &v, error)) return false;
+  o->min_count = static_cast<uint32_t>(v);
+  if (!a.get_int("max-vocab", 1, kMaxVocab - 1, &v, error)) return false;
+  o->max_vocab = static_cast<uint32_t>(v);
+  if (!a.get_int("max-types", 1, kMaxTypes - 1, &v, error)) return false;
+  o->max_types = static_cast<uint32_t>(v);
+  if (!a.get_int("max-line-bytes", 64, 1ll << 30, &v, error)) return false;
+  o->max_line_bytes = static_cast<size_t>(v);
+  if (a.given("gap-edges")) {
+    o->gap_edges.clear();
+    std::string s = a.get("gap-edges");
+    size_t p = 0;
+    while (p <= s.size() && !s.empty()) {
+      size_t q = s.find(',', p);
+      std::string item = s.substr(p, q == std::string::npos ? std::string::npos : q - p);
+      char* end = nullptr;
+      errno = 0;
+      double e = std::strtod(item.c_str(), &end);
+      if (item.empty() || errno || *end != '\0' || !std::isfinite(e) || e < 0) {
+        *error = "--gap-edges: expected seconds >= 0, got '" + item + "'";
+        return false;
+      }
+      if (!o->gap_edges.empty() && !(float(e) > o->gap_edges.back())) {
+        *error = "--gap-edges: edges must increase ('" + item + "')";
+        return false;
+      }
+      o->gap_edges.push_back(static_cast<float>(e));
+      if (o->gap_edges.size() > kMaxGapEdges) {
+        *error = "--gap-edges: at most " + std::to_string(kMaxGapEdges) + " edges";
+        return false;
+      }
+      if (q == std::string::npos) break;
+      p = q + 1;
+    }
+  }
+  o->dedupe = !a.get_bool("keep-duplicates");
+  o->strict = a.get_bool("strict");
+  return true;
+}
+
+}  // namespace hunch::cli

@@ -1,0 +1,21 @@
+// Flags that map an event log to a Dataset (columns, format, cleaning, sessions, vocabulary),
+// shared by `hunch train` and `hunch eval` so both read logs the same way.
+#pragma once
+
+#include <string>
+
+#include "cli/args.h"
+#include "train/ingest.h"
+
+namespace hunch::cli {
+
+// Declares --format, --user-column, --time-column, --action-column, --type-column,
+// --session-gap, --min-length, --min-count, --max-vocab, --max-types, --gap-edges,
+// --max-line-bytes, --keep-duplicates and --strict on `args`.
+void add_ingest_options(Args& args);
+
+// Reads them back into *out (untouched fields keep IngestOptions' defaults). False + *error
+// ("--session-gap: expected a number, got 'x'") on a bad value.
+bool ingest_options_from_args(const Args& args, train::IngestOptions* out, std::string* error);
+
+}  // namespace hunch::cli

@@ -1,0 +1,136 @@
+#include "train/export.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+
+#include "hunch/version.h"
+
+namespace hunch::train {
+
+void write_network(const Net& net, const Dataset& data, hunch::ModelWriter* w) {
+  const NetConfig& c = net.cfg;
+  const bool tf = c.arch == hunch::Arch::TRANSFORMER;
+  w->set_string("general.architecture", tf ? "transformer" : "lstm-attn");
+  w->set_string("general.tool_version", std::string("hunch ") + HUNCH_VERSION);
+  w->set_u32("general.quantization_version", 0);
+  w->set_u32("hunch.embedding_size", c.embed);
+  w->set_u32("hunch.attention.window", c.window);
+  if (tf) {
+    w->set_u32("hunch.transformer.layers", c.layers);
+    w->set_u32("hunch.transformer.heads", c.heads);
+    w->set_u32("hunch.transformer.ffn_size", c.ffn);
+  } else {
+    w->set_u32("hunch.lstm.hidden_size", c.hidden);
+    w->set_u32("hunch.attention.size", c.attn_size);
+  }
+  w->set_strings("hunch.vocab.actions", data.actions);
+  w->set_strings("hunch.vocab.event_types", data.types);
+  w->set_floats("hunch.time.gap_edges", data.gap_edges);
+  for (size_t i = 0; i < net.params.entries.size(); ++i) {
+    const auto& e = net.params.entries[i];
+    w->add_f32(e.name, e.shape, net.params.ptr(i));
+  }
+}
+
+namespace {
+
+void copy_meta(const hunch::MetaEntry& m, hunch::ModelWriter* w) {
+  using hunch::MetaType;
+  const auto& v = m.value;
+  switch (v.type) {
+    case MetaType::U32: w->set_u32(m.key, uint32_t(v.u)); break;
+    case MetaType::I32: w->set_i32(m.key, int32_t(v.i)); break;
+    case MetaType::F32: w->set_f32(m.key, v.f); break;
+    case MetaType::U64: w->set_u64(m.key, v.u); break;
+    case MetaType::STRING: w->set_string(m.key, v.str); break;
+    case MetaType::STRING_ARRAY: w->set_strings(m.key, v.strings); break;
+    case MetaType::F32_ARRAY: w->set_floats(m.key, v.floats); break;
+  }
+}
+
+}  // namespace
+
+Error quantize_model(const hunch::ModelFile& in, hunch::ModelWriter* out,
+                     std::vector<TensorQuantization>* report) {
+  for (const auto& m : in.metadata) copy_meta(m, out);
+  out->set_u32("general.quantization_version", 1);
+  std::vector<int8_t> q;
+  std::vector<float> scales;
+  for (const auto& t : in.tensors) {
+    if (t.dtype == hunch::DType::I8) {
+      out->add_i8(t.name, t.shape[0], t.shape[1], t.i8, t.scales);
+      continue;
+    }
+    if (!t.f32) return Error("quantize: tensor '" + t.name + "' has no data");
+    if (t.shape.size() != 2) {
+      out->add_f32(t.name, t.shape, t.f32);
+      continue;
+    }
+    const uint64_t rows = t.shape[0], cols = t.shape[1];
+    q.resize(rows * cols);
+    scales.resize(rows);
+    TensorQuantization r;
+    r.name = t.name;
+    r.rows = rows;
+    r.cols = cols;
+    r.max_error = hunch::quantize_rows(rows, cols, t.f32, q.data(), scales.data());
+    for (uint64_t k = 0; k < rows * cols; ++k) r.max_abs = std::max(r.max_abs, std::fabs(t.f32[k]));
+    out->add_i8(t.name, rows, cols, q.data(), scales.data());
+    if (report) report->push_back(r);
+  }
+  return Error();
+}
+
+Error write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes) {
+  std::string tmp = path + ".tmp-XXXXXX";
+  int fd = mkstemp(tmp.data());
+  if (fd < 0)
+    return Error("cannot create a temporary file next to '" + path + "': " + std::strerror(errno));
+  auto fail = [&](const char* what) {
+    Error e("cannot write '" + path + "' (" + what + "): " + std::strerror(errno));
+    if (fd >= 0) close(fd);
+    unlink(tmp.c_str());
+    return e;
+  };
+  // mkstemp creates 0600; a model file is an ordinary file (umask applies).
+  mode_t mask = umask(0);
+  umask(mask);
+  if (fchmod(fd, 0666 & ~mask) != 0) return fail("chmod");
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail("write");
+    }
+    if (n == 0) {
+      errno = EIO;
+      return fail("write");
+    }
+    done += size_t(n);
+  }
+  if (fsync(fd) != 0) return fail("fsync");
+  if (close(fd) != 0) {
+    fd = -1;
+    return fail("close");
+  }
+  fd = -1;
+  if (rename(tmp.c_str(), path.c_str()) != 0) return fail("rename");
+  // Persist the rename itself; a failure here does not undo a complete, renamed file.
+  std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
+  if (dir.empty()) dir = "/";
+  int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) {
+    fsync(dfd);
+    close(dfd);
+  }
+  return Error();
+}
+
+}  // namespace hunch::train

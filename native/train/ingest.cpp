@@ -1,0 +1,1207 @@
+// Event-log ingestion (ingest.h): streaming readers for four formats, row validation, the
+// per-user time sort, cleaning, sessions and the vocabulary.
+#include "train/ingest.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <sstream>
+#include <unordered_map>
+
+#include "hunch/model.h"
+
+namespace hunch::train {
+
+const char* format_name(Format f) {
+  switch (f) {
+    case Format::CSV: return "csv";
+    case Format::TSV: return "tsv";
+    case Format::JSONL: return "jsonl";
+    case Format::PAIRS: return "pairs";
+    default: return "auto";
+  }
+}
+
+bool parse_format(const std::string& name, Format* out) {
+  static const struct { const char* n; Format f; } kNames[] = {
+      {"auto", Format::AUTO}, {"csv", Format::CSV},     {"tsv", Format::TSV},
+      {"jsonl", Format::JSONL}, {"ndjson", Format::JSONL}, {"pairs", Format::PAIRS}};
+  for (const auto& k : kNames)
+    if (name == k.n) { *out = k.f; return true; }
+  return false;
+}
+
+static bool ends_with(const std::string& s, const char* suffix) {
+  size_t n = std::strlen(suffix);
+  if (s.size() < n) return false;
+  for (size_t i = 0; i < n; ++i)
+    if (std::tolower(static_cast<unsigned char>(s[s.size() - n + i])) != suffix[i]) return false;
+  return true;
+}
+
+Format format_from_path(const std::string& path) {
+  std::string p = ends_with(path, ".gz") ? path.substr(0, path.size() - 3) : path;
+  if (ends_with(p, ".csv")) return Format::CSV;
+  if (ends_with(p, ".tsv") || ends_with(p, ".tab")) return Format::TSV;
+  if (ends_with(p, ".jsonl") || ends_with(p, ".ndjson") || ends_with(p, ".json")) return Format::JSONL;
+  if (ends_with(p, ".txt") || ends_with(p, ".dat")) return Format::PAIRS;
+  return Format::AUTO;
+}
+
+std::vector<float> default_gap_edges() {
+  return {1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600, 10800, 43200, 86400, 259200,
+          604800, 2592000};
+}
+
+FixedVocabulary vocabulary_of(const hunch::Model& model) {
+  return {model.actions(), model.types(), model.gap_edges()};
+}
+
+uint8_t gap_bucket(const std::vector<float>& edges, double prev, double now) {
+  if (std::isnan(prev) || std::isnan(now)) return 0;
+  double gap = std::max(0.0, now - prev);
+  size_t n = 0;
+  while (n < edges.size() && double(edges[n]) <= gap) ++n;  // edges are few (<= 64)
+  return static_cast<uint8_t>(1 + n);
+}
+
+// ---- time parsing ----------------------------------------------------------------------------
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+static bool read_digits(const char*& p, const char* end, int n, int* out) {
+  int v = 0;
+  for (int i = 0; i < n; ++i, ++p) {
+    if (p >= end || *p < '0' || *p > '9') return false;
+    v = v * 10 + (*p - '0');
+  }
+  *out = v;
+  return true;
+}
+
+static bool parse_iso8601(const char* p, const char* end, double* seconds) {
+  int y, mo, d, h = 0, mi = 0, s = 0;
+  if (!read_digits(p, end, 4, &y) || p >= end || *p++ != '-' || !read_digits(p, end, 2, &mo) ||
+      p >= end || *p++ != '-' || !read_digits(p, end, 2, &d))
+    return false;
+  static const int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1]) return false;
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (mo == 2 && d == 29 && !leap) return false;
+  double frac = 0, offset = 0;
+  if (p < end && (*p == 'T' || *p == 't' || *p == ' ')) {
+    ++p;
+    if (!read_digits(p, end, 2, &h) || p >= end || *p++ != ':' || !read_digits(p, end, 2, &mi))
+      return false;
+    if (p < end && *p == ':') {
+      ++p;
+      if (!read_digits(p, end, 2, &s)) return false;
+      if (p < end && (*p == '.' || *p == ',')) {
+        ++p;
+        double scale = 0.1;
+        const char* start = p;
+        while (p < end && *p >= '0' && *p <= '9') { frac += (*p - '0') * scale; scale *= 0.1; ++p; }
+        if (p == start) return false;
+      }
+    }
+    if (h > 23 || mi > 59 || s > 60) return false;  // 60: a leap second, folded into the next
+    if (p < end) {
+      if (*p == 'Z' || *p == 'z') {
+        ++p;
+      } else if (*p == '+' || *p == '-') {
+        int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
+        if (!read_digits(p, end, 2, &oh)) return false;
+        if (p < end && *p == ':') ++p;
+        if (p < end && !read_digits(p, end, 2, &om)) return false;
+        if (oh > 23 || om > 59) return false;
+        offset = sign * (oh * 3600.0 + om * 60.0);
+      }
+    }
+  }
+  if (p != end) return false;
+  *seconds = double(days_from_civil(y, mo, d)) * 86400.0 + h * 3600.0 + mi * 60.0 + s + frac - offset;
+  return true;
+}
+
+bool parse_time(const std::string& text, double* seconds) {
+  const char* b = text.data();
+  const char* e = b + text.size();
+  while (b < e && (*b == ' ' || *b == '\t')) ++b;
+  while (e > b && (e[-1] == ' ' || e[-1] == '\t')) --e;
+  if (b == e) return false;
+  // Plain decimal number (strtod alone would also take "inf", "nan" and hex floats).
+  bool numeric = true;
+  for (const char* p = b; p < e; ++p)
+    if (!((*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '+' || *p == 'e' || *p == 'E'))
+      numeric = false;
+  if (numeric) {
+    std::string s(b, e);
+    char* stop = nullptr;
+    errno = 0;
+    double v = std::strtod(s.c_str(), &stop);
+    if (stop == s.c_str() + s.size() && errno == 0 && std::isfinite(v)) {
+      // 1e11 s is the year 5138, 1e11 ms is 1973: larger values can only be milliseconds.
+      *seconds = std::fabs(v) > 1e11 ? v / 1000.0 : v;
+      return true;
+    }
+  }
+  return parse_iso8601(b, e, seconds);
+}
+
+// ---- input -----------------------------------------------------------------------------------
+
+namespace {
+
+// Buffered bytes from a gzip-or-plain file (gzread passes plain files through) or a string.
+class Source {
+ public:
+  Error open_file(const std::string& path) {
+    gz_ = gzopen(path.c_str(), "rb");
+    if (!gz_) return Error(path + ": cannot open: " + std::strerror(errno ? errno : ENOENT));
+    gzbuffer(gz_, 1 << 17);
+    buf_.resize(1 << 18);
+    name_ = path;
+    return {};
+  }
+  void open_memory(const std::string& name, const std::string* bytes) {
+    mem_ = bytes;
+    name_ = name;
+  }
+  ~Source() {
+    if (gz_) gzclose(gz_);
+  }
+
+  // Next byte or -1 at the end (or on a read error: see error()).
+  int get() {
+    if (pos_ == len_ && !fill()) return -1;
+    return static_cast<unsigned char>(data_[pos_++]);
+  }
+  int peek() {
+    if (pos_ == len_ && !fill()) return -1;
+    return static_cast<unsigned char>(data_[pos_]);
+  }
+  // The first bytes of the input, for format sniffing (does not consume).
+  std::string head(size_t n) {
+    if (pos_ == len_) fill();
+    return std::string(data_ + pos_, std::min(n, len_ - pos_));
+  }
+  const Error& error() const { return error_; }
+
+ private:
+  bool fill() {
+    if (mem_) {
+      if (mem_done_) return false;
+      mem_done_ = true;
+      data_ = mem_->data();
+      len_ = mem_->size();
+      pos_ = 0;
+      return len_ > 0;
+    }
+    if (!gz_ || eof_) return false;
+    int n = gzread(gz_, buf_.data(), static_cast<unsigned>(buf_.size()));
+    if (n < 0) {
+      int code = 0;
+      const char* msg = gzerror(gz_, &code);
+      error_ = Error(name_ + ": read error: " + (msg ? msg : "unknown") +
+                     " (a truncated or corrupt gzip file?)");
+      eof_ = true;
+      return false;
+    }
+    if (n == 0) {
+      // zlib reports a stream cut short only here, as Z_BUF_ERROR after the last bytes.
+      int code = Z_OK;
+      gzerror(gz_, &code);
+      if (code == Z_BUF_ERROR)
+        error_ = Error(name_ + ": unexpected end of the gzip stream (truncated file?)");
+      eof_ = true;
+      return false;
+    }
+    data_ = buf_.data();
+    len_ = static_cast<size_t>(n);
+    pos_ = 0;
+    return true;
+  }
+
+  gzFile             gz_ = nullptr;
+  const std::string* mem_ = nullptr;
+  bool               mem_done_ = false, eof_ = false;
+  std::vector<char>  buf_;
+  const char*        data_ = nullptr;
+  size_t             len_ = 0, pos_ = 0;
+  std::string        name_;
+  Error              error_;
+};
+
+std::string quote_value(const std::string& v) {
+  std::string s = v.size() > 60 ? v.substr(0, 60) + "…" : v;
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else out += c;
+  }
+  return out + "'";
+}
+
+bool valid_utf8(const std::string& s) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(s.data());
+  const unsigned char* e = p + s.size();
+  while (p < e) {
+    unsigned c = *p++;
+    if (c < 0x80) continue;
+    int n;
+    unsigned cp;
+    if (c >= 0xC2 && c <= 0xDF) { n = 1; cp = c & 0x1F; }
+    else if (c >= 0xE0 && c <= 0xEF) { n = 2; cp = c & 0x0F; }
+    else if (c >= 0xF0 && c <= 0xF4) { n = 3; cp = c & 0x07; }
+    else return false;
+    if (e - p < n) return false;
+    for (int i = 0; i < n; ++i) {
+      if ((p[i] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    p += n;
+    if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+  }
+  return true;
+}
+
+void append_utf8(std::string* out, uint32_t cp) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+// ---- JSON Lines: one flat object per line --------------------------------------------------
+
+constexpr int kMaxJsonDepth = 64;
+
+// Values of the top-level keys of one object. Nested objects/arrays are skipped (not stored);
+// null is stored as absent.
+struct JsonField {
+  std::string key, value;
+  bool        is_null = false, is_nested = false;
+};
+
+class JsonLine {
+ public:
+  // Parses [p, e) as one object; false + *why on any syntax error.
+  bool parse(const char* p, const char* e, std::vector<JsonField>* fields, size_t* nfields,
+             std::string* why) {
+    p_ = p; b_ = p; e_ = e; why_ = why;
+    *nfields = 0;
+    ws();
+    if (!expect('{')) return fail("expected '{' at the start of the line");
+    ws();
+    if (peek() == '}') { ++p_; return end(); }
+    for (;;) {
+      ws();
+      if (*nfields == fields->size()) fields->emplace_back();
+      JsonField& f = (*fields)[(*nfields)++];
+      f.is_null = f.is_nested = false;
+      f.value.clear();
+      if (peek() != '"') return fail("expected a string key");
+      if (!string(&f.key)) return false;
+      ws();
+      if (!expect(':')) return fail("expected ':' after a key");
+      ws();
+      if (!value(&f)) return false;
+      ws();
+      if (peek() == ',') { ++p_; continue; }
+      if (peek() == '}') { ++p_; return end(); }
+      return fail("expected ',' or '}'");
+    }
+  }
+
+ private:
+  int  peek() const { return p_ < e_ ? static_cast<unsigned char>(*p_) : -1; }
+  bool expect(char c) {
+    if (peek() != static_cast<unsigned char>(c)) return false;
+    ++p_;
+    return true;
+  }
+  void ws() {
+    while (p_ < e_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\r' || *p_ == '\n')) ++p_;
+  }
+  bool fail(const char* msg) {
+    *why_ = std::string("invalid JSON: ") + msg + " at byte " + std::to_string(p_ - b_ + 1);
+    return false;
+  }
+  bool end() {
+    ws();
+    return p_ == e_ ? true : fail("text after the object");
+  }
+  bool hex4(uint32_t* out) {
+    uint32_t v = 0;
+    for (int i = 0; i < 4; ++i, ++p_) {
+      if (p_ >= e_) return false;
+      char c = *p_;
+      v <<= 4;
+      if (c >= '0' && c <= '9') v |= c - '0';
+      else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
+      else return false;
+    }
+    *out = v;
+    return true;
+  }
+  // At '"'. Decodes into *out (nullptr: validate and skip).
+  bool string(std::string* out) {
+    ++p_;
+    if (out) out->clear();
+    while (p_ < e_) {
+      unsigned char c = static_cast<unsigned char>(*p_++);
+      if (c == '"') return true;
+      if (c < 0x20) return fail("control character in a string");
+      if (c != '\\') {
+        if (out) out->push_back(static_cast<char>(c));
+        continue;
+      }
+      if (p_ >= e_) break;
+      char esc = *p_++;
+      uint32_t cp;
+      switch (esc) {
+        case '"': cp = '"'; break;
+        case '\\': cp = '\\'; break;
+        case '/': cp = '/'; break;
+        case 'b': cp = '\b'; break;
+        case 'f': cp = '\f'; break;
+        case 'n': cp = '\n'; break;
+        case 'r': cp = '\r'; break;
+        case 't': cp = '\t'; break;
+        case 'u': {
+          if (!hex4(&cp)) return fail("bad \\u escape");
+          if (cp >= 0xD800 && cp <= 0xDBFF) {
+            uint32_t lo;
+            if (p_ + 1 < e_ && p_[0] == '\\' && p_[1] == 'u') {
+              p_ += 2;
+              if (!hex4(&lo) || lo < 0xDC00 || lo > 0xDFFF) return fail("unpaired UTF-16 surrogate");
+              cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            } else {
+              return fail("unpaired UTF-16 surrogate");
+            }
+          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            return fail("unpaired UTF-16 surrogate");
+          }
+          break;
+        }
+        default: return fail("unknown escape in a string");
+      }
+      if (out) append_utf8(out, cp);
+    }
+    return fail("unterminated string");
+  }
+  bool number(std::string* out) {
+    const char* s = p_;
+    if (peek() == '-') ++p_;
+    if (peek() == '0') {
+      ++p_;
+    } else if (peek() >= '1' && peek() <= '9') {
+      while (peek() >= '0' && peek() <= '9') ++p_;
+    } else {
+      return fail("bad number");
+    }
+    if (peek() == '.') {
+      ++p_;
+      if (!(peek() >= '0' && peek() <= '9')) return fail("bad number");
+      while (peek() >= '0' && peek() <= '9') ++p_;
+    }
+    if (peek() == 'e' || peek() == 'E') {
+      ++p_;
+      if (peek() == '+' || peek() == '-') ++p_;
+      if (!(peek() >= '0' && peek() <= '9')) return fail("bad number");
+      while (peek() >= '0' && peek() <= '9') ++p_;
+    }
+    if (out) out->assign(s, p_);
+    return true;
+  }
+  bool literal(const char* word, std::string* out) {
+    size_t n = std::strlen(word);
+    if (size_t(e_ - p_) < n || std::memcmp(p_, word, n) != 0) return fail("unexpected character");
+    p_ += n;
+    if (out) out->assign(word);
+    return true;
+  }
+  // Skips a nested object/array without recursion: a stack of open brackets, capped.
+  bool skip_nested() {
+    char stack[kMaxJsonDepth];
+    int depth = 0;
+    for (;;) {
+      ws();
+      int c = peek();
+      if (c == '{' || c == '[') {
+        if (depth == kMaxJsonDepth) return fail("nesting deeper than 64");
+        stack[depth++] = static_cast<char>(c == '{' ? '}' : ']');
+        ++p_;
+        ws();
+        if (peek() == stack[depth - 1]) { ++p_; --depth; goto after_value; }
+        if (stack[depth - 1] == '}') goto object_key;
+        continue;  // first array element
+      }
+      if (depth == 0) return fail("internal: not at a nested value");
+      if (c == '"') { if (!string(nullptr)) return false; }
+      else if (c == '-' || (c >= '0' && c <= '9')) { if (!number(nullptr)) return false; }
+      else if (c == 't') { if (!literal("true", nullptr)) return false; }
+      else if (c == 'f') { if (!literal("false", nullptr)) return false; }
+      else if (c == 'n') { if (!literal("null", nullptr)) return false; }
+      else return fail("unexpected character");
+    after_value:
+      for (;;) {
+        if (depth == 0) return true;
+        ws();
+        if (peek() == ',') {
+          ++p_;
+          if (stack[depth - 1] == '}') goto object_key;
+          break;  // next array element
+        }
+        if (peek() == stack[depth - 1]) { ++p_; --depth; continue; }
+        return fail("expected ',' or a closing bracket");
+      }
+      continue;
+    object_key:
+      ws();
+      if (peek() != '"') return fail("expected a string key");
+      if (!string(nullptr)) return false;
+      ws();
+      if (!expect(':')) return fail("expected ':' after a key");
+    }
+  }
+  bool value(JsonField* f) {
+    int c = peek();
+    if (c == '"') return string(&f->value);
+    if (c == '-' || (c >= '0' && c <= '9')) return number(&f->value);
+    if (c == 't') return literal("true", &f->value);
+    if (c == 'f') return literal("false", &f->value);
+    if (c == 'n') { f->is_null = true; return literal("null", nullptr); }
+    if (c == '{' || c == '[') { f->is_nested = true; return skip_nested(); }
+    return fail(c < 0 ? "missing value" : "unexpected character");
+  }
+
+  const char *p_ = nullptr, *b_ = nullptr, *e_ = nullptr;
+  std::string* why_ = nullptr;
+};
+
+// ---- rows ------------------------------------------------------------------------------------
+
+enum Role { USER = 0, TIME = 1, ACTION = 2, TYPE = 3, ROLES = 4 };
+const char* const kRoleNames[ROLES] = {"user", "time", "action", "type"};
+const std::vector<std::string> kDefaults[ROLES] = {
+    {"user", "user_id", "session", "session_id", "SessionId"},
+    {"time", "timestamp", "ts", "Time"},
+    {"action", "item", "item_id", "ItemId", "page", "url"},
+    {"type", "event", "event_type"}};
+
+bool same_name(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+// One record reduced to the four roles.
+struct Row {
+  uint64_t    line = 0;
+  bool        present[ROLES] = {};
+  std::string value[ROLES];
+};
+
+// One accepted event while reading: 32 bytes. `key` is the sort time: the event's own time, or
+// for an event without one the key of its user's previous event, so that it stays where the
+// file put it after the sort.
+struct RawEvent {
+  double   key;
+  uint64_t line;
+  uint32_t user, action, type;  // interned raw ids; type UINT32_MAX = none
+  uint8_t  has_time;
+};
+static_assert(sizeof(RawEvent) == 32, "ingestion memory per event is documented as 32 bytes");
+
+struct UserState {
+  double last_key = -std::numeric_limits<double>::infinity();
+  double max_time = -std::numeric_limits<double>::infinity();
+};
+
+class Interner {
+ public:
+  uint32_t id(const std::string& s) {
+    auto it = ids_.find(s);
+    if (it != ids_.end()) return it->second;
+    uint32_t id = static_cast<uint32_t>(ids_.size());
+    ids_.emplace(s, id);
+    return id;
+  }
+  size_t size() const { return ids_.size(); }
+  std::vector<std::string> names() const {
+    std::vector<std::string> out(ids_.size());
+    for (const auto& kv : ids_) out[kv.second] = kv.first;
+    return out;
+  }
+  uint64_t bytes() const {
+    uint64_t b = ids_.bucket_count() * sizeof(void*);
+    for (const auto& kv : ids_) b += 48 + (kv.first.size() > 15 ? kv.first.capacity() + 1 : 0);
+    return b;
+  }
+
+ private:
+  std::unordered_map<std::string, uint32_t> ids_;
+};
+
+class Ingestor {
+ public:
+  Ingestor(const std::string& name, const IngestOptions& opt, IngestReport* rep)
+      : name_(name), opt_(opt), rep_(rep) {}
+
+  Error run(Source* src, Dataset* out);
+
+ private:
+  Error check_options() const;
+  Error resolve_columns(const std::vector<std::string>& header);
+  // Records a skipped row under `counter`; in strict mode returns the Error instead.
+  Error skip(uint64_t* counter, uint64_t line, const std::string& reason) {
+    ++*counter;
+    std::string msg = name_ + ":" + std::to_string(line) + ": " + reason;
+    if (opt_.strict) return Error(msg);
+    if (examples_seen_.insert_if_new(counter)) rep_->examples.push_back(msg);
+    return {};
+  }
+  Error accept(const Row& row);
+  Error read_delimited(Source* src, char delim);
+  Error read_jsonl(Source* src);
+  Error read_pairs(Source* src);
+  Error finish(Dataset* out);
+
+  // Keeps one example per counter without a set allocation per call.
+  struct SeenCounters {
+    std::vector<const uint64_t*> seen;
+    bool insert_if_new(const uint64_t* c) {
+      if (std::find(seen.begin(), seen.end(), c) != seen.end()) return false;
+      seen.push_back(c);
+      return true;
+    }
+  };
+
+  std::string          name_;
+  const IngestOptions& opt_;
+  IngestReport*        rep_;
+  int                  column_[ROLES] = {-1, -1, -1, -1};  // CSV/TSV/pairs field index
+  std::string          json_key_[ROLES];                   // JSONL: configured key, if any
+
+  Interner               users_, actions_, types_;
+  std::vector<UserState> user_state_;
+  std::vector<RawEvent>  events_;
+  SeenCounters           examples_seen_;
+};
+
+Error Ingestor::check_options() const {
+  const auto& e = opt_.vocabulary ? opt_.vocabulary->gap_edges : opt_.gap_edges;
+  if (e.size() > kMaxGapEdges)
+    return Error("gap edges: " + std::to_string(e.size()) + " edges, at most " +
+                 std::to_string(kMaxGapEdges));
+  for (size_t i = 0; i < e.size(); ++i) {
+    if (!std::isfinite(e[i]) || e[i] < 0) return Error("gap edges: edge " + std::to_string(i) + " is not a finite number >= 0");
+    if (i && !(e[i] > e[i - 1])) return Error("gap edges: not strictly increasing at edge " + std::to_string(i));
+  }
+  if (!(opt_.session_gap >= 0) || !std::isfinite(opt_.session_gap))
+    return Error("session gap: must be a number of seconds >= 0");
+  if (opt_.max_vocab < 1) return Error("max vocab: must be at least 1");
+  if (opt_.max_vocab >= kMaxVocab) return Error("max vocab: at most " + std::to_string(kMaxVocab - 1));
+  if (opt_.max_types >= kMaxTypes) return Error("max types: at most " + std::to_string(kMaxTypes - 1));
+  if (opt_.vocabulary && (opt_.vocabulary->actions.empty() || opt_.vocabulary->types.empty()))
+    return Error("fixed vocabulary: needs at least the <unk> action and the <none> type");
+  return {};
+}
+
+Error Ingestor::resolve_columns(const std::vector<std::string>& header) {
+  const std::string* given[ROLES] = {&opt_.user_column, &opt_.time_column, &opt_.action_column,
+                                     &opt_.type_column};
+  for (int r = 0; r < ROLES; ++r) {
+    column_[r] = -1;
+    if (!given[r]->empty()) {
+      for (size_t i = 0; i < header.size(); ++i)
+        if (header[i] == *given[r]) { column_[r] = int(i); break; }
+    } else {
+      for (const auto& cand : kDefaults[r]) {
+        for (size_t i = 0; i < header.size() && column_[r] < 0; ++i)
+          if (same_name(header[i], cand)) column_[r] = int(i);
+        if (column_[r] >= 0) break;
+      }
+    }
+    if (column_[r] < 0 && (r == USER || r == ACTION || !given[r]->empty())) {
+      std::string have;
+      for (const auto& h : header) have += (have.empty() ? "" : ", ") + quote_value(h);
+      std::string looked;
+      if (!given[r]->empty()) {
+        looked = "'" + *given[r] + "'";
+      } else {
+        for (const auto& c : kDefaults[r]) looked += (looked.empty() ? "" : ", ") + c;
+        looked = "any of " + looked;
+      }
+      return Error(name_ + ":1: no " + kRoleNames[r] + " column (looked for " + looked +
+                   "); the header has " + have + " — name it with --" + kRoleNames[r] + "-column");
+    }
+  }
+  rep_->user_column = header[column_[USER]];
+  rep_->action_column = header[column_[ACTION]];
+  rep_->has_time_column = column_[TIME] >= 0;
+  rep_->has_type_column = column_[TYPE] >= 0;
+  if (column_[TIME] >= 0) rep_->time_column = header[column_[TIME]];
+  if (column_[TYPE] >= 0) rep_->type_column = header[column_[TYPE]];
+  return {};
+}
+
+Error Ingestor::accept(const Row& row) {
+  const std::string col[ROLES] = {rep_->user_column, rep_->time_column, rep_->action_column,
+                                  rep_->type_column};
+  for (Role r : {USER, ACTION}) {
+    if (!row.present[r] || row.value[r].empty())
+      return skip(&rep_->missing_field, row.line, "column '" + col[r] + "': missing value");
+  }
+  for (Role r : {USER, ACTION, TYPE}) {
+    if (!row.present[r]) continue;
+    if (row.value[r].size() > opt_.max_field_bytes)
+      return skip(&rep_->too_long, row.line,
+                  "column '" + col[r] + "': value of " + std::to_string(row.value[r].size()) +
+                      " bytes, limit " + std::to_string(opt_.max_field_bytes));
+    if (!valid_utf8(row.value[r]))
+      return skip(&rep_->bad_utf8, row.line, "column '" + col[r] + "': not valid UTF-8: " + quote_value(row.value[r]));
+  }
+  double t = std::nan("");
+  bool has_time = row.present[TIME] && !row.value[TIME].empty();
+  if (has_time && !parse_time(row.value[TIME], &t))
+    return skip(&rep_->bad_time, row.line,
+                "column '" + col[TIME] + "': cannot parse " + quote_value(row.value[TIME]) + " as a time");
+  if (!has_time) ++rep_->untimed_rows;
+
+  uint32_t u = users_.id(row.value[USER]);
+  if (u == user_state_.size()) user_state_.emplace_back();
+  UserState& us = user_state_[u];
+  RawEvent ev;
+  ev.line = row.line;
+  ev.user = u;
+  ev.action = actions_.id(row.value[ACTION]);
+  ev.type = row.present[TYPE] && !row.value[TYPE].empty() ? types_.id(row.value[TYPE]) : UINT32_MAX;
+  ev.has_time = has_time;
+  if (has_time) {
+    if (t < us.max_time) ++rep_->out_of_order;
+    us.max_time = std::max(us.max_time, t);
+    ev.key = t;
+  } else {
+    ev.key = us.last_key;
+  }
+  us.last_key = ev.key;
+  events_.push_back(ev);
+  return {};
+}
+
+// RFC 4180 records: quoted fields may hold the delimiter, "" and line breaks; CRLF or LF ends a
+// record. A record's line is the line it starts on.
+Error Ingestor::read_delimited(Source* src, char delim) {
+  std::vector<std::string> fields;
+  uint64_t line = 1;
+  bool header_done = false;
+  Row row;
+  for (;;) {
+    fields.assign(1, std::string());
+    uint64_t start_line = line;
+    size_t bytes = 0;
+    bool too_long = false, bad_quote = false, eof = false, any = false;
+    int c = src->get();
+    if (c < 0) break;
+    for (;;) {
+      if (c < 0) { eof = true; break; }
+      any = true;
+      if (c == '"' && fields.back().empty()) {
+        // Quoted field.
+        bool closed = false;
+        while ((c = src->get()) >= 0) {
+          if (c == '\n') ++line;
+          if (c == '"') {
+            if (src->peek() == '"') { src->get(); c = '"'; }
+            else { closed = true; break; }
+          }
+          if (++bytes <= opt_.max_line_bytes) fields.back().push_back(static_cast<char>(c));
+          else too_long = true;
+        }
+        if (!closed) { bad_quote = true; eof = true; break; }
+        c = src->get();
+        if (c >= 0 && c != delim && c != '\n' && c != '\r') {
+          bad_quote = true;  // text after the closing quote: keep reading to the record end
+          while (c >= 0 && c != '\n') c = src->get();
+        }
+        continue;
+      }
+      if (c == delim) { fields.emplace_back(); c = src->get(); continue; }
+      if (c == '\r') {
+        if (src->peek() == '\n') src->get();
+        ++line;
+        break;
+      }
+      if (c == '\n') { ++line; break; }
+      if (++bytes <= opt_.max_line_bytes) fields.back().push_back(static_cast<char>(c));
+      else too_long = true;
+      c = src->get();
+    }
+    if (!src->error().ok()) return src->error();
+    if (!any || (fields.size() == 1 && fields[0].empty() && !bad_quote)) {
+      if (eof) break;
+      continue;  // blank line
+    }
+    if (!header_done) {
+      if (bad_quote) return Error(name_ + ":" + std::to_string(start_line) + ": malformed header (unterminated or misplaced quote)");
+      if (fields[0].rfind("\xEF\xBB\xBF", 0) == 0) fields[0].erase(0, 3);  // UTF-8 BOM
+      if (Error e = resolve_columns(fields)) return e;
+      header_done = true;
+      if (eof) break;
+      continue;
+    }
+    ++rep_->rows;
+    Error e;
+    if (too_long) {
+      e = skip(&rep_->too_long, start_line, "record longer than " + std::to_string(opt_.max_line_bytes) + " bytes");
+    } else if (bad_quote) {
+      e = skip(&rep_->malformed, start_line, "malformed quoted field (unterminated quote or text after a closing quote)");
+    } else {
+      row.line = start_line;
+      int needed = 0;
+      for (int r = 0; r < ROLES; ++r) needed = std::max(needed, column_[r] + 1);
+      if (int(fields.size()) < needed) {
+        e = skip(&rep_->malformed, start_line,
+                 std::to_string(fields.size()) + " fields, the header has " + std::to_string(needed) + " or more");
+      } else {
+        for (int r = 0; r < ROLES; ++r) {
+          row.present[r] = column_[r] >= 0;
+          if (row.present[r]) row.value[r].swap(fields[column_[r]]);
+        }
+        e = accept(row);
+      }
+    }
+    if (e) return e;
+    if (eof) break;
+  }
+  if (!src->error().ok()) return src->error();
+  if (!header_done) return Error(name_ + ": empty file (no header line)");
+  return {};
+}
+
+// Reads one line into *line (without the newline / CR). Returns false at the end of input.
+// Over max bytes: the rest is consumed, *too_long set.
+bool read_line(Source* src, size_t max_bytes, std::string* line, bool* too_long) {
+  line->clear();
+  *too_long = false;
+  int c = src->get();
+  if (c < 0) return false;
+  while (c >= 0 && c != '\n') {
+    if (line->size() < max_bytes) line->push_back(static_cast<char>(c));
+    else *too_long = true;
+    c = src->get();
+  }
+  if (!line->empty() && line->back() == '\r') line->pop_back();
+  return true;
+}
+
+bool blank(const std::string& s) {
+  for (char c : s)
+    if (c != ' ' && c != '\t' && c != '\r') return false;
+  return true;
+}
+
+Error Ingestor::read_jsonl(Source* src) {
+  std::string line, why;
+  std::vector<JsonField> fields;
+  size_t nfields = 0;
+  JsonLine parser;
+  uint64_t lineno = 0;
+  bool too_long;
+  Row row;
+  rep_->user_column = opt_.user_column.empty() ? "user" : opt_.user_column;
+  rep_->action_column = opt_.action_column.empty() ? "action" : opt_.action_column;
+  rep_->time_column = opt_.time_column.empty() ? "time" : opt_.time_column;
+  rep_->type_column = opt_.type_column.empty() ? "type" : opt_.type_column;
+  const std::string* given[ROLES] = {&opt_.user_column, &opt_.time_column, &opt_.action_column,
+                                     &opt_.type_column};
+  while (read_line(src, opt_.max_line_bytes, &line, &too_long)) {
+    ++lineno;
+    if (lineno == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+    if (!too_long && blank(line)) continue;
+    ++rep_->rows;
+    Error e;
+    if (too_long) {
+      e = skip(&rep_->too_long, lineno, "line longer than " + std::to_string(opt_.max_line_bytes) + " bytes");
+    } else if (!parser.parse(line.data(), line.data() + line.size(), &fields, &nfields, &why)) {
+      e = skip(&rep_->malformed, lineno, why);
+    } else {
+      row.line = lineno;
+      bool nested = false;
+      std::string nested_key;
+      for (int r = 0; r < ROLES; ++r) {
+        row.present[r] = false;
+        const JsonField* hit = nullptr;
+        if (!given[r]->empty()) {
+          for (size_t i = 0; i < nfields && !hit; ++i)
+            if (fields[i].key == *given[r]) hit = &fields[i];
+        } else {
+          for (const auto& cand : kDefaults[r]) {
+            for (size_t i = 0; i < nfields && !hit; ++i)
+              if (same_name(fields[i].key, cand)) hit = &fields[i];
+            if (hit) break;
+          }
+        }
+        if (!hit || hit->is_null) continue;
+        if (hit->is_nested) { nested = true; nested_key = hit->key; continue; }
+        row.present[r] = true;
+        row.value[r] = hit->value;
+        if (r == TIME) { rep_->has_time_column = true; rep_->time_column = hit->key; }
+        if (r == TYPE) { rep_->has_type_column = true; rep_->type_column = hit->key; }
+        if (r == USER) rep_->user_column = hit->key;
+        if (r == ACTION) rep_->action_column = hit->key;
+      }
+      if (nested)
+        e = skip(&rep_->malformed, lineno, "key '" + nested_key + "': an object or array where a value was expected");
+      else
+        e = accept(row);
+    }
+    if (e) return e;
+  }
+  return src->error();
+}
+
+// `user item` per line, whitespace separated, no header, file order = time order.
+Error Ingestor::read_pairs(Source* src) {
+  std::string line;
+  uint64_t lineno = 0;
+  bool too_long;
+  Row row;
+  rep_->user_column = "user (field 1)";
+  rep_->action_column = "item (field 2)";
+  while (read_line(src, opt_.max_line_bytes, &line, &too_long)) {
+    ++lineno;
+    if (!too_long && blank(line)) continue;
+    ++rep_->rows;
+    Error e;
+    if (too_long) {
+      e = skip(&rep_->too_long, lineno, "line longer than " + std::to_string(opt_.max_line_bytes) + " bytes");
+    } else {
+      int n = 0;
+      size_t i = 0;
+      while (i < line.size() && n < 2) {
+        while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+        size_t s = i;
+        while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
+        if (i > s) row.value[n == 0 ? USER : ACTION].assign(line, s, i - s), ++n;
+      }
+      if (n < 2) {
+        e = skip(&rep_->malformed, lineno, "expected 'user item', got " + quote_value(line));
+      } else {
+        row.line = lineno;
+        row.present[USER] = row.present[ACTION] = true;
+        row.present[TIME] = row.present[TYPE] = false;
+        e = accept(row);
+      }
+    }
+    if (e) return e;
+  }
+  return src->error();
+}
+
+Format sniff(Source* src) {
+  std::string h = src->head(4096);
+  size_t i = h.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;
+  while (i < h.size() && (h[i] == ' ' || h[i] == '\t' || h[i] == '\r' || h[i] == '\n')) ++i;
+  if (i < h.size() && h[i] == '{') return Format::JSONL;
+  size_t eol = h.find('\n', i);
+  std::string first = h.substr(i, eol == std::string::npos ? std::string::npos : eol - i);
+  if (first.find('\t') != std::string::npos) {
+    // A header names columns; a pairs line is numbers.
+    bool digits_only = true;
+    for (char c : first)
+      if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '\t' || c == ' ' || c == '\r')) digits_only = false;
+    return digits_only ? Format::PAIRS : Format::TSV;
+  }
+  if (first.find(',') != std::string::npos) return Format::CSV;
+  return Format::PAIRS;
+}
+
+Error Ingestor::finish(Dataset* out) {
+  const bool fixed = opt_.vocabulary != nullptr;
+  // Per user, by time; the line breaks ties, so equal times keep their file order.
+  std::sort(events_.begin(), events_.end(), [](const RawEvent& a, const RawEvent& b) {
+    if (a.user != b.user) return a.user < b.user;
+    if (a.key != b.key) return a.key < b.key;
+    return a.line < b.line;
+  });
+  uint64_t peak = events_.capacity() * sizeof(RawEvent) + user_state_.capacity() * sizeof(UserState) +
+                  users_.bytes() + actions_.bytes() + types_.bytes();
+
+  // Duplicates, sessions and short sequences, compacting events_ in place.
+  std::vector<uint64_t> seq_begin;          // into the compacted events_
+  std::vector<uint64_t> seq_len;
+  std::vector<uint32_t> seq_user, seq_index;  // user, session number within the user (1-based)
+  std::vector<uint32_t> user_sessions(users_.size(), 0);
+  std::vector<std::pair<uint64_t, size_t>> group;  // (action<<32 | type, position) in a time run
+  size_t w = 0, n = events_.size();
+  for (size_t a = 0; a < n;) {
+    size_t b = a;
+    while (b < n && events_[b].user == events_[a].user) ++b;
+    // Drop duplicates inside each run of equal known times (events without a time never match).
+    size_t kept_begin = w;
+    for (size_t i = a; i < b;) {
+      size_t j = i + 1;
+      if (events_[i].has_time)
+        while (j < b && events_[j].has_time && events_[j].key == events_[i].key) ++j;
+      if (j - i == 1 || !opt_.dedupe) {
+        for (size_t k = i; k < j; ++k) events_[w++] = events_[k];
+      } else {
+        group.clear();
+        for (size_t k = i; k < j; ++k)
+          group.emplace_back((uint64_t(events_[k].action) << 32) | events_[k].type, k);
+        std::sort(group.begin(), group.end());  // position breaks ties: the first line survives
+        std::vector<bool> drop(j - i, false);
+        size_t first = 0;  // start of the current run of equal (action, type) in `group`
+        for (size_t g = 1; g < group.size(); ++g) {
+          if (group[g].first != group[first].first) { first = g; continue; }
+          size_t dup = group[g].second;
+          drop[dup - i] = true;
+          Error e = skip(&rep_->duplicates, events_[dup].line,
+                         "duplicate of the event on line " + std::to_string(events_[group[first].second].line) +
+                             " (same user, action, type and time)");
+          if (e) return e;
+        }
+        for (size_t k = i; k < j; ++k)
+          if (!drop[k - i]) events_[w++] = events_[k];
+      }
+      i = j;
+    }
+    // Sessions over the kept events of this user.
+    uint32_t user = events_[a].user;
+    size_t s = kept_begin;
+    for (size_t i = kept_begin; i < w; ++i) {
+      // Only a known time starts a session; an event without one follows its predecessor.
+      bool split = i == w - 1 ||
+                   (opt_.session_gap > 0 && events_[i + 1].has_time && std::isfinite(events_[i].key) &&
+                    events_[i + 1].key - events_[i].key > opt_.session_gap);
+      if (!split) continue;
+      size_t len = i + 1 - s;
+      uint32_t index = ++user_sessions[user];
+      if (len < opt_.min_length) {
+        ++rep_->short_sequences;
+        rep_->short_sequence_events += len;
+      } else {
+        seq_begin.push_back(s);
+        seq_len.push_back(len);
+        seq_user.push_back(user);
+        seq_index.push_back(index);
+      }
+      s = i + 1;
+    }
+    a = b;
+  }
+  // Move the kept sequences' events to the front, in order.
+  size_t kept = 0;
+  std::vector<uint64_t> offsets(1, 0);
+  offsets.reserve(seq_begin.size() + 1);
+  for (size_t q = 0; q < seq_begin.size(); ++q) {
+    size_t begin = seq_begin[q], len = seq_len[q];
+    for (size_t i = 0; i < len; ++i) events_[kept + i] = events_[begin + i];
+    kept += len;
+    offsets.push_back(kept);
+  }
+  events_.resize(kept);
+
+  // Vocabulary.
+  std::vector<std::string> action_names = actions_.names(), type_names = types_.names();
+  rep_->distinct_actions = action_names.size();
+  std::vector<uint32_t> action_map(action_names.size(), 0), type_map(type_names.size(), 0);
+  if (fixed) {
+    std::unordered_map<std::string, uint32_t> ids;
+    const auto& va = opt_.vocabulary->actions;
+    for (uint32_t i = 1; i < va.size(); ++i) ids.emplace(va[i], i);
+    for (size_t i = 0; i < action_names.size(); ++i) {
+      auto it = ids.find(action_names[i]);
+      action_map[i] = it == ids.end() ? 0 : it->second;
+    }
+    ids.clear();
+    const auto& vt = opt_.vocabulary->types;
+    for (uint32_t i = 1; i < vt.size(); ++i) ids.emplace(vt[i], i);
+    for (size_t i = 0; i < type_names.size(); ++i) {
+      auto it = ids.find(type_names[i]);
+      type_map[i] = it == ids.end() ? 0 : it->second;
+    }
+    out->actions = va;
+    out->types = vt;
+    out->gap_edges = opt_.vocabulary->gap_edges;
+  } else {
+    auto build = [&](const std::vector<std::string>& names, bool is_type, uint32_t cap,
+                     std::vector<uint32_t>* map, std::vector<std::string>* vocab, const char* reserved) {
+      std::vector<uint64_t> count(names.size(), 0);
+      for (const RawEvent& e : events_) {
+        uint32_t id = is_type ? e.type : e.action;
+        if (id != UINT32_MAX) ++count[id];
+      }
+      std::vector<uint32_t> order;
+      for (uint32_t i = 0; i < names.size(); ++i)
+        if (count[i] >= opt_.min_count && count[i] > 0 && names[i] != reserved) order.push_back(i);
+      std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
+        if (count[x] != count[y]) return count[x] > count[y];
+        return names[x] < names[y];
+      });
+      if (order.size() > cap) order.resize(cap);
+      vocab->assign(1, reserved);
+      for (uint32_t i : order) {
+        (*map)[i] = static_cast<uint32_t>(vocab->size());
+        vocab->push_back(names[i]);
+      }
+    };
+    build(action_names, false, opt_.max_vocab, &action_map, &out->actions, "<unk>");
+    build(type_names, true, opt_.max_types, &type_map, &out->types, "<none>");
+    out->gap_edges = opt_.gap_edges;
+  }
+
+  // The Dataset.
+  out->offsets = std::move(offsets);
+  out->action.resize(kept);
+  out->type.resize(kept);
+  out->gap.resize(kept);
+  out->time.resize(kept);
+  out->sequence_key.clear();
+  out->sequence_key.reserve(seq_begin.size());
+  std::vector<std::string> user_names = users_.names();
+  for (size_t q = 0; q < seq_begin.size(); ++q) {
+    uint32_t u = seq_user[q];
+    out->sequence_key.push_back(user_sessions[u] > 1 ? user_names[u] + "#" + std::to_string(seq_index[q])
+                                                     : user_names[u]);
+    double prev = std::nan("");
+    for (uint64_t i = out->offsets[q]; i < out->offsets[q + 1]; ++i) {
+      const RawEvent& e = events_[i];
+      uint32_t a = action_map[e.action];
+      uint32_t t = e.type == UINT32_MAX ? 0 : type_map[e.type];
+      if (a == 0) ++rep_->unknown_action_events;
+      if (e.type != UINT32_MAX && t == 0) ++rep_->unknown_type_events;
+      double time = e.has_time ? e.key : std::nan("");
+      out->action[i] = a;
+      out->type[i] = static_cast<uint16_t>(t);
+      out->time[i] = time;
+      out->gap[i] = i == out->offsets[q] ? 0 : gap_bucket(out->gap_edges, prev, time);
+      prev = time;
+    }
+  }
+  peak += kept * (sizeof(uint32_t) + sizeof(uint16_t) + sizeof(uint8_t) + sizeof(double)) +
+          out->offsets.capacity() * sizeof(uint64_t) + seq_begin.capacity() * 16;
+  std::vector<bool> user_kept(users_.size(), false);
+  for (uint32_t u : seq_user) user_kept[u] = true;
+  rep_->users = static_cast<uint64_t>(std::count(user_kept.begin(), user_kept.end(), true));
+  rep_->sequences = seq_begin.size();
+  rep_->kept_events = kept;
+  rep_->vocab_size = out->actions.size();
+  rep_->type_count = out->types.size();
+  rep_->peak_bytes = peak;
+  return {};
+}
+
+Error Ingestor::run(Source* src, Dataset* out) {
+  if (Error e = check_options()) return e;
+  Format f = opt_.format != Format::AUTO ? opt_.format : format_from_path(name_);
+  // .txt says little: a tab-separated file with a header (the yoochoose layout) is common.
+  if (f == Format::AUTO || (f == Format::PAIRS && opt_.format == Format::AUTO)) f = sniff(src);
+  rep_->format = f;
+  Error e;
+  switch (f) {
+    case Format::CSV: e = read_delimited(src, ','); break;
+    case Format::TSV: e = read_delimited(src, '\t'); break;
+    case Format::JSONL: e = read_jsonl(src); break;
+    default: e = read_pairs(src); break;
+  }
+  if (e) return e;
+  return finish(out);
+}
+
+}  // namespace
+
+Error ingest_file(const std::string& path, const IngestOptions& options, Dataset* out,
+                  IngestReport* report) {
+  *report = IngestReport();
+  report->path = path;
+  *out = Dataset();
+  Source src;
+  if (Error e = src.open_file(path)) return e;
+  Ingestor ing(path, options, report);
+  return ing.run(&src, out);
+}
+
+Error ingest_buffer(const std::string& name, const std::string& bytes, const IngestOptions& options,
+                    Dataset* out, IngestReport* report) {
+  *report = IngestReport();
+  report->path = name;
+  *out = Dataset();
+  Source src;
+  src.open_memory(name, &bytes);
+  Ingestor ing(name, options, report);
+  return ing.run(&src, out);
+}
+
+std::string IngestReport::to_text() const {
+  std::ostringstream o;
+  auto line = [&](const char* label, uint64_t n, const char* note = "") {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "  %-34s %12llu%s\n", label, static_cast<unsigned long long>(n), note);
+    o << buf;
+  };
+  o << "ingest " << path << " (" << format_name(format) << "): user=" << user_column
+    << " action=" << action_column << " time=" << (has_time_column ? time_column : "(none: file order)")
+    << " type=" << (has_type_column ? type_column : "(none)") << "\n";
+  line("rows read", rows);
+  line("skipped: malformed records", malformed);
+  line("skipped: missing user/action", missing_field);
+  line("skipped: unparsable time", bad_time);
+  line("skipped: invalid UTF-8", bad_utf8);
+  line("skipped: over-long record/value", too_long);
+  line("skipped: duplicate events", duplicates);
+  line("re-sorted: out-of-order events", out_of_order);
+  line("kept without a time (file order)", untimed_rows);
+  line("dropped: short sequences", short_sequences);
+  line("dropped: their events", short_sequence_events);
+  line("kept events", kept_events);
+  line("kept sequences", sequences);
+  line("users", users);
+  line("distinct actions", distinct_actions);
+  line("action vocabulary (with <unk>)", vocab_size);
+  line("events with action <unk>", unknown_action_events);
+  line("event types (with <none>)", type_count);
+  if (has_type_column) line("events with type <none>", unknown_type_events);
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "  %-34s %12.1f\n", "memory: bytes per kept event", bytes_per_event());
+  o << buf;
+  for (const auto& e : examples) o << "  e.g. " << e << "\n";
+  return o.str();
+}
+
+}  // namespace hunch::train

@@ -1,0 +1,266 @@
+#include "train/nn-model.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "train/model-lstm-attn.h"
+#include "train/model-transformer.h"
+
+namespace hunch::train {
+
+void Net::add_embeddings() {
+  const uint64_t D = cfg.embed;
+  emb_action = params.add("emb.action", {cfg.vocab, D});
+  emb_type = params.add("emb.type", {cfg.types, D});
+  emb_gap = params.add("emb.gap", {cfg.gaps, D});
+}
+
+void Net::add_heads() {
+  const uint64_t D = cfg.embed;
+  head_aw = cfg.tie_embeddings ? params.alias("head.action.w", emb_action)
+                               : params.add("head.action.w", {cfg.vocab, D});
+  head_ab = params.add("head.action.b", {cfg.vocab});
+  head_tw = params.add("head.type.w", {cfg.types, D});
+  head_tb = params.add("head.type.b", {cfg.types});
+  head_ew = params.add("head.exit.w", {1, D});
+  head_eb = params.add("head.exit.b", {1});
+}
+
+void Net::init_embeddings_and_heads(Rng& rng) {
+  // Action embeddings N(0, σ²) with σ = embed_init: Xavier's 0.02 for a (V, D) table would
+  // leave the item identity drowned by the first residual branch. Type and gap tables start at
+  // zero so a log without types or times adds nothing; they grow only where they carry signal.
+  init_normal(params, emb_action, cfg.embed_init, rng);
+  init_constant(params, emb_type, 0.0f);
+  init_constant(params, emb_gap, 0.0f);
+  if (!cfg.tie_embeddings) init_xavier_normal(params, head_aw, rng);
+  init_xavier_normal(params, head_tw, rng);
+  init_xavier_normal(params, head_ew, rng);
+}
+
+void Net::embed(const Dataset& data, const Pass& pass, float* x) const {
+  const size_t D = cfg.embed;
+  const float* ea = params.ptr(emb_action);
+  const float* et = params.ptr(emb_type);
+  const float* eg = params.ptr(emb_gap);
+  for (size_t s = 0; s < pass.samples.size(); ++s) {
+    const Sample& smp = pass.samples[s];
+    for (uint32_t p = 0; p < smp.len; ++p) {
+      const uint64_t ev = smp.begin + p;
+      const float* a = ea + size_t(data.action[ev]) * D;
+      const float* t = et + size_t(data.type[ev]) * D;
+      const float* g = eg + size_t(data.gap[ev]) * D;
+      float* xc = x + (pass.start[s] + p) * D;
+      for (size_t k = 0; k < D; ++k) xc[k] = a[k] + t[k] + g[k];
+    }
+  }
+}
+
+void Net::embed_backward(const Dataset& data, const Pass& pass, const float* dx, float* grad) const {
+  const size_t D = cfg.embed;
+  float* ga = grad + params.entries[emb_action].offset;
+  float* gt = grad + params.entries[emb_type].offset;
+  float* gg = grad + params.entries[emb_gap].offset;
+  for (size_t s = 0; s < pass.samples.size(); ++s) {
+    const Sample& smp = pass.samples[s];
+    for (uint32_t p = 0; p < smp.len; ++p) {
+      const uint64_t ev = smp.begin + p;
+      float* a = ga + size_t(data.action[ev]) * D;
+      float* t = gt + size_t(data.type[ev]) * D;
+      float* g = gg + size_t(data.gap[ev]) * D;
+      const float* d = dx + (pass.start[s] + p) * D;
+      for (size_t k = 0; k < D; ++k) {
+        a[k] += d[k];
+        t[k] += d[k];
+        g[k] += d[k];
+      }
+    }
+  }
+}
+
+std::unique_ptr<Net> make_net(const NetConfig& c, uint64_t seed) {
+  std::unique_ptr<Net> net = c.arch == hunch::Arch::TRANSFORMER ? make_transformer(c) : make_lstm_attn(c);
+  Rng rng = Rng::derive(seed, 0x1417);
+  net->init(rng);
+  return net;
+}
+
+void prepare_pass(Pass& pass, const std::vector<Sample>& samples, bool train, uint64_t seed) {
+  pass.samples = samples;
+  pass.start.resize(samples.size() + 1);
+  size_t n = 0;
+  for (size_t s = 0; s < samples.size(); ++s) {
+    pass.start[s] = n;
+    n += samples[s].len;
+  }
+  pass.start[samples.size()] = n;
+  pass.N = n;
+  pass.train = train;
+  pass.seed = seed;
+}
+
+void sample_masks(const Pass& pass, float* mask, size_t dim, uint64_t purpose, float p) {
+  for (size_t s = 0; s < pass.samples.size(); ++s) {
+    Rng rng = Rng::derive(pass.seed, pass.samples[s].id, purpose);
+    dropout_mask(mask + pass.start[s] * dim, size_t(pass.samples[s].len) * dim, p, rng);
+  }
+}
+
+double LossTotals::weighted(const LossWeights& w) const {
+  double l = 0;
+  if (n_action) l += w.action * action / double(n_action);
+  if (n_type) l += w.type * type / double(n_type);
+  if (n_exit) l += w.exit * exit / double(n_exit);
+  return l;
+}
+
+LossTotals count_targets(const Dataset& data, const std::vector<Sample>& samples) {
+  LossTotals t;
+  for (const Sample& s : samples) {
+    uint64_t with_next = 0;
+    if (s.target_end > s.begin + 1)
+      with_next = std::min<uint64_t>(s.len, s.target_end - s.begin - 1);
+    t.n_action += with_next;
+    t.n_type += with_next;
+    t.n_exit += s.len;
+  }
+  return t;
+}
+
+namespace {
+
+// Softmax cross-entropy of a (classes, n) logit block against targets; turns the block into
+// its gradient (scaled by `scale`) when with_grad. Returns the summed loss.
+double softmax_xent_block(Eigen::Ref<Eigen::MatrixXf> L, const int32_t* target, float scale,
+                          bool with_grad) {
+  double loss = 0;
+  for (Eigen::Index c = 0; c < L.cols(); ++c) {
+    auto col = L.col(c).array();
+    const float mx = col.maxCoeff();
+    const float tl = col(target[c]);
+    col = (col - mx).exp();
+    const float sum = col.sum();
+    loss += double(mx) + std::log(double(sum)) - double(tl);
+    if (with_grad) {
+      col *= scale / sum;
+      col(target[c]) -= scale;
+    }
+  }
+  return loss;
+}
+
+// One classification head over the columns that have a target, in chunks so the (classes, n)
+// logits stay in cache-sized blocks.
+double classify_head(const CMapR& Wm, const float* bias, const float* z, size_t D,
+                     const std::vector<uint32_t>& cols, const std::vector<int32_t>& target,
+                     float scale, float* dz, MapR* gW, MapV* gb) {
+  const size_t classes = Wm.rows();
+  const size_t chunk = 256;
+  Eigen::MatrixXf Zc(D, chunk), L(classes, chunk), dZc(D, chunk);
+  std::vector<int32_t> tc(chunk);
+  double loss = 0;
+  CMapV b(bias, classes);
+  for (size_t c0 = 0; c0 < cols.size(); c0 += chunk) {
+    const size_t n = std::min(chunk, cols.size() - c0);
+    for (size_t k = 0; k < n; ++k) {
+      Zc.col(k) = CMapV(z + size_t(cols[c0 + k]) * D, D);
+      tc[k] = target[cols[c0 + k]];
+    }
+    auto Zb = Zc.leftCols(n);
+    auto Lb = L.leftCols(n);
+    Lb.noalias() = Wm * Zb;
+    Lb.colwise() += b;
+    loss += softmax_xent_block(Lb, tc.data(), scale, dz != nullptr);
+    if (dz) {
+      auto dZb = dZc.leftCols(n);
+      dZb.noalias() = Wm.transpose() * Lb;
+      for (size_t k = 0; k < n; ++k) MapV(dz + size_t(cols[c0 + k]) * D, D) += dZb.col(k);
+      gW->noalias() += Lb * Zb.transpose();
+      *gb += Lb.rowwise().sum();
+    }
+  }
+  return loss;
+}
+
+}  // namespace
+
+void heads_loss(const Net& net, const Dataset& data, Pass& pass, const LossWeights& w,
+                const LossTotals& norm, LossTotals* totals, float* grad) {
+  const size_t D = net.cfg.embed, N = pass.N;
+  const ParamSet& P = net.params;
+  if (grad) pass.dz.assign(D * N, 0.0f);
+  float* dz = grad ? pass.dz.data() : nullptr;
+
+  std::vector<int32_t> at(N, -1), tt(N, -1);
+  std::vector<uint8_t> et(N, 0);
+  std::vector<uint32_t> cols;
+  cols.reserve(N);
+  for (size_t s = 0; s < pass.samples.size(); ++s) {
+    const Sample& smp = pass.samples[s];
+    for (uint32_t p = 0; p < smp.len; ++p) {
+      const size_t c = pass.start[s] + p;
+      const uint64_t nxt = smp.begin + p + 1;
+      if (nxt < smp.target_end) {
+        at[c] = int32_t(data.action[nxt]);
+        tt[c] = int32_t(data.type[nxt]);
+        cols.push_back(uint32_t(c));
+      }
+      et[c] = (smp.ends && p + 1 == smp.len) ? 1 : 0;
+    }
+  }
+
+  if (w.action > 0 && !cols.empty()) {
+    MapR gW = grad ? grad_mat(P, grad, net.head_aw) : MapR(nullptr, 0, 0);
+    MapV gb = grad ? grad_vec(P, grad, net.head_ab) : MapV(nullptr, 0);
+    float scale = norm.n_action ? w.action / float(norm.n_action) : 0.0f;
+    totals->action += classify_head(P.mat(net.head_aw), P.ptr(net.head_ab), pass.z.data(), D, cols,
+                                    at, scale, dz, &gW, &gb);
+    totals->n_action += cols.size();
+  }
+  if (w.type > 0 && !cols.empty()) {
+    MapR gW = grad ? grad_mat(P, grad, net.head_tw) : MapR(nullptr, 0, 0);
+    MapV gb = grad ? grad_vec(P, grad, net.head_tb) : MapV(nullptr, 0);
+    float scale = norm.n_type ? w.type / float(norm.n_type) : 0.0f;
+    totals->type += classify_head(P.mat(net.head_tw), P.ptr(net.head_tb), pass.z.data(), D, cols,
+                                  tt, scale, dz, &gW, &gb);
+    totals->n_type += cols.size();
+  }
+  if (w.exit > 0 && N > 0) {
+    const float* we = P.ptr(net.head_ew);
+    const float be = P.ptr(net.head_eb)[0];
+    float* gwe = grad ? grad + P.entries[net.head_ew].offset : nullptr;
+    float* gbe = grad ? grad + P.entries[net.head_eb].offset : nullptr;
+    const float scale = norm.n_exit ? w.exit / float(norm.n_exit) : 0.0f;
+    double loss = 0;
+    for (size_t c = 0; c < N; ++c) {
+      const float* zc = pass.z.data() + c * D;
+      float logit = be;
+      for (size_t k = 0; k < D; ++k) logit += we[k] * zc[k];
+      const float y = float(et[c]);
+      // log(1 + e^-|x|) form: stable for large |logit|.
+      loss += std::max(logit, 0.0f) - logit * y + std::log1p(std::exp(-std::fabs(logit)));
+      if (grad) {
+        const float d = (sigmoid(logit) - y) * scale;
+        float* dzc = dz + c * D;
+        for (size_t k = 0; k < D; ++k) {
+          dzc[k] += d * we[k];
+          gwe[k] += d * zc[k];
+        }
+        gbe[0] += d;
+      }
+    }
+    totals->exit += loss;
+    totals->n_exit += N;
+  }
+}
+
+void last_action_logits(const Net& net, const Pass& pass, Eigen::MatrixXf* out) {
+  const size_t D = net.cfg.embed, S = pass.samples.size();
+  Eigen::MatrixXf Zl(D, S);
+  for (size_t s = 0; s < S; ++s)
+    Zl.col(s) = CMapV(pass.z.data() + (pass.start[s + 1] - 1) * D, D);
+  out->noalias() = net.params.mat(net.head_aw) * Zl;
+  out->colwise() += CMapV(net.params.ptr(net.head_ab), net.cfg.vocab);
+}
+
+}  // namespace hunch::train

@@ -1,0 +1,110 @@
+// What both architectures share: hyper-parameters, the batch layout (samples → columns), the
+// event encoding, the three heads with their losses, and the Net interface the trainer drives.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hunch/model.h"
+#include "train/dataset.h"
+#include "train/nn.h"
+
+namespace hunch::train {
+
+struct NetConfig {
+  hunch::Arch arch = hunch::Arch::TRANSFORMER;
+  uint32_t vocab = 0, types = 1, gaps = 2;  // V, T, G (ids 0 included)
+  uint32_t embed = 64;       // D
+  uint32_t hidden = 128;     // H (lstm-attn)
+  uint32_t attn_size = 64;   // A (lstm-attn)
+  uint32_t window = 200;     // W
+  uint32_t layers = 2;       // L (transformer)
+  uint32_t heads = 1;        // NH (transformer)
+  uint32_t ffn = 128;        // F (transformer)
+  float    dropout = 0.2f;
+  float    embed_init = 0.2f;  // std of the N(0, σ²) action-embedding initialisation
+  float    recency_init = 0.01f;   // initial attention recency slope (head n: / 2^n)
+  bool     tie_embeddings = false;  // head.action.w shares emb.action's weights (as SASRec)
+};
+
+// One example: the dataset's events [begin, begin + len) are the input positions. Position p's
+// targets are the event after it (action, type) when that event lies before target_end; its
+// exit label is 1 only at the last position of a sample whose input reaches the sequence end.
+struct Sample {
+  uint64_t begin = 0;
+  uint32_t len = 0;
+  uint64_t target_end = 0;
+  bool     ends = false;
+  uint64_t id = 0;  // seeds this sample's dropout masks (independent of thread split)
+};
+
+// Per-thread state of one forward/backward pass: the column layout and what backward needs.
+struct Pass {
+  virtual ~Pass() = default;
+  std::vector<Sample> samples;
+  std::vector<size_t> start;   // first column of each sample; size samples + 1
+  size_t              N = 0;   // columns (positions)
+  bool                train = false;
+  uint64_t            seed = 0;  // dropout stream of this step
+  Buffer  z, dz;   // (D, N): the heads' input and its gradient
+};
+
+class Net {
+ public:
+  explicit Net(const NetConfig& c) : cfg(c) {}
+  virtual ~Net() = default;
+  virtual std::unique_ptr<Pass> make_pass() const = 0;
+  virtual void init(Rng& rng) = 0;
+  // Computes pass.z for the samples in pass (laid out by prepare_pass).
+  virtual void forward(const Dataset& data, Pass& pass) const = 0;
+  // Back-propagates pass.dz, adding parameter gradients into grad (laid out as params).
+  virtual void backward(const Dataset& data, Pass& pass, float* grad) const = 0;
+
+  NetConfig cfg;
+  ParamSet  params;
+  size_t emb_action = 0, emb_type = 0, emb_gap = 0;
+  size_t head_aw = 0, head_ab = 0, head_tw = 0, head_tb = 0, head_ew = 0, head_eb = 0;
+
+ protected:
+  void add_embeddings();
+  void add_heads();
+  void init_embeddings_and_heads(Rng& rng);
+  // x (D, N) = emb.action[a] + emb.type[t] + emb.gap[g] per position.
+  void embed(const Dataset& data, const Pass& pass, float* x) const;
+  // Scatters dx (D, N) into the three embedding tables' gradients.
+  void embed_backward(const Dataset& data, const Pass& pass, const float* dx, float* grad) const;
+};
+
+// Builds and initialises a network (Xavier-normal matrices as the reference; see .cpp).
+std::unique_ptr<Net> make_net(const NetConfig& c, uint64_t seed);
+
+void prepare_pass(Pass& pass, const std::vector<Sample>& samples, bool train, uint64_t seed);
+
+// Dropout masks for a (dim, N) activation, drawn per sample from (pass.seed, sample id,
+// purpose) so a sample gets the same mask whichever thread runs it.
+void sample_masks(const Pass& pass, float* mask, size_t dim, uint64_t purpose, float p);
+
+struct LossWeights {
+  float action = 1, type = 0, exit = 0;
+};
+
+struct LossTotals {
+  double   action = 0, type = 0, exit = 0;  // summed losses (nats)
+  uint64_t n_action = 0, n_type = 0, n_exit = 0;
+  double weighted(const LossWeights& w) const;  // Σ weight · mean
+};
+
+// Number of targets of each head in the samples: the denominators of the batch means.
+LossTotals count_targets(const Dataset& data, const std::vector<Sample>& samples);
+
+// Runs the heads on pass.z and adds the summed losses into *totals. With grad, writes pass.dz
+// and accumulates head gradients for loss = Σ_head weight · (sum / norm.n_head).
+void heads_loss(const Net& net, const Dataset& data, Pass& pass, const LossWeights& w,
+                const LossTotals& norm, LossTotals* totals, float* grad);
+
+// Action logits (V, samples) at each sample's last position (evaluation).
+void last_action_logits(const Net& net, const Pass& pass, Eigen::MatrixXf* out);
+
+}  // namespace hunch::train

@@ -1,0 +1,289 @@
+#include "train/trainer.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <thread>
+
+namespace hunch::train {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+double now_s() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+std::string fmt_duration(double s) {
+  char buf[32];
+  if (s >= 3600) std::snprintf(buf, sizeof buf, "%dh%02dm", int(s / 3600), int(std::fmod(s, 3600) / 60));
+  else if (s >= 60) std::snprintf(buf, sizeof buf, "%dm%02ds", int(s / 60), int(std::fmod(s, 60)));
+  else std::snprintf(buf, sizeof buf, "%.0fs", s);
+  return buf;
+}
+
+// Splits a batch over threads by positions (longest first to the least loaded), so the
+// threads finish together; deterministic for a given batch.
+std::vector<std::vector<Sample>> split_batch(const std::vector<Sample>& batch, size_t threads) {
+  std::vector<size_t> idx(batch.size());
+  for (size_t k = 0; k < idx.size(); ++k) idx[k] = k;
+  std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return batch[a].len > batch[b].len; });
+  std::vector<std::vector<Sample>> parts(threads);
+  std::vector<uint64_t> load(threads, 0);
+  for (size_t k : idx) {
+    size_t t = size_t(std::min_element(load.begin(), load.end()) - load.begin());
+    parts[t].push_back(batch[k]);
+    load[t] += batch[k].len;
+  }
+  return parts;
+}
+
+}  // namespace
+
+void request_stop() { g_stop.store(true); }
+void clear_stop() { g_stop.store(false); }
+bool stop_requested() { return g_stop.load(); }
+
+std::vector<Sample> training_samples(const Dataset& data, uint32_t max_len) {
+  std::vector<Sample> out;
+  for (size_t q = 0; q < data.sequences(); ++q) {
+    const uint64_t o = data.offsets[q], n = data.length(q);
+    Sample s;
+    if (n >= kMinEvaluatedLength) {
+      const uint64_t inputs = n - 3;  // train = [0, n-2); input = train[:-1]
+      if (inputs == 0) continue;      // a single training event has no next event to learn
+      const uint64_t len = std::min<uint64_t>(inputs, max_len);
+      s.begin = o + inputs - len;
+      s.len = uint32_t(len);
+      s.target_end = o + n - 2;
+      s.ends = false;
+    } else {
+      if (n == 0) continue;
+      const uint64_t len = std::min<uint64_t>(n, max_len);
+      s.begin = o + n - len;
+      s.len = uint32_t(len);
+      s.target_end = o + n;
+      s.ends = true;
+    }
+    s.id = out.size();
+    out.push_back(s);
+  }
+  return out;
+}
+
+ScoreFn net_scorer(const Net& net, const Dataset& data, unsigned threads) {
+  struct Cache {
+    std::unique_ptr<Pass> pass;
+    size_t chunk = std::numeric_limits<size_t>::max();
+    size_t back = 0;               // n - input_len of the cached chunk
+    std::vector<size_t> col_of;    // sequence - chunk → column, or npos
+    Eigen::MatrixXf logits, zl;
+  };
+  auto caches = std::make_shared<std::vector<Cache>>(std::max(1u, threads));
+  for (auto& c : *caches) c.pass = net.make_pass();
+  constexpr size_t kChunk = 8;  // evaluate() hands out sequences in chunks of 8
+  return [caches, &net, &data](unsigned thread, size_t seq, size_t input_len, Scores* out) -> Error {
+    if (thread >= caches->size()) return Error("scorer: thread index beyond the scorer's thread count");
+    Cache& c = (*caches)[thread];
+    const size_t n = data.length(seq);
+    if (input_len == 0 || input_len > n) return Error("scorer: input length out of range");
+    const size_t back = n - input_len;
+    const size_t chunk = seq - seq % kChunk;
+    const size_t npos = std::numeric_limits<size_t>::max();
+    if (c.chunk != chunk || c.back != back || c.col_of[seq - chunk] == npos) {
+      // One forward pass for every sequence of the chunk that this split can score.
+      std::vector<Sample> samples;
+      c.col_of.assign(kChunk, npos);
+      for (size_t q = chunk; q < std::min(data.sequences(), chunk + kChunk); ++q) {
+        const size_t nq = data.length(q);
+        if (nq < back + 1 || (q != seq && nq < kMinEvaluatedLength)) continue;
+        Sample s;
+        s.begin = data.offsets[q];
+        s.len = uint32_t(nq - back);
+        s.target_end = s.begin + s.len;
+        s.id = q;
+        c.col_of[q - chunk] = samples.size();
+        samples.push_back(s);
+      }
+      prepare_pass(*c.pass, samples, false, 0);
+      net.forward(data, *c.pass);
+      last_action_logits(net, *c.pass, &c.logits);
+      const size_t D = net.cfg.embed;
+      c.zl.resize(D, samples.size());
+      for (size_t s = 0; s < samples.size(); ++s)
+        c.zl.col(s) = CMapV(c.pass->z.data() + (c.pass->start[s + 1] - 1) * D, D);
+      c.chunk = chunk;
+      c.back = back;
+    }
+    const size_t col = c.col_of[seq - chunk];
+    if (out->actions) std::copy_n(c.logits.col(col).data(), net.cfg.vocab, out->actions);
+    const auto& P = net.params;
+    if (out->types) {
+      Eigen::VectorXf t = P.mat(net.head_tw) * c.zl.col(col) + CMapV(P.ptr(net.head_tb), net.cfg.types);
+      std::copy_n(t.data(), net.cfg.types, out->types);
+    }
+    float e = P.ptr(net.head_eb)[0] + CMapV(P.ptr(net.head_ew), net.cfg.embed).dot(c.zl.col(col));
+    out->exit = sigmoid(e);
+    return Error();
+  };
+}
+
+Error validate(const Net& net, const Dataset& data, unsigned threads, bool exclude_seen,
+               double* ndcg_10, double* hr_10) {
+  EvalOptions o;
+  o.exclude_seen = exclude_seen;
+  o.valid = true;
+  o.test = false;
+  o.baselines = false;
+  o.exit_auc = false;
+  o.types = false;
+  o.threads = threads;
+  EvalResult r;
+  if (Error e = evaluate(data, net_scorer(net, data, threads), o, &r)) return e;
+  const MethodResult* m = r.find("model");
+  if (!m) return Error("validate: no model result");
+  *ndcg_10 = m->valid.full.ndcg_at(10);
+  *hr_10 = m->valid.full.hr_at(10);
+  return Error();
+}
+
+Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult* res,
+            const std::function<void(const EpochLog&, const TrainResult&)>& on_epoch) {
+  *res = TrainResult();
+  const unsigned threads = std::max(1u, opt.threads);
+  std::vector<Sample> samples = training_samples(data, opt.max_len);
+  if (samples.empty()) return Error("train: no training sequences (every sequence needs at least 2 events)");
+  for (const Sample& s : samples) res->train_positions += s.len;
+  res->train_samples = samples.size();
+  bool any_evaluated = false;
+  for (size_t q = 0; q < data.sequences(); ++q) any_evaluated |= data.length(q) >= kMinEvaluatedLength;
+  if (!any_evaluated) return Error("train: no sequence has the 3 events needed for validation");
+
+  std::vector<std::unique_ptr<Pass>> passes;
+  std::vector<Buffer> grads(threads, Buffer(net->params.size()));
+  for (unsigned t = 0; t < threads; ++t) passes.push_back(net->make_pass());
+  Adam adam;
+  Buffer best = net->params.data;
+  double best_ndcg = -1;
+  uint32_t bad_epochs = 0;
+  uint64_t step = 0;
+  double train_seconds = 0;
+  std::vector<double> epoch_seconds;
+  const bool bar = opt.progress && isatty(2);
+  const size_t batch = std::max<uint32_t>(1, opt.batch);
+
+  for (uint32_t epoch = 1; epoch <= opt.epochs && !stop_requested(); ++epoch) {
+    Rng shuffle = Rng::derive(opt.seed, 0x5EED, epoch);
+    std::vector<Sample> order = samples;
+    for (size_t k = order.size(); k > 1; --k) std::swap(order[k - 1], order[shuffle.below(k)]);
+    const double t0 = now_s();
+    LossTotals epoch_loss;
+    uint64_t done_positions = 0;
+    bool partial = false;
+    for (size_t b0 = 0; b0 < order.size(); b0 += batch) {
+      if (stop_requested()) {
+        partial = true;
+        break;
+      }
+      std::vector<Sample> bs(order.begin() + b0, order.begin() + std::min(order.size(), b0 + batch));
+      const LossTotals norm = count_targets(data, bs);
+      auto parts = split_batch(bs, threads);
+      std::vector<LossTotals> part_loss(threads);
+      const uint64_t step_seed = Rng::derive(opt.seed, 0xD50, step).next();
+      auto work = [&](unsigned t) {
+        std::fill(grads[t].begin(), grads[t].end(), 0.0f);
+        if (parts[t].empty()) return;
+        prepare_pass(*passes[t], parts[t], true, step_seed);
+        net->forward(data, *passes[t]);
+        heads_loss(*net, data, *passes[t], opt.weights, norm, &part_loss[t], grads[t].data());
+        net->backward(data, *passes[t], grads[t].data());
+      };
+      std::vector<std::thread> pool;
+      for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
+      work(0);
+      for (auto& th : pool) th.join();
+      for (unsigned t = 1; t < threads; ++t) {
+        float* g0 = grads[0].data();
+        const float* gt = grads[t].data();
+        for (size_t k = 0, n = grads[0].size(); k < n; ++k) g0[k] += gt[k];
+      }
+      for (const auto& l : part_loss) {
+        epoch_loss.action += l.action;
+        epoch_loss.type += l.type;
+        epoch_loss.exit += l.exit;
+        epoch_loss.n_action += l.n_action;
+        epoch_loss.n_type += l.n_type;
+        epoch_loss.n_exit += l.n_exit;
+      }
+      clip_grad_norm(grads[0], opt.clip);
+      const float warm = opt.warmup_steps ? std::min(1.0f, float(step + 1) / float(opt.warmup_steps)) : 1.0f;
+      adam.step(net->params.data, grads[0], opt.lr * warm);
+      ++step;
+      for (const Sample& s : bs) done_positions += s.len;
+      if (bar) {
+        const double el = now_s() - t0, rate = done_positions / std::max(el, 1e-9);
+        const double frac = double(done_positions) / double(res->train_positions);
+        const int width = 30, fill = int(frac * width);
+        std::fprintf(stderr, "\repoch %u [%.*s%*s] %3.0f%%  %.0f ev/s  ETA %s  loss %.4f   ", epoch, fill,
+                     "##############################", width - fill, "", frac * 100, rate,
+                     fmt_duration((res->train_positions - done_positions) / std::max(rate, 1e-9)).c_str(),
+                     epoch_loss.weighted(opt.weights));
+        std::fflush(stderr);
+      }
+    }
+    const double secs = now_s() - t0;
+    if (bar) std::fprintf(stderr, "\r%*s\r", 110, "");
+    train_seconds += secs;
+    EpochLog log;
+    log.epoch = epoch;
+    log.loss = epoch_loss.weighted(opt.weights);
+    log.seconds = secs;
+    log.events_per_s = done_positions / std::max(secs, 1e-9);
+    log.partial = partial;
+    if (!partial) {
+      epoch_seconds.push_back(secs);
+      const double v0 = now_s();
+      if (Error e = validate(*net, data, threads, opt.exclude_seen, &log.valid_ndcg_10, &log.valid_hr_10))
+        return e;
+      log.valid_seconds = now_s() - v0;
+      if (log.valid_ndcg_10 > best_ndcg) {
+        best_ndcg = log.valid_ndcg_10;
+        best = net->params.data;
+        res->best_epoch = epoch;
+        res->best_valid_ndcg_10 = log.valid_ndcg_10;
+        res->best_valid_hr_10 = log.valid_hr_10;
+        bad_epochs = 0;
+      } else {
+        ++bad_epochs;
+      }
+    }
+    res->log.push_back(log);
+    if (on_epoch) on_epoch(log, *res);
+    if (partial) break;
+    if (opt.patience && bad_epochs >= opt.patience) {
+      res->early_stopped = true;
+      break;
+    }
+    if (opt.time_budget > 0 && train_seconds >= opt.time_budget) {
+      res->out_of_time = true;
+      break;
+    }
+  }
+  res->interrupted = stop_requested();
+  // With no validated epoch (stopped during the first), the current weights are all there is.
+  if (res->best_epoch > 0) net->params.data = best;
+  if (!epoch_seconds.empty()) {
+    std::vector<double> s = epoch_seconds;
+    std::nth_element(s.begin(), s.begin() + s.size() / 2, s.end());
+    res->seconds_per_epoch = s[s.size() / 2];
+  }
+  return Error();
+}
+
+}  // namespace hunch::train

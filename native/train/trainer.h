@@ -1,0 +1,79 @@
+// The training loop: leave-one-out samples, shuffled batches of sequences split over threads,
+// Adam with warm-up and gradient clipping, validation NDCG@10 after every epoch (eval.h),
+// early stopping that keeps the best epoch's weights, and a clean stop on request (Ctrl-C).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hunch/error.h"
+#include "train/dataset.h"
+#include "train/eval.h"
+#include "train/nn-model.h"
+
+namespace hunch::train {
+
+struct TrainOptions {
+  NetConfig   net;              // arch and sizes; vocab/types/gaps are taken from the data
+  uint32_t    epochs = 200;
+  uint32_t    batch = 128;      // sequences per step
+  uint32_t    max_len = 200;    // training input: the last max_len positions (as the reference)
+  uint32_t    patience = 5;     // epochs without a better validation NDCG@10; 0 = never stop
+  uint32_t    threads = 2;
+  uint32_t    warmup_steps = 100;  // linear learning-rate warm-up
+  float       lr = 1e-3f;
+  float       clip = 5.0f;      // global gradient-norm clip; 0 = off
+  LossWeights weights;
+  uint64_t    seed = 42;
+  double      time_budget = 0;  // seconds of training; 0 = none (checked after each epoch)
+  bool        exclude_seen = false;  // validation ranking (PROTOCOL.md §6)
+  bool        progress = true;  // progress bar on stderr when it is a terminal
+};
+
+struct EpochLog {
+  uint32_t epoch = 0;
+  double   loss = 0;            // weighted training loss, mean over the epoch's targets
+  double   seconds = 0;         // training wall time (validation excluded)
+  double   events_per_s = 0;
+  double   valid_ndcg_10 = 0, valid_hr_10 = 0;
+  double   valid_seconds = 0;
+  bool     partial = false;     // stopped mid-epoch (not validated)
+};
+
+struct TrainResult {
+  std::vector<EpochLog> log;
+  uint32_t best_epoch = 0;      // 0 when no epoch completed
+  double   best_valid_ndcg_10 = 0, best_valid_hr_10 = 0;
+  bool     interrupted = false, early_stopped = false, out_of_time = false;
+  double   seconds_per_epoch = 0;  // median over complete epochs
+  uint64_t train_samples = 0, train_positions = 0;
+};
+
+// Trains *net on data. On return net holds the weights of the best validated epoch.
+// on_epoch (optional) is called after every epoch, e.g. to print the line.
+Error train(const Dataset& data, const TrainOptions& options, Net* net, TrainResult* result,
+            const std::function<void(const EpochLog&, const TrainResult&)>& on_epoch = {});
+
+// Training samples (PROTOCOL.md §8): a sequence of n >= 3 events gives input = train[:-1]
+// with targets train[1:], train = [0, n-2), cut to the last max_len positions; a shorter
+// sequence is training data whole (its end is a real end: exit label 1).
+std::vector<Sample> training_samples(const Dataset& data, uint32_t max_len);
+
+// A scorer for eval.h over the f32 network (full history, no dropout): what the exported
+// file computes. Batches the sequences of evaluate()'s work chunks.
+ScoreFn net_scorer(const Net& net, const Dataset& data, unsigned threads);
+
+// Validation NDCG@10 / HR@10 of the network (eval.h's ranking, no baselines).
+Error validate(const Net& net, const Dataset& data, unsigned threads, bool exclude_seen,
+               double* ndcg_10, double* hr_10);
+
+// Asks a running train() to stop after the current batch (signal-safe).
+void request_stop();
+void clear_stop();
+bool stop_requested();
+
+}  // namespace hunch::train

@@ -1,0 +1,281 @@
+// The trainer end to end on small generated data: leave-one-out samples, determinism under a
+// seed, that it learns, that the exported file computes in the core (hunch::Sequence) what the
+// trainer's f32 forward computes, that int8 keeps the top-1, and that writes are atomic.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hunch/format.h"
+#include "hunch/model.h"
+#include "hunch/sequence.h"
+#include "test-util.h"
+#include "train/export.h"
+#include "train/ingest.h"
+#include "train/trainer.h"
+
+using namespace hunch::train;
+
+namespace {
+
+// Sequences that mostly follow a fixed successor rule (next = 3a+1 mod V-1), with types and
+// timestamps, so the model has something learnable and every head and embedding is exercised.
+Dataset make_toy(size_t sequences, uint32_t V, uint64_t seed, size_t min_len = 5, size_t max_len = 14) {
+  Dataset d;
+  d.actions.push_back("<unk>");
+  for (uint32_t k = 1; k < V; ++k) d.actions.push_back("item" + std::to_string(k));
+  d.types = {"<none>", "view", "buy"};
+  d.gap_edges = {5.0f, 60.0f, 600.0f};
+  d.offsets.push_back(0);
+  Rng rng(seed);
+  for (size_t s = 0; s < sequences; ++s) {
+    const size_t n = min_len + rng.below(max_len - min_len + 1);
+    uint32_t a = 1 + uint32_t(rng.below(V - 1));
+    double t = 1e9 + double(rng.below(100000));
+    for (size_t k = 0; k < n; ++k) {
+      const double prev = k ? d.time.back() : NAN;
+      d.action.push_back(a);
+      d.type.push_back(uint16_t(1 + a % 2));
+      d.time.push_back(t);
+      d.gap.push_back(gap_bucket(d.gap_edges, prev, t));
+      t += double(1 + rng.below(900));
+      a = rng.uniform() < 0.85f ? 1 + (3 * a + 1) % (V - 1) : 1 + uint32_t(rng.below(V - 1));
+    }
+    d.offsets.push_back(d.action.size());
+    d.sequence_key.push_back("u" + std::to_string(s));
+  }
+  return d;
+}
+
+NetConfig toy_config(hunch::Arch arch, const Dataset& d) {
+  NetConfig c;
+  c.arch = arch;
+  c.vocab = uint32_t(d.actions.size());
+  c.types = uint32_t(d.types.size());
+  c.gaps = uint32_t(d.gap_edges.size() + 2);
+  c.embed = 16;
+  c.hidden = 24;
+  c.attn_size = 12;
+  c.ffn = 24;
+  c.layers = 2;
+  c.heads = 2;
+  c.window = 4;  // shorter than the sequences: the ring buffer wraps
+  c.dropout = 0.1f;
+  return c;
+}
+
+TrainOptions toy_options(hunch::Arch arch, const Dataset& d, uint32_t epochs) {
+  TrainOptions o;
+  o.net = toy_config(arch, d);
+  o.epochs = epochs;
+  o.batch = 16;
+  o.lr = 5e-3f;
+  o.warmup_steps = 5;
+  o.patience = 0;
+  o.progress = false;
+  o.weights = LossWeights{1.0f, 0.5f, 0.5f};
+  return o;
+}
+
+std::vector<uint8_t> export_f32(const Net& net, const Dataset& d) {
+  hunch::ModelWriter w;
+  write_network(net, d, &w);
+  std::vector<uint8_t> bytes;
+  REQUIRE(w.serialize(&bytes).ok());
+  return bytes;
+}
+
+std::vector<double> softmax(const float* x, size_t n) {
+  double mx = -INFINITY;
+  for (size_t k = 0; k < n; ++k) mx = std::max(mx, double(x[k]));
+  std::vector<double> p(n);
+  double s = 0;
+  for (size_t k = 0; k < n; ++k) s += p[k] = std::exp(double(x[k]) - mx);
+  for (auto& v : p) v /= s;
+  return p;
+}
+
+// The f32 network and the core's incremental inference agree on every prefix of a few
+// sequences: next-action and next-type distributions and the exit probability.
+void check_core_parity(hunch::Arch arch) {
+  Dataset d = make_toy(60, 20, 3);
+  TrainOptions o = toy_options(arch, d, 2);
+  auto net = make_net(o.net, o.seed);
+  TrainResult r;
+  REQUIRE(train(d, o, net.get(), &r).ok());
+  auto bytes = export_f32(*net, d);
+  std::unique_ptr<hunch::Model> model;
+  hunch::Error e = hunch::Model::load(bytes.data(), bytes.size(), &model);
+  REQUIRE_MESSAGE(e.ok(), e.message);
+  ScoreFn scorer = net_scorer(*net, d, 1);
+  std::vector<float> ours(d.actions.size()), our_types(d.types.size());
+  double worst = 0;
+  size_t checked = 0;
+  for (size_t s = 0; s < 6; ++s) {
+    hunch::Sequence seq(*model);
+    for (size_t p = 0; p < d.length(s); ++p) {
+      const uint64_t ev = d.offsets[s] + p;
+      hunch::Event event{d.action[ev], d.type[ev], d.time[ev]};
+      REQUIRE(seq.push(event).ok());
+      Scores sc;
+      sc.actions = ours.data();
+      sc.types = our_types.data();
+      REQUIRE(scorer(0, s, p + 1, &sc).ok());
+      auto pa = softmax(ours.data(), ours.size());
+      auto pc = softmax(seq.action_logits(), ours.size());
+      for (size_t k = 0; k < pa.size(); ++k) worst = std::max(worst, std::fabs(pa[k] - pc[k]));
+      auto ta = softmax(our_types.data(), our_types.size());
+      const auto& tc = seq.type_probabilities();
+      for (size_t k = 0; k < ta.size(); ++k) worst = std::max(worst, std::fabs(ta[k] - tc[k]));
+      worst = std::max(worst, std::fabs(double(sc.exit) - seq.exit_probability()));
+      ++checked;
+    }
+  }
+  CHECK(checked > 30);
+  CHECK(worst < 1e-4);
+}
+
+}  // namespace
+
+TEST_CASE("training samples follow the leave-one-out protocol") {
+  Dataset d;
+  d.actions = {"<unk>", "a", "b"};
+  d.types = {"<none>"};
+  // sequences of 1, 2, 3, 4 and 9 events
+  d.offsets = {0, 1, 3, 6, 10, 19};
+  d.action.assign(19, 1);
+  d.type.assign(19, 0);
+  d.gap.assign(19, 0);
+  d.time.assign(19, NAN);
+  auto s = training_samples(d, 4);
+  // n=1 and n=2: whole, ending (exit 1); n=3: one training event, nothing to learn; n=4: input
+  // [6, 7) with target up to 8; n=9: train = [10, 17), input = [10, 16) cut to the last 4.
+  REQUIRE(s.size() == 4);
+  CHECK((s[0].begin == 0 && s[0].len == 1 && s[0].target_end == 1 && s[0].ends));
+  CHECK((s[1].begin == 1 && s[1].len == 2 && s[1].target_end == 3 && s[1].ends));
+  CHECK((s[2].begin == 6 && s[2].len == 1 && s[2].target_end == 8 && !s[2].ends));
+  CHECK((s[3].begin == 12 && s[3].len == 4 && s[3].target_end == 17 && !s[3].ends));
+  LossTotals n = count_targets(d, s);
+  CHECK(n.n_action == 0 + 1 + 1 + 4);
+  CHECK(n.n_exit == 1 + 2 + 1 + 4);
+}
+
+TEST_CASE("training is deterministic under a fixed seed and learns the toy rule") {
+  Dataset d = make_toy(200, 16, 1);
+  for (auto arch : {hunch::Arch::TRANSFORMER, hunch::Arch::LSTM_ATTN}) {
+    INFO(std::string(hunch::arch_name(arch)));
+    TrainOptions o = toy_options(arch, d, 6);
+    auto a = make_net(o.net, o.seed), b = make_net(o.net, o.seed), c = make_net(o.net, o.seed + 1);
+    TrainResult ra, rb, rc;
+    REQUIRE(train(d, o, a.get(), &ra).ok());
+    REQUIRE(train(d, o, b.get(), &rb).ok());
+    CHECK(a->params.data == b->params.data);
+    REQUIRE(ra.log.size() == rb.log.size());
+    for (size_t k = 0; k < ra.log.size(); ++k) CHECK(ra.log[k].loss == rb.log[k].loss);
+    o.seed += 1;
+    REQUIRE(train(d, o, c.get(), &rc).ok());
+    CHECK(a->params.data != c->params.data);
+    // 85% of the transitions follow the rule: a model that learnt it ranks the target first
+    // far more often than chance (1/15).
+    CHECK(ra.log.back().loss < ra.log.front().loss);
+    CHECK(ra.best_valid_hr_10 > 0.8);
+    CHECK(ra.best_valid_ndcg_10 > 0.5);
+  }
+}
+
+TEST_CASE("the exported transformer computes in the core what the trainer computes") {
+  check_core_parity(hunch::Arch::TRANSFORMER);
+}
+
+TEST_CASE("the exported lstm-attn computes in the core what the trainer computes") {
+  check_core_parity(hunch::Arch::LSTM_ATTN);
+}
+
+TEST_CASE("int8 quantisation keeps the top-1 prediction and shrinks the file") {
+  Dataset d = make_toy(200, 16, 2);
+  TrainOptions o = toy_options(hunch::Arch::TRANSFORMER, d, 6);
+  auto net = make_net(o.net, o.seed);
+  TrainResult r;
+  REQUIRE(train(d, o, net.get(), &r).ok());
+  auto fbytes = export_f32(*net, d);
+  hunch::ModelFile mf;
+  REQUIRE(hunch::read_model_file(fbytes.data(), fbytes.size(), &mf).ok());
+  hunch::ModelWriter qw;
+  std::vector<TensorQuantization> rep;
+  REQUIRE(quantize_model(mf, &qw, &rep).ok());
+  std::vector<uint8_t> qbytes;
+  REQUIRE(qw.serialize(&qbytes).ok());
+  CHECK(qbytes.size() < fbytes.size());
+  // Every matrix quantised, each within half a quantisation step of its largest weight.
+  size_t matrices = 0;
+  for (const auto& e : net->params.entries) matrices += e.shape.size() == 2;
+  CHECK(rep.size() == matrices);
+  for (const auto& t : rep) CHECK(t.max_error <= t.max_abs / 127.0f * 0.5f + 1e-7f);
+
+  std::unique_ptr<hunch::Model> fm, qm;
+  REQUIRE(hunch::Model::load(fbytes.data(), fbytes.size(), &fm).ok());
+  hunch::Error e = hunch::Model::load(qbytes.data(), qbytes.size(), &qm);
+  REQUIRE_MESSAGE(e.ok(), e.message);
+  CHECK(qm->weights().head_action.is_int8());
+  size_t same = 0, total = 0;
+  for (size_t s = 0; s < d.sequences(); ++s) {
+    hunch::Sequence a(*fm), b(*qm);
+    for (size_t p = 0; p < d.length(s); ++p) {
+      const uint64_t ev = d.offsets[s] + p;
+      hunch::Event event{d.action[ev], d.type[ev], d.time[ev]};
+      REQUIRE(a.push(event).ok());
+      REQUIRE(b.push(event).ok());
+    }
+    hunch::Prediction pa, pb;
+    REQUIRE(a.predict(1, &pa) == 1);
+    REQUIRE(b.predict(1, &pb) == 1);
+    same += pa.action == pb.action;
+    ++total;
+  }
+  CHECK(same >= total * 98 / 100);
+}
+
+TEST_CASE("atomic write replaces the file, and a failed write leaves the old one intact") {
+  const std::string dir = "/tmp/hunch-test-atomic-" + std::to_string(getpid());
+  REQUIRE(system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()) == 0);
+  const std::string path = dir + "/model.hunch";
+  std::vector<uint8_t> old_bytes(1000, 7), new_bytes(5000, 9);
+  REQUIRE(write_file_atomic(path, old_bytes).ok());
+  CHECK(hunch_test::read_file(path) == old_bytes);
+
+  // A child process limited to 2 KB per file: the write of 5000 bytes fails part-way (EFBIG).
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit rl = {2048, 2048};
+    setrlimit(RLIMIT_FSIZE, &rl);
+    hunch::Error e = write_file_atomic(path, new_bytes);
+    _exit(e.ok() ? 0 : (e.message.find(path) != std::string::npos ? 3 : 4));
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 3);  // failed, with a message naming the file
+  CHECK(hunch_test::read_file(path) == old_bytes);
+  // No temporary file left behind.
+  FILE* ls = popen(("ls " + dir).c_str(), "r");
+  char buf[256];
+  std::string listing;
+  while (fgets(buf, sizeof buf, ls)) listing += buf;
+  pclose(ls);
+  CHECK(listing == "model.hunch\n");
+
+  REQUIRE(write_file_atomic(path, new_bytes).ok());
+  CHECK(hunch_test::read_file(path) == new_bytes);
+  CHECK(!write_file_atomic(dir + "/missing-dir/model.hunch", new_bytes).ok());
+  REQUIRE(system(("rm -rf " + dir).c_str()) == 0);
+}
