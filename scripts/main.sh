@@ -1,20 +1,65 @@
 #!/usr/bin/env bash
-# The main job (README command one): set-up, build both targets, then show a model working
-# natively and in the WASM build.
-# TODO(#5): train on the bundled shop data, evaluate, and serve the demo page.
+# The main job (README command one): set-up, build, generate the bundled shop data, train the
+# default model, quantise, evaluate beside the baselines (metrics table + HTML report), copy the
+# model into the demo and serve the demo on localhost.
+#
+# usage: scripts/main.sh [--movielens] [--quick] [--no-serve] [--port N]
+#   --movielens   train and evaluate on ../shared/data/ml-1m instead (no demo: its site is the shop)
+#   --quick       smaller data and training budget (what the test suite runs)
+#   --no-serve    stop after copying the model into the demo
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-bash scripts/build.sh all
 
-model=tests/data/fixtures/tiny-lstm-attn.hunch
-events="view:/page/3@0,click:/page/7@20,add_to_cart:/page/9@95,view:/page/12@140"
-echo
-echo "== hunch inspect $model =="
-build/native/hunch inspect "$model"
-echo
-echo "== native: hunch predict =="
-build/native/hunch predict "$model" --events "$events" --k 10
-echo
-echo "== WASM build under node =="
-node scripts/wasm-predict.mjs "$model" "$events" 10
+movielens=0 quick=0 serve=1 port=8080
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --movielens) movielens=1 ;;
+    --quick) quick=1 ;;
+    --no-serve) serve=0 ;;
+    --port) port=$2; shift ;;
+    -h|--help) sed -n 2,11p "$0"; exit 0 ;;
+    *) echo "main.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+[ "${HUNCH_SKIP_SETUP:-0}" = 1 ] || bash scripts/setup.sh
+bash scripts/build.sh all
+(cd js && HUNCH_WASM_DIR=../build/wasm npm run --silent build)
+hunch=build/native/hunch
+out=build/data
+mkdir -p "$out"
+
+if [ "$movielens" = 1 ]; then
+  data=../shared/data/ml-1m/ml-1m.txt
+  [ -f "$data" ] || { echo "main.sh: $data not found (../shared/data is beside the project root)" >&2; exit 1; }
+  budget=$([ "$quick" = 1 ] && echo 120 || echo 1500)
+  echo "== train: transformer on MovieLens-1M (time budget ${budget}s) =="
+  # ML-1M protocol (../shared/bench/reference/PROTOCOL.md): one sequence per user, every item
+  # in the vocabulary, already-seen items excluded from the ranking.
+  $hunch train "$data" -o "$out/ml-1m.hunch" --format pairs --session-gap 0 --min-count 1 \
+    --arch transformer --exclude-seen --time-budget "$budget" --report "$out/ml-1m-train.html"
+  echo "== evaluate (full ranking and 100 sampled negatives) =="
+  $hunch eval "$out/ml-1m.hunch" "$data" --format pairs --session-gap 0 --min-count 1 --exclude-seen \
+    --sampled 100 --negatives ../shared/data/ml-1m/eval_negatives_seed2024.txt --report "$out/ml-1m-report.html"
+  echo "report: $out/ml-1m-report.html"
+  exit 0
+fi
+
+users=$([ "$quick" = 1 ] && echo 4000 || echo 10000)
+budget=$([ "$quick" = 1 ] && echo 45 || echo 150)
+echo "== generate: $users shop users (seed 1) =="
+$hunch synth --users "$users" --seed 1 -o "$out/shop.csv.gz"
+echo "== train: default model (transformer, time budget ${budget}s), then int8 =="
+$hunch train "$out/shop.csv.gz" -o "$out/shop.hunch" --time-budget "$budget" --report "$out/shop-train.html"
+echo "== evaluate beside the popularity and Markov baselines =="
+$hunch eval "$out/shop.hunch" "$out/shop.csv.gz" --report "$out/shop-report.html"
+echo "report: $out/shop-report.html"
+mkdir -p demo/public
+cp "$out/shop.hunch" demo/public/model.hunch.tmp && mv demo/public/model.hunch.tmp demo/public/model.hunch
+echo "demo model: demo/public/model.hunch ($(wc -c < demo/public/model.hunch) bytes)"
+
+if [ "$serve" = 1 ]; then
+  echo "== serving the demo (Ctrl-C to stop) =="
+  exec node scripts/serve-demo.mjs --port "$port" --csp
+fi

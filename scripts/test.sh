@@ -3,6 +3,7 @@
 #   native doctest suites (CTest)          build/native
 #   the same core suites on WASM under node build/wasm (SIMD128 kernels)
 #   the SDK's node tests, packaging, types  js/
+#   the main job on a small budget         scripts/main.sh --quick --no-serve (trains the demo model)
 #   browser end-to-end tests (Chromium)    npm run test:e2e
 # Fails on the first failing suite. HUNCH_SKIP_SETUP=1 skips the package installs.
 set -euo pipefail
@@ -17,8 +18,8 @@ ctest --test-dir build/wasm --output-on-failure -j2
 
 echo "== SDK tests (js/: build, node --test, packaging, types, parity with build/native/hunch) =="
 (cd js && HUNCH_WASM_DIR=../build/wasm npm run --silent build && HUNCH_CLI="$PWD/../build/native/hunch" npm test)
-if [ -f demo/package.json ] || [ -d tests/e2e ]; then
-  echo "== browser end-to-end tests =="
-  npm run --silent test:e2e
-fi
+echo "== main job, quick (synth -> train -> eval -> demo model) =="
+HUNCH_SKIP_SETUP=1 bash scripts/main.sh --quick --no-serve
+echo "== browser end-to-end tests (headless Chromium) =="
+npm run --silent test:e2e
 echo "== all test suites passed =="

@@ -34,7 +34,10 @@ fs.copyFileSync(path.join(root, 'src/hunch.d.mts'), path.join(dist, 'hunch.d.mts
 for (const entry of ['index', 'worker', 'dom']) {
   const bundle = await rolldown({
     input: { [entry]: path.join(tscOut, entry + '.js') },
-    external: [/\/hunch\.mjs$/, /^node:/],
+    // The worker is one self-contained file (glue included): bundlers copy `new URL('./worker.js',
+    // import.meta.url)` as a plain asset, without the chunks a split worker would import.
+    external: entry === 'worker' ? [/^node:/] : [/\/hunch\.mjs$/, /^node:/],
+    plugins: entry === 'worker' ? [{ name: 'hunch-glue', resolveId: (id) => (id.endsWith('/hunch.mjs') || id === './hunch.mjs' ? path.join(wasmDir, 'hunch.mjs') : null) }] : [],
     platform: 'neutral',
     treeshake: true,
     // Lets the dynamic chunks import shared code from the entry file instead of a third chunk.
@@ -48,6 +51,7 @@ for (const entry of ['index', 'worker', 'dom']) {
     format: 'esm',
     entryFileNames: '[name].js',
     chunkFileNames: `${entry}-[name]-[hash].js`,
+    codeSplitting: entry !== 'worker',
     minify: true,
     paths: (id) => (id.endsWith('/hunch.mjs') ? './hunch.mjs' : id),
   });

@@ -51,7 +51,10 @@ class Channel {
       if (m.ok) w[0](m.value);
       else w[1](errorFromRecord(m.error!));
     };
-    const onError = (e: any) => this.#die(new HunchEnvironmentError(`the hunch worker failed: ${e?.message ?? e}`));
+    // A worker script that does not load (404, wrong MIME type, a failed import) fires a bare
+    // Event with no message: name the URL instead.
+    const onError = (e: any) =>
+      this.#die(new HunchEnvironmentError(`the hunch worker failed: ${typeof e?.message === 'string' && e.message ? e.message : `could not load ${url.href} (is worker.js served there? set the workerUrl option)`}`));
     const g = globalThis as any;
     if (typeof g.Worker === 'function') {
       const w: Worker = new g.Worker(url, { type: 'module' });
