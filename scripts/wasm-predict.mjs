@@ -21,8 +21,8 @@ if (!model.load(await readFile(modelPath))) {
   console.error(`wasm-predict: ${modelPath}: ${model.lastError()}`);
   process.exit(1);
 }
-const actions = model.actionNames().split('\0');
-const types = model.typeNames().split('\0');
+const actions = new TextDecoder().decode(model.actionNames()).split('\0');
+const types = new TextDecoder().decode(model.typeNames()).split('\0');
 const actionId = new Map(actions.map((a, i) => [a, i]));
 const typeId = new Map(types.map((t, i) => [t, i]));
 

@@ -78,10 +78,15 @@ class WasmModel {
   uint32_t window() const { return model_ ? model_->hyper().window : 0; }
   uint32_t checksum() const { return model_ ? model_->checksum() : 0; }
   std::string architecture() const { return model_ ? hunch::arch_name(model_->hyper().arch) : ""; }
-  // Names joined with '\0' (names never contain NUL: the model loader refuses them), split once
-  // in JS — one string crossing instead of V calls.
-  std::string actionNames() const { return joined(model_ ? &model_->actions() : nullptr); }
-  std::string typeNames() const { return joined(model_ ? &model_->types() : nullptr); }
+  // Names as UTF-8 bytes joined with '\0' (names never contain NUL: the model loader refuses
+  // them): one typed-array copy, decoded and split by the browser's native TextDecoder — no
+  // per-name call, no per-byte JS loop at load time.
+  val actionNames() const { return joined(model_ ? &model_->actions() : nullptr); }
+  val typeNames() const { return joined(model_ ? &model_->types() : nullptr); }
+  // Name -> id through the model's own hash map (0 = unknown), so the SDK builds no
+  // vocabulary-sized map in JS; it caches the few names a user actually sends.
+  uint32_t actionId(const std::string& name) const { return model_ ? model_->action_id(name) : 0; }
+  uint32_t typeId(const std::string& name) const { return model_ ? model_->type_id(name) : 0; }
   // Metadata and hyper-parameters as JSON (vocabularies left out: see actionNames).
   std::string metadataJson() const {
     if (!model_) return "{}";
@@ -123,14 +128,14 @@ class WasmModel {
   const hunch::Model* model() const { return model_.get(); }
 
  private:
-  static std::string joined(const std::vector<std::string>* v) {
+  static val joined(const std::vector<std::string>* v) {
     std::string o;
-    if (!v) return o;
-    for (size_t i = 0; i < v->size(); ++i) {
-      if (i) o += '\0';
-      o += (*v)[i];
-    }
-    return o;
+    if (v)
+      for (size_t i = 0; i < v->size(); ++i) {
+        if (i) o += '\0';
+        o += (*v)[i];
+      }
+    return copy_to_js("Uint8Array", reinterpret_cast<const uint8_t*>(o.data()), o.size());
   }
   std::unique_ptr<hunch::Model> model_;
   std::string                   error_;
@@ -232,6 +237,8 @@ EMSCRIPTEN_BINDINGS(hunch) {
       .function("architecture", &WasmModel::architecture)
       .function("actionNames", &WasmModel::actionNames)
       .function("typeNames", &WasmModel::typeNames)
+      .function("actionId", &WasmModel::actionId)
+      .function("typeId", &WasmModel::typeId)
       .function("metadataJson", &WasmModel::metadataJson);
   class_<WasmSequence>("Sequence")
       .constructor<const WasmModel&>()

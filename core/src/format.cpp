@@ -176,18 +176,25 @@ struct Cursor {
 };
 
 // A length-prefixed string: the length is checked against its limit and against the bytes
-// left before anything is copied.
-Error read_string(Cursor& c, const std::string& ctx, const std::string& field, uint32_t max_len,
-                  std::string* out) {
-  if (Error e = c.need(ctx, field + " length", 4)) return e;
+// left before anything is copied. `item` >= 0 names an array item; the field's label is only
+// built on the error path (a 100k-action vocabulary must not format 100k labels to load).
+Error read_string(Cursor& c, const std::string& ctx, const char* field, int64_t item,
+                  uint32_t max_len, std::string* out) {
+  auto label = [&](const char* suffix) {
+    std::string l = field;
+    if (item >= 0) l += format_message(" item %lld", static_cast<long long>(item));
+    return l + suffix;
+  };
+  if (c.left() < 4) return c.need(ctx, label(" length"), 4);
   uint64_t at = c.pos;
   uint32_t len = c.u32();
   if (len > max_len) {
     return Error(format_message("%s: %s length %u at offset %llu exceeds %u", ctx.c_str(),
-                                field.c_str(), len, static_cast<ull>(at), max_len));
+                                label("").c_str(), len, static_cast<ull>(at), max_len));
   }
-  if (Error e = c.need(ctx, field, len)) return e;
-  *out = c.bytes(len);
+  if (c.left() < len) return c.need(ctx, label(""), len);
+  out->assign(reinterpret_cast<const char*>(c.data + c.pos), len);
+  c.pos += len;
   return Error();
 }
 
@@ -204,7 +211,7 @@ Error read_name(Cursor& c, const std::string& ctx, const char* field, std::strin
     return Error(format_message("%s: %s length %u exceeds %u", ctx.c_str(), field, len,
                                 kMaxKeyBytes));
   }
-  if (Error e = read_string(c, ctx, field, kMaxKeyBytes, out)) return e;
+  if (Error e = read_string(c, ctx, field, -1, kMaxKeyBytes, out)) return e;
   size_t nul = out->find('\0');
   if (nul != std::string::npos) {
     return Error(format_message("%s: %s '%s' contains a NUL byte at offset %llu", ctx.c_str(),
@@ -234,7 +241,7 @@ Error read_metadata_value(Cursor& c, const std::string& ctx, uint32_t type, Meta
       v->u = c.u64();
       return Error();
     case MetaType::STRING:
-      return read_string(c, ctx, "string value", kMaxStringBytes, &v->str);
+      return read_string(c, ctx, "string value", -1, kMaxStringBytes, &v->str);
     case MetaType::STRING_ARRAY:
     case MetaType::F32_ARRAY: {
       bool strings = static_cast<MetaType>(type) == MetaType::STRING_ARRAY;
@@ -258,8 +265,8 @@ Error read_metadata_value(Cursor& c, const std::string& ctx, uint32_t type, Meta
       if (strings) {
         v->strings.resize(count);
         for (uint32_t j = 0; j < count; ++j) {
-          std::string item = format_message("string array item %u", j);
-          if (Error e = read_string(c, ctx, item, kMaxStringBytes, &v->strings[j])) return e;
+          if (Error e = read_string(c, ctx, "string array", j, kMaxStringBytes, &v->strings[j]))
+            return e;
         }
       } else {
         v->floats.resize(count);

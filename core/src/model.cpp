@@ -32,7 +32,7 @@ Error get_u32(const ModelFile& f, const char* key, uint32_t min, uint32_t max, u
   return {};
 }
 
-Error get_strings(const ModelFile& f, const char* key, uint32_t max, std::vector<std::string>* out) {
+Error get_strings(const ModelFile& f, const char* key, uint32_t max, const std::vector<std::string>** out) {
   const MetaEntry* e = f.find_meta(key);
   if (!e) return Error(format_message("model metadata: missing key '%s'", key));
   if (e->value.type != MetaType::STRING_ARRAY)
@@ -43,7 +43,7 @@ Error get_strings(const ModelFile& f, const char* key, uint32_t max, std::vector
   if (e->value.strings.size() > max)
     return Error(format_message("model metadata: %s has %zu entries, limit %u", key,
                                 e->value.strings.size(), max));
-  *out = e->value.strings;
+  *out = &e->value.strings;
   return {};
 }
 
@@ -173,7 +173,7 @@ Error Model::bind() {
 
   HUNCH_TRY(get_strings(f, "hunch.vocab.actions", kMaxVocab, &actions_));
   HUNCH_TRY(get_strings(f, "hunch.vocab.event_types", kMaxTypes, &types_));
-  if (actions_.size() < 2) return Error("model metadata: hunch.vocab.actions needs <unk> and at least one action");
+  if (actions_->size() < 2) return Error("model metadata: hunch.vocab.actions needs <unk> and at least one action");
 
   const MetaEntry* edges = f.find_meta("hunch.time.gap_edges");
   if (!edges) return Error("model metadata: missing key 'hunch.time.gap_edges'");
@@ -190,8 +190,8 @@ Error Model::bind() {
                                   ">= 0 and strictly increasing", i, e));
   }
 
-  hp.vocab_size  = static_cast<uint32_t>(actions_.size());
-  hp.type_count  = static_cast<uint32_t>(types_.size());
+  hp.vocab_size  = static_cast<uint32_t>(actions_->size());
+  hp.type_count  = static_cast<uint32_t>(types_->size());
   hp.gap_buckets = static_cast<uint32_t>(gap_edges_.size() + 2);
   HUNCH_TRY(get_u32(f, "hunch.embedding_size", 1, kMaxWidth, &hp.embed));
   HUNCH_TRY(get_u32(f, "hunch.attention.window", 1, kMaxWindow, &hp.window));
@@ -209,20 +209,20 @@ Error Model::bind() {
 
   // Vocabulary maps; duplicate names would make a name ambiguous.
   // Names never contain NUL (the WASM bindings pass the vocabulary as one NUL-joined string).
-  for (const auto* names : {&actions_, &types_})
+  for (const auto* names : {actions_, types_})
     for (size_t i = 0; i < names->size(); ++i)
       if ((*names)[i].find('\0') != std::string::npos)
         return Error(format_message("model metadata: %s[%zu] contains a NUL byte",
-                                    names == &actions_ ? "hunch.vocab.actions" : "hunch.vocab.event_types", i));
-  action_ids_.reserve(actions_.size());
-  for (uint32_t i = 0; i < actions_.size(); ++i)
-    if (!action_ids_.emplace(actions_[i], i).second)
+                                    names == actions_ ? "hunch.vocab.actions" : "hunch.vocab.event_types", i));
+  action_ids_.reserve(actions_->size());
+  for (uint32_t i = 0; i < actions_->size(); ++i)
+    if (!action_ids_.emplace((*actions_)[i], i).second)
       return Error(format_message("model metadata: hunch.vocab.actions[%u] '%.64s' is a duplicate", i,
-                                  actions_[i].c_str()));
-  for (uint32_t i = 0; i < types_.size(); ++i)
-    if (!type_ids_.emplace(types_[i], i).second)
+                                  (*actions_)[i].c_str()));
+  for (uint32_t i = 0; i < types_->size(); ++i)
+    if (!type_ids_.emplace((*types_)[i], i).second)
       return Error(format_message("model metadata: hunch.vocab.event_types[%u] '%.64s' is a duplicate", i,
-                                  types_[i].c_str()));
+                                  (*types_)[i].c_str()));
 
   const uint32_t D = hp.embed, V = hp.vocab_size, T = hp.type_count, G = hp.gap_buckets;
   Binder b(f);

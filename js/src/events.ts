@@ -4,7 +4,8 @@ import { HunchEventError } from './errors.js';
 import type { HunchEvent } from './options.js';
 
 export interface Vocab {
-  actionIds: Map<string, number>;
+  /** Action name to id (0 = unknown). */
+  actionId: (action: string) => number;
   typeIds: Map<string, number>;
   maxLength: number;
   unknownType: 'none' | 'error';
@@ -63,7 +64,7 @@ export function checkEvents(input: HunchEvent | readonly HunchEvent[], vocab: Vo
     if (!Number.isFinite(timeMs)) throw new HunchEventError('time', i, `is not a finite time (${t instanceof Date ? 'invalid Date' : String(t)})`);
     if (timeMs > now + vocab.maxFutureMs)
       throw new HunchEventError('time', i, `is ${Math.round((timeMs - now) / 3.6e6)} hours in the future (ms since the epoch expected)`);
-    out.push({ action, actionId: vocab.actionIds.get(action) ?? 0, type, typeId, unknownType, timeMs });
+    out.push({ action, actionId: vocab.actionId(action), type, typeId, unknownType, timeMs });
   }
   return out;
 }

@@ -17,8 +17,12 @@ export interface RawModel extends RawHandle {
   checksum(): number;
   architecture(): string;
   /** Names joined with "\0". */
-  actionNames(): string;
-  typeNames(): string;
+  /** UTF-8 names joined with NUL. */
+  actionNames(): Uint8Array;
+  typeNames(): Uint8Array;
+  /** Name to id through the core's hash map; 0 = unknown. */
+  actionId(name: string): number;
+  typeId(name: string): number;
   metadataJson(): string;
 }
 

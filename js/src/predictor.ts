@@ -39,6 +39,20 @@ const CORE_MAGIC = 0x54534e48; // "HNST"
 
 export type AnyPredictor = Predictor | AsyncPredictor;
 
+// Action name -> id: the core's hash map answers, a JS map remembers the names this page has
+// actually sent (a user touches a handful of the vocabulary; no vocabulary-sized map is built).
+function actionLookup(model: RawModel): (action: string) => number {
+  const seen = new Map<string, number>();
+  return (action) => {
+    let id = seen.get(action);
+    if (id === undefined) {
+      id = model.actionId(action);
+      if (seen.size < 4096) seen.set(action, id);
+    }
+    return id;
+  };
+}
+
 /** A loaded model. Create with {@link Predictor.fromUrl} or {@link Predictor.fromBytes}; free with close(). */
 export class Predictor {
   /** What the model is: architecture, window, vocabularies, metadata. */
@@ -57,8 +71,10 @@ export class Predictor {
     this.#model = model;
     this.#persist = persist;
     this.#warn = opts.onWarning ?? ((m) => console.warn(m));
-    const actions = model.actionNames().split('\0');
-    const types = model.typeNames().split('\0');
+    // One native decode + split each; no per-name JS work at load (cold start).
+    const utf8 = new TextDecoder();
+    const actions = utf8.decode(model.actionNames()).split('\0');
+    const types = utf8.decode(model.typeNames()).split('\0');
     let metadata: Record<string, unknown> = {};
     try {
       metadata = JSON.parse(model.metadataJson());
@@ -76,7 +92,7 @@ export class Predictor {
       coreVersion: rt.raw.version(),
     });
     this.#vocab = {
-      actionIds: new Map(actions.map((a, i) => [a, i])),
+      actionId: actionLookup(model),
       typeIds: new Map(types.map((t, i) => [t, i])),
       maxLength: opts.maxEventStringLength ?? 512,
       unknownType: opts.unknownType ?? 'none',

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -106,10 +107,10 @@ class Model {
   // Vocabulary. id 0 is <unk> / <none>. action_id returns 0 for an unknown action.
   uint32_t           action_id(const std::string& action) const;
   uint32_t           type_id(const std::string& type) const;
-  const std::string& action_name(uint32_t id) const { return actions_[id]; }
-  const std::string& type_name(uint32_t id) const { return types_[id]; }
-  const std::vector<std::string>& actions() const { return actions_; }
-  const std::vector<std::string>& types() const { return types_; }
+  const std::string& action_name(uint32_t id) const { return (*actions_)[id]; }
+  const std::string& type_name(uint32_t id) const { return (*types_)[id]; }
+  const std::vector<std::string>& actions() const { return *actions_; }
+  const std::vector<std::string>& types() const { return *types_; }
   const std::vector<float>&       gap_edges() const { return gap_edges_; }
   // Bucket of a gap in seconds (docs/architecture.md); NaN / negative-infinity → 0.
   uint32_t gap_bucket(double prev_time, double now_time) const;
@@ -122,8 +123,11 @@ class Model {
   ModelFile                                     file_;
   Hyper                                         hyper_;
   Weights                                       w_;
-  std::vector<std::string>                      actions_, types_;
-  std::unordered_map<std::string, uint32_t>     action_ids_, type_ids_;
+  // The vocabularies are the metadata arrays of file_ (no copy: at 100k actions a copy is a
+  // visible part of load time in the browser); the maps key on views of those strings.
+  const std::vector<std::string>*                 actions_ = nullptr;
+  const std::vector<std::string>*                 types_ = nullptr;
+  std::unordered_map<std::string_view, uint32_t>  action_ids_, type_ids_;
   std::vector<float>                            gap_edges_;
 };
 
