@@ -44,10 +44,13 @@ test('objects dropped without close() are freed by the FinalizationRegistry', { 
   };
   for (let i = 0; i < 20; ++i) await dropOne();
   assert.ok(memoryStats().heapUsed > base);
-  for (let i = 0; i < 20 && memoryStats().heapUsed > base; ++i) {
+  // Tolerance: a few malloc headers of free-list fragmentation (the name lookups pass strings
+  // through malloc); a leaked predictor would be its whole model, tens of KB.
+  const slack = 1024;
+  for (let i = 0; i < 20 && memoryStats().heapUsed > base + slack; ++i) {
     globalThis.gc();
     await new Promise((r) => setTimeout(r, 20));
   }
-  assert.equal(memoryStats().heapUsed, base);
+  assert.ok(memoryStats().heapUsed - base <= slack, `heap ${memoryStats().heapUsed - base} B above the start`);
   keep.close();
 });
