@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // Serves the demo shop (demo/) on 127.0.0.1 — a static server with no dependencies:
 //   /sdk/*         the built SDK (js/dist, or $HUNCH_SDK_DIR): index.js, dom.js, hunch.mjs, hunch.wasm
-//   /model.hunch   --model FILE, else demo/public/model.hunch (what the main job trains), else the
-//                  bundled demo/model/shop.hunch
+//   /model.hunch   --model FILE, else demo/public/model.hunch (what the main job trains)
 //   /<file>        demo/<file>, demo/public/<file>
 //   anything else without a file extension: demo/index.html (client-side routes like /p/teapot)
 //
@@ -69,9 +68,9 @@ export async function serveDemo(options = {}) {
     sdkDir: path.resolve(options.sdkDir ?? process.env.HUNCH_SDK_DIR ?? path.join(root, 'js/dist')),
     model: options.model
       ? path.resolve(options.model)
-      : firstExisting(path.join(demoDir, 'public/model.hunch'), path.join(demoDir, 'model/shop.hunch')),
+      : firstExisting(path.join(demoDir, 'public/model.hunch')),
   };
-  if (!opts.model || !fs.existsSync(opts.model)) throw new Error(`serve-demo: no model file (${opts.model ?? 'demo/public/model.hunch or demo/model/shop.hunch'})`);
+  if (!opts.model || !fs.existsSync(opts.model)) throw new Error(`serve-demo: no model file (${opts.model ?? 'demo/public/model.hunch: run bash scripts/main.sh'})`);
   if (!fs.existsSync(path.join(opts.sdkDir, 'index.js')))
     throw new Error(`serve-demo: the SDK is not built (${path.join(opts.sdkDir, 'index.js')} is missing): run npm run build in js/`);
 

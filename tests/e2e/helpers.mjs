@@ -40,11 +40,11 @@ export async function launch() {
 }
 
 // The model the demo serves in the tests: $HUNCH_DEMO_MODEL, else the one the main job trained
-// (demo/public/model.hunch), else the bundled one — always a model trained on the shop data.
+// (demo/public/model.hunch) — always a model trained on the shop data.
 export function demoModelPath() {
-  const candidates = [process.env.HUNCH_DEMO_MODEL, path.join(root, 'demo/public/model.hunch'), path.join(root, 'demo/model/shop.hunch')];
+  const candidates = [process.env.HUNCH_DEMO_MODEL, path.join(root, 'demo/public/model.hunch')];
   const found = candidates.find((f) => f && fs.existsSync(f));
-  if (!found) throw new Error('no demo model: run the main job (scripts/main.sh) or restore demo/model/shop.hunch');
+  if (!found) throw new Error('no demo model: run the main job first (bash scripts/main.sh --quick --no-serve)');
   return found;
 }
 
