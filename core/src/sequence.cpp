@@ -234,16 +234,23 @@ size_t Sequence::predict(size_t k, Prediction* out) {
   const float sum = k_->f32_exp_sum(V, logits, mx, nullptr);
   // Top-k by one pass with a sorted buffer of k: O(V) comparisons against the current k-th
   // best, no sort of the vocabulary. Ties keep the lower id first (deterministic).
+  // Once the buffer is full, whole blocks whose maximum (one SIMD reduction) does not beat the
+  // k-th best are skipped: after the first blocks almost all of the vocabulary is.
+  constexpr size_t kBlock = 64;
   size_t n = 0;
-  for (size_t id = 1; id < V; ++id) {
-    const float v = logits[id];
-    if (n == k && !(v > logits[out[n - 1].action])) continue;
-    size_t pos = n < k ? n++ : k - 1;
-    while (pos > 0 && v > logits[out[pos - 1].action]) {
-      out[pos] = out[pos - 1];
-      --pos;
+  for (size_t start = 1; start < V; start += kBlock) {
+    const size_t end = std::min(V, start + kBlock);
+    if (n == k && !(k_->f32_max(end - start, logits + start) > logits[out[n - 1].action])) continue;
+    for (size_t id = start; id < end; ++id) {
+      const float v = logits[id];
+      if (n == k && !(v > logits[out[n - 1].action])) continue;
+      size_t pos = n < k ? n++ : k - 1;
+      while (pos > 0 && v > logits[out[pos - 1].action]) {
+        out[pos] = out[pos - 1];
+        --pos;
+      }
+      out[pos].action = uint32_t(id);
     }
-    out[pos].action = uint32_t(id);
   }
   for (size_t i = 0; i < n; ++i) out[i].probability = hunch_expf(logits[out[i].action] - mx) / sum;
   return n;
