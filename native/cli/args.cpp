@@ -37,6 +37,8 @@ bool Args::parse(int argc, char** argv, std::string* error) {
     }
     if (a == "--") { only_positional = true; continue; }
     if (a == "-h" || a == "--help") { help_ = true; continue; }
+    // The one short option: -o means --output wherever a command has --output.
+    if (a == "-o" && find("output")) a = "--output";
     if (a.rfind("--", 0) != 0) {
       *error = "hunch " + command_ + ": unknown option '" + a + "' (see hunch " + command_ + " --help)";
       return false;

@@ -1,6 +1,7 @@
 // Command-line parsing shared by every `hunch` subcommand.
 //
-// Each command declares its flags (name, value or switch, default, help); parse() then rejects
+// Each command declares its flags (name, value or switch, default, help); -o is short for --output
+// where a command has one. parse() rejects
 // unknown flags and missing values with a message naming the flag, and --help prints the table.
 // Values are read back typed (get_int/get_double/...), each refusing a malformed value with
 // "--flag: expected an integer, got 'x'".

@@ -75,12 +75,8 @@ int run_quantize(int argc, char** argv) {
   args.flag("exclude-seen", "rank only actions not already in the history (the ML-1M protocol)");
   args.option("threads", "2", "evaluation threads");
   add_ingest_options(args);
-  std::string storage = "--output";
-  std::vector<char*> av(argv, argv + argc);
-  for (auto& a : av)
-    if (std::strcmp(a, "-o") == 0) a = storage.data();
   std::string error;
-  if (!args.parse(int(av.size()), av.data(), &error)) {
+  if (!args.parse(argc, argv, &error)) {
     std::fprintf(stderr, "%s\n", error.c_str());
     return 2;
   }

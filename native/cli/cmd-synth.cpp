@@ -23,15 +23,8 @@ int run_synth(int argc, char** argv) {
   args.option("start", "2024-05-01", "first day of the 28-day window (YYYY-MM-DD, UTC)");
   args.option("site-map", "", "also write the shop's site map as JSON (what the demo page renders)");
   args.flag("quiet", "print no summary on standard error");
-  // Args knows only long options; -o is the one short spelling everyone types.
-  std::vector<std::string> words(argv, argv + argc);
-  for (size_t i = 1; i < words.size(); ++i)
-    if (words[i] == "-o") words[i] = "--output";
-    else if (words[i] == "--") break;
-  std::vector<char*> ptrs;
-  for (auto& w : words) ptrs.push_back(w.data());
   std::string error;
-  if (!args.parse(argc, ptrs.data(), &error)) {
+  if (!args.parse(argc, argv, &error)) {
     std::fprintf(stderr, "hunch synth: %s\n", error.c_str());
     return 2;
   }

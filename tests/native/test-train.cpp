@@ -141,6 +141,20 @@ void check_core_parity(hunch::Arch arch) {
   }
   CHECK(checked > 30);
   CHECK(worst < 1e-4);
+
+  // The trainer's batched validation ranks exactly as evaluate() over the per-call scorer.
+  double ndcg = 0, hr = 0;
+  REQUIRE(validate(*net, d, 2, true, &ndcg, &hr).ok());
+  EvalOptions eo;
+  eo.exclude_seen = true;
+  eo.test = false;
+  eo.baselines = false;
+  eo.exit_auc = false;
+  EvalResult er;
+  REQUIRE(evaluate(d, net_scorer(*net, d, 2), eo, &er).ok());
+  CHECK(ndcg == doctest::Approx(er.methods[0].valid.full.ndcg_at(10)).epsilon(1e-9));
+  CHECK(hr == doctest::Approx(er.methods[0].valid.full.hr_at(10)).epsilon(1e-9));
+  CHECK(ndcg > 0);
 }
 
 }  // namespace
