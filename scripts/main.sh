@@ -3,21 +3,23 @@
 # default model, quantise, evaluate beside the baselines (metrics table + HTML report), copy the
 # model into the demo and serve the demo on localhost.
 #
-# usage: scripts/main.sh [--movielens] [--quick] [--no-serve] [--port N]
+# usage: scripts/main.sh [--movielens] [--arch A] [--quick] [--no-serve] [--port N]
 #   --movielens   train and evaluate on ../shared/data/ml-1m instead (no demo: its site is the shop)
+#   --arch A      transformer (default) or lstm-attn
 #   --quick       smaller data and training budget (what the test suite runs)
 #   --no-serve    stop after copying the model into the demo
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-movielens=0 quick=0 serve=1 port=8080
+movielens=0 quick=0 serve=1 port=8080 arch=transformer
 while [ $# -gt 0 ]; do
   case "$1" in
     --movielens) movielens=1 ;;
     --quick) quick=1 ;;
     --no-serve) serve=0 ;;
     --port) port=$2; shift ;;
-    -h|--help) sed -n 2,11p "$0"; exit 0 ;;
+    --arch) arch=$2; shift ;;
+    -h|--help) sed -n 2,12p "$0"; exit 0 ;;
     *) echo "main.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -33,16 +35,17 @@ mkdir -p "$out"
 if [ "$movielens" = 1 ]; then
   data=../shared/data/ml-1m/ml-1m.txt
   [ -f "$data" ] || { echo "main.sh: $data not found (../shared/data is beside the project root)" >&2; exit 1; }
-  budget=$([ "$quick" = 1 ] && echo 120 || echo 1500)
-  echo "== train: transformer on MovieLens-1M (time budget ${budget}s) =="
-  # ML-1M protocol (../shared/bench/reference/PROTOCOL.md): one sequence per user, every item
-  # in the vocabulary, already-seen items excluded from the ranking.
-  $hunch train "$data" -o "$out/ml-1m.hunch" --format pairs --session-gap 0 --min-count 1 \
-    --arch transformer --exclude-seen --time-budget "$budget" --report "$out/ml-1m-train.html"
+  budget=$([ "$quick" = 1 ] && echo 120 || echo 1800)
+  echo "== train: $arch on MovieLens-1M (time budget ${budget}s) =="
+  # ML-1M protocol (../shared/bench/reference/PROTOCOL.md): one sequence per user, every item in
+  # the vocabulary, already-seen items excluded from the ranking.
+  ml="--format pairs --session-gap 0 --min-count 1 --min-length 1 --max-vocab 999999 --exclude-seen"
+  $hunch train "$data" -o "$out/ml-1m-$arch.hunch" $ml --arch "$arch" --time-budget "$budget" \
+    --report "$out/ml-1m-$arch-train.html"
   echo "== evaluate (full ranking and 100 sampled negatives) =="
-  $hunch eval "$out/ml-1m.hunch" "$data" --format pairs --session-gap 0 --min-count 1 --exclude-seen \
-    --sampled 100 --negatives ../shared/data/ml-1m/eval_negatives_seed2024.txt --report "$out/ml-1m-report.html"
-  echo "report: $out/ml-1m-report.html"
+  $hunch eval "$out/ml-1m-$arch.hunch" "$data" $ml --sampled 100 \
+    --negatives ../shared/data/ml-1m/eval_negatives_seed2024.txt --report "$out/ml-1m-$arch-report.html"
+  echo "report: $out/ml-1m-$arch-report.html"
   exit 0
 fi
 
