@@ -295,7 +295,10 @@ void Sequence::save(std::vector<uint8_t>* out) const {
   put_at(p + 24, last_time_);
   put_at(p + 32, uint32_t(n));
   p += kStateHeaderBytes;
+  // h and c are empty for the transformer: memcpy from an empty vector's null data() is
+  // undefined even for 0 bytes (UBSan nonnull-attribute), so empty parts are skipped.
   for (const std::vector<float>* v : {&h_, &c_, &ring_k_, &ring_v_, &z_, &type_probs_}) {
+    if (v->empty()) continue;
     std::memcpy(p, v->data(), v->size() * sizeof(float));
     p += v->size() * sizeof(float);
   }
@@ -336,6 +339,12 @@ Error Sequence::restore(const uint8_t* bytes, size_t size) {
     return Error(format_message("saved state CRC mismatch: stored 0x%08x, computed 0x%08x (corrupted bytes)",
                                 stored, computed));
   const uint64_t count = get_at<uint64_t>(bytes + 16);
+  // No real sequence gets near 2^53 events (a million a second for 285 years), and above it
+  // the count would wrap in push() (UINT64_MAX + 1 = 0: the window would be empty and the
+  // sequence would forget it had started) and lose precision as a JS number in the SDK.
+  if (count > (uint64_t(1) << 53))
+    return Error(format_message("saved state: event count %llu at offset 16 is larger than 2^53 (damaged)",
+                                static_cast<unsigned long long>(count)));
   const double last_time = get_at<double>(bytes + 24);
   if (std::isinf(last_time)) return Error("saved state: last event time at offset 24 is infinite");
   // Floats must be finite: a NaN in h or the rings would poison every later prediction.
@@ -349,6 +358,7 @@ Error Sequence::restore(const uint8_t* bytes, size_t size) {
   count_ = count;
   last_time_ = last_time;
   for (std::vector<float>* v : {&h_, &c_, &ring_k_, &ring_v_, &z_, &type_probs_}) {
+    if (v->empty()) continue;  // see save()
     std::memcpy(v->data(), p, v->size() * sizeof(float));
     p += v->size() * sizeof(float);
   }

@@ -694,6 +694,10 @@ Error Ingestor::accept(const Row& row) {
                       " bytes, limit " + std::to_string(opt_.max_field_bytes));
     if (!valid_utf8(row.value[r]))
       return skip(&rep_->bad_utf8, row.line, "column '" + col[r] + "': not valid UTF-8: " + quote_value(row.value[r]));
+    // NUL is valid UTF-8, but a model's vocabulary cannot hold it (Model::load refuses it, and
+    // the WASM bindings join names with NUL): refused here rather than after training.
+    if (row.value[r].find('\0') != std::string::npos)
+      return skip(&rep_->bad_utf8, row.line, "column '" + col[r] + "': contains a NUL byte");
   }
   double t = std::nan("");
   bool has_time = row.present[TIME] && !row.value[TIME].empty();

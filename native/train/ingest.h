@@ -85,7 +85,7 @@ struct IngestReport {
   uint64_t malformed      = 0;  // unparsable record: bad JSON, too few fields
   uint64_t missing_field  = 0;  // empty or absent user/action (or time when the column exists)
   uint64_t bad_time       = 0;  // time present but not a number or ISO-8601 date
-  uint64_t bad_utf8       = 0;  // user/action/type not valid UTF-8
+  uint64_t bad_utf8       = 0;  // user/action/type not valid UTF-8, or holding a NUL byte
   uint64_t too_long       = 0;  // record over max_line_bytes or a value over max_field_bytes
   uint64_t duplicates     = 0;  // same user, action, type and time as an earlier event
   uint64_t out_of_order   = 0;  // earlier than a previous event of the same user (re-sorted)
