@@ -18,6 +18,8 @@ ctest --test-dir build/wasm --output-on-failure -j2
 
 echo "== SDK tests (js/: build, node --test, packaging, types, parity with build/native/hunch) =="
 (cd js && HUNCH_WASM_DIR=../build/wasm npm run --silent build && HUNCH_CLI="$PWD/../build/native/hunch" npm test)
+echo "== WASM soak: 1,000,000 events + 100,000 predictions, 10,000 predictors: heap stays flat =="
+(cd js && node scripts/soak.mjs)
 echo "== main job, quick (synth -> train -> eval -> demo model) =="
 HUNCH_SKIP_SETUP=1 bash scripts/main.sh --quick --no-serve
 echo "== browser end-to-end tests (headless Chromium) =="

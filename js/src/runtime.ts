@@ -46,9 +46,11 @@ export function getRuntime(o: WasmOptions): Promise<Runtime> {
 async function compile(o: WasmOptions): Promise<WebAssembly.Module> {
   if (o.wasmModule) return o.wasmModule;
   let bytes: Uint8Array;
+  let from = 'wasmBinary';
   if (o.wasmBinary) bytes = toBytes(o.wasmBinary, 'wasmBinary');
   else {
     const url = wasmUrl(o);
+    from = url.href;
     const r = await readUrl(url);
     if (!r.ok)
       throw new HunchEnvironmentError(
@@ -59,7 +61,9 @@ async function compile(o: WasmOptions): Promise<WebAssembly.Module> {
   try {
     return await WebAssembly.compile(bytes as BufferSource);
   } catch (e) {
-    throw new HunchEnvironmentError(`hunch.wasm does not compile: ${(e as Error).message}`);
+    // The usual deploy accident: the server answers the .wasm URL with its HTML page.
+    const html = bytes[0] === 0x3c ? ' (it is text starting with "<": an HTML page, not hunch.wasm)' : '';
+    throw new HunchEnvironmentError(`hunch.wasm from ${from} does not compile${html}: ${(e as Error).message}`);
   }
 }
 

@@ -106,8 +106,11 @@ int run_eval(int argc, char** argv) {
     return 1;
   }
   auto t2 = std::chrono::steady_clock::now();
-  if (result.evaluated == 0)
-    std::fprintf(stderr, "hunch eval: warning: no sequence has the 3 events leave-one-out needs; nothing was evaluated\n");
+  if (result.evaluated == 0) {
+    // Nothing to report is a failure for scripts reading the exit code, not a warning.
+    std::fprintf(stderr, "hunch eval: no sequence has the 3 events leave-one-out needs; nothing was evaluated\n");
+    return 1;
+  }
   if (json) {
     std::printf("%s\n", train::results_json(result).c_str());
   } else {

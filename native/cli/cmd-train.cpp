@@ -69,6 +69,7 @@ int run_train(int argc, char** argv) {
   args.option("warmup", "50", "steps of linear learning-rate warm-up");
   args.option("clip", "5", "gradient-norm clipping (0 = off)");
   args.option("dropout", "0.2", "dropout rate while training");
+  args.option("event-drop", "0", "probability of removing each input event while training (learns to predict across missing events)");
   args.option("embed", "64", "embedding size D");
   args.option("hidden", "128", "LSTM hidden size H (lstm-attn)");
   args.option("attn-size", "64", "attention size A (lstm-attn)");
@@ -106,7 +107,7 @@ int run_train(int argc, char** argv) {
   train::IngestOptions iopt;
   train::TrainOptions topt;
   int64_t epochs, batch, embed, hidden, attn, layers, heads, ffn, max_len, seed, threads, patience, window = 0, warmup;
-  double lr, dropout, budget, clip;
+  double lr, dropout, budget, clip, event_drop;
   const std::string arch = args.get("arch");
   if (arch != "transformer" && arch != "lstm-attn") {
     std::fprintf(stderr, "hunch train: --arch: expected transformer or lstm-attn, got '%s'\n", arch.c_str());
@@ -121,6 +122,7 @@ int run_train(int argc, char** argv) {
       !args.get_int("warmup", 0, 1 << 30, &warmup, &error) ||
       !args.get_double("clip", 0, 1e9, &clip, &error) ||
       !args.get_double("dropout", 0, 0.9, &dropout, &error) ||
+      !args.get_double("event-drop", 0, 0.9, &event_drop, &error) ||
       !args.get_int("embed", 1, kW, &embed, &error) ||
       !args.get_int("hidden", 1, kW, &hidden, &error) ||
       !args.get_int("attn-size", 1, kW, &attn, &error) ||
@@ -171,6 +173,7 @@ int run_train(int argc, char** argv) {
   topt.lr = float(lr);
   topt.warmup_steps = uint32_t(warmup);
   topt.clip = float(clip);
+  topt.event_drop = float(event_drop);
   topt.max_len = uint32_t(max_len);
   topt.seed = uint64_t(seed);
   topt.threads = uint32_t(threads);
@@ -205,6 +208,10 @@ int run_train(int argc, char** argv) {
     topt.weights.exit = float(w);
   } else {
     topt.weights.exit = (iopt.session_gap > 0 && exit_positives > 0) ? 1.0f : 0.0f;
+  }
+  if (ds.events() == 0) {
+    std::fprintf(stderr, "hunch train: no usable events: every row was skipped (the cleaning report above says why)\n");
+    return 1;
   }
   if (nc.vocab < 2) {
     std::fprintf(stderr, "hunch train: the vocabulary is empty (every action was rarer than --min-count)\n");
@@ -269,6 +276,7 @@ int run_train(int argc, char** argv) {
   fw.set_f32("hunch.train.lr", topt.lr);
   fw.set_u32("hunch.train.batch", topt.batch);
   fw.set_f32("hunch.train.dropout", nc.dropout);
+  fw.set_f32("hunch.train.event_drop", topt.event_drop);
   fw.set_u32("hunch.train.max_len", topt.max_len);
   std::vector<float> loss_curve, ndcg_curve;
   for (const auto& c : curve) {
