@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "train/ingest.h"
 #include "train/model-lstm-attn.h"
 #include "train/model-transformer.h"
 
@@ -43,16 +44,13 @@ void Net::embed(const Dataset& data, const Pass& pass, float* x) const {
   const float* ea = params.ptr(emb_action);
   const float* et = params.ptr(emb_type);
   const float* eg = params.ptr(emb_gap);
-  for (size_t s = 0; s < pass.samples.size(); ++s) {
-    const Sample& smp = pass.samples[s];
-    for (uint32_t p = 0; p < smp.len; ++p) {
-      const uint64_t ev = smp.begin + p;
-      const float* a = ea + size_t(data.action[ev]) * D;
-      const float* t = et + size_t(data.type[ev]) * D;
-      const float* g = eg + size_t(data.gap[ev]) * D;
-      float* xc = x + (pass.start[s] + p) * D;
-      for (size_t k = 0; k < D; ++k) xc[k] = a[k] + t[k] + g[k];
-    }
+  for (size_t c = 0; c < pass.N; ++c) {
+    const uint64_t ev = pass.event[c];
+    const float* a = ea + size_t(data.action[ev]) * D;
+    const float* t = et + size_t(data.type[ev]) * D;
+    const float* g = eg + size_t(pass.gap[c]) * D;
+    float* xc = x + c * D;
+    for (size_t k = 0; k < D; ++k) xc[k] = a[k] + t[k] + g[k];
   }
 }
 
@@ -61,19 +59,16 @@ void Net::embed_backward(const Dataset& data, const Pass& pass, const float* dx,
   float* ga = grad + params.entries[emb_action].offset;
   float* gt = grad + params.entries[emb_type].offset;
   float* gg = grad + params.entries[emb_gap].offset;
-  for (size_t s = 0; s < pass.samples.size(); ++s) {
-    const Sample& smp = pass.samples[s];
-    for (uint32_t p = 0; p < smp.len; ++p) {
-      const uint64_t ev = smp.begin + p;
-      float* a = ga + size_t(data.action[ev]) * D;
-      float* t = gt + size_t(data.type[ev]) * D;
-      float* g = gg + size_t(data.gap[ev]) * D;
-      const float* d = dx + (pass.start[s] + p) * D;
-      for (size_t k = 0; k < D; ++k) {
-        a[k] += d[k];
-        t[k] += d[k];
-        g[k] += d[k];
-      }
+  for (size_t c = 0; c < pass.N; ++c) {
+    const uint64_t ev = pass.event[c];
+    float* a = ga + size_t(data.action[ev]) * D;
+    float* t = gt + size_t(data.type[ev]) * D;
+    float* g = gg + size_t(pass.gap[c]) * D;
+    const float* d = dx + c * D;
+    for (size_t k = 0; k < D; ++k) {
+      a[k] += d[k];
+      t[k] += d[k];
+      g[k] += d[k];
     }
   }
 }
@@ -85,16 +80,47 @@ std::unique_ptr<Net> make_net(const NetConfig& c, uint64_t seed) {
   return net;
 }
 
-void prepare_pass(Pass& pass, const std::vector<Sample>& samples, bool train, uint64_t seed) {
+void prepare_pass(Pass& pass, const Dataset& data, const std::vector<Sample>& samples, bool train,
+                  uint64_t seed, float event_drop) {
+  const bool drop = train && event_drop > 0.0f;
   pass.samples = samples;
   pass.start.resize(samples.size() + 1);
-  size_t n = 0;
+  pass.event.clear();
+  pass.next.clear();
+  pass.gap.clear();
+  pass.ends.clear();
   for (size_t s = 0; s < samples.size(); ++s) {
-    pass.start[s] = n;
-    n += samples[s].len;
+    Sample& smp = pass.samples[s];
+    pass.start[s] = pass.event.size();
+    Rng rng = Rng::derive(seed, smp.id, 3);
+    uint64_t prev = 0;
+    for (uint32_t p = 0; p < smp.len; ++p) {
+      const uint64_t ev = smp.begin + p;
+      // The first input event stays: what precedes it lies outside the sample.
+      if (drop && p > 0 && rng.uniform() < event_drop) continue;
+      if (p > 0 && prev + 1 != ev) {
+        // Its predecessor was removed: the gap is measured from the previous kept event.
+        pass.next.back() = ev;
+        pass.gap.push_back(gap_bucket(data.gap_edges, data.time[prev], data.time[ev]));
+      } else {
+        if (p > 0) pass.next.back() = ev;
+        pass.gap.push_back(data.gap[ev]);
+      }
+      pass.event.push_back(ev);
+      pass.next.push_back(Pass::kNoTarget);
+      pass.ends.push_back(0);
+      prev = ev;
+    }
+    const size_t kept = pass.event.size() - pass.start[s];
+    if (kept > 0) {
+      const uint64_t after = smp.begin + smp.len;  // never an input of this sample, never dropped
+      if (after < smp.target_end) pass.next.back() = after;
+      pass.ends.back() = smp.ends ? 1 : 0;
+    }
+    smp.len = uint32_t(kept);
   }
-  pass.start[samples.size()] = n;
-  pass.N = n;
+  pass.N = pass.event.size();
+  pass.start[samples.size()] = pass.N;
   pass.train = train;
   pass.seed = seed;
 }
@@ -124,6 +150,14 @@ LossTotals count_targets(const Dataset& data, const std::vector<Sample>& samples
     t.n_type += with_next;
     t.n_exit += s.len;
   }
+  return t;
+}
+
+LossTotals count_targets(const Pass& pass) {
+  LossTotals t;
+  for (uint64_t nx : pass.next) t.n_action += nx != Pass::kNoTarget;
+  t.n_type = t.n_action;
+  t.n_exit = pass.N;
   return t;
 }
 
@@ -195,18 +229,14 @@ void heads_loss(const Net& net, const Dataset& data, Pass& pass, const LossWeigh
   std::vector<uint8_t> et(N, 0);
   std::vector<uint32_t> cols;
   cols.reserve(N);
-  for (size_t s = 0; s < pass.samples.size(); ++s) {
-    const Sample& smp = pass.samples[s];
-    for (uint32_t p = 0; p < smp.len; ++p) {
-      const size_t c = pass.start[s] + p;
-      const uint64_t nxt = smp.begin + p + 1;
-      if (nxt < smp.target_end) {
-        at[c] = int32_t(data.action[nxt]);
-        tt[c] = int32_t(data.type[nxt]);
-        cols.push_back(uint32_t(c));
-      }
-      et[c] = (smp.ends && p + 1 == smp.len) ? 1 : 0;
+  for (size_t c = 0; c < N; ++c) {
+    const uint64_t nxt = pass.next[c];
+    if (nxt != Pass::kNoTarget) {
+      at[c] = int32_t(data.action[nxt]);
+      tt[c] = int32_t(data.type[nxt]);
+      cols.push_back(uint32_t(c));
     }
+    et[c] = pass.ends[c];
   }
 
   if (w.action > 0 && !cols.empty()) {

@@ -41,13 +41,20 @@ struct Sample {
 };
 
 // Per-thread state of one forward/backward pass: the column layout and what backward needs.
+// Each column is one input event; event dropout (prepare_pass) removes events from a sample,
+// so the column → event maps below, not `begin + p`, say what each column reads and predicts.
 struct Pass {
+  static constexpr uint64_t kNoTarget = UINT64_MAX;
   virtual ~Pass() = default;
-  std::vector<Sample> samples;
+  std::vector<Sample> samples;  // len = the columns the sample kept
   std::vector<size_t> start;   // first column of each sample; size samples + 1
   size_t              N = 0;   // columns (positions)
   bool                train = false;
   uint64_t            seed = 0;  // dropout stream of this step
+  std::vector<uint64_t> event;   // per column: the input event
+  std::vector<uint64_t> next;    // per column: the target event (next kept one), or kNoTarget
+  std::vector<uint8_t>  gap;     // per column: time-gap bucket after the previous kept event
+  std::vector<uint8_t>  ends;    // per column: exit label
   Buffer  z, dz;   // (D, N): the heads' input and its gradient
 };
 
@@ -80,7 +87,14 @@ class Net {
 // Builds and initialises a network (Xavier-normal matrices as the reference; see .cpp).
 std::unique_ptr<Net> make_net(const NetConfig& c, uint64_t seed);
 
-void prepare_pass(Pass& pass, const std::vector<Sample>& samples, bool train, uint64_t seed);
+// Lays the samples out as columns. With event_drop > 0 (training only), each input event but
+// a sample's first is removed with that probability, independently, from the sequence itself:
+// the event before it then predicts the event after it, with the time gap between those two.
+// This is what a log with missing events shows at inference (ML-1M's test inputs lack the item
+// just before the target), and it keeps the model from resting on the last event alone. The
+// removals are drawn from (seed, sample id) as the dropout masks.
+void prepare_pass(Pass& pass, const Dataset& data, const std::vector<Sample>& samples, bool train,
+                  uint64_t seed, float event_drop = 0.0f);
 
 // Dropout masks for a (dim, N) activation, drawn per sample from (pass.seed, sample id,
 // purpose) so a sample gets the same mask whichever thread runs it.
@@ -98,6 +112,8 @@ struct LossTotals {
 
 // Number of targets of each head in the samples: the denominators of the batch means.
 LossTotals count_targets(const Dataset& data, const std::vector<Sample>& samples);
+// The same for a prepared pass (after event dropout).
+LossTotals count_targets(const Pass& pass);
 
 // Runs the heads on pass.z and adds the summed losses into *totals. With grad, writes pass.dz
 // and accumulates head gradients for loss = Σ_head weight · (sum / norm.n_head).

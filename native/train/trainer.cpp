@@ -111,7 +111,7 @@ ScoreFn net_scorer(const Net& net, const Dataset& data, unsigned threads) {
         c.col_of[q - chunk] = samples.size();
         samples.push_back(s);
       }
-      prepare_pass(*c.pass, samples, false, 0);
+      prepare_pass(*c.pass, data, samples, false, 0);
       net.forward(data, *c.pass);
       last_action_logits(net, *c.pass, &c.logits);
       const size_t D = net.cfg.embed;
@@ -173,7 +173,7 @@ Error validate(const Net& net, const Dataset& data, unsigned threads, bool exclu
           s.id = q;
           samples.push_back(s);
         }
-        prepare_pass(*pass, samples, false, 0);
+        prepare_pass(*pass, data, samples, false, 0);
         net.forward(data, *pass);
         last_action_logits(net, *pass, &out);
         logits.middleCols(Eigen::Index(b * block), out.cols()) = out;
@@ -240,14 +240,22 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
         break;
       }
       std::vector<Sample> bs(order.begin() + b0, order.begin() + std::min(order.size(), b0 + batch));
-      const LossTotals norm = count_targets(data, bs);
       auto parts = split_batch(bs, threads);
       std::vector<LossTotals> part_loss(threads);
       const uint64_t step_seed = Rng::derive(opt.seed, 0xD50, step).next();
+      // Laid out before the threads start: the loss is a mean over the whole batch's targets,
+      // and event dropout decides how many there are.
+      LossTotals norm;
+      for (unsigned t = 0; t < threads; ++t) {
+        prepare_pass(*passes[t], data, parts[t], true, step_seed, opt.event_drop);
+        const LossTotals n = count_targets(*passes[t]);
+        norm.n_action += n.n_action;
+        norm.n_type += n.n_type;
+        norm.n_exit += n.n_exit;
+      }
       auto work = [&](unsigned t) {
         std::fill(grads[t].begin(), grads[t].end(), 0.0f);
         if (parts[t].empty()) return;
-        prepare_pass(*passes[t], parts[t], true, step_seed);
         net->forward(data, *passes[t]);
         heads_loss(*net, data, *passes[t], opt.weights, norm, &part_loss[t], grads[t].data());
         net->backward(data, *passes[t], grads[t].data());

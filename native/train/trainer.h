@@ -27,6 +27,7 @@ struct TrainOptions {
   uint32_t    warmup_steps = 50;  // linear learning-rate warm-up
   float       lr = 3e-3f;         // 1e-3 (the reference's) sits on the popularity plateau for epochs
   float       clip = 5.0f;      // global gradient-norm clip; 0 = off
+  float       event_drop = 0.0f;  // probability of removing each input event while training (prepare_pass)
   LossWeights weights;
   uint64_t    seed = 42;
   double      time_budget = 0;  // seconds of training; 0 = none (checked after each epoch)

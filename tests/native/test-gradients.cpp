@@ -182,7 +182,9 @@ std::vector<Sample> toy_samples(const Dataset& d) {
   return s;
 }
 
-void check_model_gradients(const NetConfig& cfg) {
+// event_drop > 0 removes input events (prepare_pass): the loss then reads embeddings, gap
+// buckets and targets through the pass's column maps rather than the contiguous sample.
+void check_model_gradients(const NetConfig& cfg, float event_drop = 0.0f) {
   Dataset data = toy_dataset();
   auto samples = toy_samples(data);
   auto net = make_net(cfg, 5);
@@ -192,12 +194,15 @@ void check_model_gradients(const NetConfig& cfg) {
     if (e.shape.size() == 1)
       for (size_t k = 0; k < e.size; ++k) net->params.data[e.offset + k] += 0.1f * prng.normal();
   LossWeights w{1.0f, 0.7f, 0.5f};
-  LossTotals norm = count_targets(data, samples);
   auto pass = net->make_pass();
+  prepare_pass(*pass, data, samples, true, 77, event_drop);
+  const LossTotals norm = count_targets(*pass);
+  if (event_drop == 0.0f) CHECK(norm.n_action == count_targets(data, samples).n_action);
+  else CHECK(norm.n_action < count_targets(data, samples).n_action);
   auto loss_at = [&](const std::vector<float>& theta) {
     Buffer saved = net->params.data;
     net->params.data.assign(theta.begin(), theta.end());
-    prepare_pass(*pass, samples, true, 77);
+    prepare_pass(*pass, data, samples, true, 77, event_drop);
     net->forward(data, *pass);
     LossTotals t;
     heads_loss(*net, data, *pass, w, norm, &t, nullptr);
@@ -205,7 +210,7 @@ void check_model_gradients(const NetConfig& cfg) {
     return t.weighted(w);
   };
   Buffer grad_buf(net->params.size(), 0.0f);
-  prepare_pass(*pass, samples, true, 77);
+  prepare_pass(*pass, data, samples, true, 77, event_drop);
   net->forward(data, *pass);
   LossTotals t;
   heads_loss(*net, data, *pass, w, norm, &t, grad_buf.data());
@@ -245,6 +250,7 @@ TEST_CASE("transformer loss gradient matches finite differences for every tensor
     c.tie_embeddings = true;
     check_model_gradients(c);
   }
+  SUBCASE("with event dropout") { check_model_gradients(c, 0.4f); }
 }
 
 TEST_CASE("lstm-attn loss gradient matches finite differences for every tensor") {
@@ -259,4 +265,5 @@ TEST_CASE("lstm-attn loss gradient matches finite differences for every tensor")
   c.window = 4;
   c.dropout = 0.1f;
   check_model_gradients(c);
+  SUBCASE("with event dropout") { check_model_gradients(c, 0.4f); }
 }
