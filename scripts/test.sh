@@ -5,6 +5,8 @@
 #   the SDK's node tests, packaging, types  js/
 #   the main job on a small budget         scripts/main.sh --quick --no-serve (trains the demo model)
 #   browser end-to-end tests (Chromium)    npm run test:e2e
+#   the native suite under ASan+UBSan+LSan scripts/sanitize.sh
+#   every fuzz target for 30 s             scripts/fuzz.sh 30
 # Fails on the first failing suite. HUNCH_SKIP_SETUP=1 skips the package installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,4 +26,8 @@ echo "== main job, quick (synth -> train -> eval -> demo model) =="
 HUNCH_SKIP_SETUP=1 bash scripts/main.sh --quick --no-serve
 echo "== browser end-to-end tests (headless Chromium) =="
 npm run --silent test:e2e
+echo "== native suite under ASan + UBSan + LeakSanitizer (scripts/sanitize.sh) =="
+bash scripts/sanitize.sh
+echo "== fuzz targets, 30 s each (scripts/fuzz.sh 30; long runs: scripts/fuzz.sh 600) =="
+bash scripts/fuzz.sh 30
 echo "== all test suites passed =="

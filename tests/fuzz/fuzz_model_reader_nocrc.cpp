@@ -1,0 +1,147 @@
+// fuzz_model_reader_nocrc: the model reader and Model::load with the CRC check off, so that
+// mutated files get past the checksum into the structure checks (counts, lengths, offsets,
+// tensor table, blocks, int8 scales) and the architecture checks (hyper-parameters, shapes,
+// vocabularies). A model that loads is then used: a few events pushed, predictions taken, the
+// state saved and restored — a model the loader accepts must never crash the sequence code.
+//
+// Checked beyond "no crash": the reader and the loader agree (load fails iff the reader fails
+// or the architecture is refused), every tensor view lies inside the buffer, and predictions
+// name valid action ids.
+//
+// Seeds: the fixtures, tests/data/broken/, and small models of both architectures (seeds();
+// HUNCH_FUZZ_WRITE_SEEDS=dir writes them). Regression replay: tests/native/test-fuzz-regressions.cpp.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hunch/format.h"
+#include "hunch/model.h"
+#include "hunch/sequence.h"
+#include "../model-builder.h"
+
+#ifndef HUNCH_FUZZ_CHECK
+#define HUNCH_FUZZ_CHECK(cond, what)                                                    \
+  do {                                                                                  \
+    if (!(cond)) {                                                                      \
+      std::fprintf(stderr, "fuzz invariant failed: %s (%s:%d)\n", what, __FILE__, __LINE__); \
+      std::abort();                                                                     \
+    }                                                                                   \
+  } while (0)
+#endif
+
+namespace hunch_fuzz_model_reader_nocrc {
+
+inline void check_views(const hunch::ModelFile& mf, const uint8_t* data, size_t size) {
+  const uint8_t* end = data + size;
+  for (const hunch::TensorEntry& t : mf.tensors) {
+    const uint8_t* block = t.dtype == hunch::DType::F32
+                               ? reinterpret_cast<const uint8_t*>(t.f32)
+                               : reinterpret_cast<const uint8_t*>(t.scales);
+    HUNCH_FUZZ_CHECK(block >= data + mf.data_offset && block <= end, "block starts in the data section");
+    HUNCH_FUZZ_CHECK(t.nbytes <= uint64_t(end - block), "block ends inside the file");
+  }
+}
+
+// A loaded model in use: the ids cycle through the vocabulary (and one past it, which must be
+// refused), times go forward, back, and unknown.
+inline void exercise(const hunch::Model& model) {
+  const hunch::Hyper& hp = model.hyper();
+  hunch::Sequence seq(model);
+  const double times[] = {0.0, 5.0, 2.0, __builtin_nan(""), 4000.0, 1e9};
+  for (uint32_t i = 0; i < 6; ++i) {
+    hunch::Event ev;
+    ev.action = (i * 7 + 1) % hp.vocab_size;
+    ev.type = i % hp.type_count;
+    ev.time = times[i];
+    HUNCH_FUZZ_CHECK(seq.push(ev).ok(), "an in-range event is accepted");
+  }
+  hunch::Event bad;
+  bad.action = hp.vocab_size;
+  HUNCH_FUZZ_CHECK(!seq.push(bad).ok(), "an out-of-range action is refused");
+  HUNCH_FUZZ_CHECK(seq.length() == 6, "a refused event is not counted");
+
+  hunch::Prediction top[5];
+  size_t n = seq.predict(5, top);
+  HUNCH_FUZZ_CHECK(n <= 5 && n <= size_t(hp.vocab_size) - 1, "predict writes at most k");
+  for (size_t i = 0; i < n; ++i)
+    HUNCH_FUZZ_CHECK(top[i].action >= 1 && top[i].action < hp.vocab_size, "predicted id in range");
+  std::vector<uint64_t> idx;
+  std::vector<float> w;
+  HUNCH_FUZZ_CHECK(seq.attention(&idx, &w) <= hp.window, "attention covers at most the window");
+
+  // Weights from a fuzzed file may be NaN, which makes the saved floats non-finite: restore may
+  // refuse those, but must not crash, and must leave a fresh sequence at length 0 when it does.
+  std::vector<uint8_t> state;
+  seq.save(&state);
+  hunch::Sequence other(model);
+  if (!other.restore(state.data(), state.size()).ok())
+    HUNCH_FUZZ_CHECK(other.length() == 0, "a refused restore leaves the sequence unchanged");
+  else
+    HUNCH_FUZZ_CHECK(other.length() == seq.length(), "a restored sequence has the saved length");
+}
+
+inline int run(const uint8_t* data, size_t size) {
+  hunch::ReadOptions no_crc;
+  no_crc.verify_crc = false;
+  std::vector<uint8_t> copy(data, data + size);  // 4-byte aligned for the f32 views
+  hunch::ModelFile mf;
+  hunch::Error e = hunch::read_model_file(copy.data(), copy.size(), &mf, no_crc);
+  if (e.ok()) check_views(mf, copy.data(), copy.size());
+
+  std::unique_ptr<hunch::Model> model;
+  hunch::Error le = hunch::Model::load(data, size, &model, no_crc);
+  HUNCH_FUZZ_CHECK(le.ok() == (model != nullptr), "load sets the model exactly on success");
+  if (!e.ok()) HUNCH_FUZZ_CHECK(!le.ok(), "load refuses what the reader refused");
+  if (model) exercise(*model);
+  return 0;
+}
+
+// Small valid models of both architectures and dtypes (a few KB, against 50-170 KB for the
+// fixtures): cheap to execute, and most mutations land in a header or table field.
+inline std::vector<std::vector<uint8_t>> seeds() {
+  std::vector<std::vector<uint8_t>> out;
+  for (int which = 0; which < 4; ++which) {
+    hunch_test::ModelSpec s;
+    s.arch = which < 2 ? hunch::Arch::LSTM_ATTN : hunch::Arch::TRANSFORMER;
+    s.int8 = which % 2 == 1;
+    s.vocab = 6;
+    s.types = 2;
+    s.embed = 4;
+    s.hidden = 4;
+    s.attn = 2;
+    s.window = 3;
+    s.layers = 1;
+    s.heads = 2;
+    s.ffn = 4;
+    s.gap_edges = {10, 600};
+    out.push_back(hunch_test::build_model(s));
+  }
+  return out;
+}
+
+}  // namespace hunch_fuzz_model_reader_nocrc
+
+#ifndef HUNCH_FUZZ_NO_ENTRY
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  if (const char* dir = std::getenv("HUNCH_FUZZ_WRITE_SEEDS")) {
+    std::vector<std::vector<uint8_t>> all = hunch_fuzz_model_reader_nocrc::seeds();
+    for (size_t i = 0; i < all.size(); ++i) {
+      std::string path = std::string(dir) + "/small-model-" + std::to_string(i) + ".hunch";
+      FILE* f = std::fopen(path.c_str(), "wb");
+      if (!f || std::fwrite(all[i].data(), 1, all[i].size(), f) != all[i].size()) std::abort();
+      std::fclose(f);
+    }
+    std::exit(0);
+  }
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  return hunch_fuzz_model_reader_nocrc::run(data, size);
+}
+#endif

@@ -1,0 +1,177 @@
+// fuzz_sequence_state: arbitrary bytes through Sequence::restore, as a saved state coming back
+// from browser storage that was wiped, truncated, or written by another model.
+//
+// Input layout: byte 0 is a mode, the rest is the state.
+//   bits 0-1  which fixed model: lstm-attn f32, lstm-attn int8, transformer f32, transformer int8
+//   bit  2    write the model's checksum at offset 8 before restoring
+//   bit  3    recompute the trailing CRC-32 before restoring
+//   bit  4    push a few events first, so a refusal is tested against a non-empty state
+// Bits 2-3 let the fuzzer past the two checks it cannot guess (a 32-bit checksum and a CRC of
+// its own bytes) into the field checks behind them; with both clear the raw bytes are tested.
+//
+// Checked: a refused restore leaves the sequence byte-for-byte as it was; an accepted one
+// saves back to exactly the bytes restored; after it, a push is counted and predictions name
+// valid ids.
+//
+// Seeds: real states of the four models (seeds()); run the binary with HUNCH_FUZZ_WRITE_SEEDS=dir
+// to write them (scripts/fuzz.sh does). Regression replay: tests/native/test-fuzz-regressions.cpp.
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hunch/error.h"
+#include "hunch/model.h"
+#include "hunch/sequence.h"
+#include "../model-builder.h"
+
+#ifndef HUNCH_FUZZ_CHECK
+#define HUNCH_FUZZ_CHECK(cond, what)                                                    \
+  do {                                                                                  \
+    if (!(cond)) {                                                                      \
+      std::fprintf(stderr, "fuzz invariant failed: %s (%s:%d)\n", what, __FILE__, __LINE__); \
+      std::abort();                                                                     \
+    }                                                                                   \
+  } while (0)
+#endif
+
+namespace hunch_fuzz_sequence_state {
+
+// Small shapes keep an execution in microseconds; W = 4 so a few events wrap the rings.
+inline hunch_test::ModelSpec spec(int which) {
+  hunch_test::ModelSpec s;
+  s.arch = which < 2 ? hunch::Arch::LSTM_ATTN : hunch::Arch::TRANSFORMER;
+  s.int8 = which % 2 == 1;
+  s.vocab = 12;
+  s.types = 3;
+  s.embed = 8;
+  s.hidden = 8;
+  s.attn = 4;
+  s.window = 4;
+  s.layers = 2;
+  s.heads = 2;
+  s.ffn = 8;
+  s.seed = 7 + uint64_t(which);
+  return s;
+}
+
+inline const hunch::Model& model(int which) {
+  static std::unique_ptr<hunch::Model> models[4];
+  if (!models[which]) {
+    std::vector<uint8_t> bytes = hunch_test::build_model(spec(which));
+    hunch::Error e = hunch::Model::load(bytes.data(), bytes.size(), &models[which]);
+    if (e) {
+      std::fprintf(stderr, "fuzz_sequence_state: cannot build model %d: %s\n", which, e.message.c_str());
+      std::abort();
+    }
+  }
+  return *models[which];
+}
+
+inline void push_some(hunch::Sequence* seq, int n) {
+  const hunch::Hyper& hp = seq->model().hyper();
+  for (int i = 0; i < n; ++i) {
+    hunch::Event ev;
+    ev.action = uint32_t(1 + i * 5) % hp.vocab_size;
+    ev.type = uint32_t(i) % hp.type_count;
+    ev.time = 100.0 + 37.0 * i;
+    HUNCH_FUZZ_CHECK(seq->push(ev).ok(), "an in-range event is accepted");
+  }
+}
+
+inline void put_u32(std::vector<uint8_t>* b, size_t at, uint32_t v) {
+  std::memcpy(b->data() + at, &v, 4);
+}
+
+inline int run(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const uint8_t mode = data[0];
+  const hunch::Model& m = model(mode & 3);
+  std::vector<uint8_t> state(data + 1, data + size);
+  if ((mode & 4) && state.size() >= 12) put_u32(&state, 8, m.checksum());
+  if ((mode & 8) && state.size() >= 4)
+    put_u32(&state, state.size() - 4, hunch::crc32(state.data(), state.size() - 4));
+
+  hunch::Sequence seq(m);
+  if (mode & 16) push_some(&seq, 3);
+  std::vector<uint8_t> before, after;
+  seq.save(&before);
+  const uint64_t length = seq.length();
+
+  hunch::Error e = seq.restore(state.data(), state.size());
+  seq.save(&after);
+  if (e) {
+    HUNCH_FUZZ_CHECK(!e.message.empty(), "a refusal has a message");
+    HUNCH_FUZZ_CHECK(after == before, "a refused restore leaves the state unchanged");
+    HUNCH_FUZZ_CHECK(seq.length() == length, "a refused restore keeps the length");
+    return 0;
+  }
+  HUNCH_FUZZ_CHECK(after == state, "an accepted state saves back to the same bytes");
+  HUNCH_FUZZ_CHECK(!std::isinf(seq.last_time()), "a restored time is finite or NaN");
+
+  // The restored sequence goes on working: one more event, then predictions.
+  const hunch::Hyper& hp = m.hyper();
+  const uint64_t restored_length = seq.length();
+  hunch::Event ev;
+  ev.action = 1;
+  ev.type = hp.type_count - 1;
+  ev.time = std::isnan(seq.last_time()) ? 0.0 : seq.last_time() + 3.0;
+  HUNCH_FUZZ_CHECK(seq.push(ev).ok(), "an in-range event is accepted after a restore");
+  HUNCH_FUZZ_CHECK(seq.length() == restored_length + 1, "a push after a restore is counted");
+  hunch::Prediction top[4];
+  size_t n = seq.predict(4, top);
+  HUNCH_FUZZ_CHECK(n == 4, "predict after a push returns k predictions");
+  for (size_t i = 0; i < n; ++i)
+    HUNCH_FUZZ_CHECK(top[i].action >= 1 && top[i].action < hp.vocab_size, "predicted id in range");
+  std::vector<uint64_t> idx;
+  std::vector<float> w;
+  HUNCH_FUZZ_CHECK(seq.attention(&idx, &w) <= hp.window, "attention covers at most the window");
+  return 0;
+}
+
+// Real saved states, each with the mode byte that replays it as is (bits 2-3 clear) and one
+// with the fix-ups on, for every model and a few lengths (empty, short, past the window).
+inline std::vector<std::vector<uint8_t>> seeds() {
+  std::vector<std::vector<uint8_t>> out;
+  for (int which = 0; which < 4; ++which) {
+    for (int n : {0, 2, 9}) {
+      hunch::Sequence seq(model(which));
+      push_some(&seq, n);
+      std::vector<uint8_t> state;
+      seq.save(&state);
+      for (uint8_t flags : {0, 4 | 8}) {
+        std::vector<uint8_t> seed = state;
+        seed.insert(seed.begin(), uint8_t(which | flags | (n == 2 ? 16 : 0)));
+        out.push_back(std::move(seed));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace hunch_fuzz_sequence_state
+
+#ifndef HUNCH_FUZZ_NO_ENTRY
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  if (const char* dir = std::getenv("HUNCH_FUZZ_WRITE_SEEDS")) {
+    std::vector<std::vector<uint8_t>> all = hunch_fuzz_sequence_state::seeds();
+    for (size_t i = 0; i < all.size(); ++i) {
+      std::string path = std::string(dir) + "/seed-" + std::to_string(i);
+      FILE* f = std::fopen(path.c_str(), "wb");
+      if (!f || std::fwrite(all[i].data(), 1, all[i].size(), f) != all[i].size()) std::abort();
+      std::fclose(f);
+    }
+    std::exit(0);
+  }
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  return hunch_fuzz_sequence_state::run(data, size);
+}
+#endif
