@@ -13,7 +13,9 @@
 // Only after all of that does it require the buffer to be 4-byte aligned (the f32 views).
 #include "hunch/format.h"
 
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <unordered_map>
 #include <utility>
@@ -1002,6 +1004,26 @@ float quantize_rows(uint64_t rows, uint64_t cols, const float* w, int8_t* q, flo
     }
   }
   return worst;
+}
+
+Error read_model_bytes(const std::string& path, std::vector<uint8_t>* out) {
+  out->clear();
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return Error(format_message("%s: cannot open (%s)", path.c_str(), std::strerror(errno)));
+  uint8_t buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    if (out->size() + n > kMaxFileBytes) {
+      std::fclose(f);
+      return Error(format_message("%s: larger than the model size limit (%llu bytes)", path.c_str(),
+                                  static_cast<ull>(kMaxFileBytes)));
+    }
+    out->insert(out->end(), buf, buf + n);
+  }
+  const bool read_error = std::ferror(f);
+  std::fclose(f);
+  if (read_error) return Error(format_message("%s: read error", path.c_str()));
+  return Error();
 }
 
 }  // namespace hunch

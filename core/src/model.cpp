@@ -136,22 +136,8 @@ Error Model::load(const uint8_t* bytes, size_t size, std::unique_ptr<Model>* out
 }
 
 Error Model::load_file(const std::string& path, std::unique_ptr<Model>* out) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return Error(format_message("%s: cannot open (%s)", path.c_str(), std::strerror(errno)));
   std::vector<uint8_t> bytes;
-  uint8_t buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
-    if (bytes.size() + n > kMaxFileBytes) {
-      std::fclose(f);
-      return Error(format_message("%s: larger than the model size limit (%llu bytes)", path.c_str(),
-                                  (unsigned long long)kMaxFileBytes));
-    }
-    bytes.insert(bytes.end(), buf, buf + n);
-  }
-  bool read_error = std::ferror(f);
-  std::fclose(f);
-  if (read_error) return Error(format_message("%s: read error", path.c_str()));
+  if (Error e = read_model_bytes(path, &bytes)) return e;
   Error e = load(bytes.data(), bytes.size(), out);
   if (e) return Error(path + ": " + e.message);
   return {};

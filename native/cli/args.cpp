@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 
@@ -74,6 +75,19 @@ bool Args::parse(int argc, char** argv, std::string* error) {
     s->value = value;
   }
   return true;
+}
+
+int Args::parse_or_exit(int argc, char** argv) {
+  std::string error;
+  if (!parse(argc, argv, &error)) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    return 2;
+  }
+  if (help_) {
+    std::fputs(help_text().c_str(), stdout);
+    return 0;
+  }
+  return -1;
 }
 
 std::string Args::help_text() const {

@@ -26,6 +26,10 @@ class Args {
   // help_requested() for --help/-h. Positional arguments are collected in order.
   bool parse(int argc, char** argv, std::string* error);
 
+  // parse() for a command's main: returns -1 to go on, else the exit code after printing
+  // (0 after --help on stdout, 2 after a usage error on stderr).
+  int parse_or_exit(int argc, char** argv);
+
   bool help_requested() const { return help_; }
   std::string help_text() const;
 

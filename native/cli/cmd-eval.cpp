@@ -29,15 +29,8 @@ int run_eval(int argc, char** argv) {
   args.flag("baselines-only", "no model: evaluate only the baselines");
   args.flag("json", "print the results as one JSON object on stdout (the cleaning report goes to stderr)");
   args.option("report", "", "also write a self-contained HTML report to this path");
+  if (int exit_code = args.parse_or_exit(argc, argv); exit_code >= 0) return exit_code;
   std::string error;
-  if (!args.parse(argc, argv, &error)) {
-    std::fprintf(stderr, "%s\n", error.c_str());
-    return 2;
-  }
-  if (args.help_requested()) {
-    std::fputs(args.help_text().c_str(), stdout);
-    return 0;
-  }
   const bool baselines_only = args.get_bool("baselines-only");
   const auto& pos = args.positional();
   if (pos.size() != (baselines_only ? 1u : 2u)) {

@@ -15,26 +15,6 @@ namespace hunch::cli {
 
 namespace {
 
-bool read_whole_file(const std::string& path, std::vector<uint8_t>* out, std::string* error) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) {
-    *error = path + ": cannot open (" + std::strerror(errno) + ")";
-    return false;
-  }
-  uint8_t buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
-    if (out->size() + n > kMaxFileBytes) {
-      std::fclose(f);
-      *error = path + ": larger than the model size limit";
-      return false;
-    }
-    out->insert(out->end(), buf, buf + n);
-  }
-  std::fclose(f);
-  return true;
-}
-
 std::string value_text(const MetaValue& v, bool full) {
   char buf[64];
   switch (v.type) {
@@ -68,23 +48,16 @@ int run_inspect(int argc, char** argv) {
   Args args("inspect", "MODEL.hunch", "Prints a model's header, metadata and tensor table, and whether it loads.");
   args.flag("vocab", "print the whole vocabulary, not just its head");
   args.flag("no-crc", "skip the CRC check (to look inside a damaged file)");
+  if (int exit_code = args.parse_or_exit(argc, argv); exit_code >= 0) return exit_code;
   std::string error;
-  if (!args.parse(argc, argv, &error)) {
-    std::fprintf(stderr, "%s\n", error.c_str());
-    return 2;
-  }
-  if (args.help_requested()) {
-    std::fputs(args.help_text().c_str(), stdout);
-    return 0;
-  }
   if (args.positional().size() != 1) {
     std::fprintf(stderr, "hunch inspect: expected one model file (see --help)\n");
     return 2;
   }
   const std::string path = args.positional()[0];
   std::vector<uint8_t> bytes;
-  if (!read_whole_file(path, &bytes, &error)) {
-    std::fprintf(stderr, "hunch inspect: %s\n", error.c_str());
+  if (Error e = read_model_bytes(path, &bytes)) {
+    std::fprintf(stderr, "hunch inspect: %s\n", e.message.c_str());
     return 1;
   }
   ReadOptions opts;

@@ -82,15 +82,8 @@ int run_predict(int argc, char** argv) {
   args.option("k", "10", "how many next actions to print");
   args.option("kernels", "", "kernel implementation: ref, xnnpack (default: the build's default)");
   args.flag("json", "print one JSON object instead of tables");
+  if (int exit_code = args.parse_or_exit(argc, argv); exit_code >= 0) return exit_code;
   std::string error;
-  if (!args.parse(argc, argv, &error)) {
-    std::fprintf(stderr, "%s\n", error.c_str());
-    return 2;
-  }
-  if (args.help_requested()) {
-    std::fputs(args.help_text().c_str(), stdout);
-    return 0;
-  }
   if (args.positional().size() != 1) {
     std::fprintf(stderr, "hunch predict: expected one model file (see --help)\n");
     return 2;

@@ -20,29 +20,6 @@ namespace hunch::cli {
 
 namespace {
 
-bool read_all(const std::string& path, std::vector<uint8_t>* out, std::string* error) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) {
-    *error = "cannot open '" + path + "': " + std::strerror(errno);
-    return false;
-  }
-  out->clear();
-  uint8_t buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
-    out->insert(out->end(), buf, buf + n);
-    if (out->size() > kMaxFileBytes) {
-      std::fclose(f);
-      *error = "'" + path + "' is larger than the 1 GiB a model file may have";
-      return false;
-    }
-  }
-  bool bad = std::ferror(f);
-  std::fclose(f);
-  if (bad) *error = "cannot read '" + path + "'";
-  return !bad;
-}
-
 struct Metrics {
   double ndcg = 0, hr = 0;
 };
@@ -75,15 +52,8 @@ int run_quantize(int argc, char** argv) {
   args.flag("exclude-seen", "rank only actions not already in the history (the ML-1M protocol)");
   args.option("threads", "2", "evaluation threads");
   add_ingest_options(args);
+  if (int exit_code = args.parse_or_exit(argc, argv); exit_code >= 0) return exit_code;
   std::string error;
-  if (!args.parse(argc, argv, &error)) {
-    std::fprintf(stderr, "%s\n", error.c_str());
-    return 2;
-  }
-  if (args.help_requested()) {
-    std::fputs(args.help_text().c_str(), stdout);
-    return 0;
-  }
   if (args.positional().size() != 1 || args.get("output").empty()) {
     std::fprintf(stderr, "hunch quantize: expected IN.hunch and -o OUT.hunch (see hunch quantize --help)\n");
     return 2;
@@ -97,8 +67,8 @@ int run_quantize(int argc, char** argv) {
   const std::string in_path = args.positional()[0], out_path = args.get("output");
 
   std::vector<uint8_t> in_bytes;
-  if (!read_all(in_path, &in_bytes, &error)) {
-    std::fprintf(stderr, "hunch quantize: %s\n", error.c_str());
+  if (Error e = read_model_bytes(in_path, &in_bytes)) {
+    std::fprintf(stderr, "hunch quantize: %s\n", e.message.c_str());
     return 1;
   }
   // Load through the model loader first: it checks the architecture, not only the container.

@@ -23,15 +23,8 @@ int run_synth(int argc, char** argv) {
   args.option("start", "2024-05-01", "first day of the 28-day window (YYYY-MM-DD, UTC)");
   args.option("site-map", "", "also write the shop's site map as JSON (what the demo page renders)");
   args.flag("quiet", "print no summary on standard error");
+  if (int exit_code = args.parse_or_exit(argc, argv); exit_code >= 0) return exit_code;
   std::string error;
-  if (!args.parse(argc, argv, &error)) {
-    std::fprintf(stderr, "hunch synth: %s\n", error.c_str());
-    return 2;
-  }
-  if (args.help_requested()) {
-    std::fputs(args.help_text().c_str(), stdout);
-    return 0;
-  }
   if (!args.positional().empty()) {
     std::fprintf(stderr, "hunch synth: unexpected argument '%s' (the output file goes after -o)\n",
                  args.positional()[0].c_str());

@@ -89,15 +89,8 @@ int run_train(int argc, char** argv) {
   args.flag("float", "write the float model (no int8 quantisation)");
   args.option("report", "", "also write an HTML report (training curves, quantisation) to this path");
 
+  if (int exit_code = args.parse_or_exit(argc, argv); exit_code >= 0) return exit_code;
   std::string error;
-  if (!args.parse(argc, argv, &error)) {
-    std::fprintf(stderr, "%s\n", error.c_str());
-    return 2;
-  }
-  if (args.help_requested()) {
-    std::fputs(args.help_text().c_str(), stdout);
-    return 0;
-  }
   if (args.positional().size() != 1 || args.get("output").empty()) {
     std::fprintf(stderr, "hunch train: expected one EVENTS file and -o MODEL.hunch (see hunch train --help)\n");
     return 2;

@@ -134,6 +134,10 @@ class ModelWriter {
   std::vector<PendingTensor> tensors_;
 };
 
+// Reads a whole model file into `out`, refusing files over kMaxFileBytes before reading them all.
+// Errors name the path ("x.hunch: cannot open (No such file or directory)").
+Error read_model_bytes(const std::string& path, std::vector<uint8_t>* out);
+
 // Symmetric per-row int8 quantisation of a row-major (rows, cols) f32 matrix: scale = max|row| /
 // 127 (1 for an all-zero row), q = round_half_even(x * 127 / max|row|). Returns the largest
 // absolute round-trip error |x - q*scale| over the matrix.
