@@ -24,22 +24,6 @@ struct Metrics {
   double ndcg = 0, hr = 0;
 };
 
-Error validation_metrics(const Model& model, const train::Dataset& ds, bool exclude_seen, unsigned threads,
-                         Metrics* m) {
-  train::EvalOptions o;
-  o.exclude_seen = exclude_seen;
-  o.test = false;
-  o.baselines = false;
-  o.exit_auc = false;
-  o.types = false;
-  o.threads = threads;
-  train::EvalResult r;
-  if (Error e = train::evaluate(ds, train::model_scorer(model, ds, threads), o, &r)) return e;
-  m->ndcg = r.methods[0].valid.full.ndcg_at(10);
-  m->hr = r.methods[0].valid.full.hr_at(10);
-  return Error();
-}
-
 }  // namespace
 
 int run_quantize(int argc, char** argv) {
@@ -111,11 +95,11 @@ int run_quantize(int argc, char** argv) {
     Metrics before, after;
     const bool ex = args.get_bool("exclude-seen");
     auto t0 = std::chrono::steady_clock::now();
-    if (Error e = validation_metrics(*in_model, ds, ex, unsigned(threads), &before)) {
+    if (Error e = train::core_validation(*in_model, ds, ex, unsigned(threads), &before.ndcg, &before.hr)) {
       std::fprintf(stderr, "hunch quantize: %s\n", e.message.c_str());
       return 1;
     }
-    if (Error e = validation_metrics(*out_model, ds, ex, unsigned(threads), &after)) {
+    if (Error e = train::core_validation(*out_model, ds, ex, unsigned(threads), &after.ndcg, &after.hr)) {
       std::fprintf(stderr, "hunch quantize: %s\n", e.message.c_str());
       return 1;
     }

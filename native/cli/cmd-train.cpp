@@ -33,24 +33,12 @@ std::string base_name(const std::string& path) {
   return k == std::string::npos ? path : path.substr(k + 1);
 }
 
-// Validation NDCG@10 / HR@10 of a model file through the core (hunch::Sequence), as the
-// browser computes it.
+// Validation NDCG@10 / HR@10 of serialised model bytes through the core.
 Error core_validation(const std::vector<uint8_t>& bytes, const train::Dataset& ds, unsigned threads,
                       bool exclude_seen, double* ndcg, double* hr) {
   std::unique_ptr<Model> model;
   if (Error e = Model::load(bytes.data(), bytes.size(), &model)) return e;
-  train::EvalOptions o;
-  o.exclude_seen = exclude_seen;
-  o.test = false;
-  o.baselines = false;
-  o.exit_auc = false;
-  o.types = false;
-  o.threads = threads;
-  train::EvalResult r;
-  if (Error e = train::evaluate(ds, train::model_scorer(*model, ds, threads), o, &r)) return e;
-  *ndcg = r.methods[0].valid.full.ndcg_at(10);
-  *hr = r.methods[0].valid.full.hr_at(10);
-  return Error();
+  return train::core_validation(*model, ds, exclude_seen, threads, ndcg, hr);
 }
 
 }  // namespace

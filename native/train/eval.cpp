@@ -635,4 +635,20 @@ std::string results_json(const EvalResult& r) {
   return o.str();
 }
 
+Error core_validation(const hunch::Model& model, const Dataset& ds, bool exclude_seen, unsigned threads,
+                      double* ndcg, double* hr) {
+  EvalOptions o;
+  o.exclude_seen = exclude_seen;
+  o.test = false;
+  o.baselines = false;
+  o.exit_auc = false;
+  o.types = false;
+  o.threads = threads;
+  EvalResult r;
+  if (Error e = evaluate(ds, model_scorer(model, ds, threads), o, &r)) return e;
+  *ndcg = r.methods[0].valid.full.ndcg_at(10);
+  *hr = r.methods[0].valid.full.hr_at(10);
+  return Error();
+}
+
 }  // namespace hunch::train

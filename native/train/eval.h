@@ -140,6 +140,11 @@ Error evaluate(const Dataset& ds, const ScoreFn& model, const EvalOptions& optio
 // (IngestOptions::vocabulary = vocabulary_of(model)). The Model must outlive the scorer.
 ScoreFn model_scorer(const hunch::Model& model, const Dataset& ds, unsigned threads);
 
+// Validation NDCG@10 / HR@10 of a .hunch model through the core, as the browser computes it
+// (the before/after figures of quantisation in `hunch train` and `hunch quantize`).
+Error core_validation(const hunch::Model& model, const Dataset& ds, bool exclude_seen, unsigned threads,
+                      double* ndcg, double* hr);
+
 // Text table (test split, model beside the baselines, and the relative NDCG@10 gain over the
 // better baseline) and one JSON object ({"model": {"HR@10": …}, "popularity": …, "markov": …,
 // "users": n, …}; test metrics by plain name, validation ones prefixed "valid_").
