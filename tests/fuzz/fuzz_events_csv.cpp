@@ -45,16 +45,8 @@
 #include "hunch/format.h"
 #include "train/dataset.h"
 #include "train/ingest.h"
+#include "fuzz-common.h"
 
-#ifndef HUNCH_FUZZ_CHECK
-#define HUNCH_FUZZ_CHECK(cond, what)                                                    \
-  do {                                                                                  \
-    if (!(cond)) {                                                                      \
-      std::fprintf(stderr, "fuzz invariant failed: %s (%s:%d)\n", what, __FILE__, __LINE__); \
-      std::abort();                                                                     \
-    }                                                                                   \
-  } while (0)
-#endif
 
 namespace hunch_fuzz_events {
 

@@ -25,17 +25,8 @@
 #include "hunch/format.h"
 #include "hunch/model.h"
 #include "../model-builder.h"
+#include "fuzz-common.h"
 
-#ifndef HUNCH_FUZZ_CHECK
-// A broken promise is a crash for libFuzzer: it keeps the input as a crash artifact.
-#define HUNCH_FUZZ_CHECK(cond, what)                                                    \
-  do {                                                                                  \
-    if (!(cond)) {                                                                      \
-      std::fprintf(stderr, "fuzz invariant failed: %s (%s:%d)\n", what, __FILE__, __LINE__); \
-      std::abort();                                                                     \
-    }                                                                                   \
-  } while (0)
-#endif
 
 namespace hunch_fuzz_model_reader {
 
@@ -106,16 +97,7 @@ inline std::vector<std::vector<uint8_t>> seeds() {
 
 #ifndef HUNCH_FUZZ_NO_ENTRY
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  if (const char* dir = std::getenv("HUNCH_FUZZ_WRITE_SEEDS")) {
-    std::vector<std::vector<uint8_t>> all = hunch_fuzz_model_reader::seeds();
-    for (size_t i = 0; i < all.size(); ++i) {
-      std::string path = std::string(dir) + "/small-model-" + std::to_string(i) + ".hunch";
-      FILE* f = std::fopen(path.c_str(), "wb");
-      if (!f || std::fwrite(all[i].data(), 1, all[i].size(), f) != all[i].size()) std::abort();
-      std::fclose(f);
-    }
-    std::exit(0);
-  }
+  hunch_fuzz::write_seeds_if_asked(hunch_fuzz_model_reader::seeds(), "small-model-", ".hunch");
   return 0;
 }
 

@@ -29,16 +29,8 @@
 #include "hunch/model.h"
 #include "hunch/sequence.h"
 #include "../model-builder.h"
+#include "fuzz-common.h"
 
-#ifndef HUNCH_FUZZ_CHECK
-#define HUNCH_FUZZ_CHECK(cond, what)                                                    \
-  do {                                                                                  \
-    if (!(cond)) {                                                                      \
-      std::fprintf(stderr, "fuzz invariant failed: %s (%s:%d)\n", what, __FILE__, __LINE__); \
-      std::abort();                                                                     \
-    }                                                                                   \
-  } while (0)
-#endif
 
 namespace hunch_fuzz_sequence_state {
 
@@ -62,14 +54,7 @@ inline hunch_test::ModelSpec spec(int which) {
 
 inline const hunch::Model& model(int which) {
   static std::unique_ptr<hunch::Model> models[4];
-  if (!models[which]) {
-    std::vector<uint8_t> bytes = hunch_test::build_model(spec(which));
-    hunch::Error e = hunch::Model::load(bytes.data(), bytes.size(), &models[which]);
-    if (e) {
-      std::fprintf(stderr, "fuzz_sequence_state: cannot build model %d: %s\n", which, e.message.c_str());
-      std::abort();
-    }
-  }
+  if (!models[which]) models[which] = hunch_fuzz::build_and_load(spec(which), "fuzz_sequence_state");
   return *models[which];
 }
 
@@ -158,16 +143,7 @@ inline std::vector<std::vector<uint8_t>> seeds() {
 
 #ifndef HUNCH_FUZZ_NO_ENTRY
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  if (const char* dir = std::getenv("HUNCH_FUZZ_WRITE_SEEDS")) {
-    std::vector<std::vector<uint8_t>> all = hunch_fuzz_sequence_state::seeds();
-    for (size_t i = 0; i < all.size(); ++i) {
-      std::string path = std::string(dir) + "/seed-" + std::to_string(i);
-      FILE* f = std::fopen(path.c_str(), "wb");
-      if (!f || std::fwrite(all[i].data(), 1, all[i].size(), f) != all[i].size()) std::abort();
-      std::fclose(f);
-    }
-    std::exit(0);
-  }
+  hunch_fuzz::write_seeds_if_asked(hunch_fuzz_sequence_state::seeds(), "seed-", "");
   return 0;
 }
 
