@@ -704,6 +704,11 @@ Error Ingestor::accept(const Row& row) {
   if (has_time && !parse_time(row.value[TIME], &t))
     return skip(&rep_->bad_time, row.line,
                 "column '" + col[TIME] + "': cannot parse " + quote_value(row.value[TIME]) + " as a time");
+  // Web events do not predate the epoch: a negative time is a sign error or a sentinel such
+  // as -1, and sorting by it would move the event to the start of the sequence.
+  if (has_time && t < 0)
+    return skip(&rep_->bad_time, row.line,
+                "column '" + col[TIME] + "': " + quote_value(row.value[TIME]) + " is before 1970-01-01");
   if (!has_time) ++rep_->untimed_rows;
 
   uint32_t u = users_.id(row.value[USER]);

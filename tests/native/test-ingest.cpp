@@ -142,6 +142,11 @@ TEST_CASE("strict mode stops at the first bad row with file:line and the reason"
   auto r = ingest_text("events.csv", csv, opt);
   CHECK(r.error.message == "events.csv:4: column 'timestamp': cannot parse 'yesterday' as a time");
 
+  r = ingest_text("events.csv", "user,time,action\nu,1,/a\nu,-1,/b\n", opt);
+  CHECK(r.error.message == "events.csv:3: column 'time': '-1' is before 1970-01-01");
+  r = ingest_text("events.csv", "user,time,action\nu,1,/a\nu,1969-12-31T23:59:59Z,/b\n", opt);
+  CHECK(r.error.message == "events.csv:3: column 'time': '1969-12-31T23:59:59Z' is before 1970-01-01");
+
   r = ingest_text("events.csv", "user,time,action\nu,1,/a\nu,1,/a\n", opt);
   CHECK(r.error.message == "events.csv:3: duplicate of the event on line 2 (same user, action, type and time)");
 
