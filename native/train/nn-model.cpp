@@ -163,48 +163,59 @@ LossTotals count_targets(const Pass& pass) {
 
 namespace {
 
-// Softmax cross-entropy of a (classes, n) logit block against targets; turns the block into
-// its gradient (scaled by `scale`) when with_grad. Returns the summed loss.
-double softmax_xent_block(Eigen::Ref<Eigen::MatrixXf> L, const int32_t* target, float scale,
-                          bool with_grad) {
+// Softmax cross-entropy of a (classes, n) logit block against K weighted targets per column
+// (target[c * K + j], -1 = none; weights sum to 1 per column); turns the block into its
+// gradient (scaled by `scale`) when with_grad. Returns the summed loss.
+double softmax_xent_block(Eigen::Ref<Eigen::MatrixXf> L, const int32_t* target, const float* weight,
+                          size_t K, float scale, bool with_grad) {
   double loss = 0;
   for (Eigen::Index c = 0; c < L.cols(); ++c) {
     auto col = L.col(c).array();
+    const int32_t* tc = target + size_t(c) * K;
+    const float* wc = weight + size_t(c) * K;
     const float mx = col.maxCoeff();
-    const float tl = col(target[c]);
+    double tl = 0;
+    for (size_t j = 0; j < K; ++j)
+      if (tc[j] >= 0) tl += double(wc[j]) * col(tc[j]);
     col = (col - mx).exp();
     const float sum = col.sum();
-    loss += double(mx) + std::log(double(sum)) - double(tl);
+    loss += double(mx) + std::log(double(sum)) - tl;
     if (with_grad) {
       col *= scale / sum;
-      col(target[c]) -= scale;
+      for (size_t j = 0; j < K; ++j)
+        if (tc[j] >= 0) col(tc[j]) -= scale * wc[j];
     }
   }
   return loss;
 }
 
 // One classification head over the columns that have a target, in chunks so the (classes, n)
-// logits stay in cache-sized blocks.
+// logits stay in cache-sized blocks. target/weight hold K entries per column (see above).
 double classify_head(const CMapR& Wm, const float* bias, const float* z, size_t D,
                      const std::vector<uint32_t>& cols, const std::vector<int32_t>& target,
-                     float scale, float* dz, MapR* gW, MapV* gb) {
+                     const std::vector<float>& weight, size_t K, float scale, float* dz, MapR* gW,
+                     MapV* gb) {
   const size_t classes = Wm.rows();
   const size_t chunk = 256;
   Eigen::MatrixXf Zc(D, chunk), L(classes, chunk), dZc(D, chunk);
-  std::vector<int32_t> tc(chunk);
+  std::vector<int32_t> tc(chunk * K);
+  std::vector<float> wc(chunk * K);
   double loss = 0;
   CMapV b(bias, classes);
   for (size_t c0 = 0; c0 < cols.size(); c0 += chunk) {
     const size_t n = std::min(chunk, cols.size() - c0);
     for (size_t k = 0; k < n; ++k) {
       Zc.col(k) = CMapV(z + size_t(cols[c0 + k]) * D, D);
-      tc[k] = target[cols[c0 + k]];
+      for (size_t j = 0; j < K; ++j) {
+        tc[k * K + j] = target[size_t(cols[c0 + k]) * K + j];
+        wc[k * K + j] = weight[size_t(cols[c0 + k]) * K + j];
+      }
     }
     auto Zb = Zc.leftCols(n);
     auto Lb = L.leftCols(n);
     Lb.noalias() = Wm * Zb;
     Lb.colwise() += b;
-    loss += softmax_xent_block(Lb, tc.data(), scale, dz != nullptr);
+    loss += softmax_xent_block(Lb, tc.data(), wc.data(), K, scale, dz != nullptr);
     if (dz) {
       auto dZb = dZc.leftCols(n);
       dZb.noalias() = Wm.transpose() * Lb;
@@ -225,18 +236,31 @@ void heads_loss(const Net& net, const Dataset& data, Pass& pass, const LossWeigh
   if (grad) pass.dz.assign(D * N, 0.0f);
   float* dz = grad ? pass.dz.data() : nullptr;
 
-  std::vector<int32_t> at(N, -1), tt(N, -1);
+  // Action targets: the next event and, with lookahead K > 1, the K - 1 events after it (in
+  // the log, up to the sample's target_end), weighted 1, decay, decay², … normalised per column.
+  const size_t K = std::max<uint32_t>(1, w.lookahead);
+  std::vector<int32_t> at(N * K, -1), tt(N, -1);
+  std::vector<float> aw(N * K, 0.0f), tw(N, 1.0f);
   std::vector<uint8_t> et(N, 0);
   std::vector<uint32_t> cols;
   cols.reserve(N);
-  for (size_t c = 0; c < N; ++c) {
-    const uint64_t nxt = pass.next[c];
-    if (nxt != Pass::kNoTarget) {
-      at[c] = int32_t(data.action[nxt]);
-      tt[c] = int32_t(data.type[nxt]);
-      cols.push_back(uint32_t(c));
+  for (size_t s = 0; s < pass.samples.size(); ++s) {
+    const uint64_t target_end = pass.samples[s].target_end;
+    for (size_t c = pass.start[s]; c < pass.start[s + 1]; ++c) {
+      const uint64_t nxt = pass.next[c];
+      if (nxt != Pass::kNoTarget) {
+        float total = 0, wj = 1;
+        for (size_t j = 0; j < K && (j == 0 || nxt + j < target_end); ++j, wj *= w.lookahead_decay) {
+          at[c * K + j] = int32_t(data.action[nxt + j]);
+          aw[c * K + j] = wj;
+          total += wj;
+        }
+        for (size_t j = 0; j < K; ++j) aw[c * K + j] /= total;
+        tt[c] = int32_t(data.type[nxt]);
+        cols.push_back(uint32_t(c));
+      }
+      et[c] = pass.ends[c];
     }
-    et[c] = pass.ends[c];
   }
 
   if (w.action > 0 && !cols.empty()) {
@@ -244,7 +268,7 @@ void heads_loss(const Net& net, const Dataset& data, Pass& pass, const LossWeigh
     MapV gb = grad ? grad_vec(P, grad, net.head_ab) : MapV(nullptr, 0);
     float scale = norm.n_action ? w.action / float(norm.n_action) : 0.0f;
     totals->action += classify_head(P.mat(net.head_aw), P.ptr(net.head_ab), pass.z.data(), D, cols,
-                                    at, scale, dz, &gW, &gb);
+                                    at, aw, K, scale, dz, &gW, &gb);
     totals->n_action += cols.size();
   }
   if (w.type > 0 && !cols.empty()) {
@@ -252,7 +276,7 @@ void heads_loss(const Net& net, const Dataset& data, Pass& pass, const LossWeigh
     MapV gb = grad ? grad_vec(P, grad, net.head_tb) : MapV(nullptr, 0);
     float scale = norm.n_type ? w.type / float(norm.n_type) : 0.0f;
     totals->type += classify_head(P.mat(net.head_tw), P.ptr(net.head_tb), pass.z.data(), D, cols,
-                                  tt, scale, dz, &gW, &gb);
+                                  tt, tw, 1, scale, dz, &gW, &gb);
     totals->n_type += cols.size();
   }
   if (w.exit > 0 && N > 0) {

@@ -102,6 +102,11 @@ void sample_masks(const Pass& pass, float* mask, size_t dim, uint64_t purpose, f
 
 struct LossWeights {
   float action = 1, type = 0, exit = 0;
+  // The action head's target is the next `lookahead` events, weighted 1, decay, decay², …
+  // (normalised): with 1, plain next-event cross-entropy. More teaches "what comes soon",
+  // which is what a log with missing events asks at inference (see prepare_pass).
+  uint32_t lookahead = 1;
+  float    lookahead_decay = 0.5f;
 };
 
 struct LossTotals {

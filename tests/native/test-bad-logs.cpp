@@ -205,6 +205,26 @@ TEST_CASE("bad logs: a few bad rows among good ones are skipped, counted, and tr
   CHECK(cli("inspect '" + scratch() + "/out.hunch'").code == 0);
 }
 
+TEST_CASE("train options: bad values name the flag; --lookahead trains and is recorded in the model") {
+  const std::string path = put("options.csv", kHeader + good_rows());
+  for (const char* bad : {"--lookahead 0", "--lookahead 17", "--lookahead x", "--lookahead-decay 1.5"}) {
+    CAPTURE(bad);
+    Run r = train(path, bad);
+    CAPTURE(r.out);
+    CHECK_FALSE(r.crashed);
+    CHECK(r.code == 2);
+    CHECK(has(r.out, std::string(bad).substr(2, std::string(bad).find(' ') - 2)));
+  }
+  Run r = train(path, "--lookahead 3 --lookahead-decay 0.4");
+  CAPTURE(r.out);
+  CHECK(r.code == 0);
+  Run i = cli("inspect '" + scratch() + "/out.hunch'");
+  CAPTURE(i.out);
+  CHECK(i.code == 0);
+  CHECK(has(i.out, "hunch.train.lookahead "));
+  CHECK(has(i.out, "0.4"));
+}
+
 TEST_CASE("bad logs: eval on a log with nothing usable fails clearly") {
   for (const char* name : {"eval-header-only.csv", "eval-bad-utf8.csv"}) {
     CAPTURE(name);

@@ -184,7 +184,8 @@ std::vector<Sample> toy_samples(const Dataset& d) {
 
 // event_drop > 0 removes input events (prepare_pass): the loss then reads embeddings, gap
 // buckets and targets through the pass's column maps rather than the contiguous sample.
-void check_model_gradients(const NetConfig& cfg, float event_drop = 0.0f) {
+// lookahead > 1 gives the action head several weighted targets per column.
+void check_model_gradients(const NetConfig& cfg, float event_drop = 0.0f, uint32_t lookahead = 1) {
   Dataset data = toy_dataset();
   auto samples = toy_samples(data);
   auto net = make_net(cfg, 5);
@@ -194,6 +195,8 @@ void check_model_gradients(const NetConfig& cfg, float event_drop = 0.0f) {
     if (e.shape.size() == 1)
       for (size_t k = 0; k < e.size; ++k) net->params.data[e.offset + k] += 0.1f * prng.normal();
   LossWeights w{1.0f, 0.7f, 0.5f};
+  w.lookahead = lookahead;
+  w.lookahead_decay = 0.6f;
   auto pass = net->make_pass();
   prepare_pass(*pass, data, samples, true, 77, event_drop);
   const LossTotals norm = count_targets(*pass);
@@ -251,6 +254,10 @@ TEST_CASE("transformer loss gradient matches finite differences for every tensor
     check_model_gradients(c);
   }
   SUBCASE("with event dropout") { check_model_gradients(c, 0.4f); }
+  SUBCASE("with lookahead targets, with and without event dropout") {
+    check_model_gradients(c, 0.0f, 3);
+    check_model_gradients(c, 0.4f, 3);
+  }
 }
 
 TEST_CASE("lstm-attn loss gradient matches finite differences for every tensor") {
