@@ -60,6 +60,7 @@ int run_train(int argc, char** argv) {
   args.option("event-drop", "0", "probability of removing each input event while training (learns to predict across missing events)");
   args.option("lookahead", "1", "action targets per position: the next K events, weighted 1, d, d², … (predicts what comes soon)");
   args.option("lookahead-decay", "0.5", "weight ratio d between successive --lookahead targets");
+  args.option("sampled-softmax", "0", "train the action head on this many log-uniformly drawn classes per step instead of the whole vocabulary (0 = full softmax; for vocabularies over ~100k)");
   args.option("embed", "64", "embedding size D");
   args.option("hidden", "128", "LSTM hidden size H (lstm-attn)");
   args.option("attn-size", "64", "attention size A (lstm-attn)");
@@ -91,7 +92,7 @@ int run_train(int argc, char** argv) {
   train::TrainOptions topt;
   int64_t epochs, batch, embed, hidden, attn, layers, heads, ffn, max_len, seed, threads, patience, window = 0, warmup;
   double lr, dropout, budget, clip, event_drop, lookahead_decay;
-  int64_t lookahead;
+  int64_t lookahead, sampled_softmax;
   const std::string arch = args.get("arch");
   if (arch != "transformer" && arch != "lstm-attn") {
     std::fprintf(stderr, "hunch train: --arch: expected transformer or lstm-attn, got '%s'\n", arch.c_str());
@@ -108,6 +109,7 @@ int run_train(int argc, char** argv) {
       !args.get_double("dropout", 0, 0.9, &dropout, &error) ||
       !args.get_double("event-drop", 0, 0.9, &event_drop, &error) ||
       !args.get_int("lookahead", 1, 16, &lookahead, &error) ||
+      !args.get_int("sampled-softmax", 0, 1 << 20, &sampled_softmax, &error) ||
       !args.get_double("lookahead-decay", 0, 1, &lookahead_decay, &error) ||
       !args.get_int("embed", 1, kW, &embed, &error) ||
       !args.get_int("hidden", 1, kW, &hidden, &error) ||
@@ -177,6 +179,7 @@ int run_train(int argc, char** argv) {
   topt.weights.action = 1.0f;
   topt.weights.lookahead = uint32_t(lookahead);
   topt.weights.lookahead_decay = float(lookahead_decay);
+  topt.weights.sampled_softmax = uint32_t(sampled_softmax);
   if (args.given("type-weight")) {
     if (!args.get_double("type-weight", 0, 1e6, &w, &error)) {
       std::fprintf(stderr, "hunch train: %s\n", error.c_str());
@@ -267,6 +270,7 @@ int run_train(int argc, char** argv) {
   fw.set_f32("hunch.train.event_drop", topt.event_drop);
   fw.set_u32("hunch.train.lookahead", topt.weights.lookahead);
   fw.set_f32("hunch.train.lookahead_decay", topt.weights.lookahead_decay);
+  fw.set_u32("hunch.train.sampled_softmax", topt.weights.sampled_softmax);
   fw.set_u32("hunch.train.max_len", topt.max_len);
   std::vector<float> loss_curve, ndcg_curve;
   for (const auto& c : curve) {

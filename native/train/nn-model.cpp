@@ -161,6 +161,15 @@ LossTotals count_targets(const Pass& pass) {
   return t;
 }
 
+uint32_t draw_log_uniform(Rng& rng, size_t V) {
+  const double k = std::floor(std::exp(double(rng.uniform()) * std::log(double(V) + 1.0))) - 1.0;
+  return uint32_t(std::min(std::max(k, 0.0), double(V - 1)));
+}
+
+double log_uniform_p(uint32_t k, size_t V) {
+  return std::log((double(k) + 2.0) / (double(k) + 1.0)) / std::log(double(V) + 1.0);
+}
+
 namespace {
 
 // Softmax cross-entropy of a (classes, n) logit block against K weighted targets per column
@@ -227,6 +236,92 @@ double classify_head(const CMapR& Wm, const float* bias, const float* z, size_t 
   return loss;
 }
 
+// Sampled softmax for the action head while training (`--sampled-softmax N`): per chunk of
+// columns, N classes drawn log-uniformly with replacement and shared by the chunk; each column
+// scores its own targets and those N instead of all V classes. Every logit is corrected by
+// -log(N · P(class)) so the loss estimates the full softmax's (Jean et al. 2015; TensorFlow's
+// sampled_softmax_loss), and a drawn class equal to one of the column's targets is masked out
+// (an "accidental hit" must not count as a negative). target/weight: K per column, as above.
+double sampled_softmax_head(const CMapR& Wm, const float* bias, const float* z, size_t D,
+                            const std::vector<uint32_t>& cols, const std::vector<int32_t>& target,
+                            const std::vector<float>& weight, size_t K, size_t draws, Rng& rng,
+                            float scale, float* dz, MapR* gW, MapV* gb) {
+  const size_t V = Wm.rows();
+  const size_t chunk = 256;
+  Eigen::MatrixXf Zc(D, chunk), Ls(draws, chunk), Ws(draws, D), dZc(D, chunk);
+  Eigen::VectorXf bs(draws);
+  std::vector<uint32_t> drawn(draws);
+  std::vector<int32_t> tid(K);
+  std::vector<float> tw(K), tl(K);
+  double loss = 0;
+  for (size_t c0 = 0; c0 < cols.size(); c0 += chunk) {
+    const size_t n = std::min(chunk, cols.size() - c0);
+    for (size_t i = 0; i < draws; ++i) {
+      drawn[i] = draw_log_uniform(rng, V);
+      Ws.row(i) = Wm.row(drawn[i]);
+      bs(i) = bias[drawn[i]] - float(std::log(double(draws) * log_uniform_p(drawn[i], V)));
+    }
+    for (size_t k = 0; k < n; ++k) Zc.col(k) = CMapV(z + size_t(cols[c0 + k]) * D, D);
+    auto Zb = Zc.leftCols(n);
+    auto Lb = Ls.leftCols(n);
+    Lb.noalias() = Ws * Zb;
+    Lb.colwise() += bs;
+    for (size_t k = 0; k < n; ++k) {
+      const size_t col = cols[c0 + k];
+      const float* zc = z + col * D;
+      // The column's distinct targets (a repeated action merges its weights).
+      size_t m = 0;
+      for (size_t j = 0; j < K; ++j) {
+        const int32_t t = target[col * K + j];
+        if (t < 0) continue;
+        size_t q = 0;
+        while (q < m && tid[q] != t) ++q;
+        if (q == m) {
+          tid[m] = t;
+          tw[m] = 0;
+          tl[m] = bias[t] + Wm.row(t).dot(CMapV(zc, D).transpose()) -
+                  float(std::log(double(draws) * log_uniform_p(uint32_t(t), V)));
+          ++m;
+        }
+        tw[q] += weight[col * K + j];
+      }
+      auto lc = Lb.col(k).array();
+      for (size_t i = 0; i < draws; ++i)
+        for (size_t q = 0; q < m; ++q)
+          if (int32_t(drawn[i]) == tid[q]) lc(i) = -INFINITY;
+      float mx = lc.maxCoeff();
+      for (size_t q = 0; q < m; ++q) mx = std::max(mx, tl[q]);
+      lc = (lc - mx).exp();
+      double sum = lc.sum(), tsum = 0;
+      for (size_t q = 0; q < m; ++q) {
+        sum += std::exp(double(tl[q]) - mx);
+        tsum += double(tw[q]) * tl[q];
+      }
+      loss += double(mx) + std::log(sum) - tsum;
+      if (!dz) continue;
+      lc *= float(scale / sum);
+      float* dzc = dz + col * D;
+      for (size_t q = 0; q < m; ++q) {
+        const float d = float(scale * (std::exp(double(tl[q]) - mx) / sum - tw[q]));
+        MapV(dzc, D) += d * Wm.row(tid[q]).transpose();
+        gW->row(tid[q]) += d * CMapV(zc, D).transpose();
+        (*gb)(tid[q]) += d;
+      }
+    }
+    if (dz) {
+      auto dZb = dZc.leftCols(n);
+      dZb.noalias() = Ws.transpose() * Lb;
+      for (size_t k = 0; k < n; ++k) MapV(dz + size_t(cols[c0 + k]) * D, D) += dZb.col(k);
+      const Eigen::MatrixXf G = Lb * Zb.transpose();  // (draws, D)
+      for (size_t i = 0; i < draws; ++i) {
+        gW->row(drawn[i]) += G.row(i);
+        (*gb)(drawn[i]) += Lb.row(i).sum();
+      }
+    }
+  }
+  return loss;
+}
+
 }  // namespace
 
 void heads_loss(const Net& net, const Dataset& data, Pass& pass, const LossWeights& w,
@@ -267,8 +362,16 @@ void heads_loss(const Net& net, const Dataset& data, Pass& pass, const LossWeigh
     MapR gW = grad ? grad_mat(P, grad, net.head_aw) : MapR(nullptr, 0, 0);
     MapV gb = grad ? grad_vec(P, grad, net.head_ab) : MapV(nullptr, 0);
     float scale = norm.n_action ? w.action / float(norm.n_action) : 0.0f;
-    totals->action += classify_head(P.mat(net.head_aw), P.ptr(net.head_ab), pass.z.data(), D, cols,
-                                    at, aw, K, scale, dz, &gW, &gb);
+    if (pass.train && w.sampled_softmax > 0) {
+      // Drawn per pass from the step's seed and its first sample: the same classes whatever
+      // else runs, and different ones in every step.
+      Rng rng = Rng::derive(pass.seed, pass.samples.empty() ? 0 : pass.samples[0].id, 0x5afe);
+      totals->action += sampled_softmax_head(P.mat(net.head_aw), P.ptr(net.head_ab), pass.z.data(), D,
+                                             cols, at, aw, K, w.sampled_softmax, rng, scale, dz, &gW, &gb);
+    } else {
+      totals->action += classify_head(P.mat(net.head_aw), P.ptr(net.head_ab), pass.z.data(), D, cols,
+                                      at, aw, K, scale, dz, &gW, &gb);
+    }
     totals->n_action += cols.size();
   }
   if (w.type > 0 && !cols.empty()) {

@@ -107,6 +107,10 @@ struct LossWeights {
   // which is what a log with missing events asks at inference (see prepare_pass).
   uint32_t lookahead = 1;
   float    lookahead_decay = 0.5f;
+  // > 0: while training, the action head's softmax runs over the targets and this many classes
+  // drawn log-uniformly (corrected for the draw), not over the whole vocabulary. For
+  // vocabularies where the full (V × positions) logits dominate the step.
+  uint32_t sampled_softmax = 0;
 };
 
 struct LossTotals {
@@ -119,6 +123,13 @@ struct LossTotals {
 LossTotals count_targets(const Dataset& data, const std::vector<Sample>& samples);
 // The same for a prepared pass (after event dropout).
 LossTotals count_targets(const Pass& pass);
+
+// One draw from the log-uniform (Zipf) distribution over classes 0..V-1,
+// P(k) = log((k + 2) / (k + 1)) / log(V + 1) (by inverting its CDF log(k + 2) / log(V + 1)), and
+// that P. The action vocabulary is ordered by count (ingest), so this follows the actions'
+// popularity without counting them, as TensorFlow's log_uniform_candidate_sampler.
+uint32_t draw_log_uniform(Rng& rng, size_t V);
+double   log_uniform_p(uint32_t k, size_t V);
 
 // Runs the heads on pass.z and adds the summed losses into *totals. With grad, writes pass.dz
 // and accumulates head gradients for loss = Σ_head weight · (sum / norm.n_head).

@@ -205,9 +205,10 @@ TEST_CASE("bad logs: a few bad rows among good ones are skipped, counted, and tr
   CHECK(cli("inspect '" + scratch() + "/out.hunch'").code == 0);
 }
 
-TEST_CASE("train options: bad values name the flag; --lookahead trains and is recorded in the model") {
+TEST_CASE("train options: bad values name the flag; --lookahead and --sampled-softmax train and are recorded") {
   const std::string path = put("options.csv", kHeader + good_rows());
-  for (const char* bad : {"--lookahead 0", "--lookahead 17", "--lookahead x", "--lookahead-decay 1.5"}) {
+  for (const char* bad : {"--lookahead 0", "--lookahead 17", "--lookahead x", "--lookahead-decay 1.5",
+                          "--sampled-softmax -1"}) {
     CAPTURE(bad);
     Run r = train(path, bad);
     CAPTURE(r.out);
@@ -215,7 +216,7 @@ TEST_CASE("train options: bad values name the flag; --lookahead trains and is re
     CHECK(r.code == 2);
     CHECK(has(r.out, std::string(bad).substr(2, std::string(bad).find(' ') - 2)));
   }
-  Run r = train(path, "--lookahead 3 --lookahead-decay 0.4");
+  Run r = train(path, "--lookahead 3 --lookahead-decay 0.4 --sampled-softmax 4");
   CAPTURE(r.out);
   CHECK(r.code == 0);
   Run i = cli("inspect '" + scratch() + "/out.hunch'");
@@ -223,6 +224,7 @@ TEST_CASE("train options: bad values name the flag; --lookahead trains and is re
   CHECK(i.code == 0);
   CHECK(has(i.out, "hunch.train.lookahead "));
   CHECK(has(i.out, "0.4"));
+  CHECK(has(i.out, "hunch.train.sampled_softmax "));
 }
 
 TEST_CASE("bad logs: eval on a log with nothing usable fails clearly") {

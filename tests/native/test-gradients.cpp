@@ -185,7 +185,10 @@ std::vector<Sample> toy_samples(const Dataset& d) {
 // event_drop > 0 removes input events (prepare_pass): the loss then reads embeddings, gap
 // buckets and targets through the pass's column maps rather than the contiguous sample.
 // lookahead > 1 gives the action head several weighted targets per column.
-void check_model_gradients(const NetConfig& cfg, float event_drop = 0.0f, uint32_t lookahead = 1) {
+// sampled > 0 trains the action head on that many drawn classes (drawn from the pass seed, so
+// the same classes at every θ of the finite differences).
+void check_model_gradients(const NetConfig& cfg, float event_drop = 0.0f, uint32_t lookahead = 1,
+                           uint32_t sampled = 0) {
   Dataset data = toy_dataset();
   auto samples = toy_samples(data);
   auto net = make_net(cfg, 5);
@@ -197,6 +200,7 @@ void check_model_gradients(const NetConfig& cfg, float event_drop = 0.0f, uint32
   LossWeights w{1.0f, 0.7f, 0.5f};
   w.lookahead = lookahead;
   w.lookahead_decay = 0.6f;
+  w.sampled_softmax = sampled;
   auto pass = net->make_pass();
   prepare_pass(*pass, data, samples, true, 77, event_drop);
   const LossTotals norm = count_targets(*pass);
@@ -257,6 +261,10 @@ TEST_CASE("transformer loss gradient matches finite differences for every tensor
   SUBCASE("with lookahead targets, with and without event dropout") {
     check_model_gradients(c, 0.0f, 3);
     check_model_gradients(c, 0.4f, 3);
+  }
+  SUBCASE("with a sampled softmax (5 of 12 classes), alone and with lookahead") {
+    check_model_gradients(c, 0.0f, 1, 5);
+    check_model_gradients(c, 0.0f, 3, 5);
   }
 }
 

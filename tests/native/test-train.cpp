@@ -350,6 +350,29 @@ TEST_CASE("lookahead: the action loss is cross-entropy against the next K events
   check_deterministic_and_learns(big, o);
 }
 
+TEST_CASE("sampled softmax: log-uniform draws, and training on them learns the toy rule") {
+  // The draws follow P(k) = log((k+2)/(k+1)) / log(V+1): frequencies within 4 sigma.
+  const size_t V = 50, n = 200000;
+  Rng rng(3);
+  std::vector<size_t> count(V + 1, 0);
+  for (size_t i = 0; i < n; ++i) ++count[std::min<size_t>(draw_log_uniform(rng, V), V)];
+  CHECK(count[V] == 0);  // never out of range
+  double total_p = 0;
+  for (uint32_t k = 0; k < V; ++k) {
+    const double p = log_uniform_p(k, V);
+    total_p += p;
+    CHECK(std::fabs(double(count[k]) - n * p) <= 4 * std::sqrt(n * p * (1 - p)) + 1);
+  }
+  CHECK(total_p == doctest::Approx(1.0));
+
+  // 6 drawn classes of 16 per step: still learns the successor rule, deterministically.
+  Dataset d = make_toy(200, 16, 1);
+  TrainOptions o = toy_options(hunch::Arch::TRANSFORMER, d, 6);
+  o.weights.sampled_softmax = 6;
+  const TrainResult r = check_deterministic_and_learns(d, o);
+  MESSAGE("sampled softmax toy: valid HR@10 " << r.best_valid_hr_10 << " NDCG@10 " << r.best_valid_ndcg_10);
+}
+
 TEST_CASE("the exported transformer computes in the core what the trainer computes") {
   check_core_parity(hunch::Arch::TRANSFORMER);
 }
