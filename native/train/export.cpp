@@ -1,6 +1,8 @@
 #include "train/export.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -87,8 +89,37 @@ Error quantize_model(const hunch::ModelFile& in, hunch::ModelWriter* out,
   return Error();
 }
 
+namespace {
+
+// Removes PATH.tmp-PID-XXXXXX files whose writer process no longer exists: what a writer killed
+// between mkstemp and rename (SIGKILL, power loss) leaves behind. A live writer's file, or one
+// whose pid was reused since, is left alone.
+void remove_dead_writers_temps(const std::string& dir, const std::string& base) {
+  DIR* d = opendir(dir.c_str());
+  if (!d) return;
+  const std::string prefix = base + ".tmp-";
+  while (dirent* e = readdir(d)) {
+    const std::string name = e->d_name;
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string rest = name.substr(prefix.size());  // PID-XXXXXX
+    const size_t dash = rest.find('-');
+    if (dash == 0 || dash == std::string::npos || dash > 9 || rest.size() - dash - 1 != 6) continue;
+    if (rest.find_first_not_of("0123456789") != dash) continue;
+    const pid_t pid = pid_t(std::stol(rest.substr(0, dash)));
+    if (pid <= 0 || pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH) continue;
+    unlink((dir + "/" + name).c_str());
+  }
+  closedir(d);
+}
+
+}  // namespace
+
 Error write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes) {
-  std::string tmp = path + ".tmp-XXXXXX";
+  const size_t slash = path.rfind('/');
+  remove_dead_writers_temps(slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash)),
+                            slash == std::string::npos ? path : path.substr(slash + 1));
+  // The writer's pid in the name lets a later writer tell a dead writer's leftover from a live one.
+  std::string tmp = path + ".tmp-" + std::to_string(getpid()) + "-XXXXXX";
   int fd = mkstemp(tmp.data());
   if (fd < 0)
     return Error("cannot create a temporary file next to '" + path + "': " + std::strerror(errno));

@@ -33,7 +33,8 @@ Error quantize_model(const hunch::ModelFile& in, hunch::ModelWriter* out,
 
 // Writes bytes to path atomically: a temporary file in the same directory, fsync, rename over
 // the target. On any failure the temporary file is removed and an existing file at path is
-// left untouched.
+// left untouched. Temporary files of earlier writers that were killed before their rename
+// (named PATH.tmp-PID-XXXXXX, PID no longer running) are removed first.
 Error write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes);
 
 }  // namespace hunch::train

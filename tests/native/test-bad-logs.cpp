@@ -303,7 +303,7 @@ TEST_CASE("atomic write: a trainer killed at any moment leaves a complete model 
     replaced += now != original;
     std::vector<std::string> temps = stray_temps(dir, "model.hunch");
     for (const std::string& t : temps) {
-      CHECK(t.rfind("model.hunch.tmp-", 0) == 0);  // only write_file_atomic's mkstemp names
+      CHECK(t.rfind("model.hunch.tmp-", 0) == 0);  // only write_file_atomic's names
       temps_left.insert(t);
     }
     // Put the original back for the next round.
@@ -311,10 +311,15 @@ TEST_CASE("atomic write: a trainer killed at any moment leaves a complete model 
   }
   MESSAGE(unchanged << " kills left the old model, " << replaced << " came after the new one was in place, "
                     << temps_left.size() << " stray temp files left by kills mid-write");
-  // Stray temp files from a kill mid-write never get in the way of the next run.
+  // Stray temp files from a kill mid-write never get in the way of the next run, which removes
+  // them (their writers are dead); a file that only looks similar stays.
+  const std::string dead = dir + "/model.hunch.tmp-999999999-abcdef", other = dir + "/model.hunch.tmp-notes";
+  REQUIRE(hunch_test::write_file(dead, {1, 2, 3}));
+  REQUIRE(hunch_test::write_file(other, {1, 2, 3}));
   REQUIRE(cli(retrain).code == 0);
   CHECK(hunch_test::read_file(out) != original);
   CHECK(cli("inspect '" + out + "'").code == 0);
+  CHECK(stray_temps(dir, "model.hunch") == std::vector<std::string>{"model.hunch.tmp-notes"});
 }
 
 TEST_CASE("bad logs: clean up the scratch directory") {
