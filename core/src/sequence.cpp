@@ -347,12 +347,33 @@ Error Sequence::restore(const uint8_t* bytes, size_t size) {
                                 static_cast<unsigned long long>(count)));
   const double last_time = get_at<double>(bytes + 24);
   if (std::isinf(last_time)) return Error("saved state: last event time at offset 24 is infinite");
-  // Floats must be finite: a NaN in h or the rings would poison every later prediction.
+  // Floats must be finite: a NaN in h or the rings would poison every later prediction. And in
+  // the range the computation can produce: h = o·tanh(c) is within [-1, 1], probabilities and
+  // attention weights within [0, 1]; c, the rings and z get a generous bound (no real state
+  // comes near 1e6) that keeps the next step's products and sums finite: a finite 3e38 in a
+  // ring turns into inf - inf = NaN a few operations later.
   const uint8_t* p = bytes + kHead;
-  for (size_t i = 0; i < n; ++i) {
-    float v = get_at<float>(p + i * 4);
-    if (!std::isfinite(v))
-      return Error(format_message("saved state: value %zu at offset %zu is not finite", i, kHead + i * 4));
+  struct Part {
+    const char* name;
+    size_t      floats;
+    float       lo, hi;
+  };
+  constexpr float kBig = 1e6f;
+  const Part parts[] = {{"h", h_.size(), -1.0f, 1.0f},          {"c", c_.size(), -kBig, kBig},
+                        {"key ring", ring_k_.size(), -kBig, kBig}, {"value ring", ring_v_.size(), -kBig, kBig},
+                        {"z", z_.size(), -kBig, kBig},            {"type probabilities", type_probs_.size(), 0.0f, 1.0f},
+                        {"exit probability", 1, 0.0f, 1.0f},      {"attention weights", attn_w_.size(), 0.0f, 1.0f}};
+  size_t i = 0;
+  for (const Part& part : parts) {
+    for (size_t k = 0; k < part.floats; ++k, ++i) {
+      const float v = get_at<float>(p + i * 4);
+      if (!std::isfinite(v))
+        return Error(format_message("saved state: value %zu at offset %zu (%s) is not finite", i, kHead + i * 4,
+                                    part.name));
+      if (v < part.lo || v > part.hi)
+        return Error(format_message("saved state: value %zu at offset %zu (%s) is %g, outside [%g, %g] (damaged)",
+                                    i, kHead + i * 4, part.name, double(v), double(part.lo), double(part.hi)));
+    }
   }
   // All checks passed: only now overwrite the live state.
   count_ = count;

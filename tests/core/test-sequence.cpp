@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <random>
 #include <set>
@@ -357,6 +358,25 @@ TEST_CASE("save / restore: same predictions, refused for another model or damage
     auto version = bytes;
     version[4] = 9;
     CHECK(expect_refused(version, "version").find("version") != std::string::npos);
+
+    // A finite value outside what the computation can produce, with a valid CRC (a state
+    // written by a buggy or hostile page): refused, naming the value's place and range. The
+    // last float is an attention weight (in [0, 1]); the first of the rings' is a key.
+    auto set_float = [&](size_t index, float v) {
+      auto bad = bytes;
+      std::memcpy(bad.data() + 36 + index * 4, &v, 4);
+      const uint32_t crc = crc32(bad.data(), bad.size() - 4);
+      std::memcpy(bad.data() + bad.size() - 4, &crc, 4);
+      return bad;
+    };
+    const size_t floats = (bytes.size() - 40) / 4;
+    CHECK(expect_refused(set_float(floats - 1, 1.5f), "attention weight 1.5").find("(attention weights) is 1.5, outside [0, 1]") !=
+          std::string::npos);
+    const size_t first_key = arch == Arch::LSTM_ATTN ? 2 * 20 : 0;  // after h and c (H = 20)
+    CHECK(expect_refused(set_float(first_key, 3e38f), "huge key").find("(key ring) is 3e+38") != std::string::npos);
+    CHECK(expect_refused(set_float(first_key, NAN), "NaN key").find("(key ring) is not finite") != std::string::npos);
+    if (arch == Arch::LSTM_ATTN)
+      CHECK(expect_refused(set_float(0, -1.01f), "h below -1").find("(h) is -1.01, outside [-1, 1]") != std::string::npos);
   }
 }
 

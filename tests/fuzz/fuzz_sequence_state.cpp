@@ -11,7 +11,7 @@
 //
 // Checked: a refused restore leaves the sequence byte-for-byte as it was; an accepted one
 // saves back to exactly the bytes restored; after it, a push is counted and predictions name
-// valid ids.
+// valid ids with probabilities in [0, 1] (a state with huge finite values once gave NaN).
 //
 // Seeds: real states of the four models (seeds()); run the binary with HUNCH_FUZZ_WRITE_SEEDS=dir
 // to write them (scripts/fuzz.sh does). Regression replay: tests/native/test-fuzz-regressions.cpp.
@@ -111,8 +111,13 @@ inline int run(const uint8_t* data, size_t size) {
   hunch::Prediction top[4];
   size_t n = seq.predict(4, top);
   HUNCH_FUZZ_CHECK(n == 4, "predict after a push returns k predictions");
-  for (size_t i = 0; i < n; ++i)
+  for (size_t i = 0; i < n; ++i) {
     HUNCH_FUZZ_CHECK(top[i].action >= 1 && top[i].action < hp.vocab_size, "predicted id in range");
+    HUNCH_FUZZ_CHECK(top[i].probability >= 0.0f && top[i].probability <= 1.0f,
+                     "a restored state predicts probabilities in [0, 1] (not NaN)");
+  }
+  const float exit_p = seq.exit_probability();
+  HUNCH_FUZZ_CHECK(exit_p >= 0.0f && exit_p <= 1.0f, "a restored state's exit probability is in [0, 1]");
   std::vector<uint64_t> idx;
   std::vector<float> w;
   HUNCH_FUZZ_CHECK(seq.attention(&idx, &w) <= hp.window, "attention covers at most the window");
