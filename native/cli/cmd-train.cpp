@@ -55,6 +55,7 @@ int run_train(int argc, char** argv) {
   args.option("batch", "128", "sequences per training step");
   args.option("lr", "3e-3", "Adam learning rate (β = 0.9, 0.98); 1e-3 stalls for epochs on ML-1M");
   args.option("warmup", "50", "steps of linear learning-rate warm-up");
+  args.option("lr-plateau", "0", "halve the learning rate after this many epochs without a better validation NDCG@10 (0 = constant rate)");
   args.option("clip", "5", "gradient-norm clipping (0 = off)");
   args.option("dropout", "0.2", "dropout rate while training");
   args.option("event-drop", "0", "probability of removing each input event while training (learns to predict across missing events)");
@@ -92,7 +93,7 @@ int run_train(int argc, char** argv) {
   train::TrainOptions topt;
   int64_t epochs, batch, embed, hidden, attn, layers, heads, ffn, max_len, seed, threads, patience, window = 0, warmup;
   double lr, dropout, budget, clip, event_drop, lookahead_decay;
-  int64_t lookahead, sampled_softmax;
+  int64_t lookahead, sampled_softmax, lr_plateau;
   const std::string arch = args.get("arch");
   if (arch != "transformer" && arch != "lstm-attn") {
     std::fprintf(stderr, "hunch train: --arch: expected transformer or lstm-attn, got '%s'\n", arch.c_str());
@@ -110,6 +111,7 @@ int run_train(int argc, char** argv) {
       !args.get_double("event-drop", 0, 0.9, &event_drop, &error) ||
       !args.get_int("lookahead", 1, 16, &lookahead, &error) ||
       !args.get_int("sampled-softmax", 0, 1 << 20, &sampled_softmax, &error) ||
+      !args.get_int("lr-plateau", 0, 100000, &lr_plateau, &error) ||
       !args.get_double("lookahead-decay", 0, 1, &lookahead_decay, &error) ||
       !args.get_int("embed", 1, kW, &embed, &error) ||
       !args.get_int("hidden", 1, kW, &hidden, &error) ||
@@ -180,6 +182,7 @@ int run_train(int argc, char** argv) {
   topt.weights.lookahead = uint32_t(lookahead);
   topt.weights.lookahead_decay = float(lookahead_decay);
   topt.weights.sampled_softmax = uint32_t(sampled_softmax);
+  topt.lr_plateau = uint32_t(lr_plateau);
   if (args.given("type-weight")) {
     if (!args.get_double("type-weight", 0, 1e6, &w, &error)) {
       std::fprintf(stderr, "hunch train: %s\n", error.c_str());
@@ -234,6 +237,8 @@ int run_train(int argc, char** argv) {
       std::printf("epoch %3u  loss %.4f  valid NDCG@10 %.4f HR@10 %.4f  %.1f s (%.0f ev/s) + valid %.1f s%s\n",
                   l.epoch, l.loss, l.valid_ndcg_10, l.valid_hr_10, l.seconds, l.events_per_s, l.valid_seconds,
                   r.best_epoch == l.epoch ? "  *" : "");
+      if (!r.log.empty() && r.log.size() >= 2 && l.lr < r.log[r.log.size() - 2].lr)
+        std::printf("           learning rate now %.3g (no better validation for a while)\n", l.lr);
       curve.push_back({int(l.epoch), l.loss, l.valid_ndcg_10, l.seconds});
     }
     std::fflush(stdout);
@@ -271,6 +276,7 @@ int run_train(int argc, char** argv) {
   fw.set_u32("hunch.train.lookahead", topt.weights.lookahead);
   fw.set_f32("hunch.train.lookahead_decay", topt.weights.lookahead_decay);
   fw.set_u32("hunch.train.sampled_softmax", topt.weights.sampled_softmax);
+  fw.set_u32("hunch.train.lr_plateau", topt.lr_plateau);
   fw.set_u32("hunch.train.max_len", topt.max_len);
   std::vector<float> loss_curve, ndcg_curve;
   for (const auto& c : curve) {

@@ -220,6 +220,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   Buffer best = net->params.data;
   double best_ndcg = -1;
   uint32_t bad_epochs = 0;
+  float lr_scale = 1.0f;  // halved on plateaus (opt.lr_plateau)
   uint64_t step = 0;
   double train_seconds = 0;
   std::vector<double> epoch_seconds;
@@ -279,7 +280,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
       }
       clip_grad_norm(grads[0], opt.clip);
       const float warm = opt.warmup_steps ? std::min(1.0f, float(step + 1) / float(opt.warmup_steps)) : 1.0f;
-      adam.step(net->params.data, grads[0], opt.lr * warm);
+      adam.step(net->params.data, grads[0], opt.lr * lr_scale * warm);
       ++step;
       for (const Sample& s : bs) done_positions += s.len;
       if (bar) {
@@ -317,8 +318,11 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
         bad_epochs = 0;
       } else {
         ++bad_epochs;
+        // A plateau at this rate: smaller steps can still find a better point near it.
+        if (opt.lr_plateau && bad_epochs % opt.lr_plateau == 0) lr_scale *= 0.5f;
       }
     }
+    log.lr = opt.lr * lr_scale;
     res->log.push_back(log);
     if (on_epoch) on_epoch(log, *res);
     if (partial) break;

@@ -26,6 +26,8 @@ struct TrainOptions {
   uint32_t    threads = 2;
   uint32_t    warmup_steps = 50;  // linear learning-rate warm-up
   float       lr = 3e-3f;         // 1e-3 (the reference's) sits on the popularity plateau for epochs
+  uint32_t    lr_plateau = 0;   // halve the learning rate after this many epochs without a better
+                                // validation NDCG@10 (again after as many more); 0 = constant
   float       clip = 5.0f;      // global gradient-norm clip; 0 = off
   float       event_drop = 0.0f;  // probability of removing each input event while training (prepare_pass)
   LossWeights weights;
@@ -42,6 +44,7 @@ struct EpochLog {
   double   events_per_s = 0;
   double   valid_ndcg_10 = 0, valid_hr_10 = 0;
   double   valid_seconds = 0;
+  float    lr = 0;              // learning rate at the end of the epoch (after warm-up)
   bool     partial = false;     // stopped mid-epoch (not validated)
 };
 

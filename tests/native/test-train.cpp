@@ -373,6 +373,34 @@ TEST_CASE("sampled softmax: log-uniform draws, and training on them learns the t
   MESSAGE("sampled softmax toy: valid HR@10 " << r.best_valid_hr_10 << " NDCG@10 " << r.best_valid_ndcg_10);
 }
 
+TEST_CASE("lr_plateau halves the learning rate after that many epochs without a better validation") {
+  Dataset d = make_toy(120, 16, 4);
+  TrainOptions o = toy_options(hunch::Arch::LSTM_ATTN, d, 10);
+  o.lr = 2e-2f;  // large enough that validation stalls now and then
+  for (uint32_t plateau : {0u, 1u, 2u}) {
+    CAPTURE(plateau);
+    o.lr_plateau = plateau;
+    auto net = make_net(o.net, o.seed);
+    TrainResult r;
+    REQUIRE(train(d, o, net.get(), &r).ok());
+    REQUIRE(r.log.size() == 10);
+    double best = -1;
+    uint32_t bad = 0, halvings = 0;
+    float lr = o.lr;
+    for (const EpochLog& l : r.log) {
+      if (l.valid_ndcg_10 > best) {
+        best = l.valid_ndcg_10;
+        bad = 0;
+      } else if (++bad, plateau && bad % plateau == 0) {
+        lr *= 0.5f;
+        ++halvings;
+      }
+      CHECK(l.lr == lr);
+    }
+    if (plateau == 1) CHECK(halvings > 0);  // the case is exercised
+  }
+}
+
 TEST_CASE("the exported transformer computes in the core what the trainer computes") {
   check_core_parity(hunch::Arch::TRANSFORMER);
 }
