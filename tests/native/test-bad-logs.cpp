@@ -1,6 +1,8 @@
 // The trainer CLI on malformed event logs (issue 7): each gives a clear error naming the problem
 // or a counted skip in the cleaning report, a non-zero exit when nothing usable remains, and
-// never a crash or a hang. And: a trainer killed at any moment leaves the previous model intact.
+// never a crash or a hang. A trainer killed at any moment leaves the previous model intact.
+// And the good path through the public commands: synth → train --float → quantize → eval →
+// inspect → predict.
 #include <doctest/doctest.h>
 
 #include <dirent.h>
@@ -225,6 +227,61 @@ TEST_CASE("train options: bad values name the flag; --lookahead and --sampled-so
   CHECK(has(i.out, "hunch.train.lookahead "));
   CHECK(has(i.out, "0.4"));
   CHECK(has(i.out, "hunch.train.sampled_softmax "));
+}
+
+TEST_CASE("pipeline: synth, train --float, quantize, eval, inspect and predict through the CLI") {
+  const std::string dir = scratch() + "/pipeline", logs = dir + "/shop.csv.gz", f32 = dir + "/f32.hunch",
+                    int8 = dir + "/int8.hunch";
+  mkdir(dir.c_str(), 0700);
+  REQUIRE(cli("synth --users 600 --seed 3 -o '" + logs + "'").code == 0);
+  Run t = cli("train '" + logs + "' -o '" + f32 + "' --float --epochs 4 --seed 1");
+  CAPTURE(t.out);
+  REQUIRE(t.code == 0);
+
+  Run q = cli("quantize '" + f32 + "' -o '" + int8 + "' --events '" + logs + "'");
+  CAPTURE(q.out);
+  REQUIRE(q.code == 0);
+  CHECK(has(q.out, "head.action.w"));  // the round-trip error of every tensor
+  CHECK(has(q.out, "max |err|"));
+  CHECK(has(q.out, "before NDCG@10"));  // validation before and after
+  CHECK(has(q.out, "after NDCG@10"));
+  const size_t f32_bytes = hunch_test::read_file(f32).size(), int8_bytes = hunch_test::read_file(int8).size();
+  CHECK(int8_bytes * 10 < f32_bytes * 4);  // per-row int8: well under 40% of the float file
+
+  Run i = cli("inspect '" + int8 + "'");
+  CAPTURE(i.out);
+  CHECK(i.code == 0);
+  CHECK(has(i.out, "(verified)"));
+  CHECK(has(i.out, "i8"));
+
+  Run e = cli("eval '" + int8 + "' '" + logs + "' --json");
+  CAPTURE(e.out);
+  REQUIRE(e.code == 0);
+  // "model": {"HR@1": …, …, "NDCG@10": x, …}, "popularity": {…, "NDCG@10": y, …}
+  auto metric = [&](const std::string& who, const std::string& name) {
+    const size_t at = e.out.find("\"" + who + "\"");
+    REQUIRE(at != std::string::npos);
+    const size_t m = e.out.find("\"" + name + "\":", at);
+    REQUIRE(m != std::string::npos);
+    return std::strtod(e.out.c_str() + m + name.size() + 3, nullptr);
+  };
+  const double model = metric("model", "NDCG@10"), popularity = metric("popularity", "NDCG@10");
+  MESSAGE("pipeline: int8 NDCG@10 " << model << " vs popularity " << popularity);
+  CHECK(model > popularity);
+
+  Run p = cli("predict '" + int8 + "' --events 'view:/,view:/c/coffee' --k 3");
+  CAPTURE(p.out);
+  CHECK(p.code == 0);
+  CHECK(has(p.out, "rank  probability  action"));
+  CHECK(has(p.out, "\n     3 "));  // k = 3 rows
+  CHECK(has(p.out, "exit probability: "));
+
+  // Quantising an int8 model again changes nothing, and says so.
+  Run again = cli("quantize '" + int8 + "' -o '" + dir + "/again.hunch'");
+  CAPTURE(again.out);
+  CHECK(again.code == 0);
+  CHECK(has(again.out, "no float matrices left to quantise"));
+  CHECK(hunch_test::read_file(dir + "/again.hunch") == hunch_test::read_file(int8));
 }
 
 TEST_CASE("bad logs: eval on a log with nothing usable fails clearly") {
