@@ -349,20 +349,22 @@ Error Sequence::restore(const uint8_t* bytes, size_t size) {
   if (std::isinf(last_time)) return Error("saved state: last event time at offset 24 is infinite");
   // Floats must be finite: a NaN in h or the rings would poison every later prediction. And in
   // the range the computation can produce: h = o·tanh(c) is within [-1, 1], probabilities and
-  // attention weights within [0, 1]; c, the rings and z get a generous bound (no real state
-  // comes near 1e6) that keeps the next step's products and sums finite: a finite 3e38 in a
-  // ring turns into inf - inf = NaN a few operations later.
+  // attention weights within [0, 1] (plus a rounding margin: the transformer's weights are sums
+  // of per-head shares, 1.0000004 at worst), |c| grows by at most 1 per event; the rings and z
+  // get a generous bound (no trained model comes near 1e6) that keeps the next step's products
+  // and sums finite: a finite 3e38 in a ring turns into inf - inf = NaN a few operations later.
   const uint8_t* p = bytes + kHead;
   struct Part {
     const char* name;
     size_t      floats;
     float       lo, hi;
   };
-  constexpr float kBig = 1e6f;
-  const Part parts[] = {{"h", h_.size(), -1.0f, 1.0f},          {"c", c_.size(), -kBig, kBig},
+  constexpr float kBig = 1e6f, kOne = 1.0f + 1e-3f;
+  const float c_max = float(count) + 1.0f;
+  const Part parts[] = {{"h", h_.size(), -kOne, kOne},          {"c", c_.size(), -c_max, c_max},
                         {"key ring", ring_k_.size(), -kBig, kBig}, {"value ring", ring_v_.size(), -kBig, kBig},
-                        {"z", z_.size(), -kBig, kBig},            {"type probabilities", type_probs_.size(), 0.0f, 1.0f},
-                        {"exit probability", 1, 0.0f, 1.0f},      {"attention weights", attn_w_.size(), 0.0f, 1.0f}};
+                        {"z", z_.size(), -kBig, kBig},            {"type probabilities", type_probs_.size(), 0.0f, kOne},
+                        {"exit probability", 1, 0.0f, kOne},      {"attention weights", attn_w_.size(), 0.0f, kOne}};
   size_t i = 0;
   for (const Part& part : parts) {
     for (size_t k = 0; k < part.floats; ++k, ++i) {
@@ -371,7 +373,7 @@ Error Sequence::restore(const uint8_t* bytes, size_t size) {
         return Error(format_message("saved state: value %zu at offset %zu (%s) is not finite", i, kHead + i * 4,
                                     part.name));
       if (v < part.lo || v > part.hi)
-        return Error(format_message("saved state: value %zu at offset %zu (%s) is %g, outside [%g, %g] (damaged)",
+        return Error(format_message("saved state: value %zu at offset %zu (%s) is %.8g, outside [%g, %g] (damaged)",
                                     i, kHead + i * 4, part.name, double(v), double(part.lo), double(part.hi)));
     }
   }

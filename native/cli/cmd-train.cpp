@@ -211,6 +211,11 @@ int run_train(int argc, char** argv) {
     std::fprintf(stderr, "hunch train: the vocabulary is empty (every action was rarer than --min-count)\n");
     return 1;
   }
+  if (topt.weights.sampled_softmax >= nc.vocab) {
+    std::fprintf(stderr, "hunch train: --sampled-softmax %u draws as many classes as the vocabulary has (%u) or more: "
+                 "use the full softmax (--sampled-softmax 0)\n", topt.weights.sampled_softmax, nc.vocab);
+    return 2;
+  }
 
   auto net = train::make_net(nc, topt.seed);
   std::printf("model: %s, D=%u", arch.c_str(), nc.embed);

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,9 +92,11 @@ Error quantize_model(const hunch::ModelFile& in, hunch::ModelWriter* out,
 
 namespace {
 
-// Removes PATH.tmp-PID-XXXXXX files whose writer process no longer exists: what a writer killed
-// between mkstemp and rename (SIGKILL, power loss) leaves behind. A live writer's file, or one
-// whose pid was reused since, is left alone.
+// Removes PATH.tmp-PID-XXXXXX files whose writer is gone: what a writer killed between mkstemp
+// and rename (SIGKILL, power loss) leaves behind. Gone means both: no process with that pid
+// here, and no lock on the file — every writer holds an exclusive flock on its temp file until
+// the rename, and the kernel drops it when the writer dies. The lock is what protects a live
+// writer whose pid this process cannot see (another pid namespace sharing the directory).
 void remove_dead_writers_temps(const std::string& dir, const std::string& base) {
   DIR* d = opendir(dir.c_str());
   if (!d) return;
@@ -107,7 +110,12 @@ void remove_dead_writers_temps(const std::string& dir, const std::string& base) 
     if (rest.find_first_not_of("0123456789") != dash) continue;
     const pid_t pid = pid_t(std::stol(rest.substr(0, dash)));
     if (pid <= 0 || pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH) continue;
-    unlink((dir + "/" + name).c_str());
+    const int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) continue;  // a symlink, or gone already
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0)
+      unlinkat(dirfd(d), e->d_name, 0);
+    close(fd);
   }
   closedir(d);
 }
@@ -123,6 +131,8 @@ Error write_file_atomic(const std::string& path, const std::vector<uint8_t>& byt
   int fd = mkstemp(tmp.data());
   if (fd < 0)
     return Error("cannot create a temporary file next to '" + path + "': " + std::strerror(errno));
+  // Held until close: tells remove_dead_writers_temps of other writers that this one is alive.
+  flock(fd, LOCK_EX | LOCK_NB);
   auto fail = [&](const char* what) {
     Error e("cannot write '" + path + "' (" + what + "): " + std::strerror(errno));
     if (fd >= 0) close(fd);

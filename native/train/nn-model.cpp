@@ -162,7 +162,7 @@ LossTotals count_targets(const Pass& pass) {
 }
 
 uint32_t draw_log_uniform(Rng& rng, size_t V) {
-  const double k = std::floor(std::exp(double(rng.uniform()) * std::log(double(V) + 1.0))) - 1.0;
+  const double k = std::floor(std::exp(rng.uniform53() * std::log(double(V) + 1.0))) - 1.0;
   return uint32_t(std::min(std::max(k, 0.0), double(V - 1)));
 }
 

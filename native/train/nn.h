@@ -61,6 +61,9 @@ class Rng {
     return z ^ (z >> 31);
   }
   float    uniform() { return float(next() >> 40) * (1.0f / 16777216.0f); }  // [0, 1)
+  // [0, 1) with 53 bits: for inverting CDFs over a million classes, where 24 bits would leave
+  // gaps between the reachable ones.
+  double   uniform53() { return double(next() >> 11) * 0x1p-53; }
   uint64_t below(uint64_t n) { return next() % n; }
   float    normal();
 

@@ -370,13 +370,46 @@ TEST_CASE("save / restore: same predictions, refused for another model or damage
       return bad;
     };
     const size_t floats = (bytes.size() - 40) / 4;
-    CHECK(expect_refused(set_float(floats - 1, 1.5f), "attention weight 1.5").find("(attention weights) is 1.5, outside [0, 1]") !=
+    CHECK(expect_refused(set_float(floats - 1, 1.5f), "attention weight 1.5").find("(attention weights) is 1.5, outside [0, 1.001]") !=
           std::string::npos);
     const size_t first_key = arch == Arch::LSTM_ATTN ? 2 * 20 : 0;  // after h and c (H = 20)
     CHECK(expect_refused(set_float(first_key, 3e38f), "huge key").find("(key ring) is 3e+38") != std::string::npos);
     CHECK(expect_refused(set_float(first_key, NAN), "NaN key").find("(key ring) is not finite") != std::string::npos);
-    if (arch == Arch::LSTM_ATTN)
-      CHECK(expect_refused(set_float(0, -1.01f), "h below -1").find("(h) is -1.01, outside [-1, 1]") != std::string::npos);
+    if (arch == Arch::LSTM_ATTN) {
+      CHECK(expect_refused(set_float(0, -1.01f), "h below -1").find("(h) is -1.01, outside [-1.001, 1.001]") !=
+            std::string::npos);
+      // |c| <= events pushed (10 here): each step adds at most i·g, |i·g| < 1.
+      CHECK(expect_refused(set_float(20, 11.5f), "c beyond the count").find("(c) is 11.5, outside [-11, 11]") !=
+            std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("restore accepts every state the computation produces, at its extremes") {
+  // Ten heads each putting all weight on the only event: the per-head shares (0.1 in float)
+  // add up to 1.0000001. Sharp recency slopes make every later step similar.
+  ModelSpec s = small_spec(Arch::TRANSFORMER, false);
+  s.embed = 80;
+  s.heads = 10;
+  auto m = load(hunch_test::build_model(s));
+  auto ev = random_events(*m, 30, 5);
+  Sequence a(*m), b(*m);
+  std::vector<uint8_t> bytes;
+  for (const Event& e : ev) {
+    REQUIRE(!a.push(e));
+    a.save(&bytes);
+    Error err = b.restore(bytes.data(), bytes.size());
+    CHECK_MESSAGE(err.ok(), err.message);
+  }
+  // The lstm-attn bound on c is |c| <= events pushed (+1): exact, since each step adds i·g with
+  // |i·g| < 1 to f·c with 0 < f < 1. Its states restore at every step too.
+  auto lm = load(hunch_test::build_model(small_spec(Arch::LSTM_ATTN, false)));
+  Sequence c(*lm), d(*lm);
+  for (const Event& e : random_events(*lm, 40, 6)) {
+    REQUIRE(!c.push(e));
+    c.save(&bytes);
+    Error err = d.restore(bytes.data(), bytes.size());
+    CHECK_MESSAGE(err.ok(), err.message);
   }
 }
 

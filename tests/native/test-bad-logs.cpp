@@ -6,7 +6,9 @@
 #include <doctest/doctest.h>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -207,7 +209,7 @@ TEST_CASE("bad logs: a few bad rows among good ones are skipped, counted, and tr
   CHECK(cli("inspect '" + scratch() + "/out.hunch'").code == 0);
 }
 
-TEST_CASE("train options: bad values name the flag; --lookahead and --sampled-softmax train and are recorded") {
+TEST_CASE("train options: bad values name the flag; --lookahead, --sampled-softmax, --lr-plateau train and are recorded") {
   const std::string path = put("options.csv", kHeader + good_rows());
   for (const char* bad : {"--lookahead 0", "--lookahead 17", "--lookahead x", "--lookahead-decay 1.5",
                           "--sampled-softmax -1"}) {
@@ -218,15 +220,29 @@ TEST_CASE("train options: bad values name the flag; --lookahead and --sampled-so
     CHECK(r.code == 2);
     CHECK(has(r.out, std::string(bad).substr(2, std::string(bad).find(' ') - 2)));
   }
-  Run r = train(path, "--lookahead 3 --lookahead-decay 0.4 --sampled-softmax 4");
+  Run big = train(path, "--sampled-softmax 100000");
+  CAPTURE(big.out);
+  CHECK(big.code == 2);
+  CHECK(has(big.out, "--sampled-softmax 100000 draws as many classes as the vocabulary has"));
+
+  Run r = train(path, "--lookahead 3 --lookahead-decay 0.4 --sampled-softmax 4 --lr-plateau 2");
   CAPTURE(r.out);
   CHECK(r.code == 0);
   Run i = cli("inspect '" + scratch() + "/out.hunch'");
   CAPTURE(i.out);
   CHECK(i.code == 0);
-  CHECK(has(i.out, "hunch.train.lookahead "));
-  CHECK(has(i.out, "0.4"));
-  CHECK(has(i.out, "hunch.train.sampled_softmax "));
+  // The metadata lines: "  hunch.train.lookahead   u32   3" — the key, its type, its value.
+  auto value_of = [&](const std::string& key) {
+    const size_t at = i.out.find("  " + key + " ");
+    if (at == std::string::npos) return std::string("(missing)");
+    const size_t eol = i.out.find('\n', at);
+    const std::string line = i.out.substr(at, eol - at);
+    return line.substr(line.find_last_of(' ') + 1);
+  };
+  CHECK(value_of("hunch.train.lookahead") == "3");
+  CHECK(value_of("hunch.train.lookahead_decay") == "0.4");
+  CHECK(value_of("hunch.train.sampled_softmax") == "4");
+  CHECK(value_of("hunch.train.lr_plateau") == "2");
 }
 
 TEST_CASE("pipeline: synth, train --float, quantize, eval, inspect and predict through the CLI") {
@@ -307,6 +323,7 @@ std::vector<std::string> stray_temps(const std::string& dir, const std::string& 
     }
     closedir(d);
   }
+  std::sort(out.begin(), out.end());
   return out;
 }
 }  // namespace
@@ -370,12 +387,23 @@ TEST_CASE("atomic write: a trainer killed at any moment leaves a complete model 
                     << temps_left.size() << " stray temp files left by kills mid-write");
   // Stray temp files from a kill mid-write never get in the way of the next run, which removes
   // them (their writers are dead); a file that only looks similar stays.
-  const std::string dead = dir + "/model.hunch.tmp-999999999-abcdef", other = dir + "/model.hunch.tmp-notes";
+  // A writer whose pid is not visible here but which holds its lock (another pid namespace on a
+  // shared directory) is alive: its file stays.
+  const std::string dead = dir + "/model.hunch.tmp-999999999-abcdef", other = dir + "/model.hunch.tmp-notes",
+                    locked = dir + "/model.hunch.tmp-999999998-ghijkl";
   REQUIRE(hunch_test::write_file(dead, {1, 2, 3}));
   REQUIRE(hunch_test::write_file(other, {1, 2, 3}));
+  REQUIRE(hunch_test::write_file(locked, {1, 2, 3}));
+  const int lock_fd = open(locked.c_str(), O_RDONLY);
+  REQUIRE(lock_fd >= 0);
+  REQUIRE(flock(lock_fd, LOCK_EX) == 0);
   REQUIRE(cli(retrain).code == 0);
   CHECK(hunch_test::read_file(out) != original);
   CHECK(cli("inspect '" + out + "'").code == 0);
+  CHECK(stray_temps(dir, "model.hunch") ==
+        std::vector<std::string>{"model.hunch.tmp-999999998-ghijkl", "model.hunch.tmp-notes"});
+  close(lock_fd);  // that writer is gone now
+  REQUIRE(cli(retrain).code == 0);
   CHECK(stray_temps(dir, "model.hunch") == std::vector<std::string>{"model.hunch.tmp-notes"});
 }
 

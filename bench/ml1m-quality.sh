@@ -1,0 +1,86 @@
+#!/bin/bash
+# ML-1M accuracy of hunch's two architectures beside the PyTorch references, on the protocol of
+# ../shared/bench/reference/PROTOCOL.md (leave-one-out, full ranking with already-seen items
+# excluded, model selected on validation NDCG@10; 100-negative metrics with the shipped file).
+#
+# usage: bench/ml1m-quality.sh [--arch transformer|lstm-attn|both] [--budget S] [--threads N]
+#                              [--reference] [--skip-setup]
+#   --arch       which hunch models to train (default both)
+#   --budget     training time budget per hunch model in seconds (default 2400; both usually
+#                stop earlier on patience)
+#   --threads    training threads per hunch model (default 2)
+#   --reference  also train the PyTorch references (seqrec_ref.py sasrec-ce and lstm-ce, each
+#                until 10 evaluations without a better validation NDCG@10, at most 2 hours)
+#   --table      only print the table from the results already in bench/results/ml1m/
+# Writes bench/results/ml1m/<name>.{log,json} and prints the table (also ml1m/TABLE.md).
+# Time: about 25 minutes per hunch model on an idle 2-core machine; the references about
+# 1 (sasrec-ce) and 1.5 hours (lstm-ce).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+arch=both budget=2400 threads=2 reference=0 setup=1 table_only=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --arch) arch=$2; shift ;;
+    --budget) budget=$2; shift ;;
+    --threads) threads=$2; shift ;;
+    --reference) reference=1 ;;
+    --skip-setup) setup=0 ;;
+    --table) table_only=1 ;;
+    -h|--help) sed -n 2,17p "$0"; exit 0 ;;
+    *) echo "ml1m-quality.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+data=../shared/data/ml-1m/ml-1m.txt
+negatives=../shared/data/ml-1m/eval_negatives_seed2024.txt
+refdir=../shared/bench/reference
+out=bench/results/ml1m
+mkdir -p "$out"
+
+if [ "$table_only" = 0 ]; then
+  [ -f "$data" ] || { echo "ml1m-quality.sh: $data not found (../shared is beside the project root)" >&2; exit 1; }
+  if [ "$setup" = 1 ]; then
+    bash scripts/setup.sh
+    if [ "$reference" = 1 ] && ! /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null; then
+      apt-get update -q
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-torch python3-numpy libopenblas0-pthread
+    fi
+  fi
+  bash scripts/build.sh native
+  hunch=build/native/hunch
+
+  # The data flags of the protocol: one sequence per user in file order, every item in the
+  # vocabulary. The flags per architecture are the ones the README's results table names.
+  ml="--format pairs --session-gap 0 --min-count 1 --min-length 1 --max-vocab 999999 --exclude-seen"
+  flags_transformer="--arch transformer --event-drop 0.3 --lookahead 3 --lookahead-decay 0.5 --patience 10"
+  flags_lstm_attn="--arch lstm-attn --event-drop 0.3 --lookahead 3 --lookahead-decay 0.5 --patience 10"
+  archs=$([ "$arch" = both ] && echo "transformer lstm-attn" || echo "$arch")
+  for a in $archs; do
+    var="flags_${a//-/_}"
+    echo "== hunch $a: train (budget ${budget}s), then evaluate =="
+    # shellcheck disable=SC2086
+    $hunch train "$data" -o "$out/hunch-$a.hunch" $ml ${!var} --time-budget "$budget" --threads "$threads" \
+      > "$out/hunch-$a.log" 2>&1 || { tail -5 "$out/hunch-$a.log"; exit 1; }
+    tail -3 "$out/hunch-$a.log"
+    # shellcheck disable=SC2086
+    $hunch eval "$out/hunch-$a.hunch" "$data" $ml --sampled 100 --negatives "$negatives" --json \
+      > "$out/hunch-$a.json" 2>> "$out/hunch-$a.log"
+    rm -f "$out/hunch-$a.hunch"  # a build output: the figures are in the JSON
+  done
+
+  if [ "$reference" = 1 ]; then
+    # One BLAS thread per process: Debian's OpenBLAS otherwise spins a thread per core
+    # whatever torch.set_num_threads says.
+    for m in sasrec-ce lstm-ce; do
+      echo "== PyTorch reference $m (until validation stops improving) =="
+      OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 /usr/bin/python3 "$refdir/seqrec_ref.py" \
+        --data "$data" --model "$m" --d 64 --epochs 200 --eval-every 1 --patience 10 --time-budget 7200 \
+        --threads 1 --out "$out/ref-$m.json" > "$out/ref-$m.log" 2>&1
+      tail -2 "$out/ref-$m.log"
+    done
+  fi
+fi
+
+node bench/ml1m-table.mjs "$out" | tee "$out/TABLE.md"
