@@ -71,6 +71,7 @@ int run_train(int argc, char** argv) {
   args.option("ffn", "128", "feed-forward size F (transformer)");
   args.flag("tie", "share one matrix between emb.action and head.action.w while training (as SASRec)");
   args.option("max-len", "200", "train on the last N positions of each sequence");
+  args.flag("random-crops", "each epoch, train on a random window of --max-len events of longer sequences (default: always the last)");
   args.option("type-weight", "", "weight of the next-type loss (default 1 when the log has event types, else 0)");
   args.option("exit-weight", "", "weight of the exit loss (default 1 with sessions (--session-gap > 0), else 0)");
   args.option("seed", "42", "seed for initialisation, shuffling and dropout");
@@ -165,6 +166,7 @@ int run_train(int argc, char** argv) {
   topt.clip = float(clip);
   topt.event_drop = float(event_drop);
   topt.max_len = uint32_t(max_len);
+  topt.random_crops = args.get_bool("random-crops");
   topt.seed = uint64_t(seed);
   topt.threads = uint32_t(threads);
   topt.patience = uint32_t(patience);
@@ -283,6 +285,7 @@ int run_train(int argc, char** argv) {
   fw.set_u32("hunch.train.sampled_softmax", topt.weights.sampled_softmax);
   fw.set_u32("hunch.train.lr_plateau", topt.lr_plateau);
   fw.set_u32("hunch.train.max_len", topt.max_len);
+  fw.set_u32("hunch.train.random_crops", topt.random_crops ? 1 : 0);
   std::vector<float> loss_curve, ndcg_curve;
   for (const auto& c : curve) {
     loss_curve.push_back(float(c.train_loss));

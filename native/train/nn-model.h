@@ -35,6 +35,7 @@ struct NetConfig {
 struct Sample {
   uint64_t begin = 0;
   uint32_t len = 0;
+  uint64_t first = 0;  // the earliest event an input window may start at (random_crops)
   uint64_t target_end = 0;
   bool     ends = false;
   uint64_t id = 0;  // seeds this sample's dropout masks (independent of thread split)

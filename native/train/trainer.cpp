@@ -55,6 +55,7 @@ std::vector<Sample> training_samples(const Dataset& data, uint32_t max_len) {
   for (size_t q = 0; q < data.sequences(); ++q) {
     const uint64_t o = data.offsets[q], n = data.length(q);
     Sample s;
+    s.first = o;
     if (n >= kMinEvaluatedLength) {
       const uint64_t inputs = n - 3;  // train = [0, n-2); input = train[:-1]
       if (inputs == 0) continue;      // a single training event has no next event to learn
@@ -75,6 +76,18 @@ std::vector<Sample> training_samples(const Dataset& data, uint32_t max_len) {
     out.push_back(s);
   }
   return out;
+}
+
+void random_crops(std::vector<Sample>* samples, uint64_t seed, uint32_t epoch) {
+  for (Sample& s : *samples) {
+    if (s.ends || s.target_end <= s.first + 1) continue;  // whole short sequences stay whole
+    // Inputs may be [first, target_end - 1): the last input's target must stay a training event.
+    const uint64_t available = s.target_end - 1 - s.first;
+    if (available <= s.len) continue;
+    Rng rng = Rng::derive(seed, 0xC409, epoch, s.id);
+    const uint64_t end = s.len + rng.below(available - s.len + 1);  // window end, in [len, available]
+    s.begin = s.first + end - s.len;
+  }
 }
 
 ScoreFn net_scorer(const Net& net, const Dataset& data, unsigned threads) {
@@ -230,6 +243,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   for (uint32_t epoch = 1; epoch <= opt.epochs && !stop_requested(); ++epoch) {
     Rng shuffle = Rng::derive(opt.seed, 0x5EED, epoch);
     std::vector<Sample> order = samples;
+    if (opt.random_crops) random_crops(&order, opt.seed, epoch);
     for (size_t k = order.size(); k > 1; --k) std::swap(order[k - 1], order[shuffle.below(k)]);
     const double t0 = now_s();
     LossTotals epoch_loss;

@@ -30,6 +30,7 @@ struct TrainOptions {
                                 // validation NDCG@10 (again after as many more); 0 = constant
   float       clip = 5.0f;      // global gradient-norm clip; 0 = off
   float       event_drop = 0.0f;  // probability of removing each input event while training (prepare_pass)
+  bool        random_crops = false;  // a random max_len window per epoch, not always the last (random_crops)
   LossWeights weights;
   uint64_t    seed = 42;
   double      time_budget = 0;  // seconds of training; 0 = none (checked after each epoch)
@@ -66,6 +67,12 @@ Error train(const Dataset& data, const TrainOptions& options, Net* net, TrainRes
 // with targets train[1:], train = [0, n-2), cut to the last max_len positions; a shorter
 // sequence is training data whole (its end is a real end: exit label 1).
 std::vector<Sample> training_samples(const Dataset& data, uint32_t max_len);
+
+// For one epoch (TrainOptions::random_crops): each sample whose training part is longer than its
+// window gets a window of the same length ending at a uniformly drawn position instead of the
+// last one, so over the epochs the whole training part is learnt from, not only its last
+// max_len events. Never reaches a validation or test event; drawn from (seed, epoch, sample id).
+void random_crops(std::vector<Sample>* samples, uint64_t seed, uint32_t epoch);
 
 // A scorer for eval.h over the f32 network (full history, no dropout): what the exported
 // file computes. Batches the sequences of evaluate()'s work chunks.

@@ -290,6 +290,39 @@ TEST_CASE("event dropout removes input events while training only") {
   MESSAGE("event-drop 0.2 toy: valid HR@10 " << r.best_valid_hr_10 << " NDCG@10 " << r.best_valid_ndcg_10);
 }
 
+TEST_CASE("random crops: a window of the same length per epoch, anywhere in the training part") {
+  Dataset d = make_toy(80, 16, 6, 3, 60);
+  const uint32_t max_len = 8;
+  const auto samples = training_samples(d, max_len);
+  bool moved = false, reached_start = false;
+  for (uint32_t epoch = 1; epoch <= 30; ++epoch) {
+    std::vector<Sample> crop = samples;
+    random_crops(&crop, 42, epoch);
+    std::vector<Sample> again = samples;
+    random_crops(&again, 42, epoch);
+    for (size_t i = 0; i < crop.size(); ++i) {
+      const Sample &a = samples[i], &c = crop[i];
+      CHECK(c.begin == again[i].begin);  // deterministic
+      CHECK(c.len == a.len);
+      CHECK(c.target_end == a.target_end);
+      CHECK(c.begin >= c.first);
+      // The last input's target is a training event: never the validation or test event.
+      CHECK(c.begin + c.len < c.target_end);
+      if (a.ends) CHECK(c.begin == a.begin);  // short sequences stay whole
+      moved |= c.begin != a.begin;
+      reached_start |= !a.ends && c.begin == c.first && a.begin != a.first;
+    }
+  }
+  CHECK(moved);
+  CHECK(reached_start);  // the earliest window is drawn too
+
+  // Training with them: deterministic, learns the rule.
+  TrainOptions o = toy_options(hunch::Arch::TRANSFORMER, d, 6);
+  o.max_len = max_len;
+  o.random_crops = true;
+  check_deterministic_and_learns(d, o);
+}
+
 TEST_CASE("lookahead: the action loss is cross-entropy against the next K events, decaying weights") {
   Dataset d = make_toy(40, 16, 8, 3, 12);
   const auto samples = training_samples(d, 100);
