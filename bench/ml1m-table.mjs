@@ -76,3 +76,5 @@ for (const r of rows) {
   const s = r.secPerEpoch == null ? '' : r.secPerEpoch.toFixed(1);
   console.log(`| ${r.name} | ${f4(r.test['NDCG@10'])} | ${f4(r.test['HR@10'])} | ${f4(r.test['sampled_NDCG@10'])} | ${f4(r.test['sampled_HR@10'])} | ${r.epochs} | ${s} |`);
 }
+console.log('\ns/epoch: as each run went (threads and machine load differ between rows): not a speed');
+console.log('comparison; `node bench/run.mjs` times hunch and PyTorch side by side on the same shape.');

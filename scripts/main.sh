@@ -42,8 +42,8 @@ if [ "$movielens" = 1 ]; then
   ml="--format pairs --session-gap 0 --min-count 1 --min-length 1 --max-vocab 999999 --exclude-seen"
   # The recipe of bench/ml1m-quality.sh: learn across missing events (this file lacks each
   # user's item just before the test item: ../shared/data/MANIFEST.md) and what comes soon.
-  extra="--event-drop 0.3 --lookahead 3 --lookahead-decay 1"
-  extra+=$([ "$arch" = transformer ] && echo " --embed 128 --ffn 256 --heads 2 --patience 8" || echo " --patience 10")
+  extra="--event-drop 0.3 --lookahead 3 --patience 10"
+  extra+=$([ "$arch" = transformer ] && echo " --lookahead-decay 0.5" || echo " --lookahead-decay 1")
   $hunch train "$data" -o "$out/ml-1m-$arch.hunch" $ml --arch "$arch" --time-budget "$budget" $extra \
     --report "$out/ml-1m-$arch-train.html"
   echo "== evaluate (full ranking and 100 sampled negatives) =="
