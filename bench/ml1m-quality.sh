@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
     --reference) reference=1 ;;
     --skip-setup) setup=0 ;;
     --table) table_only=1 ;;
-    -h|--help) sed -n 2,17p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,18p "$0"; exit 0 ;;
     *) echo "ml1m-quality.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
