@@ -244,7 +244,7 @@ int run_train(int argc, char** argv) {
       std::printf("epoch %3u  loss %.4f  valid NDCG@10 %.4f HR@10 %.4f  %.1f s (%.0f ev/s) + valid %.1f s%s\n",
                   l.epoch, l.loss, l.valid_ndcg_10, l.valid_hr_10, l.seconds, l.events_per_s, l.valid_seconds,
                   r.best_epoch == l.epoch ? "  *" : "");
-      if (!r.log.empty() && r.log.size() >= 2 && l.lr < r.log[r.log.size() - 2].lr)
+      if (r.log.size() >= 2 && l.lr < r.log[r.log.size() - 2].lr)
         std::printf("           learning rate now %.3g (no better validation for a while)\n", l.lr);
       curve.push_back({int(l.epoch), l.loss, l.valid_ndcg_10, l.seconds});
     }

@@ -635,15 +635,21 @@ std::string results_json(const EvalResult& r) {
   return o.str();
 }
 
-Error core_validation(const hunch::Model& model, const Dataset& ds, bool exclude_seen, unsigned threads,
-                      double* ndcg, double* hr) {
+EvalOptions validation_only(bool exclude_seen, unsigned threads) {
   EvalOptions o;
   o.exclude_seen = exclude_seen;
+  o.valid = true;
   o.test = false;
   o.baselines = false;
   o.exit_auc = false;
   o.types = false;
   o.threads = threads;
+  return o;
+}
+
+Error core_validation(const hunch::Model& model, const Dataset& ds, bool exclude_seen, unsigned threads,
+                      double* ndcg, double* hr) {
+  const EvalOptions o = validation_only(exclude_seen, threads);
   EvalResult r;
   if (Error e = evaluate(ds, model_scorer(model, ds, threads), o, &r)) return e;
   *ndcg = r.methods[0].valid.full.ndcg_at(10);

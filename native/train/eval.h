@@ -131,6 +131,9 @@ struct EvalOptions {
   const Negatives* negatives = nullptr;  // set: also the sampled metrics
 };
 
+// Options for the validation split alone, model only: what training and quantisation check.
+EvalOptions validation_only(bool exclude_seen, unsigned threads);
+
 // Scores `model` (may be empty: baselines only) and the baselines on ds. Results do not depend
 // on the thread count (per-sequence results are summed in sequence order).
 Error evaluate(const Dataset& ds, const ScoreFn& model, const EvalOptions& options, EvalResult* out);

@@ -124,8 +124,8 @@ void remove_dead_writers_temps(const std::string& dir, const std::string& base) 
 
 Error write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes) {
   const size_t slash = path.rfind('/');
-  remove_dead_writers_temps(slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash)),
-                            slash == std::string::npos ? path : path.substr(slash + 1));
+  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  remove_dead_writers_temps(dir, slash == std::string::npos ? path : path.substr(slash + 1));
   // The writer's pid in the name lets a later writer tell a dead writer's leftover from a live one.
   std::string tmp = path + ".tmp-" + std::to_string(getpid()) + "-XXXXXX";
   int fd = mkstemp(tmp.data());
@@ -164,8 +164,6 @@ Error write_file_atomic(const std::string& path, const std::vector<uint8_t>& byt
   fd = -1;
   if (rename(tmp.c_str(), path.c_str()) != 0) return fail("rename");
   // Persist the rename itself; a failure here does not undo a complete, renamed file.
-  std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
-  if (dir.empty()) dir = "/";
   int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY);
   if (dfd >= 0) {
     fsync(dfd);

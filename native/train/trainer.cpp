@@ -149,14 +149,7 @@ ScoreFn net_scorer(const Net& net, const Dataset& data, unsigned threads) {
 
 Error validate(const Net& net, const Dataset& data, unsigned threads, bool exclude_seen,
                double* ndcg_10, double* hr_10) {
-  EvalOptions o;
-  o.exclude_seen = exclude_seen;
-  o.valid = true;
-  o.test = false;
-  o.baselines = false;
-  o.exit_auc = false;
-  o.types = false;
-  o.threads = threads;
+  const EvalOptions o = validation_only(exclude_seen, threads);
   threads = std::max(1u, threads);
   // Every validation input scored up front in blocks of 128 sequences, so the recurrence and
   // the GEMMs run over wide blocks instead of evaluate()'s chunks of 8; the logits are kept

@@ -1,5 +1,6 @@
-// Pieces every fuzz target shares: the invariant check, the seed writer behind
-// HUNCH_FUZZ_WRITE_SEEDS, and small random-weight models for the targets that need one.
+// Pieces the fuzz targets share: the invariant check, the seed writer behind
+// HUNCH_FUZZ_WRITE_SEEDS, small random-weight models for the targets that need one, and the
+// two model-reader targets' view check and seeds.
 // tests/native/test-fuzz-regressions.cpp includes all targets into one file, so this header is
 // included several times there (pragma once) and its HUNCH_FUZZ_CHECK can be predefined.
 #pragma once
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "hunch/format.h"
 #include "hunch/model.h"
 #include "../model-builder.h"
 
@@ -50,6 +52,54 @@ inline std::unique_ptr<hunch::Model> build_and_load(const hunch_test::ModelSpec&
     std::abort();
   }
   return m;
+}
+
+// After read_model_file accepted data (with or without the CRC check): every view it hands out
+// lies inside [data, data + size), and every block has the size its shape implies.
+inline void check_views(const hunch::ModelFile& mf, const uint8_t* data, size_t size) {
+  HUNCH_FUZZ_CHECK(mf.file_size == size, "file_size equals the bytes given");
+  HUNCH_FUZZ_CHECK(mf.data_offset <= size, "data_offset inside the file");
+  const uint8_t* end = data + size;
+  for (const hunch::TensorEntry& t : mf.tensors) {
+    uint64_t expected = 0;
+    HUNCH_FUZZ_CHECK(hunch::tensor_block_bytes(t.dtype, t.shape, &expected), "block size computes");
+    HUNCH_FUZZ_CHECK(t.nbytes == expected, "nbytes matches the shape");
+    const uint8_t* block = t.dtype == hunch::DType::F32
+                               ? reinterpret_cast<const uint8_t*>(t.f32)
+                               : reinterpret_cast<const uint8_t*>(t.scales);
+    HUNCH_FUZZ_CHECK(block != nullptr, "tensor has a view");
+    HUNCH_FUZZ_CHECK(block >= data + mf.data_offset && block <= end, "block starts in the data section");
+    HUNCH_FUZZ_CHECK(t.nbytes <= uint64_t(end - block), "block ends inside the file");
+    if (t.dtype == hunch::DType::I8) {
+      const uint8_t* q = reinterpret_cast<const uint8_t*>(t.i8);
+      const uint64_t cells = t.shape[0] * t.shape[1];
+      HUNCH_FUZZ_CHECK(q > block && q <= end && cells <= uint64_t(end - q), "int8 data inside the block");
+    }
+  }
+}
+
+// The model readers' seeds: small valid models of both architectures and dtypes (a few KB,
+// against 50-170 KB for the fixtures): cheap to execute, and most mutations land in a header
+// or table field.
+inline std::vector<std::vector<uint8_t>> small_models() {
+  std::vector<std::vector<uint8_t>> out;
+  for (int which = 0; which < 4; ++which) {
+    hunch_test::ModelSpec s;
+    s.arch = which < 2 ? hunch::Arch::LSTM_ATTN : hunch::Arch::TRANSFORMER;
+    s.int8 = which % 2 == 1;
+    s.vocab = 6;
+    s.types = 2;
+    s.embed = 4;
+    s.hidden = 4;
+    s.attn = 2;
+    s.window = 3;
+    s.layers = 1;
+    s.heads = 2;
+    s.ffn = 4;
+    s.gap_edges = {10, 600};
+    out.push_back(hunch_test::build_model(s));
+  }
+  return out;
 }
 
 }  // namespace hunch_fuzz

@@ -8,7 +8,8 @@
 // or the architecture is refused), every tensor view lies inside the buffer, and predictions
 // name valid action ids.
 //
-// Seeds: the fixtures, tests/data/broken/, and small models of both architectures (seeds();
+// Seeds: the fixtures, tests/data/broken/, and small models of both architectures
+// (hunch_fuzz::small_models();
 // HUNCH_FUZZ_WRITE_SEEDS=dir writes them). Regression replay: tests/native/test-fuzz-regressions.cpp.
 #include <cstddef>
 #include <cstdint>
@@ -28,19 +29,6 @@
 
 namespace hunch_fuzz_model_reader_nocrc {
 
-inline void check_views(const hunch::ModelFile& mf, const uint8_t* data, size_t size) {
-  const uint8_t* end = data + size;
-  for (const hunch::TensorEntry& t : mf.tensors) {
-    const uint8_t* block = t.dtype == hunch::DType::F32
-                               ? reinterpret_cast<const uint8_t*>(t.f32)
-                               : reinterpret_cast<const uint8_t*>(t.scales);
-    HUNCH_FUZZ_CHECK(block >= data + mf.data_offset && block <= end, "block starts in the data section");
-    HUNCH_FUZZ_CHECK(t.nbytes <= uint64_t(end - block), "block ends inside the file");
-  }
-}
-
-// A loaded model in use: the ids cycle through the vocabulary (and one past it, which must be
-// refused), times go forward, back, and unknown.
 inline void exercise(const hunch::Model& model) {
   const hunch::Hyper& hp = model.hyper();
   hunch::Sequence seq(model);
@@ -83,7 +71,7 @@ inline int run(const uint8_t* data, size_t size) {
   std::vector<uint8_t> copy(data, data + size);  // 4-byte aligned for the f32 views
   hunch::ModelFile mf;
   hunch::Error e = hunch::read_model_file(copy.data(), copy.size(), &mf, no_crc);
-  if (e.ok()) check_views(mf, copy.data(), copy.size());
+  if (e.ok()) hunch_fuzz::check_views(mf, copy.data(), copy.size());
 
   std::unique_ptr<hunch::Model> model;
   hunch::Error le = hunch::Model::load(data, size, &model, no_crc);
@@ -93,34 +81,11 @@ inline int run(const uint8_t* data, size_t size) {
   return 0;
 }
 
-// Small valid models of both architectures and dtypes (a few KB, against 50-170 KB for the
-// fixtures): cheap to execute, and most mutations land in a header or table field.
-inline std::vector<std::vector<uint8_t>> seeds() {
-  std::vector<std::vector<uint8_t>> out;
-  for (int which = 0; which < 4; ++which) {
-    hunch_test::ModelSpec s;
-    s.arch = which < 2 ? hunch::Arch::LSTM_ATTN : hunch::Arch::TRANSFORMER;
-    s.int8 = which % 2 == 1;
-    s.vocab = 6;
-    s.types = 2;
-    s.embed = 4;
-    s.hidden = 4;
-    s.attn = 2;
-    s.window = 3;
-    s.layers = 1;
-    s.heads = 2;
-    s.ffn = 4;
-    s.gap_edges = {10, 600};
-    out.push_back(hunch_test::build_model(s));
-  }
-  return out;
-}
-
 }  // namespace hunch_fuzz_model_reader_nocrc
 
 #ifndef HUNCH_FUZZ_NO_ENTRY
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  hunch_fuzz::write_seeds_if_asked(hunch_fuzz_model_reader_nocrc::seeds(), "small-model-", ".hunch");
+  hunch_fuzz::write_seeds_if_asked(hunch_fuzz::small_models(), "small-model-", ".hunch");
   return 0;
 }
 

@@ -130,9 +130,10 @@ TEST_CASE("fuzz seeds: the corpora the fuzzers start from replay clean") {
     inputs += replay_dir(target, hunch_test::source_path("tests/data/broken"), ".hunch");
   }
   // Generated seeds: small models, real saved states and event programs of the fixed models.
-  for (const auto& s : hunch_fuzz_model_reader::seeds()) replay("fuzz_model_reader", "a generated seed", s), ++inputs;
-  for (const auto& s : hunch_fuzz_model_reader_nocrc::seeds())
+  for (const auto& s : hunch_fuzz::small_models()) {
+    replay("fuzz_model_reader", "a generated seed", s), ++inputs;
     replay("fuzz_model_reader_nocrc", "a generated seed", s), ++inputs;
+  }
   for (const auto& s : hunch_fuzz_sequence_state::seeds()) replay("fuzz_sequence_state", "a generated seed", s), ++inputs;
   for (const auto& s : hunch_fuzz_push_events::seeds()) replay("fuzz_push_events", "a generated seed", s), ++inputs;
 
