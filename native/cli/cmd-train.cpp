@@ -79,6 +79,7 @@ int run_train(int argc, char** argv) {
   args.option("patience", "5", "stop after this many epochs without a better validation NDCG@10 (0 = never)");
   args.option("time-budget", "0", "stop after the epoch that passes this many seconds of training (0 = none)");
   args.flag("exclude-seen", "validation ranks only actions not already in the history (the ML-1M protocol)");
+  args.flag("mask-seen", "the action loss leaves out actions already in the sequence (not counted as negatives; for logs without repeats, with --exclude-seen)");
   args.flag("float", "write the float model (no int8 quantisation)");
   args.option("report", "", "also write an HTML report (training curves, quantisation) to this path");
 
@@ -184,6 +185,7 @@ int run_train(int argc, char** argv) {
   topt.weights.lookahead = uint32_t(lookahead);
   topt.weights.lookahead_decay = float(lookahead_decay);
   topt.weights.sampled_softmax = uint32_t(sampled_softmax);
+  topt.weights.mask_seen = args.get_bool("mask-seen");
   topt.lr_plateau = uint32_t(lr_plateau);
   if (args.given("type-weight")) {
     if (!args.get_double("type-weight", 0, 1e6, &w, &error)) {
@@ -286,6 +288,7 @@ int run_train(int argc, char** argv) {
   fw.set_u32("hunch.train.lr_plateau", topt.lr_plateau);
   fw.set_u32("hunch.train.max_len", topt.max_len);
   fw.set_u32("hunch.train.random_crops", topt.random_crops ? 1 : 0);
+  fw.set_u32("hunch.train.mask_seen", topt.weights.mask_seen ? 1 : 0);
   std::vector<float> loss_curve, ndcg_curve;
   for (const auto& c : curve) {
     loss_curve.push_back(float(c.train_loss));

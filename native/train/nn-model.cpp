@@ -172,6 +172,54 @@ double log_uniform_p(uint32_t k, size_t V) {
 
 namespace {
 
+// The distinct actions of the log from the start of a column's sequence through its input
+// event (LossWeights::mask_seen), for columns visited in increasing order (a sample's columns
+// are contiguous and read increasing events, so each sample's list only grows). Action 0
+// (<unk>) is never listed: evaluation never excludes it either.
+class SeenActions {
+ public:
+  SeenActions(const Dataset& data, const Pass& pass, size_t V)
+      : data_(data), pass_(pass), stamp_(V, 0), col_sample_(pass.N, 0) {
+    for (size_t s = 0; s < pass.samples.size(); ++s)
+      for (size_t c = pass.start[s]; c < pass.start[s + 1]; ++c) col_sample_[c] = uint32_t(s);
+  }
+  const std::vector<uint32_t>& at(size_t col) {
+    const uint32_t s = col_sample_[col];
+    const uint64_t input = pass_.event[col];
+    if (s != sample_ || input + 1 < next_) {
+      sample_ = s;
+      ++tag_;
+      list_.clear();
+      // The sequence holding the sample's first input event starts at the last offset <= it.
+      const uint64_t begin = pass_.samples[s].begin;
+      next_ = *(std::upper_bound(data_.offsets.begin(), data_.offsets.end(), begin) - 1);
+    }
+    for (; next_ <= input; ++next_) {
+      const uint32_t a = data_.action[next_];
+      if (a != 0 && a < stamp_.size() && stamp_[a] != tag_) {
+        stamp_[a] = tag_;
+        list_.push_back(a);
+      }
+    }
+    return list_;
+  }
+
+ private:
+  const Dataset& data_;
+  const Pass& pass_;
+  std::vector<uint32_t> stamp_;       // per action: tag_ when listed for the current sample
+  std::vector<uint32_t> col_sample_;  // per column: its sample
+  std::vector<uint32_t> list_;
+  uint32_t sample_ = UINT32_MAX, tag_ = 0;
+  uint64_t next_ = 0;  // the next log event to list
+};
+
+bool is_target(const int32_t* t, size_t K, uint32_t a) {
+  for (size_t j = 0; j < K; ++j)
+    if (t[j] == int32_t(a)) return true;
+  return false;
+}
+
 // Softmax cross-entropy of a (classes, n) logit block against K weighted targets per column
 // (target[c * K + j], -1 = none; weights sum to 1 per column); turns the block into its
 // gradient (scaled by `scale`) when with_grad. Returns the summed loss.
@@ -203,7 +251,7 @@ double softmax_xent_block(Eigen::Ref<Eigen::MatrixXf> L, const int32_t* target, 
 double classify_head(const CMapR& Wm, const float* bias, const float* z, size_t D,
                      const std::vector<uint32_t>& cols, const std::vector<int32_t>& target,
                      const std::vector<float>& weight, size_t K, float scale, float* dz, MapR* gW,
-                     MapV* gb) {
+                     MapV* gb, SeenActions* seen = nullptr) {
   const size_t classes = Wm.rows();
   const size_t chunk = 256;
   Eigen::MatrixXf Zc(D, chunk), L(classes, chunk), dZc(D, chunk);
@@ -224,6 +272,10 @@ double classify_head(const CMapR& Wm, const float* bias, const float* z, size_t 
     auto Lb = L.leftCols(n);
     Lb.noalias() = Wm * Zb;
     Lb.colwise() += b;
+    if (seen)  // masked logits are -inf: no probability, no gradient
+      for (size_t k = 0; k < n; ++k)
+        for (uint32_t a : seen->at(cols[c0 + k]))
+          if (!is_target(tc.data() + k * K, K, a)) Lb(a, Eigen::Index(k)) = -INFINITY;
     loss += softmax_xent_block(Lb, tc.data(), wc.data(), K, scale, dz != nullptr);
     if (dz) {
       auto dZb = dZc.leftCols(n);
@@ -245,8 +297,9 @@ double classify_head(const CMapR& Wm, const float* bias, const float* z, size_t 
 double sampled_softmax_head(const CMapR& Wm, const float* bias, const float* z, size_t D,
                             const std::vector<uint32_t>& cols, const std::vector<int32_t>& target,
                             const std::vector<float>& weight, size_t K, size_t draws, Rng& rng,
-                            float scale, float* dz, MapR* gW, MapV* gb) {
+                            float scale, float* dz, MapR* gW, MapV* gb, SeenActions* seen = nullptr) {
   const size_t V = Wm.rows();
+  std::vector<size_t> seen_mark(seen ? V : 0, 0);  // per action: column + 1 when seen there
   const size_t chunk = 256;
   Eigen::MatrixXf Zc(D, chunk), Ls(draws, chunk), Ws(draws, D), dZc(D, chunk);
   Eigen::VectorXf bs(draws);
@@ -289,6 +342,12 @@ double sampled_softmax_head(const CMapR& Wm, const float* bias, const float* z, 
       for (size_t i = 0; i < draws; ++i)
         for (size_t q = 0; q < m; ++q)
           if (int32_t(drawn[i]) == tid[q]) lc(i) = -INFINITY;
+      if (seen) {
+        for (uint32_t a : seen->at(col)) seen_mark[a] = col + 1;
+        for (size_t q = 0; q < m; ++q) seen_mark[uint32_t(tid[q])] = 0;
+        for (size_t i = 0; i < draws; ++i)
+          if (seen_mark[drawn[i]] == col + 1) lc(i) = -INFINITY;
+      }
       float mx = lc.maxCoeff();
       for (size_t q = 0; q < m; ++q) mx = std::max(mx, tl[q]);
       lc = (lc - mx).exp();
@@ -362,15 +421,18 @@ void heads_loss(const Net& net, const Dataset& data, Pass& pass, const LossWeigh
     MapR gW = grad ? grad_mat(P, grad, net.head_aw) : MapR(nullptr, 0, 0);
     MapV gb = grad ? grad_vec(P, grad, net.head_ab) : MapV(nullptr, 0);
     float scale = norm.n_action ? w.action / float(norm.n_action) : 0.0f;
+    std::unique_ptr<SeenActions> seen;
+    if (w.mask_seen) seen = std::make_unique<SeenActions>(data, pass, net.cfg.vocab);
     if (pass.train && w.sampled_softmax > 0) {
       // Drawn per pass from the step's seed and its first sample: the same classes whatever
       // else runs, and different ones in every step.
       Rng rng = Rng::derive(pass.seed, pass.samples.empty() ? 0 : pass.samples[0].id, 0x5afe);
       totals->action += sampled_softmax_head(P.mat(net.head_aw), P.ptr(net.head_ab), pass.z.data(), D,
-                                             cols, at, aw, K, w.sampled_softmax, rng, scale, dz, &gW, &gb);
+                                             cols, at, aw, K, w.sampled_softmax, rng, scale, dz, &gW, &gb,
+                                             seen.get());
     } else {
       totals->action += classify_head(P.mat(net.head_aw), P.ptr(net.head_ab), pass.z.data(), D, cols,
-                                      at, aw, K, scale, dz, &gW, &gb);
+                                      at, aw, K, scale, dz, &gW, &gb, seen.get());
     }
     totals->n_action += cols.size();
   }

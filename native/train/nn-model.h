@@ -112,6 +112,11 @@ struct LossWeights {
   // drawn log-uniformly (corrected for the draw), not over the whole vocabulary. For
   // vocabularies where the full (V × positions) logits dominate the step.
   uint32_t sampled_softmax = 0;
+  // The action head's softmax leaves out the actions already in the column's sequence, from
+  // its first event through the input event (its targets excepted): they are not counted as
+  // negatives. For logs where actions do not repeat (ML-1M), this is the training side of
+  // evaluating with --exclude-seen: the head's capacity goes to ranking the unseen ones.
+  bool     mask_seen = false;
 };
 
 struct LossTotals {

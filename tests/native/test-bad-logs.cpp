@@ -209,7 +209,7 @@ TEST_CASE("bad logs: a few bad rows among good ones are skipped, counted, and tr
   CHECK(cli("inspect '" + scratch() + "/out.hunch'").code == 0);
 }
 
-TEST_CASE("train options: bad values name the flag; --lookahead, --sampled-softmax, --lr-plateau train and are recorded") {
+TEST_CASE("train options: bad values name the flag; --lookahead, --sampled-softmax, --lr-plateau, --mask-seen train and are recorded") {
   const std::string path = put("options.csv", kHeader + good_rows());
   for (const char* bad : {"--lookahead 0", "--lookahead 17", "--lookahead x", "--lookahead-decay 1.5",
                           "--sampled-softmax -1"}) {
@@ -225,7 +225,7 @@ TEST_CASE("train options: bad values name the flag; --lookahead, --sampled-softm
   CHECK(big.code == 2);
   CHECK(has(big.out, "--sampled-softmax 100000 draws as many classes as the vocabulary has"));
 
-  Run r = train(path, "--lookahead 3 --lookahead-decay 0.4 --sampled-softmax 4 --lr-plateau 2");
+  Run r = train(path, "--lookahead 3 --lookahead-decay 0.4 --sampled-softmax 4 --lr-plateau 2 --mask-seen");
   CAPTURE(r.out);
   CHECK(r.code == 0);
   Run i = cli("inspect '" + scratch() + "/out.hunch'");
@@ -243,6 +243,7 @@ TEST_CASE("train options: bad values name the flag; --lookahead, --sampled-softm
   CHECK(value_of("hunch.train.lookahead_decay") == "0.4");
   CHECK(value_of("hunch.train.sampled_softmax") == "4");
   CHECK(value_of("hunch.train.lr_plateau") == "2");
+  CHECK(value_of("hunch.train.mask_seen") == "1");
 }
 
 TEST_CASE("pipeline: synth, train --float, quantize, eval, inspect and predict through the CLI") {

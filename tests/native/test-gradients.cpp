@@ -187,8 +187,9 @@ std::vector<Sample> toy_samples(const Dataset& d) {
 // lookahead > 1 gives the action head several weighted targets per column.
 // sampled > 0 trains the action head on that many drawn classes (drawn from the pass seed, so
 // the same classes at every θ of the finite differences).
+// mask_seen leaves the sequence's earlier actions out of the action softmax (-inf logits).
 void check_model_gradients(const NetConfig& cfg, float event_drop = 0.0f, uint32_t lookahead = 1,
-                           uint32_t sampled = 0) {
+                           uint32_t sampled = 0, bool mask_seen = false) {
   Dataset data = toy_dataset();
   auto samples = toy_samples(data);
   auto net = make_net(cfg, 5);
@@ -201,6 +202,7 @@ void check_model_gradients(const NetConfig& cfg, float event_drop = 0.0f, uint32
   w.lookahead = lookahead;
   w.lookahead_decay = 0.6f;
   w.sampled_softmax = sampled;
+  w.mask_seen = mask_seen;
   auto pass = net->make_pass();
   prepare_pass(*pass, data, samples, true, 77, event_drop);
   const LossTotals norm = count_targets(*pass);
@@ -233,7 +235,10 @@ void check_model_gradients(const NetConfig& cfg, float event_drop = 0.0f, uint32
     std::vector<float> v(net->params.size(), 0.0f);
     for (size_t k = 0; k < e.size; ++k) v[e.offset + k] = rng.normal();
     const double analytic = dot(grad, v);
-    check_directional(loss_at, theta0, v, analytic, 1e-3, 3e-2, e.name.c_str());
+    // Step 7e-4: float rounding of the loss stays under the 1e-4 slack (4e-4 does not: b_k,
+    // whose true gradient is 0, reads 1.3e-4), and the steps stay clear of the FFN ReLU kinks
+    // (1e-3 crossed one along blk.0.attn.w_q in the mask_seen case, 2e-3 crosses several).
+    check_directional(loss_at, theta0, v, analytic, 7e-4, 3e-2, e.name.c_str());
   }
 }
 
@@ -265,6 +270,11 @@ TEST_CASE("transformer loss gradient matches finite differences for every tensor
   SUBCASE("with a sampled softmax (5 of 12 classes), alone and with lookahead") {
     check_model_gradients(c, 0.0f, 1, 5);
     check_model_gradients(c, 0.0f, 3, 5);
+  }
+  SUBCASE("with seen actions masked: full softmax with lookahead and event dropout, and sampled") {
+    check_model_gradients(c, 0.0f, 1, 0, true);
+    check_model_gradients(c, 0.4f, 3, 0, true);
+    check_model_gradients(c, 0.0f, 3, 5, true);
   }
 }
 

@@ -323,7 +323,7 @@ TEST_CASE("random crops: a window of the same length per epoch, anywhere in the 
   check_deterministic_and_learns(d, o);
 }
 
-TEST_CASE("lookahead: the action loss is cross-entropy against the next K events, decaying weights") {
+TEST_CASE("lookahead and mask_seen: the action loss is cross-entropy against the next K events, decaying weights, over the unseen actions") {
   Dataset d = make_toy(40, 16, 8, 3, 12);
   const auto samples = training_samples(d, 100);
   TrainOptions o = toy_options(hunch::Arch::TRANSFORMER, d, 1);
@@ -336,11 +336,16 @@ TEST_CASE("lookahead: the action loss is cross-entropy against the next K events
   const auto W = net->params.mat(net->head_aw);
   const float* b = net->params.ptr(net->head_ab);
 
+  // mask_seen: the softmax sum leaves out the actions of the sequence's events from its first
+  // through the column's input, unless one is a target (or <unk>).
+  for (bool mask : {false, true})
   for (uint32_t K : {1u, 3u}) {
-    INFO("lookahead " << K);
+    INFO("lookahead " << K << " mask_seen " << mask);
     LossWeights w{1.0f, 0.0f, 0.0f};
     w.lookahead = K;
     w.lookahead_decay = 0.25f;
+    w.mask_seen = mask;
+    size_t masked_total = 0;
     LossTotals got;
     heads_loss(*net, d, *pass, w, norm, &got, nullptr);
     // By hand: log-sum-exp minus the weighted target logits, targets cut at the sample's
@@ -358,8 +363,8 @@ TEST_CASE("lookahead: the action loss is cross-entropy against the next K events
           logit[v] = l;
           mx = std::max(mx, l);
         }
-        for (double l : logit) sum += std::exp(l - mx);
         double tl = 0, total = 0, wj = 1;
+        std::vector<bool> target(V, false);
         for (uint32_t j = 0; j < K; ++j, wj *= 0.25) {
           const uint64_t ev = pass->next[c] + j;
           if (ev >= samples[s].target_end) {
@@ -368,18 +373,33 @@ TEST_CASE("lookahead: the action loss is cross-entropy against the next K events
           }
           tl += wj * logit[d.action[ev]];
           total += wj;
+          target[d.action[ev]] = true;
+        }
+        std::vector<bool> masked(V, false);
+        if (mask)
+          for (uint64_t e = samples[s].first; e <= pass->event[c]; ++e)
+            if (d.action[e] != 0 && !target[d.action[e]]) masked[d.action[e]] = true;
+        mx = -INFINITY;
+        for (size_t v = 0; v < V; ++v)
+          if (!masked[v]) mx = std::max(mx, logit[v]);
+        for (size_t v = 0; v < V; ++v) {
+          if (!masked[v]) sum += std::exp(logit[v] - mx);
+          masked_total += masked[v];
         }
         want += mx + std::log(sum) - tl / total;
       }
     CHECK(got.n_action == norm.n_action);
     CHECK(got.action == doctest::Approx(want).epsilon(1e-5));
     if (K > 1) CHECK(truncated);
+    CHECK((masked_total > 0) == mask);
   }
 
   // It trains, deterministically, and still ranks the rule's successor first.
   Dataset big = make_toy(200, 16, 1);
   o = toy_options(hunch::Arch::TRANSFORMER, big, 6);
   o.weights.lookahead = 3;
+  check_deterministic_and_learns(big, o);
+  o.weights.mask_seen = true;
   check_deterministic_and_learns(big, o);
 }
 
