@@ -403,6 +403,47 @@ TEST_CASE("lookahead and mask_seen: the action loss is cross-entropy against the
   check_deterministic_and_learns(big, o);
 }
 
+TEST_CASE("mask_seen: actions seen before every position never enter a softmax (full and sampled, cropped windows, event dropout)") {
+  // Actions 1, 2, 3 are each sequence's first three events and appear nowhere else. With
+  // sequences of 12+ events and max_len 5, every training window starts after them, so no
+  // position has them as input or target, yet every position has seen them: "seen" runs from
+  // the sequence's start. With mask_seen, raising their logits must leave the loss unchanged,
+  // with the full softmax and with the sampled one (12 draws of 16 classes: being the most
+  // likely log-uniform classes after <unk>, they are drawn), under event dropout too.
+  Dataset d = make_toy(60, 16, 5, 12, 20);
+  for (size_t q = 0; q < d.sequences(); ++q)
+    for (uint64_t e = d.offsets[q]; e < d.offsets[q + 1]; ++e) {
+      const uint64_t k = e - d.offsets[q];
+      uint32_t& a = d.action[e];
+      a = k < 3 ? uint32_t(1 + k) : (a <= 3 ? a + 3 : a);
+    }
+  const auto samples = training_samples(d, 5);
+  for (const Sample& x : samples) REQUIRE(x.begin >= x.first + 4);
+  TrainOptions o = toy_options(hunch::Arch::TRANSFORMER, d, 1);
+  auto net = make_net(o.net, o.seed);
+  auto pass = net->make_pass();
+  prepare_pass(*pass, d, samples, true, 3, 0.3f);
+  net->forward(d, *pass);
+  const LossTotals norm = count_targets(*pass);
+  float* bias = net->params.data.data() + net->params.entries[net->head_ab].offset;
+  for (uint32_t sampled : {0u, 12u})
+    for (bool mask : {false, true}) {
+      CAPTURE(sampled);
+      CAPTURE(mask);
+      LossWeights w{1.0f, 0.0f, 0.0f};
+      w.lookahead = 2;
+      w.sampled_softmax = sampled;
+      w.mask_seen = mask;
+      LossTotals before, after;
+      heads_loss(*net, d, *pass, w, norm, &before, nullptr);
+      for (int a = 1; a <= 3; ++a) bias[a] += 30.0f;
+      heads_loss(*net, d, *pass, w, norm, &after, nullptr);
+      for (int a = 1; a <= 3; ++a) bias[a] -= 30.0f;
+      if (mask) CHECK(after.action == doctest::Approx(before.action).epsilon(1e-6));
+      else CHECK(after.action > before.action + 30.0 * 10);  // unmasked, they take the probability
+    }
+}
+
 TEST_CASE("sampled softmax: log-uniform draws, and training on them learns the toy rule") {
   // The draws follow P(k) = log((k+2)/(k+1)) / log(V+1): frequencies within 4 sigma.
   const size_t V = 50, n = 200000;
