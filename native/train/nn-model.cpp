@@ -203,6 +203,8 @@ class SeenActions {
     }
     return list_;
   }
+  // Whether `a` is in the list the last at() returned.
+  bool contains(uint32_t a) const { return a < stamp_.size() && stamp_[a] == tag_ && tag_ != 0; }
 
  private:
   const Dataset& data_;
@@ -299,7 +301,6 @@ double sampled_softmax_head(const CMapR& Wm, const float* bias, const float* z, 
                             const std::vector<float>& weight, size_t K, size_t draws, Rng& rng,
                             float scale, float* dz, MapR* gW, MapV* gb, SeenActions* seen = nullptr) {
   const size_t V = Wm.rows();
-  std::vector<size_t> seen_mark(seen ? V : 0, 0);  // per action: column + 1 when seen there
   const size_t chunk = 256;
   Eigen::MatrixXf Zc(D, chunk), Ls(draws, chunk), Ws(draws, D), dZc(D, chunk);
   Eigen::VectorXf bs(draws);
@@ -342,11 +343,10 @@ double sampled_softmax_head(const CMapR& Wm, const float* bias, const float* z, 
       for (size_t i = 0; i < draws; ++i)
         for (size_t q = 0; q < m; ++q)
           if (int32_t(drawn[i]) == tid[q]) lc(i) = -INFINITY;
-      if (seen) {
-        for (uint32_t a : seen->at(col)) seen_mark[a] = col + 1;
-        for (size_t q = 0; q < m; ++q) seen_mark[uint32_t(tid[q])] = 0;
+      if (seen) {  // drawn classes equal to a target are -inf already (above)
+        seen->at(col);
         for (size_t i = 0; i < draws; ++i)
-          if (seen_mark[drawn[i]] == col + 1) lc(i) = -INFINITY;
+          if (seen->contains(drawn[i])) lc(i) = -INFINITY;
       }
       float mx = lc.maxCoeff();
       for (size_t q = 0; q < m; ++q) mx = std::max(mx, tl[q]);

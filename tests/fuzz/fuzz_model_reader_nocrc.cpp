@@ -29,6 +29,8 @@
 
 namespace hunch_fuzz_model_reader_nocrc {
 
+// A loaded model in use: the ids cycle through the vocabulary (and one past it, which must be
+// refused), times go forward, back, and unknown.
 inline void exercise(const hunch::Model& model) {
   const hunch::Hyper& hp = model.hyper();
   hunch::Sequence seq(model);

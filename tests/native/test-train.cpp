@@ -356,12 +356,10 @@ TEST_CASE("lookahead and mask_seen: the action loss is cross-entropy against the
       for (size_t c = pass->start[s]; c < pass->start[s + 1]; ++c) {
         if (pass->next[c] == Pass::kNoTarget) continue;
         std::vector<double> logit(V);
-        double mx = -INFINITY, sum = 0;
         for (size_t v = 0; v < V; ++v) {
           double l = b[v];
           for (size_t k = 0; k < D; ++k) l += double(W(v, k)) * pass->z[c * D + k];
           logit[v] = l;
-          mx = std::max(mx, l);
         }
         double tl = 0, total = 0, wj = 1;
         std::vector<bool> target(V, false);
@@ -379,7 +377,7 @@ TEST_CASE("lookahead and mask_seen: the action loss is cross-entropy against the
         if (mask)
           for (uint64_t e = samples[s].first; e <= pass->event[c]; ++e)
             if (d.action[e] != 0 && !target[d.action[e]]) masked[d.action[e]] = true;
-        mx = -INFINITY;
+        double mx = -INFINITY, sum = 0;
         for (size_t v = 0; v < V; ++v)
           if (!masked[v]) mx = std::max(mx, logit[v]);
         for (size_t v = 0; v < V; ++v) {
