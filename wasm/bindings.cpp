@@ -147,15 +147,13 @@ class WasmSequence {
   explicit WasmSequence(const WasmModel& m) : seq_(*m.model()) {}
 
   bool push(uint32_t action, uint32_t type, double time) {
-    hunch::Error e = seq_.push({action, type, time});
-    if (e) {
-      error_ = e.message;
-      return false;
-    }
-    return true;
+    return ok(seq_.push({action, type, time}));
   }
   void reset() { seq_.reset(); }
   std::string lastError() const { return error_; }
+  // The kind of the last failure as a stable name (hunch::error_code_name): the SDK branches on
+  // it, never on lastError()'s wording. "state_for_other_model": restore() got another model's.
+  std::string lastErrorCode() const { return hunch::error_code_name(code_); }
   double length() const { return double(seq_.length()); }
   double lastTime() const { return seq_.last_time(); }
   uint32_t stateBytes() const { return uint32_t(seq_.state_bytes()); }
@@ -197,15 +195,17 @@ class WasmSequence {
   }
   bool restore(const val& bytes) {
     std::vector<uint8_t> buf = bytes_from_js(bytes);
-    hunch::Error e = seq_.restore(buf.data(), buf.size());
-    if (e) {
-      error_ = e.message;
-      return false;
-    }
-    return true;
+    return ok(seq_.restore(buf.data(), buf.size()));
   }
 
  private:
+  // Keeps a failure's message and code for lastError()/lastErrorCode(); true on success.
+  bool ok(const hunch::Error& e) {
+    if (!e) return true;
+    error_ = e.message;
+    code_ = e.code;
+    return false;
+  }
   hunch::Sequence                seq_;
   std::vector<hunch::Prediction> top_;
   std::vector<uint32_t>          ids_;
@@ -215,6 +215,7 @@ class WasmSequence {
   std::vector<double>            att_idx_f_;
   std::vector<float>             att_w_;
   std::string                    error_;
+  hunch::ErrorCode               code_ = hunch::ErrorCode::OK;
 };
 
 // Heap figures for leak tests: bytes in use by malloc, and the wasm memory size.
@@ -245,6 +246,7 @@ EMSCRIPTEN_BINDINGS(hunch) {
       .function("push", &WasmSequence::push)
       .function("reset", &WasmSequence::reset)
       .function("lastError", &WasmSequence::lastError)
+      .function("lastErrorCode", &WasmSequence::lastErrorCode)
       .function("length", &WasmSequence::length)
       .function("lastTime", &WasmSequence::lastTime)
       .function("stateBytes", &WasmSequence::stateBytes)

@@ -1,4 +1,5 @@
-// Error-message formatting and the CRC-32 shared by the model file and the saved sequence state.
+// Error-code names, error-message formatting, and the CRC-32 shared by the model file and the
+// saved sequence state.
 #include "hunch/error.h"
 
 #include <array>
@@ -6,6 +7,15 @@
 #include <cstdio>
 
 namespace hunch {
+
+const char* error_code_name(ErrorCode c) {
+  switch (c) {
+    case ErrorCode::OK: return "ok";
+    case ErrorCode::GENERIC: return "generic";
+    case ErrorCode::STATE_FOR_OTHER_MODEL: return "state_for_other_model";
+  }
+  return "generic";  // a value cast from outside the enum
+}
 
 std::string format_message(const char* fmt, ...) {
   va_list args;

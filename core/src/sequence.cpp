@@ -321,7 +321,8 @@ Error Sequence::restore(const uint8_t* bytes, size_t size) {
   const uint32_t checksum = get_at<uint32_t>(bytes + 8);
   if (checksum != model_.checksum())
     return Error(format_message("saved state belongs to another model (model checksum 0x%08x at offset 8, "
-                                "this model is 0x%08x)", checksum, model_.checksum()));
+                                "this model is 0x%08x)", checksum, model_.checksum()),
+                 ErrorCode::STATE_FOR_OTHER_MODEL);
   const uint32_t arch = get_at<uint32_t>(bytes + 12);
   if (arch != uint32_t(hp_.arch))
     return Error(format_message("saved state architecture %u at offset 12 does not match the model", arch));

@@ -332,7 +332,10 @@ TEST_CASE("save / restore: same predictions, refused for another model or damage
     other.seed = 99;
     auto m2 = load(hunch_test::build_model(other));
     Sequence c(*m2);
-    CHECK(c.restore(bytes.data(), bytes.size()).message.find("another model") != std::string::npos);
+    const Error other_model = c.restore(bytes.data(), bytes.size());
+    CHECK(other_model.message.find("another model") != std::string::npos);
+    CHECK(other_model.code == ErrorCode::STATE_FOR_OTHER_MODEL);
+    CHECK(std::string(error_code_name(other_model.code)) == "state_for_other_model");
 
     // Damaged bytes: every kind refused, and the target keeps its state.
     std::vector<uint8_t> keep;
@@ -341,6 +344,7 @@ TEST_CASE("save / restore: same predictions, refused for another model or damage
       CAPTURE(what);
       Error e = b.restore(bad.data(), bad.size());
       CHECK(e);
+      CHECK(e.code == ErrorCode::GENERIC);  // damaged, not another model's
       std::vector<uint8_t> now;
       b.save(&now);
       CHECK(now == keep);

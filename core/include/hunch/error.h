@@ -1,6 +1,8 @@
 // Error: the core's only failure channel. The core throws no exceptions and never aborts on
 // bad input; a function that can fail returns an Error whose message names the problem (field,
-// offset, value) in words a user can act on. An empty message means success.
+// offset, value) in words a user can act on. An empty message means success. The code says
+// what kind of failure it is, for callers that act on it (the SDK drops a state saved for
+// another model silently): they branch on the code, never on the message's wording.
 #pragma once
 
 #include <cstddef>
@@ -10,11 +12,24 @@
 
 namespace hunch {
 
+// Kinds of failure a caller may act on. Values and names (error_code_name) are stable: the
+// WASM bindings hand the name to the SDK. GENERIC is every failure without a kind of its own.
+enum class ErrorCode : uint32_t {
+  OK                    = 0,  // no error
+  GENERIC               = 1,
+  STATE_FOR_OTHER_MODEL = 2,  // Sequence::restore: the state carries another model's checksum
+};
+// "ok", "generic", "state_for_other_model".
+const char* error_code_name(ErrorCode c);
+
 struct Error {
   std::string message;
+  ErrorCode   code = ErrorCode::OK;
 
   Error() = default;
-  explicit Error(std::string m) : message(std::move(m)) {}
+  // A non-empty message is a failure of kind c; an empty one is success (code OK).
+  explicit Error(std::string m, ErrorCode c = ErrorCode::GENERIC)
+      : message(std::move(m)), code(message.empty() ? ErrorCode::OK : c) {}
 
   bool ok() const { return message.empty(); }
   explicit operator bool() const { return !message.empty(); }  // true = there is an error
