@@ -1,5 +1,5 @@
-// Event validation. A whole batch is checked before anything reaches the core, so a refused
-// event leaves the sequence exactly as it was.
+// Event and sequence-key validation. A whole batch of events is checked before anything reaches
+// the core, so a refused event leaves the sequence exactly as it was.
 import { HunchEventError } from './errors.js';
 import type { HunchEvent } from './options.js';
 
@@ -32,6 +32,12 @@ function checkString(v: unknown, field: 'action' | 'type', i: number, max: numbe
   if (v.length === 0) throw new HunchEventError(field, i, 'is empty');
   if (v.length > max) throw new HunchEventError(field, i, `is ${v.length} characters long (at most ${max})`);
   return v;
+}
+
+/** Refuses a sequence key that is not a non-empty string of at most 256 characters (TypeError). */
+export function checkKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string' || key.length === 0 || key.length > 256)
+    throw new TypeError('sequence key must be a non-empty string of at most 256 characters');
 }
 
 export function checkEvents(input: HunchEvent | readonly HunchEvent[], vocab: Vocab): CheckedEvent[] {

@@ -26,10 +26,17 @@ export interface RawModel extends RawHandle {
   metadataJson(): string;
 }
 
+/**
+ * Kind of a RawSequence's last failure (hunch::error_code_name in core/src/error.cpp): the SDK
+ * branches on it, never on lastError()'s wording.
+ */
+export type RawErrorCode = 'ok' | 'generic' | 'state_for_other_model';
+
 export interface RawSequence extends RawHandle {
   push(actionId: number, typeId: number, timeSeconds: number): boolean;
   reset(): void;
   lastError(): string;
+  lastErrorCode(): RawErrorCode;
   length(): number;
   lastTime(): number;
   stateBytes(): number;

@@ -196,3 +196,15 @@ export interface ModelInfo {
   /** Version of the hunch core. */
   coreVersion: string;
 }
+
+/**
+ * @internal The defaults the SDK fills in for absent {@link PredictorOptions} fields, in one
+ * place (each is documented with its field above).
+ */
+export const DEFAULTS = {
+  storageKey: 'hunch',
+  maxEventStringLength: 512,
+  unknownType: 'none',
+  maxFutureMs: 86_400_000,
+  onWarning: (message: string): void => console.warn(message),
+} as const satisfies Required<Pick<PredictorOptions, 'storageKey' | 'maxEventStringLength' | 'unknownType' | 'maxFutureMs' | 'onWarning'>>;

@@ -106,7 +106,7 @@ export class Persistence {
   #chan: BroadcastChannel | undefined;
   #id = Math.random().toString(36).slice(2);
 
-  constructor(kind: 'indexeddb' | 'localStorage' | 'memory' | PersistStorage, storageKey: string, onWarning?: (m: string) => void) {
+  constructor(kind: 'indexeddb' | 'localStorage' | 'memory' | PersistStorage, storageKey: string, onWarning: (m: string) => void) {
     if (typeof kind === 'object') {
       this.#custom = kind;
       this.#kind = 'custom';
@@ -114,7 +114,7 @@ export class Persistence {
     else throw new TypeError(`persist must be 'indexeddb', 'localStorage', 'memory', false or a storage object, got ${String(kind)}`);
     this.mode = this.#kind;
     this.#prefix = storageKey + ':';
-    this.#warn = onWarning ?? ((m) => console.warn(m));
+    this.#warn = onWarning;
   }
 
   /** At most one warning per predictor: a broken storage must not flood the console. */

@@ -1,13 +1,14 @@
 // Predictor (one loaded model) and Sequence (one user's events over it), running the wasm core
 // on the calling thread. Every wasm handle is owned by exactly one of these objects and freed
 // by its close(); a FinalizationRegistry frees what the app forgot to close.
+import type { PredictorApi, SequenceApi } from './api.js';
 import type { RawModel, RawSequence } from './hunch.mjs';
 import { HunchClosedError, HunchError, HunchModelError, HunchStateError } from './errors.js';
 import { resolveUrl, readUrl, toBytes } from './env.js';
-import { checkEvents, type Vocab } from './events.js';
-import type {
-  Explanation, ExplainOptions, HunchEvent, MemoryStats, ModelInfo, PersistStorage, PredictOptions, Prediction,
-  PredictorOptions, SequenceStats, TypePrediction,
+import { checkEvents, checkKey, type Vocab } from './events.js';
+import {
+  DEFAULTS, type Explanation, type ExplainOptions, type HunchEvent, type MemoryStats, type ModelInfo, type PersistStorage,
+  type PredictOptions, type Prediction, type PredictorOptions, type SequenceStats, type TypePrediction,
 } from './options.js';
 import type { Persistence } from './persist.js';
 import { getRuntime, guard, statsOf, type Runtime } from './runtime.js';
@@ -39,6 +40,10 @@ const CORE_MAGIC = 0x54534e48; // "HNST"
 
 export type AnyPredictor = Predictor | AsyncPredictor;
 
+// restore() errors for a state saved for another model, told apart by the core's error code
+// (RawSequence.lastErrorCode), never by the wording of its message.
+const forOtherModel = new WeakSet<Error>();
+
 // Action name -> id: the core's hash map answers, a JS map remembers the names this page has
 // actually sent (a user touches a handful of the vocabulary; no vocabulary-sized map is built).
 function actionLookup(model: RawModel): (action: string) => number {
@@ -54,7 +59,7 @@ function actionLookup(model: RawModel): (action: string) => number {
 }
 
 /** A loaded model. Create with {@link Predictor.fromUrl} or {@link Predictor.fromBytes}; free with close(). */
-export class Predictor {
+export class Predictor implements PredictorApi {
   /** What the model is: architecture, window, vocabularies, metadata. */
   readonly info: ModelInfo;
   #rt: Runtime;
@@ -63,14 +68,12 @@ export class Predictor {
   #keyed = new Map<string, Sequence>();
   #anon = new Set<WeakRef<Sequence> | Sequence>();
   #persist: Persistence | null;
-  #warn: (m: string) => void;
 
   private constructor(token: symbol, rt: Runtime, model: RawModel, opts: PredictorOptions, persist: Persistence | null) {
     if (token !== TOKEN) throw new TypeError('use Predictor.fromUrl() or Predictor.fromBytes()');
     this.#rt = rt;
     this.#model = model;
     this.#persist = persist;
-    this.#warn = opts.onWarning ?? ((m) => console.warn(m));
     // One native decode + split each; no per-name JS work at load (cold start).
     const utf8 = new TextDecoder();
     const actions = utf8.decode(model.actionNames()).split('\0');
@@ -94,9 +97,9 @@ export class Predictor {
     this.#vocab = {
       actionId: actionLookup(model),
       typeIds: new Map(types.map((t, i) => [t, i])),
-      maxLength: opts.maxEventStringLength ?? 512,
-      unknownType: opts.unknownType ?? 'none',
-      maxFutureMs: opts.maxFutureMs ?? 86_400_000,
+      maxLength: opts.maxEventStringLength ?? DEFAULTS.maxEventStringLength,
+      unknownType: opts.unknownType ?? DEFAULTS.unknownType,
+      maxFutureMs: opts.maxFutureMs ?? DEFAULTS.maxFutureMs,
     };
     rt.models++;
     finalizer?.register(this, { rt, h: model, seq: false }, this);
@@ -144,7 +147,7 @@ export class Predictor {
     let stored: Map<string, Uint8Array> | undefined;
     if (opts.persist) {
       const { Persistence } = await import('./persist.js');
-      persist = new Persistence(opts.persist as Exclude<typeof opts.persist, false>, opts.storageKey ?? 'hunch', opts.onWarning);
+      persist = new Persistence(opts.persist as Exclude<typeof opts.persist, false>, opts.storageKey ?? DEFAULTS.storageKey, opts.onWarning ?? DEFAULTS.onWarning);
       if (opts.consent) stored = await persist.enable();
     }
     const p = new Predictor(TOKEN, rt, model, opts, persist);
@@ -180,8 +183,7 @@ export class Predictor {
       this.#anon.add(typeof WeakRef === 'function' ? new WeakRef(s) : s);
       return s;
     }
-    if (typeof key !== 'string' || key.length === 0 || key.length > 256)
-      throw new TypeError('sequence key must be a non-empty string of at most 256 characters');
+    checkKey(key);
     let s = this.#keyed.get(key);
     if (s) return s;
     s = Sequence._new(this, key);
@@ -258,7 +260,7 @@ export class Predictor {
 }
 
 /** One user's events over a model. Create with `predictor.sequence(key?)`. */
-export class Sequence {
+export class Sequence implements SequenceApi {
   /** The persistence key, or null for an anonymous sequence. */
   readonly key: string | null;
   #p: Predictor;
@@ -423,7 +425,11 @@ export class Sequence {
     } else if (!(b.length >= 4 && dv.getUint32(0, true) === CORE_MAGIC)) {
       throw new HunchStateError('not a hunch saved state: no "HNJS" or "HNST" magic at offset 0');
     }
-    if (!guard(this.#p._rt(), () => h.restore(core))) throw new HunchStateError(h.lastError());
+    if (!guard(this.#p._rt(), () => h.restore(core))) {
+      const e = new HunchStateError(h.lastError());
+      if (h.lastErrorCode() === 'state_for_other_model') forOtherModel.add(e);
+      throw e;
+    }
     const len = h.length();
     const ring: RingEntry[] = meta ? meta.r.slice(Math.max(0, meta.r.length - len)).map((e: any[]) => ({
       a: typeof e[0] === 'string' ? e[0] : null, k: e[1] === 1, t: typeof e[2] === 'string' ? e[2] : null, m: typeof e[3] === 'number' ? e[3] : null,
@@ -493,7 +499,7 @@ export class Sequence {
     } catch (e) {
       const p = this.#p._persist();
       if (this.key !== null && p) {
-        if (!/another model/.test((e as Error).message))
+        if (!forOtherModel.has(e as Error))
           p.warnOnce(`hunch: the stored state of sequence "${this.key}" is unreadable and was dropped (${(e as Error).message})`);
         void p.remove(this.key);
       }

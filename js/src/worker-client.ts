@@ -1,26 +1,24 @@
 // Worker mode, main-thread side: AsyncPredictor / AsyncSequence mirror Predictor / Sequence
-// with promises, forwarding each call to worker.ts. Requests are answered in order, so
-// sequence() can hand out its object at once.
+// with promises (the Async form of api.ts's interfaces), forwarding each call to worker.ts.
+// Requests are answered in order, so sequence() can hand out its object at once.
+import type { ArgsOf, Async, MethodOf, PredictorApi, SequenceApi } from './api.js';
 import { errorFromRecord, HunchClosedError, HunchEnvironmentError, HunchEventError, type ErrorRecord } from './errors.js';
 import { isNode, nodeImport, resolveUrl } from './env.js';
-import type {
-  Explanation, ExplainOptions, HunchEvent, MemoryStats, ModelInfo, PredictOptions, Prediction, PredictorOptions,
-  SequenceStats, TypePrediction,
+import { checkKey } from './events.js';
+import {
+  DEFAULTS, type Explanation, type ExplainOptions, type HunchEvent, type MemoryStats, type ModelInfo, type PredictOptions,
+  type Prediction, type PredictorOptions, type SequenceStats, type TypePrediction,
 } from './options.js';
 import { wasmUrl } from './runtime.js';
 
+/** @internal What the main thread asks of the worker (a Request without its id). */
+export type Call =
+  | { op: 'init'; url?: string; bytes?: Uint8Array; options: PredictorOptions }
+  | { op: 'sequence'; seq: number; key?: string }
+  | { op: 'call'; seq: number; method: MethodOf<SequenceApi>; args: unknown[] }
+  | { op: 'predictor'; method: MethodOf<PredictorApi>; args: unknown[] };
 /** @internal */
-export interface Request {
-  id: number;
-  op: 'init' | 'sequence' | 'call' | 'predictor';
-  url?: string;
-  bytes?: Uint8Array;
-  options?: PredictorOptions;
-  seq?: number;
-  key?: string;
-  method?: string;
-  args?: unknown[];
-}
+export type Request = Call & { id: number };
 /** @internal */
 export interface Response {
   id: number;
@@ -40,7 +38,7 @@ class Channel {
   #next = 1;
   #waiting = new Map<number, [(v: any) => void, (e: Error) => void]>();
   #dead: Error | null = null;
-  warn: (m: string) => void = (m) => console.warn(m);
+  warn: (m: string) => void = DEFAULTS.onWarning;
 
   async open(url: URL): Promise<void> {
     const onMessage = (m: Response) => {
@@ -76,7 +74,7 @@ class Channel {
     this.#waiting.clear();
   }
 
-  call(m: Omit<Request, 'id'>): Promise<any> {
+  call(m: Call): Promise<any> {
     if (this.#dead) return Promise.reject(this.#dead);
     const id = this.#next++;
     return new Promise((resolve, reject) => {
@@ -86,7 +84,7 @@ class Channel {
       } catch (e) {
         this.#waiting.delete(id);
         // An event holding a function or a DOM node cannot be sent to the worker.
-        reject(m.method === 'push' ? new HunchEventError('event', 0, `cannot be sent to the worker (${(e as Error).message})`) : e);
+        reject(m.op === 'call' && m.method === 'push' ? new HunchEventError('event', 0, `cannot be sent to the worker (${(e as Error).message})`) : e);
       }
     });
   }
@@ -121,7 +119,7 @@ export async function startWorker(source: { url?: string; bytes?: Uint8Array }, 
 const TOKEN = Symbol('hunch-worker');
 
 /** A Predictor running in a worker: the same API, every method returning a promise. */
-export class AsyncPredictor {
+export class AsyncPredictor implements Async<PredictorApi> {
   readonly info: ModelInfo;
   #ch: Channel;
   #nextSeq = 1;
@@ -141,9 +139,8 @@ export class AsyncPredictor {
 
   sequence(key?: string): AsyncSequence {
     if (this.#closed) throw new HunchClosedError('this Predictor is closed');
-    if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 256))
-      throw new TypeError('sequence key must be a non-empty string of at most 256 characters');
     if (key !== undefined) {
+      checkKey(key);
       const open = this.#keyed.get(key);
       if (open && !open.closed) return open;
     }
@@ -155,7 +152,7 @@ export class AsyncPredictor {
     return s;
   }
 
-  #call(method: string, ...args: unknown[]): Promise<any> {
+  #call<M extends MethodOf<PredictorApi>>(method: M, ...args: ArgsOf<PredictorApi, M>): Promise<any> {
     if (this.#closed) return Promise.reject(new HunchClosedError('this Predictor is closed'));
     return this.#ch.call({ op: 'predictor', method, args });
   }
@@ -182,7 +179,7 @@ export class AsyncPredictor {
 }
 
 /** A Sequence living in the worker. */
-export class AsyncSequence {
+export class AsyncSequence implements Async<SequenceApi> {
   readonly key: string | null;
   #ch: Channel;
   #id: number;
@@ -200,7 +197,7 @@ export class AsyncSequence {
     this.key = key;
   }
 
-  #call(method: string, ...args: unknown[]): Promise<any> {
+  #call<M extends MethodOf<SequenceApi>>(method: M, ...args: ArgsOf<SequenceApi, M>): Promise<any> {
     if (this.#closed) return Promise.reject(new HunchClosedError('this Sequence is closed'));
     return this.#ch.call({ op: 'call', seq: this.#id, method, args });
   }

@@ -1,5 +1,6 @@
 // Worker entry (worker mode): runs a Predictor in a Web Worker, or a node worker thread, and
 // answers the requests of worker-client.ts. One predictor per worker.
+import type { MethodOf, PredictorApi, SequenceApi, Unlisted } from './api.js';
 import { errorToRecord } from './errors.js';
 import { isNode, nodeImport } from './env.js';
 import type { PredictorOptions } from './options.js';
@@ -12,6 +13,22 @@ const port: { postMessage(m: unknown, t?: Transferable[]): void } =
 
 let predictor: Predictor | undefined;
 const sequences = new Map<number, Sequence>();
+
+// The methods the main thread may call, and no others (not the internal _-prefixed ones). Each
+// list compiles only while it names every method of its interface and nothing else.
+const SEQUENCE_METHODS = [
+  'push', 'predict', 'nextType', 'exitProbability', 'explain', 'reset', 'save', 'restore', 'stats', 'forget', 'close',
+] as const satisfies readonly MethodOf<SequenceApi>[];
+const PREDICTOR_METHODS = ['setConsent', 'forget', 'flush', 'memoryStats', 'close'] as const satisfies readonly MethodOf<PredictorApi>[];
+type Listed<Missing extends never> = Missing;
+type AllListed = [
+  Listed<Unlisted<SequenceApi, typeof SEQUENCE_METHODS>>,
+  Listed<Unlisted<PredictorApi, typeof PREDICTOR_METHODS>>,
+];
+
+function allowed<L extends readonly string[]>(list: L, method: string): method is L[number] {
+  return list.includes(method);
+}
 
 function post(m: Response): void {
   const t = m.value instanceof Uint8Array ? [m.value.buffer as ArrayBuffer] : [];
@@ -26,19 +43,21 @@ async function handle(r: Request): Promise<unknown> {
       return predictor.info;
     }
     case 'sequence': {
-      sequences.set(r.seq!, predictor!.sequence(r.key));
+      sequences.set(r.seq, predictor!.sequence(r.key));
       return;
     }
     case 'call': {
-      const s = sequences.get(r.seq!);
+      const s = sequences.get(r.seq);
       if (!s) throw new Error('internal: unknown sequence');
-      const v = (s as any)[r.method!](...(r.args ?? []));
-      if (r.method === 'close') sequences.delete(r.seq!);
+      if (!allowed(SEQUENCE_METHODS, r.method)) throw new Error(`internal: no sequence method ${r.method}`);
+      const v = Reflect.apply(s[r.method], s, r.args);
+      if (r.method === 'close') sequences.delete(r.seq);
       return v;
     }
     case 'predictor': {
+      if (!allowed(PREDICTOR_METHODS, r.method)) throw new Error(`internal: no predictor method ${r.method}`);
       if (r.method === 'close') await predictor!.flush(); // the worker stops right after
-      const v = await (predictor as any)[r.method!](...(r.args ?? []));
+      const v = await Reflect.apply(predictor![r.method], predictor, r.args);
       if (r.method === 'close') {
         sequences.clear();
         g.close?.();

@@ -123,6 +123,32 @@ test('restore refuses bad bytes and leaves the sequence as it was', async () => 
   other.close();
 });
 
+test("the core's error code crosses the bindings: another model's state, damaged bytes", async () => {
+  const p = await Predictor.fromBytes(modelBytes());
+  const other = await Predictor.fromBytes(modelBytes('tiny-transformer.hunch'));
+  const o = other.sequence();
+  o.push(journey(2));
+  const envelope = o.save(); // "HNJS", version, JSON length, JSON, then the core's HNST bytes
+  const theirs = envelope.subarray(12 + new DataView(envelope.buffer, envelope.byteOffset).getUint32(8, true));
+  // A raw handle of the SDK's wasm instance (internal accessors): what the SDK itself reads.
+  const raw = new (p._rt().raw.Sequence)(p._model());
+  try {
+    assert.equal(raw.restore(theirs), false);
+    assert.equal(raw.lastErrorCode(), 'state_for_other_model');
+    assert.match(raw.lastError(), /another model/);
+    raw.push(1, 1, 0);
+    const damaged = raw.save();
+    damaged[damaged.length - 10] ^= 0xff;
+    assert.equal(raw.restore(damaged), false);
+    assert.equal(raw.lastErrorCode(), 'generic', 'a damaged state of this model is not "another model"');
+    assert.match(raw.lastError(), /CRC mismatch/);
+  } finally {
+    raw.delete();
+    p.close();
+    other.close();
+  }
+});
+
 test('reset forgets events', async () => {
   const p = await Predictor.fromBytes(modelBytes());
   const s = p.sequence();

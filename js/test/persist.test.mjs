@@ -8,6 +8,14 @@ import { modelBytes, journey, TestStorage, quotaError } from './helpers.mjs';
 
 const load = (opts, name) => Predictor.fromBytes(modelBytes(name), opts);
 
+// Stores the state of sequence `key` after three events, as a predictor of model `name` saves it.
+async function storeState(storage, key, name) {
+  const p = await load({ persist: storage, consent: true }, name);
+  p.sequence(key).push(journey(3));
+  await p.flush();
+  p.close();
+}
+
 test('nothing is read or written before consent; consent persists and restores', async () => {
   const storage = new TestStorage();
   const warnings = [];
@@ -99,10 +107,7 @@ test('failing reads at load fall back to memory too', async () => {
 
 test('corrupted stored bytes: one warning, a fresh sequence, the record dropped', async () => {
   const storage = new TestStorage();
-  const p = await load({ persist: storage, consent: true });
-  p.sequence('u').push(journey(3));
-  await p.flush();
-  p.close();
+  await storeState(storage, 'u');
   const bytes = storage.map.get('hunch:u');
   bytes[bytes.length - 5] ^= 0xff;
   storage.map.set('hunch:v', new TextEncoder().encode('garbage'));
@@ -122,16 +127,40 @@ test('corrupted stored bytes: one warning, a fresh sequence, the record dropped'
 
 test('a state saved for another model is ignored, not misapplied, without a warning', async () => {
   const storage = new TestStorage();
-  const p = await load({ persist: storage, consent: true }, 'tiny-lstm-attn-f32.hunch');
-  p.sequence('u').push(journey(3));
-  await p.flush();
-  p.close();
+  await storeState(storage, 'u', 'tiny-lstm-attn-f32.hunch');
   const warnings = [];
   const q = await load({ persist: storage, consent: true, onWarning: (m) => warnings.push(m) });
   const s = q.sequence('u');
   assert.equal(s.stats().events, 0);
   assert.deepEqual(warnings, []);
   q.close();
+});
+
+test("another model's state is told apart by the core's error code, not by the message's wording", async () => {
+  const storage = new TestStorage();
+  await storeState(storage, 'u', 'tiny-lstm-attn-f32.hunch');
+  await storeState(storage, 'v');
+  storage.map.get('hunch:v')[storage.map.get('hunch:v').length - 5] ^= 0xff; // damaged: CRC mismatch
+  const warnings = [];
+  const q = await load({ persist: storage, consent: true, onWarning: (m) => warnings.push(m) });
+  // Reword every core message of the shared wasm instance (internal accessor): only the code
+  // still says "another model".
+  const proto = q._rt().raw.Sequence.prototype;
+  const lastError = proto.lastError;
+  proto.lastError = function () {
+    return 'reworded: ' + lastError.call(this).replace(/another model/g, 'a different file');
+  };
+  try {
+    assert.equal(q.sequence('u').stats().events, 0);
+    assert.equal(q.sequence('v').stats().events, 0);
+    assert.equal(warnings.length, 1, 'only the damaged state warns');
+    assert.match(warnings[0], /sequence "v" is unreadable.*reworded: saved state CRC mismatch/);
+    await q.flush();
+    assert.ok(!storage.map.has('hunch:u') && !storage.map.has('hunch:v'), 'both records dropped');
+  } finally {
+    proto.lastError = lastError;
+    q.close();
+  }
 });
 
 test('forget() erases stored states everywhere and resets open sequences', async () => {
