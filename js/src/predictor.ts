@@ -33,8 +33,8 @@ interface RingEntry {
   m: number | null; // time, ms
 }
 
-// Saved-state envelope: "HNJS", u32 version, u32 JSON length, JSON (the JS-side ring and
-// counters), then the core's own state bytes (docs/format.md "Sequence state").
+// Saved-state envelope (docs/format.md "SDK saved state"): "HNJS", u32 version, u32 JSON
+// length, JSON (the JS-side ring and counters), then the core's own state bytes ("Sequence state").
 const ENVELOPE = 0x534a4e48; // "HNJS" little-endian
 const CORE_MAGIC = 0x54534e48; // "HNST"
 
