@@ -12,19 +12,13 @@
 namespace hunch_test {
 
 struct ModelSpec {
-  hunch::Arch arch   = hunch::Arch::LSTM_ATTN;
-  uint32_t    vocab  = 50;  // V incl. <unk>
-  uint32_t    types  = 4;   // T incl. <none>
-  uint32_t    embed  = 16;  // D
-  uint32_t    hidden = 24;  // H
-  uint32_t    attn   = 16;  // A
-  uint32_t    window = 8;   // W
-  uint32_t    layers = 2;   // L
-  uint32_t    heads  = 2;   // NH
-  uint32_t    ffn    = 32;  // F
+  hunch::Hyper hyper = small_hyper();  // V, T and the sizes; G comes from gap_edges
   bool        int8   = false;
   uint64_t    seed   = 1;
   std::vector<float> gap_edges = {1, 10, 60, 600, 3600, 86400};
+
+  // V 50, T 4, D 16, H 24, A 16, W 8, L 2, NH 2, F 32 (lstm-attn).
+  static hunch::Hyper small_hyper();
 };
 
 // Serialised model bytes (valid, CRC included).

@@ -110,6 +110,14 @@ def read_hunch(path):
 
 
 # ---------------------------------------------------------------- models ---------------------
+def register_tensors(module, t):
+    """Every tensor of the file as a buffer named like it ('lstm.w_ih' -> lstm_w_ih): the layout
+    comes from the file's own tensor table (written from core/include/hunch/arch.h), so this
+    exporter keeps no list of its own."""
+    for n, v in t.items():
+        module.register_buffer(n.replace('.', '_'), v)
+
+
 class LstmAttnStep(torch.nn.Module):
     def __init__(self, meta, t):
         super().__init__()
@@ -118,9 +126,7 @@ class LstmAttnStep(torch.nn.Module):
         self.A = meta['hunch.attention.size']
         if self.W < 2:
             sys.exit('lstm-attn export needs a window of at least 2')
-        for n in ['emb.action', 'emb.type', 'emb.gap', 'lstm.w_ih', 'lstm.w_hh', 'lstm.bias', 'attn.w_q', 'attn.w_k',
-                  'attn.recency', 'proj.w', 'proj.b', 'head.action.w', 'head.action.b']:
-            self.register_buffer(n.replace('.', '_'), t[n])
+        register_tensors(self, t)
         # distance of each window slot from the current event: oldest slot W-1, current 0
         self.register_buffer('dist', torch.arange(self.W - 1, -1, -1, dtype=torch.float32))
         self.register_buffer('slot', torch.arange(self.W - 1, dtype=torch.int64))
@@ -159,9 +165,7 @@ class TransformerWindow(torch.nn.Module):
         self.L = meta['hunch.transformer.layers']
         self.NH = meta['hunch.transformer.heads']
         self.D = meta['hunch.embedding_size']
-        for n, v in t.items():
-            key = n.replace('.', '_')
-            self.register_buffer(key, v)
+        register_tensors(self, t)
 
     def p(self, n):
         return getattr(self, n.replace('.', '_'))

@@ -15,8 +15,6 @@
 
 namespace hunch {
 
-const char* arch_name(Arch a) { return a == Arch::TRANSFORMER ? "transformer" : "lstm-attn"; }
-
 namespace {
 
 Error get_u32(const ModelFile& f, const char* key, uint32_t min, uint32_t max, uint32_t* out) {
@@ -143,23 +141,22 @@ Error Model::load_file(const std::string& path, std::unique_ptr<Model>* out) {
   return {};
 }
 
-Error Model::bind() {
-  const ModelFile& f = file_;
-  Hyper& hp = hyper_;
-
+Error read_hyper(const ModelFile& f, Hyper* out) {
+  Hyper hp;
   const MetaEntry* arch = f.find_meta("general.architecture");
   if (!arch) return Error("model metadata: missing key 'general.architecture'");
   if (arch->value.type != MetaType::STRING)
     return Error("model metadata: general.architecture must be a STRING");
-  if (arch->value.str == "lstm-attn") hp.arch = Arch::LSTM_ATTN;
-  else if (arch->value.str == "transformer") hp.arch = Arch::TRANSFORMER;
-  else
+  const ArchSpec* spec = find_arch(arch->value.str);
+  if (!spec)
     return Error(format_message("model metadata: unknown architecture '%.64s' (this build knows "
-                                "lstm-attn, transformer)", arch->value.str.c_str()));
+                                "%s)", arch->value.str.c_str(), arch_names().c_str()));
+  hp.arch = spec->arch;
 
-  HUNCH_TRY(get_strings(f, "hunch.vocab.actions", kMaxVocab, &actions_));
-  HUNCH_TRY(get_strings(f, "hunch.vocab.event_types", kMaxTypes, &types_));
-  if (actions_->size() < 2) return Error("model metadata: hunch.vocab.actions needs <unk> and at least one action");
+  const std::vector<std::string> *actions = nullptr, *types = nullptr;
+  HUNCH_TRY(get_strings(f, "hunch.vocab.actions", kMaxVocab, &actions));
+  HUNCH_TRY(get_strings(f, "hunch.vocab.event_types", kMaxTypes, &types));
+  if (actions->size() < 2) return Error("model metadata: hunch.vocab.actions needs <unk> and at least one action");
 
   const MetaEntry* edges = f.find_meta("hunch.time.gap_edges");
   if (!edges) return Error("model metadata: missing key 'hunch.time.gap_edges'");
@@ -168,30 +165,30 @@ Error Model::bind() {
   if (edges->value.floats.size() > kMaxGapEdges)
     return Error(format_message("model metadata: hunch.time.gap_edges has %zu edges, limit %u",
                                 edges->value.floats.size(), kMaxGapEdges));
-  gap_edges_ = edges->value.floats;
-  for (size_t i = 0; i < gap_edges_.size(); ++i) {
-    float e = gap_edges_[i];
-    if (!std::isfinite(e) || e < 0 || (i && !(e > gap_edges_[i - 1])))
+  const std::vector<float>& e = edges->value.floats;
+  for (size_t i = 0; i < e.size(); ++i)
+    if (!std::isfinite(e[i]) || e[i] < 0 || (i && !(e[i] > e[i - 1])))
       return Error(format_message("model metadata: hunch.time.gap_edges[%zu] = %g: edges must be finite, "
-                                  ">= 0 and strictly increasing", i, e));
-  }
+                                  ">= 0 and strictly increasing", i, e[i]));
 
-  hp.vocab_size  = static_cast<uint32_t>(actions_->size());
-  hp.type_count  = static_cast<uint32_t>(types_->size());
-  hp.gap_buckets = static_cast<uint32_t>(gap_edges_.size() + 2);
-  HUNCH_TRY(get_u32(f, "hunch.embedding_size", 1, kMaxWidth, &hp.embed));
-  HUNCH_TRY(get_u32(f, "hunch.attention.window", 1, kMaxWindow, &hp.window));
-  if (hp.arch == Arch::LSTM_ATTN) {
-    HUNCH_TRY(get_u32(f, "hunch.lstm.hidden_size", 1, kMaxWidth, &hp.hidden));
-    HUNCH_TRY(get_u32(f, "hunch.attention.size", 1, kMaxWidth, &hp.attn_size));
-  } else {
-    HUNCH_TRY(get_u32(f, "hunch.transformer.layers", 1, kMaxLayers, &hp.layers));
-    HUNCH_TRY(get_u32(f, "hunch.transformer.heads", 1, kMaxWidth, &hp.heads));
-    HUNCH_TRY(get_u32(f, "hunch.transformer.ffn_size", 1, kMaxWidth, &hp.ffn));
-    if (hp.embed % hp.heads)
-      return Error(format_message("model metadata: hunch.transformer.heads = %u does not divide "
-                                  "hunch.embedding_size = %u", hp.heads, hp.embed));
-  }
+  hp.vocab_size  = static_cast<uint32_t>(actions->size());
+  hp.type_count  = static_cast<uint32_t>(types->size());
+  hp.gap_buckets = static_cast<uint32_t>(e.size() + 2);
+  for (const HyperKey& k : hyper_keys(hp.arch)) HUNCH_TRY(get_u32(f, k.key, k.min, k.max, &(hp.*k.field)));
+  const std::string unsound = spec->check(hp);
+  if (!unsound.empty()) return Error("model metadata: " + unsound);
+  *out = hp;
+  return {};
+}
+
+Error Model::bind() {
+  const ModelFile& f = file_;
+  Hyper& hp = hyper_;
+  HUNCH_TRY(read_hyper(f, &hp));
+  // read_hyper proved these present and sound.
+  actions_ = &f.find_meta("hunch.vocab.actions")->value.strings;
+  types_ = &f.find_meta("hunch.vocab.event_types")->value.strings;
+  gap_edges_ = f.find_meta("hunch.time.gap_edges")->value.floats;
 
   // Vocabulary maps; duplicate names would make a name ambiguous.
   // Names never contain NUL (the WASM bindings pass the vocabulary as one NUL-joined string).
@@ -210,55 +207,13 @@ Error Model::bind() {
       return Error(format_message("model metadata: hunch.vocab.event_types[%u] '%.64s' is a duplicate", i,
                                   (*types_)[i].c_str()));
 
-  const uint32_t D = hp.embed, V = hp.vocab_size, T = hp.type_count, G = hp.gap_buckets;
+  // Every tensor of the architecture's table (hunch/arch.h), bound into its slot of w_.
+  w_.tf.blocks.resize(arch_spec(hp.arch).block.empty() ? 0 : hp.layers);
   Binder b(f);
-  HUNCH_TRY(b.matrix("emb.action", V, D, &w_.emb_action));
-  HUNCH_TRY(b.matrix("emb.type", T, D, &w_.emb_type));
-  HUNCH_TRY(b.matrix("emb.gap", G, D, &w_.emb_gap));
-  if (hp.arch == Arch::LSTM_ATTN) {
-    const uint32_t H = hp.hidden, A = hp.attn_size;
-    LstmAttnWeights& l = w_.lstm;
-    HUNCH_TRY(b.matrix("lstm.w_ih", 4 * H, D, &l.w_ih));
-    HUNCH_TRY(b.matrix("lstm.w_hh", 4 * H, H, &l.w_hh));
-    HUNCH_TRY(b.vector("lstm.bias", 4 * H, &l.bias));
-    HUNCH_TRY(b.matrix("attn.w_q", A, H, &l.w_q));
-    HUNCH_TRY(b.matrix("attn.w_k", A, H, &l.w_k));
-    HUNCH_TRY(b.vector("attn.recency", 1, &l.recency));
-    HUNCH_TRY(b.matrix("proj.w", D, 2 * H, &l.proj_w));
-    HUNCH_TRY(b.vector("proj.b", D, &l.proj_b));
-  } else {
-    const uint32_t F = hp.ffn;
-    w_.tf.blocks.resize(hp.layers);
-    for (uint32_t i = 0; i < hp.layers; ++i) {
-      TransformerBlock& k = w_.tf.blocks[i];
-      const std::string p = "blk." + std::to_string(i) + ".";
-      HUNCH_TRY(b.vector(p + "ln1.g", D, &k.ln1_g));
-      HUNCH_TRY(b.vector(p + "ln1.b", D, &k.ln1_b));
-      HUNCH_TRY(b.vector(p + "ln2.g", D, &k.ln2_g));
-      HUNCH_TRY(b.vector(p + "ln2.b", D, &k.ln2_b));
-      HUNCH_TRY(b.matrix(p + "attn.w_q", D, D, &k.w_q));
-      HUNCH_TRY(b.matrix(p + "attn.w_k", D, D, &k.w_k));
-      HUNCH_TRY(b.matrix(p + "attn.w_v", D, D, &k.w_v));
-      HUNCH_TRY(b.matrix(p + "attn.w_o", D, D, &k.w_o));
-      HUNCH_TRY(b.vector(p + "attn.b_q", D, &k.b_q));
-      HUNCH_TRY(b.vector(p + "attn.b_k", D, &k.b_k));
-      HUNCH_TRY(b.vector(p + "attn.b_v", D, &k.b_v));
-      HUNCH_TRY(b.vector(p + "attn.b_o", D, &k.b_o));
-      HUNCH_TRY(b.vector(p + "attn.recency", hp.heads, &k.recency));
-      HUNCH_TRY(b.matrix(p + "ffn.w1", F, D, &k.ffn_w1));
-      HUNCH_TRY(b.vector(p + "ffn.b1", F, &k.ffn_b1));
-      HUNCH_TRY(b.matrix(p + "ffn.w2", D, F, &k.ffn_w2));
-      HUNCH_TRY(b.vector(p + "ffn.b2", D, &k.ffn_b2));
-    }
-    HUNCH_TRY(b.vector("final_ln.g", D, &w_.tf.final_g));
-    HUNCH_TRY(b.vector("final_ln.b", D, &w_.tf.final_b));
+  for (const TensorLayout& t : tensor_layout(hp)) {
+    if (t.is_matrix()) HUNCH_TRY(b.matrix(t.name, t.rows, t.cols, t.spec->matrix(w_, t.block)));
+    else HUNCH_TRY(b.vector(t.name, t.rows, t.spec->vector(w_, t.block)));
   }
-  HUNCH_TRY(b.matrix("head.action.w", V, D, &w_.head_action));
-  HUNCH_TRY(b.vector("head.action.b", V, &w_.head_action_b));
-  HUNCH_TRY(b.matrix("head.type.w", T, D, &w_.head_type));
-  HUNCH_TRY(b.vector("head.type.b", T, &w_.head_type_b));
-  HUNCH_TRY(b.matrix("head.exit.w", 1, D, &w_.head_exit));
-  HUNCH_TRY(b.vector("head.exit.b", 1, &w_.head_exit_b));
   HUNCH_TRY(b.leftovers());
   return {};
 }
@@ -274,12 +229,7 @@ uint32_t Model::type_id(const std::string& type) const {
 }
 
 uint32_t Model::gap_bucket(double prev_time, double now_time) const {
-  if (!std::isfinite(prev_time) || !std::isfinite(now_time)) return 0;
-  double gap = now_time - prev_time;
-  if (!(gap > 0)) gap = 0;  // time going backwards is clamped
-  uint32_t n = 0;
-  while (n < gap_edges_.size() && gap_edges_[n] <= gap) ++n;
-  return 1 + n;
+  return hunch::gap_bucket(gap_edges_, prev_time, now_time);
 }
 
 }  // namespace hunch

@@ -7,22 +7,18 @@
 #include <cstdio>
 #include <ctime>
 
+#include "hunch/rng.h"
+
 namespace hunch::synth {
 
 namespace {
 
-// splitmix64: small, fast, and the same numbers everywhere (std::mt19937 would be too, but the
-// std:: distributions on top of it are not).
-class Rng {
+// The simulator's draws, all in double precision on top of the one random stream (hunch/rng.h).
+class Draws {
  public:
-  explicit Rng(uint64_t seed) : s_(seed) {}
-  uint64_t next() {
-    uint64_t z = (s_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  double uniform() { return double(next() >> 11) * 0x1.0p-53; }
+  explicit Draws(uint64_t seed) : r_(seed) {}
+  uint64_t next() { return r_.next(); }
+  double uniform() { return r_.uniform53(); }
   bool   chance(double p) { return uniform() < p; }
   size_t below(size_t n) { return static_cast<size_t>(uniform() * double(n)); }
   double normal() {
@@ -45,11 +41,11 @@ class Rng {
   }
 
  private:
-  uint64_t s_;
+  hunch::Rng r_;
 };
 
 uint64_t mix(uint64_t a, uint64_t b) {
-  Rng r(a * 0xD1B54A32D192ED03ull ^ b);
+  Draws r(a * 0xD1B54A32D192ED03ull ^ b);
   return r.next();
 }
 
@@ -82,7 +78,7 @@ std::vector<double> price_quantiles(const SiteMap& site) {
 // purpose and on everything the user did before, not only on the current page.
 class Walker {
  public:
-  Walker(const SiteMap& site, const std::vector<double>& price_q, Rng& rng, UserState& user,
+  Walker(const SiteMap& site, const std::vector<double>& price_q, Draws& rng, UserState& user,
          std::vector<SynthEvent>* out, uint32_t user_index)
       : site_(site), price_q_(price_q), rng_(rng), u_(user), out_(out), user_(user_index) {}
 
@@ -423,7 +419,7 @@ class Walker {
 
   const SiteMap&             site_;
   const std::vector<double>& price_q_;
-  Rng&                     rng_;
+  Draws&                     rng_;
   UserState&               u_;
   std::vector<SynthEvent>* out_;
   uint32_t                 user_;
@@ -437,7 +433,7 @@ class Walker {
   std::vector<int>         seen_;  // products viewed this session
 };
 
-int sessions_for(UserKind kind, Rng& rng) {
+int sessions_for(UserKind kind, Draws& rng) {
   switch (kind) {
     case UserKind::BOUNCER: return 1;
     case UserKind::BROWSER: {
@@ -470,7 +466,7 @@ std::vector<SynthEvent> generate(const SiteMap& site, const SynthOptions& option
   std::vector<double> price_q = price_quantiles(site);
   for (uint32_t u = 0; u < options.users; ++u) {
     // One stream per user: a user's events do not depend on how many users come before.
-    Rng rng(mix(options.seed, u));
+    Draws rng(mix(options.seed, u));
     UserState user;
     const double kind_share[] = {0.25, 0.37, 0.18, 0.20};
     user.kind = static_cast<UserKind>(rng.weighted(kind_share, 4));

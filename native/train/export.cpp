@@ -11,27 +11,18 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <map>
 
 #include "hunch/version.h"
 
 namespace hunch::train {
 
 void write_network(const Net& net, const Dataset& data, hunch::ModelWriter* w) {
-  const NetConfig& c = net.cfg;
-  const bool tf = c.arch == hunch::Arch::TRANSFORMER;
-  w->set_string("general.architecture", tf ? "transformer" : "lstm-attn");
+  const hunch::Hyper& h = net.cfg.hyper;
+  w->set_string("general.architecture", hunch::arch_name(h.arch));
   w->set_string("general.tool_version", std::string("hunch ") + HUNCH_VERSION);
   w->set_u32("general.quantization_version", 0);
-  w->set_u32("hunch.embedding_size", c.embed);
-  w->set_u32("hunch.attention.window", c.window);
-  if (tf) {
-    w->set_u32("hunch.transformer.layers", c.layers);
-    w->set_u32("hunch.transformer.heads", c.heads);
-    w->set_u32("hunch.transformer.ffn_size", c.ffn);
-  } else {
-    w->set_u32("hunch.lstm.hidden_size", c.hidden);
-    w->set_u32("hunch.attention.size", c.attn_size);
-  }
+  for (const hunch::HyperKey& k : hunch::hyper_keys(h.arch)) w->set_u32(k.key, h.*k.field);
   w->set_strings("hunch.vocab.actions", data.actions);
   w->set_strings("hunch.vocab.event_types", data.types);
   w->set_floats("hunch.time.gap_edges", data.gap_edges);
@@ -61,17 +52,24 @@ void copy_meta(const hunch::MetaEntry& m, hunch::ModelWriter* w) {
 
 Error quantize_model(const hunch::ModelFile& in, hunch::ModelWriter* out,
                      std::vector<TensorQuantization>* report) {
+  // Which tensors are quantised is the architecture table's word (TensorSpec::quantised).
+  hunch::Hyper hyper;
+  if (Error e = hunch::read_hyper(in, &hyper)) return e;
+  std::map<std::string, bool> quantised;
+  for (const hunch::TensorLayout& l : hunch::tensor_layout(hyper)) quantised[l.name] = l.spec->quantised;
   for (const auto& m : in.metadata) copy_meta(m, out);
   out->set_u32("general.quantization_version", 1);
   std::vector<int8_t> q;
   std::vector<float> scales;
   for (const auto& t : in.tensors) {
+    const auto spec = quantised.find(t.name);
+    if (spec == quantised.end()) return Error("quantize: tensor '" + t.name + "' is not part of this architecture");
     if (t.dtype == hunch::DType::I8) {
       out->add_i8(t.name, t.shape[0], t.shape[1], t.i8, t.scales);
       continue;
     }
     if (!t.f32) return Error("quantize: tensor '" + t.name + "' has no data");
-    if (t.shape.size() != 2) {
+    if (!spec->second || t.shape.size() != 2) {
       out->add_f32(t.name, t.shape, t.f32);
       continue;
     }

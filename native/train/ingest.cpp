@@ -63,14 +63,6 @@ FixedVocabulary vocabulary_of(const hunch::Model& model) {
   return {model.actions(), model.types(), model.gap_edges()};
 }
 
-uint8_t gap_bucket(const std::vector<float>& edges, double prev, double now) {
-  if (std::isnan(prev) || std::isnan(now)) return 0;
-  double gap = std::max(0.0, now - prev);
-  size_t n = 0;
-  while (n < edges.size() && double(edges[n]) <= gap) ++n;  // edges are few (<= 64)
-  return static_cast<uint8_t>(1 + n);
-}
-
 // ---- time parsing ----------------------------------------------------------------------------
 
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).

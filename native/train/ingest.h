@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "hunch/arch.h"
 #include "hunch/error.h"
 #include "train/dataset.h"
 
@@ -123,8 +124,8 @@ Error ingest_buffer(const std::string& name, const std::string& bytes,
 // UTC). Returns false when the text is none of these.
 bool parse_time(const std::string& text, double* seconds);
 
-// Time-gap bucket (docs/architecture.md): 0 for a NaN time on either side, else
-// 1 + #{edges <= max(0, now - prev)}.
-uint8_t gap_bucket(const std::vector<float>& edges, double prev, double now);
+// Time-gap buckets are the core's hunch::gap_bucket (hunch/arch.h): one definition for training
+// and inference.
+using hunch::gap_bucket;
 
 }  // namespace hunch::train

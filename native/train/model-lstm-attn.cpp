@@ -29,17 +29,15 @@ struct LstmPass : Pass {
 class LstmAttn : public Net {
  public:
   explicit LstmAttn(const NetConfig& c) : Net(c) {
-    const uint64_t D = c.embed, H = c.hidden, A = c.attn_size;
-    add_embeddings();
-    w_ih_ = params.add("lstm.w_ih", {4 * H, D});
-    w_hh_ = params.add("lstm.w_hh", {4 * H, H});
-    bias_ = params.add("lstm.bias", {4 * H});
-    w_q_ = params.add("attn.w_q", {A, H});
-    w_k_ = params.add("attn.w_k", {A, H});
-    rec_ = params.add("attn.recency", {1});
-    proj_w_ = params.add("proj.w", {D, 2 * H});
-    proj_b_ = params.add("proj.b", {D});
-    add_heads();
+    add_params();
+    w_ih_ = param("lstm.w_ih");
+    w_hh_ = param("lstm.w_hh");
+    bias_ = param("lstm.bias");
+    w_q_ = param("attn.w_q");
+    w_k_ = param("attn.w_k");
+    rec_ = param("attn.recency");
+    proj_w_ = param("proj.w");
+    proj_b_ = param("proj.b");
   }
 
   void init(Rng& rng) override {
@@ -47,7 +45,7 @@ class LstmAttn : public Net {
     for (size_t m : {w_ih_, w_hh_, w_q_, w_k_, proj_w_}) init_xavier_normal(params, m, rng);
     // Forget-gate bias 1: the usual start that lets the cell keep its state early in training.
     float* b = params.ptr(bias_);
-    for (uint32_t k = 0; k < cfg.hidden; ++k) b[cfg.hidden + k] = 1.0f;
+    for (uint32_t k = 0; k < cfg.hyper.hidden; ++k) b[cfg.hyper.hidden + k] = 1.0f;
     params.ptr(rec_)[0] = 0.05f;
   }
 
@@ -57,8 +55,8 @@ class LstmAttn : public Net {
 
  private:
   AttnShape attn_shape(size_t T) const {
-    const size_t H = cfg.hidden, A = cfg.attn_size;
-    return AttnShape{T, cfg.window, A, H, A, A, 2 * H, 2 * H, 1.0f / std::sqrt(float(A)),
+    const size_t H = cfg.hyper.hidden, A = cfg.hyper.attn_size;
+    return AttnShape{T, cfg.hyper.window, A, H, A, A, 2 * H, 2 * H, 1.0f / std::sqrt(float(A)),
                      params.ptr(rec_)[0]};
   }
   // Number of samples still running at step t (a prefix of the ranking).
@@ -77,7 +75,7 @@ class LstmAttn : public Net {
 
 void LstmAttn::forward(const Dataset& data, Pass& base) const {
   LstmPass& ps = static_cast<LstmPass&>(base);
-  const size_t D = cfg.embed, H = cfg.hidden, A = cfg.attn_size, N = ps.N, S = ps.samples.size();
+  const size_t D = cfg.hyper.embed, H = cfg.hyper.hidden, A = cfg.hyper.attn_size, N = ps.N, S = ps.samples.size();
   const float drop = ps.train ? cfg.dropout : 0.0f;
   ps.x.resize(D * N);
   embed(data, ps, ps.x.data());
@@ -150,7 +148,7 @@ void LstmAttn::forward(const Dataset& data, Pass& base) const {
     size_t off = 0;
     for (size_t s = 0; s < S; ++s) {
       ps.probs_off[s] = off;
-      off += attn_probs_size(ps.samples[s].len, cfg.window);
+      off += attn_probs_size(ps.samples[s].len, cfg.hyper.window);
     }
     ps.probs_off[S] = off;
     ps.probs.resize(off);
@@ -174,7 +172,7 @@ void LstmAttn::forward(const Dataset& data, Pass& base) const {
 
 void LstmAttn::backward(const Dataset& data, Pass& base, float* grad) const {
   LstmPass& ps = static_cast<LstmPass&>(base);
-  const size_t D = cfg.embed, H = cfg.hidden, A = cfg.attn_size, N = ps.N, S = ps.samples.size();
+  const size_t D = cfg.hyper.embed, H = cfg.hyper.hidden, A = cfg.hyper.attn_size, N = ps.N, S = ps.samples.size();
   const bool dropped = ps.train && cfg.dropout > 0;
   const ParamSet& P = params;
 

@@ -30,33 +30,31 @@ struct TfPass : Pass {
 class Transformer : public Net {
  public:
   explicit Transformer(const NetConfig& c) : Net(c) {
-    const uint64_t D = c.embed, F = c.ffn;
-    add_embeddings();
-    for (uint32_t l = 0; l < c.layers; ++l) {
+    add_params();
+    for (uint32_t l = 0; l < c.hyper.layers; ++l) {
       const std::string p = "blk." + std::to_string(l) + ".";
       BlockIdx b;
-      b.ln1_g = params.add(p + "ln1.g", {D});
-      b.ln1_b = params.add(p + "ln1.b", {D});
-      b.ln2_g = params.add(p + "ln2.g", {D});
-      b.ln2_b = params.add(p + "ln2.b", {D});
-      b.wq = params.add(p + "attn.w_q", {D, D});
-      b.wk = params.add(p + "attn.w_k", {D, D});
-      b.wv = params.add(p + "attn.w_v", {D, D});
-      b.wo = params.add(p + "attn.w_o", {D, D});
-      b.bq = params.add(p + "attn.b_q", {D});
-      b.bk = params.add(p + "attn.b_k", {D});
-      b.bv = params.add(p + "attn.b_v", {D});
-      b.bo = params.add(p + "attn.b_o", {D});
-      b.recency = params.add(p + "attn.recency", {c.heads});
-      b.w1 = params.add(p + "ffn.w1", {F, D});
-      b.b1 = params.add(p + "ffn.b1", {F});
-      b.w2 = params.add(p + "ffn.w2", {D, F});
-      b.b2 = params.add(p + "ffn.b2", {D});
+      b.ln1_g = param(p + "ln1.g");
+      b.ln1_b = param(p + "ln1.b");
+      b.ln2_g = param(p + "ln2.g");
+      b.ln2_b = param(p + "ln2.b");
+      b.wq = param(p + "attn.w_q");
+      b.wk = param(p + "attn.w_k");
+      b.wv = param(p + "attn.w_v");
+      b.wo = param(p + "attn.w_o");
+      b.bq = param(p + "attn.b_q");
+      b.bk = param(p + "attn.b_k");
+      b.bv = param(p + "attn.b_v");
+      b.bo = param(p + "attn.b_o");
+      b.recency = param(p + "attn.recency");
+      b.w1 = param(p + "ffn.w1");
+      b.b1 = param(p + "ffn.b1");
+      b.w2 = param(p + "ffn.w2");
+      b.b2 = param(p + "ffn.b2");
       blk_.push_back(b);
     }
-    fin_g_ = params.add("final_ln.g", {D});
-    fin_b_ = params.add("final_ln.b", {D});
-    add_heads();
+    fin_g_ = param("final_ln.g");
+    fin_b_ = param("final_ln.b");
   }
 
   void init(Rng& rng) override {
@@ -67,7 +65,7 @@ class Transformer : public Net {
       init_constant(params, b.ln2_g, 1.0f);
       // ALiBi-like: head n starts with a gentle recency preference, halving per head.
       float* r = params.ptr(b.recency);
-      for (uint32_t n = 0; n < cfg.heads; ++n) r[n] = cfg.recency_init / float(1u << std::min(n, 20u));
+      for (uint32_t n = 0; n < cfg.hyper.heads; ++n) r[n] = cfg.recency_init / float(1u << std::min(n, 20u));
     }
     init_constant(params, fin_g_, 1.0f);
   }
@@ -79,8 +77,8 @@ class Transformer : public Net {
 
  private:
   AttnShape attn_shape(size_t T, size_t head, const float* recency) const {
-    const size_t D = cfg.embed, dh = D / cfg.heads;
-    return AttnShape{T, cfg.window, dh, dh, D, D, D, D, 1.0f / std::sqrt(float(dh)), recency[head]};
+    const size_t D = cfg.hyper.embed, dh = D / cfg.hyper.heads;
+    return AttnShape{T, cfg.hyper.window, dh, dh, D, D, D, D, 1.0f / std::sqrt(float(dh)), recency[head]};
   }
 
   std::vector<BlockIdx> blk_;
@@ -89,7 +87,7 @@ class Transformer : public Net {
 
 void Transformer::forward(const Dataset& data, Pass& base) const {
   TfPass& ps = static_cast<TfPass&>(base);
-  const size_t D = cfg.embed, F = cfg.ffn, N = ps.N, NH = cfg.heads, dh = D / NH;
+  const size_t D = cfg.hyper.embed, F = cfg.hyper.ffn, N = ps.N, NH = cfg.hyper.heads, dh = D / NH;
   const float drop = ps.train ? cfg.dropout : 0.0f;
   ps.x.resize(D * N);
   embed(data, ps, ps.x.data());
@@ -99,9 +97,9 @@ void Transformer::forward(const Dataset& data, Pass& base) const {
     sample_masks(ps, ps.mask_e.data(), D, 1, drop);
     X.array() *= MapA(ps.mask_e.data(), D, N).array();
   }
-  ps.layers.resize(cfg.layers);
+  ps.layers.resize(cfg.hyper.layers);
   ps.t1.resize(D * N);
-  for (size_t l = 0; l < cfg.layers; ++l) {
+  for (size_t l = 0; l < cfg.hyper.layers; ++l) {
     const BlockIdx& b = blk_[l];
     LayerAct& a = ps.layers[l];
     for (auto* v : {&a.xhat1, &a.u, &a.q, &a.k, &a.v, &a.o, &a.xhat2, &a.y}) v->resize(D * N);
@@ -127,7 +125,7 @@ void Transformer::forward(const Dataset& data, Pass& base) const {
       for (size_t s = 0; s < S; ++s)
         for (size_t n = 0; n < NH; ++n) {
           a.probs_off[s * NH + n] = off;
-          off += attn_probs_size(ps.samples[s].len, cfg.window);
+          off += attn_probs_size(ps.samples[s].len, cfg.hyper.window);
         }
       a.probs_off[S * NH] = off;
       a.probs.resize(off);
@@ -183,7 +181,7 @@ void Transformer::forward(const Dataset& data, Pass& base) const {
 
 void Transformer::backward(const Dataset& data, Pass& base, float* grad) const {
   TfPass& ps = static_cast<TfPass&>(base);
-  const size_t D = cfg.embed, F = cfg.ffn, N = ps.N, NH = cfg.heads, dh = D / NH;
+  const size_t D = cfg.hyper.embed, F = cfg.hyper.ffn, N = ps.N, NH = cfg.hyper.heads, dh = D / NH;
   const bool dropped = ps.train && cfg.dropout > 0;
   const ParamSet& P = params;
   auto gv = [&](size_t i) { return grad + P.entries[i].offset; };
@@ -199,7 +197,7 @@ void Transformer::backward(const Dataset& data, Pass& base, float* grad) const {
   ps.dq.resize(D * N);
   ps.dk.resize(D * N);
   ps.dv.resize(D * N);
-  for (size_t l = cfg.layers; l-- > 0;) {
+  for (size_t l = cfg.hyper.layers; l-- > 0;) {
     const BlockIdx& b = blk_[l];
     LayerAct& a = ps.layers[l];
     // Feed-forward branch.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 #include "train/ingest.h"
 #include "train/model-lstm-attn.h"
@@ -9,22 +11,46 @@
 
 namespace hunch::train {
 
-void Net::add_embeddings() {
-  const uint64_t D = cfg.embed;
-  emb_action = params.add("emb.action", {cfg.vocab, D});
-  emb_type = params.add("emb.type", {cfg.types, D});
-  emb_gap = params.add("emb.gap", {cfg.gaps, D});
+hunch::Hyper default_hyper() {
+  hunch::Hyper h;
+  h.arch = hunch::Arch::TRANSFORMER;
+  h.vocab_size = 0;
+  h.type_count = 1;
+  h.gap_buckets = 2;
+  h.embed = 64;
+  h.hidden = 128;
+  h.attn_size = 64;
+  h.window = 200;
+  h.layers = 2;
+  h.heads = 1;
+  h.ffn = 128;
+  return h;
 }
 
-void Net::add_heads() {
-  const uint64_t D = cfg.embed;
-  head_aw = cfg.tie_embeddings ? params.alias("head.action.w", emb_action)
-                               : params.add("head.action.w", {cfg.vocab, D});
-  head_ab = params.add("head.action.b", {cfg.vocab});
-  head_tw = params.add("head.type.w", {cfg.types, D});
-  head_tb = params.add("head.type.b", {cfg.types});
-  head_ew = params.add("head.exit.w", {1, D});
-  head_eb = params.add("head.exit.b", {1});
+void Net::add_params() {
+  for (const hunch::TensorLayout& t : hunch::tensor_layout(cfg.hyper)) {
+    if (cfg.tie_embeddings && t.spec->tied_with) params.alias(t.name, param(t.spec->tied_with));
+    else params.add(t.name, t.shape());
+  }
+  emb_action = param("emb.action");
+  emb_type = param("emb.type");
+  emb_gap = param("emb.gap");
+  head_aw = param("head.action.w");
+  head_ab = param("head.action.b");
+  head_tw = param("head.type.w");
+  head_tb = param("head.type.b");
+  head_ew = param("head.exit.w");
+  head_eb = param("head.exit.b");
+}
+
+size_t Net::param(const std::string& name) const {
+  const long i = params.find(name);
+  if (i < 0) {  // a trainer out of step with the table: a programming error, not bad input
+    std::fprintf(stderr, "hunch: the trainer uses tensor '%s', which is not in the %s table (hunch/arch.h)\n",
+                 name.c_str(), hunch::arch_name(cfg.hyper.arch));
+    std::abort();
+  }
+  return size_t(i);
 }
 
 void Net::init_embeddings_and_heads(Rng& rng) {
@@ -40,7 +66,7 @@ void Net::init_embeddings_and_heads(Rng& rng) {
 }
 
 void Net::embed(const Dataset& data, const Pass& pass, float* x) const {
-  const size_t D = cfg.embed;
+  const size_t D = cfg.hyper.embed;
   const float* ea = params.ptr(emb_action);
   const float* et = params.ptr(emb_type);
   const float* eg = params.ptr(emb_gap);
@@ -55,7 +81,7 @@ void Net::embed(const Dataset& data, const Pass& pass, float* x) const {
 }
 
 void Net::embed_backward(const Dataset& data, const Pass& pass, const float* dx, float* grad) const {
-  const size_t D = cfg.embed;
+  const size_t D = cfg.hyper.embed;
   float* ga = grad + params.entries[emb_action].offset;
   float* gt = grad + params.entries[emb_type].offset;
   float* gg = grad + params.entries[emb_gap].offset;
@@ -74,7 +100,7 @@ void Net::embed_backward(const Dataset& data, const Pass& pass, const float* dx,
 }
 
 std::unique_ptr<Net> make_net(const NetConfig& c, uint64_t seed) {
-  std::unique_ptr<Net> net = c.arch == hunch::Arch::TRANSFORMER ? make_transformer(c) : make_lstm_attn(c);
+  std::unique_ptr<Net> net = c.hyper.arch == hunch::Arch::TRANSFORMER ? make_transformer(c) : make_lstm_attn(c);
   Rng rng = Rng::derive(seed, 0x1417);
   net->init(rng);
   return net;
@@ -385,7 +411,7 @@ double sampled_softmax_head(const CMapR& Wm, const float* bias, const float* z, 
 
 void heads_loss(const Net& net, const Dataset& data, Pass& pass, const LossWeights& w,
                 const LossTotals& norm, LossTotals* totals, float* grad) {
-  const size_t D = net.cfg.embed, N = pass.N;
+  const size_t D = net.cfg.hyper.embed, N = pass.N;
   const ParamSet& P = net.params;
   if (grad) pass.dz.assign(D * N, 0.0f);
   float* dz = grad ? pass.dz.data() : nullptr;
@@ -422,7 +448,7 @@ void heads_loss(const Net& net, const Dataset& data, Pass& pass, const LossWeigh
     MapV gb = grad ? grad_vec(P, grad, net.head_ab) : MapV(nullptr, 0);
     float scale = norm.n_action ? w.action / float(norm.n_action) : 0.0f;
     std::unique_ptr<SeenActions> seen;
-    if (w.mask_seen) seen = std::make_unique<SeenActions>(data, pass, net.cfg.vocab);
+    if (w.mask_seen) seen = std::make_unique<SeenActions>(data, pass, net.cfg.hyper.vocab_size);
     if (pass.train && w.sampled_softmax > 0) {
       // Drawn per pass from the step's seed and its first sample: the same classes whatever
       // else runs, and different ones in every step.
@@ -474,12 +500,12 @@ void heads_loss(const Net& net, const Dataset& data, Pass& pass, const LossWeigh
 }
 
 void last_action_logits(const Net& net, const Pass& pass, Eigen::MatrixXf* out) {
-  const size_t D = net.cfg.embed, S = pass.samples.size();
+  const size_t D = net.cfg.hyper.embed, S = pass.samples.size();
   Eigen::MatrixXf Zl(D, S);
   for (size_t s = 0; s < S; ++s)
     Zl.col(s) = CMapV(pass.z.data() + (pass.start[s + 1] - 1) * D, D);
   out->noalias() = net.params.mat(net.head_aw) * Zl;
-  out->colwise() += CMapV(net.params.ptr(net.head_ab), net.cfg.vocab);
+  out->colwise() += CMapV(net.params.ptr(net.head_ab), net.cfg.hyper.vocab_size);
 }
 
 }  // namespace hunch::train

@@ -13,16 +13,12 @@
 
 namespace hunch::train {
 
+// The trainer's defaults for the network's sizes (hunch train's flags override them; V, T and
+// G always come from the data).
+hunch::Hyper default_hyper();
+
 struct NetConfig {
-  hunch::Arch arch = hunch::Arch::TRANSFORMER;
-  uint32_t vocab = 0, types = 1, gaps = 2;  // V, T, G (ids 0 included)
-  uint32_t embed = 64;       // D
-  uint32_t hidden = 128;     // H (lstm-attn)
-  uint32_t attn_size = 64;   // A (lstm-attn)
-  uint32_t window = 200;     // W
-  uint32_t layers = 2;       // L (transformer)
-  uint32_t heads = 1;        // NH (transformer)
-  uint32_t ffn = 128;        // F (transformer)
+  hunch::Hyper hyper = default_hyper();  // arch and sizes, as the core reads them back
   float    dropout = 0.2f;
   float    embed_init = 0.2f;  // std of the N(0, σ²) action-embedding initialisation
   float    recency_init = 0.01f;   // initial attention recency slope (head n: / 2^n)
@@ -71,13 +67,16 @@ class Net {
   virtual void backward(const Dataset& data, Pass& pass, float* grad) const = 0;
 
   NetConfig cfg;
-  ParamSet  params;
+  ParamSet  params;  // every tensor of the architecture's table (hunch/arch.h), in file order
   size_t emb_action = 0, emb_type = 0, emb_gap = 0;
   size_t head_aw = 0, head_ab = 0, head_tw = 0, head_tb = 0, head_ew = 0, head_eb = 0;
 
  protected:
-  void add_embeddings();
-  void add_heads();
+  // Registers every tensor of cfg.hyper's layout (hunch/arch.h) in file order; the tensor of
+  // a tied pair (TensorSpec::tied_with) aliases its partner when cfg.tie_embeddings.
+  void add_params();
+  // The index of a registered tensor (it must be in the layout).
+  size_t param(const std::string& name) const;
   void init_embeddings_and_heads(Rng& rng);
   // x (D, N) = emb.action[a] + emb.type[t] + emb.gap[g] per position.
   void embed(const Dataset& data, const Pass& pass, float* x) const;

@@ -5,23 +5,6 @@
 
 namespace hunch::train {
 
-Rng Rng::derive(uint64_t seed, uint64_t a, uint64_t b, uint64_t c) {
-  Rng r(seed ^ 0x6A09E667F3BCC909ull);
-  uint64_t s = r.next() ^ (a * 0xD1B54A32D192ED03ull);
-  Rng r2(s);
-  s = r2.next() ^ (b * 0x8CB92BA72F3D8DD7ull);
-  Rng r3(s);
-  s = r3.next() ^ (c * 0xA0761D6478BD642Full);
-  return Rng(s);
-}
-
-float Rng::normal() {
-  // Box-Muller; one value per call keeps the stream simple to reproduce.
-  float u1 = uniform(), u2 = uniform();
-  if (u1 < 1e-12f) u1 = 1e-12f;
-  return std::sqrt(-2.0f * std::log(u1)) * std::cos(6.2831853071795864f * u2);
-}
-
 size_t ParamSet::add(const std::string& name, std::vector<uint64_t> shape) {
   Entry e;
   e.name = name;

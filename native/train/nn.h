@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "hunch/rng.h"
+
 namespace hunch::train {
 
 using MatR   = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -48,28 +50,9 @@ struct Aligned64 {
 // must give bit-identical training.
 using Buffer = std::vector<float, Aligned64<float>>;
 
-// splitmix64: small, fast and good enough for initialisation, shuffling and dropout masks.
-// Streams are derived from (seed, purpose, index) so results do not depend on thread count.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : s_(seed) {}
-  static Rng derive(uint64_t seed, uint64_t a, uint64_t b = 0, uint64_t c = 0);
-  uint64_t next() {
-    uint64_t z = (s_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  float    uniform() { return float(next() >> 40) * (1.0f / 16777216.0f); }  // [0, 1)
-  // [0, 1) with 53 bits: for inverting CDFs over a million classes, where 24 bits would leave
-  // gaps between the reachable ones.
-  double   uniform53() { return double(next() >> 11) * 0x1p-53; }
-  uint64_t below(uint64_t n) { return next() % n; }
-  float    normal();
-
- private:
-  uint64_t s_;
-};
+// The one random stream (hunch/rng.h): initialisation, shuffling and dropout masks. Streams are
+// derived from (seed, purpose, index) so results do not depend on thread count.
+using hunch::Rng;
 
 // All trainable tensors in one contiguous array, named as in docs/format.md.
 struct ParamSet {

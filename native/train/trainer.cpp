@@ -127,7 +127,7 @@ ScoreFn net_scorer(const Net& net, const Dataset& data, unsigned threads) {
       prepare_pass(*c.pass, data, samples, false, 0);
       net.forward(data, *c.pass);
       last_action_logits(net, *c.pass, &c.logits);
-      const size_t D = net.cfg.embed;
+      const size_t D = net.cfg.hyper.embed;
       c.zl.resize(D, samples.size());
       for (size_t s = 0; s < samples.size(); ++s)
         c.zl.col(s) = CMapV(c.pass->z.data() + (c.pass->start[s + 1] - 1) * D, D);
@@ -135,13 +135,13 @@ ScoreFn net_scorer(const Net& net, const Dataset& data, unsigned threads) {
       c.back = back;
     }
     const size_t col = c.col_of[seq - chunk];
-    if (out->actions) std::copy_n(c.logits.col(col).data(), net.cfg.vocab, out->actions);
+    if (out->actions) std::copy_n(c.logits.col(col).data(), net.cfg.hyper.vocab_size, out->actions);
     const auto& P = net.params;
     if (out->types) {
-      Eigen::VectorXf t = P.mat(net.head_tw) * c.zl.col(col) + CMapV(P.ptr(net.head_tb), net.cfg.types);
-      std::copy_n(t.data(), net.cfg.types, out->types);
+      Eigen::VectorXf t = P.mat(net.head_tw) * c.zl.col(col) + CMapV(P.ptr(net.head_tb), net.cfg.hyper.type_count);
+      std::copy_n(t.data(), net.cfg.hyper.type_count, out->types);
     }
-    float e = P.ptr(net.head_eb)[0] + CMapV(P.ptr(net.head_ew), net.cfg.embed).dot(c.zl.col(col));
+    float e = P.ptr(net.head_eb)[0] + CMapV(P.ptr(net.head_ew), net.cfg.hyper.embed).dot(c.zl.col(col));
     out->exit = sigmoid(e);
     return Error();
   };
@@ -160,7 +160,7 @@ Error validate(const Net& net, const Dataset& data, unsigned threads, bool exclu
   ScoreFn scorer;
   Eigen::MatrixXf logits;
   std::vector<size_t> col_of(data.sequences(), 0);
-  const size_t V = net.cfg.vocab;
+  const size_t V = net.cfg.hyper.vocab_size;
   if (double(V) * double(evaluated.size()) * 4.0 <= 256.0 * 1024 * 1024) {
     logits.resize(V, Eigen::Index(evaluated.size()));
     const size_t block = 128, blocks = (evaluated.size() + block - 1) / block;

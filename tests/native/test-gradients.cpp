@@ -246,15 +246,15 @@ void check_model_gradients(const NetConfig& cfg, float event_drop = 0.0f, uint32
 
 TEST_CASE("transformer loss gradient matches finite differences for every tensor") {
   NetConfig c;
-  c.arch = hunch::Arch::TRANSFORMER;
-  c.vocab = 12;
-  c.types = 3;
-  c.gaps = 4;
-  c.embed = 8;
-  c.ffn = 12;
-  c.layers = 2;
-  c.heads = 2;
-  c.window = 5;
+  c.hyper.arch = hunch::Arch::TRANSFORMER;
+  c.hyper.vocab_size = 12;
+  c.hyper.type_count = 3;
+  c.hyper.gap_buckets = 4;
+  c.hyper.embed = 8;
+  c.hyper.ffn = 12;
+  c.hyper.layers = 2;
+  c.hyper.heads = 2;
+  c.hyper.window = 5;
   c.dropout = 0.1f;
   c.embed_init = 1.0f;  // an O(1) residual stream keeps the FFN ReLUs away from their kinks
   check_model_gradients(c);
@@ -280,14 +280,14 @@ TEST_CASE("transformer loss gradient matches finite differences for every tensor
 
 TEST_CASE("lstm-attn loss gradient matches finite differences for every tensor") {
   NetConfig c;
-  c.arch = hunch::Arch::LSTM_ATTN;
-  c.vocab = 12;
-  c.types = 3;
-  c.gaps = 4;
-  c.embed = 6;
-  c.hidden = 5;
-  c.attn_size = 4;
-  c.window = 4;
+  c.hyper.arch = hunch::Arch::LSTM_ATTN;
+  c.hyper.vocab_size = 12;
+  c.hyper.type_count = 3;
+  c.hyper.gap_buckets = 4;
+  c.hyper.embed = 6;
+  c.hyper.hidden = 5;
+  c.hyper.attn_size = 4;
+  c.hyper.window = 4;
   c.dropout = 0.1f;
   check_model_gradients(c);
   SUBCASE("with event dropout") { check_model_gradients(c, 0.4f); }

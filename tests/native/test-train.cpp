@@ -57,17 +57,17 @@ Dataset make_toy(size_t sequences, uint32_t V, uint64_t seed, size_t min_len = 5
 
 NetConfig toy_config(hunch::Arch arch, const Dataset& d) {
   NetConfig c;
-  c.arch = arch;
-  c.vocab = uint32_t(d.actions.size());
-  c.types = uint32_t(d.types.size());
-  c.gaps = uint32_t(d.gap_edges.size() + 2);
-  c.embed = 16;
-  c.hidden = 24;
-  c.attn_size = 12;
-  c.ffn = 24;
-  c.layers = 2;
-  c.heads = 2;
-  c.window = 4;  // shorter than the sequences: the ring buffer wraps
+  c.hyper.arch = arch;
+  c.hyper.vocab_size = uint32_t(d.actions.size());
+  c.hyper.type_count = uint32_t(d.types.size());
+  c.hyper.gap_buckets = uint32_t(d.gap_edges.size() + 2);
+  c.hyper.embed = 16;
+  c.hyper.hidden = 24;
+  c.hyper.attn_size = 12;
+  c.hyper.ffn = 24;
+  c.hyper.layers = 2;
+  c.hyper.heads = 2;
+  c.hyper.window = 4;  // shorter than the sequences: the ring buffer wraps
   c.dropout = 0.1f;
   return c;
 }
@@ -332,7 +332,7 @@ TEST_CASE("lookahead and mask_seen: the action loss is cross-entropy against the
   prepare_pass(*pass, d, samples, false, 3);
   net->forward(d, *pass);
   const LossTotals norm = count_targets(*pass);
-  const size_t D = o.net.embed, V = d.actions.size();
+  const size_t D = o.net.hyper.embed, V = d.actions.size();
   const auto W = net->params.mat(net->head_aw);
   const float* b = net->params.ptr(net->head_ab);
 

@@ -10,36 +10,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "hunch/arch.h"
 #include "hunch/error.h"
 #include "hunch/format.h"
 
 namespace hunch {
-
-enum class Arch : uint32_t { LSTM_ATTN = 0, TRANSFORMER = 1 };
-const char* arch_name(Arch a);  // "lstm-attn", "transformer"
-
-// Hyper-parameters, read from metadata keys (docs/format.md lists them).
-struct Hyper {
-  Arch     arch         = Arch::LSTM_ATTN;
-  uint32_t vocab_size   = 0;  // V, actions incl. id 0 = <unk>
-  uint32_t type_count   = 0;  // T, event types incl. id 0 = <none>
-  uint32_t gap_buckets  = 0;  // G = len(gap_edges) + 2
-  uint32_t embed        = 0;  // D
-  uint32_t hidden       = 0;  // H (lstm-attn)
-  uint32_t attn_size    = 0;  // A (lstm-attn)
-  uint32_t window       = 0;  // W, both
-  uint32_t layers       = 0;  // L (transformer)
-  uint32_t heads        = 0;  // NH (transformer)
-  uint32_t ffn          = 0;  // F (transformer)
-};
-
-// Limits on hyper-parameters (docs/limits.md), checked at load before any allocation.
-constexpr uint32_t kMaxVocab    = 1000000;
-constexpr uint32_t kMaxTypes    = 1024;
-constexpr uint32_t kMaxGapEdges = 64;
-constexpr uint32_t kMaxWidth    = 4096;  // D, H, A, F
-constexpr uint32_t kMaxWindow   = 4096;
-constexpr uint32_t kMaxLayers   = 16;
 
 // A weight matrix as the layers see it: f32 or int8 with per-row scales, row-major.
 struct Matrix {
@@ -89,6 +64,11 @@ struct Weights {
   Matrix head_exit;                        // (1, D)
   Vector head_exit_b;                      // (1)
 };
+
+// The hyper-parameters a model file declares (architecture, vocabulary sizes, the table's
+// metadata keys), validated as Model::load does; for tools that work on a file's tensors
+// without binding them (quantisation).
+Error read_hyper(const ModelFile& f, Hyper* out);
 
 class Model {
  public:

@@ -1,0 +1,135 @@
+// The architecture table: for each architecture, every hyper-parameter with its metadata key,
+// and every tensor with its name, its shape as a function of the hyper-parameters, the part of
+// the network it belongs to and whether it is quantised.
+//
+// Everything that lays out a model walks this table and nothing else: Model binding
+// (core/src/model.cpp), the trainer's parameter registration (native/train/nn-model.cpp), the
+// export's metadata (native/train/export.cpp), quantisation, the random-weight test model builder
+// (tests/model-builder.cpp), and `hunch inspect`. Adding a tensor, a head or an architecture is
+// an entry here plus the code that computes with it (docs/architecture.md, "Adding an
+// architecture").
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hunch/error.h"
+
+namespace hunch {
+
+enum class Arch : uint32_t { LSTM_ATTN = 0, TRANSFORMER = 1 };
+const char* arch_name(Arch a);  // "lstm-attn", "transformer"
+
+// Hyper-parameters. V, T and G come from the vocabularies and the gap edges; the others from
+// the metadata keys of the architecture's table (hyper_keys below; docs/format.md lists them).
+struct Hyper {
+  Arch     arch         = Arch::LSTM_ATTN;
+  uint32_t vocab_size   = 0;  // V, actions incl. id 0 = <unk>
+  uint32_t type_count   = 0;  // T, event types incl. id 0 = <none>
+  uint32_t gap_buckets  = 0;  // G = len(gap_edges) + 2
+  uint32_t embed        = 0;  // D
+  uint32_t hidden       = 0;  // H (lstm-attn)
+  uint32_t attn_size    = 0;  // A (lstm-attn)
+  uint32_t window       = 0;  // W, both
+  uint32_t layers       = 0;  // L (transformer)
+  uint32_t heads        = 0;  // NH (transformer)
+  uint32_t ffn          = 0;  // F (transformer)
+};
+
+// Limits on hyper-parameters (docs/limits.md), checked at load before any allocation.
+constexpr uint32_t kMaxVocab    = 1000000;
+constexpr uint32_t kMaxTypes    = 1024;
+constexpr uint32_t kMaxGapEdges = 64;
+constexpr uint32_t kMaxWidth    = 4096;  // D, H, A, F
+constexpr uint32_t kMaxWindow   = 4096;
+constexpr uint32_t kMaxLayers   = 16;
+
+// One u32 hyper-parameter stored under a metadata key, with the range a loader accepts.
+struct HyperKey {
+  const char* key;    // "hunch.embedding_size"
+  uint32_t Hyper::*field;
+  uint32_t min, max;
+};
+
+// The hyper-parameters a symbol in a shape stands for.
+enum class Sym : uint8_t { ONE, V, T, G, D, H, A, F, NH };
+uint32_t sym_value(Sym s, const Hyper& h);
+
+// One dimension of a tensor: factor × a hyper-parameter (4H, 2H, D, …).
+struct Dim {
+  uint32_t factor;
+  Sym      sym;
+};
+
+// Which part of the network a tensor belongs to (hunch inspect groups by it).
+enum class Part : uint8_t { EMBEDDING, BODY, HEAD };
+const char* part_name(Part p);  // "embedding", "body", "head"
+
+struct Matrix;
+struct Vector;
+struct Weights;
+
+struct TensorSpec {
+  const char* name;   // the tensor's name in the file; per-block tensors without "blk.N."
+  Dim         rows;
+  Dim         cols;   // factor 0: a vector (rank 1, always f32)
+  Part        part;
+  bool        quantised;  // a matrix stored int8 with per-row scales in a quantised model
+  // The trainer may share this tensor's storage with another (weight tying, --tie): that
+  // tensor's name, else nullptr. The file always holds both.
+  const char* tied_with;
+  // Random-weight models (tests, fixtures, benchmarks) draw it uniform in
+  // center ± range / sqrt(range_over) (range_over ONE: ± range): magnitudes like a trained
+  // model's, so their softmaxes are neither flat nor saturated.
+  float center, range;
+  Sym   range_over;
+  // Where Model binds the tensor in its Weights (model.h); exactly one is set. `block` is the
+  // transformer block for per-block tensors, else 0.
+  Matrix* (*matrix)(Weights&, uint32_t block);
+  Vector* (*vector)(Weights&, uint32_t block);
+
+  bool is_matrix() const { return cols.factor != 0; }
+};
+
+struct ArchSpec {
+  Arch        arch;
+  const char* name;                 // general.architecture
+  std::vector<HyperKey>   hypers;   // beyond the shared ones (hyper_keys), in writing order
+  std::vector<TensorSpec> body;     // between the embeddings and the blocks
+  std::vector<TensorSpec> block;    // repeated `layers` times as "blk.N.<name>"
+  std::vector<TensorSpec> final_;   // after the blocks, before the heads
+  // Checks across hyper-parameters after every key is in range; a message, or "" when sound.
+  std::string (*check)(const Hyper&);
+};
+
+const std::vector<ArchSpec>& arch_specs();
+const ArchSpec&              arch_spec(Arch a);
+const ArchSpec*              find_arch(std::string_view name);  // nullptr when unknown
+// "lstm-attn, transformer": the architectures this build knows, for error messages.
+std::string                  arch_names();
+
+// Every u32 metadata key of an architecture, shared ones first, in the order writers write them.
+std::vector<HyperKey> hyper_keys(Arch a);
+
+// One tensor of a concrete model: the table entry with its name and shape resolved.
+struct TensorLayout {
+  std::string       name;
+  uint32_t          rows = 0, cols = 0;  // cols 0: a vector of `rows`
+  uint32_t          block = 0;           // the transformer block of a per-block tensor
+  const TensorSpec* spec = nullptr;
+  bool is_matrix() const { return cols != 0; }
+  std::vector<uint64_t> shape() const;   // (rows, cols) or (rows)
+};
+
+// Every tensor of a model with these hyper-parameters, in file order: embeddings, body,
+// blocks, final, heads.
+std::vector<TensorLayout> tensor_layout(const Hyper& h);
+
+// Bucket of a time gap in seconds (docs/architecture.md): 0 when either time is not finite,
+// else 1 + the number of edges <= the gap (a negative gap counts as 0). The one definition:
+// the core at inference and the trainer's ingestion both use it.
+uint32_t gap_bucket(const std::vector<float>& edges, double prev_time, double now_time);
+
+}  // namespace hunch

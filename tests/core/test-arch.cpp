@@ -1,0 +1,165 @@
+// The architecture table (hunch/arch.h): every architecture has a sound entry, layouts resolve
+// to the shapes docs/format.md gives, Model binds every tensor of the table into its slot, and
+// the one gap_bucket buckets as docs/architecture.md says.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "hunch/arch.h"
+#include "hunch/model.h"
+#include "model-builder.h"
+
+using namespace hunch;
+
+namespace {
+
+Hyper sizes(Arch a) {
+  Hyper h;
+  h.arch = a;
+  h.vocab_size = 11;
+  h.type_count = 3;
+  h.gap_buckets = 5;
+  h.embed = 12;
+  h.hidden = 7;
+  h.attn_size = 5;
+  h.window = 4;
+  h.layers = 3;
+  h.heads = 2;
+  h.ffn = 9;
+  return h;
+}
+
+const TensorLayout* find(const std::vector<TensorLayout>& l, const std::string& name) {
+  for (const auto& t : l)
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("every architecture has one table entry, found by its name") {
+  std::set<std::string> names;
+  for (Arch a : {Arch::LSTM_ATTN, Arch::TRANSFORMER}) {
+    const ArchSpec& s = arch_spec(a);
+    CHECK(s.arch == a);
+    CHECK(names.insert(s.name).second);
+    REQUIRE(find_arch(s.name) == &s);
+    CHECK(std::string(arch_name(a)) == s.name);
+  }
+  CHECK(arch_specs().size() == names.size());
+  CHECK(find_arch("lstm") == nullptr);
+  CHECK(arch_names() == "lstm-attn, transformer");
+}
+
+TEST_CASE("table entries are sound: one binding slot of the right kind, vectors never quantised, ties resolve") {
+  for (const ArchSpec& a : arch_specs()) {
+    const Hyper h = sizes(a.arch);
+    const auto layout = tensor_layout(h);
+    std::set<std::string> names;
+    for (const TensorLayout& t : layout) {
+      INFO(a.name << " " << t.name);
+      CHECK(names.insert(t.name).second);
+      CHECK(t.rows > 0);
+      CHECK(t.is_matrix() == t.spec->is_matrix());
+      CHECK((t.spec->matrix != nullptr) == t.is_matrix());
+      CHECK((t.spec->vector != nullptr) == !t.is_matrix());
+      if (!t.is_matrix()) CHECK_FALSE(t.spec->quantised);
+      CHECK(t.spec->range > 0);
+      if (t.spec->tied_with) {
+        const TensorLayout* other = find(layout, t.spec->tied_with);
+        REQUIRE(other != nullptr);
+        CHECK(other->rows == t.rows);
+        CHECK(other->cols == t.cols);
+      }
+    }
+    std::set<std::string> keys;
+    for (const HyperKey& k : hyper_keys(a.arch)) {
+      CHECK(keys.insert(k.key).second);
+      CHECK(k.min >= 1);
+      CHECK(k.min <= k.max);
+    }
+  }
+}
+
+TEST_CASE("layouts resolve shapes from the hyper-parameters, in file order") {
+  const Hyper l = sizes(Arch::LSTM_ATTN);
+  const auto lstm = tensor_layout(l);
+  REQUIRE(lstm.size() == 3 + 8 + 6);
+  CHECK(lstm.front().name == "emb.action");
+  CHECK(lstm.back().name == "head.exit.b");
+  CHECK(find(lstm, "lstm.w_ih")->shape() == std::vector<uint64_t>{4 * 7, 12});
+  CHECK(find(lstm, "proj.w")->shape() == std::vector<uint64_t>{12, 2 * 7});
+  CHECK(find(lstm, "attn.w_q")->shape() == std::vector<uint64_t>{5, 7});
+  CHECK(find(lstm, "emb.gap")->shape() == std::vector<uint64_t>{5, 12});
+  CHECK(find(lstm, "head.exit.w")->shape() == std::vector<uint64_t>{1, 12});
+  CHECK(find(lstm, "head.action.b")->shape() == std::vector<uint64_t>{11});
+  CHECK(find(lstm, "blk.0.ln1.g") == nullptr);
+
+  const Hyper t = sizes(Arch::TRANSFORMER);
+  const auto tf = tensor_layout(t);
+  REQUIRE(tf.size() == 3 + 17 * 3 + 2 + 6);
+  CHECK(find(tf, "blk.2.ffn.w1")->shape() == std::vector<uint64_t>{9, 12});
+  CHECK(find(tf, "blk.2.ffn.w1")->block == 2);
+  CHECK(find(tf, "blk.1.attn.recency")->shape() == std::vector<uint64_t>{2});
+  CHECK(find(tf, "blk.3.ln1.g") == nullptr);
+  CHECK(find(tf, "lstm.w_ih") == nullptr);
+  CHECK(tf[3].name == "blk.0.ln1.g");
+  CHECK(tf[tf.size() - 7].name == "final_ln.b");
+}
+
+TEST_CASE("Model binds every tensor of the table into its slot") {
+  for (Arch a : {Arch::LSTM_ATTN, Arch::TRANSFORMER})
+    for (bool int8 : {false, true}) {
+      INFO(arch_name(a) << (int8 ? " int8" : " f32"));
+      hunch_test::ModelSpec s;
+      s.hyper.arch = a;
+      s.int8 = int8;
+      const auto bytes = hunch_test::build_model(s);
+      std::unique_ptr<Model> m;
+      Error e = Model::load(bytes.data(), bytes.size(), &m);
+      REQUIRE_MESSAGE(!e, e.message);
+      Weights& w = const_cast<Weights&>(m->weights());
+      const auto layout = tensor_layout(m->hyper());
+      CHECK(layout.size() == m->file().tensors.size());
+      std::set<const void*> bound;
+      for (const TensorLayout& t : layout) {
+        INFO(t.name);
+        const TensorEntry* entry = m->file().find_tensor(t.name);
+        REQUIRE(entry != nullptr);
+        if (t.is_matrix()) {
+          const Matrix* slot = t.spec->matrix(w, t.block);
+          CHECK(slot->rows == t.rows);
+          CHECK(slot->cols == t.cols);
+          CHECK(slot->is_int8() == (int8 && t.spec->quantised));
+          const void* data = slot->is_int8() ? static_cast<const void*>(slot->i8) : slot->f32;
+          CHECK(data == (slot->is_int8() ? static_cast<const void*>(entry->i8) : entry->f32));
+          CHECK(bound.insert(slot).second);  // no two tensors share a slot
+        } else {
+          const Vector* slot = t.spec->vector(w, t.block);
+          CHECK(slot->size == t.rows);
+          CHECK(slot->data == entry->f32);
+          CHECK(bound.insert(slot).second);
+        }
+      }
+    }
+}
+
+TEST_CASE("gap_bucket: 0 for a time that is not finite, else 1 + the edges at or below the gap") {
+  const std::vector<float> e = {1, 60};
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  CHECK(gap_bucket(e, nan, 5) == 0);
+  CHECK(gap_bucket(e, 5, nan) == 0);
+  CHECK(gap_bucket(e, 0, inf) == 0);
+  CHECK(gap_bucket(e, -inf, 0) == 0);
+  CHECK(gap_bucket(e, 0, 0.5) == 1);
+  CHECK(gap_bucket(e, 0, 1) == 2);  // an edge counts when gap >= edge
+  CHECK(gap_bucket(e, 0, 59.9) == 2);
+  CHECK(gap_bucket(e, 0, 60) == 3);
+  CHECK(gap_bucket(e, 0, 1e9) == 3);
+  CHECK(gap_bucket(e, 10, 5) == 1);  // time going backwards counts as no gap
+  CHECK(gap_bucket({}, 0, 1e9) == 1);
+}
