@@ -15,15 +15,25 @@ struct BlockIdx {
 // Activations of one block kept for backward. The residual stream itself is not stored: the
 // backward pass needs only the normalised inputs of the two layer norms.
 struct LayerAct {
-  Buffer xhat1, rstd1, u, q, k, v, o, mask_a, xhat2, rstd2, y, h1, mask_h, h1d, mask_f;
+  Buffer xhat1, rstd1;  // (D, N), (N): first layer norm's normalised input and 1/std
+  Buffer u;             // (D, N) LN1 output: the attention's input
+  Buffer q, k, v;       // (D, N) projections; head n is rows [n·D/NH, (n+1)·D/NH)
+  Buffer o;             // (D, N) attention output, heads side by side (w_o's input)
+  Buffer mask_a;        // (D, N) dropout on the attention branch (training only)
+  Buffer xhat2, rstd2;  // (D, N), (N): second layer norm's
+  Buffer y;             // (D, N) LN2 output: the FFN's input
+  Buffer h1;            // (F, N) ReLU(w1·y + b1)
+  Buffer mask_h, h1d;   // (F, N) dropout on h1 and the dropped h1 (training only)
+  Buffer mask_f;        // (D, N) dropout on the FFN branch (training only)
   Buffer probs;       // attention probabilities, per sample and head
   std::vector<size_t> probs_off;  // offset per (sample, head)
 };
 
 struct TfPass : Pass {
-  Buffer x, mask_e, xhatf, rstdf;
+  Buffer x, mask_e;      // (D, N) the residual stream (event encodings at first), its dropout
+  Buffer xhatf, rstdf;   // (D, N), (N): the final layer norm's
   std::vector<LayerAct> layers;
-  Buffer t1, t2, t3, dq, dk, dv;  // scratch (D or F, N)
+  Buffer t1, t2, t3, dq, dk, dv;  // scratch: (D, N) each, t2 (max(D, F), N)
   Buffer attn_scratch;
 };
 
