@@ -1,14 +1,21 @@
 // hunch train EVENTS -o MODEL.hunch — reads an event log, trains one of the two architectures
 // with Eigen (train/trainer.h), keeps the best validation epoch, quantises to int8 (unless
 // --float) and writes the model file atomically.
+//
+// run_train is the sequence of steps below: parse the flags (TrainOptions), read the log, build
+// the network config (net_config_from) and the trainer's options with the loss weights
+// (train/loss-policy.h), check the data can be trained on, train, export, report. Each step
+// returns kGoOn, or the exit code after printing why it stopped.
 #include <signal.h>
 #include <sys/stat.h>
 
 #include <chrono>
 #include <cmath>
+#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,12 +26,26 @@
 #include "train/eval.h"
 #include "train/export.h"
 #include "train/ingest.h"
+#include "train/loss-policy.h"
 #include "train/report.h"
 #include "train/trainer.h"
 
 namespace hunch::cli {
 
 namespace {
+
+constexpr int kGoOn = -1;  // a step's "no error": run_train goes on to the next step
+
+// Prints "hunch train: <message>" on stderr and returns exit_code (1 runtime error, 2 usage).
+[[gnu::format(printf, 2, 3)]] int fail(int exit_code, const char* format, ...) {
+  std::fputs("hunch train: ", stderr);
+  va_list ap;
+  va_start(ap, format);
+  std::vfprintf(stderr, format, ap);
+  va_end(ap);
+  std::fputc('\n', stderr);
+  return exit_code;
+}
 
 void on_sigint(int) { train::request_stop(); }
 
@@ -41,13 +62,33 @@ Error core_validation(const std::vector<uint8_t>& bytes, const train::Dataset& d
   return train::core_validation(*model, ds, exclude_seen, threads, ndcg, hr);
 }
 
-}  // namespace
+// ---- flags
 
-int run_train(int argc, char** argv) {
-  Args args("train", "EVENTS -o MODEL.hunch [options]",
-            "Trains a next-action model on an event log (leave-one-out: the last event of each sequence\n"
-            "is held out for testing, the second-last for validation and early stopping), then quantises\n"
-            "it to int8 and writes MODEL.hunch.");
+// Every flag of `hunch train`, read and range-checked (defaults in declare_train_flags).
+struct TrainOptions {
+  std::string                events, output;
+  std::optional<std::string> report;  // --report PATH
+  train::IngestOptions       ingest;
+  std::string                arch;    // "transformer" or "lstm-attn"
+  // The network (net_config_from). window 0: the architecture's default.
+  int64_t embed = 0, hidden = 0, attn_size = 0, window = 0, layers = 0, heads = 0, ffn = 0;
+  double  dropout = 0;
+  bool    tie = false;
+  // The trainer (trainer_options).
+  int64_t epochs = 0, batch = 0, warmup = 0, lr_plateau = 0, max_len = 0, seed = 0, threads = 0, patience = 0;
+  double  lr = 0, clip = 0, event_drop = 0, time_budget = 0;
+  bool    random_crops = false, exclude_seen = false;
+  // The losses (train::loss_weights).
+  train::LossRequest loss;
+  // A bad --type-weight or --exit-weight: reported after the log is read and its cleaning
+  // report printed (check_trainable), as it always has been.
+  std::string loss_error;
+  bool        float_model = false;  // --float
+
+  bool transformer() const { return arch == "transformer"; }
+};
+
+void declare_train_flags(Args& args) {
   args.option("output", "", "model file to write (also -o)");
   add_ingest_options(args);
   args.option("arch", "transformer", "architecture: transformer or lstm-attn");
@@ -82,181 +123,198 @@ int run_train(int argc, char** argv) {
   args.flag("mask-seen", "the action loss leaves out actions already in the sequence (not counted as negatives; for logs without repeats, with --exclude-seen)");
   args.flag("float", "write the float model (no int8 quantisation)");
   args.option("report", "", "also write an HTML report (training curves, quantisation) to this path");
+}
 
+// --type-weight / --exit-weight: left unset when not given. False + *error on a bad value.
+bool optional_weight(const Args& args, const char* name, std::optional<double>* out, std::string* error) {
+  if (!args.given(name)) return true;
+  double w;
+  if (!args.get_double(name, 0, 1e6, &w, error)) return false;
+  *out = w;
+  return true;
+}
+
+// argv → *o. Returns kGoOn, or the exit code after printing (0 after --help, 2 on a usage error).
+int parse_train_options(int argc, char** argv, TrainOptions* o) {
+  Args args("train", "EVENTS -o MODEL.hunch [options]",
+            "Trains a next-action model on an event log (leave-one-out: the last event of each sequence\n"
+            "is held out for testing, the second-last for validation and early stopping), then quantises\n"
+            "it to int8 and writes MODEL.hunch.");
+  declare_train_flags(args);
   if (int exit_code = args.parse_or_exit(argc, argv); exit_code >= 0) return exit_code;
-  std::string error;
-  if (args.positional().size() != 1 || args.get("output").empty()) {
-    std::fprintf(stderr, "hunch train: expected one EVENTS file and -o MODEL.hunch (see hunch train --help)\n");
-    return 2;
-  }
-  const std::string events = args.positional()[0], output = args.get("output");
+  if (args.positional().size() != 1 || args.get("output").empty())
+    return fail(2, "expected one EVENTS file and -o MODEL.hunch (see hunch train --help)");
+  o->events = args.positional()[0];
+  o->output = args.get("output");
+  o->arch = args.get("arch");
+  if (o->arch != "transformer" && o->arch != "lstm-attn")
+    return fail(2, "--arch: expected transformer or lstm-attn, got '%s'", o->arch.c_str());
 
-  train::IngestOptions iopt;
-  train::TrainOptions topt;
-  int64_t epochs, batch, embed, hidden, attn, layers, heads, ffn, max_len, seed, threads, patience, window = 0, warmup;
-  double lr, dropout, budget, clip, event_drop, lookahead_decay;
-  int64_t lookahead, sampled_softmax, lr_plateau;
-  const std::string arch = args.get("arch");
-  if (arch != "transformer" && arch != "lstm-attn") {
-    std::fprintf(stderr, "hunch train: --arch: expected transformer or lstm-attn, got '%s'\n", arch.c_str());
-    return 2;
-  }
-  const bool tf = arch == "transformer";
+  std::string error;
+  int64_t lookahead, sampled_softmax;
+  double lookahead_decay;
   const int64_t kW = kMaxWidth;
-  if (!ingest_options_from_args(args, &iopt, &error) ||
-      !args.get_int("epochs", 1, 100000, &epochs, &error) ||
-      !args.get_int("batch", 1, 1 << 20, &batch, &error) ||
-      !args.get_double("lr", 1e-7, 1.0, &lr, &error) ||
-      !args.get_int("warmup", 0, 1 << 30, &warmup, &error) ||
-      !args.get_double("clip", 0, 1e9, &clip, &error) ||
-      !args.get_double("dropout", 0, 0.9, &dropout, &error) ||
-      !args.get_double("event-drop", 0, 0.9, &event_drop, &error) ||
+  if (!ingest_options_from_args(args, &o->ingest, &error) ||
+      !args.get_int("epochs", 1, 100000, &o->epochs, &error) ||
+      !args.get_int("batch", 1, 1 << 20, &o->batch, &error) ||
+      !args.get_double("lr", 1e-7, 1.0, &o->lr, &error) ||
+      !args.get_int("warmup", 0, 1 << 30, &o->warmup, &error) ||
+      !args.get_double("clip", 0, 1e9, &o->clip, &error) ||
+      !args.get_double("dropout", 0, 0.9, &o->dropout, &error) ||
+      !args.get_double("event-drop", 0, 0.9, &o->event_drop, &error) ||
       !args.get_int("lookahead", 1, 16, &lookahead, &error) ||
       !args.get_int("sampled-softmax", 0, 1 << 20, &sampled_softmax, &error) ||
-      !args.get_int("lr-plateau", 0, 100000, &lr_plateau, &error) ||
+      !args.get_int("lr-plateau", 0, 100000, &o->lr_plateau, &error) ||
       !args.get_double("lookahead-decay", 0, 1, &lookahead_decay, &error) ||
-      !args.get_int("embed", 1, kW, &embed, &error) ||
-      !args.get_int("hidden", 1, kW, &hidden, &error) ||
-      !args.get_int("attn-size", 1, kW, &attn, &error) ||
-      (args.given("window") && !args.get_int("window", 1, kMaxWindow, &window, &error)) ||
-      !args.get_int("layers", 1, kMaxLayers, &layers, &error) ||
-      !args.get_int("heads", 1, kW, &heads, &error) ||
-      !args.get_int("ffn", 1, kW, &ffn, &error) ||
-      !args.get_int("max-len", 1, 1 << 20, &max_len, &error) ||
-      !args.get_int("seed", 0, INT64_MAX, &seed, &error) ||
-      !args.get_int("threads", 1, 256, &threads, &error) ||
-      !args.get_int("patience", 0, 100000, &patience, &error) ||
-      !args.get_double("time-budget", 0, 1e9, &budget, &error)) {
-    std::fprintf(stderr, "hunch train: %s\n", error.c_str());
-    return 2;
-  }
-  if (tf && embed % heads != 0) {
-    std::fprintf(stderr, "hunch train: --heads %lld must divide --embed %lld\n", (long long)heads, (long long)embed);
-    return 2;
-  }
+      !args.get_int("embed", 1, kW, &o->embed, &error) ||
+      !args.get_int("hidden", 1, kW, &o->hidden, &error) ||
+      !args.get_int("attn-size", 1, kW, &o->attn_size, &error) ||
+      (args.given("window") && !args.get_int("window", 1, kMaxWindow, &o->window, &error)) ||
+      !args.get_int("layers", 1, kMaxLayers, &o->layers, &error) ||
+      !args.get_int("heads", 1, kW, &o->heads, &error) ||
+      !args.get_int("ffn", 1, kW, &o->ffn, &error) ||
+      !args.get_int("max-len", 1, 1 << 20, &o->max_len, &error) ||
+      !args.get_int("seed", 0, INT64_MAX, &o->seed, &error) ||
+      !args.get_int("threads", 1, 256, &o->threads, &error) ||
+      !args.get_int("patience", 0, 100000, &o->patience, &error) ||
+      !args.get_double("time-budget", 0, 1e9, &o->time_budget, &error))
+    return fail(2, "%s", error.c_str());
+  if (o->transformer() && o->embed % o->heads != 0)
+    return fail(2, "--heads %lld must divide --embed %lld", (long long)o->heads, (long long)o->embed);
 
-  // ---- data
-  train::Dataset ds;
-  train::IngestReport irep;
+  o->tie = args.get_bool("tie");
+  o->random_crops = args.get_bool("random-crops");
+  o->exclude_seen = args.get_bool("exclude-seen");
+  o->float_model = args.get_bool("float");
+  if (args.given("report")) o->report = args.get("report");
+  o->loss.lookahead = uint32_t(lookahead);
+  o->loss.lookahead_decay = float(lookahead_decay);
+  o->loss.sampled_softmax = uint32_t(sampled_softmax);
+  o->loss.mask_seen = args.get_bool("mask-seen");
+  std::string weight_error;  // reported by check_trainable, after the log is read
+  if (!optional_weight(args, "type-weight", &o->loss.type_weight, &weight_error) ||
+      !optional_weight(args, "exit-weight", &o->loss.exit_weight, &weight_error))
+    o->loss_error = weight_error;
+  return kGoOn;
+}
+
+// ---- data
+
+// Reads the log into *ds and prints its cleaning report.
+int read_events(const TrainOptions& o, train::Dataset* ds, train::IngestReport* irep) {
   auto t0 = std::chrono::steady_clock::now();
-  if (Error e = train::ingest_file(events, iopt, &ds, &irep)) {
-    std::fprintf(stderr, "hunch train: %s\n", e.message.c_str());
-    return 1;
-  }
-  std::fputs(irep.to_text().c_str(), stdout);
+  if (Error e = train::ingest_file(o.events, o.ingest, ds, irep)) return fail(1, "%s", e.message.c_str());
+  std::fputs(irep->to_text().c_str(), stdout);
   std::printf("  (read in %.2f s)\n\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  return kGoOn;
+}
 
-  train::NetConfig& nc = topt.net;
-  nc.arch = tf ? Arch::TRANSFORMER : Arch::LSTM_ATTN;
-  nc.vocab = uint32_t(ds.actions.size());
-  nc.types = uint32_t(ds.types.size());
-  nc.gaps = uint32_t(ds.gap_edges.size() + 2);
-  nc.embed = uint32_t(embed);
-  nc.hidden = uint32_t(hidden);
-  nc.attn_size = uint32_t(attn);
-  nc.window = uint32_t(window ? window : (tf ? 200 : 32));
-  nc.layers = uint32_t(layers);
-  nc.heads = uint32_t(heads);
-  nc.ffn = uint32_t(ffn);
-  nc.dropout = float(dropout);
-  nc.tie_embeddings = args.get_bool("tie");
-  topt.epochs = uint32_t(epochs);
-  topt.batch = uint32_t(batch);
-  topt.lr = float(lr);
-  topt.warmup_steps = uint32_t(warmup);
-  topt.clip = float(clip);
-  topt.event_drop = float(event_drop);
-  topt.max_len = uint32_t(max_len);
-  topt.random_crops = args.get_bool("random-crops");
-  topt.seed = uint64_t(seed);
-  topt.threads = uint32_t(threads);
-  topt.patience = uint32_t(patience);
-  topt.time_budget = budget;
-  topt.exclude_seen = args.get_bool("exclude-seen");
+// ---- configuration
 
-  // Heads without signal get weight 0: no types in the log, or one sequence per user (its end
-  // is where the log stops, not where the user left). With leave-one-out, the exit positives
-  // come from sequences too short to evaluate (kept whole as training data): the held-out ends
-  // of evaluated sequences are never shown to the model.
-  bool has_types = false;
-  for (uint16_t t : ds.type) has_types |= t != 0;
-  double w;
-  topt.weights.action = 1.0f;
-  topt.weights.lookahead = uint32_t(lookahead);
-  topt.weights.lookahead_decay = float(lookahead_decay);
-  topt.weights.sampled_softmax = uint32_t(sampled_softmax);
-  topt.weights.mask_seen = args.get_bool("mask-seen");
-  topt.lr_plateau = uint32_t(lr_plateau);
-  if (args.given("type-weight")) {
-    if (!args.get_double("type-weight", 0, 1e6, &w, &error)) {
-      std::fprintf(stderr, "hunch train: %s\n", error.c_str());
-      return 2;
-    }
-    topt.weights.type = float(w);
-  } else {
-    topt.weights.type = has_types ? 1.0f : 0.0f;
-  }
-  uint64_t exit_positives = 0;
-  for (const auto& s : train::training_samples(ds, topt.max_len)) exit_positives += s.ends;
-  if (args.given("exit-weight")) {
-    if (!args.get_double("exit-weight", 0, 1e6, &w, &error)) {
-      std::fprintf(stderr, "hunch train: %s\n", error.c_str());
-      return 2;
-    }
-    topt.weights.exit = float(w);
-  } else {
-    topt.weights.exit = (iopt.session_gap > 0 && exit_positives > 0) ? 1.0f : 0.0f;
-  }
-  if (ds.events() == 0) {
-    std::fprintf(stderr, "hunch train: no usable events: every row was skipped (the cleaning report above says why)\n");
-    return 1;
-  }
-  if (nc.vocab < 2) {
-    std::fprintf(stderr, "hunch train: the vocabulary is empty (every action was rarer than --min-count)\n");
-    return 1;
-  }
-  if (topt.weights.sampled_softmax >= nc.vocab) {
-    std::fprintf(stderr, "hunch train: --sampled-softmax %u draws as many classes as the vocabulary has (%u) or more: "
-                 "use the full softmax (--sampled-softmax 0)\n", topt.weights.sampled_softmax, nc.vocab);
-    return 2;
-  }
+// The network: its sizes from the flags, its vocabularies from the data. Every NetConfig field
+// the command sets is set here.
+train::NetConfig net_config_from(const TrainOptions& o, const train::Dataset& ds) {
+  const bool tf = o.transformer();
+  train::NetConfig nc;
+  nc.hyper.arch = tf ? Arch::TRANSFORMER : Arch::LSTM_ATTN;
+  nc.hyper.vocab_size = uint32_t(ds.actions.size());
+  nc.hyper.type_count = uint32_t(ds.types.size());
+  nc.hyper.gap_buckets = uint32_t(ds.gap_edges.size() + 2);
+  nc.hyper.embed = uint32_t(o.embed);
+  nc.hyper.hidden = uint32_t(o.hidden);
+  nc.hyper.attn_size = uint32_t(o.attn_size);
+  nc.hyper.window = uint32_t(o.window ? o.window : (tf ? 200 : 32));
+  nc.hyper.layers = uint32_t(o.layers);
+  nc.hyper.heads = uint32_t(o.heads);
+  nc.hyper.ffn = uint32_t(o.ffn);
+  nc.dropout = float(o.dropout);
+  nc.tie_embeddings = o.tie;
+  return nc;
+}
 
-  auto net = train::make_net(nc, topt.seed);
-  std::printf("model: %s, D=%u", arch.c_str(), nc.embed);
-  if (tf) std::printf(" L=%u NH=%u F=%u", nc.layers, nc.heads, nc.ffn);
-  else std::printf(" H=%u A=%u", nc.hidden, nc.attn_size);
-  std::printf(" W=%u, V=%u T=%u G=%u, %zu parameters\n", nc.window, nc.vocab, nc.types, nc.gaps, net->params.size());
-  std::printf("loss weights: action %.3g, type %.3g, exit %.3g (%llu exit positives)\n", topt.weights.action,
-              topt.weights.type, topt.weights.exit, (unsigned long long)exit_positives);
+// The network and loss-weight summary printed before training.
+void print_model(const std::string& arch, const train::NetConfig& nc, size_t parameters,
+                 const train::LossWeights& w, uint64_t exit_positives) {
+  std::printf("model: %s, D=%u", arch.c_str(), nc.hyper.embed);
+  if (nc.hyper.arch == Arch::TRANSFORMER) std::printf(" L=%u NH=%u F=%u", nc.hyper.layers, nc.hyper.heads, nc.hyper.ffn);
+  else std::printf(" H=%u A=%u", nc.hyper.hidden, nc.hyper.attn_size);
+  std::printf(" W=%u, V=%u T=%u G=%u, %zu parameters\n", nc.hyper.window, nc.hyper.vocab_size, nc.hyper.type_count, nc.hyper.gap_buckets, parameters);
+  std::printf("loss weights: action %.3g, type %.3g, exit %.3g (%llu exit positives)\n", w.action, w.type, w.exit,
+              (unsigned long long)exit_positives);
   std::fflush(stdout);
+}
 
-  // ---- train (Ctrl-C stops after the current batch; a second Ctrl-C kills)
+// The trainer's options: the network and the loss weights as given, the rest from the flags.
+train::TrainOptions trainer_options(const TrainOptions& o, const train::NetConfig& net,
+                                    const train::LossWeights& weights) {
+  train::TrainOptions topt;
+  topt.net = net;
+  topt.epochs = uint32_t(o.epochs);
+  topt.batch = uint32_t(o.batch);
+  topt.lr = float(o.lr);
+  topt.warmup_steps = uint32_t(o.warmup);
+  topt.clip = float(o.clip);
+  topt.event_drop = float(o.event_drop);
+  topt.max_len = uint32_t(o.max_len);
+  topt.random_crops = o.random_crops;
+  topt.seed = uint64_t(o.seed);
+  topt.threads = uint32_t(o.threads);
+  topt.patience = uint32_t(o.patience);
+  topt.time_budget = o.time_budget;
+  topt.exclude_seen = o.exclude_seen;
+  topt.weights = weights;
+  topt.lr_plateau = uint32_t(o.lr_plateau);
+  return topt;
+}
+
+// What can only be checked once the log is read (in this order).
+int check_trainable(const TrainOptions& o, const train::Dataset& ds, const train::TrainOptions& topt) {
+  if (!o.loss_error.empty()) return fail(2, "%s", o.loss_error.c_str());
+  if (ds.events() == 0)
+    return fail(1, "no usable events: every row was skipped (the cleaning report above says why)");
+  if (topt.net.hyper.vocab_size < 2) return fail(1, "the vocabulary is empty (every action was rarer than --min-count)");
+  if (topt.weights.sampled_softmax >= topt.net.hyper.vocab_size)
+    return fail(2, "--sampled-softmax %u draws as many classes as the vocabulary has (%u) or more: "
+                "use the full softmax (--sampled-softmax 0)", topt.weights.sampled_softmax, topt.net.hyper.vocab_size);
+  return kGoOn;
+}
+
+// ---- train
+
+struct Trained {
+  train::TrainResult              result;
+  std::vector<train::EpochRecord> curve;  // the complete epochs
+};
+
+void print_epoch(const train::EpochLog& l, const train::TrainResult& r, std::vector<train::EpochRecord>* curve) {
+  if (l.partial) {
+    std::printf("epoch %3u  interrupted after %.1f s\n", l.epoch, l.seconds);
+  } else {
+    std::printf("epoch %3u  loss %.4f  valid NDCG@10 %.4f HR@10 %.4f  %.1f s (%.0f ev/s) + valid %.1f s%s\n",
+                l.epoch, l.loss, l.valid_ndcg_10, l.valid_hr_10, l.seconds, l.events_per_s, l.valid_seconds,
+                r.best_epoch == l.epoch ? "  *" : "");
+    if (r.log.size() >= 2 && l.lr < r.log[r.log.size() - 2].lr)
+      std::printf("           learning rate now %.3g (no better validation for a while)\n", l.lr);
+    curve->push_back({int(l.epoch), l.loss, l.valid_ndcg_10, l.seconds});
+  }
+  std::fflush(stdout);
+}
+
+// Trains *net, printing each epoch and how training ended. Ctrl-C stops after the current
+// batch; a second Ctrl-C kills.
+int train_net(const train::Dataset& ds, const train::TrainOptions& topt, train::Net* net, Trained* out) {
   struct sigaction sa = {}, old_sa = {};
   sa.sa_handler = on_sigint;
   sa.sa_flags = SA_RESETHAND;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, &old_sa);
   train::clear_stop();
-  train::TrainResult tres;
-  std::vector<train::EpochRecord> curve;
-  Error terr = train::train(ds, topt, net.get(), &tres, [&](const train::EpochLog& l, const train::TrainResult& r) {
-    if (l.partial) {
-      std::printf("epoch %3u  interrupted after %.1f s\n", l.epoch, l.seconds);
-    } else {
-      std::printf("epoch %3u  loss %.4f  valid NDCG@10 %.4f HR@10 %.4f  %.1f s (%.0f ev/s) + valid %.1f s%s\n",
-                  l.epoch, l.loss, l.valid_ndcg_10, l.valid_hr_10, l.seconds, l.events_per_s, l.valid_seconds,
-                  r.best_epoch == l.epoch ? "  *" : "");
-      if (r.log.size() >= 2 && l.lr < r.log[r.log.size() - 2].lr)
-        std::printf("           learning rate now %.3g (no better validation for a while)\n", l.lr);
-      curve.push_back({int(l.epoch), l.loss, l.valid_ndcg_10, l.seconds});
-    }
-    std::fflush(stdout);
+  Error terr = train::train(ds, topt, net, &out->result, [&](const train::EpochLog& l, const train::TrainResult& r) {
+    print_epoch(l, r, &out->curve);
   });
   sigaction(SIGINT, &old_sa, nullptr);
-  if (terr) {
-    std::fprintf(stderr, "hunch train: %s\n", terr.message.c_str());
-    return 1;
-  }
+  if (terr) return fail(1, "%s", terr.message.c_str());
+  const train::TrainResult& tres = out->result;
   if (tres.interrupted) std::printf("stopped by Ctrl-C; keeping the best epoch\n");
   else if (tres.early_stopped) std::printf("early stop: no better validation NDCG@10 for %u epochs\n", topt.patience);
   else if (tres.out_of_time) std::printf("time budget reached\n");
@@ -264,23 +322,30 @@ int run_train(int argc, char** argv) {
   else
     std::printf("best epoch %u: valid NDCG@10 %.4f HR@10 %.4f; %.1f s per epoch\n", tres.best_epoch,
                 tres.best_valid_ndcg_10, tres.best_valid_hr_10, tres.seconds_per_epoch);
+  return kGoOn;
+}
 
-  // ---- export
+// ---- export
+
+// The float model file: the network and the hunch.train.* metadata.
+int float_model_bytes(const TrainOptions& o, const train::Dataset& ds, const train::TrainOptions& topt,
+                      const train::Net& net, const Trained& t, std::vector<uint8_t>* out) {
+  const train::TrainResult& tres = t.result;
   ModelWriter fw;
-  train::write_network(*net, ds, &fw);
-  fw.set_u32("hunch.train.epochs", uint32_t(curve.size()));
+  train::write_network(net, ds, &fw);
+  fw.set_u32("hunch.train.epochs", uint32_t(t.curve.size()));
   fw.set_u32("hunch.train.best_epoch", tres.best_epoch);
   fw.set_f32("hunch.train.valid_ndcg_10", float(tres.best_valid_ndcg_10));
   fw.set_f32("hunch.train.valid_hr_10", float(tres.best_valid_hr_10));
   fw.set_f32("hunch.train.seconds_per_epoch", float(tres.seconds_per_epoch));
-  fw.set_string("hunch.train.data", base_name(events));
+  fw.set_string("hunch.train.data", base_name(o.events));
   fw.set_u64("hunch.train.sequences", ds.sequences());
   fw.set_u64("hunch.train.events", ds.events());
   fw.set_u32("hunch.train.exclude_seen", topt.exclude_seen ? 1 : 0);
   fw.set_u32("hunch.train.seed", uint32_t(topt.seed));
   fw.set_f32("hunch.train.lr", topt.lr);
   fw.set_u32("hunch.train.batch", topt.batch);
-  fw.set_f32("hunch.train.dropout", nc.dropout);
+  fw.set_f32("hunch.train.dropout", topt.net.dropout);
   fw.set_f32("hunch.train.event_drop", topt.event_drop);
   fw.set_u32("hunch.train.lookahead", topt.weights.lookahead);
   fw.set_f32("hunch.train.lookahead_decay", topt.weights.lookahead_decay);
@@ -290,92 +355,115 @@ int run_train(int argc, char** argv) {
   fw.set_u32("hunch.train.random_crops", topt.random_crops ? 1 : 0);
   fw.set_u32("hunch.train.mask_seen", topt.weights.mask_seen ? 1 : 0);
   std::vector<float> loss_curve, ndcg_curve;
-  for (const auto& c : curve) {
+  for (const auto& c : t.curve) {
     loss_curve.push_back(float(c.train_loss));
     ndcg_curve.push_back(float(c.valid_ndcg10));
   }
   fw.set_floats("hunch.train.loss_curve", loss_curve);
   fw.set_floats("hunch.train.valid_ndcg_10_curve", ndcg_curve);
-  std::vector<uint8_t> fbytes;
-  if (Error e = fw.serialize(&fbytes)) {
-    std::fprintf(stderr, "hunch train: %s\n", e.message.c_str());
-    return 1;
-  }
-  const unsigned th = topt.threads;
-  train::QuantizationReport qrep;
-  qrep.float_bytes = double(fbytes.size());
-  std::vector<uint8_t> out_bytes = fbytes;
-  if (!args.get_bool("float")) {
-    ModelFile mf;
-    if (Error e = read_model_file(fbytes.data(), fbytes.size(), &mf)) {
-      std::fprintf(stderr, "hunch train: re-reading the float model: %s\n", e.message.c_str());
-      return 1;
-    }
-    ModelWriter qw;
-    std::vector<train::TensorQuantization> qt;
-    if (Error e = train::quantize_model(mf, &qw, &qt)) {
-      std::fprintf(stderr, "hunch train: %s\n", e.message.c_str());
-      return 1;
-    }
-    std::printf("\nint8 quantisation (per-row scales), max round-trip error per tensor:\n");
-    for (const auto& t : qt) {
-      std::printf("  %-22s (%llu, %llu)  max |err| %.3g  (max |w| %.3g)\n", t.name.c_str(),
-                  (unsigned long long)t.rows, (unsigned long long)t.cols, t.max_error, t.max_abs);
-      qrep.tensors.push_back({t.name, t.max_error});
-    }
-    std::vector<uint8_t> qbytes;
-    if (Error e = qw.serialize(&qbytes)) {
-      std::fprintf(stderr, "hunch train: %s\n", e.message.c_str());
-      return 1;
-    }
-    double fn = 0, fh = 0, qn = 0, qh = 0;
-    auto v0 = std::chrono::steady_clock::now();
-    if (Error e = core_validation(fbytes, ds, th, topt.exclude_seen, &fn, &fh)) {
-      std::fprintf(stderr, "hunch train: validating the float model: %s\n", e.message.c_str());
-      return 1;
-    }
-    if (Error e = core_validation(qbytes, ds, th, topt.exclude_seen, &qn, &qh)) {
-      std::fprintf(stderr, "hunch train: validating the int8 model: %s\n", e.message.c_str());
-      return 1;
-    }
-    std::printf("validation through the core: float NDCG@10 %.4f HR@10 %.4f | int8 NDCG@10 %.4f HR@10 %.4f "
-                "(%+.2f%% NDCG@10)  [%.1f s]\n",
-                fn, fh, qn, qh, fn > 0 ? 100.0 * (qn - fn) / fn : 0.0,
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - v0).count());
-    qrep.float_metrics = {{"NDCG@10", fn}, {"HR@10", fh}};
-    qrep.int8_metrics = {{"NDCG@10", qn}, {"HR@10", qh}};
-    qw.set_f32("hunch.train.valid_ndcg_10_float", float(fn));
-    qw.set_f32("hunch.train.valid_ndcg_10_int8", float(qn));
-    if (Error e = qw.serialize(&out_bytes)) {
-      std::fprintf(stderr, "hunch train: %s\n", e.message.c_str());
-      return 1;
-    }
-    qrep.int8_bytes = double(out_bytes.size());
-  }
-  if (Error e = train::write_file_atomic(output, out_bytes)) {
-    std::fprintf(stderr, "hunch train: %s\n", e.message.c_str());
-    return 1;
-  }
-  std::printf("wrote %s: %zu bytes (%s", output.c_str(), out_bytes.size(), args.get_bool("float") ? "float" : "int8");
-  if (!args.get_bool("float")) std::printf("; float would be %zu bytes, %.0f%%", fbytes.size(), 100.0 * out_bytes.size() / fbytes.size());
-  std::printf(")\n");
+  if (Error e = fw.serialize(out)) return fail(1, "%s", e.message.c_str());
+  return kGoOn;
+}
 
-  if (args.given("report")) {
-    train::ReportData rd;
-    rd.title = "hunch train: " + base_name(events) + " → " + base_name(output);
-    rd.facts.push_back({"architecture", arch});
-    rd.facts.push_back({"parameters", std::to_string(net->params.size())});
-    rd.facts.push_back({"best epoch", std::to_string(tres.best_epoch)});
-    rd.facts.push_back({"seconds per epoch", std::to_string(tres.seconds_per_epoch)});
-    rd.ingest = &irep;
-    rd.epochs = curve;
-    if (!args.get_bool("float")) rd.quantization = &qrep;
-    if (Error e = train::write_report(args.get("report"), rd)) {
-      std::fprintf(stderr, "hunch train: %s\n", e.message.c_str());
-      return 1;
-    }
-    std::printf("report written to %s\n", args.get("report").c_str());
+// The int8 model of the float one, with what quantisation cost: each tensor's round-trip error
+// and the validation metrics of both through the core (printed and in *qrep).
+int int8_model_bytes(const std::vector<uint8_t>& fbytes, const train::Dataset& ds, const train::TrainOptions& topt,
+                     std::vector<uint8_t>* out, train::QuantizationReport* qrep) {
+  ModelFile mf;
+  if (Error e = read_model_file(fbytes.data(), fbytes.size(), &mf))
+    return fail(1, "re-reading the float model: %s", e.message.c_str());
+  ModelWriter qw;
+  std::vector<train::TensorQuantization> qt;
+  if (Error e = train::quantize_model(mf, &qw, &qt)) return fail(1, "%s", e.message.c_str());
+  std::printf("\nint8 quantisation (per-row scales), max round-trip error per tensor:\n");
+  for (const auto& t : qt) {
+    std::printf("  %-22s (%llu, %llu)  max |err| %.3g  (max |w| %.3g)\n", t.name.c_str(),
+                (unsigned long long)t.rows, (unsigned long long)t.cols, t.max_error, t.max_abs);
+    qrep->tensors.push_back({t.name, t.max_error});
   }
+  std::vector<uint8_t> qbytes;
+  if (Error e = qw.serialize(&qbytes)) return fail(1, "%s", e.message.c_str());
+  const unsigned th = topt.threads;
+  double fn = 0, fh = 0, qn = 0, qh = 0;
+  auto v0 = std::chrono::steady_clock::now();
+  if (Error e = core_validation(fbytes, ds, th, topt.exclude_seen, &fn, &fh))
+    return fail(1, "validating the float model: %s", e.message.c_str());
+  if (Error e = core_validation(qbytes, ds, th, topt.exclude_seen, &qn, &qh))
+    return fail(1, "validating the int8 model: %s", e.message.c_str());
+  std::printf("validation through the core: float NDCG@10 %.4f HR@10 %.4f | int8 NDCG@10 %.4f HR@10 %.4f "
+              "(%+.2f%% NDCG@10)  [%.1f s]\n",
+              fn, fh, qn, qh, fn > 0 ? 100.0 * (qn - fn) / fn : 0.0,
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - v0).count());
+  qrep->float_metrics = {{"NDCG@10", fn}, {"HR@10", fh}};
+  qrep->int8_metrics = {{"NDCG@10", qn}, {"HR@10", qh}};
+  qw.set_f32("hunch.train.valid_ndcg_10_float", float(fn));
+  qw.set_f32("hunch.train.valid_ndcg_10_int8", float(qn));
+  if (Error e = qw.serialize(out)) return fail(1, "%s", e.message.c_str());
+  qrep->int8_bytes = double(out->size());
+  return kGoOn;
+}
+
+// Writes the model file (int8 unless --float); *qrep says what quantisation cost.
+int export_model(const TrainOptions& o, const train::Dataset& ds, const train::TrainOptions& topt,
+                 const train::Net& net, const Trained& t, train::QuantizationReport* qrep) {
+  std::vector<uint8_t> fbytes;
+  if (int rc = float_model_bytes(o, ds, topt, net, t, &fbytes); rc != kGoOn) return rc;
+  qrep->float_bytes = double(fbytes.size());
+  std::vector<uint8_t> out_bytes = fbytes;
+  if (!o.float_model) {
+    if (int rc = int8_model_bytes(fbytes, ds, topt, &out_bytes, qrep); rc != kGoOn) return rc;
+  }
+  if (Error e = train::write_file_atomic(o.output, out_bytes)) return fail(1, "%s", e.message.c_str());
+  std::printf("wrote %s: %zu bytes (%s", o.output.c_str(), out_bytes.size(), o.float_model ? "float" : "int8");
+  if (!o.float_model) std::printf("; float would be %zu bytes, %.0f%%", fbytes.size(), 100.0 * out_bytes.size() / fbytes.size());
+  std::printf(")\n");
+  return kGoOn;
+}
+
+// ---- report
+
+// The HTML report of --report (nothing without it).
+int write_train_report(const TrainOptions& o, const train::Net& net, const Trained& t,
+                       const train::IngestReport& irep, const train::QuantizationReport& qrep) {
+  if (!o.report) return kGoOn;
+  train::ReportData rd;
+  rd.title = "hunch train: " + base_name(o.events) + " → " + base_name(o.output);
+  rd.facts.push_back({"architecture", o.arch});
+  rd.facts.push_back({"parameters", std::to_string(net.params.size())});
+  rd.facts.push_back({"best epoch", std::to_string(t.result.best_epoch)});
+  rd.facts.push_back({"seconds per epoch", std::to_string(t.result.seconds_per_epoch)});
+  rd.ingest = &irep;
+  rd.epochs = t.curve;
+  if (!o.float_model) rd.quantization = &qrep;
+  if (Error e = train::write_report(*o.report, rd)) return fail(1, "%s", e.message.c_str());
+  std::printf("report written to %s\n", o.report->c_str());
+  return kGoOn;
+}
+
+}  // namespace
+
+int run_train(int argc, char** argv) {
+  TrainOptions o;
+  if (int rc = parse_train_options(argc, argv, &o); rc != kGoOn) return rc;
+
+  train::Dataset ds;
+  train::IngestReport irep;
+  if (int rc = read_events(o, &ds, &irep); rc != kGoOn) return rc;
+
+  const train::LossSignals signals = train::loss_signals(ds, o.ingest.session_gap, uint32_t(o.max_len));
+  const train::TrainOptions topt =
+      trainer_options(o, net_config_from(o, ds), train::loss_weights(o.loss, signals));
+  if (int rc = check_trainable(o, ds, topt); rc != kGoOn) return rc;
+
+  auto net = train::make_net(topt.net, topt.seed);
+  print_model(o.arch, topt.net, net->params.size(), topt.weights, signals.exit_positives);
+
+  Trained trained;
+  if (int rc = train_net(ds, topt, net.get(), &trained); rc != kGoOn) return rc;
+
+  train::QuantizationReport qrep;
+  if (int rc = export_model(o, ds, topt, *net, trained, &qrep); rc != kGoOn) return rc;
+  if (int rc = write_train_report(o, *net, trained, irep, qrep); rc != kGoOn) return rc;
   return 0;
 }
 
