@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "hunch/kernels.h"
 #include "hunch/model.h"
 #include "hunch/sequence.h"
 #include "hunch/version.h"
-#include "kernels/kernels.h"
 
 using emscripten::val;
 
@@ -222,7 +222,7 @@ class WasmSequence {
 double heapUsed() { return double(emmalloc_dynamic_heap_size() - emmalloc_free_dynamic_memory()); }
 double memoryBytes() { return double(__builtin_wasm_memory_size(0)) * 65536.0; }
 std::string version() { return HUNCH_VERSION; }
-std::string kernels() { return hunch::kernels_default().name; }
+std::string kernels() { return hunch::kernels_name(hunch::kernels_default()); }
 
 EMSCRIPTEN_BINDINGS(hunch) {
   using namespace emscripten;

@@ -3,16 +3,19 @@
 // with Emscripten from the same source; bench/push-latency.sh runs both and prints the ratio.
 //
 // Output: one JSON line per configuration, {"arch","dtype","kernels","median_us","p95_us",...}.
+// HUNCH_KERNELS=ref|xnnpack|wasm-simd128 times another kernel table than the build's default
+// (bench/push-latency.sh runs it with xnnpack).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <vector>
 
+#include "hunch/kernels.h"
 #include "hunch/model.h"
 #include "hunch/sequence.h"
-#include "kernels/kernels.h"
 #include "model-builder.h"
 
 namespace {
@@ -61,7 +64,7 @@ void run(hunch::Arch arch, bool int8, size_t calls, const char* platform) {
   std::printf("{\"platform\":\"%s\",\"arch\":\"%s\",\"dtype\":\"%s\",\"kernels\":\"%s\",\"calls\":%zu,"
               "\"median_us\":%.2f,\"p95_us\":%.2f,\"min_us\":%.2f,\"model_bytes\":%zu,\"state_bytes\":%zu,"
               "\"checksum\":%.4f}\n",
-              platform, hunch::arch_name(arch), int8 ? "int8" : "f32", hunch::kernels_default().name, calls,
+              platform, hunch::arch_name(arch), int8 ? "int8" : "f32", hunch::kernels_name(hunch::kernels_default()), calls,
               us[calls / 2], us[calls * 95 / 100], us[0], bytes.size(), seq.state_bytes(), checksum);
   std::fflush(stdout);
 }
@@ -72,6 +75,12 @@ int main(int argc, char** argv) {
   size_t calls = 5000;
   if (argc > 1) calls = size_t(std::strtoul(argv[1], nullptr, 10));
   if (calls < 100) calls = 100;
+  if (const char* env = std::getenv("HUNCH_KERNELS"); env && *env) {
+    if (hunch::Error e = hunch::set_default_kernels(env)) {
+      std::fprintf(stderr, "bench-push: HUNCH_KERNELS: %s\n", e.message.c_str());
+      return 2;
+    }
+  }
 #ifdef __EMSCRIPTEN__
   const char* platform = "wasm";
 #else

@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "cli/args.h"
+#include "hunch/kernels.h"
 #include "hunch/model.h"
 #include "hunch/sequence.h"
-#include "kernels/kernels.h"
 
 namespace hunch::cli {
 

@@ -1,10 +1,15 @@
 // hunch — the native command-line tool: train, evaluate, quantise, inspect and query models.
 // Each subcommand lives in cmd-<name>.cpp and parses its own flags (args.h).
+//
+// HUNCH_KERNELS=ref|xnnpack chooses the kernel table of every command (tests, benchmarks): the
+// library reads no environment, so it is read here, once, and passed in before the command runs.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
 #include "cli/args.h"
+#include "hunch/kernels.h"
 #include "hunch/version.h"
 
 namespace {
@@ -46,6 +51,12 @@ int main(int argc, char** argv) {
   if (cmd == "--version" || cmd == "version") {
     std::printf("hunch %s\n", HUNCH_VERSION);
     return 0;
+  }
+  if (const char* env = std::getenv("HUNCH_KERNELS"); env && *env) {
+    if (hunch::Error e = hunch::set_default_kernels(env)) {
+      std::fprintf(stderr, "hunch: HUNCH_KERNELS: %s\n", e.message.c_str());
+      return 2;
+    }
   }
   for (const auto& c : kCommands)
     if (cmd == c.name) return c.run(argc - 1, argv + 1);

@@ -7,9 +7,9 @@
 #include <cstdio>
 #include <sstream>
 
+#include "hunch/kernels.h"
 #include "hunch/model.h"
 #include "hunch/sequence.h"
-#include "kernels/kernels.h"
 #include "model-builder.h"
 #include "test-util.h"
 
@@ -33,7 +33,7 @@ TEST_CASE("fixture models: top-10 equals the native reference golden in this bui
     for (const Event& ev : hunch_test::fixture_events()) REQUIRE(!seq.push(ev));
     std::vector<Prediction> top(10);
     REQUIRE(seq.predict(10, top.data()) == 10);
-    MESSAGE(name << ": kernels " << kernels_default().name);
+    MESSAGE(name << ": kernels " << kernels_name(kernels_default()));
     for (size_t i = 0; i < 10; ++i) {
       uint32_t id;
       double p;

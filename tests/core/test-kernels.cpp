@@ -1,5 +1,6 @@
-// Parity tests for the kernel table (kernels/kernels.h): one source, run against every
-// implementation the build has — ref always, wasm-simd128 in the Emscripten build, xnnpack in a
+// Parity tests for the kernel table (kernels/kernels.h, a private header of the core: this test
+// links the white-box target hunch_core_internal), and the public choice of table
+// (hunch/kernels.h). One source, run against every implementation the build has — ref always, wasm-simd128 in the Emscripten build, xnnpack in a
 // native build with libxnnpack. The reference itself is checked against independent formulas
 // (int64 sums, double precision, std::exp), every other implementation against the reference:
 //   qs8_gemv, f32_quantize_qs8       bit-exact (memcmp), except xnnpack's qs8_gemv (see below);
@@ -132,14 +133,45 @@ TEST_CASE("kernels: implementations under test") {
   CHECK(hunch::kernels_by_name("no-such-kernels") == nullptr);
   CHECK(hunch::kernels_by_name(nullptr) == nullptr);
 
-  // The default is the env override when it names an available table, else SIMD128 where built,
-  // else the reference (never xnnpack: it rounds outputs to 8 bits).
+  // The default is the table HUNCH_KERNELS names (tests/doctest-main.cpp passes it in), else
+  // SIMD128 where built, else the reference (never xnnpack: it rounds outputs to 8 bits).
   const KernelTable* want = hunch::kernels_wasm_simd128() ? hunch::kernels_wasm_simd128()
                                                           : &hunch::kernels_ref();
-  if (const char* env = std::getenv("HUNCH_KERNELS")) {
-    if (const KernelTable* t = hunch::kernels_by_name(env)) want = t;
-  }
+  if (const char* env = std::getenv("HUNCH_KERNELS"); env && *env) want = hunch::kernels_by_name(env);
   CHECK(&hunch::kernels_default() == want);
+}
+
+TEST_CASE("kernels: the public choice of table (hunch/kernels.h)") {
+  const auto impls = implementations();
+  const std::vector<std::string> names = hunch::kernels_available();
+  REQUIRE(names.size() == impls.size());
+  CHECK(names[0] == "ref");
+  std::string listed;
+  for (size_t i = 0; i < names.size(); ++i) {
+    CHECK(hunch::kernels_by_name(names[i].c_str()) == impls[i]);
+    CHECK(std::string(hunch::kernels_name(*impls[i])) == names[i]);
+    listed += (i ? ", " : "") + names[i];
+  }
+
+  const KernelTable* before = &hunch::kernels_default();
+  // An unknown name, a table of another build and a name with a NUL byte are errors naming the
+  // table asked for and the available ones; the default stays.
+  for (const std::string& bad : {std::string("no-such-kernels"), std::string("REF"), std::string("ref\0x", 5),
+                                 std::string(hunch::kernels_wasm_simd128() ? "xnnpack" : "wasm-simd128")}) {
+    CAPTURE(bad);
+    hunch::Error e = hunch::set_default_kernels(bad);
+    REQUIRE(e);
+    CHECK(e.message == "kernel table '" + bad + "' is not available in this build (available: " + listed + ")");
+    CHECK(&hunch::kernels_default() == before);
+  }
+  // Every available name becomes the default; the previous default comes back the same way.
+  for (const std::string& name : names) {
+    CAPTURE(name);
+    CHECK(!hunch::set_default_kernels(name));
+    CHECK(&hunch::kernels_default() == hunch::kernels_by_name(name.c_str()));
+  }
+  CHECK(!hunch::set_default_kernels(hunch::kernels_name(*before)));
+  CHECK(&hunch::kernels_default() == before);
 }
 
 TEST_CASE("kernels: qs8_gemv is bit-exact with the reference") {

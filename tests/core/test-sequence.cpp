@@ -11,7 +11,6 @@
 
 #include "hunch/model.h"
 #include "hunch/sequence.h"
-#include "kernels/kernels.h"
 #include "model-builder.h"
 #include "test-util.h"
 

@@ -12,11 +12,10 @@
 #include <vector>
 
 #include "hunch/error.h"
+#include "hunch/kernels.h"
 #include "hunch/model.h"
 
 namespace hunch {
-
-struct KernelTable;
 
 struct Event {
   uint32_t action = 0;    // action id (0 = <unk>)
@@ -35,7 +34,7 @@ constexpr float    kLayerNormEps   = 1e-5f;  // docs/architecture.md
 
 class Sequence {
  public:
-  // kernels: nullptr = kernels_default().
+  // kernels: nullptr = kernels_default() (hunch/kernels.h).
   explicit Sequence(const Model& model, const KernelTable* kernels = nullptr);
 
   // One step. Ids out of range are an error (the sequence is left as it was).

@@ -1,4 +1,7 @@
-// Kernel table: every numeric kernel the layers call, behind one set of signatures.
+// Kernel table: every numeric kernel the layers call, behind one set of signatures. Private to
+// the core: the rest of the tree sees KernelTable as an opaque handle through hunch/kernels.h,
+// which also declares the lookup by name and the default table. Only the white-box kernel tests
+// and benchmarks include this header (CMake target hunch_core_internal).
 //
 // Implementations:
 //   ref/            plain scalar C++, the definition of "correct"; always built
@@ -16,6 +19,8 @@
 
 #include <cstddef>
 #include <cstdint>
+
+#include "hunch/kernels.h"
 
 namespace hunch {
 
@@ -57,11 +62,7 @@ const KernelTable& kernels_ref();
 const KernelTable* kernels_wasm_simd128();
 // XNNPACK-backed table, or nullptr when not built / not initialisable.
 const KernelTable* kernels_xnnpack();
-// What the layers use: SIMD128 under Emscripten, else the reference (compiled with -O3). The
-// environment variable HUNCH_KERNELS=ref|xnnpack|wasm-simd128 overrides it (for tests/bench).
-const KernelTable& kernels_default();
-// Look up by name (nullptr when not available in this build).
-const KernelTable* kernels_by_name(const char* name);
+// kernels_default(), kernels_by_name(), kernels_available(), set_default_kernels(): hunch/kernels.h.
 
 // Scalar exp used by all implementations: Cody-Waite range reduction + degree-6 polynomial,
 // relative error < 2e-7 on [-87, 88]; returns 0 below -87.3 and +inf above 88.7.
