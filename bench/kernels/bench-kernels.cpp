@@ -1,5 +1,5 @@
 // Timing of qs8_gemv (and the per-step helpers) for every kernel implementation in this build, at
-// the model's shapes. Not a test: numbers only. Build and run: see README.md in this folder.
+// the model's shapes. Not a test: numbers only. CMake target bench-kernels; run: README.md here.
 #include <chrono>
 #include <cstdint>
 #include <cstdio>

@@ -1,11 +1,12 @@
 // Regenerates tests/data/broken/*.hunch: one defect per file, each made from a small valid
-// model written by ModelWriter. Not part of the CMake build (the corpus is checked in, so the
-// test does not depend on the writer it partly tests); build and run it by hand from the repo
-// root:
+// model written by ModelWriter. The corpus is checked in, so tests/core/test-broken-models.cpp
+// does not depend on the writer it partly tests; the CMake target hunch_make_broken_models
+// builds this generator, and the CTest native/broken-corpus-regenerates checks that it writes
+// exactly the committed files (tests/gen/check-broken-corpus.cmake). To regenerate, from the
+// repository root:
 //
-//   g++ -std=c++17 -O1 -I core/include tests/gen/make-broken-models.cpp core/src/format.cpp
-//       core/src/error.cpp -o /tmp/make-broken-models
-//   /tmp/make-broken-models tests/data/broken
+//   cmake --build build/native --target hunch_make_broken_models
+//   build/native/hunch_make_broken_models tests/data/broken
 //
 // Where a structural defect would also break the CRC, the CRC is recomputed so the reader gets
 // past the CRC check to the defect the file is about (files about the CRC, truncation or
