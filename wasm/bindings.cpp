@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "hunch/format.h"
 #include "hunch/kernels.h"
 #include "hunch/model.h"
 #include "hunch/sequence.h"
@@ -33,19 +34,6 @@ std::vector<uint8_t> bytes_from_js(const val& bytes) {
 template <typename T>
 val copy_to_js(const char* ctor, const T* data, size_t n) {
   return val::global(ctor).new_(val(emscripten::typed_memory_view(n, data)));
-}
-
-std::string json_escape(const std::string& s) {
-  std::string o;
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') o += '\\', o += char(c);
-    else if (c < 0x20) {
-      char b[8];
-      snprintf(b, sizeof b, "\\u%04x", c);
-      o += b;
-    } else o += char(c);
-  }
-  return o;
 }
 
 }  // namespace
@@ -88,42 +76,7 @@ class WasmModel {
   uint32_t actionId(const std::string& name) const { return model_ ? model_->action_id(name) : 0; }
   uint32_t typeId(const std::string& name) const { return model_ ? model_->type_id(name) : 0; }
   // Metadata and hyper-parameters as JSON (vocabularies left out: see actionNames).
-  std::string metadataJson() const {
-    if (!model_) return "{}";
-    std::string o = "{";
-    bool first = true;
-    for (const auto& m : model_->file().metadata) {
-      if (m.key == "hunch.vocab.actions" || m.key == "hunch.vocab.event_types") continue;
-      o += (first ? "\"" : ",\"") + json_escape(m.key) + "\":";
-      first = false;
-      const auto& v = m.value;
-      char b[64];
-      switch (v.type) {
-        case hunch::MetaType::U32:
-        case hunch::MetaType::U64: snprintf(b, sizeof b, "%llu", (unsigned long long)v.u); o += b; break;
-        case hunch::MetaType::I32: snprintf(b, sizeof b, "%lld", (long long)v.i); o += b; break;
-        case hunch::MetaType::F32:
-          if (std::isfinite(v.f)) snprintf(b, sizeof b, "%.9g", double(v.f)), o += b;
-          else o += "null";
-          break;
-        case hunch::MetaType::STRING: o += "\"" + json_escape(v.str) + "\""; break;
-        case hunch::MetaType::STRING_ARRAY:
-          o += "[";
-          for (size_t i = 0; i < v.strings.size(); ++i) o += (i ? ",\"" : "\"") + json_escape(v.strings[i]) + "\"";
-          o += "]";
-          break;
-        case hunch::MetaType::F32_ARRAY:
-          o += "[";
-          for (size_t i = 0; i < v.floats.size(); ++i) {
-            snprintf(b, sizeof b, "%s%.9g", i ? "," : "", double(v.floats[i]));
-            o += b;
-          }
-          o += "]";
-          break;
-      }
-    }
-    return o + "}";
-  }
+  std::string metadataJson() const { return model_ ? hunch::metadata_json(model_->file()) : "{}"; }
 
   const hunch::Model* model() const { return model_.get(); }
 

@@ -1026,4 +1026,45 @@ Error read_model_bytes(const std::string& path, std::vector<uint8_t>* out) {
   return Error();
 }
 
+// ---- JSON --------------------------------------------------------------------------------
+
+std::string json_string(const std::string& s) {
+  std::string o = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') o += '\\', o += char(c);
+    else if (c < 0x20) o += format_message("\\u%04x", c);
+    else o += char(c);
+  }
+  return o + "\"";
+}
+
+std::string metadata_json(const ModelFile& file) {
+  std::string o = "{";
+  bool first = true;
+  for (const MetaEntry& m : file.metadata) {
+    if (m.key == "hunch.vocab.actions" || m.key == "hunch.vocab.event_types") continue;
+    o += (first ? "" : ",") + json_string(m.key) + ":";
+    first = false;
+    const MetaValue& v = m.value;
+    switch (v.type) {
+      case MetaType::U32:
+      case MetaType::U64: o += format_message("%llu", static_cast<ull>(v.u)); break;
+      case MetaType::I32: o += format_message("%lld", static_cast<long long>(v.i)); break;
+      case MetaType::F32: o += std::isfinite(v.f) ? format_message("%.9g", double(v.f)) : "null"; break;
+      case MetaType::STRING: o += json_string(v.str); break;
+      case MetaType::STRING_ARRAY:
+        o += "[";
+        for (size_t i = 0; i < v.strings.size(); ++i) o += (i ? "," : "") + json_string(v.strings[i]);
+        o += "]";
+        break;
+      case MetaType::F32_ARRAY:
+        o += "[";
+        for (size_t i = 0; i < v.floats.size(); ++i) o += format_message("%s%.9g", i ? "," : "", double(v.floats[i]));
+        o += "]";
+        break;
+    }
+  }
+  return o + "}";
+}
+
 }  // namespace hunch

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/args.h"
+#include "hunch/format.h"  // json_string
 #include "hunch/kernels.h"
 #include "hunch/model.h"
 #include "hunch/sequence.h"
@@ -57,19 +58,6 @@ bool parse_events(const Model& m, const std::string& text, std::vector<ParsedEve
     out->push_back(e);
   }
   return true;
-}
-
-std::string json_string(const std::string& s) {
-  std::string o = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') o += '\\', o += char(c);
-    else if (c < 0x20) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\u%04x", c);
-      o += b;
-    } else o += char(c);
-  }
-  return o + "\"";
 }
 
 }  // namespace

@@ -364,6 +364,44 @@ TEST_CASE("quantize_rows: per-row scale, error within half a step, zero rows") {
   CHECK(contains(wr.serialize(&out), "int8 tensor 'bad' row 0 scale at offset 0 is NaN"));
 }
 
+TEST_CASE("json_string: quotes and backslashes escaped, control bytes as \\u00XX, the rest as is") {
+  CHECK(hunch::json_string("") == "\"\"");
+  CHECK(hunch::json_string("/p/a b") == "\"/p/a b\"");
+  CHECK(hunch::json_string("say \"hi\" \\o/") == "\"say \\\"hi\\\" \\\\o/\"");
+  CHECK(hunch::json_string(std::string("\0\x01\n\x1f ", 5)) == "\"\\u0000\\u0001\\u000a\\u001f \"");
+  CHECK(hunch::json_string("\x7f caf\xc3\xa9 \xe2\x80\xa8") == "\"\x7f caf\xc3\xa9 \xe2\x80\xa8\"");  // DEL, UTF-8 as is
+}
+
+TEST_CASE("metadata_json: every metadata type, file order, vocabularies left out") {
+  hunch::ModelWriter w;
+  w.set_string("general.architecture", "lstm-attn");
+  w.set_u32("hunch.embedding_size", 64);
+  w.set_strings("hunch.vocab.actions", {"<unk>", "/a"});
+  w.set_u64("hunch.train.events", 12345678901234ull);
+  w.set_i32("hunch.train.offset", -7);
+  w.set_f32("hunch.train.lr", 0.001f);
+  w.set_f32("hunch.train.inf", std::numeric_limits<float>::infinity());
+  w.set_f32("hunch.train.nan", std::nanf(""));
+  w.set_strings("hunch.vocab.event_types", {"<none>", "view"});
+  w.set_strings("x.tags", {"a\"b", "tab\there"});
+  w.set_strings("x.none", {});
+  w.set_floats("hunch.time.gap_edges", {0.5f, 60.0f, 1e-3f, -2.0f});
+  w.set_floats("x.empty", {});
+  w.set_string("x.note\\key", "line\nbreak");
+  std::vector<uint8_t> bytes;
+  REQUIRE(!w.serialize(&bytes));
+  hunch::ModelFile mf;
+  REQUIRE(!read(bytes, &mf));
+  CHECK(hunch::metadata_json(mf) ==
+        "{\"general.architecture\":\"lstm-attn\",\"hunch.embedding_size\":64,"
+        "\"hunch.train.events\":12345678901234,\"hunch.train.offset\":-7,"
+        "\"hunch.train.lr\":0.00100000005,\"hunch.train.inf\":null,\"hunch.train.nan\":null,"
+        "\"x.tags\":[\"a\\\"b\",\"tab\\u0009here\"],\"x.none\":[],"
+        "\"hunch.time.gap_edges\":[0.5,60,0.00100000005,-2],\"x.empty\":[],"
+        "\"x.note\\\\key\":\"line\\u000abreak\"}");
+  CHECK(hunch::metadata_json(hunch::ModelFile()) == "{}");
+}
+
 TEST_CASE("the writer refuses what the reader would refuse") {
   const float f[4] = {1, 2, 3, 4};
   const int8_t q[4] = {1, 2, 3, 4};

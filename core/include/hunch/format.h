@@ -143,4 +143,13 @@ Error read_model_bytes(const std::string& path, std::vector<uint8_t>* out);
 // absolute round-trip error |x - q*scale| over the matrix.
 float quantize_rows(uint64_t rows, uint64_t cols, const float* w, int8_t* q, float* scales);
 
+// `s` as a JSON string: quoted, '"' and '\\' escaped with a backslash, bytes below 0x20 as
+// \u00XX, every other byte as it is (UTF-8 passes through).
+std::string json_string(const std::string& s);
+
+// The file's metadata as one JSON object (the SDK's Predictor.info.metadata), keys in file
+// order, the vocabularies hunch.vocab.actions and hunch.vocab.event_types left out: integers as
+// numbers, f32 with 9 significant digits (null when not finite), strings and arrays as JSON.
+std::string metadata_json(const ModelFile& file);
+
 }  // namespace hunch
