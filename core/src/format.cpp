@@ -1038,6 +1038,13 @@ std::string json_string(const std::string& s) {
   return o + "\"";
 }
 
+namespace {
+
+// JSON has no NaN or infinity: a non-finite f32 is null.
+std::string json_f32(float f) { return std::isfinite(f) ? format_message("%.9g", double(f)) : "null"; }
+
+}  // namespace
+
 std::string metadata_json(const ModelFile& file) {
   std::string o = "{";
   bool first = true;
@@ -1050,7 +1057,7 @@ std::string metadata_json(const ModelFile& file) {
       case MetaType::U32:
       case MetaType::U64: o += format_message("%llu", static_cast<ull>(v.u)); break;
       case MetaType::I32: o += format_message("%lld", static_cast<long long>(v.i)); break;
-      case MetaType::F32: o += std::isfinite(v.f) ? format_message("%.9g", double(v.f)) : "null"; break;
+      case MetaType::F32: o += json_f32(v.f); break;
       case MetaType::STRING: o += json_string(v.str); break;
       case MetaType::STRING_ARRAY:
         o += "[";
@@ -1059,7 +1066,7 @@ std::string metadata_json(const ModelFile& file) {
         break;
       case MetaType::F32_ARRAY:
         o += "[";
-        for (size_t i = 0; i < v.floats.size(); ++i) o += format_message("%s%.9g", i ? "," : "", double(v.floats[i]));
+        for (size_t i = 0; i < v.floats.size(); ++i) o += (i ? "," : "") + json_f32(v.floats[i]);
         o += "]";
         break;
     }

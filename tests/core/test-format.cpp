@@ -402,6 +402,19 @@ TEST_CASE("metadata_json: every metadata type, file order, vocabularies left out
   CHECK(hunch::metadata_json(hunch::ModelFile()) == "{}");
 }
 
+TEST_CASE("metadata_json: a non-finite float in an f32 array is null (the JSON stays parseable)") {
+  // Was "[1,nan,inf,-inf]": JSON.parse failed and the SDK dropped the whole metadata object.
+  hunch::ModelWriter w;
+  const float inf = std::numeric_limits<float>::infinity();
+  w.set_floats("x.curve", {1.0f, std::nanf(""), inf, -inf, 0.25f});
+  w.set_u32("x.after", 3);
+  std::vector<uint8_t> bytes;
+  REQUIRE(!w.serialize(&bytes));
+  hunch::ModelFile mf;
+  REQUIRE(!read(bytes, &mf));
+  CHECK(hunch::metadata_json(mf) == "{\"x.curve\":[1,null,null,null,0.25],\"x.after\":3}");
+}
+
 TEST_CASE("the writer refuses what the reader would refuse") {
   const float f[4] = {1, 2, 3, 4};
   const int8_t q[4] = {1, 2, 3, 4};

@@ -149,7 +149,8 @@ std::string json_string(const std::string& s);
 
 // The file's metadata as one JSON object (the SDK's Predictor.info.metadata), keys in file
 // order, the vocabularies hunch.vocab.actions and hunch.vocab.event_types left out: integers as
-// numbers, f32 with 9 significant digits (null when not finite), strings and arrays as JSON.
+// numbers, f32 with 9 significant digits (null when not finite, in arrays too), strings and
+// arrays as JSON.
 std::string metadata_json(const ModelFile& file);
 
 }  // namespace hunch
