@@ -55,8 +55,8 @@ int main(int argc, char** argv) {
   int rc = 0;
   for (bool int8 : {false, true}) {
     hunch_test::ModelSpec spec = hunch_test::default_spec(a, int8);
-    spec.vocab = uint32_t(vocab);
-    spec.window = uint32_t(window);
+    spec.hyper.vocab_size = uint32_t(vocab);
+    spec.hyper.window = uint32_t(window);
     rc |= write_one(prefix + (int8 ? "-int8.hunch" : "-f32.hunch"), spec);
   }
   return rc;

@@ -67,7 +67,7 @@ MetaEntry* meta(Parts& p, const std::string& key) {
 
 TEST_CASE("Model::load refuses containers that are not a model of their architecture") {
   hunch_test::ModelSpec spec;
-  spec.arch = Arch::TRANSFORMER;
+  spec.hyper.arch = Arch::TRANSFORMER;
   spec.int8 = true;
   const auto good = hunch_test::build_model(spec);
   CHECK(load_error(good).empty());

@@ -159,16 +159,16 @@ Vec reference_probs(const Model& m, const std::vector<Event>& ev) {
 
 ModelSpec small_spec(Arch arch, bool int8) {
   ModelSpec s;
-  s.arch = arch;
-  s.vocab = 97;
-  s.types = 5;
-  s.embed = 24;
-  s.hidden = 20;
-  s.attn = 12;
-  s.window = 6;
-  s.layers = 2;
-  s.heads = 2;
-  s.ffn = 40;
+  s.hyper.arch = arch;
+  s.hyper.vocab_size = 97;
+  s.hyper.type_count = 5;
+  s.hyper.embed = 24;
+  s.hyper.hidden = 20;
+  s.hyper.attn_size = 12;
+  s.hyper.window = 6;
+  s.hyper.layers = 2;
+  s.hyper.heads = 2;
+  s.hyper.ffn = 40;
   s.int8 = int8;
   s.seed = 7;
   return s;
@@ -240,7 +240,7 @@ TEST_CASE("int8 model's top-10 matches the f32 model's") {
   for (Arch arch : {Arch::LSTM_ATTN, Arch::TRANSFORMER}) {
     CAPTURE(arch_name(arch));
     ModelSpec spec = hunch_test::default_spec(arch, false);
-    spec.vocab = 1000;  // keeps the test quick on the WASM build
+    spec.hyper.vocab_size = 1000;  // keeps the test quick on the WASM build
     auto mf = load(hunch_test::build_model(spec));
     spec.int8 = true;
     auto mq = load(hunch_test::build_model(spec));
@@ -392,8 +392,8 @@ TEST_CASE("restore accepts every state the computation produces, at its extremes
   // Ten heads each putting all weight on the only event: the per-head shares (0.1 in float)
   // add up to 1.0000001. Sharp recency slopes make every later step similar.
   ModelSpec s = small_spec(Arch::TRANSFORMER, false);
-  s.embed = 80;
-  s.heads = 10;
+  s.hyper.embed = 80;
+  s.hyper.heads = 10;
   auto m = load(hunch_test::build_model(s));
   auto ev = random_events(*m, 30, 5);
   Sequence a(*m), b(*m);

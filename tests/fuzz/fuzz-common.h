@@ -85,17 +85,17 @@ inline std::vector<std::vector<uint8_t>> small_models() {
   std::vector<std::vector<uint8_t>> out;
   for (int which = 0; which < 4; ++which) {
     hunch_test::ModelSpec s;
-    s.arch = which < 2 ? hunch::Arch::LSTM_ATTN : hunch::Arch::TRANSFORMER;
+    s.hyper.arch = which < 2 ? hunch::Arch::LSTM_ATTN : hunch::Arch::TRANSFORMER;
     s.int8 = which % 2 == 1;
-    s.vocab = 6;
-    s.types = 2;
-    s.embed = 4;
-    s.hidden = 4;
-    s.attn = 2;
-    s.window = 3;
-    s.layers = 1;
-    s.heads = 2;
-    s.ffn = 4;
+    s.hyper.vocab_size = 6;
+    s.hyper.type_count = 2;
+    s.hyper.embed = 4;
+    s.hyper.hidden = 4;
+    s.hyper.attn_size = 2;
+    s.hyper.window = 3;
+    s.hyper.layers = 1;
+    s.hyper.heads = 2;
+    s.hyper.ffn = 4;
     s.gap_edges = {10, 600};
     out.push_back(hunch_test::build_model(s));
   }

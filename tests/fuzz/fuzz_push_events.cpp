@@ -40,17 +40,17 @@ namespace hunch_fuzz_push_events {
 
 inline hunch_test::ModelSpec spec(int which) {
   hunch_test::ModelSpec s;
-  s.arch = which < 2 ? hunch::Arch::LSTM_ATTN : hunch::Arch::TRANSFORMER;
+  s.hyper.arch = which < 2 ? hunch::Arch::LSTM_ATTN : hunch::Arch::TRANSFORMER;
   s.int8 = which % 2 == 1;
-  s.vocab = 20;
-  s.types = 4;
-  s.embed = 8;
-  s.hidden = 8;
-  s.attn = 4;
-  s.window = 5;
-  s.layers = 2;
-  s.heads = 2;
-  s.ffn = 12;
+  s.hyper.vocab_size = 20;
+  s.hyper.type_count = 4;
+  s.hyper.embed = 8;
+  s.hyper.hidden = 8;
+  s.hyper.attn_size = 4;
+  s.hyper.window = 5;
+  s.hyper.layers = 2;
+  s.hyper.heads = 2;
+  s.hyper.ffn = 12;
   s.seed = 31 + uint64_t(which);
   return s;
 }

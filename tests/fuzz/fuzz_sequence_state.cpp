@@ -37,17 +37,17 @@ namespace hunch_fuzz_sequence_state {
 // Small shapes keep an execution in microseconds; W = 4 so a few events wrap the rings.
 inline hunch_test::ModelSpec spec(int which) {
   hunch_test::ModelSpec s;
-  s.arch = which < 2 ? hunch::Arch::LSTM_ATTN : hunch::Arch::TRANSFORMER;
+  s.hyper.arch = which < 2 ? hunch::Arch::LSTM_ATTN : hunch::Arch::TRANSFORMER;
   s.int8 = which % 2 == 1;
-  s.vocab = 12;
-  s.types = 3;
-  s.embed = 8;
-  s.hidden = 8;
-  s.attn = 4;
-  s.window = 4;
-  s.layers = 2;
-  s.heads = 2;
-  s.ffn = 8;
+  s.hyper.vocab_size = 12;
+  s.hyper.type_count = 3;
+  s.hyper.embed = 8;
+  s.hyper.hidden = 8;
+  s.hyper.attn_size = 4;
+  s.hyper.window = 4;
+  s.hyper.layers = 2;
+  s.hyper.heads = 2;
+  s.hyper.ffn = 8;
   s.seed = 7 + uint64_t(which);
   return s;
 }

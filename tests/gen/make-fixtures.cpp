@@ -20,17 +20,17 @@ int main(int argc, char** argv) {
   };
   for (const auto& f : fixtures) {
     hunch_test::ModelSpec s;
-    s.arch = f.arch;
+    s.hyper.arch = f.arch;
     s.int8 = f.int8;
-    s.vocab = 300;
-    s.types = 5;
-    s.embed = 32;
-    s.hidden = 48;
-    s.attn = 32;
-    s.window = f.arch == hunch::Arch::LSTM_ATTN ? 16 : 32;
-    s.layers = 2;
-    s.heads = 2;
-    s.ffn = 64;
+    s.hyper.vocab_size = 300;
+    s.hyper.type_count = 5;
+    s.hyper.embed = 32;
+    s.hyper.hidden = 48;
+    s.hyper.attn_size = 32;
+    s.hyper.window = f.arch == hunch::Arch::LSTM_ATTN ? 16 : 32;
+    s.hyper.layers = 2;
+    s.hyper.heads = 2;
+    s.hyper.ffn = 64;
     s.seed = 2024;
     auto bytes = hunch_test::build_model(s);
     const std::string path = dir + "/" + f.name;

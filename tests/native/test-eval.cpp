@@ -304,8 +304,8 @@ TEST_CASE("results do not depend on the thread count") {
 
 TEST_CASE("the .hunch scorer (incremental, 2 threads) equals a from-scratch Sequence per input") {
   hunch_test::ModelSpec spec;
-  spec.vocab = 20;
-  spec.types = 3;
+  spec.hyper.vocab_size = 20;
+  spec.hyper.type_count = 3;
   spec.seed = 7;
   for (bool int8 : {false, true}) {
     spec.int8 = int8;
