@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "hunch/rng.h"
 #include "kernels/kernels.h"
 
 namespace {
@@ -28,18 +29,11 @@ using hunch::KernelTable;
 
 const size_t kSizes[] = {1, 2, 3, 5, 7, 8, 15, 16, 17, 31, 33, 64, 100, 128, 257};
 
-// splitmix64: tiny, and unlike <random>'s distributions gives the same numbers on every platform.
-struct Rng {
-  uint64_t s;
-  explicit Rng(uint64_t seed) : s(seed) {}
-  uint64_t next() {
-    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  int int_in(int lo, int hi) { return lo + int(next() % uint64_t(hi - lo + 1)); }
-  float uniform(float lo, float hi) { return lo + (hi - lo) * float(next() >> 40) / float(1 << 24); }
+// Random test inputs from the one stream (hunch/rng.h): the same numbers on every platform.
+struct Rng : hunch::Rng {
+  using hunch::Rng::Rng;
+  int   int_in(int lo, int hi) { return lo + int(below(uint64_t(hi - lo + 1))); }
+  float uniform(float lo, float hi) { return lo + (hi - lo) * hunch::Rng::uniform(); }
 };
 
 std::vector<const KernelTable*> implementations() {
