@@ -100,7 +100,11 @@ void Net::embed_backward(const Dataset& data, const Pass& pass, const float* dx,
 }
 
 std::unique_ptr<Net> make_net(const NetConfig& c, uint64_t seed) {
-  std::unique_ptr<Net> net = c.hyper.arch == hunch::Arch::TRANSFORMER ? make_transformer(c) : make_lstm_attn(c);
+  std::unique_ptr<Net> net;
+  switch (c.hyper.arch) {  // no default: a new Arch without a trainer is a compiler warning
+    case hunch::Arch::LSTM_ATTN: net = make_lstm_attn(c); break;
+    case hunch::Arch::TRANSFORMER: net = make_transformer(c); break;
+  }
   Rng rng = Rng::derive(seed, 0x1417);
   net->init(rng);
   return net;

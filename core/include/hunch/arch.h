@@ -4,8 +4,8 @@
 //
 // Everything that lays out a model walks this table and nothing else: Model binding
 // (core/src/model.cpp), the trainer's parameter registration (native/train/nn-model.cpp), the
-// export's metadata (native/train/export.cpp), quantisation, the random-weight test model builder
-// (tests/model-builder.cpp), and `hunch inspect`. Adding a tensor, a head or an architecture is
+// export's metadata (native/train/export.cpp), quantisation (quantize_model) and the random-weight
+// test model builder (tests/model-builder.cpp). Adding a tensor, a head or an architecture is
 // an entry here plus the code that computes with it (docs/architecture.md, "Adding an
 // architecture").
 #pragma once
@@ -63,7 +63,7 @@ struct Dim {
   Sym      sym;
 };
 
-// Which part of the network a tensor belongs to (hunch inspect groups by it).
+// Which part of the network a tensor belongs to.
 enum class Part : uint8_t { EMBEDDING, BODY, HEAD };
 const char* part_name(Part p);  // "embedding", "body", "head"
 
