@@ -2,7 +2,7 @@
 // with Eigen (train/trainer.h), keeps the best validation epoch, quantises to int8 (unless
 // --float) and writes the model file atomically.
 //
-// run_train is the sequence of steps below: parse the flags (TrainOptions), read the log, build
+// run_train is the sequence of steps below: parse the flags (TrainFlags), read the log, build
 // the network config (net_config_from) and the trainer's options with the loss weights
 // (train/loss-policy.h), check the data can be trained on, train, export, report. Each step
 // returns kGoOn, or the exit code after printing why it stopped.
@@ -65,7 +65,7 @@ Error core_validation(const std::vector<uint8_t>& bytes, const train::Dataset& d
 // ---- flags
 
 // Every flag of `hunch train`, read and range-checked (defaults in declare_train_flags).
-struct TrainOptions {
+struct TrainFlags {
   std::string                events, output;
   std::optional<std::string> report;  // --report PATH
   train::IngestOptions       ingest;
@@ -135,7 +135,7 @@ bool optional_weight(const Args& args, const char* name, std::optional<double>* 
 }
 
 // argv → *o. Returns kGoOn, or the exit code after printing (0 after --help, 2 on a usage error).
-int parse_train_options(int argc, char** argv, TrainOptions* o) {
+int parse_train_flags(int argc, char** argv, TrainFlags* o) {
   Args args("train", "EVENTS -o MODEL.hunch [options]",
             "Trains a next-action model on an event log (leave-one-out: the last event of each sequence\n"
             "is held out for testing, the second-last for validation and early stopping), then quantises\n"
@@ -147,7 +147,7 @@ int parse_train_options(int argc, char** argv, TrainOptions* o) {
   o->events = args.positional()[0];
   o->output = args.get("output");
   o->arch = args.get("arch");
-  if (o->arch != "transformer" && o->arch != "lstm-attn")
+  if (!hunch::find_arch(o->arch))
     return fail(2, "--arch: expected transformer or lstm-attn, got '%s'", o->arch.c_str());
 
   std::string error;
@@ -201,7 +201,7 @@ int parse_train_options(int argc, char** argv, TrainOptions* o) {
 // ---- data
 
 // Reads the log into *ds and prints its cleaning report.
-int read_events(const TrainOptions& o, train::Dataset* ds, train::IngestReport* irep) {
+int read_events(const TrainFlags& o, train::Dataset* ds, train::IngestReport* irep) {
   auto t0 = std::chrono::steady_clock::now();
   if (Error e = train::ingest_file(o.events, o.ingest, ds, irep)) return fail(1, "%s", e.message.c_str());
   std::fputs(irep->to_text().c_str(), stdout);
@@ -213,10 +213,10 @@ int read_events(const TrainOptions& o, train::Dataset* ds, train::IngestReport* 
 
 // The network: its sizes from the flags, its vocabularies from the data. Every NetConfig field
 // the command sets is set here.
-train::NetConfig net_config_from(const TrainOptions& o, const train::Dataset& ds) {
+train::NetConfig net_config_from(const TrainFlags& o, const train::Dataset& ds) {
   const bool tf = o.transformer();
   train::NetConfig nc;
-  nc.hyper.arch = tf ? Arch::TRANSFORMER : Arch::LSTM_ATTN;
+  nc.hyper.arch = hunch::find_arch(o.arch)->arch;  // checked by parse_train_flags
   nc.hyper.vocab_size = uint32_t(ds.actions.size());
   nc.hyper.type_count = uint32_t(ds.types.size());
   nc.hyper.gap_buckets = uint32_t(ds.gap_edges.size() + 2);
@@ -245,7 +245,7 @@ void print_model(const std::string& arch, const train::NetConfig& nc, size_t par
 }
 
 // The trainer's options: the network and the loss weights as given, the rest from the flags.
-train::TrainOptions trainer_options(const TrainOptions& o, const train::NetConfig& net,
+train::TrainOptions trainer_options(const TrainFlags& o, const train::NetConfig& net,
                                     const train::LossWeights& weights) {
   train::TrainOptions topt;
   topt.net = net;
@@ -268,7 +268,7 @@ train::TrainOptions trainer_options(const TrainOptions& o, const train::NetConfi
 }
 
 // What can only be checked once the log is read (in this order).
-int check_trainable(const TrainOptions& o, const train::Dataset& ds, const train::TrainOptions& topt) {
+int check_trainable(const TrainFlags& o, const train::Dataset& ds, const train::TrainOptions& topt) {
   if (!o.loss_error.empty()) return fail(2, "%s", o.loss_error.c_str());
   if (ds.events() == 0)
     return fail(1, "no usable events: every row was skipped (the cleaning report above says why)");
@@ -328,7 +328,7 @@ int train_net(const train::Dataset& ds, const train::TrainOptions& topt, train::
 // ---- export
 
 // The float model file: the network and the hunch.train.* metadata.
-int float_model_bytes(const TrainOptions& o, const train::Dataset& ds, const train::TrainOptions& topt,
+int float_model_bytes(const TrainFlags& o, const train::Dataset& ds, const train::TrainOptions& topt,
                       const train::Net& net, const Trained& t, std::vector<uint8_t>* out) {
   const train::TrainResult& tres = t.result;
   ModelWriter fw;
@@ -404,7 +404,7 @@ int int8_model_bytes(const std::vector<uint8_t>& fbytes, const train::Dataset& d
 }
 
 // Writes the model file (int8 unless --float); *qrep says what quantisation cost.
-int export_model(const TrainOptions& o, const train::Dataset& ds, const train::TrainOptions& topt,
+int export_model(const TrainFlags& o, const train::Dataset& ds, const train::TrainOptions& topt,
                  const train::Net& net, const Trained& t, train::QuantizationReport* qrep) {
   std::vector<uint8_t> fbytes;
   if (int rc = float_model_bytes(o, ds, topt, net, t, &fbytes); rc != kGoOn) return rc;
@@ -423,7 +423,7 @@ int export_model(const TrainOptions& o, const train::Dataset& ds, const train::T
 // ---- report
 
 // The HTML report of --report (nothing without it).
-int write_train_report(const TrainOptions& o, const train::Net& net, const Trained& t,
+int write_train_report(const TrainFlags& o, const train::Net& net, const Trained& t,
                        const train::IngestReport& irep, const train::QuantizationReport& qrep) {
   if (!o.report) return kGoOn;
   train::ReportData rd;
@@ -443,8 +443,8 @@ int write_train_report(const TrainOptions& o, const train::Net& net, const Train
 }  // namespace
 
 int run_train(int argc, char** argv) {
-  TrainOptions o;
-  if (int rc = parse_train_options(argc, argv, &o); rc != kGoOn) return rc;
+  TrainFlags o;
+  if (int rc = parse_train_flags(argc, argv, &o); rc != kGoOn) return rc;
 
   train::Dataset ds;
   train::IngestReport irep;
