@@ -9,7 +9,8 @@ calls=${1:-5000}
 [ -x build/native/bench-push ] && [ -f build/wasm/bench-push.js ] || bash scripts/build.sh all >/dev/null
 native=$(build/native/bench-push "$calls")
 # XNNPACK's int8 path (native, opt-in: it rounds outputs to 8 bits, see core/src/kernels/xnnpack/README.md)
-xnn=$(HUNCH_KERNELS=xnnpack build/native/bench-push "$calls")
+# A build without XNNPACK refuses the name: its column then shows the reference kernels.
+xnn=$(HUNCH_KERNELS=xnnpack build/native/bench-push "$calls" 2>/dev/null) || xnn=$native
 wasm=$(node build/wasm/bench-push.js "$calls")
 node - "$native" "$xnn" "$wasm" <<'JS'
 const [native, xnn, wasm] = process.argv.slice(2).map((s) => s.trim().split('\n').map((l) => JSON.parse(l)));
