@@ -11,22 +11,6 @@
 
 namespace hunch::train {
 
-hunch::Hyper default_hyper() {
-  hunch::Hyper h;
-  h.arch = hunch::Arch::TRANSFORMER;
-  h.vocab_size = 0;
-  h.type_count = 1;
-  h.gap_buckets = 2;
-  h.embed = 64;
-  h.hidden = 128;
-  h.attn_size = 64;
-  h.window = 200;
-  h.layers = 2;
-  h.heads = 1;
-  h.ffn = 128;
-  return h;
-}
-
 void Net::add_params() {
   for (const hunch::TensorLayout& t : hunch::tensor_layout(cfg.hyper)) {
     if (cfg.tie_embeddings && t.spec->tied_with) params.alias(t.name, param(t.spec->tied_with));

@@ -13,12 +13,10 @@
 
 namespace hunch::train {
 
-// The trainer's defaults for the network's sizes (hunch train's flags override them; V, T and
-// G always come from the data).
-hunch::Hyper default_hyper();
-
 struct NetConfig {
-  hunch::Hyper hyper = default_hyper();  // arch and sizes, as the core reads them back
+  // Arch and sizes, as the core reads them back: set in full by whoever builds the config
+  // (hunch train's net_config_from, the tests); V, T and G come from the data.
+  hunch::Hyper hyper;
   float    dropout = 0.2f;
   float    embed_init = 0.2f;  // std of the N(0, σ²) action-embedding initialisation
   float    recency_init = 0.01f;   // initial attention recency slope (head n: / 2^n)
