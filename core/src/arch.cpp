@@ -51,6 +51,18 @@ const std::vector<TensorSpec>& heads() {
   return t;
 }
 
+// Optional (Hyper::conversion): P(a goal event follows in this session), a logistic head on z as
+// the exit head.
+const std::vector<TensorSpec>& conversion_head() {
+  static const std::vector<TensorSpec> t = {
+      {"head.conversion.w", kOne, dim(Sym::D), Part::HEAD, true, nullptr, 0.f, 0.3f, Sym::ONE,
+       HUNCH_MATRIX(w.head_conversion)},
+      {"head.conversion.b", kOne, kNone, Part::HEAD, false, nullptr, -2.f, 0.1f, Sym::ONE,
+       HUNCH_VECTOR(w.head_conversion_b)},
+  };
+  return t;
+}
+
 std::string check_nothing(const Hyper&) { return ""; }
 
 std::string check_transformer(const Hyper& h) {
@@ -210,6 +222,7 @@ std::vector<TensorLayout> tensor_layout(const Hyper& h) {
     for (uint32_t b = 0; b < h.layers; ++b) append(&out, a.block, h, "blk." + std::to_string(b) + ".", b);
   append(&out, a.final_, h, "", 0);
   append(&out, heads(), h, "", 0);
+  if (h.conversion) append(&out, conversion_head(), h, "", 0);
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <set>
 
 namespace hunch {
@@ -114,6 +115,35 @@ class Binder {
 
 }  // namespace
 
+Error read_calibration(const ModelFile& f, Calibration* out) {
+  Calibration c;
+  struct Key {
+    const char* key;
+    size_t      size;
+    float*      a;
+    float*      b;  // nullptr for a one-value key
+  };
+  const Key keys[] = {{"hunch.calibration.exit", 2, &c.exit_a, &c.exit_b},
+                      {"hunch.calibration.conversion", 2, &c.conversion_a, &c.conversion_b},
+                      {"hunch.calibration.type", 1, &c.type_temperature, nullptr}};
+  for (const Key& k : keys) {
+    const MetaEntry* e = f.find_meta(k.key);
+    if (!e) continue;
+    if (e->value.type != MetaType::F32_ARRAY || e->value.floats.size() != k.size)
+      return Error(format_message("model metadata: %s must be an F32_ARRAY of %zu values", k.key, k.size));
+    const std::vector<float>& v = e->value.floats;
+    for (float x : v)
+      if (!std::isfinite(x) || std::fabs(x) > 1000.f)
+        return Error(format_message("model metadata: %s holds %g; values must be finite and within ±1000", k.key, x));
+    if (!(v[0] > 0))
+      return Error(format_message("model metadata: %s[0] = %g must be > 0 (a scale)", k.key, v[0]));
+    *k.a = v[0];
+    if (k.b) *k.b = v[1];
+  }
+  *out = c;
+  return {};
+}
+
 Error Model::load(const uint8_t* bytes, size_t size, std::unique_ptr<Model>* out,
                   const ReadOptions& options) {
   out->reset();
@@ -175,6 +205,22 @@ Error read_hyper(const ModelFile& f, Hyper* out) {
   hp.type_count  = static_cast<uint32_t>(types->size());
   hp.gap_buckets = static_cast<uint32_t>(e.size() + 2);
   for (const HyperKey& k : hyper_keys(hp.arch)) HUNCH_TRY(get_u32(f, k.key, k.min, k.max, &(hp.*k.field)));
+  // The conversion head is optional: its goal types' key says the head is there.
+  if (f.find_meta("hunch.conversion.goal_types")) {
+    const MetaEntry* g = f.find_meta("hunch.conversion.goal_types");
+    if (g->value.type == MetaType::STRING_ARRAY && g->value.strings.empty())
+      return Error("model metadata: hunch.conversion.goal_types is empty (the head needs a goal type)");
+    const std::vector<std::string>* goals = nullptr;
+    HUNCH_TRY(get_strings(f, "hunch.conversion.goal_types", kMaxTypes, &goals));
+    for (size_t i = 0; i < goals->size(); ++i) {
+      const auto& g = (*goals)[i];
+      const auto at = std::find(types->begin() + 1, types->end(), g);
+      if (at == types->end())
+        return Error(format_message("model metadata: hunch.conversion.goal_types[%zu] '%.64s' is not one of "
+                                    "hunch.vocab.event_types", i, g.c_str()));
+    }
+    hp.conversion = 1;
+  }
   const std::string unsound = spec->check(hp);
   if (!unsound.empty()) return Error("model metadata: " + unsound);
   *out = hp;
@@ -215,6 +261,10 @@ Error Model::bind() {
     else HUNCH_TRY(b.vector(t.name, t.rows, t.spec->vector(w_, t.block)));
   }
   HUNCH_TRY(b.leftovers());
+  if (hp.conversion)
+    for (const std::string& g : f.find_meta("hunch.conversion.goal_types")->value.strings)
+      goal_types_.push_back(type_ids_.at(g));
+  HUNCH_TRY(read_calibration(f, &calibration_));
   return {};
 }
 

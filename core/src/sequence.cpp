@@ -68,6 +68,7 @@ Sequence::Sequence(const Model& model, const KernelTable* kernels)
   scores_.assign(W, 0.f);
   logits_.assign(V, 0.f);
   last_time_ = __builtin_nan("");
+  conversion_prob_ = hp_.conversion ? 0.f : __builtin_nanf("");
 }
 
 void Sequence::reset() {
@@ -81,6 +82,7 @@ void Sequence::reset() {
   std::fill(type_probs_.begin(), type_probs_.end(), 0.f);
   std::fill(attn_w_.begin(), attn_w_.end(), 0.f);
   exit_prob_ = 0;
+  conversion_prob_ = hp_.conversion ? 0.f : __builtin_nanf("");
 }
 
 void Sequence::matvec(const Matrix& m, const float* x, const float* bias, float* y) {
@@ -207,14 +209,27 @@ void Sequence::step_transformer(const float* x0) {
 
 void Sequence::heads() {
   const Weights& w = model_.weights();
+  const Calibration& cal = model_.calibration();
   const size_t T = hp_.type_count;
   matvec(w.head_type, z_.data(), w.head_type_b.data, type_probs_.data());
+  if (cal.type_temperature != 1.f)
+    for (float& l : type_probs_) l /= cal.type_temperature;
   const float mx = k_->f32_max(T, type_probs_.data());
   const float inv = 1.f / k_->f32_exp_sum(T, type_probs_.data(), mx, type_probs_.data());
   for (float& p : type_probs_) p *= inv;
   float e;
   matvec(w.head_exit, z_.data(), w.head_exit_b.data, &e);
-  exit_prob_ = hunch_sigmoidf(e);
+  exit_prob_ = hunch_sigmoidf(cal.exit_a * e + cal.exit_b);
+  conversion_head();
+}
+
+void Sequence::conversion_head() {
+  if (!hp_.conversion) return;
+  const Weights& w = model_.weights();
+  const Calibration& cal = model_.calibration();
+  float c;
+  matvec(w.head_conversion, z_.data(), w.head_conversion_b.data, &c);
+  conversion_prob_ = hunch_sigmoidf(cal.conversion_a * c + cal.conversion_b);
 }
 
 const float* Sequence::action_logits() {
@@ -389,6 +404,9 @@ Error Sequence::restore(const uint8_t* bytes, size_t size) {
   exit_prob_ = get_at<float>(p);
   p += 4;
   std::memcpy(attn_w_.data(), p, attn_w_.size() * sizeof(float));
+  // Not in the saved layout (it predates the head): recomputed from the restored z.
+  if (count_ == 0) conversion_prob_ = hp_.conversion ? 0.f : __builtin_nanf("");
+  else conversion_head();
   return {};
 }
 

@@ -12,6 +12,7 @@
 #include "train/eval.h"
 #include "train/ingest.h"
 #include "train/report.h"
+#include "train/sessions.h"
 
 namespace hunch::cli {
 
@@ -21,6 +22,8 @@ int run_eval(int argc, char** argv) {
             "HR@k, NDCG@k (k = 1, 5, 10, 20) and MRR over the full vocabulary, next-type accuracy and\n"
             "macro-F1, exit AUC, beside most-popular and first-order Markov baselines on the same split.");
   add_ingest_options(args);
+  add_protocol_options(args);
+  args.option("truth", "", "sessions protocol: the generator's probabilities (hunch synth --truth), reported as the oracle");
   args.flag("exclude-seen", "rank only actions not already in the input history (the ML-1M protocol)");
   args.option("sampled", "0", "also rank the target against N negatives (0 = off)");
   args.option("negatives", "", "negatives file ('valid|test USER n1 ... nN' lines); default: drawn with --seed");
@@ -40,11 +43,19 @@ int run_eval(int argc, char** argv) {
   }
   train::IngestOptions iopt;
   int64_t sampled = 0, threads = 2, seed = 0;
+  bool sessions = false;
+  double test_fraction = 0.1;
+  std::vector<std::string> goal_types;
   if (!ingest_options_from_args(args, &iopt, &error) ||
+      !protocol_options_from_args(args, &sessions, &test_fraction, &goal_types, &iopt, &error) ||
       !args.get_int("sampled", 0, 100000, &sampled, &error) ||
       !args.get_int("threads", 1, 256, &threads, &error) ||
       !args.get_int("seed", 0, INT64_MAX, &seed, &error)) {
     std::fprintf(stderr, "hunch eval: %s\n", error.c_str());
+    return 2;
+  }
+  if (args.given("truth") && !sessions) {
+    std::fprintf(stderr, "hunch eval: --truth needs --protocol sessions\n");
     return 2;
   }
   if (args.given("negatives") && sampled == 0) {
@@ -75,6 +86,67 @@ int run_eval(int argc, char** argv) {
   auto t1 = std::chrono::steady_clock::now();
   std::fputs(irep.to_text().c_str(), info);
   std::fprintf(info, "  (read in %.2f s)\n\n", std::chrono::duration<double>(t1 - t0).count());
+
+  if (sessions) {
+    // The model's own split fraction and goal unless given.
+    if (model && !args.given("test-fraction"))
+      if (const MetaEntry* e = model->file().find_meta("hunch.train.test_fraction"); e && e->value.type == MetaType::F32)
+        test_fraction = e->value.f;
+    if (goal_types.empty()) {
+      if (model)
+        for (uint32_t t : model->goal_types()) goal_types.push_back(model->type_name(t));
+      if (goal_types.empty()) goal_types = train::default_goal_types(ds);
+    }
+    train::SessionSplit split;
+    train::SessionEvalResult sr;
+    if (Error e = train::set_goal_types(&ds, goal_types)) {
+      std::fprintf(stderr, "hunch eval: %s\n", e.message.c_str());
+      return 2;
+    }
+    if (Error e = train::split_sessions(ds, test_fraction, &split)) {
+      std::fprintf(stderr, "hunch eval: %s\n", e.message.c_str());
+      return 2;
+    }
+    std::vector<float> oracle_exit, oracle_conv;
+    train::SessionEvalOptions so;
+    so.threads = unsigned(threads);
+    so.valid = true;
+    if (args.given("truth")) {
+      if (Error e = train::load_oracle(args.get("truth"), ds, &oracle_exit, &oracle_conv)) {
+        std::fprintf(stderr, "hunch eval: %s\n", e.message.c_str());
+        return 1;
+      }
+      so.oracle_exit = &oracle_exit;
+      so.oracle_conversion = &oracle_conv;
+    }
+    train::SessionScoreFn scorer;
+    if (model) scorer = train::model_session_scorer(*model, ds, so.threads);
+    if (Error e = train::evaluate_sessions(ds, split, scorer, so, &sr)) {
+      std::fprintf(stderr, "hunch eval: %s\n", e.message.c_str());
+      return 1;
+    }
+    if (sr.test.points == 0) {
+      std::fprintf(stderr, "hunch eval: no held-out session to evaluate (%llu sessions; --test-fraction %.3g)\n",
+                   (unsigned long long)split.sessions, test_fraction);
+      return 1;
+    }
+    if (json) std::printf("%s\n", train::session_results_json(sr).c_str());
+    else std::fputs(train::session_results_table(sr).c_str(), stdout);
+    if (args.given("report")) {
+      train::ReportData rd;
+      rd.title = "hunch eval (sessions): " + (model ? pos[0] : std::string("baselines")) + " on " + events;
+      rd.facts.push_back({"events file", events});
+      if (model) rd.facts.push_back({"model", pos[0]});
+      rd.ingest = &irep;
+      rd.sessions = &sr;
+      if (Error e = train::write_report(args.get("report"), rd)) {
+        std::fprintf(stderr, "hunch eval: %s\n", e.message.c_str());
+        return 1;
+      }
+      std::fprintf(info, "report written to %s\n", args.get("report").c_str());
+    }
+    return 0;
+  }
 
   train::Negatives negs;
   train::EvalOptions eopt;

@@ -54,12 +54,24 @@ std::string base_name(const std::string& path) {
   return k == std::string::npos ? path : path.substr(k + 1);
 }
 
-// Validation NDCG@10 / HR@10 of serialised model bytes through the core.
+// Validation NDCG@10 / HR@10 of serialised model bytes through the core (leave-one-out, or the
+// validation sessions' points with the session protocol).
 Error core_validation(const std::vector<uint8_t>& bytes, const train::Dataset& ds, unsigned threads,
-                      bool exclude_seen, double* ndcg, double* hr) {
+                      bool exclude_seen, const train::SessionSplit* sessions, double* ndcg, double* hr) {
   std::unique_ptr<Model> model;
   if (Error e = Model::load(bytes.data(), bytes.size(), &model)) return e;
-  return train::core_validation(*model, ds, exclude_seen, threads, ndcg, hr);
+  if (!sessions) return train::core_validation(*model, ds, exclude_seen, threads, ndcg, hr);
+  train::SessionEvalOptions so;
+  so.test = false;
+  so.baselines = false;
+  so.threads = threads;
+  train::SessionEvalResult r;
+  if (Error e = train::evaluate_sessions(ds, *sessions, train::model_session_scorer(*model, ds, threads), so, &r))
+    return e;
+  const train::SessionMethod* m = r.valid.find("model");
+  *ndcg = m && m->rank.users ? m->rank.ndcg_at(10) : 0;
+  *hr = m && m->rank.users ? m->rank.hr_at(10) : 0;
+  return {};
 }
 
 // ---- flags
@@ -84,6 +96,10 @@ struct TrainFlags {
   // report printed (check_trainable), as it always has been.
   std::string loss_error;
   bool        float_model = false;  // --float
+  // The protocol (--protocol): leave-one-out, or sessions (train/sessions.h).
+  bool        sessions = false;
+  double      test_fraction = 0.1;
+  std::vector<std::string> goal_types;  // --goal-type (comma-separated); empty = found by name
 
   bool transformer() const { return arch == "transformer"; }
 };
@@ -91,6 +107,7 @@ struct TrainFlags {
 void declare_train_flags(Args& args) {
   args.option("output", "", "model file to write (also -o)");
   add_ingest_options(args);
+  add_protocol_options(args);
   args.option("arch", "transformer", "architecture: transformer or lstm-attn");
   args.option("epochs", "200", "most epochs (early stopping and --time-budget usually end sooner)");
   args.option("batch", "128", "sequences per training step");
@@ -115,6 +132,7 @@ void declare_train_flags(Args& args) {
   args.flag("random-crops", "each epoch, train on a random window of --max-len events of longer sequences (default: always the last)");
   args.option("type-weight", "", "weight of the next-type loss (default 1 when the log has event types, else 0)");
   args.option("exit-weight", "", "weight of the exit loss (default 1 with sessions (--session-gap > 0), else 0)");
+  args.option("conversion-weight", "", "weight of the conversion loss (default 1 when the log has goal events and --protocol sessions)");
   args.option("seed", "42", "seed for initialisation, shuffling and dropout");
   args.option("threads", "2", "threads (the batch is split between them)");
   args.option("patience", "5", "stop after this many epochs without a better validation NDCG@10 (0 = never)");
@@ -155,6 +173,7 @@ int parse_train_flags(int argc, char** argv, TrainFlags* o) {
   double lookahead_decay;
   const int64_t kW = kMaxWidth;
   if (!ingest_options_from_args(args, &o->ingest, &error) ||
+      !protocol_options_from_args(args, &o->sessions, &o->test_fraction, &o->goal_types, &o->ingest, &error) ||
       !args.get_int("epochs", 1, 100000, &o->epochs, &error) ||
       !args.get_int("batch", 1, 1 << 20, &o->batch, &error) ||
       !args.get_double("lr", 1e-7, 1.0, &o->lr, &error) ||
@@ -193,7 +212,8 @@ int parse_train_flags(int argc, char** argv, TrainFlags* o) {
   o->loss.mask_seen = args.get_bool("mask-seen");
   std::string weight_error;  // reported by check_trainable, after the log is read
   if (!optional_weight(args, "type-weight", &o->loss.type_weight, &weight_error) ||
-      !optional_weight(args, "exit-weight", &o->loss.exit_weight, &weight_error))
+      !optional_weight(args, "exit-weight", &o->loss.exit_weight, &weight_error) ||
+      !optional_weight(args, "conversion-weight", &o->loss.conversion_weight, &weight_error))
     o->loss_error = weight_error;
   return kGoOn;
 }
@@ -239,8 +259,8 @@ void print_model(const std::string& arch, const train::NetConfig& nc, size_t par
   if (nc.hyper.arch == Arch::TRANSFORMER) std::printf(" L=%u NH=%u F=%u", nc.hyper.layers, nc.hyper.heads, nc.hyper.ffn);
   else std::printf(" H=%u A=%u", nc.hyper.hidden, nc.hyper.attn_size);
   std::printf(" W=%u, V=%u T=%u G=%u, %zu parameters\n", nc.hyper.window, nc.hyper.vocab_size, nc.hyper.type_count, nc.hyper.gap_buckets, parameters);
-  std::printf("loss weights: action %.3g, type %.3g, exit %.3g (%llu exit positives)\n", w.action, w.type, w.exit,
-              (unsigned long long)exit_positives);
+  std::printf("loss weights: action %.3g, type %.3g, exit %.3g (%llu exit positives), conversion %.3g\n", w.action,
+              w.type, w.exit, (unsigned long long)exit_positives, nc.hyper.conversion ? w.conversion : 0.0);
   std::fflush(stdout);
 }
 
@@ -325,6 +345,51 @@ int train_net(const train::Dataset& ds, const train::TrainOptions& topt, train::
   return kGoOn;
 }
 
+// ---- the session protocol
+
+// Goal types (as given, else found by name), then the split; prints what was found.
+int prepare_sessions(const TrainFlags& o, train::Dataset* ds, train::SessionSplit* split) {
+  const std::vector<std::string> goals = o.goal_types.empty() ? train::default_goal_types(*ds) : o.goal_types;
+  if (Error e = train::set_goal_types(ds, goals)) return fail(2, "%s", e.message.c_str());
+  if (Error e = train::split_sessions(*ds, o.test_fraction, split)) return fail(2, "%s", e.message.c_str());
+  std::printf("session protocol: %llu sessions: train %llu (%llu events), validation %llu, test %llu (held out); "
+              "conversion goal: %s\n",
+              (unsigned long long)split->sessions, (unsigned long long)split->train_sessions,
+              (unsigned long long)split->train_events, (unsigned long long)split->valid_sessions,
+              (unsigned long long)split->test_sessions,
+              goals.empty() ? "none (no purchase-like event type; --goal-type names one)" : goals[0].c_str());
+  return kGoOn;
+}
+
+// What the loss policy reads, from the training sessions.
+train::LossSignals session_signals(const train::Dataset& ds, const train::SessionSplit& split) {
+  train::LossSignals s;
+  for (uint16_t t : ds.type) s.has_types |= t != 0;
+  s.sessions = true;
+  for (size_t q = 0; q < ds.sequences(); ++q)
+    for (uint64_t i = ds.offsets[q]; i < split.valid_begin[q]; ++i) s.exit_positives += (ds.flags[i] & train::kSessionEnd) != 0;
+  s.conversion = !ds.goal_types.empty();
+  return s;
+}
+
+// Fits the heads' calibration on the validation sessions (sessions.h) and prints it.
+int calibrate(const train::Dataset& ds, const train::SessionSplit& split, const train::TrainOptions& topt,
+              train::Net* net) {
+  train::CalibrationData cd;
+  if (Error e = train::collect_calibration(ds, split, train::net_session_scorer(*net, ds, topt.threads), true,
+                                           topt.threads, net->cfg.hyper.type_count, &cd))
+    return fail(1, "calibration: %s", e.message.c_str());
+  hunch::Calibration c;
+  train::fit_platt(cd.exit_logit, cd.exit_label, &c.exit_a, &c.exit_b);
+  if (net->cfg.hyper.conversion) train::fit_platt(cd.conversion_logit, cd.conversion_label, &c.conversion_a, &c.conversion_b);
+  if (topt.weights.type > 0) c.type_temperature = train::fit_temperature(cd.type_logits, cd.type_target, net->cfg.hyper.type_count);
+  net->calibration = c;
+  std::printf("calibration on %zu validation points: exit sigmoid(%.3f·x %+.3f)", cd.exit_label.size(), c.exit_a, c.exit_b);
+  if (net->cfg.hyper.conversion) std::printf(", conversion sigmoid(%.3f·x %+.3f)", c.conversion_a, c.conversion_b);
+  std::printf(", type temperature %.3f\n", c.type_temperature);
+  return kGoOn;
+}
+
 // ---- export
 
 // The float model file: the network and the hunch.train.* metadata.
@@ -354,6 +419,8 @@ int float_model_bytes(const TrainFlags& o, const train::Dataset& ds, const train
   fw.set_u32("hunch.train.max_len", topt.max_len);
   fw.set_u32("hunch.train.random_crops", topt.random_crops ? 1 : 0);
   fw.set_u32("hunch.train.mask_seen", topt.weights.mask_seen ? 1 : 0);
+  fw.set_string("hunch.train.protocol", topt.sessions ? "sessions" : "loo");
+  if (topt.sessions) fw.set_f32("hunch.train.test_fraction", float(topt.sessions->test_fraction));
   std::vector<float> loss_curve, ndcg_curve;
   for (const auto& c : t.curve) {
     loss_curve.push_back(float(c.train_loss));
@@ -386,9 +453,9 @@ int int8_model_bytes(const std::vector<uint8_t>& fbytes, const train::Dataset& d
   const unsigned th = topt.threads;
   double fn = 0, fh = 0, qn = 0, qh = 0;
   auto v0 = std::chrono::steady_clock::now();
-  if (Error e = core_validation(fbytes, ds, th, topt.exclude_seen, &fn, &fh))
+  if (Error e = core_validation(fbytes, ds, th, topt.exclude_seen, topt.sessions, &fn, &fh))
     return fail(1, "validating the float model: %s", e.message.c_str());
-  if (Error e = core_validation(qbytes, ds, th, topt.exclude_seen, &qn, &qh))
+  if (Error e = core_validation(qbytes, ds, th, topt.exclude_seen, topt.sessions, &qn, &qh))
     return fail(1, "validating the int8 model: %s", e.message.c_str());
   std::printf("validation through the core: float NDCG@10 %.4f HR@10 %.4f | int8 NDCG@10 %.4f HR@10 %.4f "
               "(%+.2f%% NDCG@10)  [%.1f s]\n",
@@ -450,9 +517,17 @@ int run_train(int argc, char** argv) {
   train::IngestReport irep;
   if (int rc = read_events(o, &ds, &irep); rc != kGoOn) return rc;
 
-  const train::LossSignals signals = train::loss_signals(ds, o.ingest.session_gap, uint32_t(o.max_len));
-  const train::TrainOptions topt =
-      trainer_options(o, net_config_from(o, ds), train::loss_weights(o.loss, signals));
+  train::SessionSplit split;
+  if (o.sessions)
+    if (int rc = prepare_sessions(o, &ds, &split); rc != kGoOn) return rc;
+  train::NetConfig nc = net_config_from(o, ds);
+  train::LossSignals signals = train::loss_signals(ds, o.ingest.session_gap, uint32_t(o.max_len));
+  if (o.sessions) {
+    signals = session_signals(ds, split);
+    nc.hyper.conversion = signals.conversion ? 1 : 0;
+  }
+  train::TrainOptions topt = trainer_options(o, nc, train::loss_weights(o.loss, signals));
+  if (o.sessions) topt.sessions = &split;
   if (int rc = check_trainable(o, ds, topt); rc != kGoOn) return rc;
 
   auto net = train::make_net(topt.net, topt.seed);
@@ -460,6 +535,8 @@ int run_train(int argc, char** argv) {
 
   Trained trained;
   if (int rc = train_net(ds, topt, net.get(), &trained); rc != kGoOn) return rc;
+  if (o.sessions)
+    if (int rc = calibrate(ds, split, topt, net.get()); rc != kGoOn) return rc;
 
   train::QuantizationReport qrep;
   if (int rc = export_model(o, ds, topt, *net, trained, &qrep); rc != kGoOn) return rc;

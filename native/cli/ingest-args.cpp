@@ -78,4 +78,44 @@ bool ingest_options_from_args(const Args& a, train::IngestOptions* o, std::strin
   return true;
 }
 
+void add_protocol_options(Args& a) {
+  a.option("protocol", "loo",
+           "loo: leave-one-out (last event of each sequence = test, second-last = validation); sessions: the "
+           "last --test-fraction of sessions by start time are test, as many before them validation, every event "
+           "of a held-out session a prediction point with the user's whole earlier history as context");
+  a.option("test-fraction", "0.1", "sessions protocol: share of sessions held out for test (as many again for validation)");
+  a.option("goal-type", "",
+           "sessions protocol: event type(s) that count as a conversion, comma-separated (default: purchase, buy, "
+           "order, orders, transaction, checkout_complete or Order Completed, case-insensitive, when present)");
+}
+
+bool protocol_options_from_args(const Args& a, bool* sessions, double* test_fraction,
+                                std::vector<std::string>* goal_types, train::IngestOptions* ingest,
+                                std::string* error) {
+  const std::string p = a.get("protocol");
+  if (p != "loo" && p != "sessions") {
+    *error = "--protocol: expected loo or sessions, got '" + p + "'";
+    return false;
+  }
+  *sessions = p == "sessions";
+  if (!a.get_double("test-fraction", 0.001, 0.499, test_fraction, error)) return false;
+  goal_types->clear();
+  const std::string g = a.get("goal-type");
+  for (size_t b = 0; b < g.size();) {
+    size_t e = g.find(',', b);
+    if (e == std::string::npos) e = g.size();
+    if (e > b) goal_types->push_back(g.substr(b, e - b));
+    b = e + 1;
+  }
+  if (!*sessions && (a.given("goal-type") || a.given("test-fraction"))) {
+    *error = std::string("--") + (a.given("goal-type") ? "goal-type" : "test-fraction") + " needs --protocol sessions";
+    return false;
+  }
+  if (*sessions) {
+    ingest->whole_users = true;
+    if (!a.given("min-length")) ingest->min_length = 1;
+  }
+  return true;
+}
+
 }  // namespace hunch::cli

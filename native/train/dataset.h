@@ -23,10 +23,24 @@ struct Dataset {
   std::vector<uint8_t>  gap;           // per event: time-gap bucket
   std::vector<double>   time;          // per event: seconds (NaN when the log had none)
   std::vector<std::string> sequence_key;  // per sequence: user id (+ "#n" for the n-th session)
+  std::vector<uint8_t>  flags;         // per event: EventFlag bits
+  std::vector<uint64_t> line;          // per event: the file line its record starts on
+  // Type names whose events are conversions (set_goal_types, sessions.h); empty = none.
+  std::vector<std::string> goal_types;
 
   size_t sequences() const { return offsets.empty() ? 0 : offsets.size() - 1; }
   size_t events() const { return action.size(); }
   size_t length(size_t s) const { return offsets[s + 1] - offsets[s]; }
+};
+
+// Per-event flags. Sessions: with one sequence per session (the leave-one-out protocol) the
+// first and last events of each sequence; with one sequence per user (IngestOptions::
+// whole_users, the session protocol) wherever a gap over the session gap splits the user's events.
+enum EventFlag : uint8_t {
+  kSessionStart = 1,  // first event of its session
+  kSessionEnd   = 2,  // last event of its session (the exit label)
+  kGoal         = 4,  // its type is a goal type (Dataset::goal_types)
+  kConverts     = 8,  // a goal event follows it in the same session (the conversion label)
 };
 
 // Leave-one-out split (../shared/bench/reference/PROTOCOL.md §2): a sequence of n >= 3 events

@@ -194,6 +194,8 @@ struct Outcomes {
   }
 };
 
+}  // namespace
+
 void add_rank(RankMetrics* m, int64_t r) {
   ++m->users;
   if (r < 0) return;
@@ -215,7 +217,7 @@ void finish_rank(RankMetrics* m) {
   m->mrr /= double(m->users);
 }
 
-double auc(const std::vector<float>& pos, const std::vector<float>& neg) {
+double mann_whitney_auc(const std::vector<float>& pos, const std::vector<float>& neg) {
   std::vector<std::pair<float, int>> all;
   for (float p : pos)
     if (!std::isnan(p)) all.emplace_back(p, 1);
@@ -238,6 +240,8 @@ double auc(const std::vector<float>& pos, const std::vector<float>& neg) {
   }
   return (rank_sum - double(np) * double(np + 1) / 2.0) / (double(np) * double(nn));
 }
+
+namespace {
 
 // Counts over the training part of every sequence.
 struct Baselines {
@@ -461,7 +465,7 @@ Error evaluate(const Dataset& ds, const ScoreFn& model, const EvalOptions& opt, 
     r.name = names[m];
     if (opt.valid) fill_split(&r.valid, outcomes[m], ds, 0, negs != nullptr, with_types);
     if (opt.test) fill_split(&r.test, outcomes[m], ds, 1, negs != nullptr, with_types);
-    if (r.name == "model" && opt.exit_auc && opt.test) r.exit_auc = auc(outcomes[m].exit_pos, outcomes[m].exit_neg);
+    if (r.name == "model" && opt.exit_auc && opt.test) r.exit_auc = mann_whitney_auc(outcomes[m].exit_pos, outcomes[m].exit_neg);
     out->methods.push_back(std::move(r));
   }
   return {};
@@ -516,21 +520,24 @@ ScoreFn model_scorer(const hunch::Model& model, const Dataset& ds, unsigned thre
 
 // ---- printing ------------------------------------------------------------------------------
 
-namespace {
-
-std::string num(double v, int prec = 4) {
+std::string metric_text(double v, int prec) {
   if (std::isnan(v)) return "-";
   char b[32];
   std::snprintf(b, sizeof b, "%.*f", prec, v);
   return b;
 }
 
-std::string json_num(double v) {
+std::string json_number(double v) {
   if (!std::isfinite(v)) return "null";
   char b[32];
   std::snprintf(b, sizeof b, "%.6g", v);
   return b;
 }
+
+namespace {
+
+std::string num(double v, int prec = 4) { return metric_text(v, prec); }
+std::string json_num(double v) { return json_number(v); }
 
 void metrics_of(const MethodResult& m, bool sampled, std::vector<std::pair<std::string, double>>* out) {
   for (int split = 1; split >= 0; --split) {

@@ -152,6 +152,15 @@ Error core_validation(const hunch::Model& model, const Dataset& ds, bool exclude
 // better baseline) and one JSON object ({"model": {"HR@10": …}, "popularity": …, "markov": …,
 // "users": n, …}; test metrics by plain name, validation ones prefixed "valid_").
 std::string results_table(const EvalResult& r);
+
+// Shared with the session protocol (sessions.h): one ranked target into running sums (rank < 0
+// = a miss), the sums into means, the Mann-Whitney AUC (ties 1/2; NaN without both classes,
+// NaN scores left out), and how metrics print ("-" / null when not a number).
+void        add_rank(RankMetrics* m, int64_t rank);
+void        finish_rank(RankMetrics* m);
+double      mann_whitney_auc(const std::vector<float>& positives, const std::vector<float>& negatives);
+std::string metric_text(double v, int precision = 4);
+std::string json_number(double v);
 std::string results_json(const EvalResult& r);
 
 }  // namespace hunch::train

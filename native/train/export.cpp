@@ -26,6 +26,12 @@ void write_network(const Net& net, const Dataset& data, hunch::ModelWriter* w) {
   w->set_strings("hunch.vocab.actions", data.actions);
   w->set_strings("hunch.vocab.event_types", data.types);
   w->set_floats("hunch.time.gap_edges", data.gap_edges);
+  if (h.conversion) w->set_strings("hunch.conversion.goal_types", data.goal_types);
+  const hunch::Calibration& c = net.calibration;
+  if (c.exit_a != 1 || c.exit_b != 0) w->set_floats("hunch.calibration.exit", {c.exit_a, c.exit_b});
+  if (c.conversion_a != 1 || c.conversion_b != 0)
+    w->set_floats("hunch.calibration.conversion", {c.conversion_a, c.conversion_b});
+  if (c.type_temperature != 1) w->set_floats("hunch.calibration.type", {c.type_temperature});
   for (size_t i = 0; i < net.params.entries.size(); ++i) {
     const auto& e = net.params.entries[i];
     w->add_f32(e.name, e.shape, net.params.ptr(i));

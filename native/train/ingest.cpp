@@ -969,6 +969,7 @@ Error Ingestor::finish(Dataset* out) {
   std::vector<uint32_t> seq_user, seq_index;  // user, session number within the user (1-based)
   std::vector<uint32_t> user_sessions(users_.size(), 0);
   std::vector<std::pair<uint64_t, size_t>> group;  // (action<<32 | type, position) in a time run
+  std::vector<uint8_t> session_flags;  // kSessionStart / kSessionEnd, by compacted position
   size_t w = 0, n = events_.size();
   for (size_t a = 0; a < n;) {
     size_t b = a;
@@ -1005,12 +1006,20 @@ Error Ingestor::finish(Dataset* out) {
     // Sessions over the kept events of this user.
     uint32_t user = events_[a].user;
     size_t s = kept_begin;
+    if (session_flags.size() < w) session_flags.resize(w, 0);
     for (size_t i = kept_begin; i < w; ++i) {
       // Only a known time starts a session; an event without one follows its predecessor.
       bool split = i == w - 1 ||
                    (opt_.session_gap > 0 && events_[i + 1].has_time && std::isfinite(events_[i].key) &&
                     events_[i + 1].key - events_[i].key > opt_.session_gap);
       if (!split) continue;
+      session_flags[s] |= kSessionStart;
+      session_flags[i] |= kSessionEnd;
+      if (opt_.whole_users && i != w - 1) {  // the user's sessions stay one sequence
+        s = i + 1;
+        continue;
+      }
+      if (opt_.whole_users) s = kept_begin;
       size_t len = i + 1 - s;
       uint32_t index = ++user_sessions[user];
       if (len < opt_.min_length) {
@@ -1032,11 +1041,15 @@ Error Ingestor::finish(Dataset* out) {
   offsets.reserve(seq_begin.size() + 1);
   for (size_t q = 0; q < seq_begin.size(); ++q) {
     size_t begin = seq_begin[q], len = seq_len[q];
-    for (size_t i = 0; i < len; ++i) events_[kept + i] = events_[begin + i];
+    for (size_t i = 0; i < len; ++i) {
+      events_[kept + i] = events_[begin + i];
+      session_flags[kept + i] = session_flags[begin + i];
+    }
     kept += len;
     offsets.push_back(kept);
   }
   events_.resize(kept);
+  session_flags.resize(kept);
 
   // Vocabulary.
   std::vector<std::string> action_names = actions_.names(), type_names = types_.names();
@@ -1093,6 +1106,9 @@ Error Ingestor::finish(Dataset* out) {
   out->type.resize(kept);
   out->gap.resize(kept);
   out->time.resize(kept);
+  out->flags = std::move(session_flags);
+  out->line.resize(kept);
+  out->goal_types.clear();
   out->sequence_key.clear();
   out->sequence_key.reserve(seq_begin.size());
   std::vector<std::string> user_names = users_.names();
@@ -1111,11 +1127,12 @@ Error Ingestor::finish(Dataset* out) {
       out->action[i] = a;
       out->type[i] = static_cast<uint16_t>(t);
       out->time[i] = time;
+      out->line[i] = e.line;
       out->gap[i] = i == out->offsets[q] ? 0 : gap_bucket(out->gap_edges, prev, time);
       prev = time;
     }
   }
-  peak += kept * (sizeof(uint32_t) + sizeof(uint16_t) + sizeof(uint8_t) + sizeof(double)) +
+  peak += kept * (sizeof(uint32_t) + sizeof(uint16_t) + 2 * sizeof(uint8_t) + 2 * sizeof(double)) +
           out->offsets.capacity() * sizeof(uint64_t) + seq_begin.capacity() * 16;
   std::vector<bool> user_kept(users_.size(), false);
   for (uint32_t u : seq_user) user_kept[u] = true;

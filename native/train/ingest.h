@@ -60,7 +60,10 @@ struct IngestOptions {
   // without a type column every event has type 0.
   std::string user_column, time_column, action_column, type_column;
 
-  double   session_gap = 1800;  // seconds; a larger gap starts a new sequence; 0 = one per user
+  double   session_gap = 1800;  // seconds; a larger gap starts a new session; 0 = one per user
+  // false: every session is its own sequence (leave-one-out); true: one sequence per user, the
+  // sessions marked in Dataset::flags (the session protocol: the whole history is the context).
+  bool     whole_users = false;
   uint32_t min_length  = 2;     // sequences with fewer events are dropped (and counted)
   uint32_t min_count   = 2;     // actions/types seen fewer times map to id 0
   uint32_t max_vocab   = 50000; // at most this many actions besides <unk> (most frequent first)

@@ -23,6 +23,8 @@ LossWeights loss_weights(const LossRequest& request, const LossSignals& signals)
   else w.type = signals.has_types ? 1.0f : 0.0f;
   if (request.exit_weight) w.exit = float(*request.exit_weight);
   else w.exit = (signals.sessions && signals.exit_positives > 0) ? 1.0f : 0.0f;
+  if (request.conversion_weight) w.conversion = float(*request.conversion_weight);
+  else w.conversion = signals.conversion ? 1.0f : 0.0f;
   return w;
 }
 

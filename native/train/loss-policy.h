@@ -19,6 +19,7 @@ namespace hunch::train {
 struct LossRequest {
   std::optional<double> type_weight;  // --type-weight
   std::optional<double> exit_weight;  // --exit-weight
+  std::optional<double> conversion_weight;  // --conversion-weight
   uint32_t lookahead = 1;             // --lookahead
   float    lookahead_decay = 0.5f;    // --lookahead-decay
   uint32_t sampled_softmax = 0;       // --sampled-softmax
@@ -30,6 +31,7 @@ struct LossSignals {
   bool     has_types = false;   // some event has a type other than <none> (id 0)
   bool     sessions = false;    // sequences are sessions (session gap > 0), not one per user
   uint64_t exit_positives = 0;  // training samples that end where their sequence ends
+  bool     conversion = false;  // the network has a conversion head (goal types, session protocol)
 };
 
 // Reads the signals from a dataset ingested with `session_gap` and trained on windows of

@@ -25,6 +25,10 @@ void Net::add_params() {
   head_tb = param("head.type.b");
   head_ew = param("head.exit.w");
   head_eb = param("head.exit.b");
+  if (cfg.hyper.conversion) {
+    head_cw = param("head.conversion.w");
+    head_cb = param("head.conversion.b");
+  }
 }
 
 size_t Net::param(const std::string& name) const {
@@ -47,6 +51,7 @@ void Net::init_embeddings_and_heads(Rng& rng) {
   if (!cfg.tie_embeddings) init_xavier_normal(params, head_aw, rng);
   init_xavier_normal(params, head_tw, rng);
   init_xavier_normal(params, head_ew, rng);
+  if (cfg.hyper.conversion) init_xavier_normal(params, head_cw, rng);
 }
 
 void Net::embed(const Dataset& data, const Pass& pass, float* x) const {
@@ -103,9 +108,19 @@ void prepare_pass(Pass& pass, const Dataset& data, const std::vector<Sample>& sa
   pass.next.clear();
   pass.gap.clear();
   pass.ends.clear();
+  pass.conv.clear();
+  const bool flagged = data.flags.size() == data.events();
   for (size_t s = 0; s < samples.size(); ++s) {
     Sample& smp = pass.samples[s];
     pass.start[s] = pass.event.size();
+    // Conversion labels are known from the last session end before target_end backwards.
+    uint64_t known_below = smp.begin;  // events < known_below: their session ends before target_end
+    if (flagged)
+      for (uint64_t i = smp.target_end; i-- > smp.begin;)
+        if (data.flags[i] & kSessionEnd) {
+          known_below = i + 1;
+          break;
+        }
     Rng rng = Rng::derive(seed, smp.id, 3);
     uint64_t prev = 0;
     for (uint32_t p = 0; p < smp.len; ++p) {
@@ -122,14 +137,21 @@ void prepare_pass(Pass& pass, const Dataset& data, const std::vector<Sample>& sa
       }
       pass.event.push_back(ev);
       pass.next.push_back(Pass::kNoTarget);
-      pass.ends.push_back(0);
+      if (flagged) {
+        pass.ends.push_back(ev + 1 < smp.target_end || smp.ends ? uint8_t((data.flags[ev] & kSessionEnd) ? 1 : 0)
+                                                                : Pass::kUnknown);
+        pass.conv.push_back(ev < known_below ? uint8_t((data.flags[ev] & kConverts) ? 1 : 0) : Pass::kUnknown);
+      } else {
+        pass.ends.push_back(0);
+        pass.conv.push_back(Pass::kUnknown);
+      }
       prev = ev;
     }
     const size_t kept = pass.event.size() - pass.start[s];
     if (kept > 0) {
       const uint64_t after = smp.begin + smp.len;  // never an input of this sample, never dropped
       if (after < smp.target_end) pass.next.back() = after;
-      pass.ends.back() = smp.ends ? 1 : 0;
+      if (!flagged) pass.ends.back() = smp.ends ? 1 : 0;
     }
     smp.len = uint32_t(kept);
   }
@@ -151,6 +173,7 @@ double LossTotals::weighted(const LossWeights& w) const {
   if (n_action) l += w.action * action / double(n_action);
   if (n_type) l += w.type * type / double(n_type);
   if (n_exit) l += w.exit * exit / double(n_exit);
+  if (n_conversion) l += w.conversion * conversion / double(n_conversion);
   return l;
 }
 
@@ -171,7 +194,8 @@ LossTotals count_targets(const Pass& pass) {
   LossTotals t;
   for (uint64_t nx : pass.next) t.n_action += nx != Pass::kNoTarget;
   t.n_type = t.n_action;
-  t.n_exit = pass.N;
+  for (uint8_t e : pass.ends) t.n_exit += e != Pass::kUnknown;
+  for (uint8_t c : pass.conv) t.n_conversion += c != Pass::kUnknown;
   return t;
 }
 
@@ -397,6 +421,43 @@ double sampled_softmax_head(const CMapR& Wm, const float* bias, const float* z, 
 
 }  // namespace
 
+namespace {
+
+// A logistic head on z over the columns whose label is known (0 or 1): summed log-loss; with
+// dz, its gradient (scaled by `scale`) into dz and the head's parameters.
+double logistic_head(const Net& net, const Pass& pass, size_t wi, size_t bi, const std::vector<uint8_t>& label,
+                     float scale, float* dz, float* grad, uint64_t* count) {
+  const size_t D = net.cfg.hyper.embed;
+  const ParamSet& P = net.params;
+  const float* we = P.ptr(wi);
+  const float be = P.ptr(bi)[0];
+  float* gwe = grad ? grad + P.entries[wi].offset : nullptr;
+  float* gbe = grad ? grad + P.entries[bi].offset : nullptr;
+  double loss = 0;
+  for (size_t c = 0; c < pass.N; ++c) {
+    if (label[c] == Pass::kUnknown) continue;
+    ++*count;
+    const float* zc = pass.z.data() + c * D;
+    float logit = be;
+    for (size_t k = 0; k < D; ++k) logit += we[k] * zc[k];
+    const float y = float(label[c]);
+    // log(1 + e^-|x|) form: stable for large |logit|.
+    loss += std::max(logit, 0.0f) - logit * y + std::log1p(std::exp(-std::fabs(logit)));
+    if (grad) {
+      const float d = (sigmoid(logit) - y) * scale;
+      float* dzc = dz + c * D;
+      for (size_t k = 0; k < D; ++k) {
+        dzc[k] += d * we[k];
+        gwe[k] += d * zc[k];
+      }
+      gbe[0] += d;
+    }
+  }
+  return loss;
+}
+
+}  // namespace
+
 void heads_loss(const Net& net, const Dataset& data, Pass& pass, const LossWeights& w,
                 const LossTotals& norm, LossTotals* totals, float* grad) {
   const size_t D = net.cfg.hyper.embed, N = pass.N;
@@ -409,7 +470,6 @@ void heads_loss(const Net& net, const Dataset& data, Pass& pass, const LossWeigh
   const size_t K = std::max<uint32_t>(1, w.lookahead);
   std::vector<int32_t> at(N * K, -1), tt(N, -1);
   std::vector<float> aw(N * K, 0.0f), tw(N, 1.0f);
-  std::vector<uint8_t> et(N, 0);
   std::vector<uint32_t> cols;
   cols.reserve(N);
   for (size_t s = 0; s < pass.samples.size(); ++s) {
@@ -427,7 +487,6 @@ void heads_loss(const Net& net, const Dataset& data, Pass& pass, const LossWeigh
         tt[c] = int32_t(data.type[nxt]);
         cols.push_back(uint32_t(c));
       }
-      et[c] = pass.ends[c];
     }
   }
 
@@ -459,31 +518,13 @@ void heads_loss(const Net& net, const Dataset& data, Pass& pass, const LossWeigh
     totals->n_type += cols.size();
   }
   if (w.exit > 0 && N > 0) {
-    const float* we = P.ptr(net.head_ew);
-    const float be = P.ptr(net.head_eb)[0];
-    float* gwe = grad ? grad + P.entries[net.head_ew].offset : nullptr;
-    float* gbe = grad ? grad + P.entries[net.head_eb].offset : nullptr;
-    const float scale = norm.n_exit ? w.exit / float(norm.n_exit) : 0.0f;
-    double loss = 0;
-    for (size_t c = 0; c < N; ++c) {
-      const float* zc = pass.z.data() + c * D;
-      float logit = be;
-      for (size_t k = 0; k < D; ++k) logit += we[k] * zc[k];
-      const float y = float(et[c]);
-      // log(1 + e^-|x|) form: stable for large |logit|.
-      loss += std::max(logit, 0.0f) - logit * y + std::log1p(std::exp(-std::fabs(logit)));
-      if (grad) {
-        const float d = (sigmoid(logit) - y) * scale;
-        float* dzc = dz + c * D;
-        for (size_t k = 0; k < D; ++k) {
-          dzc[k] += d * we[k];
-          gwe[k] += d * zc[k];
-        }
-        gbe[0] += d;
-      }
-    }
-    totals->exit += loss;
-    totals->n_exit += N;
+    totals->exit += logistic_head(net, pass, net.head_ew, net.head_eb, pass.ends,
+                                  norm.n_exit ? w.exit / float(norm.n_exit) : 0.0f, dz, grad, &totals->n_exit);
+  }
+  if (w.conversion > 0 && N > 0 && net.cfg.hyper.conversion) {
+    totals->conversion += logistic_head(net, pass, net.head_cw, net.head_cb, pass.conv,
+                                        norm.n_conversion ? w.conversion / float(norm.n_conversion) : 0.0f, dz, grad,
+                                        &totals->n_conversion);
   }
 }
 

@@ -24,8 +24,10 @@ struct NetConfig {
 };
 
 // One example: the dataset's events [begin, begin + len) are the input positions. Position p's
-// targets are the event after it (action, type) when that event lies before target_end; its
-// exit label is 1 only at the last position of a sample whose input reaches the sequence end.
+// targets are the event after it (action, type) when that event lies before target_end. Its
+// exit label (Dataset::flags, kSessionEnd) is trained when the next event is known (before
+// target_end) or the sample `ends` at a real session end; its conversion label (kConverts) when
+// the end of its session lies before target_end (no held-out event can hold the goal).
 struct Sample {
   uint64_t begin = 0;
   uint32_t len = 0;
@@ -49,7 +51,9 @@ struct Pass {
   std::vector<uint64_t> event;   // per column: the input event
   std::vector<uint64_t> next;    // per column: the target event (next kept one), or kNoTarget
   std::vector<uint8_t>  gap;     // per column: time-gap bucket after the previous kept event
-  std::vector<uint8_t>  ends;    // per column: exit label
+  static constexpr uint8_t kUnknown = 2;
+  std::vector<uint8_t>  ends;    // per column: exit label (0, 1, or kUnknown: not trained)
+  std::vector<uint8_t>  conv;    // per column: conversion label (0, 1, or kUnknown)
   Buffer  z, dz;   // (D, N): the heads' input and its gradient
 };
 
@@ -65,9 +69,11 @@ class Net {
   virtual void backward(const Dataset& data, Pass& pass, float* grad) const = 0;
 
   NetConfig cfg;
-  ParamSet  params;  // every tensor of the architecture's table (hunch/arch.h), in file order
+  ParamSet  params;
+  hunch::Calibration calibration;  // fitted after training (sessions.h), written with the model  // every tensor of the architecture's table (hunch/arch.h), in file order
   size_t emb_action = 0, emb_type = 0, emb_gap = 0;
   size_t head_aw = 0, head_ab = 0, head_tw = 0, head_tb = 0, head_ew = 0, head_eb = 0;
+  size_t head_cw = 0, head_cb = 0;  // the conversion head, when cfg.hyper.conversion
 
  protected:
   // Registers every tensor of cfg.hyper's layout (hunch/arch.h) in file order; the tensor of
@@ -99,7 +105,7 @@ void prepare_pass(Pass& pass, const Dataset& data, const std::vector<Sample>& sa
 void sample_masks(const Pass& pass, float* mask, size_t dim, uint64_t purpose, float p);
 
 struct LossWeights {
-  float action = 1, type = 0, exit = 0;
+  float action = 1, type = 0, exit = 0, conversion = 0;
   // The action head's target is the next `lookahead` events, weighted 1, decay, decay², …
   // (normalised): with 1, plain next-event cross-entropy. More teaches "what comes soon",
   // which is what a log with missing events asks at inference (see prepare_pass).
@@ -117,8 +123,8 @@ struct LossWeights {
 };
 
 struct LossTotals {
-  double   action = 0, type = 0, exit = 0;  // summed losses (nats)
-  uint64_t n_action = 0, n_type = 0, n_exit = 0;
+  double   action = 0, type = 0, exit = 0, conversion = 0;  // summed losses (nats)
+  uint64_t n_action = 0, n_type = 0, n_exit = 0, n_conversion = 0;
   double weighted(const LossWeights& w) const;  // Σ weight · mean
 };
 

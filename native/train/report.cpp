@@ -164,6 +164,82 @@ void eval_section(std::ostringstream& o, const EvalResult& r) {
   o << "<div class=\"chart\">" << line_chart("HR@k", "k", hr, true) << "</div>\n";
 }
 
+void sessions_section(std::ostringstream& o, const SessionEvalResult& r) {
+  const SessionSplitResult& R = r.has_test ? r.test : r.valid;
+  o << "<h2>Session protocol (" << (r.has_test ? "test" : "validation") << " sessions)</h2>\n<p>" << r.users
+    << " users, " << r.split.sessions << " sessions (train " << r.split.train_sessions << ", validation "
+    << r.split.valid_sessions << ", test " << r.split.test_sessions << "); " << R.points
+    << " prediction points (every event of a held-out session, the user's earlier history as context), "
+    << R.exit_positives << " session ends, " << R.conversion_positives << " followed by a conversion.</p>\n";
+  o << "<table>\n<tr><th>metric</th>";
+  for (const auto& m : R.methods) o << "<th>" << esc(m.name) << "</th>";
+  o << "</tr>\n";
+  auto row = [&](const std::string& name, auto get) {
+    std::vector<std::string> cells;
+    bool any = false;
+    for (const auto& m : R.methods) {
+      double v = get(m);
+      any |= !std::isnan(v);
+      cells.push_back(fmt(v));
+    }
+    if (any) table_row(o, name, cells);
+  };
+  row("HR@10", [](const SessionMethod& m) { return m.ranks ? m.rank.hr_at(10) : NAN; });
+  row("NDCG@10", [](const SessionMethod& m) { return m.ranks ? m.rank.ndcg_at(10) : NAN; });
+  row("MRR", [](const SessionMethod& m) { return m.ranks ? m.rank.mrr : NAN; });
+  row("next-type accuracy", [](const SessionMethod& m) { return m.type_accuracy; });
+  row("next-type macro-F1", [](const SessionMethod& m) { return m.type_macro_f1; });
+  row("next-type log-loss", [](const SessionMethod& m) { return m.type_logloss; });
+  row("exit AUC", [](const SessionMethod& m) { return m.binary ? m.exit.auc : NAN; });
+  row("exit log-loss", [](const SessionMethod& m) { return m.binary ? m.exit.logloss : NAN; });
+  row("exit ECE", [](const SessionMethod& m) { return m.binary ? m.exit.ece : NAN; });
+  row("conversion AUC", [](const SessionMethod& m) { return m.binary ? m.conversion.auc : NAN; });
+  row("conversion log-loss", [](const SessionMethod& m) { return m.binary ? m.conversion.logloss : NAN; });
+  row("conversion ECE", [](const SessionMethod& m) { return m.binary ? m.conversion.ece : NAN; });
+  o << "</table>\n";
+  for (const auto& [k, v] : r.unscored) o << "<p>Not scored: " << esc(k) << ": " << esc(v) << ".</p>\n";
+  // By position in the session.
+  o << "<h3>By position in the session</h3>\n<table>\n<tr><th>position</th><th>points</th>";
+  for (const auto& m : R.methods)
+    if (m.ranks) o << "<th>NDCG@10 " << esc(m.name) << "</th>";
+  for (const auto& m : R.methods)
+    if (m.binary) o << "<th>exit AUC " << esc(m.name) << "</th>";
+  o << "</tr>\n";
+  if (!R.methods.empty())
+    for (size_t b = 0; b < R.methods[0].by_position.size(); ++b) {
+      std::vector<std::string> cells = {std::to_string(R.methods[0].by_position[b].points)};
+      for (const auto& m : R.methods)
+        if (m.ranks) cells.push_back(fmt(m.by_position[b].rank.users ? m.by_position[b].rank.ndcg_at(10) : NAN));
+      for (const auto& m : R.methods)
+        if (m.binary) cells.push_back(fmt(m.by_position[b].exit.auc));
+      table_row(o, R.methods[0].by_position[b].label, cells);
+    }
+  o << "</table>\n";
+  // Reliability diagrams: observed rate against mean predicted probability per bin.
+  for (int head = 0; head < 2; ++head) {
+    const char* name = head == 0 ? "exit" : "conversion";
+    if (r.unscored.count(name)) continue;
+    std::vector<Series> series;
+    Series diag{"perfect", {0, 1}, {0, 1}};
+    series.push_back(diag);
+    for (const auto& m : R.methods) {
+      if (!m.binary) continue;
+      const BinaryMetrics& x = head == 0 ? m.exit : m.conversion;
+      Series s{m.name, {}, {}};
+      for (int b = 0; b < BinaryMetrics::kBins; ++b)
+        if (x.bin_n[b]) {
+          s.x.push_back(x.bin_p[b]);
+          s.y.push_back(x.bin_rate[b]);
+        }
+      if (!s.x.empty()) series.push_back(s);
+    }
+    o << "<div class=\"chart\">"
+      << line_chart(std::string("Reliability: ") + name + " (observed rate by predicted probability)", "predicted probability",
+                    series, true)
+      << "</div>\n";
+  }
+}
+
 }  // namespace
 
 std::string render_report(const ReportData& d) {
@@ -184,6 +260,7 @@ std::string render_report(const ReportData& d) {
     o << "</table>\n";
   }
   if (d.eval) eval_section(o, *d.eval);
+  if (d.sessions) sessions_section(o, *d.sessions);
   if (!d.epochs.empty()) {
     o << "<h2>Training</h2>\n";
     Series loss{"train loss", {}, {}}, ndcg{"valid NDCG@10", {}, {}};

@@ -12,6 +12,7 @@
 #include "hunch/error.h"
 #include "train/eval.h"
 #include "train/ingest.h"
+#include "train/sessions.h"
 
 namespace hunch::train {
 
@@ -39,6 +40,7 @@ struct ReportData {
   std::vector<std::pair<std::string, std::string>> facts;  // model / run facts, in order
   const IngestReport*       ingest = nullptr;
   const EvalResult*         eval = nullptr;
+  const SessionEvalResult*  sessions = nullptr;  // the session protocol's metrics
   std::vector<EpochRecord>  epochs;
   const QuantizationReport* quantization = nullptr;
 };

@@ -147,6 +147,62 @@ ScoreFn net_scorer(const Net& net, const Dataset& data, unsigned threads) {
   };
 }
 
+SessionScoreFn net_session_scorer(const Net& net, const Dataset& data, unsigned threads) {
+  auto passes = std::make_shared<std::vector<std::unique_ptr<Pass>>>();
+  for (unsigned t = 0; t < std::max(1u, threads); ++t) passes->push_back(net.make_pass());
+  return [passes, &net, &data](unsigned thread, size_t q, const std::vector<uint32_t>& points, bool want_actions,
+                               const PointVisit& visit) -> Error {
+    if (thread >= passes->size()) return Error("scorer: thread index beyond the scorer's thread count");
+    if (points.empty()) return Error();
+    Pass& pass = *(*passes)[thread];
+    Sample s;
+    s.begin = s.first = data.offsets[q];
+    s.len = points.back();
+    s.target_end = s.begin + s.len;
+    s.id = q;
+    prepare_pass(pass, data, {s}, false, 0);
+    net.forward(data, pass);
+    const hunch::Hyper& h = net.cfg.hyper;
+    const size_t D = h.embed, V = h.vocab_size, T = h.type_count;
+    const auto& P = net.params;
+    const hunch::Calibration& cal = net.calibration;
+    constexpr size_t kBlock = 64;  // points per logit block: V × 64 floats at most
+    Eigen::MatrixXf Z, L, TL;
+    std::vector<float> tp(T);
+    for (size_t k0 = 0; k0 < points.size(); k0 += kBlock) {
+      const size_t n = std::min(kBlock, points.size() - k0);
+      Z.resize(D, Eigen::Index(n));
+      for (size_t k = 0; k < n; ++k) Z.col(Eigen::Index(k)) = CMapV(pass.z.data() + size_t(points[k0 + k] - 1) * D, D);
+      if (want_actions) {
+        L.noalias() = P.mat(net.head_aw) * Z;
+        L.colwise() += CMapV(P.ptr(net.head_ab), V);
+      }
+      TL.noalias() = P.mat(net.head_tw) * Z;
+      TL.colwise() += CMapV(P.ptr(net.head_tb), T);
+      for (size_t k = 0; k < n; ++k) {
+        PointScores ps;
+        const auto z = Z.col(Eigen::Index(k));
+        if (want_actions) ps.actions = L.col(Eigen::Index(k)).data();
+        ps.type_logits = TL.col(Eigen::Index(k)).data();
+        float mx = -INFINITY;
+        for (size_t t = 0; t < T; ++t) mx = std::max(mx, ps.type_logits[t] / cal.type_temperature);
+        float sum = 0;
+        for (size_t t = 0; t < T; ++t) sum += tp[t] = std::exp(ps.type_logits[t] / cal.type_temperature - mx);
+        for (float& v : tp) v /= sum;
+        ps.types = tp.data();
+        ps.exit_logit = P.ptr(net.head_eb)[0] + CMapV(P.ptr(net.head_ew), D).dot(z);
+        ps.exit = sigmoid(cal.exit_a * ps.exit_logit + cal.exit_b);
+        if (h.conversion) {
+          ps.conversion_logit = P.ptr(net.head_cb)[0] + CMapV(P.ptr(net.head_cw), D).dot(z);
+          ps.conversion = sigmoid(cal.conversion_a * ps.conversion_logit + cal.conversion_b);
+        }
+        visit(k0 + k, ps);
+      }
+    }
+    return Error();
+  };
+}
+
 Error validate(const Net& net, const Dataset& data, unsigned threads, bool exclude_seen,
                double* ndcg_10, double* hr_10) {
   const EvalOptions o = validation_only(exclude_seen, threads);
@@ -211,13 +267,20 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
             const std::function<void(const EpochLog&, const TrainResult&)>& on_epoch) {
   *res = TrainResult();
   const unsigned threads = std::max(1u, opt.threads);
-  std::vector<Sample> samples = training_samples(data, opt.max_len);
-  if (samples.empty()) return Error("train: no training sequences (every sequence needs at least 2 events)");
+  std::vector<Sample> samples =
+      opt.sessions ? session_training_samples(data, *opt.sessions, opt.max_len) : training_samples(data, opt.max_len);
+  if (samples.empty())
+    return Error(opt.sessions ? "train: no training session (every session is held out)"
+                              : "train: no training sequences (every sequence needs at least 2 events)");
   for (const Sample& s : samples) res->train_positions += s.len;
   res->train_samples = samples.size();
-  bool any_evaluated = false;
-  for (size_t q = 0; q < data.sequences(); ++q) any_evaluated |= data.length(q) >= kMinEvaluatedLength;
-  if (!any_evaluated) return Error("train: no sequence has the 3 events needed for validation");
+  if (opt.sessions) {
+    if (opt.sessions->valid_sessions == 0) return Error("train: no validation session (too few sessions for --test-fraction)");
+  } else {
+    bool any_evaluated = false;
+    for (size_t q = 0; q < data.sequences(); ++q) any_evaluated |= data.length(q) >= kMinEvaluatedLength;
+    if (!any_evaluated) return Error("train: no sequence has the 3 events needed for validation");
+  }
 
   std::vector<std::unique_ptr<Pass>> passes;
   std::vector<Buffer> grads(threads, Buffer(net->params.size()));
@@ -260,6 +323,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
         norm.n_action += n.n_action;
         norm.n_type += n.n_type;
         norm.n_exit += n.n_exit;
+        norm.n_conversion += n.n_conversion;
       }
       auto work = [&](unsigned t) {
         std::fill(grads[t].begin(), grads[t].end(), 0.0f);
@@ -284,6 +348,8 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
         epoch_loss.n_action += l.n_action;
         epoch_loss.n_type += l.n_type;
         epoch_loss.n_exit += l.n_exit;
+        epoch_loss.conversion += l.conversion;
+        epoch_loss.n_conversion += l.n_conversion;
       }
       clip_grad_norm(grads[0], opt.clip);
       const float warm = opt.warmup_steps ? std::min(1.0f, float(step + 1) / float(opt.warmup_steps)) : 1.0f;
@@ -313,8 +379,19 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
     if (!partial) {
       epoch_seconds.push_back(secs);
       const double v0 = now_s();
-      if (Error e = validate(*net, data, threads, opt.exclude_seen, &log.valid_ndcg_10, &log.valid_hr_10))
+      if (opt.sessions) {
+        SessionEvalOptions so;
+        so.test = false;
+        so.baselines = false;
+        so.threads = threads;
+        SessionEvalResult sr;
+        if (Error e = evaluate_sessions(data, *opt.sessions, net_session_scorer(*net, data, threads), so, &sr)) return e;
+        const SessionMethod* m = sr.valid.find("model");
+        log.valid_ndcg_10 = m && m->rank.users ? m->rank.ndcg_at(10) : 0;
+        log.valid_hr_10 = m && m->rank.users ? m->rank.hr_at(10) : 0;
+      } else if (Error e = validate(*net, data, threads, opt.exclude_seen, &log.valid_ndcg_10, &log.valid_hr_10)) {
         return e;
+      }
       log.valid_seconds = now_s() - v0;
       if (log.valid_ndcg_10 > best_ndcg) {
         best_ndcg = log.valid_ndcg_10;

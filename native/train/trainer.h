@@ -14,6 +14,7 @@
 #include "train/dataset.h"
 #include "train/eval.h"
 #include "train/nn-model.h"
+#include "train/sessions.h"
 
 namespace hunch::train {
 
@@ -36,6 +37,9 @@ struct TrainOptions {
   double      time_budget = 0;  // seconds of training; 0 = none (checked after each epoch)
   bool        exclude_seen = false;  // validation ranking (PROTOCOL.md §6)
   bool        progress = true;  // progress bar on stderr when it is a terminal
+  // Set: the session protocol (sessions.h): samples from the training sessions, validation
+  // NDCG@10 over the validation sessions' points. Null: leave-one-out.
+  const SessionSplit* sessions = nullptr;
 };
 
 struct EpochLog {
@@ -77,6 +81,10 @@ void random_crops(std::vector<Sample>* samples, uint64_t seed, uint32_t epoch);
 // A scorer for eval.h over the f32 network (full history, no dropout): what the exported
 // file computes. Batches the sequences of evaluate()'s work chunks.
 ScoreFn net_scorer(const Net& net, const Dataset& data, unsigned threads);
+
+// The session protocol's scorer over the f32 network: one forward pass over the sequence up to
+// its last point, the heads at each point (raw logits included, for calibration).
+SessionScoreFn net_session_scorer(const Net& net, const Dataset& data, unsigned threads);
 
 // Validation NDCG@10 / HR@10 of the network (eval.h's ranking, no baselines).
 Error validate(const Net& net, const Dataset& data, unsigned threads, bool exclude_seen,

@@ -36,6 +36,9 @@ struct Hyper {
   uint32_t layers       = 0;  // L (transformer)
   uint32_t heads        = 0;  // NH (transformer)
   uint32_t ffn          = 0;  // F (transformer)
+  // 1 when the model has a conversion head (the metadata key hunch.conversion.goal_types is
+  // present): its tensors are in the layout only then, so files written before it still load.
+  uint32_t conversion   = 0;
 };
 
 // Limits on hyper-parameters (docs/limits.md), checked at load before any allocation.
@@ -124,7 +127,7 @@ struct TensorLayout {
 };
 
 // Every tensor of a model with these hyper-parameters, in file order: embeddings, body,
-// blocks, final, heads.
+// blocks, final, heads (the conversion head's last, when Hyper::conversion).
 std::vector<TensorLayout> tensor_layout(const Hyper& h);
 
 // Bucket of a time gap in seconds (docs/architecture.md): 0 when either time is not finite,

@@ -63,7 +63,24 @@ struct Weights {
   Vector head_type_b;                      // (T)
   Matrix head_exit;                        // (1, D)
   Vector head_exit_b;                      // (1)
+  Matrix head_conversion;                  // (1, D), when Hyper::conversion
+  Vector head_conversion_b;                // (1)
 };
+
+// Calibration of the heads' probabilities, fitted on validation by `hunch train` and stored in
+// optional metadata keys (docs/format.md); identity when absent. Binary heads use Platt
+// scaling, p = sigmoid(a · logit + b); the type head divides its logits by a temperature.
+struct Calibration {
+  float exit_a = 1, exit_b = 0;              // hunch.calibration.exit = [a, b]
+  float conversion_a = 1, conversion_b = 0;  // hunch.calibration.conversion = [a, b]
+  float type_temperature = 1;                // hunch.calibration.type = [temperature]
+  bool is_identity() const {
+    return exit_a == 1 && exit_b == 0 && conversion_a == 1 && conversion_b == 0 && type_temperature == 1;
+  }
+};
+// Reads the calibration keys (absent: identity). Present keys must have the documented length
+// and finite values, with a and the temperature in (0, 1000].
+Error read_calibration(const ModelFile& f, Calibration* out);
 
 // The hyper-parameters a model file declares (architecture, vocabulary sizes, the table's
 // metadata keys), validated as Model::load does; for tools that work on a file's tensors
@@ -92,6 +109,9 @@ class Model {
   const std::vector<std::string>& actions() const { return *actions_; }
   const std::vector<std::string>& types() const { return *types_; }
   const std::vector<float>&       gap_edges() const { return gap_edges_; }
+  // Type ids that count as conversions (the conversion head's goal); empty without the head.
+  const std::vector<uint32_t>&    goal_types() const { return goal_types_; }
+  const Calibration&              calibration() const { return calibration_; }
   // Bucket of a gap in seconds (docs/architecture.md); NaN / negative-infinity → 0.
   uint32_t gap_bucket(double prev_time, double now_time) const;
 
@@ -109,6 +129,8 @@ class Model {
   const std::vector<std::string>*                 types_ = nullptr;
   std::unordered_map<std::string_view, uint32_t>  action_ids_, type_ids_;
   std::vector<float>                            gap_edges_;
+  std::vector<uint32_t>                         goal_types_;
+  Calibration                                   calibration_;
 };
 
 }  // namespace hunch

@@ -51,6 +51,10 @@ class Sequence {
   // Next event type distribution (T floats) and exit probability, for the last pushed event.
   const std::vector<float>& type_probabilities() const { return type_probs_; }
   float exit_probability() const { return exit_prob_; }
+  // P(a goal event follows in this session) after the last pushed event (0 before the first
+  // push); NaN when the model has no conversion head (Hyper::conversion). Calibrated as the
+  // exit probability (Model::calibration).
+  float conversion_probability() const { return conversion_prob_; }
   // Attention weights of the last step over the window, oldest first, with the absolute event
   // index (0 = first event pushed since reset) of each; the last attention layer for the
   // transformer, averaged over heads.
@@ -70,6 +74,7 @@ class Sequence {
   void step_lstm_attn(const float* x);
   void step_transformer(const float* x);
   void heads();
+  void conversion_head();
   void matvec(const Matrix& m, const float* x, const float* bias, float* y);
   void embed_add(const Matrix& table, uint32_t row, float* x);
   // Softmax attention of one head over the window; see sequence.cpp.
@@ -90,6 +95,7 @@ class Sequence {
   std::vector<float> z_;               // (D)
   std::vector<float> type_probs_;      // (T)
   float              exit_prob_ = 0;
+  float              conversion_prob_ = 0;  // NaN without the head; recomputed by restore()
   std::vector<float> attn_w_;          // (W) last attention weights, ring order by age
 
   // Scratch (allocated once).
