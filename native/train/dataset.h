@@ -41,6 +41,10 @@ enum EventFlag : uint8_t {
   kSessionEnd   = 2,  // last event of its session (the exit label)
   kGoal         = 4,  // its type is a goal type (Dataset::goal_types)
   kConverts     = 8,  // a goal event follows it in the same session (the conversion label)
+  // Its session ends within a session gap of the log's last time: the log may cut it, so its
+  // exit label (at its last event) and a conversion label of 0 are unknown, neither trained
+  // nor scored.
+  kCensored     = 16,
 };
 
 // Leave-one-out split (../shared/bench/reference/PROTOCOL.md §2): a sequence of n >= 3 events

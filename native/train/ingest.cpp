@@ -151,6 +151,11 @@ bool parse_time(const std::string& text, double* seconds) {
       return true;
     }
   }
+  // A trailing " UTC" (REES46, many SQL exports: "2019-10-01 00:00:00 UTC") is the same as "Z".
+  if (e - b > 4 && std::string(e - 4, e) == " UTC") {
+    const std::string zulu = std::string(b, e - 4) + "Z";
+    return parse_iso8601(zulu.data(), zulu.data() + zulu.size(), seconds);
+  }
   return parse_iso8601(b, e, seconds);
 }
 
@@ -1130,6 +1135,21 @@ Error Ingestor::finish(Dataset* out) {
       out->line[i] = e.line;
       out->gap[i] = i == out->offsets[q] ? 0 : gap_bucket(out->gap_edges, prev, time);
       prev = time;
+    }
+  }
+  // Sessions cut by the end of the log: one whose last event lies within a session gap of the
+  // log's last time may go on after it, so its end (and a conversion still to come) is unknown.
+  if (opt_.session_gap > 0) {
+    double last = -INFINITY;
+    for (double t : out->time)
+      if (std::isfinite(t)) last = std::max(last, t);
+    for (size_t q = 0; q < out->sequences(); ++q) {
+      uint64_t session_begin = out->offsets[q];
+      for (uint64_t i = out->offsets[q]; i < out->offsets[q + 1]; ++i) {
+        if (out->flags[i] & kSessionStart) session_begin = i;
+        if ((out->flags[i] & kSessionEnd) && std::isfinite(out->time[i]) && out->time[i] > last - opt_.session_gap)
+          for (uint64_t j = session_begin; j <= i; ++j) out->flags[j] |= kCensored;
+      }
     }
   }
   peak += kept * (sizeof(uint32_t) + sizeof(uint16_t) + 2 * sizeof(uint8_t) + 2 * sizeof(double)) +

@@ -123,7 +123,7 @@ Error ingest_buffer(const std::string& name, const std::string& bytes,
                     const IngestOptions& options, Dataset* out, IngestReport* report);
 
 // Time parsing shared with the tests: epoch seconds (fractional allowed), epoch milliseconds
-// (any value > 1e11), or ISO-8601 "YYYY-MM-DD[(T| )hh:mm[:ss[.fff]]][Z|±hh[:mm]]" (no zone =
+// (any value > 1e11), or ISO-8601 "YYYY-MM-DD[(T| )hh:mm[:ss[.fff]]][Z|±hh[:mm]| UTC]" (no zone =
 // UTC). Returns false when the text is none of these.
 bool parse_time(const std::string& text, double* seconds);
 

@@ -138,9 +138,12 @@ void prepare_pass(Pass& pass, const Dataset& data, const std::vector<Sample>& sa
       pass.event.push_back(ev);
       pass.next.push_back(Pass::kNoTarget);
       if (flagged) {
-        pass.ends.push_back(ev + 1 < smp.target_end || smp.ends ? uint8_t((data.flags[ev] & kSessionEnd) ? 1 : 0)
-                                                                : Pass::kUnknown);
-        pass.conv.push_back(ev < known_below ? uint8_t((data.flags[ev] & kConverts) ? 1 : 0) : Pass::kUnknown);
+        const uint8_t f = data.flags[ev];
+        const bool cut = (f & kCensored) != 0;
+        const bool exit_known = (ev + 1 < smp.target_end || smp.ends) && !(cut && (f & kSessionEnd));
+        pass.ends.push_back(exit_known ? uint8_t((f & kSessionEnd) ? 1 : 0) : Pass::kUnknown);
+        const bool conv_known = (ev < known_below && !cut) || (f & kConverts);
+        pass.conv.push_back(conv_known ? uint8_t((f & kConverts) ? 1 : 0) : Pass::kUnknown);
       } else {
         pass.ends.push_back(0);
         pass.conv.push_back(Pass::kUnknown);

@@ -186,6 +186,7 @@ namespace {
 
 constexpr int64_t kMiss = -2;  // add_rank: any negative rank is a miss
 constexpr int64_t kNoTarget = -1;
+constexpr uint8_t kUnknownLabel = 2;  // a label the log cannot tell (kCensored)
 
 const char* const kBucketLabels[] = {"1", "2", "3", "4-5", "6-10", "11+"};
 constexpr size_t kBuckets = 6;
@@ -347,7 +348,7 @@ std::unique_ptr<Baselines> fit_baselines(const Dataset& ds, const SessionSplit& 
   b->type_count.assign(T, 0.0);
   b->type_trans.assign(T, std::vector<double>(T, 0.0));
   std::vector<std::unordered_map<uint32_t, uint32_t>> tr(V);
-  std::vector<uint32_t> feats;
+  std::vector<uint32_t> efeats, cfeats;
   std::vector<uint8_t> ey, cy;
   std::vector<uint32_t> sess;
   uint32_t f[HandLogistic::kActive];
@@ -365,9 +366,15 @@ std::unique_ptr<Baselines> fit_baselines(const Dataset& ds, const SessionSplit& 
         b->type_trans[ds.type[i]][ds.type[i + 1]] += 1;
       }
       b->exit_lr.features(ds, q, i, pos, sess[i - o], f);
-      feats.insert(feats.end(), f, f + HandLogistic::kActive);
-      ey.push_back((ds.flags[i] & kSessionEnd) ? 1 : 0);
-      cy.push_back((ds.flags[i] & kConverts) ? 1 : 0);
+      const uint8_t fl = ds.flags[i];
+      if (!((fl & kCensored) && (fl & kSessionEnd))) {
+        efeats.insert(efeats.end(), f, f + HandLogistic::kActive);
+        ey.push_back((fl & kSessionEnd) ? 1 : 0);
+      }
+      if (!(fl & kCensored) || (fl & kConverts)) {
+        cfeats.insert(cfeats.end(), f, f + HandLogistic::kActive);
+        cy.push_back((fl & kConverts) ? 1 : 0);
+      }
     }
   }
   b->pop[0] = 0;
@@ -380,8 +387,8 @@ std::unique_ptr<Baselines> fit_baselines(const Dataset& ds, const SessionSplit& 
   double best = -1;
   for (size_t t = 1; t < T; ++t)
     if (b->type_count[t] > best) best = b->type_count[t], b->top_type = uint32_t(t);
-  b->exit_lr.fit(feats, ey);
-  if (conversion) b->conv_lr.fit(feats, cy);
+  b->exit_lr.fit(efeats, ey);
+  if (conversion) b->conv_lr.fit(cfeats, cy);
   return b;
 }
 
@@ -461,10 +468,12 @@ SessionMethod summarise(const std::string& name, const std::vector<Point>& pts, 
       add_rank(&pb.rank, o.rank[k]);
       m.unknown_targets += p.action == 0;
     }
-    if (binary) {
+    if (binary && p.exit != kUnknownLabel) {
       ex.emplace_back(o.exit[k], p.exit);
-      cv.emplace_back(o.conv[k], p.conv);
       bex[p.bucket].emplace_back(o.exit[k], p.exit);
+    }
+    if (binary && p.conv != kUnknownLabel) {
+      cv.emplace_back(o.conv[k], p.conv);
       bcv[p.bucket].emplace_back(o.conv[k], p.conv);
     }
     tt.push_back(p.type);
@@ -533,14 +542,17 @@ Error evaluate_sessions(const Dataset& ds, const SessionSplit& split, const Sess
         const bool end = (ds.flags[i] & kSessionEnd) || i + 1 == ds.offsets[q + 1];
         p.action = end ? kNoTarget : int32_t(ds.action[i + 1]);
         p.type = end || !has_types ? -1 : int32_t(ds.type[i + 1]);
-        p.exit = end ? 1 : 0;
-        p.conv = (ds.flags[i] & kConverts) ? 1 : 0;
+        const uint8_t fl = ds.flags[i];
+        const bool cut = (fl & kCensored) != 0;
+        p.exit = cut && end ? kUnknownLabel : end ? 1 : 0;
+        p.conv = (fl & kConverts) ? 1 : cut ? kUnknownLabel : 0;
         pts.push_back(p);
         R.points += 1;
         R.action_points += !end;
         R.type_points += p.type > 0;
-        R.exit_positives += p.exit;
-        R.conversion_positives += p.conv;
+        R.exit_positives += p.exit == 1;
+        R.conversion_positives += p.conv == 1;
+        R.censored += cut;
       }
     }
     seq_first[ds.sequences()] = pts.size();
@@ -645,12 +657,24 @@ Error evaluate_sessions(const Dataset& ds, const SessionSplit& split, const Sess
     if (oracle) R.methods.push_back(summarise("oracle", pts, outs[ORACLE], false, false, true, T));
   }
   const SessionSplitResult& R = out->has_test ? out->test : out->valid;
-  if (R.points && R.exit_positives == R.points)
-    out->unscored["exit"] = "every held-out session has a single event: no point is followed by one in its session";
-  else if (R.points && R.exit_positives == 0)
-    out->unscored["exit"] = "no held-out session ends inside the log";
-  if (has_goal && R.points && R.conversion_positives == 0)
-    out->unscored["conversion"] = "no goal event (" + ds.goal_types[0] + ") in the held-out sessions";
+  // A head is scored when its known labels have both classes (any binary method has the counts).
+  const SessionMethod* any = nullptr;
+  for (const auto& m : R.methods)
+    if (m.binary) any = &m;
+  for (int head = 0; head < 2 && any && R.points; ++head) {
+    const char* name = head == 0 ? "exit" : "conversion";
+    if (out->unscored.count(name)) continue;
+    const BinaryMetrics& b = head == 0 ? any->exit : any->conversion;
+    if (b.n == 0)
+      out->unscored[name] = "every held-out session ends within --session-gap of the log's end: the log may cut "
+                            "them, so how they end is unknown";
+    else if (b.positives == 0)
+      out->unscored[name] = head == 0 ? "no held-out session ends inside the log"
+                                      : "no goal event (" + ds.goal_types[0] + ") in the held-out sessions";
+    else if (b.positives == b.n)
+      out->unscored[name] = head == 0 ? "every held-out session has a single event: no point is followed by one"
+                                      : "every scored point is followed by a conversion: nothing to tell apart";
+  }
   if (!R.points) out->unscored["all"] = "no held-out session (too few sessions for --test-fraction)";
   return {};
 }
@@ -681,10 +705,15 @@ Error collect_calibration(const Dataset& ds, const SessionSplit& split, const Se
       Error err = scorer(thread, q, points, false, [&](size_t k, const PointScores& s) {
         const uint64_t i = events[k];
         const bool end = (ds.flags[i] & kSessionEnd) || i + 1 == ds.offsets[q + 1];
-        c.exit_logit.push_back(s.exit_logit);
-        c.exit_label.push_back(end);
-        c.conversion_logit.push_back(s.conversion_logit);
-        c.conversion_label.push_back((ds.flags[i] & kConverts) ? 1 : 0);
+        const bool cut = (ds.flags[i] & kCensored) != 0;
+        if (!(cut && end)) {
+          c.exit_logit.push_back(s.exit_logit);
+          c.exit_label.push_back(end);
+        }
+        if (!cut || (ds.flags[i] & kConverts)) {
+          c.conversion_logit.push_back(s.conversion_logit);
+          c.conversion_label.push_back((ds.flags[i] & kConverts) ? 1 : 0);
+        }
         if (!end && s.type_logits && T > 1 && ds.type[i + 1] > 0) {
           c.type_logits.insert(c.type_logits.end(), s.type_logits, s.type_logits + T);
           c.type_target.push_back(ds.type[i + 1]);

@@ -15,6 +15,8 @@
 //   next action / type: the target is event i + 1 when it is in the same session (else none);
 //   exit:               label 1 when i is the last event of its session;
 //   conversion:         label 1 when a goal event follows i in the same session.
+// A session that ends within a session gap of the log's last time may be cut by the log
+// (kCensored): its last event's exit label and its 0 conversion labels are unknown and left out.
 //
 // Metrics: HR@k, NDCG@k, MRR over the full vocabulary (eval.h's ranking, ties against the
 // target, <unk> targets are misses); next type accuracy, macro-F1 and log-loss; exit and
@@ -115,6 +117,7 @@ struct SessionMethod {
 
 struct SessionSplitResult {
   uint64_t points = 0, action_points = 0, type_points = 0, exit_positives = 0, conversion_positives = 0;
+  uint64_t censored = 0;  // points in sessions the log's end may cut (kCensored): exit / conversion unknown
   std::vector<SessionMethod> methods;  // the model first (if scored), then baselines, oracle
   const SessionMethod* find(const std::string& name) const;
 };
