@@ -12,15 +12,21 @@
 namespace hunch::cli {
 
 int run_synth(int argc, char** argv) {
-  Args args("synth", "[-o events.csv[.gz]] [--users N] [--seed S] [--site-map site-map.json]",
+  Args args("synth",
+            "[-o events.csv[.gz]] [--users N] [--seed S] [--truth truth.csv[.gz]] [--site-map site-map.json]",
             "Generates a seeded event log of a small web shop (121 pages: home, categories, products,\n"
             "cart, checkout, help) with bouncers, browsers, buyers and returners: CSV with the header\n"
             "user,time,action,type (ISO-8601 times; gzip when the file name ends in .gz). The same\n"
-            "seed gives the same bytes.");
+            "seed gives the same bytes. Sessions are what a 30-minute inactivity gap splits (the\n"
+            "ingestion default). --truth also writes the generator's own probabilities per event\n"
+            "(the oracle): CSV with the header row,p_exit,p_conversion, one line per event in the\n"
+            "order of the log's rows (row = 0-based data row); p_exit = the session ends after this\n"
+            "event, p_conversion = a purchase follows later in the same session.");
   args.option("output", "", "output file (.csv or .csv.gz; also -o FILE); '-' or none = standard output");
-  args.option("users", "10000", "number of users (about 15 events each)");
+  args.option("users", "10000", "number of users (about 25 events each, in about 2 sessions)");
   args.option("seed", "1", "random seed");
   args.option("start", "2024-05-01", "first day of the 28-day window (YYYY-MM-DD, UTC)");
+  args.option("truth", "", "also write the oracle's p_exit and p_conversion per event (.csv or .csv.gz)");
   args.option("site-map", "", "also write the shop's site map as JSON (what the demo page renders)");
   args.flag("quiet", "print no summary on standard error");
   if (int exit_code = args.parse_or_exit(argc, argv); exit_code >= 0) return exit_code;
@@ -87,16 +93,29 @@ int run_synth(int argc, char** argv) {
     std::fprintf(stderr, "hunch synth: %s\n", e.message.c_str());
     return 1;
   }
+  if (args.given("truth")) {
+    if (Error e = synth::write_truth(args.get("truth"), events)) {
+      std::fprintf(stderr, "hunch synth: %s\n", e.message.c_str());
+      return 1;
+    }
+  }
   if (!args.get_bool("quiet")) {
+    const double n = stats.events ? double(stats.events) : 1.0;
+    const double sessions = stats.sessions ? double(stats.sessions) : 1.0;
     std::fprintf(stderr,
                  "hunch synth: %u users (%llu bouncers, %llu browsers, %llu buyers, %llu returners), "
-                 "%llu sessions, %llu events: %llu view, %llu click, %llu add_to_cart, %llu purchase%s%s\n",
+                 "%llu sessions (%.1f%% bounce, %.1f%% convert), %llu events: %llu view, %llu click, "
+                 "%llu add_to_cart, %llu purchase; per event: exit %.4f (oracle mean %.4f), "
+                 "conversion %.4f (oracle mean %.4f)%s%s\n",
                  options.users, (unsigned long long)stats.by_user_kind[0], (unsigned long long)stats.by_user_kind[1],
                  (unsigned long long)stats.by_user_kind[2], (unsigned long long)stats.by_user_kind[3],
-                 (unsigned long long)stats.sessions, (unsigned long long)stats.events,
+                 (unsigned long long)stats.sessions, 100.0 * double(stats.bounces) / sessions,
+                 100.0 * double(stats.converting_sessions) / sessions, (unsigned long long)stats.events,
                  (unsigned long long)stats.by_type[0], (unsigned long long)stats.by_type[1],
                  (unsigned long long)stats.by_type[2], (unsigned long long)stats.by_type[3],
-                 out.empty() || out == "-" ? "" : " -> ", out.empty() || out == "-" ? "" : out.c_str());
+                 double(stats.sessions) / n, stats.sum_p_exit / n, double(stats.converting_events) / n,
+                 stats.sum_p_conversion / n, out.empty() || out == "-" ? "" : " -> ",
+                 out.empty() || out == "-" ? "" : out.c_str());
   }
   return 0;
 }
