@@ -34,6 +34,7 @@ const state = {
   showReviews: false,
   sort: 'popular',
   pushed: [],              // events pushed during this page load, as pushed (for the e2e test)
+  goal: '',                // the model's goal event type(s), e.g. 'purchase' (conversion head)
   prefetched: [],
 };
 
@@ -215,6 +216,14 @@ function updatePanel() {
   $('exit-text').textContent = exit === null ? '—' : `${pct(exit)} chance you leave after this page`;
   $('exit-text').dataset.probability = exit === null ? '' : String(exit);
 
+  // null before the first event (and always for a model without a conversion head, whose
+  // section stays hidden).
+  const conversion = seq.conversionProbability();
+  $('conversion-bar').style.width = conversion === null ? '0' : `${(100 * conversion).toFixed(1)}%`;
+  $('conversion-text').textContent = conversion === null ? '—'
+    : `${pct(conversion)} chance of a ${state.goal} before you leave`;
+  $('conversion-text').dataset.probability = conversion === null ? '' : String(conversion);
+
   const attention = seq.explain({ top: 5 });
   $('attention').innerHTML = attention
     .map((e) => barRow(`data-index="${e.index}" data-weight="${e.weight}"`,
@@ -325,6 +334,11 @@ async function start() {
   });
   state.seq = state.predictor.sequence(SEQUENCE_KEY);
   const info = state.predictor.info;
+  // The shop model is trained with the session protocol: a conversion head (goal: purchase) and
+  // exit / conversion probabilities calibrated on held-out sessions (metadata hunch.calibration.*).
+  state.goal = info.goalTypes.join(' or ');
+  $('conversion-section').hidden = info.goalTypes.length === 0;
+  $('calibration').hidden = !('hunch.calibration.exit' in info.metadata);
   $('model-info').textContent = `model: ${info.architecture}, ${info.actions.length - 1} actions, ` +
     `attention window ${info.window}, kernels ${info.kernels}, core ${info.coreVersion}`;
   if (state.consent) {

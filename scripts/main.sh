@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job (README command one): set-up, build, generate the bundled shop data, train the
-# default model, quantise, evaluate beside the baselines (metrics table + HTML report), copy the
-# model into the demo and serve the demo on localhost.
+# default model (session protocol: with a conversion head and calibrated probabilities),
+# quantise, evaluate beside the baselines (metrics table + HTML report), copy the model into the
+# demo and serve the demo on localhost.
 #
 # usage: scripts/main.sh [--movielens] [--arch A] [--quick] [--no-serve] [--port N]
 #   --movielens   train and evaluate on ../shared/data/ml-1m instead (no demo: its site is the shop)
@@ -19,7 +20,7 @@ while [ $# -gt 0 ]; do
     --no-serve) serve=0 ;;
     --port) port=$2; shift ;;
     --arch) arch=$2; shift ;;
-    -h|--help) sed -n 2,12p "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "main.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -58,10 +59,15 @@ users=$([ "$quick" = 1 ] && echo 4000 || echo 10000)
 budget=$([ "$quick" = 1 ] && echo 45 || echo 150)
 echo "== generate: $users shop users (seed 1) =="
 $hunch synth --users "$users" --seed 1 -o "$out/shop.csv.gz"
-echo "== train: default model (transformer, time budget ${budget}s), then int8 =="
-$hunch train "$out/shop.csv.gz" -o "$out/shop.hunch" --time-budget "$budget" --report "$out/shop-train.html"
-echo "== evaluate beside the popularity and Markov baselines =="
-$hunch eval "$out/shop.hunch" "$out/shop.csv.gz" --report "$out/shop-report.html"
+# The session protocol (docs/architecture.md, native/train/sessions.h): the latest sessions are
+# held out, exit is learned at every session end, a conversion head learns the shop's purchases
+# (the goal type found by name), and exit / conversion / type probabilities are calibrated on
+# the validation sessions: what the demo's panel shows.
+echo "== train: default model ($arch, session protocol, time budget ${budget}s), then int8 =="
+$hunch train "$out/shop.csv.gz" -o "$out/shop.hunch" --arch "$arch" --protocol sessions --time-budget "$budget" \
+  --report "$out/shop-train.html"
+echo "== evaluate on the held-out sessions beside the baselines (popularity, Markov, repeat, logistic) =="
+$hunch eval "$out/shop.hunch" "$out/shop.csv.gz" --protocol sessions --report "$out/shop-report.html"
 echo "report: $out/shop-report.html"
 mkdir -p demo/public
 cp "$out/shop.hunch" demo/public/model.hunch.tmp && mv demo/public/model.hunch.tmp demo/public/model.hunch

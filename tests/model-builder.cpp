@@ -77,6 +77,13 @@ std::vector<uint8_t> build_model(const ModelSpec& s) {
   w.set_strings("hunch.vocab.event_types", types);
   w.set_floats("hunch.time.gap_edges", s.gap_edges);
   w.set_f32("hunch.train.valid_ndcg_10", 0.f);
+  if (h.conversion) w.set_strings("hunch.conversion.goal_types", s.goal_types);
+  const hunch::Calibration& c = s.calibration;
+  if (!c.is_identity()) {
+    w.set_floats("hunch.calibration.exit", {c.exit_a, c.exit_b});
+    if (h.conversion) w.set_floats("hunch.calibration.conversion", {c.conversion_a, c.conversion_b});
+    w.set_floats("hunch.calibration.type", {c.type_temperature});
+  }
 
   // Every tensor of the architecture's table, drawn as its entry says (TensorSpec::center,
   // range, range_over).

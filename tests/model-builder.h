@@ -16,6 +16,10 @@ struct ModelSpec {
   bool        int8   = false;
   uint64_t    seed   = 1;
   std::vector<float> gap_edges = {1, 10, 60, 600, 3600, 86400};
+  // With hyper.conversion: the conversion head's goal types (hunch.conversion.goal_types).
+  std::vector<std::string> goal_types = {"purchase"};
+  // Written as the hunch.calibration.* keys unless identity (the default: no keys).
+  hunch::Calibration calibration;
 
   // V 50, T 4, D 16, H 24, A 16, W 8, L 2, NH 2, F 32 (lstm-attn).
   static hunch::Hyper small_hyper();

@@ -77,6 +77,14 @@ class WasmModel {
   uint32_t typeId(const std::string& name) const { return model_ ? model_->type_id(name) : 0; }
   // Metadata and hyper-parameters as JSON (vocabularies left out: see actionNames).
   std::string metadataJson() const { return model_ ? hunch::metadata_json(model_->file()) : "{}"; }
+  // Names of the types the conversion head predicts (hunch.conversion.goal_types), joined with
+  // '\0' as typeNames(); empty when the model has no conversion head.
+  val goalTypes() const {
+    std::vector<std::string> names;
+    if (model_)
+      for (uint32_t t : model_->goal_types()) names.push_back(model_->type_name(t));
+    return joined(&names);
+  }
 
   const hunch::Model* model() const { return model_.get(); }
 
@@ -130,6 +138,8 @@ class WasmSequence {
     return copy_to_js("Float32Array", p.data(), seq_.length() ? p.size() : 0);
   }
   float exitProbability() const { return seq_.exit_probability(); }
+  // NaN when the model has no conversion head (the SDK maps it to null).
+  float conversionProbability() const { return seq_.conversion_probability(); }
   // Attention of the last step: event indices (since reset) and weights, oldest first.
   val attentionIndex() {
     seq_.attention(&att_idx_, &att_w_);
@@ -193,7 +203,8 @@ EMSCRIPTEN_BINDINGS(hunch) {
       .function("typeNames", &WasmModel::typeNames)
       .function("actionId", &WasmModel::actionId)
       .function("typeId", &WasmModel::typeId)
-      .function("metadataJson", &WasmModel::metadataJson);
+      .function("metadataJson", &WasmModel::metadataJson)
+      .function("goalTypes", &WasmModel::goalTypes);
   class_<WasmSequence>("Sequence")
       .constructor<const WasmModel&>()
       .function("push", &WasmSequence::push)
@@ -208,6 +219,7 @@ EMSCRIPTEN_BINDINGS(hunch) {
       .function("topProbs", &WasmSequence::topProbs)
       .function("typeProbs", &WasmSequence::typeProbs)
       .function("exitProbability", &WasmSequence::exitProbability)
+      .function("conversionProbability", &WasmSequence::conversionProbability)
       .function("attentionIndex", &WasmSequence::attentionIndex)
       .function("attentionWeights", &WasmSequence::attentionWeights)
       .function("save", &WasmSequence::save)

@@ -15,6 +15,7 @@ export interface SequenceApi {
   predict(options?: PredictOptions): Prediction[];
   nextType(): TypePrediction[];
   exitProbability(): number | null;
+  conversionProbability(): number | null;
   explain(options?: ExplainOptions): Explanation[];
   reset(): void;
   save(): Uint8Array;

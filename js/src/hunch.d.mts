@@ -16,7 +16,6 @@ export interface RawModel extends RawHandle {
   window(): number;
   checksum(): number;
   architecture(): string;
-  /** Names joined with "\0". */
   /** UTF-8 names joined with NUL. */
   actionNames(): Uint8Array;
   typeNames(): Uint8Array;
@@ -24,6 +23,8 @@ export interface RawModel extends RawHandle {
   actionId(name: string): number;
   typeId(name: string): number;
   metadataJson(): string;
+  /** The conversion head's goal type names, UTF-8 joined with NUL; empty without the head. */
+  goalTypes(): Uint8Array;
 }
 
 /**
@@ -45,6 +46,8 @@ export interface RawSequence extends RawHandle {
   topProbs(): Float32Array;
   typeProbs(): Float32Array;
   exitProbability(): number;
+  /** NaN when the model has no conversion head. */
+  conversionProbability(): number;
   attentionIndex(): Float64Array;
   attentionWeights(): Float32Array;
   save(): Uint8Array;

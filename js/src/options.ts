@@ -189,6 +189,12 @@ export interface ModelInfo {
   actions: readonly string[];
   /** Event types, id order (index 0 is `<none>`). */
   types: readonly string[];
+  /**
+   * The event types the model's conversion head predicts (e.g. `['purchase']`): a sequence's
+   * `conversionProbability()` is the probability that one of them follows in this session.
+   * Empty when the model has no conversion head (then `conversionProbability()` is always null).
+   */
+  goalTypes: readonly string[];
   /** The model file's metadata (vocabularies left out). */
   metadata: Record<string, unknown>;
   /** Kernel set running the model (e.g. `wasm-simd128`). */

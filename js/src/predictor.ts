@@ -78,6 +78,8 @@ export class Predictor implements PredictorApi {
     const utf8 = new TextDecoder();
     const actions = utf8.decode(model.actionNames()).split('\0');
     const types = utf8.decode(model.typeNames()).split('\0');
+    const goals = model.goalTypes();
+    const goalTypes = goals.length ? utf8.decode(goals).split('\0') : [];
     let metadata: Record<string, unknown> = {};
     try {
       metadata = JSON.parse(model.metadataJson());
@@ -90,6 +92,7 @@ export class Predictor implements PredictorApi {
       checksum: model.checksum() >>> 0,
       actions: Object.freeze(actions),
       types: Object.freeze(types),
+      goalTypes: Object.freeze(goalTypes),
       metadata,
       kernels: rt.raw.kernels(),
       coreVersion: rt.raw.version(),
@@ -346,6 +349,17 @@ export class Sequence implements SequenceApi {
   exitProbability(): number | null {
     const h = this.#h();
     return h.length() ? h.exitProbability() : null;
+  }
+
+  /**
+   * Probability that one of the model's goal events (`info.goalTypes`, e.g. a purchase) follows
+   * in this session; null before the first event and for a model without a conversion head.
+   */
+  conversionProbability(): number | null {
+    const h = this.#h();
+    if (!h.length()) return null;
+    const p = h.conversionProbability();
+    return Number.isNaN(p) ? null : p;
   }
 
   /** The past events the model's attention weighed for the current prediction, heaviest first. */

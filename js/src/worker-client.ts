@@ -206,6 +206,7 @@ export class AsyncSequence implements Async<SequenceApi> {
   predict(options?: PredictOptions): Promise<Prediction[]> { return this.#call('predict', options); }
   nextType(): Promise<TypePrediction[]> { return this.#call('nextType'); }
   exitProbability(): Promise<number | null> { return this.#call('exitProbability'); }
+  conversionProbability(): Promise<number | null> { return this.#call('conversionProbability'); }
   explain(options?: ExplainOptions): Promise<Explanation[]> { return this.#call('explain', options); }
   reset(): Promise<void> { return this.#call('reset'); }
   save(): Promise<Uint8Array> { return this.#call('save'); }

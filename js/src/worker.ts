@@ -17,7 +17,8 @@ const sequences = new Map<number, Sequence>();
 // The methods the main thread may call, and no others (not the internal _-prefixed ones). Each
 // list compiles only while it names every method of its interface and nothing else.
 const SEQUENCE_METHODS = [
-  'push', 'predict', 'nextType', 'exitProbability', 'explain', 'reset', 'save', 'restore', 'stats', 'forget', 'close',
+  'push', 'predict', 'nextType', 'exitProbability', 'conversionProbability', 'explain', 'reset', 'save', 'restore', 'stats',
+  'forget', 'close',
 ] as const satisfies readonly MethodOf<SequenceApi>[];
 const PREDICTOR_METHODS = ['setConsent', 'forget', 'flush', 'memoryStats', 'close'] as const satisfies readonly MethodOf<PredictorApi>[];
 type Listed<Missing extends never> = Missing;

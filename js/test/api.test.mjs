@@ -2,10 +2,10 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { Predictor, Sequence, HunchClosedError, HunchStateError, simdSupported } from 'hunch';
-import { modelBytes, journey, T0 } from './helpers.mjs';
+import { CONVERSION_MODEL, modelBytes, journey, T0 } from './helpers.mjs';
 
-for (const name of ['tiny-lstm-attn.hunch', 'tiny-lstm-attn-f32.hunch', 'tiny-transformer.hunch']) {
-  test(`${name}: predict, nextType, exitProbability, explain`, async () => {
+for (const name of ['tiny-lstm-attn.hunch', 'tiny-lstm-attn-f32.hunch', 'tiny-transformer.hunch', CONVERSION_MODEL]) {
+  test(`${name}: predict, nextType, exitProbability, conversionProbability, explain`, async () => {
     const p = await Predictor.fromBytes(modelBytes(name));
     assert.equal(p.info.actions.length, 300);
     assert.equal(p.info.actions[0], '<unk>');
@@ -14,6 +14,10 @@ for (const name of ['tiny-lstm-attn.hunch', 'tiny-lstm-attn-f32.hunch', 'tiny-tr
     assert.deepEqual(s.predict(), []);
     assert.deepEqual(s.nextType(), []);
     assert.equal(s.exitProbability(), null);
+    assert.equal(s.conversionProbability(), null, 'null before the first event');
+    const head = name === CONVERSION_MODEL;
+    assert.deepEqual(p.info.goalTypes, head ? ['purchase'] : []);
+    assert.ok(Object.isFrozen(p.info.goalTypes));
     s.push(journey(5));
     const top = s.predict({ k: 10 });
     assert.equal(top.length, 10);
@@ -26,6 +30,9 @@ for (const name of ['tiny-lstm-attn.hunch', 'tiny-lstm-attn-f32.hunch', 'tiny-tr
     assert.ok(Math.abs(types.reduce((a, t) => a + t.probability, 0) - 1) < 1e-4);
     const exit = s.exitProbability();
     assert.ok(exit > 0 && exit < 1);
+    const conversion = s.conversionProbability();
+    if (head) assert.ok(conversion > 0 && conversion < 1, `conversion ${conversion}`);
+    else assert.equal(conversion, null, 'null for a model without a conversion head');
     const ex = s.explain();
     assert.equal(ex.length, 5);
     assert.ok(Math.abs(ex.reduce((a, e) => a + e.weight, 0) - 1) < 1e-3);
@@ -98,6 +105,46 @@ test('save/restore round trip, across predictors of the same model', async () =>
   s.push(journey(1, 50));
   r.push(journey(1, 50));
   assert.deepEqual(r.predict(), s.predict());
+  p.close();
+  q.close();
+});
+
+test('conversionProbability moves with the events, resets, and is the same after a restore (the saved layout has no field for it)', async () => {
+  const p = await Predictor.fromBytes(modelBytes(CONVERSION_MODEL));
+  const s = p.sequence();
+  const seen = new Set();
+  for (const e of journey(12)) {
+    s.push(e);
+    seen.add(s.conversionProbability());
+  }
+  assert.ok(seen.size > 1, 'the probability follows the events');
+  const expected = s.conversionProbability();
+  const exit = s.exitProbability();
+  const bytes = s.save();
+  // Envelope: the same length as for a model without the head, for the same events.
+  const plain = await Predictor.fromBytes(modelBytes('tiny-transformer.hunch'));
+  const t = plain.sequence();
+  t.push(journey(12));
+  assert.equal(bytes.length, t.save().length, 'the saved state holds nothing more for the conversion head');
+  plain.close();
+
+  const q = await Predictor.fromBytes(modelBytes(CONVERSION_MODEL));
+  const r = q.sequence();
+  r.restore(bytes);
+  assert.equal(r.conversionProbability(), expected, 'restored from the SDK envelope');
+  assert.equal(r.exitProbability(), exit);
+  const core = bytes.subarray(12 + new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true));
+  const c = q.sequence();
+  c.restore(core);
+  assert.equal(c.conversionProbability(), expected, "restored from the core's own HNST bytes");
+  s.push(journey(1, 60));
+  r.push(journey(1, 60));
+  assert.equal(r.conversionProbability(), s.conversionProbability(), 'and continues the same');
+  s.reset();
+  assert.equal(s.conversionProbability(), null, 'null after reset');
+  const empty = q.sequence();
+  empty.restore(s.save());
+  assert.equal(empty.conversionProbability(), null, 'null after restoring an empty state');
   p.close();
   q.close();
 });

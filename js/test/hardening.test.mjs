@@ -193,6 +193,7 @@ test('100,000 events in one push: fast, and the same as pushing them one by one'
   assert.deepEqual(batch.predict({ k: 20 }), single.predict({ k: 20 }));
   assert.deepEqual(batch.nextType(), single.nextType());
   assert.equal(batch.exitProbability(), single.exitProbability());
+  assert.equal(batch.conversionProbability(), single.conversionProbability());
   assert.deepEqual(batch.explain(), single.explain());
   assert.deepEqual(batch.save(), single.save());
   const st = batch.stats();

@@ -8,6 +8,9 @@ export const repoRoot = path.resolve(jsRoot, '..');
 export const fixture = (name) => path.join(repoRoot, 'tests/data/fixtures', name);
 export const modelBytes = (name = 'tiny-lstm-attn.hunch') => new Uint8Array(fs.readFileSync(fixture(name)));
 
+// The fixture with a conversion head (goal type "purchase") and calibration keys; the others have none.
+export const CONVERSION_MODEL = 'tiny-transformer-conversion.hunch';
+
 // The fixtures' vocabulary: "/page/1".."/page/299", types view/click/add_to_cart/purchase.
 export const T0 = 1_700_000_000_000;
 export const journey = (n, start = 1) =>

@@ -1,13 +1,13 @@
-// Parity with the native core: the SDK's top-10 for a fixed event list equals what
-// `hunch predict MODEL --events … --json` prints for the same model. The CLI is $HUNCH_CLI, or
-// build/native/hunch (scripts/build.sh native).
+// Parity with the native core: the SDK's top-10, next type, exit and conversion probabilities
+// for a fixed event list equal what `hunch predict MODEL --events … --json` prints for the same
+// model. The CLI is $HUNCH_CLI, or build/native/hunch (scripts/build.sh native).
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Predictor } from 'hunch';
-import { fixture, modelBytes, repoRoot } from './helpers.mjs';
+import { CONVERSION_MODEL, fixture, modelBytes, repoRoot } from './helpers.mjs';
 
 const cli = process.env.HUNCH_CLI ?? path.join(repoRoot, 'build/native/hunch');
 const skip = !fs.existsSync(cli) && `no native CLI at ${cli}: build it (scripts/build.sh native) or set HUNCH_CLI`;
@@ -19,7 +19,7 @@ const events = [
   ['view', '/page/250', 1700000399], ['click', '/page/3', 1700003600],
 ];
 
-for (const name of ['tiny-lstm-attn.hunch', 'tiny-lstm-attn-f32.hunch', 'tiny-transformer.hunch']) {
+for (const name of ['tiny-lstm-attn.hunch', 'tiny-lstm-attn-f32.hunch', 'tiny-transformer.hunch', CONVERSION_MODEL]) {
   test(`parity with the native CLI: ${name}`, { skip }, async () => {
     const arg = events.map(([t, a, s]) => `${t}:${a}@${s}`).join(',');
     const native = JSON.parse(execFileSync(cli, ['predict', fixture(name), '--events', arg, '--k', '10', '--json'], { encoding: 'utf8' }));
@@ -32,6 +32,10 @@ for (const name of ['tiny-lstm-attn.hunch', 'tiny-lstm-attn-f32.hunch', 'tiny-tr
     for (let i = 0; i < top.length; ++i) assert.ok(Math.abs(top[i].probability - native.top[i].probability) < 1e-6, `rank ${i}`);
     for (const t of s.nextType()) assert.ok(Math.abs(t.probability - native.next_type[t.type]) < 1e-6, t.type);
     assert.ok(Math.abs(s.exitProbability() - native.exit) < 1e-6);
+    // null on both sides for a model without a conversion head.
+    const conversion = s.conversionProbability();
+    if (name === CONVERSION_MODEL) assert.ok(Math.abs(conversion - native.conversion) < 1e-6, `conversion: SDK ${conversion}, CLI ${native.conversion}`);
+    else assert.deepEqual([conversion, native.conversion], [null, null]);
     p.close();
   });
 }

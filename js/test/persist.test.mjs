@@ -4,7 +4,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { Predictor } from 'hunch';
-import { modelBytes, journey, TestStorage, quotaError } from './helpers.mjs';
+import { CONVERSION_MODEL, modelBytes, journey, TestStorage, quotaError } from './helpers.mjs';
 
 const load = (opts, name) => Predictor.fromBytes(modelBytes(name), opts);
 
@@ -44,6 +44,22 @@ test('nothing is read or written before consent; consent persists and restores',
   assert.deepEqual(q.sequence('other').predict(), []);
   q.close();
   assert.deepEqual(warnings, []);
+});
+
+test('a persisted sequence of a model with a conversion head comes back with the same conversionProbability', async () => {
+  const storage = new TestStorage();
+  const a = await load({ persist: storage, consent: true }, CONVERSION_MODEL);
+  const s = a.sequence('u');
+  s.push(journey(6));
+  const expected = { conversion: s.conversionProbability(), exit: s.exitProbability(), top: s.predict() };
+  assert.ok(expected.conversion > 0 && expected.conversion < 1);
+  await a.flush();
+  a.close();
+  const b = await load({ persist: storage, consent: true }, CONVERSION_MODEL);
+  const r = b.sequence('u');
+  assert.equal(r.stats().events, 6);
+  assert.deepEqual({ conversion: r.conversionProbability(), exit: r.exitProbability(), top: r.predict() }, expected);
+  b.close();
 });
 
 test('setConsent(true) later restores into sequences that have no events yet', async () => {

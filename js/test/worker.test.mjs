@@ -4,7 +4,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { pathToFileURL } from 'node:url';
 import { Predictor, HunchEventError, HunchModelError, HunchClosedError, HunchStateError } from 'hunch';
-import { fixture, modelBytes, journey } from './helpers.mjs';
+import { CONVERSION_MODEL, fixture, modelBytes, journey } from './helpers.mjs';
 
 test('worker mode mirrors the main-thread API and results', async () => {
   const local = await Predictor.fromBytes(modelBytes());
@@ -18,6 +18,7 @@ test('worker mode mirrors the main-thread API and results', async () => {
   assert.deepEqual(await s.predict({ k: 10 }), ls.predict({ k: 10 }));
   assert.deepEqual(await s.nextType(), ls.nextType());
   assert.equal(await s.exitProbability(), ls.exitProbability());
+  assert.equal(await s.conversionProbability(), null, 'no conversion head in this model');
   assert.deepEqual(await s.explain(), ls.explain());
   assert.deepEqual(await s.stats(), ls.stats());
   const saved = await s.save();
@@ -37,6 +38,27 @@ test('worker mode mirrors the main-thread API and results', async () => {
   await p.close();
   await assert.rejects(p.memoryStats(), HunchClosedError);
   assert.throws(() => p.sequence(), HunchClosedError);
+  local.close();
+});
+
+test('worker mode: conversionProbability and goalTypes as on the main thread, also after a restore', async () => {
+  const local = await Predictor.fromBytes(modelBytes(CONVERSION_MODEL));
+  const ls = local.sequence();
+  const p = await Predictor.fromBytes(modelBytes(CONVERSION_MODEL), { worker: true });
+  assert.deepEqual(p.info.goalTypes, ['purchase']);
+  const s = p.sequence();
+  assert.equal(await s.conversionProbability(), null, 'null before the first event');
+  ls.push(journey(9));
+  await s.push(journey(9));
+  const expected = ls.conversionProbability();
+  assert.ok(expected > 0 && expected < 1);
+  assert.equal(await s.conversionProbability(), expected);
+  const saved = await s.save();
+  await s.reset();
+  assert.equal(await s.conversionProbability(), null);
+  await s.restore(saved);
+  assert.equal(await s.conversionProbability(), expected);
+  await p.close();
   local.close();
 });
 

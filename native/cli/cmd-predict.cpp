@@ -64,8 +64,9 @@ bool parse_events(const Model& m, const std::string& text, std::vector<ParsedEve
 
 int run_predict(int argc, char** argv) {
   Args args("predict", "MODEL.hunch --events \"[type:]action[@seconds],…\"",
-            "Pushes the events into a fresh sequence and prints the top-k next actions, the next event type\n"
-            "and the exit probability, computed by the same core the browser SDK runs.");
+            "Pushes the events into a fresh sequence and prints the top-k next actions, the next event type,\n"
+            "the exit probability and, for a model with a conversion head, the conversion probability,\n"
+            "computed by the same core the browser SDK runs.");
   args.option("events", "", "comma-separated events: [type:]action[@seconds]");
   args.option("k", "10", "how many next actions to print");
   args.option("kernels", "", "kernel implementation: ref, xnnpack (default: the build's default)");
@@ -118,6 +119,10 @@ int run_predict(int argc, char** argv) {
   std::vector<uint64_t> idx;
   std::vector<float> weight;
   seq.attention(&idx, &weight);
+  // NaN without a conversion head (JSON null, as the SDK's conversionProbability()).
+  const float conversion = seq.conversion_probability();
+  std::string goals;
+  for (uint32_t t : model->goal_types()) goals += (goals.empty() ? "" : ", ") + model->type_name(t);
 
   if (args.get_bool("json")) {
     std::printf("{\"events\":%zu,\"unknown_actions\":%zu,\"top\":[", events.size(), unknown);
@@ -127,7 +132,10 @@ int run_predict(int argc, char** argv) {
     std::printf("],\"next_type\":{");
     for (size_t t = 0; t < types.size() && n; ++t)
       std::printf("%s%s:%.9g", t ? "," : "", json_string(model->type_name(uint32_t(t))).c_str(), double(types[t]));
-    std::printf("},\"exit\":%.9g,\"attention\":[", n ? double(seq.exit_probability()) : 0.0);
+    std::printf("},\"exit\":%.9g,\"conversion\":", n ? double(seq.exit_probability()) : 0.0);
+    if (n && std::isfinite(conversion)) std::printf("%.9g", double(conversion));
+    else std::printf("null");
+    std::printf(",\"attention\":[");
     for (size_t i = 0; i < idx.size(); ++i)
       std::printf("%s{\"event\":%llu,\"weight\":%.6g}", i ? "," : "", (unsigned long long)idx[i], double(weight[i]));
     std::printf("]}\n");
@@ -144,6 +152,8 @@ int run_predict(int argc, char** argv) {
   for (size_t t = 0; t < types.size(); ++t)
     std::printf(" %s %.3f", model->type_name(uint32_t(t)).c_str(), double(types[t]));
   std::printf("\nexit probability: %.4f\n", double(seq.exit_probability()));
+  if (std::isfinite(conversion)) std::printf("conversion probability: %.4f (goal: %s)\n", double(conversion), goals.c_str());
+  else std::printf("conversion probability: none (the model has no conversion head)\n");
   std::printf("attention (most weighed past events):");
   std::vector<size_t> order(idx.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;

@@ -1,7 +1,8 @@
 // The demo shop in headless Chromium, end to end: a scripted visit whose panel must show exactly
-// what the SDK computes in node for the same events, predictions that move with each click, a
-// reload that brings the sequence back (IndexedDB), "forget me" that erases it, and not one
-// request after the page has loaded. Saves test-results/demo.png.
+// what the SDK computes in node for the same events (top-5, next type, calibrated exit risk and
+// purchase chance, attention), predictions that move with each click, a reload that brings the
+// sequence back (IndexedDB), "forget me" that erases it, and not one request after the page has
+// loaded. Saves test-results/demo.png.
 //
 // Run: node --test tests/e2e/   (needs: js/dist built, npm install --prefix demo, /usr/bin/chromium)
 import { after, before, test } from 'node:test';
@@ -44,11 +45,15 @@ function panel() {
   return page.evaluate(() => {
     const rows = (sel, key) => [...document.querySelectorAll(sel)].map((li) => ({ [key]: li.dataset[key], probability: Number(li.dataset.probability) }));
     const exit = document.getElementById('exit-text').dataset.probability;
+    const conversion = document.getElementById('conversion-text').dataset.probability;
     return {
       events: Number(document.getElementById('event-count').textContent),
       top: rows('#predictions li[data-action]', 'action'),
       types: rows('#types li[data-type]', 'type'),
       exit: exit === '' || exit === undefined ? null : Number(exit),
+      conversion: conversion === '' || conversion === undefined ? null : Number(conversion),
+      conversionShown: !document.getElementById('conversion-section').hidden,
+      calibrationShown: !document.getElementById('calibration').hidden,
       attention: [...document.querySelectorAll('#attention li[data-index]')].map((li) => ({ index: Number(li.dataset.index), weight: Number(li.dataset.weight) })),
       network: Number(document.getElementById('net-count').textContent),
     };
@@ -99,6 +104,9 @@ test('demo: a scripted visit — live predictions equal the SDK in node, no requ
     if (last.type === 'view') assert.equal(new URL(page.url()).pathname, last.action, `${step.name}: the URL changed`);
     const shown = await panel();
     assert.equal(shown.top.length, 5, `${step.name}: five predictions`);
+    assert.ok(shown.conversionShown, `${step.name}: the purchase chance is shown`);
+    assert.ok(shown.conversion > 0 && shown.conversion < 1, `${step.name}: purchase chance ${shown.conversion}`);
+    assert.ok(shown.exit > 0 && shown.exit < 1, `${step.name}: exit risk ${shown.exit}`);
     seen.push({ step: step.name, pushed, shown });
     if (step.name === 'add to cart') {
       fs.mkdirSync(path.join(root, 'test-results'), { recursive: true });
@@ -121,6 +129,12 @@ test('demo: a scripted visit — live predictions equal the SDK in node, no requ
     const predictor = await Predictor.fromBytes(fs.readFileSync(server.model));
     try {
       for (const p of site.pages) assert.ok(predictor.info.actions.includes(p.path), `the model does not know ${p.path}: not trained on the shop data`);
+      // The main job trains the shop model with the session protocol: a conversion head whose
+      // goal is the shop's purchase, and calibrated exit / conversion probabilities.
+      assert.deepEqual(predictor.info.goalTypes, ['purchase'], 'the demo model has a conversion head (hunch train --protocol sessions)');
+      assert.ok(Array.isArray(predictor.info.metadata['hunch.calibration.exit']), 'the demo model holds its exit calibration');
+      assert.ok(Array.isArray(predictor.info.metadata['hunch.calibration.conversion']), 'the demo model holds its conversion calibration');
+      assert.ok(seen.every((s) => s.shown.calibrationShown), 'the panel says the probabilities are calibrated');
       for (const s of seen) {
         const seq = predictor.sequence();
         seq.push(s.pushed);
@@ -128,6 +142,7 @@ test('demo: a scripted visit — live predictions equal the SDK in node, no requ
         const types = seq.nextType().filter((x) => x.type !== '<none>' || x.probability >= 0.01);
         assertClose(s.shown.types, types, `${s.step}: next type`);
         assert.ok(Math.abs(s.shown.exit - seq.exitProbability()) <= 1e-6, `${s.step}: exit probability`);
+        assert.ok(Math.abs(s.shown.conversion - seq.conversionProbability()) <= 1e-6, `${s.step}: conversion probability`);
         assertClose(s.shown.attention, seq.explain({ top: 5 }).map((e) => ({ index: e.index, weight: e.weight })), `${s.step}: attention`);
         seq.close();
       }
@@ -151,6 +166,8 @@ test('demo: a scripted visit — live predictions equal the SDK in node, no requ
     const restored = await panel();
     assert.equal(restored.events, before.events, 'events in the sequence after the reload');
     assertClose(restored.top, before.top, 'top-5 after the reload');
+    assert.equal(restored.exit, before.exit, 'exit risk after the reload');
+    assert.equal(restored.conversion, before.conversion, 'purchase chance after the reload (recomputed by the core on restore)');
     assert.ok(during('reload').some((r) => r.url.endsWith('/model.hunch')), 'the reload loaded the model again');
   });
 
@@ -177,6 +194,7 @@ test('demo: a scripted visit — live predictions equal the SDK in node, no requ
     await page.waitForFunction(() => document.getElementById('event-count').textContent === '0');
     const cleared = await panel();
     assert.equal(cleared.top.length, 0, 'no predictions without events');
+    assert.deepEqual([cleared.exit, cleared.conversion], [null, null], 'no exit risk or purchase chance without events');
     assert.equal(cleared.attention.length, 0);
     assert.deepEqual(during('forget'), [], 'forgetting makes no request');
     phase = 'reload-after-forget';

@@ -13,10 +13,12 @@ int main(int argc, char** argv) {
     const char* name;
     hunch::Arch arch;
     bool        int8;
+    bool        conversion;  // a conversion head (goal: purchase) and calibration keys
   } fixtures[] = {
-      {"tiny-lstm-attn.hunch", hunch::Arch::LSTM_ATTN, true},
-      {"tiny-lstm-attn-f32.hunch", hunch::Arch::LSTM_ATTN, false},
-      {"tiny-transformer.hunch", hunch::Arch::TRANSFORMER, true},
+      {"tiny-lstm-attn.hunch", hunch::Arch::LSTM_ATTN, true, false},
+      {"tiny-lstm-attn-f32.hunch", hunch::Arch::LSTM_ATTN, false, false},
+      {"tiny-transformer.hunch", hunch::Arch::TRANSFORMER, true, false},
+      {"tiny-transformer-conversion.hunch", hunch::Arch::TRANSFORMER, true, true},
   };
   for (const auto& f : fixtures) {
     hunch_test::ModelSpec s;
@@ -32,6 +34,14 @@ int main(int argc, char** argv) {
     s.hyper.heads = 2;
     s.hyper.ffn = 64;
     s.seed = 2024;
+    if (f.conversion) {
+      s.hyper.conversion = 1;
+      s.calibration.exit_a = 0.8f;
+      s.calibration.exit_b = -0.3f;
+      s.calibration.conversion_a = 1.3f;
+      s.calibration.conversion_b = 0.2f;
+      s.calibration.type_temperature = 1.5f;
+    }
     auto bytes = hunch_test::build_model(s);
     const std::string path = dir + "/" + f.name;
     FILE* out = bytes.empty() ? nullptr : std::fopen(path.c_str(), "wb");

@@ -22,6 +22,7 @@ export async function main(bytes: Uint8Array): Promise<number> {
   s.push([e, { action: '/cart' }]);
   const top: Prediction[] = s.predict({ k: 5 });
   const exit: number | null = s.exitProbability();
+  const conversion: number | null = p.info.goalTypes.length ? s.conversionProbability() : null;
   const first: string | null = s.explain({ top: 1 })[0]?.action ?? null;
   const saved: Uint8Array = s.save();
   s.restore(saved);
@@ -31,6 +32,8 @@ export async function main(bytes: Uint8Array): Promise<number> {
   stop();
   const w: AsyncPredictor = await Predictor.fromUrl('/model.hunch', { worker: true });
   const wtop: Prediction[] = await w.sequence().predict();
+  const wconversion: number | null = await w.sequence().conversionProbability();
+  const goals: readonly string[] = w.info.goalTypes;
   await w.close();
   try {
     s.push({ action: '' });
@@ -39,8 +42,12 @@ export async function main(bytes: Uint8Array): Promise<number> {
     else if (err instanceof HunchModelError || err instanceof HunchError) throw err;
   }
   p.close();
-  return top.length + wtop.length + (exit ?? 0) + (first ? 1 : 0) + (memoryStats()?.heapUsed ?? 0);
+  return top.length + wtop.length + (exit ?? 0) + (conversion ?? 0) + (wconversion ?? 0) + goals.length + (first ? 1 : 0) +
+    (memoryStats()?.heapUsed ?? 0);
 }
+
+// @ts-expect-error conversionProbability() may be null (no event yet, or no conversion head)
+export const notNull = (s: ReturnType<Predictor['sequence']>): number => s.conversionProbability();
 
 // @ts-expect-error the constructor is not public
 new Predictor();
