@@ -51,6 +51,18 @@ const std::vector<TensorSpec>& heads() {
   return t;
 }
 
+// Optional (Hyper::session_inputs): where the event stands in its session and in the user's
+// sessions, added to the event encoding like the type and gap embeddings.
+const std::vector<TensorSpec>& session_embeddings() {
+  static const std::vector<TensorSpec> t = {
+      {"emb.session_position", dim(Sym::SP), dim(Sym::D), Part::EMBEDDING, true, nullptr, 0.f, 0.5f, Sym::ONE,
+       HUNCH_MATRIX(w.emb_session_position)},
+      {"emb.session_count", dim(Sym::SC), dim(Sym::D), Part::EMBEDDING, true, nullptr, 0.f, 0.5f, Sym::ONE,
+       HUNCH_MATRIX(w.emb_session_count)},
+  };
+  return t;
+}
+
 // Optional (Hyper::conversion): P(a goal event follows in this session), a logistic head on z as
 // the exit head.
 const std::vector<TensorSpec>& conversion_head() {
@@ -161,6 +173,8 @@ uint32_t sym_value(Sym s, const Hyper& h) {
     case Sym::A: return h.attn_size;
     case Sym::F: return h.ffn;
     case Sym::NH: return h.heads;
+    case Sym::SP: return kSessionPositionBuckets;
+    case Sym::SC: return kSessionCountBuckets;
   }
   return 0;
 }
@@ -217,6 +231,7 @@ std::vector<TensorLayout> tensor_layout(const Hyper& h) {
   const ArchSpec& a = arch_spec(h.arch);
   std::vector<TensorLayout> out;
   append(&out, embeddings(), h, "", 0);
+  if (h.session_inputs) append(&out, session_embeddings(), h, "", 0);
   append(&out, a.body, h, "", 0);
   if (!a.block.empty())
     for (uint32_t b = 0; b < h.layers; ++b) append(&out, a.block, h, "blk." + std::to_string(b) + ".", b);
@@ -224,6 +239,22 @@ std::vector<TensorLayout> tensor_layout(const Hyper& h) {
   append(&out, heads(), h, "", 0);
   if (h.conversion) append(&out, conversion_head(), h, "", 0);
   return out;
+}
+
+uint32_t session_position_bucket(uint64_t p) {
+  if (p <= 12) return p == 0 ? 0 : uint32_t(p - 1);
+  if (p <= 16) return 12;
+  if (p <= 24) return 13;
+  if (p <= 48) return 14;
+  return 15;
+}
+
+uint32_t session_count_bucket(uint64_t n) {
+  if (n <= 4) return n == 0 ? 0 : uint32_t(n - 1);
+  if (n <= 7) return 4;
+  if (n <= 12) return 5;
+  if (n <= 24) return 6;
+  return 7;
 }
 
 uint32_t gap_bucket(const std::vector<float>& edges, double prev_time, double now_time) {

@@ -221,6 +221,12 @@ Error read_hyper(const ModelFile& f, Hyper* out) {
     }
     hp.conversion = 1;
   }
+  // Session inputs are optional too: the session gap's key says they are there.
+  if (const MetaEntry* g = f.find_meta("hunch.session.gap")) {
+    if (g->value.type != MetaType::F32 || !std::isfinite(g->value.f) || !(g->value.f > 0))
+      return Error("model metadata: hunch.session.gap must be an F32 number of seconds > 0");
+    hp.session_inputs = 1;
+  }
   const std::string unsound = spec->check(hp);
   if (!unsound.empty()) return Error("model metadata: " + unsound);
   *out = hp;
@@ -265,6 +271,7 @@ Error Model::bind() {
     for (const std::string& g : f.find_meta("hunch.conversion.goal_types")->value.strings)
       goal_types_.push_back(type_ids_.at(g));
   HUNCH_TRY(read_calibration(f, &calibration_));
+  if (hp.session_inputs) session_gap_ = f.find_meta("hunch.session.gap")->value.f;
   return {};
 }
 

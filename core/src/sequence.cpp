@@ -67,6 +67,7 @@ Sequence::Sequence(const Model& model, const KernelTable* kernels)
   attn_w_.assign(W, 0.f);
   scores_.assign(W, 0.f);
   logits_.assign(V, 0.f);
+  session_.assign(hp_.session_inputs ? 2 : 0, 0.f);
   last_time_ = __builtin_nan("");
   conversion_prob_ = hp_.conversion ? 0.f : __builtin_nanf("");
 }
@@ -81,6 +82,7 @@ void Sequence::reset() {
   std::fill(z_.begin(), z_.end(), 0.f);
   std::fill(type_probs_.begin(), type_probs_.end(), 0.f);
   std::fill(attn_w_.begin(), attn_w_.end(), 0.f);
+  std::fill(session_.begin(), session_.end(), 0.f);
   exit_prob_ = 0;
   conversion_prob_ = hp_.conversion ? 0.f : __builtin_nanf("");
 }
@@ -118,6 +120,16 @@ Error Sequence::push(const Event& e) {
   embed_add(w.emb_action, e.action, x_.data());
   embed_add(w.emb_type, e.type, x_.data());
   embed_add(w.emb_gap, gap, x_.data());
+  if (!session_.empty()) {
+    // A gap over the model's session gap (both times known) starts a new session, as ingestion
+    // splits them; the counters saturate far above the last bucket.
+    const bool starts = count_ == 0 || (std::isfinite(e.time) && std::isfinite(last_time_) &&
+                                        e.time - last_time_ > model_.session_gap());
+    session_[0] = starts ? 1.f : std::min(session_[0] + 1.f, kMaxSessionCounter);
+    session_[1] = starts ? std::min(session_[1] + 1.f, kMaxSessionCounter) : session_[1];
+    embed_add(w.emb_session_position, session_position_bucket(uint64_t(session_[0])), x_.data());
+    embed_add(w.emb_session_count, session_count_bucket(uint64_t(session_[1])), x_.data());
+  }
 
   if (hp_.arch == Arch::LSTM_ATTN) step_lstm_attn(x_.data());
   else step_transformer(x_.data());
@@ -295,7 +307,7 @@ size_t Sequence::state_bytes() const {
 
 size_t Sequence::payload_floats() const {
   return h_.size() + c_.size() + ring_k_.size() + ring_v_.size() + z_.size() + type_probs_.size() + 1 +
-         attn_w_.size();
+         attn_w_.size() + session_.size();
 }
 
 void Sequence::save(std::vector<uint8_t>* out) const {
@@ -320,6 +332,8 @@ void Sequence::save(std::vector<uint8_t>* out) const {
   put_at(p, exit_prob_);
   p += sizeof(float);
   std::memcpy(p, attn_w_.data(), attn_w_.size() * sizeof(float));
+  p += attn_w_.size() * sizeof(float);
+  if (!session_.empty()) std::memcpy(p, session_.data(), session_.size() * sizeof(float));
   put_at(out->data() + out->size() - 4, crc32(out->data(), out->size() - 4));
 }
 
@@ -380,7 +394,8 @@ Error Sequence::restore(const uint8_t* bytes, size_t size) {
   const Part parts[] = {{"h", h_.size(), -kOne, kOne},          {"c", c_.size(), -c_max, c_max},
                         {"key ring", ring_k_.size(), -kBig, kBig}, {"value ring", ring_v_.size(), -kBig, kBig},
                         {"z", z_.size(), -kBig, kBig},            {"type probabilities", type_probs_.size(), 0.0f, kOne},
-                        {"exit probability", 1, 0.0f, kOne},      {"attention weights", attn_w_.size(), 0.0f, kOne}};
+                        {"exit probability", 1, 0.0f, kOne},      {"attention weights", attn_w_.size(), 0.0f, kOne},
+                        {"session counters", session_.size(), 0.0f, kMaxSessionCounter}};
   size_t i = 0;
   for (const Part& part : parts) {
     for (size_t k = 0; k < part.floats; ++k, ++i) {
@@ -393,6 +408,13 @@ Error Sequence::restore(const uint8_t* bytes, size_t size) {
                                     i, kHead + i * 4, part.name, double(v), double(part.lo), double(part.hi)));
     }
   }
+  for (size_t k = 0; k < session_.size(); ++k) {
+    const size_t at = i - session_.size() + k;
+    const float v = get_at<float>(p + at * 4);
+    if (v != std::floor(v))
+      return Error(format_message("saved state: value %zu at offset %zu (session counters) is %.8g, not a whole "
+                                  "number (damaged)", at, kHead + at * 4, double(v)));
+  }
   // All checks passed: only now overwrite the live state.
   count_ = count;
   last_time_ = last_time;
@@ -404,6 +426,8 @@ Error Sequence::restore(const uint8_t* bytes, size_t size) {
   exit_prob_ = get_at<float>(p);
   p += 4;
   std::memcpy(attn_w_.data(), p, attn_w_.size() * sizeof(float));
+  p += attn_w_.size() * sizeof(float);
+  if (!session_.empty()) std::memcpy(session_.data(), p, session_.size() * sizeof(float));
   // Not in the saved layout (it predates the head): recomputed from the restored z.
   if (count_ == 0) conversion_prob_ = hp_.conversion ? 0.f : __builtin_nanf("");
   else conversion_head();

@@ -100,6 +100,7 @@ struct TrainFlags {
   bool        sessions = false;
   double      test_fraction = 0.1;
   std::vector<std::string> goal_types;  // --goal-type (comma-separated); empty = found by name
+  bool        no_session_inputs = false;  // --no-session-inputs
 
   bool transformer() const { return arch == "transformer"; }
 };
@@ -135,11 +136,12 @@ void declare_train_flags(Args& args) {
   args.option("conversion-weight", "", "weight of the conversion loss (default 1 when the log has goal events and --protocol sessions)");
   args.option("seed", "42", "seed for initialisation, shuffling and dropout");
   args.option("threads", "2", "threads (the batch is split between them)");
-  args.option("patience", "5", "stop after this many epochs without a better validation NDCG@10 (0 = never)");
+  args.option("patience", "5", "stop after this many epochs without a better validation NDCG@10 (sessions protocol: NDCG@10 + exit and conversion AUC; 0 = never)");
   args.option("time-budget", "0", "stop after the epoch that passes this many seconds of training (0 = none)");
   args.flag("exclude-seen", "validation ranks only actions not already in the history (the ML-1M protocol)");
   args.flag("mask-seen", "the action loss leaves out actions already in the sequence (not counted as negatives; for logs without repeats, with --exclude-seen)");
   args.flag("float", "write the float model (no int8 quantisation)");
+  args.flag("no-session-inputs", "sessions protocol: leave out the position-in-session and sessions-so-far inputs");
   args.option("report", "", "also write an HTML report (training curves, quantisation) to this path");
 }
 
@@ -205,6 +207,7 @@ int parse_train_flags(int argc, char** argv, TrainFlags* o) {
   o->random_crops = args.get_bool("random-crops");
   o->exclude_seen = args.get_bool("exclude-seen");
   o->float_model = args.get_bool("float");
+  o->no_session_inputs = args.get_bool("no-session-inputs");
   if (args.given("report")) o->report = args.get("report");
   o->loss.lookahead = uint32_t(lookahead);
   o->loss.lookahead_decay = float(lookahead_decay);
@@ -310,8 +313,10 @@ void print_epoch(const train::EpochLog& l, const train::TrainResult& r, std::vec
   if (l.partial) {
     std::printf("epoch %3u  interrupted after %.1f s\n", l.epoch, l.seconds);
   } else {
-    std::printf("epoch %3u  loss %.4f  valid NDCG@10 %.4f HR@10 %.4f  %.1f s (%.0f ev/s) + valid %.1f s%s\n",
-                l.epoch, l.loss, l.valid_ndcg_10, l.valid_hr_10, l.seconds, l.events_per_s, l.valid_seconds,
+    std::printf("epoch %3u  loss %.4f  valid NDCG@10 %.4f HR@10 %.4f", l.epoch, l.loss, l.valid_ndcg_10, l.valid_hr_10);
+    if (!std::isnan(l.valid_exit_auc)) std::printf(" exit AUC %.4f", l.valid_exit_auc);
+    if (!std::isnan(l.valid_conversion_auc)) std::printf(" conversion AUC %.4f", l.valid_conversion_auc);
+    std::printf("  %.1f s (%.0f ev/s) + valid %.1f s%s\n", l.seconds, l.events_per_s, l.valid_seconds,
                 r.best_epoch == l.epoch ? "  *" : "");
     if (r.log.size() >= 2 && l.lr < r.log[r.log.size() - 2].lr)
       std::printf("           learning rate now %.3g (no better validation for a while)\n", l.lr);
@@ -336,7 +341,9 @@ int train_net(const train::Dataset& ds, const train::TrainOptions& topt, train::
   if (terr) return fail(1, "%s", terr.message.c_str());
   const train::TrainResult& tres = out->result;
   if (tres.interrupted) std::printf("stopped by Ctrl-C; keeping the best epoch\n");
-  else if (tres.early_stopped) std::printf("early stop: no better validation NDCG@10 for %u epochs\n", topt.patience);
+  else if (tres.early_stopped)
+    std::printf("early stop: no better validation %s for %u epochs\n",
+                topt.sessions ? "score (NDCG@10 + exit and conversion AUC)" : "NDCG@10", topt.patience);
   else if (tres.out_of_time) std::printf("time budget reached\n");
   if (tres.best_epoch == 0) std::printf("warning: no epoch completed; writing the current weights\n");
   else
@@ -402,6 +409,9 @@ int float_model_bytes(const TrainFlags& o, const train::Dataset& ds, const train
   fw.set_u32("hunch.train.best_epoch", tres.best_epoch);
   fw.set_f32("hunch.train.valid_ndcg_10", float(tres.best_valid_ndcg_10));
   fw.set_f32("hunch.train.valid_hr_10", float(tres.best_valid_hr_10));
+  if (!std::isnan(tres.best_valid_exit_auc)) fw.set_f32("hunch.train.valid_exit_auc", float(tres.best_valid_exit_auc));
+  if (!std::isnan(tres.best_valid_conversion_auc))
+    fw.set_f32("hunch.train.valid_conversion_auc", float(tres.best_valid_conversion_auc));
   fw.set_f32("hunch.train.seconds_per_epoch", float(tres.seconds_per_epoch));
   fw.set_string("hunch.train.data", base_name(o.events));
   fw.set_u64("hunch.train.sequences", ds.sequences());
@@ -525,6 +535,10 @@ int run_train(int argc, char** argv) {
   if (o.sessions) {
     signals = session_signals(ds, split);
     nc.hyper.conversion = signals.conversion ? 1 : 0;
+    if (o.ingest.session_gap > 0 && !o.no_session_inputs) {
+      nc.hyper.session_inputs = 1;
+      nc.session_gap = float(o.ingest.session_gap);
+    }
   }
   train::TrainOptions topt = trainer_options(o, nc, train::loss_weights(o.loss, signals));
   if (o.sessions) topt.sessions = &split;

@@ -25,6 +25,9 @@ struct Dataset {
   std::vector<std::string> sequence_key;  // per sequence: user id (+ "#n" for the n-th session)
   std::vector<uint8_t>  flags;         // per event: EventFlag bits
   std::vector<uint64_t> line;          // per event: the file line its record starts on
+  // Per event: its 1-based position in its session and the number of sessions of its sequence
+  // so far, this one included (from flags; what the core counts for Hyper::session_inputs).
+  std::vector<uint32_t> session_position, session_number;
   // Type names whose events are conversions (set_goal_types, sessions.h); empty = none.
   std::vector<std::string> goal_types;
 

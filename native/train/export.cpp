@@ -27,6 +27,7 @@ void write_network(const Net& net, const Dataset& data, hunch::ModelWriter* w) {
   w->set_strings("hunch.vocab.event_types", data.types);
   w->set_floats("hunch.time.gap_edges", data.gap_edges);
   if (h.conversion) w->set_strings("hunch.conversion.goal_types", data.goal_types);
+  if (h.session_inputs) w->set_f32("hunch.session.gap", net.cfg.session_gap);
   const hunch::Calibration& c = net.calibration;
   if (c.exit_a != 1 || c.exit_b != 0) w->set_floats("hunch.calibration.exit", {c.exit_a, c.exit_b});
   if (c.conversion_a != 1 || c.conversion_b != 0)

@@ -1137,6 +1137,19 @@ Error Ingestor::finish(Dataset* out) {
       prev = time;
     }
   }
+  out->session_position.resize(kept);
+  out->session_number.resize(kept);
+  for (size_t q = 0; q < out->sequences(); ++q) {
+    uint32_t pos = 0, number = 0;
+    for (uint64_t i = out->offsets[q]; i < out->offsets[q + 1]; ++i) {
+      if ((out->flags[i] & kSessionStart) || i == out->offsets[q]) {
+        pos = 0;
+        ++number;
+      }
+      out->session_position[i] = ++pos;
+      out->session_number[i] = number;
+    }
+  }
   // Sessions cut by the end of the log: one whose last event lies within a session gap of the
   // log's last time may go on after it, so its end (and a conversion still to come) is unknown.
   if (opt_.session_gap > 0) {
@@ -1152,7 +1165,7 @@ Error Ingestor::finish(Dataset* out) {
       }
     }
   }
-  peak += kept * (sizeof(uint32_t) + sizeof(uint16_t) + 2 * sizeof(uint8_t) + 2 * sizeof(double)) +
+  peak += kept * (3 * sizeof(uint32_t) + sizeof(uint16_t) + 2 * sizeof(uint8_t) + 2 * sizeof(double)) +
           out->offsets.capacity() * sizeof(uint64_t) + seq_begin.capacity() * 16;
   std::vector<bool> user_kept(users_.size(), false);
   for (uint32_t u : seq_user) user_kept[u] = true;

@@ -19,6 +19,10 @@ void Net::add_params() {
   emb_action = param("emb.action");
   emb_type = param("emb.type");
   emb_gap = param("emb.gap");
+  if (cfg.hyper.session_inputs) {
+    emb_session_position = param("emb.session_position");
+    emb_session_count = param("emb.session_count");
+  }
   head_aw = param("head.action.w");
   head_ab = param("head.action.b");
   head_tw = param("head.type.w");
@@ -48,6 +52,10 @@ void Net::init_embeddings_and_heads(Rng& rng) {
   init_normal(params, emb_action, cfg.embed_init, rng);
   init_constant(params, emb_type, 0.0f);
   init_constant(params, emb_gap, 0.0f);
+  if (cfg.hyper.session_inputs) {  // zero, like the type and gap tables
+    init_constant(params, emb_session_position, 0.0f);
+    init_constant(params, emb_session_count, 0.0f);
+  }
   if (!cfg.tie_embeddings) init_xavier_normal(params, head_aw, rng);
   init_xavier_normal(params, head_tw, rng);
   init_xavier_normal(params, head_ew, rng);
@@ -66,6 +74,11 @@ void Net::embed(const Dataset& data, const Pass& pass, float* x) const {
     const float* g = eg + size_t(pass.gap[c]) * D;
     float* xc = x + c * D;
     for (size_t k = 0; k < D; ++k) xc[k] = a[k] + t[k] + g[k];
+    if (cfg.hyper.session_inputs) {
+      const float* sp = params.ptr(emb_session_position) + hunch::session_position_bucket(data.session_position[ev]) * D;
+      const float* sc = params.ptr(emb_session_count) + hunch::session_count_bucket(data.session_number[ev]) * D;
+      for (size_t k = 0; k < D; ++k) xc[k] += sp[k] + sc[k];
+    }
   }
 }
 
@@ -84,6 +97,15 @@ void Net::embed_backward(const Dataset& data, const Pass& pass, const float* dx,
       a[k] += d[k];
       t[k] += d[k];
       g[k] += d[k];
+    }
+    if (cfg.hyper.session_inputs) {
+      float* sp = grad + params.entries[emb_session_position].offset +
+                  hunch::session_position_bucket(data.session_position[ev]) * D;
+      float* sc = grad + params.entries[emb_session_count].offset + hunch::session_count_bucket(data.session_number[ev]) * D;
+      for (size_t k = 0; k < D; ++k) {
+        sp[k] += d[k];
+        sc[k] += d[k];
+      }
     }
   }
 }

@@ -21,6 +21,9 @@ struct NetConfig {
   float    embed_init = 0.2f;  // std of the N(0, σ²) action-embedding initialisation
   float    recency_init = 0.01f;   // initial attention recency slope (head n: / 2^n)
   bool     tie_embeddings = false;  // head.action.w shares emb.action's weights (as SASRec)
+  // With hyper.session_inputs: the session gap the core splits sessions at (hunch.session.gap);
+  // the trainer reads positions from Dataset::session_position / session_number.
+  float    session_gap = 0;
 };
 
 // One example: the dataset's events [begin, begin + len) are the input positions. Position p's
@@ -72,6 +75,7 @@ class Net {
   ParamSet  params;
   hunch::Calibration calibration;  // fitted after training (sessions.h), written with the model  // every tensor of the architecture's table (hunch/arch.h), in file order
   size_t emb_action = 0, emb_type = 0, emb_gap = 0;
+  size_t emb_session_position = 0, emb_session_count = 0;  // when cfg.hyper.session_inputs
   size_t head_aw = 0, head_ab = 0, head_tw = 0, head_tb = 0, head_ew = 0, head_eb = 0;
   size_t head_cw = 0, head_cb = 0;  // the conversion head, when cfg.hyper.conversion
 
@@ -82,7 +86,7 @@ class Net {
   // The index of a registered tensor (it must be in the layout).
   size_t param(const std::string& name) const;
   void init_embeddings_and_heads(Rng& rng);
-  // x (D, N) = emb.action[a] + emb.type[t] + emb.gap[g] per position.
+  // x (D, N) = emb.action[a] + emb.type[t] + emb.gap[g] (+ the session embeddings) per position.
   void embed(const Dataset& data, const Pass& pass, float* x) const;
   // Scatters dx (D, N) into the three embedding tables' gradients.
   void embed_backward(const Dataset& data, const Pass& pass, const float* dx, float* grad) const;

@@ -389,12 +389,28 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
         const SessionMethod* m = sr.valid.find("model");
         log.valid_ndcg_10 = m && m->rank.users ? m->rank.ndcg_at(10) : 0;
         log.valid_hr_10 = m && m->rank.users ? m->rank.hr_at(10) : 0;
+        // Every head counts in the selection: the epoch best at next action alone can leave
+        // the exit and conversion heads half-trained (or over-fitted).
+        log.valid_score = log.valid_ndcg_10;
+        if (m && !sr.unscored.count("exit") && std::isfinite(m->exit.auc)) {
+          log.valid_exit_auc = m->exit.auc;
+          log.valid_score += m->exit.auc;
+        }
+        if (m && !sr.unscored.count("conversion") && std::isfinite(m->conversion.auc)) {
+          log.valid_conversion_auc = m->conversion.auc;
+          log.valid_score += m->conversion.auc;
+        }
       } else if (Error e = validate(*net, data, threads, opt.exclude_seen, &log.valid_ndcg_10, &log.valid_hr_10)) {
         return e;
+      } else {
+        log.valid_score = log.valid_ndcg_10;
       }
       log.valid_seconds = now_s() - v0;
-      if (log.valid_ndcg_10 > best_ndcg) {
-        best_ndcg = log.valid_ndcg_10;
+      if (log.valid_score > best_ndcg) {
+        best_ndcg = log.valid_score;
+        res->best_valid_exit_auc = log.valid_exit_auc;
+        res->best_valid_conversion_auc = log.valid_conversion_auc;
+        res->best_valid_score = log.valid_score;
         best = net->params.data;
         res->best_epoch = epoch;
         res->best_valid_ndcg_10 = log.valid_ndcg_10;

@@ -23,7 +23,7 @@ struct TrainOptions {
   uint32_t    epochs = 200;
   uint32_t    batch = 128;      // sequences per step
   uint32_t    max_len = 200;    // training input: the last max_len positions (as the reference)
-  uint32_t    patience = 5;     // epochs without a better validation NDCG@10; 0 = never stop
+  uint32_t    patience = 5;     // epochs without a better validation score (EpochLog); 0 = never stop
   uint32_t    threads = 2;
   uint32_t    warmup_steps = 50;  // linear learning-rate warm-up
   float       lr = 3e-3f;         // 1e-3 (the reference's) sits on the popularity plateau for epochs
@@ -48,6 +48,10 @@ struct EpochLog {
   double   seconds = 0;         // training wall time (validation excluded)
   double   events_per_s = 0;
   double   valid_ndcg_10 = 0, valid_hr_10 = 0;
+  // Session protocol: the validation sessions' exit and conversion AUC (NaN when not scored),
+  // and the epoch's selection score, NDCG@10 + the AUCs scored (leave-one-out: NDCG@10).
+  double   valid_exit_auc = NAN, valid_conversion_auc = NAN;
+  double   valid_score = 0;
   double   valid_seconds = 0;
   float    lr = 0;              // learning rate at the end of the epoch (after warm-up)
   bool     partial = false;     // stopped mid-epoch (not validated)
@@ -57,6 +61,7 @@ struct TrainResult {
   std::vector<EpochLog> log;
   uint32_t best_epoch = 0;      // 0 when no epoch completed
   double   best_valid_ndcg_10 = 0, best_valid_hr_10 = 0;
+  double   best_valid_exit_auc = NAN, best_valid_conversion_auc = NAN, best_valid_score = 0;
   bool     interrupted = false, early_stopped = false, out_of_time = false;
   double   seconds_per_epoch = 0;  // median over complete epochs
   uint64_t train_samples = 0, train_positions = 0;

@@ -203,6 +203,8 @@ TEST_CASE("trained on sessions: exit and conversion heads learn, calibration and
   o.net.hyper.attn_size = 8;
   o.net.hyper.window = 8;
   o.net.hyper.conversion = 1;
+  o.net.hyper.session_inputs = 1;  // position in session and sessions so far as inputs
+  o.net.session_gap = 1800;
   o.epochs = 12;
   o.batch = 16;
   o.lr = 1e-2f;
@@ -236,6 +238,8 @@ TEST_CASE("trained on sessions: exit and conversion heads learn, calibration and
   REQUIRE(model->goal_types().size() == 1);
   CHECK(model->type_name(model->goal_types()[0]) == "purchase");
   CHECK(model->calibration().type_temperature == 1.25f);
+  CHECK(model->hyper().session_inputs == 1);
+  CHECK(model->session_gap() == 1800);
 
   SessionEvalOptions eo;
   eo.threads = 2;
@@ -258,11 +262,17 @@ TEST_CASE("trained on sessions: exit and conversion heads learn, calibration and
   // core recomputes it).
   hunch::Sequence q1(*model), q2(*model);
   CHECK(std::isfinite(q1.conversion_probability()));
-  for (size_t i = 0; i < 3; ++i) REQUIRE(q1.push({d.action[i], d.type[i], d.time[i]}).ok());
+  for (size_t i = 0; i < 5; ++i) REQUIRE(q1.push({d.action[i], d.type[i], d.time[i]}).ok());  // two sessions
   std::vector<uint8_t> state;
   q1.save(&state);
   REQUIRE(q2.restore(state.data(), state.size()).ok());
   CHECK(q2.conversion_probability() == q1.conversion_probability());
+  // The session counters came back too: the next event scores the same in both.
+  REQUIRE(q1.push({d.action[5], d.type[5], d.time[5]}).ok());
+  REQUIRE(q2.push({d.action[5], d.type[5], d.time[5]}).ok());
+  CHECK(q2.exit_probability() == q1.exit_probability());
+  state.back() ^= 1;  // a damaged CRC is refused
+  CHECK(!q2.restore(state.data(), state.size()).ok());
   CHECK(q1.conversion_probability() > 0.f);
 
   // The head without goal types, and a calibration scale <= 0, are refused.

@@ -39,7 +39,18 @@ struct Hyper {
   // 1 when the model has a conversion head (the metadata key hunch.conversion.goal_types is
   // present): its tensors are in the layout only then, so files written before it still load.
   uint32_t conversion   = 0;
+  // 1 when the model reads where each event stands in its session (the metadata key
+  // hunch.session.gap is present): the inputs add emb.session_position[position bucket] and
+  // emb.session_count[sessions-so-far bucket], sessions split where the gap exceeds that key.
+  uint32_t session_inputs = 0;
 };
+
+// Buckets of the session inputs (Hyper::session_inputs): position 1..12 one each, then 13-16,
+// 17-24, 25-48, 49+; sessions so far 1..4 one each, then 5-7, 8-12, 13-24, 25+.
+constexpr uint32_t kSessionPositionBuckets = 16;
+constexpr uint32_t kSessionCountBuckets    = 8;
+uint32_t session_position_bucket(uint64_t position);  // position >= 1 (0 is taken as 1)
+uint32_t session_count_bucket(uint64_t sessions);     // sessions >= 1
 
 // Limits on hyper-parameters (docs/limits.md), checked at load before any allocation.
 constexpr uint32_t kMaxVocab    = 1000000;
@@ -57,7 +68,7 @@ struct HyperKey {
 };
 
 // The hyper-parameters a symbol in a shape stands for.
-enum class Sym : uint8_t { ONE, V, T, G, D, H, A, F, NH };
+enum class Sym : uint8_t { ONE, V, T, G, D, H, A, F, NH, SP, SC };
 uint32_t sym_value(Sym s, const Hyper& h);
 
 // One dimension of a tensor: factor × a hyper-parameter (4H, 2H, D, …).
@@ -127,7 +138,8 @@ struct TensorLayout {
 };
 
 // Every tensor of a model with these hyper-parameters, in file order: embeddings, body,
-// blocks, final, heads (the conversion head's last, when Hyper::conversion).
+// blocks, final, heads (the session embeddings after the other embeddings when
+// Hyper::session_inputs, the conversion head's last when Hyper::conversion).
 std::vector<TensorLayout> tensor_layout(const Hyper& h);
 
 // Bucket of a time gap in seconds (docs/architecture.md): 0 when either time is not finite,

@@ -55,6 +55,7 @@ struct TransformerWeights {
 
 struct Weights {
   Matrix emb_action, emb_type, emb_gap;    // (V, D), (T, D), (G, D)
+  Matrix emb_session_position, emb_session_count;  // (16, D), (8, D), when Hyper::session_inputs
   LstmAttnWeights    lstm;                 // lstm-attn only
   TransformerWeights tf;                   // transformer only
   Matrix head_action;                      // (V, D)
@@ -112,6 +113,8 @@ class Model {
   // Type ids that count as conversions (the conversion head's goal); empty without the head.
   const std::vector<uint32_t>&    goal_types() const { return goal_types_; }
   const Calibration&              calibration() const { return calibration_; }
+  // Seconds of inactivity that start a new session (hunch.session.gap); 0 without session inputs.
+  double                          session_gap() const { return session_gap_; }
   // Bucket of a gap in seconds (docs/architecture.md); NaN / negative-infinity → 0.
   uint32_t gap_bucket(double prev_time, double now_time) const;
 
@@ -131,6 +134,7 @@ class Model {
   std::vector<float>                            gap_edges_;
   std::vector<uint32_t>                         goal_types_;
   Calibration                                   calibration_;
+  double                                        session_gap_ = 0;
 };
 
 }  // namespace hunch

@@ -31,6 +31,7 @@ struct Prediction {
 constexpr char     kStateMagic[4]  = {'H', 'N', 'S', 'T'};
 constexpr uint32_t kStateVersion   = 1;
 constexpr float    kLayerNormEps   = 1e-5f;  // docs/architecture.md
+constexpr float    kMaxSessionCounter = 16777216.f;  // 2^24: whole floats up to here
 
 class Sequence {
  public:
@@ -97,6 +98,9 @@ class Sequence {
   float              exit_prob_ = 0;
   float              conversion_prob_ = 0;  // NaN without the head; recomputed by restore()
   std::vector<float> attn_w_;          // (W) last attention weights, ring order by age
+  // With session inputs (Hyper::session_inputs): position in the current session and sessions
+  // so far, as whole-number floats (saved after the attention weights); empty otherwise.
+  std::vector<float> session_;
 
   // Scratch (allocated once).
   std::vector<float>   x_, tmp_, tmp2_, gates_, q_, ctx_, hc_, ffn_, logits_, scores_;
