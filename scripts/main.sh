@@ -57,8 +57,8 @@ fi
 
 users=$([ "$quick" = 1 ] && echo 4000 || echo 10000)
 budget=$([ "$quick" = 1 ] && echo 45 || echo 150)
-echo "== generate: $users shop users (seed 1) =="
-$hunch synth --users "$users" --seed 1 -o "$out/shop.csv.gz"
+echo "== generate: $users shop users (seed 1), with the generator's own exit / conversion probabilities =="
+$hunch synth --users "$users" --seed 1 -o "$out/shop.csv.gz" --truth "$out/shop-truth.csv.gz"
 # The session protocol (docs/architecture.md, native/train/sessions.h): the latest sessions are
 # held out, exit is learned at every session end, a conversion head learns the shop's purchases
 # (the goal type found by name), and exit / conversion / type probabilities are calibrated on
@@ -66,8 +66,9 @@ $hunch synth --users "$users" --seed 1 -o "$out/shop.csv.gz"
 echo "== train: default model ($arch, session protocol, time budget ${budget}s), then int8 =="
 $hunch train "$out/shop.csv.gz" -o "$out/shop.hunch" --arch "$arch" --protocol sessions --time-budget "$budget" \
   --report "$out/shop-train.html"
-echo "== evaluate on the held-out sessions beside the baselines (popularity, Markov, repeat, logistic) =="
-$hunch eval "$out/shop.hunch" "$out/shop.csv.gz" --protocol sessions --report "$out/shop-report.html"
+echo "== evaluate on the held-out sessions beside the baselines (popularity, Markov, repeat, logistic) and the oracle =="
+$hunch eval "$out/shop.hunch" "$out/shop.csv.gz" --protocol sessions --truth "$out/shop-truth.csv.gz" \
+  --report "$out/shop-report.html"
 echo "report: $out/shop-report.html"
 mkdir -p demo/public
 cp "$out/shop.hunch" demo/public/model.hunch.tmp && mv demo/public/model.hunch.tmp demo/public/model.hunch
