@@ -752,9 +752,20 @@ void fit_platt(const std::vector<float>& logit, const std::vector<uint8_t>& labe
       pos += label[k];
     }
   if (!pos || pos == n) return;
-  double a = 1, b = 0;
   const double reg = 1e-3 * double(n);  // towards (1, 0): a validation split can be small
-  for (int it = 0; it < 50; ++it) {
+  auto loss = [&](double a, double b) {
+    double l = 0.5 * reg * ((a - 1) * (a - 1) + b * b);
+    for (size_t k = 0; k < logit.size(); ++k) {
+      if (!std::isfinite(logit[k])) continue;
+      const double z = a * logit[k] + b;
+      l += std::max(z, 0.0) - z * label[k] + std::log1p(std::exp(-std::fabs(z)));
+    }
+    return l;
+  };
+  // Damped Newton: a step that does not lower the loss is halved (the raw logits of a head
+  // trained for another balance can sit far out on the sigmoid, where plain Newton overshoots).
+  double a = 1, b = 0, f = loss(a, b);
+  for (int it = 0; it < 100; ++it) {
     double ga = reg * (a - 1), gb = reg * b, haa = reg, hab = 0, hbb = reg;
     for (size_t k = 0; k < logit.size(); ++k) {
       if (!std::isfinite(logit[k])) continue;
@@ -767,11 +778,19 @@ void fit_platt(const std::vector<float>& logit, const std::vector<uint8_t>& labe
       hbb += h;
     }
     const double det = haa * hbb - hab * hab;
-    if (!(det > 0)) break;
-    const double da = (hbb * ga - hab * gb) / det, db = (haa * gb - hab * ga) / det;
-    a -= da;
-    b -= db;
-    if (std::fabs(da) + std::fabs(db) < 1e-7) break;
+    double da = det > 0 ? (hbb * ga - hab * gb) / det : ga / haa;
+    double db = det > 0 ? (haa * gb - hab * ga) / det : gb / hbb;
+    double step = 1, fn = f;
+    for (int half = 0; half < 30; ++half, step *= 0.5) {
+      fn = loss(a - step * da, b - step * db);
+      if (fn <= f) break;
+    }
+    if (!(fn <= f)) break;
+    a -= step * da;
+    b -= step * db;
+    const bool done = f - fn < 1e-9 * std::max(1.0, f);
+    f = fn;
+    if (done) break;
   }
   if (std::isfinite(a) && std::isfinite(b) && a > 0 && a <= 1000 && std::fabs(b) <= 1000) {
     *a_out = float(a);

@@ -305,6 +305,12 @@ TEST_CASE("Platt scaling and the type temperature recover what was applied") {
   fit_platt(x, y, &a, &b);
   CHECK(a == doctest::Approx(2).epsilon(0.08));
   CHECK(b == doctest::Approx(-1).epsilon(0.1));
+  // Raw logits 40× too sharp (a head far out on the sigmoid): the damped steps still converge.
+  std::vector<float> sharp;
+  for (float v : x) sharp.push_back(40 * v);
+  fit_platt(sharp, y, &a, &b);
+  CHECK(a == doctest::Approx(2.0 / 40).epsilon(0.1));
+  CHECK(b == doctest::Approx(-1).epsilon(0.15));
   std::vector<uint8_t> all_ones(x.size(), 1);
   fit_platt(x, all_ones, &a, &b);  // one class: identity
   CHECK(a == 1);
