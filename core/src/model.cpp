@@ -117,28 +117,22 @@ class Binder {
 
 Error read_calibration(const ModelFile& f, Calibration* out) {
   Calibration c;
-  struct Key {
-    const char* key;
-    size_t      size;
-    float*      a;
-    float*      b;  // nullptr for a one-value key
-  };
-  const Key keys[] = {{"hunch.calibration.exit", 2, &c.exit_a, &c.exit_b},
-                      {"hunch.calibration.conversion", 2, &c.conversion_a, &c.conversion_b},
-                      {"hunch.calibration.type", 1, &c.type_temperature, nullptr}};
-  for (const Key& k : keys) {
-    const MetaEntry* e = f.find_meta(k.key);
+  const char* const keys[] = {"hunch.calibration.exit", "hunch.calibration.conversion", "hunch.calibration.type"};
+  float* const values[][2] = {{&c.exit_a, &c.exit_b}, {&c.conversion_a, &c.conversion_b}, {&c.type_temperature, nullptr}};
+  for (size_t k = 0; k < 3; ++k) {
+    const MetaEntry* e = f.find_meta(keys[k]);
     if (!e) continue;
-    if (e->value.type != MetaType::F32_ARRAY || e->value.floats.size() != k.size)
-      return Error(format_message("model metadata: %s must be an F32_ARRAY of %zu values", k.key, k.size));
+    const size_t size = k < 2 ? 2 : 1;
     const std::vector<float>& v = e->value.floats;
-    for (float x : v)
-      if (!std::isfinite(x) || std::fabs(x) > 1000.f)
-        return Error(format_message("model metadata: %s holds %g; values must be finite and within ±1000", k.key, x));
-    if (!(v[0] > 0))
-      return Error(format_message("model metadata: %s[0] = %g must be > 0 (a scale)", k.key, v[0]));
-    *k.a = v[0];
-    if (k.b) *k.b = v[1];
+    if (e->value.type != MetaType::F32_ARRAY || v.size() != size)
+      return Error(format_message("model metadata: %s must be an F32_ARRAY of %zu values", keys[k], size));
+    for (size_t i = 0; i < size; ++i) {
+      // The first value is a scale (a or the temperature): > 0.
+      if (!(std::fabs(v[i]) <= 1000.f) || (i == 0 && !(v[0] > 0)))
+        return Error(format_message("model metadata: %s[%zu] = %g must be %s", keys[k], i, double(v[i]),
+                                    i == 0 ? "> 0 (a scale) and at most 1000" : "finite and within ±1000"));
+      *values[k][i] = v[i];
+    }
   }
   *out = c;
   return {};
@@ -206,8 +200,7 @@ Error read_hyper(const ModelFile& f, Hyper* out) {
   hp.gap_buckets = static_cast<uint32_t>(e.size() + 2);
   for (const HyperKey& k : hyper_keys(hp.arch)) HUNCH_TRY(get_u32(f, k.key, k.min, k.max, &(hp.*k.field)));
   // The conversion head is optional: its goal types' key says the head is there.
-  if (f.find_meta("hunch.conversion.goal_types")) {
-    const MetaEntry* g = f.find_meta("hunch.conversion.goal_types");
+  if (const MetaEntry* g = f.find_meta("hunch.conversion.goal_types")) {
     if (g->value.type == MetaType::STRING_ARRAY && g->value.strings.empty())
       return Error("model metadata: hunch.conversion.goal_types is empty (the head needs a goal type)");
     const std::vector<std::string>* goals = nullptr;
@@ -267,9 +260,11 @@ Error Model::bind() {
     else HUNCH_TRY(b.vector(t.name, t.rows, t.spec->vector(w_, t.block)));
   }
   HUNCH_TRY(b.leftovers());
-  if (hp.conversion)
-    for (const std::string& g : f.find_meta("hunch.conversion.goal_types")->value.strings)
-      goal_types_.push_back(type_ids_.at(g));
+  if (hp.conversion) {
+    const std::vector<std::string>& goals = f.find_meta("hunch.conversion.goal_types")->value.strings;
+    goal_types_.resize(goals.size());
+    for (size_t i = 0; i < goals.size(); ++i) goal_types_[i] = type_ids_.find(goals[i])->second;  // read_hyper checked
+  }
   HUNCH_TRY(read_calibration(f, &calibration_));
   if (hp.session_inputs) session_gap_ = f.find_meta("hunch.session.gap")->value.f;
   return {};

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 
 #include "kernels/kernels.h"
 
@@ -116,10 +117,9 @@ Error Sequence::push(const Event& e) {
 
   const Weights& w = model_.weights();
   const uint32_t gap = count_ == 0 ? 0 : model_.gap_bucket(last_time_, e.time);
-  std::fill(x_.begin(), x_.end(), 0.f);
-  embed_add(w.emb_action, e.action, x_.data());
-  embed_add(w.emb_type, e.type, x_.data());
-  embed_add(w.emb_gap, gap, x_.data());
+  const Matrix* tables[] = {&w.emb_action, &w.emb_type, &w.emb_gap, &w.emb_session_position, &w.emb_session_count};
+  uint32_t rows[] = {e.action, e.type, gap, 0, 0};
+  size_t n = 3;
   if (!session_.empty()) {
     // A gap over the model's session gap (both times known) starts a new session, as ingestion
     // splits them; the counters saturate far above the last bucket.
@@ -127,9 +127,12 @@ Error Sequence::push(const Event& e) {
                                         e.time - last_time_ > model_.session_gap());
     session_[0] = starts ? 1.f : std::min(session_[0] + 1.f, kMaxSessionCounter);
     session_[1] = starts ? std::min(session_[1] + 1.f, kMaxSessionCounter) : session_[1];
-    embed_add(w.emb_session_position, session_position_bucket(uint64_t(session_[0])), x_.data());
-    embed_add(w.emb_session_count, session_count_bucket(uint64_t(session_[1])), x_.data());
+    rows[3] = session_position_bucket(uint64_t(session_[0]));
+    rows[4] = session_count_bucket(uint64_t(session_[1]));
+    n = 5;
   }
+  std::fill(x_.begin(), x_.end(), 0.f);
+  for (size_t i = 0; i < n; ++i) embed_add(*tables[i], rows[i], x_.data());
 
   if (hp_.arch == Arch::LSTM_ATTN) step_lstm_attn(x_.data());
   else step_transformer(x_.data());
@@ -403,17 +406,13 @@ Error Sequence::restore(const uint8_t* bytes, size_t size) {
       if (!std::isfinite(v))
         return Error(format_message("saved state: value %zu at offset %zu (%s) is not finite", i, kHead + i * 4,
                                     part.name));
-      if (v < part.lo || v > part.hi)
-        return Error(format_message("saved state: value %zu at offset %zu (%s) is %.8g, outside [%g, %g] (damaged)",
-                                    i, kHead + i * 4, part.name, double(v), double(part.lo), double(part.hi)));
+      // The session counters (the last part) count events and sessions: whole numbers.
+      const bool whole = &part != std::end(parts) - 1 || v == std::floor(v);
+      if (v < part.lo || v > part.hi || !whole)
+        return Error(format_message("saved state: value %zu at offset %zu (%s) is %.8g, %s [%g, %g] (damaged)", i,
+                                    kHead + i * 4, part.name, double(v), whole ? "outside" : "not a whole number in",
+                                    double(part.lo), double(part.hi)));
     }
-  }
-  for (size_t k = 0; k < session_.size(); ++k) {
-    const size_t at = i - session_.size() + k;
-    const float v = get_at<float>(p + at * 4);
-    if (v != std::floor(v))
-      return Error(format_message("saved state: value %zu at offset %zu (session counters) is %.8g, not a whole "
-                                  "number (damaged)", at, kHead + at * 4, double(v)));
   }
   // All checks passed: only now overwrite the live state.
   count_ = count;
