@@ -111,7 +111,7 @@ void declare_train_flags(Args& args) {
   add_protocol_options(args);
   args.option("arch", "transformer", "architecture: transformer or lstm-attn");
   args.option("epochs", "200", "most epochs (early stopping and --time-budget usually end sooner)");
-  args.option("batch", "128", "sequences per training step");
+  args.option("batch", "", "sequences per training step (default 128; 32 with --protocol sessions, whose sequences are whole users)");
   args.option("lr", "3e-3", "Adam learning rate (β = 0.9, 0.98); 1e-3 stalls for epochs on ML-1M");
   args.option("warmup", "50", "steps of linear learning-rate warm-up");
   args.option("lr-plateau", "0", "halve the learning rate after this many epochs without a better validation NDCG@10 (0 = constant rate)");
@@ -132,8 +132,8 @@ void declare_train_flags(Args& args) {
   args.option("max-len", "200", "train on the last N positions of each sequence");
   args.flag("random-crops", "each epoch, train on a random window of --max-len events of longer sequences (default: always the last)");
   args.option("type-weight", "", "weight of the next-type loss (default 1 when the log has event types, else 0)");
-  args.option("exit-weight", "", "weight of the exit loss (default 1 with sessions (--session-gap > 0), else 0)");
-  args.option("conversion-weight", "", "weight of the conversion loss (default 1 when the log has goal events and --protocol sessions)");
+  args.option("exit-weight", "", "weight of the exit loss (default 1 with sessions (--session-gap > 0), 3 with --protocol sessions, else 0)");
+  args.option("conversion-weight", "", "weight of the conversion loss (default 3 when the log has goal events and --protocol sessions)");
   args.option("seed", "42", "seed for initialisation, shuffling and dropout");
   args.option("threads", "2", "threads (the batch is split between them)");
   args.option("patience", "5", "stop after this many epochs without a better validation NDCG@10 (sessions protocol: NDCG@10 + exit and conversion AUC; 0 = never)");
@@ -177,7 +177,8 @@ int parse_train_flags(int argc, char** argv, TrainFlags* o) {
   if (!ingest_options_from_args(args, &o->ingest, &error) ||
       !protocol_options_from_args(args, &o->sessions, &o->test_fraction, &o->goal_types, &o->ingest, &error) ||
       !args.get_int("epochs", 1, 100000, &o->epochs, &error) ||
-      !args.get_int("batch", 1, 1 << 20, &o->batch, &error) ||
+      !(args.given("batch") ? args.get_int("batch", 1, 1 << 20, &o->batch, &error)
+                            : (o->batch = args.get("protocol") == "sessions" ? 32 : 128, true)) ||
       !args.get_double("lr", 1e-7, 1.0, &o->lr, &error) ||
       !args.get_int("warmup", 0, 1 << 30, &o->warmup, &error) ||
       !args.get_double("clip", 0, 1e9, &o->clip, &error) ||
@@ -376,6 +377,7 @@ train::LossSignals session_signals(const train::Dataset& ds, const train::Sessio
   for (size_t q = 0; q < ds.sequences(); ++q)
     for (uint64_t i = ds.offsets[q]; i < split.valid_begin[q]; ++i) s.exit_positives += (ds.flags[i] & train::kSessionEnd) != 0;
   s.conversion = !ds.goal_types.empty();
+  s.session_protocol = true;
   return s;
 }
 

@@ -32,6 +32,7 @@ struct LossSignals {
   bool     sessions = false;    // sequences are sessions (session gap > 0), not one per user
   uint64_t exit_positives = 0;  // training samples that end where their sequence ends
   bool     conversion = false;  // the network has a conversion head (goal types, session protocol)
+  bool     session_protocol = false;  // --protocol sessions: exit and conversion weigh 3 by default
 };
 
 // Reads the signals from a dataset ingested with `session_gap` and trained on windows of
