@@ -409,7 +409,7 @@ Error Sequence::restore(const uint8_t* bytes, size_t size) {
       // The session counters (the last part) count events and sessions: whole numbers.
       const bool whole = &part != std::end(parts) - 1 || v == std::floor(v);
       if (v < part.lo || v > part.hi || !whole)
-        return Error(format_message("saved state: value %zu at offset %zu (%s) is %.8g, %s [%g, %g] (damaged)", i,
+        return Error(format_message("saved state: value %zu at offset %zu (%s) is %.8g, %s [%.8g, %.8g] (damaged)", i,
                                     kHead + i * 4, part.name, double(v), whole ? "outside" : "not a whole number in",
                                     double(part.lo), double(part.hi)));
     }
