@@ -78,6 +78,7 @@ std::vector<uint8_t> build_model(const ModelSpec& s) {
   w.set_floats("hunch.time.gap_edges", s.gap_edges);
   w.set_f32("hunch.train.valid_ndcg_10", 0.f);
   if (h.conversion) w.set_strings("hunch.conversion.goal_types", s.goal_types);
+  if (h.session_inputs) w.set_f32("hunch.session.gap", s.session_gap);
   const hunch::Calibration& c = s.calibration;
   if (!c.is_identity()) {
     w.set_floats("hunch.calibration.exit", {c.exit_a, c.exit_b});

@@ -18,6 +18,8 @@ struct ModelSpec {
   std::vector<float> gap_edges = {1, 10, 60, 600, 3600, 86400};
   // With hyper.conversion: the conversion head's goal types (hunch.conversion.goal_types).
   std::vector<std::string> goal_types = {"purchase"};
+  // With hyper.session_inputs: the session gap in seconds (hunch.session.gap).
+  float session_gap = 1800;
   // Written as the hunch.calibration.* keys unless identity (the default: no keys).
   hunch::Calibration calibration;
 

@@ -1,6 +1,7 @@
 // The architecture table (hunch/arch.h): every architecture has a sound entry, layouts resolve
-// to the shapes docs/format.md gives, Model binds every tensor of the table into its slot, and
-// the one gap_bucket buckets as docs/architecture.md says.
+// to the shapes docs/format.md gives (the optional session embeddings and conversion head only
+// with their keys), Model binds every tensor of the table into its slot, and the one gap_bucket
+// and the session buckets bucket as docs/architecture.md says.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -57,7 +58,8 @@ TEST_CASE("every architecture has one table entry, found by its name") {
 
 TEST_CASE("table entries are sound: one binding slot of the right kind, vectors never quantised, ties resolve") {
   for (const ArchSpec& a : arch_specs()) {
-    const Hyper h = sizes(a.arch);
+    Hyper h = sizes(a.arch);
+    h.conversion = h.session_inputs = 1;  // the optional tensors too
     const auto layout = tensor_layout(h);
     std::set<std::string> names;
     for (const TensorLayout& t : layout) {
@@ -111,41 +113,128 @@ TEST_CASE("layouts resolve shapes from the hyper-parameters, in file order") {
   CHECK(tf[tf.size() - 7].name == "final_ln.b");
 }
 
-TEST_CASE("Model binds every tensor of the table into its slot") {
-  for (Arch a : {Arch::LSTM_ATTN, Arch::TRANSFORMER})
-    for (bool int8 : {false, true}) {
-      INFO(arch_name(a) << (int8 ? " int8" : " f32"));
-      hunch_test::ModelSpec s;
-      s.hyper.arch = a;
-      s.int8 = int8;
-      const auto bytes = hunch_test::build_model(s);
-      std::unique_ptr<Model> m;
-      Error e = Model::load(bytes.data(), bytes.size(), &m);
-      REQUIRE_MESSAGE(!e, e.message);
-      Weights& w = const_cast<Weights&>(m->weights());
-      const auto layout = tensor_layout(m->hyper());
-      CHECK(layout.size() == m->file().tensors.size());
-      std::set<const void*> bound;
-      for (const TensorLayout& t : layout) {
-        INFO(t.name);
-        const TensorEntry* entry = m->file().find_tensor(t.name);
-        REQUIRE(entry != nullptr);
-        if (t.is_matrix()) {
-          const Matrix* slot = t.spec->matrix(w, t.block);
-          CHECK(slot->rows == t.rows);
-          CHECK(slot->cols == t.cols);
-          CHECK(slot->is_int8() == (int8 && t.spec->quantised));
-          const void* data = slot->is_int8() ? static_cast<const void*>(slot->i8) : slot->f32;
-          CHECK(data == (slot->is_int8() ? static_cast<const void*>(entry->i8) : entry->f32));
-          CHECK(bound.insert(slot).second);  // no two tensors share a slot
-        } else {
-          const Vector* slot = t.spec->vector(w, t.block);
-          CHECK(slot->size == t.rows);
-          CHECK(slot->data == entry->f32);
-          CHECK(bound.insert(slot).second);
+TEST_CASE("optional parts: session embeddings right after emb.gap, the conversion head after the exit head, each only with its key") {
+  for (Arch a : {Arch::LSTM_ATTN, Arch::TRANSFORMER}) {
+    INFO(std::string(arch_name(a)));
+    const Hyper plain = sizes(a);
+    const size_t n = tensor_layout(plain).size();
+    for (uint32_t conversion : {0u, 1u})
+      for (uint32_t session : {0u, 1u}) {
+        INFO("conversion " << conversion << ", session inputs " << session);
+        Hyper h = plain;
+        h.conversion = conversion;
+        h.session_inputs = session;
+        const auto l = tensor_layout(h);
+        // Every tensor of the plain layout, in its order, plus the optional ones.
+        REQUIRE(l.size() >= n + 2 * conversion + 2 * session);
+        if (!conversion && !session) CHECK(l.size() == n);
+        size_t next = 0;
+        for (const TensorLayout& t : tensor_layout(plain)) {
+          while (next < l.size() && l[next].name != t.name) ++next;
+          CHECK_MESSAGE(next < l.size(), t.name << " kept, in order");
+        }
+        CHECK(l[2].name == "emb.gap");
+        CHECK((find(l, "emb.session_position") != nullptr) == bool(session));
+        CHECK((find(l, "emb.session_count") != nullptr) == bool(session));
+        CHECK((find(l, "head.conversion.w") != nullptr) == bool(conversion));
+        CHECK((find(l, "head.conversion.b") != nullptr) == bool(conversion));
+        if (session) {
+          CHECK(l[3].name == "emb.session_position");
+          CHECK(l[4].name == "emb.session_count");
+          CHECK(l[3].shape() == std::vector<uint64_t>{kSessionPositionBuckets, 12});
+          CHECK(l[4].shape() == std::vector<uint64_t>{kSessionCountBuckets, 12});
+          CHECK(l[3].spec->part == Part::EMBEDDING);
+          CHECK(l[3].spec->quantised);
+        }
+        if (conversion) {  // right after the exit head
+          size_t exit_b = 0;
+          while (l[exit_b].name != "head.exit.b") ++exit_b;
+          REQUIRE(exit_b + 2 < l.size());
+          CHECK(l[exit_b + 1].name == "head.conversion.w");
+          CHECK(l[exit_b + 1].shape() == std::vector<uint64_t>{1, 12});
+          CHECK(l[exit_b + 2].name == "head.conversion.b");
+          CHECK(l[exit_b + 2].shape() == std::vector<uint64_t>{1});
         }
       }
-    }
+  }
+}
+
+TEST_CASE("session buckets: position 1-12 one each, then 13-16, 17-24, 25-48, 49+; sessions 1-4, 5-7, 8-12, 13-24, 25+") {
+  const uint64_t position_edges[][2] = {{1, 0},   {2, 1},   {12, 11}, {13, 12}, {16, 12}, {17, 13},
+                                        {24, 13}, {25, 14}, {48, 14}, {49, 15}, {1u << 24, 15}};
+  for (const auto& c : position_edges) {
+    CAPTURE(c[0]);
+    CHECK(session_position_bucket(c[0]) == c[1]);
+  }
+  const uint64_t count_edges[][2] = {{1, 0},  {4, 3},  {5, 4},  {7, 4},  {8, 5},
+                                     {12, 5}, {13, 6}, {24, 6}, {25, 7}, {1u << 24, 7}};
+  for (const auto& c : count_edges) {
+    CAPTURE(c[0]);
+    CHECK(session_count_bucket(c[0]) == c[1]);
+  }
+  // 0 (a restored state may hold it) reads as the first bucket; every bucket is in its table.
+  CHECK(session_position_bucket(0) == 0);
+  CHECK(session_count_bucket(0) == 0);
+  for (uint64_t p = 0; p < 100; ++p) {
+    CHECK(session_position_bucket(p) < kSessionPositionBuckets);
+    CHECK(session_count_bucket(p) < kSessionCountBuckets);
+    if (p) CHECK(session_position_bucket(p) >= session_position_bucket(p - 1));
+    if (p) CHECK(session_count_bucket(p) >= session_count_bucket(p - 1));
+  }
+}
+
+TEST_CASE("Model binds every tensor of the table into its slot") {
+  // With and without the optional parts (session inputs, conversion head).
+  for (Arch a : {Arch::LSTM_ATTN, Arch::TRANSFORMER})
+    for (bool int8 : {false, true})
+      for (uint32_t optional : {0u, 1u}) {
+        const std::string label =
+            std::string(arch_name(a)) + (int8 ? " int8" : " f32") + (optional ? " with the optional parts" : "");
+        INFO(label);
+        hunch_test::ModelSpec s;
+        s.hyper.arch = a;
+        s.int8 = int8;
+        s.hyper.conversion = s.hyper.session_inputs = optional;
+        s.hyper.type_count = 5;  // the goal type "purchase" is type 4
+        const auto bytes = hunch_test::build_model(s);
+        std::unique_ptr<Model> m;
+        Error e = Model::load(bytes.data(), bytes.size(), &m);
+        REQUIRE_MESSAGE(!e, e.message);
+        CHECK(m->hyper().conversion == optional);
+        CHECK(m->hyper().session_inputs == optional);
+        CHECK(m->session_gap() == (optional ? 1800.0 : 0.0));
+        CHECK(m->goal_types().size() == optional);  // "purchase"
+        Weights& w = const_cast<Weights&>(m->weights());
+        const auto layout = tensor_layout(m->hyper());
+        CHECK(layout.size() == m->file().tensors.size());
+        std::set<const void*> bound;
+        for (const TensorLayout& t : layout) {
+          INFO(t.name);
+          const TensorEntry* entry = m->file().find_tensor(t.name);
+          REQUIRE(entry != nullptr);
+          if (t.is_matrix()) {
+            const Matrix* slot = t.spec->matrix(w, t.block);
+            CHECK(slot->rows == t.rows);
+            CHECK(slot->cols == t.cols);
+            CHECK(slot->is_int8() == (int8 && t.spec->quantised));
+            const void* data = slot->is_int8() ? static_cast<const void*>(slot->i8) : slot->f32;
+            CHECK(data == (slot->is_int8() ? static_cast<const void*>(entry->i8) : entry->f32));
+            CHECK(bound.insert(slot).second);  // no two tensors share a slot
+          } else {
+            const Vector* slot = t.spec->vector(w, t.block);
+            CHECK(slot->size == t.rows);
+            CHECK(slot->data == entry->f32);
+            CHECK(bound.insert(slot).second);
+          }
+        }
+        // The optional parts land in the fields the step function reads.
+        if (optional) {
+          CHECK(find(layout, "emb.session_position")->spec->matrix(w, 0) == &w.emb_session_position);
+          CHECK(find(layout, "emb.session_count")->spec->matrix(w, 0) == &w.emb_session_count);
+          CHECK(find(layout, "head.conversion.w")->spec->matrix(w, 0) == &w.head_conversion);
+          CHECK(find(layout, "head.conversion.b")->spec->vector(w, 0) == &w.head_conversion_b);
+        }
+      }
 }
 
 TEST_CASE("gap_bucket: 0 for a time that is not finite, else 1 + the edges at or below the gap") {

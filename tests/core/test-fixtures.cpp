@@ -16,7 +16,8 @@
 using namespace hunch;
 
 TEST_CASE("fixture models: top-10 equals the native reference golden in this build") {
-  const char* names[] = {"tiny-lstm-attn", "tiny-lstm-attn-f32", "tiny-transformer", "tiny-transformer-conversion"};
+  const char* names[] = {"tiny-lstm-attn", "tiny-lstm-attn-f32", "tiny-transformer", "tiny-transformer-conversion",
+                         "tiny-lstm-attn-sessions"};
   size_t compared = 0;
   for (const char* name : names) {
     CAPTURE(name);
@@ -33,7 +34,7 @@ TEST_CASE("fixture models: top-10 equals the native reference golden in this bui
     for (const Event& ev : hunch_test::fixture_events()) REQUIRE(!seq.push(ev));
     std::vector<Prediction> top(10);
     REQUIRE(seq.predict(10, top.data()) == 10);
-    MESSAGE(name << ": kernels " << kernels_name(kernels_default()));
+    MESSAGE((std::string(name) + ": kernels " + kernels_name(kernels_default())));
     for (size_t i = 0; i < 10; ++i) {
       uint32_t id;
       double p;

@@ -64,18 +64,28 @@ Vec layernorm(const Vec& x, const Vector& g, const Vector& b) {
   return y;
 }
 
-// Returns z for the last event and the action probabilities.
-Vec reference_probs(const Model& m, const std::vector<Event>& ev) {
+// Returns the action probabilities after the last event (and, for a model with the conversion
+// head, its calibrated probability in *conversion). Event times must be known and increasing.
+Vec reference_probs(const Model& m, const std::vector<Event>& ev, double* conversion = nullptr) {
   const Hyper& hp = m.hyper();
   const Weights& w = m.weights();
   const size_t D = hp.embed, W = hp.window;
   std::vector<Vec> xs;
+  uint64_t position = 0, sessions = 0;  // session inputs: position in the session, sessions so far
   for (size_t i = 0; i < ev.size(); ++i) {
     uint32_t g = i == 0 ? 0 : m.gap_bucket(ev[i - 1].time, ev[i].time);
     Vec x(D);
     for (size_t d = 0; d < D; ++d)
       x[d] = double(w.emb_action.f32[ev[i].action * D + d]) + w.emb_type.f32[ev[i].type * D + d] +
              w.emb_gap.f32[g * D + d];
+    if (hp.session_inputs) {
+      const bool starts = i == 0 || ev[i].time - ev[i - 1].time > m.session_gap();
+      position = starts ? 1 : position + 1;
+      sessions += starts ? 1 : 0;
+      const size_t sp = session_position_bucket(position), sc = session_count_bucket(sessions);
+      for (size_t d = 0; d < D; ++d)
+        x[d] += double(w.emb_session_position.f32[sp * D + d]) + w.emb_session_count.f32[sc * D + d];
+    }
     xs.push_back(x);
   }
   Vec z;
@@ -150,6 +160,10 @@ Vec reference_probs(const Model& m, const std::vector<Event>& ev) {
     }
     z = layernorm(cur.back(), w.tf.final_g, w.tf.final_b);
   }
+  if (conversion && hp.conversion) {
+    const Calibration& cal = m.calibration();
+    *conversion = sig(cal.conversion_a * mv(w.head_conversion, z, &w.head_conversion_b)[0] + cal.conversion_b);
+  }
   Vec logits = mv(w.head_action, z, &w.head_action_b);
   double mx = *std::max_element(logits.begin(), logits.end()), sum = 0;
   for (double& v : logits) sum += (v = std::exp(v - mx));
@@ -174,35 +188,78 @@ ModelSpec small_spec(Arch arch, bool int8) {
   return s;
 }
 
+// small_spec with the optional parts: session inputs (session gap 1200 s) and the conversion
+// head (goal "purchase", type 4), calibrated.
+ModelSpec session_spec(Arch arch, bool int8) {
+  ModelSpec s = small_spec(arch, int8);
+  s.hyper.session_inputs = 1;
+  s.hyper.conversion = 1;
+  s.session_gap = 1200;
+  s.calibration.exit_a = 0.8f;
+  s.calibration.exit_b = -0.3f;
+  s.calibration.conversion_a = 1.3f;
+  s.calibration.conversion_b = 0.2f;
+  s.calibration.type_temperature = 1.5f;
+  return s;
+}
+
+// Byte offset of the session counters in a saved state: the header (36 bytes), then h, c, the
+// rings, z, the type probabilities, the exit probability and the attention weights
+// (docs/format.md "Sequence state").
+size_t session_counters_offset(const Hyper& h) {
+  const size_t D = h.embed, W = h.window;
+  const size_t body = h.arch == Arch::LSTM_ATTN ? 2 * h.hidden + W * (h.attn_size + h.hidden) : 2 * h.layers * W * D;
+  return 36 + 4 * (body + D + h.type_count + 1 + W);
+}
+
+// The session counters of a sequence's saved state: position in the session, sessions so far.
+std::pair<float, float> session_counters(const Sequence& seq) {
+  std::vector<uint8_t> bytes;
+  seq.save(&bytes);
+  float c[2];
+  const size_t at = session_counters_offset(seq.model().hyper());
+  REQUIRE(at + 8 + 4 <= bytes.size());
+  std::memcpy(c, bytes.data() + at, 8);
+  return {c[0], c[1]};
+}
+
 }  // namespace
 
 TEST_CASE("incremental push equals a from-scratch recomputation (f32, both architectures)") {
-  for (Arch arch : {Arch::LSTM_ATTN, Arch::TRANSFORMER}) {
-    CAPTURE(arch_name(arch));
-    auto m = load(hunch_test::build_model(small_spec(arch, false)));
-    auto ev = random_events(*m, 20, 3);  // longer than the window (6): the ring wraps
-    Sequence seq(*m);
-    for (size_t n = 1; n <= ev.size(); ++n) {
-      CAPTURE(n);
-      REQUIRE(!seq.push(ev[n - 1]));
-      std::vector<Event> prefix(ev.begin(), ev.begin() + n);
-      Vec ref = reference_probs(*m, prefix);
-      std::vector<Prediction> top(10);
-      size_t k = seq.predict(10, top.data());
-      REQUIRE(k == 10);
-      for (size_t i = 0; i < k; ++i) {
-        // Tolerance: f32 accumulation and the polynomial exp against double: 2e-5 absolute on
-        // probabilities of order 0.01-0.3.
-        CHECK(std::fabs(top[i].probability - ref[top[i].action]) < 2e-5);
-        if (i) CHECK(top[i - 1].probability >= top[i].probability);
+  // Plain, and with the session inputs and the conversion head: random_events' gaps (0 to
+  // 2000 s) split several sessions at a session gap of 1200 s.
+  for (Arch arch : {Arch::LSTM_ATTN, Arch::TRANSFORMER})
+    for (bool optional : {false, true}) {
+      const std::string label = std::string(arch_name(arch)) + (optional ? " with session inputs" : "");
+      CAPTURE(label);
+      auto m = load(hunch_test::build_model(optional ? session_spec(arch, false) : small_spec(arch, false)));
+      auto ev = random_events(*m, 20, 3);  // longer than the window (6): the ring wraps
+      Sequence seq(*m);
+      for (size_t n = 1; n <= ev.size(); ++n) {
+        CAPTURE(n);
+        REQUIRE(!seq.push(ev[n - 1]));
+        std::vector<Event> prefix(ev.begin(), ev.begin() + n);
+        double conversion = 0;
+        Vec ref = reference_probs(*m, prefix, &conversion);
+        if (optional) CHECK(std::fabs(seq.conversion_probability() - conversion) < 1e-5);
+        else CHECK(std::isnan(seq.conversion_probability()));
+        std::vector<Prediction> top(10);
+        size_t k = seq.predict(10, top.data());
+        REQUIRE(k == 10);
+        for (size_t i = 0; i < k; ++i) {
+          // Tolerance: f32 accumulation and the polynomial exp against double: 2e-5 absolute on
+          // probabilities of order 0.01-0.3.
+          CHECK(std::fabs(top[i].probability - ref[top[i].action]) < 2e-5);
+          if (i) CHECK(top[i - 1].probability >= top[i].probability);
+        }
+        // The reference's own top-1 (ignoring <unk>) is ours.
+        size_t best = 1;
+        for (size_t a = 2; a < ref.size(); ++a)
+          if (ref[a] > ref[best]) best = a;
+        CHECK(top[0].action == best);
       }
-      // The reference's own top-1 (ignoring <unk>) is ours.
-      size_t best = 1;
-      for (size_t a = 2; a < ref.size(); ++a)
-        if (ref[a] > ref[best]) best = a;
-      CHECK(top[0].action == best);
+      if (optional) CHECK(session_counters(seq).second >= 3);  // the events did split sessions
     }
-  }
 }
 
 TEST_CASE("predict: top-k is sorted, excludes <unk>, and sums with the rest to one") {
@@ -446,4 +503,159 @@ TEST_CASE("one model serves many sequences independently") {
   a.predict(10, pa.data());
   lone.predict(10, pl.data());
   for (size_t i = 0; i < 10; ++i) CHECK(pa[i].probability == pl[i].probability);
+}
+
+TEST_CASE("session inputs: the counters advance within a session and restart after a gap over the session gap") {
+  // Gaps of 1000 s and 3000 s before the third event fall in the same time-gap bucket (edges
+  // 600 and 3600) but on either side of the session gap (1200 s): only the session inputs tell
+  // them apart.
+  for (Arch arch : {Arch::LSTM_ATTN, Arch::TRANSFORMER}) {
+    CAPTURE(std::string(arch_name(arch)));
+    auto plain = load(hunch_test::build_model(small_spec(arch, true)));
+    auto with = load(hunch_test::build_model(session_spec(arch, true)));
+    REQUIRE(plain->gap_bucket(0, 1000) == plain->gap_bucket(0, 3000));
+    auto feed = [](const Model& m, double gap) {
+      Sequence seq(m);
+      const double t0 = 1.7e9;
+      for (const Event& e : {Event{3, 1, t0}, Event{7, 2, t0 + 10}, Event{9, 1, t0 + 10 + gap}}) REQUIRE(!seq.push(e));
+      std::vector<float> out(seq.action_logits(), seq.action_logits() + m.hyper().vocab_size);
+      out.insert(out.end(), seq.type_probabilities().begin(), seq.type_probabilities().end());
+      out.push_back(seq.exit_probability());
+      return out;
+    };
+    CHECK(feed(*plain, 1000) == feed(*plain, 3000));  // bit-identical: same inputs
+    CHECK(feed(*with, 1000) != feed(*with, 3000));
+
+    // The counters themselves (the saved state's last two floats): position in the session,
+    // sessions so far.
+    std::vector<uint8_t> with_state, plain_state;
+    Sequence seq(*with), p(*plain);
+    seq.save(&with_state);
+    p.save(&plain_state);
+    CHECK(with_state.size() >= plain_state.size() + 8);  // the two counters (the head adds nothing)
+    CHECK(session_counters_offset(with->hyper()) + 8 <= with_state.size() - 4);
+    CHECK(session_counters_offset(plain->hyper()) == plain_state.size() - 4);  // the plain payload ends there
+    CHECK(session_counters(seq) == std::make_pair(0.f, 0.f));
+    // The time before an event is the latest known one: an event without a time continues the
+    // session and leaves the clock as it was (as ingestion splits sessions for `hunch train`).
+    const double t0 = 1.7e9;
+    struct Step {
+      double time;
+      float  position, sessions;
+    } steps[] = {
+        {t0, 1, 1},                      // the first event starts the first session
+        {t0 + 10, 2, 1},                 //
+        {t0 + 1210, 3, 1},               // a gap equal to the session gap does not split
+        {NAN, 4, 1},                     // an unknown time never splits
+        {t0 + 2210, 5, 1},               // 1000 s after the last known time
+        {t0 + 3411, 1, 2},               // 1201 s: a new session
+        {t0 + 1000, 2, 2},               // an earlier time (clamped, gap 0) continues it
+        {t0 + 4411, 3, 2},               // 1000 s after the latest time (3411 s after the clamped one)
+        {t0 + 5711, 1, 3},               // 1300 s
+    };
+    for (const Step& st : steps) {
+      CAPTURE(st.time);
+      REQUIRE(!seq.push({5, 2, st.time}));
+      CHECK(session_counters(seq) == std::make_pair(st.position, st.sessions));
+    }
+    // Many sessions, and a long one: the counters keep counting past the last buckets.
+    double t = t0 + 1e5;
+    for (int i = 0; i < 30; ++i) REQUIRE(!seq.push({1, 1, t += 5000}));
+    CHECK(session_counters(seq) == std::make_pair(1.f, 33.f));
+    for (int i = 0; i < 60; ++i) REQUIRE(!seq.push({1, 1, t += 60}));
+    CHECK(session_counters(seq) == std::make_pair(61.f, 33.f));
+    seq.reset();
+    CHECK(session_counters(seq) == std::make_pair(0.f, 0.f));
+    REQUIRE(!seq.push({1, 1, t}));
+    CHECK(session_counters(seq) == std::make_pair(1.f, 1.f));
+  }
+}
+
+TEST_CASE("session inputs: save / restore mid-session continues identically; damaged counters are refused") {
+  for (Arch arch : {Arch::LSTM_ATTN, Arch::TRANSFORMER}) {
+    CAPTURE(std::string(arch_name(arch)));
+    auto m = load(hunch_test::build_model(session_spec(arch, true)));
+    auto ev = random_events(*m, 24, 17);  // gaps 0-2000 s: sessions split at 1200 s
+    Sequence a(*m), b(*m);
+    for (size_t i = 0; i < 12; ++i) REQUIRE(!a.push(ev[i]));
+    REQUIRE(session_counters(a).first >= 2);  // mid-session
+    std::vector<uint8_t> bytes;
+    a.save(&bytes);
+    REQUIRE(!b.restore(bytes.data(), bytes.size()));
+    CHECK(session_counters(b) == session_counters(a));
+    CHECK(b.conversion_probability() == a.conversion_probability());  // recomputed from z
+    for (size_t i = 12; i < ev.size(); ++i) {
+      REQUIRE(!a.push(ev[i]));
+      REQUIRE(!b.push(ev[i]));
+      CHECK(session_counters(b) == session_counters(a));
+      CHECK(b.conversion_probability() == a.conversion_probability());
+      CHECK(b.exit_probability() == a.exit_probability());
+    }
+    std::vector<uint8_t> sa, sb;
+    a.save(&sa);
+    b.save(&sb);
+    CHECK(sa == sb);  // the same state, byte for byte
+    CHECK(session_counters(a).second >= 3);
+    std::vector<Prediction> pa(10), pb(10);
+    a.predict(10, pa.data());
+    b.predict(10, pb.data());
+    for (size_t i = 0; i < 10; ++i) {
+      CHECK(pa[i].action == pb[i].action);
+      CHECK(pa[i].probability == pb[i].probability);
+    }
+
+    // Damaged counters with a valid CRC: refused, naming them, and the target keeps its state.
+    auto set_counter = [&](size_t which, float v) {
+      auto bad = bytes;
+      std::memcpy(bad.data() + session_counters_offset(m->hyper()) + which * 4, &v, 4);
+      const uint32_t crc = crc32(bad.data(), bad.size() - 4);
+      std::memcpy(bad.data() + bad.size() - 4, &crc, 4);
+      return bad;
+    };
+    std::vector<uint8_t> keep;
+    b.save(&keep);
+    struct Bad {
+      size_t      which;
+      float       value;
+      const char* expected;
+    } bad[] = {
+        {0, 1.5f, "(session counters) is 1.5, not a whole number"},
+        {1, 2.25f, "(session counters) is 2.25, not a whole number"},
+        {0, -1.f, "(session counters) is -1, outside [0, 16777216]"},
+        {1, 16777218.f, "(session counters) is 16777218, outside [0, 16777216]"},
+        {0, NAN, "(session counters) is not finite"},
+        {1, INFINITY, "(session counters) is not finite"},
+    };
+    for (const Bad& c : bad) {
+      CAPTURE(c.expected);
+      auto damaged = set_counter(c.which, c.value);
+      Error e = b.restore(damaged.data(), damaged.size());
+      CHECK(e.code == ErrorCode::GENERIC);
+      CHECK_MESSAGE(e.message.find(c.expected) != std::string::npos, e.message);
+      std::vector<uint8_t> now;
+      b.save(&now);
+      CHECK(now == keep);
+    }
+    // The ends of the range are accepted; at 2^24 the counters stop (whole floats end there).
+    Sequence c(*m);
+    auto top = set_counter(0, 16777216.f);
+    REQUIRE(!c.restore(top.data(), top.size()));
+    REQUIRE(!c.push({1, 1, c.last_time() + 5}));
+    CHECK(session_counters(c).first == 16777216.f);
+    auto zero = set_counter(1, 0.f);
+    CHECK(!c.restore(zero.data(), zero.size()));
+
+    // A state without the counters (a model without session inputs of the same shapes) does
+    // not fit: its payload is two floats short.
+    auto plain = load(hunch_test::build_model(small_spec(arch, true)));
+    Sequence p(*plain);
+    for (size_t i = 0; i < 3; ++i) REQUIRE(!p.push(ev[i]));
+    std::vector<uint8_t> short_state;
+    p.save(&short_state);
+    std::memcpy(short_state.data() + 8, &bytes[8], 4);  // pass the model check
+    const uint32_t crc = crc32(short_state.data(), short_state.size() - 4);
+    std::memcpy(short_state.data() + short_state.size() - 4, &crc, 4);
+    CHECK(b.restore(short_state.data(), short_state.size()).message.find("this model's state needs") !=
+          std::string::npos);
+  }
 }

@@ -6,6 +6,8 @@
 //   bit  2    write the model's checksum at offset 8 before restoring
 //   bit  3    recompute the trailing CRC-32 before restoring
 //   bit  4    push a few events first, so a refusal is tested against a non-empty state
+//   bit  5    the same model with the optional parts: session inputs (the state's two session
+//             counters after the attention weights) and the conversion head
 // Bits 2-3 let the fuzzer past the two checks it cannot guess (a 32-bit checksum and a CRC of
 // its own bytes) into the field checks behind them; with both clear the raw bytes are tested.
 //
@@ -13,7 +15,7 @@
 // saves back to exactly the bytes restored; after it, a push is counted and predictions name
 // valid ids with probabilities in [0, 1] (a state with huge finite values once gave NaN).
 //
-// Seeds: real states of the four models (seeds()); run the binary with HUNCH_FUZZ_WRITE_SEEDS=dir
+// Seeds: real states of the eight models (seeds()); run the binary with HUNCH_FUZZ_WRITE_SEEDS=dir
 // to write them (scripts/fuzz.sh does). Regression replay: tests/native/test-fuzz-regressions.cpp.
 #include <cmath>
 #include <cstddef>
@@ -35,10 +37,17 @@
 namespace hunch_fuzz_sequence_state {
 
 // Small shapes keep an execution in microseconds; W = 4 so a few events wrap the rings.
+// which: bits 0-1 of the mode byte (architecture, dtype), plus 4 for the optional parts (bit 5).
 inline hunch_test::ModelSpec spec(int which) {
   hunch_test::ModelSpec s;
-  s.hyper.arch = which < 2 ? hunch::Arch::LSTM_ATTN : hunch::Arch::TRANSFORMER;
+  s.hyper.arch = (which & 3) < 2 ? hunch::Arch::LSTM_ATTN : hunch::Arch::TRANSFORMER;
   s.int8 = which % 2 == 1;
+  if (which & 4) {
+    s.hyper.conversion = 1;
+    s.goal_types = {"click"};  // T = 3: <none>, view, click
+    s.hyper.session_inputs = 1;
+    s.session_gap = 100;  // push_some splits a session every third event
+  }
   s.hyper.vocab_size = 12;
   s.hyper.type_count = 3;
   s.hyper.embed = 8;
@@ -53,7 +62,7 @@ inline hunch_test::ModelSpec spec(int which) {
 }
 
 inline const hunch::Model& model(int which) {
-  static std::unique_ptr<hunch::Model> models[4];
+  static std::unique_ptr<hunch::Model> models[8];
   if (!models[which]) models[which] = hunch_fuzz::build_and_load(spec(which), "fuzz_sequence_state");
   return *models[which];
 }
@@ -65,6 +74,7 @@ inline void push_some(hunch::Sequence* seq, int n) {
     ev.action = uint32_t(1 + i * 5) % hp.vocab_size;
     ev.type = uint32_t(i) % hp.type_count;
     ev.time = 100.0 + 37.0 * i;
+    if (hp.session_inputs) ev.time += 200.0 * (i / 3);  // a gap of 237 s before events 3, 6, …
     HUNCH_FUZZ_CHECK(seq->push(ev).ok(), "an in-range event is accepted");
   }
 }
@@ -76,7 +86,7 @@ inline void put_u32(std::vector<uint8_t>* b, size_t at, uint32_t v) {
 inline int run(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const uint8_t mode = data[0];
-  const hunch::Model& m = model(mode & 3);
+  const hunch::Model& m = model((mode & 3) | (mode & 32 ? 4 : 0));
   std::vector<uint8_t> state(data + 1, data + size);
   if ((mode & 4) && state.size() >= 12) put_u32(&state, 8, m.checksum());
   if ((mode & 8) && state.size() >= 4)
@@ -118,6 +128,9 @@ inline int run(const uint8_t* data, size_t size) {
   }
   const float exit_p = seq.exit_probability();
   HUNCH_FUZZ_CHECK(exit_p >= 0.0f && exit_p <= 1.0f, "a restored state's exit probability is in [0, 1]");
+  const float conversion_p = seq.conversion_probability();
+  HUNCH_FUZZ_CHECK(hp.conversion ? conversion_p >= 0.0f && conversion_p <= 1.0f : std::isnan(conversion_p),
+                   "a restored state's conversion probability is in [0, 1] (NaN without the head)");
   std::vector<uint64_t> idx;
   std::vector<float> w;
   HUNCH_FUZZ_CHECK(seq.attention(&idx, &w) <= hp.window, "attention covers at most the window");
@@ -128,7 +141,7 @@ inline int run(const uint8_t* data, size_t size) {
 // with the fix-ups on, for every model and a few lengths (empty, short, past the window).
 inline std::vector<std::vector<uint8_t>> seeds() {
   std::vector<std::vector<uint8_t>> out;
-  for (int which = 0; which < 4; ++which) {
+  for (int which = 0; which < 8; ++which) {
     for (int n : {0, 2, 9}) {
       hunch::Sequence seq(model(which));
       push_some(&seq, n);
@@ -136,7 +149,7 @@ inline std::vector<std::vector<uint8_t>> seeds() {
       seq.save(&state);
       for (uint8_t flags : {0, 4 | 8}) {
         std::vector<uint8_t> seed = state;
-        seed.insert(seed.begin(), uint8_t(which | flags | (n == 2 ? 16 : 0)));
+        seed.insert(seed.begin(), uint8_t((which & 3) | (which & 4 ? 32 : 0) | flags | (n == 2 ? 16 : 0)));
         out.push_back(std::move(seed));
       }
     }

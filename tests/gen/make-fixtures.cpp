@@ -1,7 +1,8 @@
 // Writes the model fixtures in tests/data/fixtures/ (random weights, fixed seeds, via the public
 // writer). Run from the repository root after a native build:
 //   build/native/hunch_make_fixtures tests/data/fixtures
-// The files are committed; regenerate them only when the format version changes.
+// The files are committed; regenerate them only when the format version changes (a new fixture
+// leaves the others byte-identical: each is built from its own spec and seed).
 #include <cstdio>
 #include <string>
 
@@ -14,11 +15,13 @@ int main(int argc, char** argv) {
     hunch::Arch arch;
     bool        int8;
     bool        conversion;  // a conversion head (goal: purchase) and calibration keys
+    bool        sessions;    // session inputs, session gap 600 s: fixture_events() splits 3 sessions
   } fixtures[] = {
-      {"tiny-lstm-attn.hunch", hunch::Arch::LSTM_ATTN, true, false},
-      {"tiny-lstm-attn-f32.hunch", hunch::Arch::LSTM_ATTN, false, false},
-      {"tiny-transformer.hunch", hunch::Arch::TRANSFORMER, true, false},
-      {"tiny-transformer-conversion.hunch", hunch::Arch::TRANSFORMER, true, true},
+      {"tiny-lstm-attn.hunch", hunch::Arch::LSTM_ATTN, true, false, false},
+      {"tiny-lstm-attn-f32.hunch", hunch::Arch::LSTM_ATTN, false, false, false},
+      {"tiny-transformer.hunch", hunch::Arch::TRANSFORMER, true, false, false},
+      {"tiny-transformer-conversion.hunch", hunch::Arch::TRANSFORMER, true, true, false},
+      {"tiny-lstm-attn-sessions.hunch", hunch::Arch::LSTM_ATTN, true, true, true},
   };
   for (const auto& f : fixtures) {
     hunch_test::ModelSpec s;
@@ -41,6 +44,10 @@ int main(int argc, char** argv) {
       s.calibration.conversion_a = 1.3f;
       s.calibration.conversion_b = 0.2f;
       s.calibration.type_temperature = 1.5f;
+    }
+    if (f.sessions) {
+      s.hyper.session_inputs = 1;
+      s.session_gap = 600;
     }
     auto bytes = hunch_test::build_model(s);
     const std::string path = dir + "/" + f.name;
