@@ -8,7 +8,11 @@ import path from 'node:path';
 import { sizes } from '../scripts/sizes.mjs';
 import { jsRoot } from './helpers.mjs';
 
-const BUDGET = 62_000; // bytes, gzip -9: JS + wasm
+// Bytes, gzip -9: JS + wasm. 62,000 until issue 13: the conversion head, the calibration keys
+// and the session inputs (optional tensors, their checks and error messages, the session
+// counters in the saved state, conversionProbability / goalTypes in the bindings) grew the
+// main path to 62,986 (`cd js && npm run sizes` after `scripts/build.sh wasm` and `npm run build`).
+const BUDGET = 63_000;
 
 test(`main-thread path: JS + wasm ≤ ${BUDGET} bytes gzip -9`, () => {
   const { main, worker } = sizes();
