@@ -80,10 +80,9 @@ class WasmModel {
   // Names of the types the conversion head predicts (hunch.conversion.goal_types), joined with
   // '\0' as typeNames(); empty when the model has no conversion head.
   val goalTypes() const {
-    std::vector<std::string> names;
-    if (model_)
-      for (uint32_t t : model_->goal_types()) names.push_back(model_->type_name(t));
-    return joined(&names);
+    // The metadata's own list (validated by Model::load): no copy of the names.
+    const hunch::MetaEntry* e = model_ ? model_->file().find_meta("hunch.conversion.goal_types") : nullptr;
+    return joined(e ? &e->value.strings : nullptr);
   }
 
   const hunch::Model* model() const { return model_.get(); }

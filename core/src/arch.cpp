@@ -75,6 +75,23 @@ const std::vector<TensorSpec>& conversion_head() {
   return t;
 }
 
+// Optional (Hyper::session_inputs): the binary heads also read the event's input encoding x (the
+// sum of its embeddings), a "wide" linear term beside z: what the event and its place in the
+// session say about leaving or buying reaches the heads whatever the body makes of it.
+const std::vector<TensorSpec>& wide_exit_head() {
+  static const std::vector<TensorSpec> t = {
+      {"head.exit.wx", kOne, dim(Sym::D), Part::HEAD, true, nullptr, 0.f, 0.3f, Sym::ONE, HUNCH_MATRIX(w.head_exit_x)},
+  };
+  return t;
+}
+const std::vector<TensorSpec>& wide_conversion_head() {
+  static const std::vector<TensorSpec> t = {
+      {"head.conversion.wx", kOne, dim(Sym::D), Part::HEAD, true, nullptr, 0.f, 0.3f, Sym::ONE,
+       HUNCH_MATRIX(w.head_conversion_x)},
+  };
+  return t;
+}
+
 std::string check_nothing(const Hyper&) { return ""; }
 
 std::string check_transformer(const Hyper& h) {
@@ -238,6 +255,8 @@ std::vector<TensorLayout> tensor_layout(const Hyper& h) {
   append(&out, a.final_, h, "", 0);
   append(&out, heads(), h, "", 0);
   if (h.conversion) append(&out, conversion_head(), h, "", 0);
+  if (h.session_inputs) append(&out, wide_exit_head(), h, "", 0);
+  if (h.session_inputs && h.conversion) append(&out, wide_conversion_head(), h, "", 0);
   return out;
 }
 

@@ -69,6 +69,7 @@ Sequence::Sequence(const Model& model, const KernelTable* kernels)
   scores_.assign(W, 0.f);
   logits_.assign(V, 0.f);
   session_.assign(hp_.session_inputs ? 2 : 0, 0.f);
+  xin_.assign(hp_.session_inputs ? D : 0, 0.f);
   last_time_ = __builtin_nan("");
   conversion_prob_ = hp_.conversion ? 0.f : __builtin_nanf("");
 }
@@ -84,6 +85,7 @@ void Sequence::reset() {
   std::fill(type_probs_.begin(), type_probs_.end(), 0.f);
   std::fill(attn_w_.begin(), attn_w_.end(), 0.f);
   std::fill(session_.begin(), session_.end(), 0.f);
+  std::fill(xin_.begin(), xin_.end(), 0.f);
   exit_prob_ = 0;
   conversion_prob_ = hp_.conversion ? 0.f : __builtin_nanf("");
 }
@@ -131,8 +133,16 @@ Error Sequence::push(const Event& e) {
     rows[4] = session_count_bucket(uint64_t(session_[1]));
     n = 5;
   }
+  // The context part first (type, gap, session): the wide heads read it without the action's
+  // own embedding, which would let them learn per-item exits that do not carry to new sessions.
   std::fill(x_.begin(), x_.end(), 0.f);
-  for (size_t i = 0; i < n; ++i) embed_add(*tables[i], rows[i], x_.data());
+  if (xin_.empty()) {  // the original order
+    for (size_t i = 0; i < n; ++i) embed_add(*tables[i], rows[i], x_.data());
+  } else {
+    for (size_t i = 1; i < n; ++i) embed_add(*tables[i], rows[i], x_.data());
+    std::copy(x_.begin(), x_.end(), xin_.begin());
+    embed_add(*tables[0], rows[0], x_.data());
+  }
 
   if (hp_.arch == Arch::LSTM_ATTN) step_lstm_attn(x_.data());
   else step_transformer(x_.data());
@@ -232,9 +242,10 @@ void Sequence::heads() {
   const float mx = k_->f32_max(T, type_probs_.data());
   const float inv = 1.f / k_->f32_exp_sum(T, type_probs_.data(), mx, type_probs_.data());
   for (float& p : type_probs_) p *= inv;
-  float e;
+  float e, wide = 0;
   matvec(w.head_exit, z_.data(), w.head_exit_b.data, &e);
-  exit_prob_ = hunch_sigmoidf(cal.exit_a * e + cal.exit_b);
+  if (!xin_.empty()) matvec(w.head_exit_x, xin_.data(), nullptr, &wide);
+  exit_prob_ = hunch_sigmoidf(cal.exit_a * (e + wide) + cal.exit_b);
   conversion_head();
 }
 
@@ -242,9 +253,10 @@ void Sequence::conversion_head() {
   if (!hp_.conversion) return;
   const Weights& w = model_.weights();
   const Calibration& cal = model_.calibration();
-  float c;
+  float c, wide = 0;
   matvec(w.head_conversion, z_.data(), w.head_conversion_b.data, &c);
-  conversion_prob_ = hunch_sigmoidf(cal.conversion_a * c + cal.conversion_b);
+  if (!xin_.empty()) matvec(w.head_conversion_x, xin_.data(), nullptr, &wide);
+  conversion_prob_ = hunch_sigmoidf(cal.conversion_a * (c + wide) + cal.conversion_b);
 }
 
 const float* Sequence::action_logits() {
@@ -310,7 +322,7 @@ size_t Sequence::state_bytes() const {
 
 size_t Sequence::payload_floats() const {
   return h_.size() + c_.size() + ring_k_.size() + ring_v_.size() + z_.size() + type_probs_.size() + 1 +
-         attn_w_.size() + session_.size();
+         attn_w_.size() + session_.size() + xin_.size();
 }
 
 void Sequence::save(std::vector<uint8_t>* out) const {
@@ -337,6 +349,8 @@ void Sequence::save(std::vector<uint8_t>* out) const {
   std::memcpy(p, attn_w_.data(), attn_w_.size() * sizeof(float));
   p += attn_w_.size() * sizeof(float);
   if (!session_.empty()) std::memcpy(p, session_.data(), session_.size() * sizeof(float));
+  p += session_.size() * sizeof(float);
+  if (!xin_.empty()) std::memcpy(p, xin_.data(), xin_.size() * sizeof(float));
   put_at(out->data() + out->size() - 4, crc32(out->data(), out->size() - 4));
 }
 
@@ -398,7 +412,8 @@ Error Sequence::restore(const uint8_t* bytes, size_t size) {
                         {"key ring", ring_k_.size(), -kBig, kBig}, {"value ring", ring_v_.size(), -kBig, kBig},
                         {"z", z_.size(), -kBig, kBig},            {"type probabilities", type_probs_.size(), 0.0f, kOne},
                         {"exit probability", 1, 0.0f, kOne},      {"attention weights", attn_w_.size(), 0.0f, kOne},
-                        {"session counters", session_.size(), 0.0f, kMaxSessionCounter}};
+                        {"session counters", session_.size(), 0.0f, kMaxSessionCounter},
+                        {"input encoding", xin_.size(), -kBig, kBig}};
   size_t i = 0;
   for (const Part& part : parts) {
     for (size_t k = 0; k < part.floats; ++k, ++i) {
@@ -406,8 +421,9 @@ Error Sequence::restore(const uint8_t* bytes, size_t size) {
       if (!std::isfinite(v))
         return Error(format_message("saved state: value %zu at offset %zu (%s) is not finite", i, kHead + i * 4,
                                     part.name));
-      // The session counters (the last part) count events and sessions: whole numbers.
-      const bool whole = &part != std::end(parts) - 1 || v == std::floor(v);
+      // The session counters (the only part bounded by kMaxSessionCounter) count events and
+      // sessions: whole numbers.
+      const bool whole = part.hi != kMaxSessionCounter || v == std::floor(v);
       if (v < part.lo || v > part.hi || !whole)
         return Error(format_message("saved state: value %zu at offset %zu (%s) is %.8g, %s [%.8g, %.8g] (damaged)", i,
                                     kHead + i * 4, part.name, double(v), whole ? "outside" : "not a whole number in",
@@ -427,6 +443,8 @@ Error Sequence::restore(const uint8_t* bytes, size_t size) {
   std::memcpy(attn_w_.data(), p, attn_w_.size() * sizeof(float));
   p += attn_w_.size() * sizeof(float);
   if (!session_.empty()) std::memcpy(session_.data(), p, session_.size() * sizeof(float));
+  p += session_.size() * sizeof(float);
+  if (!xin_.empty()) std::memcpy(xin_.data(), p, xin_.size() * sizeof(float));
   // Not in the saved layout (it predates the head): recomputed from the restored z.
   if (count_ == 0) conversion_prob_ = hp_.conversion ? 0.f : __builtin_nanf("");
   else conversion_head();

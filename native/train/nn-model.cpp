@@ -33,6 +33,8 @@ void Net::add_params() {
     head_cw = param("head.conversion.w");
     head_cb = param("head.conversion.b");
   }
+  if (cfg.hyper.session_inputs) head_ewx = param("head.exit.wx");
+  if (cfg.hyper.session_inputs && cfg.hyper.conversion) head_cwx = param("head.conversion.wx");
 }
 
 size_t Net::param(const std::string& name) const {
@@ -60,10 +62,17 @@ void Net::init_embeddings_and_heads(Rng& rng) {
   init_xavier_normal(params, head_tw, rng);
   init_xavier_normal(params, head_ew, rng);
   if (cfg.hyper.conversion) init_xavier_normal(params, head_cw, rng);
+  // The wide terms start at zero: the heads begin as they would without them.
+  if (cfg.hyper.session_inputs) init_constant(params, head_ewx, 0.0f);
+  if (cfg.hyper.session_inputs && cfg.hyper.conversion) init_constant(params, head_cwx, 0.0f);
 }
 
-void Net::embed(const Dataset& data, const Pass& pass, float* x) const {
+void Net::embed(const Dataset& data, Pass& pass, float* x) const {
   const size_t D = cfg.hyper.embed;
+  if (cfg.hyper.session_inputs) {
+    pass.xin.resize(D * pass.N);
+    pass.dxin.assign(D * pass.N, 0.0f);
+  }
   const float* ea = params.ptr(emb_action);
   const float* et = params.ptr(emb_type);
   const float* eg = params.ptr(emb_gap);
@@ -73,16 +82,24 @@ void Net::embed(const Dataset& data, const Pass& pass, float* x) const {
     const float* t = et + size_t(data.type[ev]) * D;
     const float* g = eg + size_t(pass.gap[c]) * D;
     float* xc = x + c * D;
-    for (size_t k = 0; k < D; ++k) xc[k] = a[k] + t[k] + g[k];
-    if (cfg.hyper.session_inputs) {
+    if (!cfg.hyper.session_inputs) {  // the original sum, in its order (bit-identical models)
+      for (size_t k = 0; k < D; ++k) xc[k] = a[k] + t[k] + g[k];
+      continue;
+    }
+    for (size_t k = 0; k < D; ++k) xc[k] = t[k] + g[k];
+    {
       const float* sp = params.ptr(emb_session_position) + hunch::session_position_bucket(data.session_position[ev]) * D;
       const float* sc = params.ptr(emb_session_count) + hunch::session_count_bucket(data.session_number[ev]) * D;
       for (size_t k = 0; k < D; ++k) xc[k] += sp[k] + sc[k];
+      // The context encoding (without the action's embedding) is the wide heads' input.
+      std::copy_n(xc, D, pass.xin.data() + c * D);
     }
+    for (size_t k = 0; k < D; ++k) xc[k] += a[k];
   }
 }
 
 void Net::embed_backward(const Dataset& data, const Pass& pass, const float* dx, float* grad) const {
+  std::vector<float> sum;  // dx + the wide heads' gradient, per column
   const size_t D = cfg.hyper.embed;
   float* ga = grad + params.entries[emb_action].offset;
   float* gt = grad + params.entries[emb_type].offset;
@@ -93,8 +110,13 @@ void Net::embed_backward(const Dataset& data, const Pass& pass, const float* dx,
     float* t = gt + size_t(data.type[ev]) * D;
     float* g = gg + size_t(pass.gap[c]) * D;
     const float* d = dx + c * D;
+    for (size_t k = 0; k < D; ++k) a[k] += d[k];
+    if (!pass.dxin.empty()) {  // the wide heads' gradient joins the context embeddings'
+      sum.resize(D);
+      for (size_t k = 0; k < D; ++k) sum[k] = d[k] + pass.dxin[c * D + k];
+      d = sum.data();
+    }
     for (size_t k = 0; k < D; ++k) {
-      a[k] += d[k];
       t[k] += d[k];
       g[k] += d[k];
     }
@@ -450,7 +472,7 @@ namespace {
 
 // A logistic head on z over the columns whose label is known (0 or 1): summed log-loss; with
 // dz, its gradient (scaled by `scale`) into dz and the head's parameters.
-double logistic_head(const Net& net, const Pass& pass, size_t wi, size_t bi, const std::vector<uint8_t>& label,
+double logistic_head(const Net& net, Pass& pass, size_t wi, size_t bi, size_t wxi, const std::vector<uint8_t>& label,
                      float scale, float* dz, float* grad, uint64_t* count) {
   const size_t D = net.cfg.hyper.embed;
   const ParamSet& P = net.params;
@@ -458,13 +480,19 @@ double logistic_head(const Net& net, const Pass& pass, size_t wi, size_t bi, con
   const float be = P.ptr(bi)[0];
   float* gwe = grad ? grad + P.entries[wi].offset : nullptr;
   float* gbe = grad ? grad + P.entries[bi].offset : nullptr;
+  const bool wide = net.cfg.hyper.session_inputs && !pass.xin.empty();
+  const float* wx = wide ? P.ptr(wxi) : nullptr;
+  float* gwx = wide && grad ? grad + P.entries[wxi].offset : nullptr;
   double loss = 0;
   for (size_t c = 0; c < pass.N; ++c) {
     if (label[c] == Pass::kUnknown) continue;
     ++*count;
     const float* zc = pass.z.data() + c * D;
+    const float* xc = wide ? pass.xin.data() + c * D : nullptr;
     float logit = be;
     for (size_t k = 0; k < D; ++k) logit += we[k] * zc[k];
+    if (wide)
+      for (size_t k = 0; k < D; ++k) logit += wx[k] * xc[k];
     const float y = float(label[c]);
     // log(1 + e^-|x|) form: stable for large |logit|.
     loss += std::max(logit, 0.0f) - logit * y + std::log1p(std::exp(-std::fabs(logit)));
@@ -476,6 +504,13 @@ double logistic_head(const Net& net, const Pass& pass, size_t wi, size_t bi, con
         gwe[k] += d * zc[k];
       }
       gbe[0] += d;
+      if (wide) {
+        float* dxc = pass.dxin.data() + c * D;
+        for (size_t k = 0; k < D; ++k) {
+          dxc[k] += d * wx[k];
+          gwx[k] += d * xc[k];
+        }
+      }
     }
   }
   return loss;
@@ -543,11 +578,11 @@ void heads_loss(const Net& net, const Dataset& data, Pass& pass, const LossWeigh
     totals->n_type += cols.size();
   }
   if (w.exit > 0 && N > 0) {
-    totals->exit += logistic_head(net, pass, net.head_ew, net.head_eb, pass.ends,
+    totals->exit += logistic_head(net, pass, net.head_ew, net.head_eb, net.head_ewx, pass.ends,
                                   norm.n_exit ? w.exit / float(norm.n_exit) : 0.0f, dz, grad, &totals->n_exit);
   }
   if (w.conversion > 0 && N > 0 && net.cfg.hyper.conversion) {
-    totals->conversion += logistic_head(net, pass, net.head_cw, net.head_cb, pass.conv,
+    totals->conversion += logistic_head(net, pass, net.head_cw, net.head_cb, net.head_cwx, pass.conv,
                                         norm.n_conversion ? w.conversion / float(norm.n_conversion) : 0.0f, dz, grad,
                                         &totals->n_conversion);
   }

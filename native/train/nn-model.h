@@ -58,6 +58,9 @@ struct Pass {
   std::vector<uint8_t>  ends;    // per column: exit label (0, 1, or kUnknown: not trained)
   std::vector<uint8_t>  conv;    // per column: conversion label (0, 1, or kUnknown)
   Buffer  z, dz;   // (D, N): the heads' input and its gradient
+  // With session inputs: the input encoding x before dropout (D, N), read by the binary heads'
+  // wide terms, and its gradient from them (added to the embeddings' by embed_backward).
+  Buffer  xin, dxin;
 };
 
 class Net {
@@ -78,6 +81,7 @@ class Net {
   size_t emb_session_position = 0, emb_session_count = 0;  // when cfg.hyper.session_inputs
   size_t head_aw = 0, head_ab = 0, head_tw = 0, head_tb = 0, head_ew = 0, head_eb = 0;
   size_t head_cw = 0, head_cb = 0;  // the conversion head, when cfg.hyper.conversion
+  size_t head_ewx = 0, head_cwx = 0;  // the wide terms, with cfg.hyper.session_inputs
 
  protected:
   // Registers every tensor of cfg.hyper's layout (hunch/arch.h) in file order; the tensor of
@@ -87,7 +91,8 @@ class Net {
   size_t param(const std::string& name) const;
   void init_embeddings_and_heads(Rng& rng);
   // x (D, N) = emb.action[a] + emb.type[t] + emb.gap[g] (+ the session embeddings) per position.
-  void embed(const Dataset& data, const Pass& pass, float* x) const;
+  // With session inputs also keeps a copy in pass.xin (the wide heads' input).
+  void embed(const Dataset& data, Pass& pass, float* x) const;
   // Scatters dx (D, N) into the three embedding tables' gradients.
   void embed_backward(const Dataset& data, const Pass& pass, const float* dx, float* grad) const;
 };

@@ -96,7 +96,7 @@ ScoreFn net_scorer(const Net& net, const Dataset& data, unsigned threads) {
     size_t chunk = std::numeric_limits<size_t>::max();
     size_t back = 0;               // n - input_len of the cached chunk
     std::vector<size_t> col_of;    // sequence - chunk → column, or npos
-    Eigen::MatrixXf logits, zl;
+    Eigen::MatrixXf logits, zl, xl;
   };
   auto caches = std::make_shared<std::vector<Cache>>(std::max(1u, threads));
   for (auto& c : *caches) c.pass = net.make_pass();
@@ -131,6 +131,11 @@ ScoreFn net_scorer(const Net& net, const Dataset& data, unsigned threads) {
       c.zl.resize(D, samples.size());
       for (size_t s = 0; s < samples.size(); ++s)
         c.zl.col(s) = CMapV(c.pass->z.data() + (c.pass->start[s + 1] - 1) * D, D);
+      if (net.cfg.hyper.session_inputs) {  // the exit head's wide term reads the input encoding
+        c.xl.resize(D, samples.size());
+        for (size_t s = 0; s < samples.size(); ++s)
+          c.xl.col(s) = CMapV(c.pass->xin.data() + (c.pass->start[s + 1] - 1) * D, D);
+      }
       c.chunk = chunk;
       c.back = back;
     }
@@ -142,6 +147,7 @@ ScoreFn net_scorer(const Net& net, const Dataset& data, unsigned threads) {
       std::copy_n(t.data(), net.cfg.hyper.type_count, out->types);
     }
     float e = P.ptr(net.head_eb)[0] + CMapV(P.ptr(net.head_ew), net.cfg.hyper.embed).dot(c.zl.col(col));
+    if (net.cfg.hyper.session_inputs) e += CMapV(P.ptr(net.head_ewx), net.cfg.hyper.embed).dot(c.xl.col(col));
     out->exit = sigmoid(e);
     return Error();
   };
@@ -191,9 +197,13 @@ SessionScoreFn net_session_scorer(const Net& net, const Dataset& data, unsigned 
         for (float& v : tp) v /= sum;
         ps.types = tp.data();
         ps.exit_logit = P.ptr(net.head_eb)[0] + CMapV(P.ptr(net.head_ew), D).dot(z);
+        const size_t col = size_t(points[k0 + k] - 1);
+        if (h.session_inputs) ps.exit_logit += CMapV(P.ptr(net.head_ewx), D).dot(CMapV(pass.xin.data() + col * D, D));
         ps.exit = sigmoid(cal.exit_a * ps.exit_logit + cal.exit_b);
         if (h.conversion) {
           ps.conversion_logit = P.ptr(net.head_cb)[0] + CMapV(P.ptr(net.head_cw), D).dot(z);
+          if (h.session_inputs)
+            ps.conversion_logit += CMapV(P.ptr(net.head_cwx), D).dot(CMapV(pass.xin.data() + col * D, D));
           ps.conversion = sigmoid(cal.conversion_a * ps.conversion_logit + cal.conversion_b);
         }
         visit(k0 + k, ps);

@@ -72,6 +72,7 @@ Vec reference_probs(const Model& m, const std::vector<Event>& ev, double* conver
   const size_t D = hp.embed, W = hp.window;
   std::vector<Vec> xs;
   uint64_t position = 0, sessions = 0;  // session inputs: position in the session, sessions so far
+  Vec context(D, 0);  // the last event's encoding without its action: the wide heads' input
   for (size_t i = 0; i < ev.size(); ++i) {
     uint32_t g = i == 0 ? 0 : m.gap_bucket(ev[i - 1].time, ev[i].time);
     Vec x(D);
@@ -85,6 +86,7 @@ Vec reference_probs(const Model& m, const std::vector<Event>& ev, double* conver
       const size_t sp = session_position_bucket(position), sc = session_count_bucket(sessions);
       for (size_t d = 0; d < D; ++d)
         x[d] += double(w.emb_session_position.f32[sp * D + d]) + w.emb_session_count.f32[sc * D + d];
+      for (size_t d = 0; d < D; ++d) context[d] = x[d] - double(w.emb_action.f32[ev[i].action * D + d]);
     }
     xs.push_back(x);
   }
@@ -162,7 +164,9 @@ Vec reference_probs(const Model& m, const std::vector<Event>& ev, double* conver
   }
   if (conversion && hp.conversion) {
     const Calibration& cal = m.calibration();
-    *conversion = sig(cal.conversion_a * mv(w.head_conversion, z, &w.head_conversion_b)[0] + cal.conversion_b);
+    double logit = mv(w.head_conversion, z, &w.head_conversion_b)[0];
+    if (hp.session_inputs) logit += mv(w.head_conversion_x, context, nullptr)[0];  // the wide term
+    *conversion = sig(cal.conversion_a * logit + cal.conversion_b);
   }
   Vec logits = mv(w.head_action, z, &w.head_action_b);
   double mx = *std::max_element(logits.begin(), logits.end()), sum = 0;

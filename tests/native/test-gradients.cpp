@@ -162,6 +162,42 @@ Dataset toy_dataset() {
   return d;
 }
 
+// The same with sessions: flags (the 40-event sequence has a session break before event 20),
+// positions and session numbers, and `buy` as the goal type, so the exit and conversion heads
+// have labels and the session embeddings and wide heads have inputs.
+Dataset toy_session_dataset() {
+  Dataset d = toy_dataset();
+  d.flags.assign(d.events(), 0);
+  d.session_position.assign(d.events(), 0);
+  d.session_number.assign(d.events(), 0);
+  for (size_t q = 0; q < d.sequences(); ++q) {
+    const uint64_t b = d.offsets[q], e = d.offsets[q + 1];
+    uint32_t pos = 0, number = 0;
+    for (uint64_t i = b; i < e; ++i) {
+      const bool start = i == b || (d.length(q) == 40 && i == b + 20);
+      if (start) {
+        d.flags[i] |= kSessionStart;
+        if (i > b) d.flags[i - 1] |= kSessionEnd;
+        pos = 0;
+        ++number;
+      }
+      d.session_position[i] = ++pos;
+      d.session_number[i] = number;
+    }
+    d.flags[e - 1] |= kSessionEnd;
+  }
+  d.goal_types = {"buy"};
+  for (size_t q = 0; q < d.sequences(); ++q) {
+    bool follows = false;
+    for (uint64_t i = d.offsets[q + 1]; i-- > d.offsets[q];) {
+      if (d.flags[i] & kSessionEnd) follows = false;
+      if (follows) d.flags[i] |= kConverts;
+      if (d.type[i] == 2) follows = true;
+    }
+  }
+  return d;
+}
+
 std::vector<Sample> toy_samples(const Dataset& d) {
   std::vector<Sample> s;
   for (size_t q = 0; q < d.sequences(); ++q) {
@@ -190,7 +226,8 @@ std::vector<Sample> toy_samples(const Dataset& d) {
 // mask_seen leaves the sequence's earlier actions out of the action softmax (-inf logits).
 void check_model_gradients(const NetConfig& cfg, float event_drop = 0.0f, uint32_t lookahead = 1,
                            uint32_t sampled = 0, bool mask_seen = false) {
-  Dataset data = toy_dataset();
+  const bool sessions = cfg.hyper.session_inputs || cfg.hyper.conversion;
+  Dataset data = sessions ? toy_session_dataset() : toy_dataset();
   auto samples = toy_samples(data);
   auto net = make_net(cfg, 5);
   // Non-trivial layer-norm gains/biases and biases so their gradients are exercised.
@@ -198,7 +235,7 @@ void check_model_gradients(const NetConfig& cfg, float event_drop = 0.0f, uint32
   for (auto& e : net->params.entries)
     if (e.shape.size() == 1)
       for (size_t k = 0; k < e.size; ++k) net->params.data[e.offset + k] += 0.1f * prng.normal();
-  LossWeights w{1.0f, 0.7f, 0.5f};
+  LossWeights w{1.0f, 0.7f, 0.5f, sessions ? 0.6f : 0.0f};
   w.lookahead = lookahead;
   w.lookahead_decay = 0.6f;
   w.sampled_softmax = sampled;
@@ -271,6 +308,12 @@ TEST_CASE("transformer loss gradient matches finite differences for every tensor
     check_model_gradients(c, 0.0f, 1, 5);
     check_model_gradients(c, 0.0f, 3, 5);
   }
+  SUBCASE("with session inputs and the conversion head (the binary heads' wide terms)") {
+    c.hyper.session_inputs = 1;
+    c.hyper.conversion = 1;
+    check_model_gradients(c);
+    check_model_gradients(c, 0.4f);
+  }
   SUBCASE("with seen actions masked: full softmax with lookahead and event dropout, and sampled") {
     check_model_gradients(c, 0.0f, 1, 0, true);
     check_model_gradients(c, 0.4f, 3, 0, true);
@@ -291,4 +334,9 @@ TEST_CASE("lstm-attn loss gradient matches finite differences for every tensor")
   c.dropout = 0.1f;
   check_model_gradients(c);
   SUBCASE("with event dropout") { check_model_gradients(c, 0.4f); }
+  SUBCASE("with session inputs and the conversion head (the binary heads' wide terms)") {
+    c.hyper.session_inputs = 1;
+    c.hyper.conversion = 1;
+    check_model_gradients(c);
+  }
 }

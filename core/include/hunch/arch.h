@@ -139,7 +139,8 @@ struct TensorLayout {
 
 // Every tensor of a model with these hyper-parameters, in file order: embeddings, body,
 // blocks, final, heads (the session embeddings after the other embeddings when
-// Hyper::session_inputs, the conversion head's last when Hyper::conversion).
+// Hyper::session_inputs, the conversion head's after the exit head's when Hyper::conversion, then
+// with session inputs the binary heads' wide terms head.exit.wx and head.conversion.wx).
 std::vector<TensorLayout> tensor_layout(const Hyper& h);
 
 // Bucket of a time gap in seconds (docs/architecture.md): 0 when either time is not finite,

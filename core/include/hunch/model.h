@@ -66,6 +66,7 @@ struct Weights {
   Vector head_exit_b;                      // (1)
   Matrix head_conversion;                  // (1, D), when Hyper::conversion
   Vector head_conversion_b;                // (1)
+  Matrix head_exit_x, head_conversion_x;   // (1, D) each, with Hyper::session_inputs: on the input x
 };
 
 // Calibration of the heads' probabilities, fitted on validation by `hunch train` and stored in

@@ -101,6 +101,10 @@ class Sequence {
   // With session inputs (Hyper::session_inputs): position in the current session and sessions
   // so far, as whole-number floats (saved after the attention weights); empty otherwise.
   std::vector<float> session_;
+  // With session inputs: the last event's context encoding (its type, gap and session
+  // embeddings: x without the action's), read by the binary heads' wide terms (saved after the
+  // counters: restore recomputes the conversion probability from it).
+  std::vector<float> xin_;
 
   // Scratch (allocated once).
   std::vector<float>   x_, tmp_, tmp2_, gates_, q_, ctx_, hc_, ffn_, logits_, scores_;
