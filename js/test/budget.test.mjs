@@ -11,8 +11,10 @@ import { jsRoot } from './helpers.mjs';
 // Bytes, gzip -9: JS + wasm. 62,000 until issue 13: the conversion head, the calibration keys
 // and the session inputs (optional tensors, their checks and error messages, the session
 // counters in the saved state, conversionProbability / goalTypes in the bindings) grew the
-// main path to 62,986 (`cd js && npm run sizes` after `scripts/build.sh wasm` and `npm run build`).
-const BUDGET = 63_000;
+// main path to 62,986 (`cd js && npm run sizes` after `scripts/build.sh wasm` and `npm run build`),
+// and the binary heads' wide terms (and the context encoding in the state) to 63,378. 63,500 is
+// the README's target, a quarter of tfjs-core + its wasm backend (248.1 KiB = 254,054 B).
+const BUDGET = 63_500;
 
 test(`main-thread path: JS + wasm ≤ ${BUDGET} bytes gzip -9`, () => {
   const { main, worker } = sizes();
