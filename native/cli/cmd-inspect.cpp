@@ -77,6 +77,15 @@ int run_inspect(int argc, char** argv) {
               hp.vocab_size, hp.type_count, hp.gap_buckets, hp.embed, hp.window);
   if (hp.arch == Arch::LSTM_ATTN) std::printf(", H=%u, A=%u\n", hp.hidden, hp.attn_size);
   else std::printf(", L=%u, heads=%u, F=%u\n", hp.layers, hp.heads, hp.ffn);
+  // The optional parts (docs/format.md): what the SDK's conversionProbability() and the session
+  // counting will do with this file.
+  std::string goals;
+  for (uint32_t t : model->goal_types()) goals += (goals.empty() ? "" : ", ") + model->type_name(t);
+  std::printf("  heads: next action, next type, exit%s%s; session inputs: %s; calibrated: %s\n",
+              hp.conversion ? ", conversion (goal " : "", hp.conversion ? (goals + ")").c_str() : "",
+              hp.session_inputs ? ("yes, sessions split after " + std::to_string(int64_t(model->session_gap())) + " s").c_str()
+                                : "no",
+              model->calibration().is_identity() ? "no" : "yes (hunch.calibration.*)");
 
   std::printf("\nmetadata (%zu):\n", f.metadata.size());
   for (const auto& m : f.metadata)

@@ -365,6 +365,9 @@ TEST_CASE("hunch train/eval --protocol sessions: conversion head, calibration, J
   REQUIRE(hunch::Model::load_file(model, &m).ok());
   CHECK(m->hyper().conversion == 1);
 
+  REQUIRE(run_cli("inspect " + model, &out) == 0);
+  CHECK(out.find("heads: next action, next type, exit, conversion (goal purchase); session inputs: yes, sessions "
+                 "split after 1800 s; calibrated: yes") != std::string::npos);
   REQUIRE(run_cli("eval " + model + " " + log + " --protocol sessions --json 2>/dev/null", &out) == 0);
   CHECK(out.find("\"model\": {") != std::string::npos);
   CHECK(out.find("\"goal_types\": [\"purchase\"]") != std::string::npos);
