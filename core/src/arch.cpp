@@ -75,9 +75,10 @@ const std::vector<TensorSpec>& conversion_head() {
   return t;
 }
 
-// Optional (Hyper::session_inputs): the binary heads also read the event's input encoding x (the
-// sum of its embeddings), a "wide" linear term beside z: what the event and its place in the
-// session say about leaving or buying reaches the heads whatever the body makes of it.
+// Optional (Hyper::session_inputs): the binary heads also read the event's context encoding (its
+// type, gap and session embeddings, without the action's), a "wide" linear term beside z: what the
+// event and its place in the session say about leaving or buying reaches the heads whatever the
+// body makes of it.
 const std::vector<TensorSpec>& wide_exit_head() {
   static const std::vector<TensorSpec> t = {
       {"head.exit.wx", kOne, dim(Sym::D), Part::HEAD, true, nullptr, 0.f, 0.3f, Sym::ONE, HUNCH_MATRIX(w.head_exit_x)},

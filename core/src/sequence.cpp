@@ -69,7 +69,6 @@ Sequence::Sequence(const Model& model, const KernelTable* kernels)
   scores_.assign(W, 0.f);
   logits_.assign(V, 0.f);
   session_.assign(hp_.session_inputs ? 2 : 0, 0.f);
-  xin_.assign(hp_.session_inputs ? D : 0, 0.f);
   last_time_ = __builtin_nan("");
   conversion_prob_ = hp_.conversion ? 0.f : __builtin_nanf("");
 }
@@ -85,7 +84,7 @@ void Sequence::reset() {
   std::fill(type_probs_.begin(), type_probs_.end(), 0.f);
   std::fill(attn_w_.begin(), attn_w_.end(), 0.f);
   std::fill(session_.begin(), session_.end(), 0.f);
-  std::fill(xin_.begin(), xin_.end(), 0.f);
+  wide_conversion_ = 0;
   exit_prob_ = 0;
   conversion_prob_ = hp_.conversion ? 0.f : __builtin_nanf("");
 }
@@ -133,20 +132,23 @@ Error Sequence::push(const Event& e) {
     rows[4] = session_count_bucket(uint64_t(session_[1]));
     n = 5;
   }
-  // The context part first (type, gap, session): the wide heads read it without the action's
-  // own embedding, which would let them learn per-item exits that do not carry to new sessions.
   std::fill(x_.begin(), x_.end(), 0.f);
-  if (xin_.empty()) {  // the original order
+  float wide_exit = 0;
+  if (!hp_.session_inputs) {  // the original order
     for (size_t i = 0; i < n; ++i) embed_add(*tables[i], rows[i], x_.data());
   } else {
+    // The context part first (type, gap, session): the binary heads' wide terms are read from it,
+    // without the action's own embedding (per-item exits do not carry to new sessions), before
+    // the action is added.
     for (size_t i = 1; i < n; ++i) embed_add(*tables[i], rows[i], x_.data());
-    std::copy(x_.begin(), x_.end(), xin_.begin());
+    matvec(w.head_exit_x, x_.data(), nullptr, &wide_exit);
+    if (hp_.conversion) matvec(w.head_conversion_x, x_.data(), nullptr, &wide_conversion_);
     embed_add(*tables[0], rows[0], x_.data());
   }
 
   if (hp_.arch == Arch::LSTM_ATTN) step_lstm_attn(x_.data());
   else step_transformer(x_.data());
-  heads();
+  heads(wide_exit);
 
   ++count_;
   // Time never goes backwards in the state: a late event is clamped (gap 0), the clock kept.
@@ -232,7 +234,7 @@ void Sequence::step_transformer(const float* x0) {
   k_->f32_layernorm(D, x, tw.final_g.data, tw.final_b.data, kLayerNormEps, z_.data());
 }
 
-void Sequence::heads() {
+void Sequence::heads(float wide_exit) {
   const Weights& w = model_.weights();
   const Calibration& cal = model_.calibration();
   const size_t T = hp_.type_count;
@@ -242,10 +244,9 @@ void Sequence::heads() {
   const float mx = k_->f32_max(T, type_probs_.data());
   const float inv = 1.f / k_->f32_exp_sum(T, type_probs_.data(), mx, type_probs_.data());
   for (float& p : type_probs_) p *= inv;
-  float e, wide = 0;
+  float e;
   matvec(w.head_exit, z_.data(), w.head_exit_b.data, &e);
-  if (!xin_.empty()) matvec(w.head_exit_x, xin_.data(), nullptr, &wide);
-  exit_prob_ = hunch_sigmoidf(cal.exit_a * (e + wide) + cal.exit_b);
+  exit_prob_ = hunch_sigmoidf(cal.exit_a * (e + wide_exit) + cal.exit_b);
   conversion_head();
 }
 
@@ -253,10 +254,9 @@ void Sequence::conversion_head() {
   if (!hp_.conversion) return;
   const Weights& w = model_.weights();
   const Calibration& cal = model_.calibration();
-  float c, wide = 0;
+  float c;
   matvec(w.head_conversion, z_.data(), w.head_conversion_b.data, &c);
-  if (!xin_.empty()) matvec(w.head_conversion_x, xin_.data(), nullptr, &wide);
-  conversion_prob_ = hunch_sigmoidf(cal.conversion_a * (c + wide) + cal.conversion_b);
+  conversion_prob_ = hunch_sigmoidf(cal.conversion_a * (c + wide_conversion_) + cal.conversion_b);
 }
 
 const float* Sequence::action_logits() {
@@ -322,7 +322,7 @@ size_t Sequence::state_bytes() const {
 
 size_t Sequence::payload_floats() const {
   return h_.size() + c_.size() + ring_k_.size() + ring_v_.size() + z_.size() + type_probs_.size() + 1 +
-         attn_w_.size() + session_.size() + xin_.size();
+         attn_w_.size() + session_.size() + (hp_.session_inputs ? 1 : 0);
 }
 
 void Sequence::save(std::vector<uint8_t>* out) const {
@@ -350,7 +350,7 @@ void Sequence::save(std::vector<uint8_t>* out) const {
   p += attn_w_.size() * sizeof(float);
   if (!session_.empty()) std::memcpy(p, session_.data(), session_.size() * sizeof(float));
   p += session_.size() * sizeof(float);
-  if (!xin_.empty()) std::memcpy(p, xin_.data(), xin_.size() * sizeof(float));
+  if (hp_.session_inputs) put_at(p, wide_conversion_);
   put_at(out->data() + out->size() - 4, crc32(out->data(), out->size() - 4));
 }
 
@@ -413,7 +413,7 @@ Error Sequence::restore(const uint8_t* bytes, size_t size) {
                         {"z", z_.size(), -kBig, kBig},            {"type probabilities", type_probs_.size(), 0.0f, kOne},
                         {"exit probability", 1, 0.0f, kOne},      {"attention weights", attn_w_.size(), 0.0f, kOne},
                         {"session counters", session_.size(), 0.0f, kMaxSessionCounter},
-                        {"input encoding", xin_.size(), -kBig, kBig}};
+                        {"conversion wide term", size_t(hp_.session_inputs ? 1 : 0), -kBig, kBig}};
   size_t i = 0;
   for (const Part& part : parts) {
     for (size_t k = 0; k < part.floats; ++k, ++i) {
@@ -444,7 +444,7 @@ Error Sequence::restore(const uint8_t* bytes, size_t size) {
   p += attn_w_.size() * sizeof(float);
   if (!session_.empty()) std::memcpy(session_.data(), p, session_.size() * sizeof(float));
   p += session_.size() * sizeof(float);
-  if (!xin_.empty()) std::memcpy(xin_.data(), p, xin_.size() * sizeof(float));
+  if (hp_.session_inputs) wide_conversion_ = get_at<float>(p);
   // Not in the saved layout (it predates the head): recomputed from the restored z.
   if (count_ == 0) conversion_prob_ = hp_.conversion ? 0.f : __builtin_nanf("");
   else conversion_head();

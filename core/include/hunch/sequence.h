@@ -74,7 +74,7 @@ class Sequence {
  private:
   void step_lstm_attn(const float* x);
   void step_transformer(const float* x);
-  void heads();
+  void heads(float wide_exit);  // wide_exit: the exit head's wide term (0 without session inputs)
   void conversion_head();
   void matvec(const Matrix& m, const float* x, const float* bias, float* y);
   void embed_add(const Matrix& table, uint32_t row, float* x);
@@ -101,10 +101,10 @@ class Sequence {
   // With session inputs (Hyper::session_inputs): position in the current session and sessions
   // so far, as whole-number floats (saved after the attention weights); empty otherwise.
   std::vector<float> session_;
-  // With session inputs: the last event's context encoding (its type, gap and session
-  // embeddings: x without the action's), read by the binary heads' wide terms (saved after the
-  // counters: restore recomputes the conversion probability from it).
-  std::vector<float> xin_;
+  // With session inputs: the conversion head's wide term for the last event (head.conversion.wx
+  // on its context encoding; 0 without the head), saved after the counters so that restore can
+  // recompute the conversion probability with z.
+  float              wide_conversion_ = 0;
 
   // Scratch (allocated once).
   std::vector<float>   x_, tmp_, tmp2_, gates_, q_, ctx_, hc_, ffn_, logits_, scores_;
