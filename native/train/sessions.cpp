@@ -250,7 +250,8 @@ class HandLogistic {
   HandLogistic(size_t T, size_t G) : T_(T), G_(G) { dim_ = 1 + 9 + T_ + G_ + 13 + 6; }
 
   // Active features of the point after event i of sequence q.
-  void features(const Dataset& ds, size_t q, uint64_t i, uint32_t pos, uint32_t sessions, uint32_t* f) const {
+  void features(const Dataset& ds, size_t q, uint64_t i, uint32_t* f) const {
+    const uint32_t pos = ds.session_position[i], sessions = ds.session_number[i];
     static const uint32_t pos_edges[] = {1, 2, 3, 4, 6, 9, 14, 24};
     size_t pb = 0;
     while (pb < 8 && pos > pos_edges[pb]) ++pb;
@@ -323,21 +324,12 @@ struct Baselines {
   std::vector<std::vector<std::pair<uint32_t, uint32_t>>> trans;  // per source: (dest, count)
   float max_count = 0;
   std::vector<double> type_count;               // by type
+  double typed_events = 0;                       // Σ type_count over types 1..T-1
   std::vector<std::vector<double>> type_trans;  // [from][to]
   uint32_t top_type = 0;
   HandLogistic exit_lr, conv_lr;
   Baselines(size_t T_, size_t G_) : exit_lr(T_, G_), conv_lr(T_, G_) {}
 };
-
-// Sessions so far (the number of session starts up to event i) for every event of q.
-void sessions_so_far(const Dataset& ds, size_t q, std::vector<uint32_t>* out) {
-  out->clear();
-  uint32_t n = 0;
-  for (uint64_t i = ds.offsets[q]; i < ds.offsets[q + 1]; ++i) {
-    if ((ds.flags[i] & kSessionStart) || i == ds.offsets[q]) ++n;
-    out->push_back(n);
-  }
-}
 
 std::unique_ptr<Baselines> fit_baselines(const Dataset& ds, const SessionSplit& split, bool conversion) {
   const size_t V = ds.actions.size(), T = std::max<size_t>(1, ds.types.size());
@@ -350,14 +342,10 @@ std::unique_ptr<Baselines> fit_baselines(const Dataset& ds, const SessionSplit& 
   std::vector<std::unordered_map<uint32_t, uint32_t>> tr(V);
   std::vector<uint32_t> efeats, cfeats;
   std::vector<uint8_t> ey, cy;
-  std::vector<uint32_t> sess;
   uint32_t f[HandLogistic::kActive];
   for (size_t q = 0; q < ds.sequences(); ++q) {
     const uint64_t o = ds.offsets[q], end = split.valid_begin[q];
-    sessions_so_far(ds, q, &sess);
-    uint32_t pos = 0;
     for (uint64_t i = o; i < end; ++i) {
-      pos = (ds.flags[i] & kSessionStart) || i == o ? 1 : pos + 1;
       b->pop[ds.action[i]] += 1;
       b->type_count[ds.type[i]] += 1;
       const bool last = (ds.flags[i] & kSessionEnd) || i + 1 == end;
@@ -365,7 +353,7 @@ std::unique_ptr<Baselines> fit_baselines(const Dataset& ds, const SessionSplit& 
         ++tr[ds.action[i]][ds.action[i + 1]];
         b->type_trans[ds.type[i]][ds.type[i + 1]] += 1;
       }
-      b->exit_lr.features(ds, q, i, pos, sess[i - o], f);
+      b->exit_lr.features(ds, q, i, f);
       const uint8_t fl = ds.flags[i];
       if (!((fl & kCensored) && (fl & kSessionEnd))) {
         efeats.insert(efeats.end(), f, f + HandLogistic::kActive);
@@ -384,6 +372,7 @@ std::unique_ptr<Baselines> fit_baselines(const Dataset& ds, const SessionSplit& 
     b->trans[a].assign(tr[a].begin(), tr[a].end());
     std::sort(b->trans[a].begin(), b->trans[a].end());
   }
+  b->typed_events = std::accumulate(b->type_count.begin() + 1, b->type_count.end(), 0.0);
   double best = -1;
   for (size_t t = 1; t < T; ++t)
     if (b->type_count[t] > best) best = b->type_count[t], b->top_type = uint32_t(t);
@@ -531,14 +520,11 @@ Error evaluate_sessions(const Dataset& ds, const SessionSplit& split, const Sess
       seq_first[q] = pts.size();
       const uint64_t b = valid ? split.valid_begin[q] : split.test_begin[q];
       const uint64_t e = valid ? split.test_begin[q] : ds.offsets[q + 1];
-      uint32_t pos = 0;
-      for (uint64_t i = ds.offsets[q]; i < e; ++i) {
-        pos = (ds.flags[i] & kSessionStart) || i == ds.offsets[q] ? 1 : pos + 1;
-        if (i < b) continue;
+      for (uint64_t i = b; i < e; ++i) {
         Point p;
         p.seq = uint32_t(q);
         p.event = i;
-        p.bucket = uint8_t(bucket_of(pos));
+        p.bucket = uint8_t(bucket_of(ds.session_position[i]));
         const bool end = (ds.flags[i] & kSessionEnd) || i + 1 == ds.offsets[q + 1];
         p.action = end ? kNoTarget : int32_t(ds.action[i + 1]);
         p.type = end || !has_types ? -1 : int32_t(ds.type[i + 1]);
@@ -564,7 +550,7 @@ Error evaluate_sessions(const Dataset& ds, const SessionSplit& split, const Sess
     std::vector<Error> errors(std::max(1u, opt.threads));
     auto work = [&](unsigned thread) {
       std::vector<float> buf(V);
-      std::vector<uint32_t> points, sess;
+      std::vector<uint32_t> points;
       std::unordered_map<uint32_t, uint64_t> last_seen;  // repeat baseline: action → last event
       uint32_t f[HandLogistic::kActive];
       for (size_t q; (q = next.fetch_add(1)) < ds.sequences();) {
@@ -595,14 +581,11 @@ Error evaluate_sessions(const Dataset& ds, const SessionSplit& split, const Sess
           }
         }
         if (!base) continue;
-        sessions_so_far(ds, q, &sess);
         last_seen.clear();
         uint64_t i = o;
         for (size_t k = p0; k < p1; ++k) {
           const Point& p = pts[k];
           for (; i <= p.event; ++i) last_seen[ds.action[i]] = i;
-          uint32_t pos = 1;
-          for (uint64_t j = p.event; j > o && !(ds.flags[j] & kSessionStart); --j) ++pos;
           const uint32_t a = ds.action[p.event], ta = ds.type[p.event];
           if (opt.actions && p.action != kNoTarget) {
             outs[POP].rank[k] = rank_of(base->pop.data(), V, uint32_t(p.action));
@@ -616,7 +599,7 @@ Error evaluate_sessions(const Dataset& ds, const SessionSplit& split, const Sess
             outs[REPEAT].rank[k] = rank_of(buf.data(), V, uint32_t(p.action));
           }
           if (has_types) {
-            const double n = std::accumulate(base->type_count.begin() + 1, base->type_count.end(), 0.0);
+            const double n = base->typed_events;
             outs[POP].type_pred[k] = base->top_type;
             if (p.type > 0) outs[POP].type_p[k] = float((base->type_count[p.type] + 1) / (n + double(T - 1)));
             const auto& row = base->type_trans[ta];
@@ -630,7 +613,7 @@ Error evaluate_sessions(const Dataset& ds, const SessionSplit& split, const Sess
               outs[MARKOV].type_p[k] = float((row[p.type] + prior) / (rn + 1));
             }
           }
-          base->exit_lr.features(ds, q, p.event, pos, sess[p.event - o], f);
+          base->exit_lr.features(ds, q, p.event, f);
           outs[LOGIT].exit[k] = base->exit_lr.predict(f);
           outs[LOGIT].conv[k] = has_goal ? base->conv_lr.predict(f) : NAN;
         }

@@ -61,7 +61,7 @@ struct SessionSplit {
   uint64_t train_events = 0, valid_events = 0, test_events = 0;
 };
 
-// Needs whole-user sequences with session flags. fraction in (0, 0.5).
+// Needs whole-user sequences with session flags and positions (ingestion fills both). fraction in (0, 0.5).
 Error split_sessions(const Dataset& ds, double test_fraction, SessionSplit* out);
 
 // Training samples: each user's training sessions, cut into windows of at most max_len inputs
