@@ -86,20 +86,20 @@ void Net::embed(const Dataset& data, Pass& pass, float* x) const {
       for (size_t k = 0; k < D; ++k) xc[k] = a[k] + t[k] + g[k];
       continue;
     }
-    for (size_t k = 0; k < D; ++k) xc[k] = t[k] + g[k];
-    {
-      const float* sp = params.ptr(emb_session_position) + hunch::session_position_bucket(data.session_position[ev]) * D;
-      const float* sc = params.ptr(emb_session_count) + hunch::session_count_bucket(data.session_number[ev]) * D;
-      for (size_t k = 0; k < D; ++k) xc[k] += sp[k] + sc[k];
-      // The context encoding (without the action's embedding) is the wide heads' input.
-      std::copy_n(xc, D, pass.xin.data() + c * D);
+    // With session inputs the context (type, gap, session) first: without the action's
+    // embedding it is the wide heads' input, kept in pass.xin.
+    const float* sp = params.ptr(emb_session_position) + hunch::session_position_bucket(data.session_position[ev]) * D;
+    const float* sc = params.ptr(emb_session_count) + hunch::session_count_bucket(data.session_number[ev]) * D;
+    float* ctx = pass.xin.data() + c * D;
+    for (size_t k = 0; k < D; ++k) {
+      ctx[k] = t[k] + g[k];
+      ctx[k] += sp[k] + sc[k];
+      xc[k] = ctx[k] + a[k];
     }
-    for (size_t k = 0; k < D; ++k) xc[k] += a[k];
   }
 }
 
 void Net::embed_backward(const Dataset& data, const Pass& pass, const float* dx, float* grad) const {
-  std::vector<float> sum;  // dx + the wide heads' gradient, per column
   const size_t D = cfg.hyper.embed;
   float* ga = grad + params.entries[emb_action].offset;
   float* gt = grad + params.entries[emb_type].offset;
@@ -110,24 +110,26 @@ void Net::embed_backward(const Dataset& data, const Pass& pass, const float* dx,
     float* t = gt + size_t(data.type[ev]) * D;
     float* g = gg + size_t(pass.gap[c]) * D;
     const float* d = dx + c * D;
-    for (size_t k = 0; k < D; ++k) a[k] += d[k];
-    if (!pass.dxin.empty()) {  // the wide heads' gradient joins the context embeddings'
-      sum.resize(D);
-      for (size_t k = 0; k < D; ++k) sum[k] = d[k] + pass.dxin[c * D + k];
-      d = sum.data();
-    }
-    for (size_t k = 0; k < D; ++k) {
-      t[k] += d[k];
-      g[k] += d[k];
-    }
-    if (cfg.hyper.session_inputs) {
-      float* sp = grad + params.entries[emb_session_position].offset +
-                  hunch::session_position_bucket(data.session_position[ev]) * D;
-      float* sc = grad + params.entries[emb_session_count].offset + hunch::session_count_bucket(data.session_number[ev]) * D;
+    if (!cfg.hyper.session_inputs) {
       for (size_t k = 0; k < D; ++k) {
-        sp[k] += d[k];
-        sc[k] += d[k];
+        a[k] += d[k];
+        t[k] += d[k];
+        g[k] += d[k];
       }
+      continue;
+    }
+    // The context embeddings also get the wide heads' gradient (pass.dxin); the action's does not.
+    const float* dw = pass.dxin.data() + c * D;
+    float* sp = grad + params.entries[emb_session_position].offset +
+                hunch::session_position_bucket(data.session_position[ev]) * D;
+    float* sc = grad + params.entries[emb_session_count].offset + hunch::session_count_bucket(data.session_number[ev]) * D;
+    for (size_t k = 0; k < D; ++k) {
+      const float dk = d[k] + dw[k];
+      a[k] += d[k];
+      t[k] += dk;
+      g[k] += dk;
+      sp[k] += dk;
+      sc[k] += dk;
     }
   }
 }
