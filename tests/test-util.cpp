@@ -4,6 +4,10 @@
 
 #include <cstdio>
 
+#ifndef __EMSCRIPTEN__
+#include <sys/wait.h>
+#endif
+
 namespace hunch_test {
 
 std::string source_path(const std::string& relative) { return std::string(HUNCH_SOURCE_DIR) + "/" + relative; }
@@ -28,5 +32,17 @@ bool write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
   bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
   return std::fclose(f) == 0 && ok;
 }
+
+#ifndef __EMSCRIPTEN__
+int run_command(const std::string& command, std::string* out) {
+  FILE* p = popen(command.c_str(), "r");
+  REQUIRE(p);
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
+  const int status = pclose(p);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+#endif
 
 }  // namespace hunch_test

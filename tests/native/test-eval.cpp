@@ -414,16 +414,10 @@ TEST_CASE("HTML report: self-contained, escaped, renders the sections that have 
 namespace {
 // Runs the CLI from the repository root; returns the exit code, output in *out.
 int run_cli(const std::string& args, std::string* out, bool with_stderr = true) {
-  std::string cmd = std::string("cd '") + HUNCH_SOURCE_DIR + "' && '" + HUNCH_CLI_PATH + "' " + args +
-                    (with_stderr ? " 2>&1" : " 2>/dev/null");
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p);
   out->clear();
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
-  int status = pclose(p);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return hunch_test::run_command(std::string("cd '") + HUNCH_SOURCE_DIR + "' && '" + HUNCH_CLI_PATH + "' " + args +
+                                     (with_stderr ? " 2>&1" : " 2>/dev/null"),
+                                 out);
 }
 }  // namespace
 

@@ -4,7 +4,6 @@
 // the core, and the CLI (`--protocol sessions`).
 #include <doctest/doctest.h>
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -332,15 +331,9 @@ TEST_CASE("Platt scaling and the type temperature recover what was applied") {
 #ifdef HUNCH_CLI_PATH
 namespace {
 int run_cli(const std::string& args, std::string* out) {
-  std::string cmd = std::string("cd '") + HUNCH_SOURCE_DIR + "' && '" + HUNCH_CLI_PATH + "' " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p);
   out->clear();
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
-  int status = pclose(p);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return hunch_test::run_command(std::string("cd '") + HUNCH_SOURCE_DIR + "' && '" + HUNCH_CLI_PATH + "' " + args + " 2>&1",
+                                 out);
 }
 }  // namespace
 

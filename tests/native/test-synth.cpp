@@ -662,14 +662,7 @@ namespace {
 
 // Runs `hunch synth ARGS`; returns the exit code and appends stdout and stderr to *out.
 int synth_cli(const std::string& args, std::string* out) {
-  const std::string cmd = "timeout -k 5 60 '" HUNCH_CLI_PATH "' synth " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
-  const int status = pclose(p);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return hunch_test::run_command("timeout -k 5 60 '" HUNCH_CLI_PATH "' synth " + args + " 2>&1", out);
 }
 
 std::string read_gz(const std::string& path) {
