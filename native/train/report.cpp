@@ -115,6 +115,19 @@ void table_row(std::ostringstream& o, const std::string& head, const std::vector
   o << "</tr>\n";
 }
 
+// One row of a metrics table: a cell per method, left out when no method has the metric.
+template <class Method, class Get>
+void metric_row(std::ostringstream& o, const std::string& name, const std::vector<Method>& methods, Get get) {
+  std::vector<std::string> cells;
+  bool any = false;
+  for (const Method& m : methods) {
+    const double v = get(m);
+    any |= !std::isnan(v);
+    cells.push_back(fmt(v));
+  }
+  if (any) table_row(o, name, cells);
+}
+
 void eval_section(std::ostringstream& o, const EvalResult& r) {
   if (r.methods.empty()) return;
   bool has_test = r.methods[0].test.full.users > 0;
@@ -125,16 +138,7 @@ void eval_section(std::ostringstream& o, const EvalResult& r) {
     << (r.exclude_seen ? ", already-seen actions excluded" : "") << ".</p>\n<table>\n<tr><th>metric</th>";
   for (const auto& m : r.methods) o << "<th>" << esc(m.name) << "</th>";
   o << "</tr>\n";
-  auto row = [&](const std::string& name, auto get) {
-    std::vector<std::string> cells;
-    bool any = false;
-    for (const auto& m : r.methods) {
-      double v = get(m);
-      any |= !std::isnan(v);
-      cells.push_back(fmt(v));
-    }
-    if (any) table_row(o, name, cells);
-  };
+  auto row = [&](const std::string& name, auto get) { metric_row(o, name, r.methods, get); };
   for (size_t i = 0; i < kNumCutoffs; ++i)
     row("HR@" + std::to_string(kCutoffs[i]), [&](const MethodResult& m) { return split(m).full.hr[i]; });
   for (size_t i = 0; i < kNumCutoffs; ++i)
@@ -174,16 +178,7 @@ void sessions_section(std::ostringstream& o, const SessionEvalResult& r) {
   o << "<table>\n<tr><th>metric</th>";
   for (const auto& m : R.methods) o << "<th>" << esc(m.name) << "</th>";
   o << "</tr>\n";
-  auto row = [&](const std::string& name, auto get) {
-    std::vector<std::string> cells;
-    bool any = false;
-    for (const auto& m : R.methods) {
-      double v = get(m);
-      any |= !std::isnan(v);
-      cells.push_back(fmt(v));
-    }
-    if (any) table_row(o, name, cells);
-  };
+  auto row = [&](const std::string& name, auto get) { metric_row(o, name, R.methods, get); };
   row("HR@10", [](const SessionMethod& m) { return m.ranks ? m.rank.hr_at(10) : NAN; });
   row("NDCG@10", [](const SessionMethod& m) { return m.ranks ? m.rank.ndcg_at(10) : NAN; });
   row("MRR", [](const SessionMethod& m) { return m.ranks ? m.rank.mrr : NAN; });
