@@ -389,7 +389,7 @@ Error parse_body(const uint8_t* d, uint64_t avail, bool truncated, const Header&
     }
     if (Error e = c.need(ctx, "dtype and n_dims", 8)) return e;
     uint32_t dtype = c.u32();
-    if (dtype > static_cast<uint32_t>(DType::I8)) {
+    if (dtype > static_cast<uint32_t>(DType::U8)) {
       return Error(format_message("%s: unknown dtype %u at offset %llu", ctx.c_str(), dtype,
                                   static_cast<ull>(c.pos - 4)));
     }
@@ -504,6 +504,8 @@ Error parse_body(const uint8_t* d, uint64_t avail, bool truncated, const Header&
     const uint8_t* block = d + blocks[i].start;
     if (t.dtype == DType::F32) {
       t.f32 = reinterpret_cast<const float*>(block);
+    } else if (t.dtype == DType::U8) {
+      t.u8 = block;
     } else {
       uint64_t scale_bytes = 0;
       align64_checked(4 * t.shape[0], &scale_bytes);  // cannot fail: nbytes was computed
@@ -575,6 +577,7 @@ const char* dtype_name(DType t) {
   switch (t) {
     case DType::F32: return "f32";
     case DType::I8:  return "i8";
+    case DType::U8:  return "u8";
   }
   return "unknown";
 }
@@ -601,8 +604,8 @@ uint64_t TensorEntry::elements() const {
 }
 
 bool tensor_block_bytes(DType dtype, const std::vector<uint64_t>& shape, uint64_t* out) {
-  if (dtype == DType::F32) {
-    uint64_t n = 4;
+  if (dtype == DType::F32 || dtype == DType::U8) {
+    uint64_t n = dtype == DType::F32 ? 4 : 1;
     for (uint64_t d : shape) {
       if (__builtin_mul_overflow(n, d, &n)) return false;
     }
@@ -796,6 +799,13 @@ void ModelWriter::add_f32(const std::string& name, const std::vector<uint64_t>& 
     t.block.resize(static_cast<size_t>(bytes));
     std::memcpy(t.block.data(), data, static_cast<size_t>(bytes));
   }
+  tensors_.push_back(std::move(t));
+}
+
+void ModelWriter::add_u8(const std::string& name, const std::vector<uint64_t>& shape, const uint8_t* data) {
+  PendingTensor t{name, DType::U8, shape, {}};
+  uint64_t bytes = 0;
+  if (data && !check_shape(name, DType::U8, shape, &bytes)) t.block.assign(data, data + bytes);
   tensors_.push_back(std::move(t));
 }
 

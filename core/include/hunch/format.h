@@ -38,6 +38,7 @@ constexpr uint64_t kMaxDimSize        = 1ull << 24;  // 16M along one axis
 enum class DType : uint32_t {
   F32 = 0,  // little-endian IEEE-754 float
   I8  = 1,  // int8 rows with one f32 scale per row (dims[0] rows); 2-D only
+  U8  = 2,  // raw bytes (an encoded table the architecture defines, e.g. transition.table)
 };
 const char* dtype_name(DType t);
 
@@ -71,6 +72,7 @@ struct TensorEntry {
   const float*  f32    = nullptr;  // F32 data
   const int8_t* i8     = nullptr;  // I8 data, rows*cols bytes
   const float*  scales = nullptr;  // I8 per-row scales, rows floats
+  const uint8_t* u8    = nullptr;  // U8 data, elements bytes
 
   uint64_t elements() const;       // product of dims (checked at read)
 };
@@ -78,6 +80,7 @@ struct TensorEntry {
 // Bytes of a tensor block in the data section:
 //   F32: 4 * elements
 //   I8 : align64(4 * rows) [per-row f32 scales, zero-padded] + rows * cols [int8 data]
+//   U8 : elements
 // Returns false on overflow.
 bool tensor_block_bytes(DType dtype, const std::vector<uint64_t>& shape, uint64_t* out);
 
@@ -115,6 +118,7 @@ class ModelWriter {
 
   void add_f32(const std::string& name, const std::vector<uint64_t>& shape, const float* data);
   // rows x cols int8 with per-row scales.
+  void add_u8(const std::string& name, const std::vector<uint64_t>& shape, const uint8_t* data);
   void add_i8(const std::string& name, uint64_t rows, uint64_t cols, const int8_t* data,
               const float* scales);
 
