@@ -5,6 +5,8 @@
 
 #include "hunch/format.h"
 #include "hunch/kernels.h"
+#include "hunch/rng.h"
+#include "hunch/transitions.h"
 
 #include <cstdio>
 
@@ -64,6 +66,21 @@ std::vector<uint8_t> build_model(const ModelSpec& s) {
   hunch::ModelWriter& w = b.writer;
   hunch::Hyper h = s.hyper;
   h.gap_buckets = uint32_t(s.gap_edges.size() + 2);
+  std::vector<uint8_t> table;
+  h.transition_bytes = 0;
+  if (s.transition_successors) {
+    hunch::Rng rng(s.seed ^ 0x7a);
+    std::vector<std::vector<hunch::Transition>> rows(h.vocab_size);
+    for (uint32_t a = 1; a < h.vocab_size; ++a) {
+      std::vector<uint8_t> taken(h.vocab_size, 0);
+      const uint64_t n = rng.below(s.transition_successors + 1);
+      for (uint64_t k = 0; k < n; ++k) taken[1 + rng.below(h.vocab_size - 1)] = 1;
+      for (uint32_t b = 0; b < h.vocab_size; ++b)
+        if (taken[b]) rows[a].push_back({b, uint8_t(rng.below(hunch::kTransitionBuckets))});
+    }
+    hunch::encode_transitions(rows, &table);
+    h.transition_bytes = uint32_t(table.size());
+  }
   w.set_string("general.architecture", hunch::arch_name(h.arch));
   w.set_string("general.tool_version", "hunch tests/model-builder");
   w.set_u32("general.quantization_version", s.int8 ? 1 : 0);
@@ -79,6 +96,8 @@ std::vector<uint8_t> build_model(const ModelSpec& s) {
   w.set_f32("hunch.train.valid_ndcg_10", 0.f);
   if (h.conversion) w.set_strings("hunch.conversion.goal_types", s.goal_types);
   if (h.session_inputs) w.set_f32("hunch.session.gap", s.session_gap);
+  if (h.copy) w.set_u32("hunch.copy", 1);
+  if (h.transition_bytes) w.set_u32("hunch.transition.bytes", h.transition_bytes);
   const hunch::Calibration& c = s.calibration;
   if (!c.is_identity()) {
     w.set_floats("hunch.calibration.exit", {c.exit_a, c.exit_b});
@@ -93,7 +112,8 @@ std::vector<uint8_t> build_model(const ModelSpec& s) {
     const float range = spec.range_over == hunch::Sym::ONE
                             ? spec.range
                             : spec.range / std::sqrt(float(hunch::sym_value(spec.range_over, h)));
-    if (t.is_matrix()) b.matrix(t.name, t.rows, t.cols, range, s.int8 && spec.quantised);
+    if (spec.bytes) b.writer.add_u8(t.name, t.shape(), table.data());
+    else if (t.is_matrix()) b.matrix(t.name, t.rows, t.cols, range, s.int8 && spec.quantised);
     else b.vector(t.name, t.rows, spec.center, range);
   }
 

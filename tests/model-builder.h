@@ -20,6 +20,9 @@ struct ModelSpec {
   std::vector<std::string> goal_types = {"purchase"};
   // With hyper.session_inputs: the session gap in seconds (hunch.session.gap).
   float session_gap = 1800;
+  // > 0: a transition table (hunch/transitions.h) with up to this many random successors per
+  // action (hyper.transition_bytes is set from its encoding; whatever it held is ignored).
+  uint32_t transition_successors = 0;
   // Written as the hunch.calibration.* keys unless identity (the default: no keys).
   hunch::Calibration calibration;
 

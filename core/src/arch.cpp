@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "hunch/model.h"
+#include "hunch/transitions.h"
 
 namespace hunch {
 
@@ -89,6 +90,35 @@ const std::vector<TensorSpec>& wide_conversion_head() {
   static const std::vector<TensorSpec> t = {
       {"head.conversion.wx", kOne, dim(Sym::D), Part::HEAD, true, nullptr, 0.f, 0.3f, Sym::ONE,
        HUNCH_MATRIX(w.head_conversion_x)},
+  };
+  return t;
+}
+
+// Optional (Hyper::copy): the action head's copy terms, a score for every action in the window
+// from where its most recent event stands (distance back, same session or not, its type), how
+// often it is there, and a gate on z.
+const std::vector<TensorSpec>& copy_head() {
+  static const std::vector<TensorSpec> t = {
+      {"head.copy.gate", dim(Sym::D), kNone, Part::HEAD, false, nullptr, 0.f, 0.1f, Sym::ONE,
+       HUNCH_VECTOR(w.head_copy_gate)},
+      {"head.copy.distance", dim(2, Sym::CD), kNone, Part::HEAD, false, nullptr, 0.5f, 0.5f, Sym::ONE,
+       HUNCH_VECTOR(w.head_copy_distance)},
+      {"head.copy.type", dim(Sym::T), kNone, Part::HEAD, false, nullptr, 0.f, 0.3f, Sym::ONE,
+       HUNCH_VECTOR(w.head_copy_type)},
+      {"head.copy.count", dim(Sym::CC), kNone, Part::HEAD, false, nullptr, 0.f, 0.3f, Sym::ONE,
+       HUNCH_VECTOR(w.head_copy_count)},
+  };
+  return t;
+}
+
+// Optional (Hyper::transition_bytes): the counted successors of each action (hunch/transitions.h)
+// and the learned weight of each of their buckets.
+const std::vector<TensorSpec>& transition_head() {
+  static const std::vector<TensorSpec> t = {
+      {"transition.table", dim(Sym::TB), kNone, Part::HEAD, false, nullptr, 0.f, 0.f, Sym::ONE, nullptr, nullptr,
+       [](Weights& w, uint32_t) -> Bytes* { return &w.transition_table; }},
+      {"head.transition.weight", dim(Sym::TK), kNone, Part::HEAD, false, nullptr, 0.5f, 0.5f, Sym::ONE,
+       HUNCH_VECTOR(w.head_transition_weight)},
   };
   return t;
 }
@@ -193,6 +223,10 @@ uint32_t sym_value(Sym s, const Hyper& h) {
     case Sym::NH: return h.heads;
     case Sym::SP: return kSessionPositionBuckets;
     case Sym::SC: return kSessionCountBuckets;
+    case Sym::CD: return kCopyDistanceBuckets;
+    case Sym::CC: return kCopyCountBuckets;
+    case Sym::TB: return h.transition_bytes;
+    case Sym::TK: return kTransitionBuckets;
   }
   return 0;
 }
@@ -258,6 +292,8 @@ std::vector<TensorLayout> tensor_layout(const Hyper& h) {
   if (h.conversion) append(&out, conversion_head(), h, "", 0);
   if (h.session_inputs) append(&out, wide_exit_head(), h, "", 0);
   if (h.session_inputs && h.conversion) append(&out, wide_conversion_head(), h, "", 0);
+  if (h.copy) append(&out, copy_head(), h, "", 0);
+  if (h.transition_bytes) append(&out, transition_head(), h, "", 0);
   return out;
 }
 
@@ -267,6 +303,26 @@ uint32_t session_position_bucket(uint64_t p) {
   if (p <= 24) return 13;
   if (p <= 48) return 14;
   return 15;
+}
+
+uint32_t copy_distance_bucket(uint64_t d) {
+  if (d < 8) return uint32_t(d);
+  if (d < 12) return 8;
+  if (d < 16) return 9;
+  if (d < 24) return 10;
+  if (d < 32) return 11;
+  if (d < 64) return 12;
+  if (d < 128) return 13;
+  if (d < 256) return 14;
+  return 15;
+}
+
+uint32_t copy_count_bucket(uint64_t n) {
+  if (n <= 4) return n == 0 ? 0 : uint32_t(n - 1);
+  if (n <= 6) return 4;
+  if (n <= 9) return 5;
+  if (n <= 15) return 6;
+  return 7;
 }
 
 uint32_t session_count_bucket(uint64_t n) {

@@ -7,6 +7,8 @@
 // compute with it.
 #include "hunch/model.h"
 
+#include "hunch/transitions.h"
+
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -57,6 +59,8 @@ class Binder {
     if (t->shape.size() != 2 || t->shape[0] != rows || t->shape[1] != cols)
       return Error(format_message("tensor '%s' has shape %s, the architecture needs (%u, %u)",
                                   name.c_str(), shape_str(t->shape).c_str(), rows, cols));
+    if (t->dtype == DType::U8)
+      return Error(format_message("tensor '%s' is u8, matrices must be F32 or I8", name.c_str()));
     out->rows = rows;
     out->cols = cols;
     if (t->dtype == DType::I8) {
@@ -78,6 +82,19 @@ class Binder {
                                   shape_str(t->shape).c_str(), size));
     out->size = size;
     out->data = t->f32;
+    return {};
+  }
+
+  Error bytes(const std::string& name, uint32_t size, Bytes* out) {
+    const TensorEntry* t = take(name);
+    if (!t) return missing(name);
+    if (t->dtype != DType::U8)
+      return Error(format_message("tensor '%s' is %s, the architecture needs U8", name.c_str(), dtype_name(t->dtype)));
+    if (t->shape.size() != 1 || t->shape[0] != size)
+      return Error(format_message("tensor '%s' has shape %s, the architecture needs (%u)", name.c_str(),
+                                  shape_str(t->shape).c_str(), size));
+    out->size = size;
+    out->data = t->u8;
     return {};
   }
 
@@ -220,6 +237,11 @@ Error read_hyper(const ModelFile& f, Hyper* out) {
       return Error("model metadata: hunch.session.gap must be an F32 number of seconds > 0");
     hp.session_inputs = 1;
   }
+  // The copy terms too: hunch.copy = 1 says they are there.
+  if (f.find_meta("hunch.copy")) HUNCH_TRY(get_u32(f, "hunch.copy", 1, 1, &hp.copy));
+  // And the transition table: its size in bytes is the key.
+  if (f.find_meta("hunch.transition.bytes"))
+    HUNCH_TRY(get_u32(f, "hunch.transition.bytes", 1, uint32_t(kMaxDimSize), &hp.transition_bytes));
   const std::string unsound = spec->check(hp);
   if (!unsound.empty()) return Error("model metadata: " + unsound);
   *out = hp;
@@ -256,7 +278,8 @@ Error Model::bind() {
   w_.tf.blocks.resize(arch_spec(hp.arch).block.empty() ? 0 : hp.layers);
   Binder b(f);
   for (const TensorLayout& t : tensor_layout(hp)) {
-    if (t.is_matrix()) HUNCH_TRY(b.matrix(t.name, t.rows, t.cols, t.spec->matrix(w_, t.block)));
+    if (t.spec->bytes) HUNCH_TRY(b.bytes(t.name, t.rows, t.spec->bytes(w_, t.block)));
+    else if (t.is_matrix()) HUNCH_TRY(b.matrix(t.name, t.rows, t.cols, t.spec->matrix(w_, t.block)));
     else HUNCH_TRY(b.vector(t.name, t.rows, t.spec->vector(w_, t.block)));
   }
   HUNCH_TRY(b.leftovers());
@@ -266,6 +289,8 @@ Error Model::bind() {
     for (size_t i = 0; i < goals.size(); ++i) goal_types_[i] = type_ids_.find(goals[i])->second;  // read_hyper checked
   }
   HUNCH_TRY(read_calibration(f, &calibration_));
+  if (hp.transition_bytes)
+    HUNCH_TRY(index_transitions(w_.transition_table.data, w_.transition_table.size, hp.vocab_size, &transition_rows_));
   if (hp.session_inputs) session_gap_ = f.find_meta("hunch.session.gap")->value.f;
   return {};
 }

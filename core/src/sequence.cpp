@@ -12,6 +12,7 @@
 #include <cstring>
 #include <iterator>
 
+#include "hunch/transitions.h"
 #include "kernels/kernels.h"
 
 namespace hunch {
@@ -69,6 +70,17 @@ Sequence::Sequence(const Model& model, const KernelTable* kernels)
   scores_.assign(W, 0.f);
   logits_.assign(V, 0.f);
   session_.assign(hp_.session_inputs ? 2 : 0, 0.f);
+  window_action_.assign(hp_.copy ? W : 0, 0);
+  window_type_.assign(hp_.copy ? W : 0, 0);
+  window_session_.assign(hp_.copy ? W : 0, 0.f);
+  if (hp_.copy) {
+    size_t slots = 1;
+    while (slots < 2 * W) slots *= 2;
+    copy_key_.assign(slots, 0);
+    copy_count_.assign(slots, 0);
+    copy_recent_.assign(slots, 0);
+    copy_used_.reserve(W);
+  }
   last_time_ = __builtin_nan("");
   conversion_prob_ = hp_.conversion ? 0.f : __builtin_nanf("");
 }
@@ -84,7 +96,11 @@ void Sequence::reset() {
   std::fill(type_probs_.begin(), type_probs_.end(), 0.f);
   std::fill(attn_w_.begin(), attn_w_.end(), 0.f);
   std::fill(session_.begin(), session_.end(), 0.f);
+  std::fill(window_action_.begin(), window_action_.end(), 0);
+  std::fill(window_type_.begin(), window_type_.end(), 0);
+  std::fill(window_session_.begin(), window_session_.end(), 0.f);
   wide_conversion_ = 0;
+  last_action_ = 0;
   exit_prob_ = 0;
   conversion_prob_ = hp_.conversion ? 0.f : __builtin_nanf("");
 }
@@ -146,6 +162,13 @@ Error Sequence::push(const Event& e) {
     embed_add(*tables[0], rows[0], x_.data());
   }
 
+  if (hp_.copy) {
+    const size_t slot = size_t(count_ % hp_.window);
+    window_action_[slot] = e.action;
+    window_type_[slot] = e.type;
+    window_session_[slot] = session_.empty() ? 0.f : session_[1];
+  }
+  last_action_ = e.action;
   if (hp_.arch == Arch::LSTM_ATTN) step_lstm_attn(x_.data());
   else step_transformer(x_.data());
   heads(wide_exit);
@@ -263,7 +286,53 @@ const float* Sequence::action_logits() {
   if (count_ == 0) return nullptr;
   const Weights& w = model_.weights();
   matvec(w.head_action, z_.data(), w.head_action_b.data, logits_.data());
+  if (hp_.copy) add_copy_terms(logits_.data());
+  if (hp_.transition_bytes) add_transition_terms(logits_.data());
   return logits_.data();
+}
+
+void Sequence::add_transition_terms(float* logits) const {
+  const std::vector<uint32_t>& rows = model_.transition_rows();
+  const float* weight = model_.weights().head_transition_weight.data;
+  TransitionRow row(model_.weights().transition_table.data, rows[last_action_]);
+  for (Transition t; row.next(&t);) logits[t.next] += weight[t.bucket];
+}
+
+// Each distinct action a of the window (events first…last) adds gate·z + distance[bucket(last −
+// e) + CD·same session] + type[type_e] + count[bucket(n)] to its logit, e being a's most recent
+// event in the window and n how many of the window's events are a (docs/architecture.md,
+// "Copy"). <unk> events add nothing (id 0 is never predicted). O(W) with the table in the
+// scratch, no allocation.
+void Sequence::add_copy_terms(float* logits) {
+  const Weights& w = model_.weights();
+  const uint64_t W = hp_.window, last = count_ - 1;
+  const uint64_t first = count_ > W ? count_ - W : 0;
+  const uint32_t mask = uint32_t(copy_key_.size() - 1);
+  copy_used_.clear();
+  for (uint64_t e = last + 1; e-- > first;) {  // newest first: the first sight is the most recent
+    const uint32_t a = window_action_[size_t(e % W)];
+    if (a == 0) continue;
+    uint32_t h = (a * 2654435761u) & mask;
+    while (copy_key_[h] != 0 && copy_key_[h] != a) h = (h + 1) & mask;
+    if (copy_key_[h] == 0) {
+      copy_key_[h] = a;
+      copy_count_[h] = 0;
+      copy_recent_[h] = uint32_t(e % W);
+      copy_used_.push_back(h);
+    }
+    ++copy_count_[h];
+  }
+  const float gate = k_->f32_dot(hp_.embed, w.head_copy_gate.data, z_.data());
+  const float current = window_session_[size_t(last % W)];
+  for (uint32_t h : copy_used_) {
+    const uint32_t slot = copy_recent_[h];
+    const uint64_t e = last - (last + W - slot) % W;  // the event in that slot
+    const uint32_t same = window_session_[slot] == current ? kCopyDistanceBuckets : 0;
+    logits[copy_key_[h]] += gate + w.head_copy_distance.data[copy_distance_bucket(last - e) + same] +
+                            w.head_copy_type.data[window_type_[slot]] +
+                            w.head_copy_count.data[copy_count_bucket(copy_count_[h])];
+    copy_key_[h] = 0;
+  }
 }
 
 size_t Sequence::predict(size_t k, Prediction* out) {
@@ -316,13 +385,16 @@ size_t Sequence::attention(std::vector<uint64_t>* event_index, std::vector<float
 size_t Sequence::state_bytes() const {
   size_t floats = h_.size() + c_.size() + ring_k_.size() + ring_v_.size() + z_.size() + type_probs_.size() +
                   attn_w_.size() + x_.size() + tmp_.size() + tmp2_.size() + gates_.size() + q_.size() +
-                  ctx_.size() + hc_.size() + ffn_.size() + logits_.size() + scores_.size();
+                  ctx_.size() + hc_.size() + ffn_.size() + logits_.size() + scores_.size() + session_.size() +
+                  3 * window_action_.size() +  // the window's ids are uint32_t, as large as floats
+                  copy_key_.size() * 3 + copy_used_.capacity();
   return floats * sizeof(float) + xq_.size() + sizeof(*this);
 }
 
 size_t Sequence::payload_floats() const {
   return h_.size() + c_.size() + ring_k_.size() + ring_v_.size() + z_.size() + type_probs_.size() + 1 +
-         attn_w_.size() + session_.size() + (hp_.session_inputs ? 1 : 0);
+         attn_w_.size() + session_.size() + (hp_.session_inputs ? 1 : 0) + 3 * window_action_.size() +
+         (hp_.transition_bytes ? 1 : 0);
 }
 
 void Sequence::save(std::vector<uint8_t>* out) const {
@@ -350,7 +422,20 @@ void Sequence::save(std::vector<uint8_t>* out) const {
   p += attn_w_.size() * sizeof(float);
   if (!session_.empty()) std::memcpy(p, session_.data(), session_.size() * sizeof(float));
   p += session_.size() * sizeof(float);
-  if (hp_.session_inputs) put_at(p, wide_conversion_);
+  if (hp_.session_inputs) {
+    put_at(p, wide_conversion_);
+    p += sizeof(float);
+  }
+  for (const std::vector<uint32_t>* v : {&window_action_, &window_type_})
+    for (uint32_t id : *v) {
+      put_at(p, float(id));
+      p += sizeof(float);
+    }
+  for (float s : window_session_) {
+    put_at(p, s);
+    p += sizeof(float);
+  }
+  if (hp_.transition_bytes) put_at(p, float(last_action_));
   put_at(out->data() + out->size() - 4, crc32(out->data(), out->size() - 4));
 }
 
@@ -405,15 +490,25 @@ Error Sequence::restore(const uint8_t* bytes, size_t size) {
     const char* name;
     size_t      floats;
     float       lo, hi;
+    bool        whole;  // counters and ids: whole numbers only
   };
   constexpr float kBig = 1e6f, kOne = 1.0f + 1e-3f;
   const float c_max = float(count) + 1.0f;
-  const Part parts[] = {{"h", h_.size(), -kOne, kOne},          {"c", c_.size(), -c_max, c_max},
-                        {"key ring", ring_k_.size(), -kBig, kBig}, {"value ring", ring_v_.size(), -kBig, kBig},
-                        {"z", z_.size(), -kBig, kBig},            {"type probabilities", type_probs_.size(), 0.0f, kOne},
-                        {"exit probability", 1, 0.0f, kOne},      {"attention weights", attn_w_.size(), 0.0f, kOne},
-                        {"session counters", session_.size(), 0.0f, kMaxSessionCounter},
-                        {"conversion wide term", size_t(hp_.session_inputs ? 1 : 0), -kBig, kBig}};
+  const size_t copy_slots = window_action_.size();
+  const Part parts[] = {{"h", h_.size(), -kOne, kOne, false},
+                        {"c", c_.size(), -c_max, c_max, false},
+                        {"key ring", ring_k_.size(), -kBig, kBig, false},
+                        {"value ring", ring_v_.size(), -kBig, kBig, false},
+                        {"z", z_.size(), -kBig, kBig, false},
+                        {"type probabilities", type_probs_.size(), 0.0f, kOne, false},
+                        {"exit probability", 1, 0.0f, kOne, false},
+                        {"attention weights", attn_w_.size(), 0.0f, kOne, false},
+                        {"session counters", session_.size(), 0.0f, kMaxSessionCounter, true},
+                        {"conversion wide term", size_t(hp_.session_inputs ? 1 : 0), -kBig, kBig, false},
+                        {"window actions", copy_slots, 0.0f, float(hp_.vocab_size - 1), true},
+                        {"window types", copy_slots, 0.0f, float(hp_.type_count - 1), true},
+                        {"window sessions", copy_slots, 0.0f, kMaxSessionCounter, true},
+                        {"last action", size_t(hp_.transition_bytes ? 1 : 0), 0.0f, float(hp_.vocab_size - 1), true}};
   size_t i = 0;
   for (const Part& part : parts) {
     for (size_t k = 0; k < part.floats; ++k, ++i) {
@@ -421,9 +516,7 @@ Error Sequence::restore(const uint8_t* bytes, size_t size) {
       if (!std::isfinite(v))
         return Error(format_message("saved state: value %zu at offset %zu (%s) is not finite", i, kHead + i * 4,
                                     part.name));
-      // The session counters (the only part bounded by kMaxSessionCounter) count events and
-      // sessions: whole numbers.
-      const bool whole = part.hi != kMaxSessionCounter || v == std::floor(v);
+      const bool whole = !part.whole || v == std::floor(v);
       if (v < part.lo || v > part.hi || !whole)
         return Error(format_message("saved state: value %zu at offset %zu (%s) is %.8g, %s [%.8g, %.8g] (damaged)", i,
                                     kHead + i * 4, part.name, double(v), whole ? "outside" : "not a whole number in",
@@ -444,7 +537,20 @@ Error Sequence::restore(const uint8_t* bytes, size_t size) {
   p += attn_w_.size() * sizeof(float);
   if (!session_.empty()) std::memcpy(session_.data(), p, session_.size() * sizeof(float));
   p += session_.size() * sizeof(float);
-  if (hp_.session_inputs) wide_conversion_ = get_at<float>(p);
+  if (hp_.session_inputs) {
+    wide_conversion_ = get_at<float>(p);
+    p += sizeof(float);
+  }
+  for (std::vector<uint32_t>* v : {&window_action_, &window_type_})
+    for (uint32_t& id : *v) {
+      id = uint32_t(get_at<float>(p));
+      p += sizeof(float);
+    }
+  for (float& s : window_session_) {
+    s = get_at<float>(p);
+    p += sizeof(float);
+  }
+  if (hp_.transition_bytes) last_action_ = uint32_t(get_at<float>(p));
   // Not in the saved layout (it predates the head): recomputed from the restored z.
   if (count_ == 0) conversion_prob_ = hp_.conversion ? 0.f : __builtin_nanf("");
   else conversion_head();

@@ -11,6 +11,7 @@
 
 #include "hunch/model.h"
 #include "hunch/sequence.h"
+#include "hunch/transitions.h"
 #include "model-builder.h"
 #include "test-util.h"
 
@@ -72,6 +73,7 @@ Vec reference_probs(const Model& m, const std::vector<Event>& ev, double* conver
   const size_t D = hp.embed, W = hp.window;
   std::vector<Vec> xs;
   uint64_t position = 0, sessions = 0;  // session inputs: position in the session, sessions so far
+  std::vector<uint64_t> session_of;     // per event: sessions so far (0 without session inputs)
   Vec context(D, 0);  // the last event's encoding without its action: the wide heads' input
   for (size_t i = 0; i < ev.size(); ++i) {
     uint32_t g = i == 0 ? 0 : m.gap_bucket(ev[i - 1].time, ev[i].time);
@@ -88,6 +90,7 @@ Vec reference_probs(const Model& m, const std::vector<Event>& ev, double* conver
         x[d] += double(w.emb_session_position.f32[sp * D + d]) + w.emb_session_count.f32[sc * D + d];
       for (size_t d = 0; d < D; ++d) context[d] = x[d] - double(w.emb_action.f32[ev[i].action * D + d]);
     }
+    session_of.push_back(sessions);
     xs.push_back(x);
   }
   Vec z;
@@ -169,6 +172,28 @@ Vec reference_probs(const Model& m, const std::vector<Event>& ev, double* conver
     *conversion = sig(cal.conversion_a * logit + cal.conversion_b);
   }
   Vec logits = mv(w.head_action, z, &w.head_action_b);
+  const size_t n = ev.size();
+  if (hp.copy) {  // each distinct action of the window, read at its most recent event (docs/architecture.md, "Copy")
+    double gate = 0;
+    for (size_t d = 0; d < D; ++d) gate += double(w.head_copy_gate.data[d]) * z[d];
+    std::vector<size_t> recent(hp.vocab_size, SIZE_MAX), count(hp.vocab_size, 0);
+    for (size_t j = n > W ? n - W : 0; j < n; ++j) {
+      if (ev[j].action == 0) continue;
+      recent[ev[j].action] = j;  // the last one wins
+      ++count[ev[j].action];
+    }
+    for (uint32_t a = 1; a < hp.vocab_size; ++a) {
+      if (!count[a]) continue;
+      const size_t j = recent[a];
+      const size_t same = session_of[j] == session_of[n - 1] ? kCopyDistanceBuckets : 0;
+      logits[a] += gate + w.head_copy_distance.data[copy_distance_bucket(n - 1 - j) + same] +
+                   w.head_copy_type.data[ev[j].type] + w.head_copy_count.data[copy_count_bucket(count[a])];
+    }
+  }
+  if (hp.transition_bytes) {  // the last action's successors
+    TransitionRow row(w.transition_table.data, m.transition_rows()[ev.back().action]);
+    for (Transition t; row.next(&t);) logits[t.next] += w.head_transition_weight.data[t.bucket];
+  }
   double mx = *std::max_element(logits.begin(), logits.end()), sum = 0;
   for (double& v : logits) sum += (v = std::exp(v - mx));
   for (double& v : logits) v /= sum;
@@ -207,6 +232,14 @@ ModelSpec session_spec(Arch arch, bool int8) {
   return s;
 }
 
+// session_spec with the action head's copy and transition terms (up to 6 successors per action).
+ModelSpec terms_spec(Arch arch, bool int8) {
+  ModelSpec s = session_spec(arch, int8);
+  s.hyper.copy = 1;
+  s.transition_successors = 6;
+  return s;
+}
+
 // Byte offset of the session counters in a saved state: the header (36 bytes), then h, c, the
 // rings, z, the type probabilities, the exit probability and the attention weights
 // (docs/format.md "Sequence state").
@@ -233,10 +266,16 @@ TEST_CASE("incremental push equals a from-scratch recomputation (f32, both archi
   // Plain, and with the session inputs and the conversion head: random_events' gaps (0 to
   // 2000 s) split several sessions at a session gap of 1200 s.
   for (Arch arch : {Arch::LSTM_ATTN, Arch::TRANSFORMER})
-    for (bool optional : {false, true}) {
-      const std::string label = std::string(arch_name(arch)) + (optional ? " with session inputs" : "");
+    for (int variant : {0, 1, 2}) {
+      const bool optional = variant > 0;
+      const std::string label = std::string(arch_name(arch)) + (variant == 1   ? " with session inputs"
+                                                                 : variant == 2 ? " with session inputs, copy, transitions"
+                                                                                : "");
       CAPTURE(label);
-      auto m = load(hunch_test::build_model(optional ? session_spec(arch, false) : small_spec(arch, false)));
+      auto m = load(hunch_test::build_model(variant == 2   ? terms_spec(arch, false)
+                                            : variant == 1 ? session_spec(arch, false)
+                                                           : small_spec(arch, false)));
+      if (variant == 2) REQUIRE(m->hyper().transition_bytes > 0);
       auto ev = random_events(*m, 20, 3);  // longer than the window (6): the ring wraps
       Sequence seq(*m);
       for (size_t n = 1; n <= ev.size(); ++n) {
@@ -661,5 +700,69 @@ TEST_CASE("session inputs: save / restore mid-session continues identically; dam
     std::memcpy(short_state.data() + short_state.size() - 4, &crc, 4);
     CHECK(b.restore(short_state.data(), short_state.size()).message.find("this model's state needs") !=
           std::string::npos);
+  }
+}
+
+TEST_CASE("copy and transition terms: save / restore continues identically; damaged window ids are refused") {
+  for (Arch arch : {Arch::LSTM_ATTN, Arch::TRANSFORMER}) {
+    CAPTURE(std::string(arch_name(arch)));
+    auto m = load(hunch_test::build_model(terms_spec(arch, true)));
+    const Hyper& h = m->hyper();
+    // Actions from a small set so the window holds repeats.
+    auto ev = random_events(*m, 30, 23);
+    for (size_t i = 0; i < ev.size(); ++i) ev[i].action = 1 + uint32_t(i * 7 % 5);
+    Sequence a(*m), b(*m);
+    for (size_t i = 0; i < 13; ++i) REQUIRE(!a.push(ev[i]));
+    std::vector<uint8_t> bytes;
+    a.save(&bytes);
+    // The header's float count: the window's actions, types and sessions and the last action.
+    uint32_t floats = 0;
+    std::memcpy(&floats, bytes.data() + 32, 4);
+    const size_t window_at = session_counters_offset(h) + 8 + 4;
+    CHECK(size_t(floats) * 4 + 36 == window_at + 4 * (3 * h.window + 1));
+    REQUIRE(!b.restore(bytes.data(), bytes.size()));
+    for (size_t i = 13; i < ev.size(); ++i) {
+      REQUIRE(!a.push(ev[i]));
+      REQUIRE(!b.push(ev[i]));
+      std::vector<Prediction> pa(5), pb(5);
+      REQUIRE(a.predict(5, pa.data()) == 5);
+      REQUIRE(b.predict(5, pb.data()) == 5);
+      for (size_t k = 0; k < 5; ++k) {
+        CHECK(pa[k].action == pb[k].action);
+        CHECK(pa[k].probability == pb[k].probability);
+      }
+    }
+
+    auto damage = [&](size_t float_index, float v) {
+      auto bad = bytes;
+      std::memcpy(bad.data() + window_at + 4 * float_index, &v, 4);
+      const uint32_t crc = crc32(bad.data(), bad.size() - 4);
+      std::memcpy(bad.data() + bad.size() - 4, &crc, 4);
+      return bad;
+    };
+    const size_t W = h.window;
+    struct Bad {
+      size_t      at;
+      float       value;
+      const char* expected;
+    } bad[] = {
+        {0, float(h.vocab_size), "(window actions) is 97, outside [0, 96]"},
+        {1, 2.5f, "(window actions) is 2.5, not a whole number"},
+        {W, float(h.type_count), "(window types) is 5, outside [0, 4]"},
+        {2 * W, -1.f, "(window sessions) is -1, outside"},
+        {3 * W, float(h.vocab_size + 3), "(last action) is 100, outside [0, 96]"},
+        {3 * W, NAN, "(last action) is not finite"},
+    };
+    std::vector<uint8_t> keep;
+    b.save(&keep);
+    for (const Bad& c : bad) {
+      CAPTURE(c.expected);
+      auto damaged = damage(c.at, c.value);
+      Error e = b.restore(damaged.data(), damaged.size());
+      CHECK_MESSAGE(e.message.find(c.expected) != std::string::npos, e.message);
+      std::vector<uint8_t> now;
+      b.save(&now);
+      CHECK(now == keep);  // refused: the sequence kept its state
+    }
   }
 }

@@ -7,7 +7,8 @@
 //   bit  3    recompute the trailing CRC-32 before restoring
 //   bit  4    push a few events first, so a refusal is tested against a non-empty state
 //   bit  5    the same model with the optional parts: session inputs (the state's two session
-//             counters after the attention weights) and the conversion head
+//             counters after the attention weights), the conversion head, the copy terms (the
+//             window's action, type and session ids) and a transition table (the last action)
 // Bits 2-3 let the fuzzer past the two checks it cannot guess (a 32-bit checksum and a CRC of
 // its own bytes) into the field checks behind them; with both clear the raw bytes are tested.
 //
@@ -47,6 +48,8 @@ inline hunch_test::ModelSpec spec(int which) {
     s.goal_types = {"click"};  // T = 3: <none>, view, click
     s.hyper.session_inputs = 1;
     s.session_gap = 100;  // push_some splits a session every third event
+    s.hyper.copy = 1;
+    s.transition_successors = 3;
   }
   s.hyper.vocab_size = 12;
   s.hyper.type_count = 3;

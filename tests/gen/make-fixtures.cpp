@@ -16,12 +16,14 @@ int main(int argc, char** argv) {
     bool        int8;
     bool        conversion;  // a conversion head (goal: purchase) and calibration keys
     bool        sessions;    // session inputs, session gap 600 s: fixture_events() splits 3 sessions
+    bool        terms = false;  // copy terms and a transition table (up to 8 successors per action)
   } fixtures[] = {
       {"tiny-lstm-attn.hunch", hunch::Arch::LSTM_ATTN, true, false, false},
       {"tiny-lstm-attn-f32.hunch", hunch::Arch::LSTM_ATTN, false, false, false},
       {"tiny-transformer.hunch", hunch::Arch::TRANSFORMER, true, false, false},
       {"tiny-transformer-conversion.hunch", hunch::Arch::TRANSFORMER, true, true, false},
       {"tiny-lstm-attn-sessions.hunch", hunch::Arch::LSTM_ATTN, true, true, true},
+      {"tiny-transformer-terms.hunch", hunch::Arch::TRANSFORMER, true, true, true, true},
   };
   for (const auto& f : fixtures) {
     hunch_test::ModelSpec s;
@@ -48,6 +50,10 @@ int main(int argc, char** argv) {
     if (f.sessions) {
       s.hyper.session_inputs = 1;
       s.session_gap = 600;
+    }
+    if (f.terms) {
+      s.hyper.copy = 1;
+      s.transition_successors = 8;
     }
     auto bytes = hunch_test::build_model(s);
     const std::string path = dir + "/" + f.name;

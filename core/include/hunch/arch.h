@@ -43,13 +43,33 @@ struct Hyper {
   // hunch.session.gap is present): the inputs add emb.session_position[position bucket] and
   // emb.session_count[sessions-so-far bucket], sessions split where the gap exceeds that key.
   uint32_t session_inputs = 0;
+  // 1 when the action head also scores the actions in the window directly (the metadata key
+  // hunch.copy is 1): each distinct action a of the window adds to its logit
+  //   head.copy.gate · z + head.copy.distance[distance bucket + CD · same session]
+  //   + head.copy.type[type] + head.copy.count[count bucket]
+  // read at a's most recent event in the window (distance, session, type) and from how many of
+  // the window's events are a (docs/architecture.md, "Copy"). Repeats (view → cart of one
+  // product) then need no embedding.
+  uint32_t copy = 0;
+  // > 0 when the model has a transition table of this many bytes (the metadata key
+  // hunch.transition.bytes; hunch/transitions.h): after each event, the counted successors of its
+  // action get head.transition.weight[their bucket] added to their logits.
+  uint32_t transition_bytes = 0;
 };
 
 // Buckets of the session inputs (Hyper::session_inputs): position 1..12 one each, then 13-16,
 // 17-24, 25-48, 49+; sessions so far 1..4 one each, then 5-7, 8-12, 13-24, 25+.
 constexpr uint32_t kSessionPositionBuckets = 16;
 constexpr uint32_t kSessionCountBuckets    = 8;
-uint32_t session_position_bucket(uint64_t position);  // position >= 1 (0 is taken as 1)
+uint32_t session_position_bucket(uint64_t position);
+// Buckets of an event's distance back from the last pushed one (Hyper::copy): 0..7 one each,
+// then 8-11, 12-15, 16-23, 24-31, 32-63, 64-127, 128-255, 256+.
+constexpr uint32_t kCopyDistanceBuckets = 16;
+uint32_t copy_distance_bucket(uint64_t distance);
+// Buckets of how many events of the window are one action (Hyper::copy): 1..4 one each, then
+// 5-6, 7-9, 10-15, 16+.
+constexpr uint32_t kCopyCountBuckets = 8;
+uint32_t copy_count_bucket(uint64_t count);  // count >= 1  // position >= 1 (0 is taken as 1)
 uint32_t session_count_bucket(uint64_t sessions);     // sessions >= 1
 
 // Limits on hyper-parameters (docs/limits.md), checked at load before any allocation.
@@ -68,7 +88,7 @@ struct HyperKey {
 };
 
 // The hyper-parameters a symbol in a shape stands for.
-enum class Sym : uint8_t { ONE, V, T, G, D, H, A, F, NH, SP, SC };
+enum class Sym : uint8_t { ONE, V, T, G, D, H, A, F, NH, SP, SC, CD, CC, TB, TK };
 uint32_t sym_value(Sym s, const Hyper& h);
 
 // One dimension of a tensor: factor × a hyper-parameter (4H, 2H, D, …).
@@ -83,6 +103,7 @@ const char* part_name(Part p);  // "embedding", "body", "head"
 
 struct Matrix;
 struct Vector;
+struct Bytes;
 struct Weights;
 
 struct TensorSpec {
@@ -103,6 +124,9 @@ struct TensorSpec {
   // transformer block for per-block tensors, else 0.
   Matrix* (*matrix)(Weights&, uint32_t block);
   Vector* (*vector)(Weights&, uint32_t block);
+  // Set instead of both for a u8 tensor (an encoded table, not trained: the trainer builds it
+  // from the data and writes it itself).
+  Bytes* (*bytes)(Weights&, uint32_t block) = nullptr;
 
   bool is_matrix() const { return cols.factor != 0; }
 };
@@ -140,7 +164,9 @@ struct TensorLayout {
 // Every tensor of a model with these hyper-parameters, in file order: embeddings, body,
 // blocks, final, heads (the session embeddings after the other embeddings when
 // Hyper::session_inputs, the conversion head's after the exit head's when Hyper::conversion, then
-// with session inputs the binary heads' wide terms head.exit.wx and head.conversion.wx).
+// with session inputs the binary heads' wide terms head.exit.wx and head.conversion.wx, then
+// with Hyper::copy the copy terms head.copy.*, then with Hyper::transition_bytes transition.table
+// and head.transition.weight).
 std::vector<TensorLayout> tensor_layout(const Hyper& h);
 
 // Bucket of a time gap in seconds (docs/architecture.md): 0 when either time is not finite,

@@ -30,6 +30,11 @@ struct Vector {  // always f32
   const float* data = nullptr;
 };
 
+struct Bytes {  // a u8 tensor: an encoded table (hunch/transitions.h)
+  uint32_t       size = 0;
+  const uint8_t* data = nullptr;
+};
+
 struct LstmAttnWeights {
   Matrix w_ih, w_hh;  // (4H, D), (4H, H)
   Vector bias;        // (4H)
@@ -67,6 +72,9 @@ struct Weights {
   Matrix head_conversion;                  // (1, D), when Hyper::conversion
   Vector head_conversion_b;                // (1)
   Matrix head_exit_x, head_conversion_x;   // (1, D) each, with Hyper::session_inputs: on the input x
+  Vector head_copy_gate, head_copy_distance, head_copy_type, head_copy_count;  // (D), (2·16), (T), (8): Hyper::copy
+  Bytes  transition_table;                 // (transition_bytes), with Hyper::transition_bytes
+  Vector head_transition_weight;           // (40) one weight per transition bucket
 };
 
 // Calibration of the heads' probabilities, fitted on validation by `hunch train` and stored in
@@ -114,6 +122,9 @@ class Model {
   // Type ids that count as conversions (the conversion head's goal); empty without the head.
   const std::vector<uint32_t>&    goal_types() const { return goal_types_; }
   const Calibration&              calibration() const { return calibration_; }
+  // Byte offsets of each action's row in transition.table (V + 1; hunch/transitions.h), checked
+  // at load; empty without the table.
+  const std::vector<uint32_t>&    transition_rows() const { return transition_rows_; }
   // Seconds of inactivity that start a new session (hunch.session.gap); 0 without session inputs.
   double                          session_gap() const { return session_gap_; }
   // Bucket of a gap in seconds (docs/architecture.md); NaN / negative-infinity → 0.
@@ -136,6 +147,7 @@ class Model {
   std::vector<uint32_t>                         goal_types_;
   Calibration                                   calibration_;
   double                                        session_gap_ = 0;
+  std::vector<uint32_t>                         transition_rows_;
 };
 
 }  // namespace hunch

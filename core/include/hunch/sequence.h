@@ -76,6 +76,10 @@ class Sequence {
   void step_transformer(const float* x);
   void heads(float wide_exit);  // wide_exit: the exit head's wide term (0 without session inputs)
   void conversion_head();
+  // Hyper::copy: adds each distinct window action's copy score to its logit (sequence.cpp).
+  void add_copy_terms(float* logits);
+  // Hyper::transition_bytes: adds the last action's counted successors' weights.
+  void add_transition_terms(float* logits) const;
   void matvec(const Matrix& m, const float* x, const float* bias, float* y);
   void embed_add(const Matrix& table, uint32_t row, float* x);
   // Softmax attention of one head over the window; see sequence.cpp.
@@ -105,6 +109,16 @@ class Sequence {
   // on its context encoding; 0 without the head), saved after the counters so that restore can
   // recompute the conversion probability with z.
   float              wide_conversion_ = 0;
+  // With Hyper::copy: the window's events as the copy terms read them, by ring slot (event e in
+  // slot e % W): action id, type id and session number (sessions so far; 0 without session
+  // inputs). Saved after the rest, as whole-number floats.
+  std::vector<uint32_t> window_action_, window_type_;
+  std::vector<float>    window_session_;
+  // Scratch of add_copy_terms: an open-addressing table (a power of two >= 2W slots) from action
+  // to its most recent window event and count, and the slots in use.
+  std::vector<uint32_t> copy_key_, copy_count_, copy_recent_, copy_used_;
+  // With Hyper::transition_bytes: the last pushed action (saved after the window, as a float).
+  uint32_t              last_action_ = 0;
 
   // Scratch (allocated once).
   std::vector<float>   x_, tmp_, tmp2_, gates_, q_, ctx_, hc_, ffn_, logits_, scores_;
