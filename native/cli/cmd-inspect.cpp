@@ -81,8 +81,13 @@ int run_inspect(int argc, char** argv) {
   // counting will do with this file.
   std::string goals;
   for (uint32_t t : model->goal_types()) goals += (goals.empty() ? "" : ", ") + model->type_name(t);
-  std::printf("  heads: next action, next type, exit%s%s; session inputs: %s; calibrated: %s\n",
-              hp.conversion ? ", conversion (goal " : "", hp.conversion ? (goals + ")").c_str() : "",
+  std::printf("  heads: next action%s, next type, exit%s%s; session inputs: %s; calibrated: %s\n",
+              hp.copy && hp.transition_bytes ? " (with copy and transition terms)"
+              : hp.copy                      ? " (with copy terms)"
+              : hp.transition_bytes          ? " (with transition terms)"
+                                             : "",
+              hp.conversion ? ", conversion (goal " : "",
+              hp.conversion ? (goals + ")").c_str() : "",
               hp.session_inputs ? ("yes, sessions split after " + std::to_string(int64_t(model->session_gap())) + " s").c_str()
                                 : "no",
               model->calibration().is_identity() ? "no" : "yes (hunch.calibration.*)");

@@ -29,6 +29,7 @@
 #include "train/loss-policy.h"
 #include "train/report.h"
 #include "train/trainer.h"
+#include "train/transitions.h"
 
 namespace hunch::cli {
 
@@ -101,6 +102,10 @@ struct TrainFlags {
   double      test_fraction = 0.1;
   std::vector<std::string> goal_types;  // --goal-type (comma-separated); empty = found by name
   bool        no_session_inputs = false;  // --no-session-inputs
+  bool        no_copy = false;            // --no-copy
+  int64_t     transitions = 16;           // --transitions: most successors per action (0 = no table)
+  train::TrainOptions::ItemWeights item_weights = train::TrainOptions::ItemWeights::AUTO;  // --item-weights
+  int64_t     transition_bytes = 0;       // --transition-bytes (0 = 12% of the int8 network)
 
   bool transformer() const { return arch == "transformer"; }
 };
@@ -141,6 +146,10 @@ void declare_train_flags(Args& args) {
   args.flag("exclude-seen", "validation ranks only actions not already in the history (the ML-1M protocol)");
   args.flag("mask-seen", "the action loss leaves out actions already in the sequence (not counted as negatives; for logs without repeats, with --exclude-seen)");
   args.flag("float", "write the float model (no int8 quantisation)");
+  args.option("transitions", "16", "keep at most this many counted successors per action in the model's transition table (0 = no table)");
+  args.option("transition-bytes", "0", "most bytes of the transition table (0 = 12% of the int8 network's bytes; the most frequent pairs are kept)");
+  args.option("item-weights", "auto", "the network's per-action weights: train, freeze (keep the counts' start: popularity, copy and transition terms), or auto (freeze them when one epoch of training makes validation NDCG@10 worse than the start)");
+  args.flag("no-copy", "leave out the copy terms (the action head's direct score for the actions in the window: repeats)");
   args.flag("no-session-inputs", "sessions protocol: leave out the position-in-session and sessions-so-far inputs");
   args.option("report", "", "also write an HTML report (training curves, quantisation) to this path");
 }
@@ -199,7 +208,9 @@ int parse_train_flags(int argc, char** argv, TrainFlags* o) {
       !args.get_int("seed", 0, INT64_MAX, &o->seed, &error) ||
       !args.get_int("threads", 1, 256, &o->threads, &error) ||
       !args.get_int("patience", 0, 100000, &o->patience, &error) ||
-      !args.get_double("time-budget", 0, 1e9, &o->time_budget, &error))
+      !args.get_double("time-budget", 0, 1e9, &o->time_budget, &error) ||
+      !args.get_int("transitions", 0, 1 << 20, &o->transitions, &error) ||
+      !args.get_int("transition-bytes", 0, int64_t(hunch::kMaxDimSize), &o->transition_bytes, &error))
     return fail(2, "%s", error.c_str());
   if (o->transformer() && o->embed % o->heads != 0)
     return fail(2, "--heads %lld must divide --embed %lld", (long long)o->heads, (long long)o->embed);
@@ -209,6 +220,15 @@ int parse_train_flags(int argc, char** argv, TrainFlags* o) {
   o->exclude_seen = args.get_bool("exclude-seen");
   o->float_model = args.get_bool("float");
   o->no_session_inputs = args.get_bool("no-session-inputs");
+  o->no_copy = args.get_bool("no-copy");
+  {
+    const std::string iw = args.get("item-weights");
+    using IW = train::TrainOptions::ItemWeights;
+    if (iw == "auto") o->item_weights = IW::AUTO;
+    else if (iw == "train") o->item_weights = IW::TRAIN;
+    else if (iw == "freeze") o->item_weights = IW::FREEZE;
+    else return fail(2, "--item-weights: expected auto, train or freeze, got '%s'", iw.c_str());
+  }
   if (args.given("report")) o->report = args.get("report");
   o->loss.lookahead = uint32_t(lookahead);
   o->loss.lookahead_decay = float(lookahead_decay);
@@ -253,6 +273,7 @@ train::NetConfig net_config_from(const TrainFlags& o, const train::Dataset& ds) 
   nc.hyper.ffn = uint32_t(o.ffn);
   nc.dropout = float(o.dropout);
   nc.tie_embeddings = o.tie;
+  nc.hyper.copy = o.no_copy ? 0 : 1;
   return nc;
 }
 
@@ -286,6 +307,7 @@ train::TrainOptions trainer_options(const TrainFlags& o, const train::NetConfig&
   topt.patience = uint32_t(o.patience);
   topt.time_budget = o.time_budget;
   topt.exclude_seen = o.exclude_seen;
+  topt.item_weights = o.item_weights;
   topt.weights = weights;
   topt.lr_plateau = uint32_t(o.lr_plateau);
   return topt;
@@ -311,6 +333,14 @@ struct Trained {
 };
 
 void print_epoch(const train::EpochLog& l, const train::TrainResult& r, std::vector<train::EpochRecord>* curve) {
+  if (l.epoch == 1 && r.action_start.columns) {
+    std::printf("action head start (popularity, copy and transition weights fitted on %llu training columns): "
+                "next-action log-loss %.3f with popularity alone, %.3f with the copy and transition terms",
+                (unsigned long long)r.action_start.columns, r.action_start.nll_popularity, r.action_start.nll_fitted);
+    if (!std::isnan(r.start_valid_ndcg_10)) std::printf("; valid NDCG@10 %.4f", r.start_valid_ndcg_10);
+    std::printf("\n");
+    if (r.items_frozen && r.items_frozen_after == 0) std::printf("per-action weights frozen at the start (--item-weights freeze)\n");
+  }
   if (l.partial) {
     std::printf("epoch %3u  interrupted after %.1f s\n", l.epoch, l.seconds);
   } else {
@@ -321,9 +351,37 @@ void print_epoch(const train::EpochLog& l, const train::TrainResult& r, std::vec
                 r.best_epoch == l.epoch ? "  *" : "");
     if (r.log.size() >= 2 && l.lr < r.log[r.log.size() - 2].lr)
       std::printf("           learning rate now %.3g (no better validation for a while)\n", l.lr);
+    if (r.items_frozen_after == l.epoch)
+      std::printf("           the per-action weights made next action worse than the start (valid NDCG@10 %.4f < "
+                  "%.4f): restarting from the start with them frozen (--item-weights train keeps training them)\n",
+                  l.valid_ndcg_10, r.start_valid_ndcg_10);
     curve->push_back({int(l.epoch), l.loss, l.valid_ndcg_10, l.seconds});
   }
   std::fflush(stdout);
+}
+
+// What the copy and transition terms learned, in logits: how much an action gains from being in
+// the window (by distance back, in the last event's session or not) and from following the last
+// action (by pair count, for the most frequent successor share). What the log says about repeats
+// and transitions, for the reader of the training output.
+void print_action_terms(const train::Net& net) {
+  const hunch::Hyper& h = net.cfg.hyper;
+  if (h.copy) {
+    const float* d = net.params.ptr(net.head_copy_distance);
+    std::printf("copy terms, logit per window event at distance 0 1 2 3 4 5 6 7 (+ type term):\n  same session ");
+    for (uint32_t b = 0; b < 8; ++b) std::printf(" %+.2f", d[hunch::kCopyDistanceBuckets + b]);
+    if (h.session_inputs) {
+      std::printf("\n  earlier      ");
+      for (uint32_t b = 0; b < 8; ++b) std::printf(" %+.2f", d[b]);
+    }
+    std::printf("\n");
+  }
+  if (h.transition_bytes) {
+    const float* w = net.params.ptr(net.head_transition_weight);
+    std::printf("transition terms, logit of the top successor (share 1/2 or more) seen 1, 2, 3-4, 5-8, 9+ times:");
+    for (uint32_t c = 0; c < hunch::kTransitionCountBuckets; ++c) std::printf(" %+.2f", w[c * hunch::kTransitionShareBuckets]);
+    std::printf("\n");
+  }
 }
 
 // Trains *net, printing each epoch and how training ended. Ctrl-C stops after the current
@@ -350,6 +408,7 @@ int train_net(const train::Dataset& ds, const train::TrainOptions& topt, train::
   else
     std::printf("best epoch %u: valid NDCG@10 %.4f HR@10 %.4f; %.1f s per epoch\n", tres.best_epoch,
                 tres.best_valid_ndcg_10, tres.best_valid_hr_10, tres.seconds_per_epoch);
+  print_action_terms(*net);
   return kGoOn;
 }
 
@@ -519,6 +578,27 @@ int write_train_report(const TrainFlags& o, const train::Net& net, const Trained
   return kGoOn;
 }
 
+// Counts the training part's successor pairs into the transition table (train/transitions.h)
+// and prints what it kept; no table when no pair fits the budget.
+void add_transitions(const TrainFlags& o, const train::Dataset& ds, const train::SessionSplit* split,
+                     train::NetConfig* nc) {
+  const uint32_t max_len = uint32_t(o.max_len);
+  const std::vector<train::Sample> samples =
+      split ? train::session_training_samples(ds, *split, max_len) : train::training_samples(ds, max_len);
+  const uint64_t base = train::network_int8_bytes(nc->hyper);
+  const uint64_t budget = o.transition_bytes ? uint64_t(o.transition_bytes) : base * 12 / 100;
+  auto tc = std::make_shared<train::TransitionCounts>(
+      train::count_transitions(ds, samples, uint32_t(o.transitions), budget));
+  std::printf("transition table: %llu training pairs, %llu distinct; kept %llu (at most %lld per action) in %zu "
+              "bytes (budget %llu = %s)\n\n",
+              (unsigned long long)tc->pairs, (unsigned long long)tc->distinct, (unsigned long long)tc->kept,
+              (long long)o.transitions, tc->table.size(), (unsigned long long)budget,
+              o.transition_bytes ? "--transition-bytes" : "12% of the int8 network");
+  if (tc->table.empty()) return;
+  nc->hyper.transition_bytes = uint32_t(tc->table.size());
+  nc->transitions = std::move(tc);
+}
+
 }  // namespace
 
 int run_train(int argc, char** argv) {
@@ -542,6 +622,7 @@ int run_train(int argc, char** argv) {
       nc.session_gap = float(o.ingest.session_gap);
     }
   }
+  if (o.transitions > 0) add_transitions(o, ds, o.sessions ? &split : nullptr, &nc);
   train::TrainOptions topt = trainer_options(o, nc, train::loss_weights(o.loss, signals));
   if (o.sessions) topt.sessions = &split;
   if (int rc = check_trainable(o, ds, topt); rc != kGoOn) return rc;

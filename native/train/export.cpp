@@ -14,6 +14,7 @@
 #include <map>
 
 #include "hunch/version.h"
+#include "train/transitions.h"
 
 namespace hunch::train {
 
@@ -28,14 +29,21 @@ void write_network(const Net& net, const Dataset& data, hunch::ModelWriter* w) {
   w->set_floats("hunch.time.gap_edges", data.gap_edges);
   if (h.conversion) w->set_strings("hunch.conversion.goal_types", data.goal_types);
   if (h.session_inputs) w->set_f32("hunch.session.gap", net.cfg.session_gap);
+  if (h.copy) w->set_u32("hunch.copy", 1);
   const hunch::Calibration& c = net.calibration;
   if (c.exit_a != 1 || c.exit_b != 0) w->set_floats("hunch.calibration.exit", {c.exit_a, c.exit_b});
   if (c.conversion_a != 1 || c.conversion_b != 0)
     w->set_floats("hunch.calibration.conversion", {c.conversion_a, c.conversion_b});
   if (c.type_temperature != 1) w->set_floats("hunch.calibration.type", {c.type_temperature});
-  for (size_t i = 0; i < net.params.entries.size(); ++i) {
-    const auto& e = net.params.entries[i];
-    w->add_f32(e.name, e.shape, net.params.ptr(i));
+  if (h.transition_bytes) w->set_u32("hunch.transition.bytes", h.transition_bytes);
+  // In the table's order; the transition table is data, not a trained parameter.
+  for (const hunch::TensorLayout& l : hunch::tensor_layout(h)) {
+    if (l.spec->bytes) {
+      w->add_u8(l.name, l.shape(), net.cfg.transitions->table.data());
+      continue;
+    }
+    const long i = net.params.find(l.name);
+    w->add_f32(l.name, l.shape(), i < 0 ? nullptr : net.params.ptr(size_t(i)));
   }
 }
 
@@ -73,6 +81,10 @@ Error quantize_model(const hunch::ModelFile& in, hunch::ModelWriter* out,
     if (spec == quantised.end()) return Error("quantize: tensor '" + t.name + "' is not part of this architecture");
     if (t.dtype == hunch::DType::I8) {
       out->add_i8(t.name, t.shape[0], t.shape[1], t.i8, t.scales);
+      continue;
+    }
+    if (t.dtype == hunch::DType::U8) {  // an encoded table (transition.table): as it is
+      out->add_u8(t.name, t.shape, t.u8);
       continue;
     }
     if (!t.f32) return Error("quantize: tensor '" + t.name + "' has no data");

@@ -8,11 +8,13 @@
 #include "train/ingest.h"
 #include "train/model-lstm-attn.h"
 #include "train/model-transformer.h"
+#include "train/transitions.h"
 
 namespace hunch::train {
 
 void Net::add_params() {
   for (const hunch::TensorLayout& t : hunch::tensor_layout(cfg.hyper)) {
+    if (t.spec->bytes) continue;  // an encoded table, not trained (the export writes cfg.transitions's)
     if (cfg.tie_embeddings && t.spec->tied_with) params.alias(t.name, param(t.spec->tied_with));
     else params.add(t.name, t.shape());
   }
@@ -35,6 +37,25 @@ void Net::add_params() {
   }
   if (cfg.hyper.session_inputs) head_ewx = param("head.exit.wx");
   if (cfg.hyper.session_inputs && cfg.hyper.conversion) head_cwx = param("head.conversion.wx");
+  if (cfg.hyper.copy) {
+    head_copy_gate = param("head.copy.gate");
+    head_copy_distance = param("head.copy.distance");
+    head_copy_type = param("head.copy.type");
+    head_copy_count = param("head.copy.count");
+  }
+  if (cfg.hyper.transition_bytes) head_transition_weight = param("head.transition.weight");
+}
+
+std::vector<Adam::Scaled> Net::lr_scaled() const {
+  constexpr float kTermsLrScale = 10.0f;
+  std::vector<Adam::Scaled> out;
+  std::vector<size_t> tensors;
+  // Not the gate: a D-vector on z, where 10× the rate swings every logit of the window at once.
+  if (cfg.hyper.copy) tensors = {head_copy_distance, head_copy_type, head_copy_count};
+  if (cfg.hyper.transition_bytes) tensors.push_back(head_transition_weight);
+  for (size_t t : tensors)
+    out.push_back({params.entries[t].offset, params.entries[t].offset + params.entries[t].size, kTermsLrScale});
+  return out;
 }
 
 size_t Net::param(const std::string& name) const {
@@ -65,6 +86,10 @@ void Net::init_embeddings_and_heads(Rng& rng) {
   // The wide terms start at zero: the heads begin as they would without them.
   if (cfg.hyper.session_inputs) init_constant(params, head_ewx, 0.0f);
   if (cfg.hyper.session_inputs && cfg.hyper.conversion) init_constant(params, head_cwx, 0.0f);
+  // The copy terms start at zero: the action head begins as it would without them.
+  if (cfg.hyper.copy)
+    for (size_t t : {head_copy_gate, head_copy_distance, head_copy_type, head_copy_count}) init_constant(params, t, 0.0f);
+  if (cfg.hyper.transition_bytes) init_constant(params, head_transition_weight, 0.0f);
 }
 
 void Net::embed(const Dataset& data, Pass& pass, float* x) const {
@@ -217,6 +242,99 @@ void sample_masks(const Pass& pass, float* mask, size_t dim, uint64_t purpose, f
   }
 }
 
+namespace {
+
+// The copy window of column `col` (add_action_terms): [*from, col] within its sample.
+size_t copy_window_start(const Net& net, const Pass& pass, size_t col) {
+  const size_t s = size_t(std::upper_bound(pass.start.begin(), pass.start.end(), col) - pass.start.begin()) - 1;
+  const size_t W = net.cfg.hyper.window;
+  return std::max(pass.start[s], col + 1 >= W ? col + 1 - W : 0);
+}
+
+// Where column j's copy score reads head.copy.distance, seen from column col.
+size_t copy_distance_index(const Net& net, const Dataset& data, const Pass& pass, size_t j, size_t col) {
+  const bool same = !net.cfg.hyper.session_inputs ||
+                    data.session_number[pass.event[j]] == data.session_number[pass.event[col]];
+  return hunch::copy_distance_bucket(col - j) + (same ? hunch::kCopyDistanceBuckets : 0);
+}
+
+// Column col's copy window as copy_entries sees it.
+void column_copy_entries(const Net& net, const Dataset& data, const Pass& pass, size_t col,
+                         std::vector<CopyEntry>* out) {
+  copy_entries(copy_window_start(net, pass, col), col, net.cfg.hyper.vocab_size,
+               [&](size_t j) { return data.action[pass.event[j]]; }, out);
+}
+
+}  // namespace
+
+void zero_action_terms(const Net& net, const Dataset& data, const Pass& pass, size_t col, float* v) {
+  if (net.cfg.hyper.copy)
+    for (size_t j = copy_window_start(net, pass, col); j <= col; ++j) v[data.action[pass.event[j]]] = 0;
+  if (net.cfg.hyper.transition_bytes)
+    for (const TransitionCounts::Next& n : net.cfg.transitions->rows[data.action[pass.event[col]]]) v[n.action] = 0;
+}
+
+void add_action_terms(const Net& net, const Dataset& data, const Pass& pass, size_t col, float* logits) {
+  const ParamSet& P = net.params;
+  if (net.cfg.hyper.transition_bytes) {
+    const TransitionCounts& tc = *net.cfg.transitions;
+    const uint64_t ev = pass.event[col];
+    const float* weight = P.ptr(net.head_transition_weight);
+    for (const TransitionCounts::Next& n : tc.rows[data.action[ev]]) {
+      const uint8_t b = tc.bucket(data, ev, pass.next[col], n.action, n.count);
+      if (b != 0xff) logits[n.action] += weight[b];
+    }
+  }
+  if (!net.cfg.hyper.copy) return;
+  const size_t D = net.cfg.hyper.embed;
+  const float* dist = P.ptr(net.head_copy_distance);
+  const float* type = P.ptr(net.head_copy_type);
+  const float* count = P.ptr(net.head_copy_count);
+  const float gate = CMapV(P.ptr(net.head_copy_gate), D).dot(CMapV(pass.z.data() + col * D, D));
+  thread_local std::vector<CopyEntry> entries;
+  column_copy_entries(net, data, pass, col, &entries);
+  for (const CopyEntry& e : entries)
+    logits[e.action] += gate + dist[copy_distance_index(net, data, pass, e.recent, col)] +
+                        type[data.type[pass.event[e.recent]]] + count[hunch::copy_count_bucket(e.count)];
+}
+
+void action_terms_backward(const Net& net, const Dataset& data, const Pass& pass, size_t col, const float* dlogits,
+                           float* dzc, float* grad) {
+  const ParamSet& P = net.params;
+  if (net.cfg.hyper.transition_bytes) {
+    const TransitionCounts& tc = *net.cfg.transitions;
+    const uint64_t ev = pass.event[col];
+    float* gw = grad + P.entries[net.head_transition_weight].offset;
+    for (const TransitionCounts::Next& n : tc.rows[data.action[ev]]) {
+      const uint8_t b = tc.bucket(data, ev, pass.next[col], n.action, n.count);
+      if (b != 0xff) gw[b] += dlogits[n.action];
+    }
+  }
+  if (!net.cfg.hyper.copy) return;
+  const size_t D = net.cfg.hyper.embed;
+  float* gdist = grad + P.entries[net.head_copy_distance].offset;
+  float* gtype = grad + P.entries[net.head_copy_type].offset;
+  float* gcount = grad + P.entries[net.head_copy_count].offset;
+  float dgate = 0;
+  thread_local std::vector<CopyEntry> entries;
+  column_copy_entries(net, data, pass, col, &entries);
+  for (const CopyEntry& e : entries) {
+    const float g = dlogits[e.action];
+    dgate += g;
+    gdist[copy_distance_index(net, data, pass, e.recent, col)] += g;
+    gtype[data.type[pass.event[e.recent]]] += g;
+    gcount[hunch::copy_count_bucket(e.count)] += g;
+  }
+  if (dgate == 0) return;
+  const float* gate = P.ptr(net.head_copy_gate);
+  float* ggate = grad + P.entries[net.head_copy_gate].offset;
+  const float* zc = pass.z.data() + col * D;
+  for (size_t k = 0; k < D; ++k) {
+    dzc[k] += dgate * gate[k];
+    ggate[k] += dgate * zc[k];
+  }
+}
+
 double LossTotals::weighted(const LossWeights& w) const {
   double l = 0;
   if (n_action) l += w.action * action / double(n_action);
@@ -303,6 +421,14 @@ class SeenActions {
   uint64_t next_ = 0;  // the next log event to list
 };
 
+// What the action head's copy and transition terms (add_action_terms) need inside the softmax.
+struct TermsContext {
+  const Net& net;
+  const Dataset& data;
+  const Pass& pass;
+  float* grad;
+};
+
 bool is_target(const int32_t* t, size_t K, uint32_t a) {
   for (size_t j = 0; j < K; ++j)
     if (t[j] == int32_t(a)) return true;
@@ -340,7 +466,7 @@ double softmax_xent_block(Eigen::Ref<Eigen::MatrixXf> L, const int32_t* target, 
 double classify_head(const CMapR& Wm, const float* bias, const float* z, size_t D,
                      const std::vector<uint32_t>& cols, const std::vector<int32_t>& target,
                      const std::vector<float>& weight, size_t K, float scale, float* dz, MapR* gW,
-                     MapV* gb, SeenActions* seen = nullptr) {
+                     MapV* gb, SeenActions* seen = nullptr, const TermsContext* terms = nullptr) {
   const size_t classes = Wm.rows();
   const size_t chunk = 256;
   Eigen::MatrixXf Zc(D, chunk), L(classes, chunk), dZc(D, chunk);
@@ -361,11 +487,17 @@ double classify_head(const CMapR& Wm, const float* bias, const float* z, size_t 
     auto Lb = L.leftCols(n);
     Lb.noalias() = Wm * Zb;
     Lb.colwise() += b;
+    if (terms)
+      for (size_t k = 0; k < n; ++k) add_action_terms(terms->net, terms->data, terms->pass, cols[c0 + k], Lb.col(Eigen::Index(k)).data());
     if (seen)  // masked logits are -inf: no probability, no gradient
       for (size_t k = 0; k < n; ++k)
         for (uint32_t a : seen->at(cols[c0 + k]))
           if (!is_target(tc.data() + k * K, K, a)) Lb(a, Eigen::Index(k)) = -INFINITY;
     loss += softmax_xent_block(Lb, tc.data(), wc.data(), K, scale, dz != nullptr);
+    if (dz && terms)  // Lb holds the logits' gradient now
+      for (size_t k = 0; k < n; ++k)
+        action_terms_backward(terms->net, terms->data, terms->pass, cols[c0 + k], Lb.col(Eigen::Index(k)).data(),
+                             dz + size_t(cols[c0 + k]) * D, terms->grad);
     if (dz) {
       auto dZb = dZc.leftCols(n);
       dZb.noalias() = Wm.transpose() * Lb;
@@ -386,8 +518,12 @@ double classify_head(const CMapR& Wm, const float* bias, const float* z, size_t 
 double sampled_softmax_head(const CMapR& Wm, const float* bias, const float* z, size_t D,
                             const std::vector<uint32_t>& cols, const std::vector<int32_t>& target,
                             const std::vector<float>& weight, size_t K, size_t draws, Rng& rng,
-                            float scale, float* dz, MapR* gW, MapV* gb, SeenActions* seen = nullptr) {
+                            float scale, float* dz, MapR* gW, MapV* gb, SeenActions* seen = nullptr,
+                            const TermsContext* terms = nullptr) {
   const size_t V = Wm.rows();
+  // With action terms: a column's terms spread over V (zero elsewhere, cleared after the
+  // column), and the gradient at the logits it scored, for action_terms_backward.
+  std::vector<float> bonus(terms ? V : 0, 0.0f), dlogit(terms && dz ? V : 0, 0.0f);
   const size_t chunk = 256;
   Eigen::MatrixXf Zc(D, chunk), Ls(draws, chunk), Ws(draws, D), dZc(D, chunk);
   Eigen::VectorXf bs(draws);
@@ -427,6 +563,11 @@ double sampled_softmax_head(const CMapR& Wm, const float* bias, const float* z, 
         tw[q] += weight[col * K + j];
       }
       auto lc = Lb.col(k).array();
+      if (terms) {
+        add_action_terms(terms->net, terms->data, terms->pass, col, bonus.data());
+        for (size_t q = 0; q < m; ++q) tl[q] += bonus[size_t(tid[q])];
+        for (size_t i = 0; i < draws; ++i) lc(i) += bonus[drawn[i]];
+      }
       for (size_t i = 0; i < draws; ++i)
         for (size_t q = 0; q < m; ++q)
           if (int32_t(drawn[i]) == tid[q]) lc(i) = -INFINITY;
@@ -444,6 +585,7 @@ double sampled_softmax_head(const CMapR& Wm, const float* bias, const float* z, 
         tsum += double(tw[q]) * tl[q];
       }
       loss += double(mx) + std::log(sum) - tsum;
+      if (terms) zero_action_terms(terms->net, terms->data, terms->pass, col, bonus.data());
       if (!dz) continue;
       lc *= float(scale / sum);
       float* dzc = dz + col * D;
@@ -452,6 +594,13 @@ double sampled_softmax_head(const CMapR& Wm, const float* bias, const float* z, 
         MapV(dzc, D) += d * Wm.row(tid[q]).transpose();
         gW->row(tid[q]) += d * CMapV(zc, D).transpose();
         (*gb)(tid[q]) += d;
+        if (terms) dlogit[size_t(tid[q])] += d;
+      }
+      if (terms) {
+        for (size_t i = 0; i < draws; ++i) dlogit[drawn[i]] += lc(i);
+        action_terms_backward(terms->net, terms->data, terms->pass, col, dlogit.data(), dzc, terms->grad);
+        for (size_t q = 0; q < m; ++q) dlogit[size_t(tid[q])] = 0;
+        for (size_t i = 0; i < draws; ++i) dlogit[drawn[i]] = 0;
       }
     }
     if (dz) {
@@ -558,16 +707,18 @@ void heads_loss(const Net& net, const Dataset& data, Pass& pass, const LossWeigh
     float scale = norm.n_action ? w.action / float(norm.n_action) : 0.0f;
     std::unique_ptr<SeenActions> seen;
     if (w.mask_seen) seen = std::make_unique<SeenActions>(data, pass, net.cfg.hyper.vocab_size);
+    std::unique_ptr<TermsContext> terms;
+    if (net.cfg.hyper.copy || net.cfg.hyper.transition_bytes) terms.reset(new TermsContext{net, data, pass, grad});
     if (pass.train && w.sampled_softmax > 0) {
       // Drawn per pass from the step's seed and its first sample: the same classes whatever
       // else runs, and different ones in every step.
       Rng rng = Rng::derive(pass.seed, pass.samples.empty() ? 0 : pass.samples[0].id, 0x5afe);
       totals->action += sampled_softmax_head(P.mat(net.head_aw), P.ptr(net.head_ab), pass.z.data(), D,
                                              cols, at, aw, K, w.sampled_softmax, rng, scale, dz, &gW, &gb,
-                                             seen.get());
+                                             seen.get(), terms.get());
     } else {
       totals->action += classify_head(P.mat(net.head_aw), P.ptr(net.head_ab), pass.z.data(), D, cols,
-                                      at, aw, K, scale, dz, &gW, &gb, seen.get());
+                                      at, aw, K, scale, dz, &gW, &gb, seen.get(), terms.get());
     }
     totals->n_action += cols.size();
   }
@@ -590,13 +741,14 @@ void heads_loss(const Net& net, const Dataset& data, Pass& pass, const LossWeigh
   }
 }
 
-void last_action_logits(const Net& net, const Pass& pass, Eigen::MatrixXf* out) {
+void last_action_logits(const Net& net, const Pass& pass, const Dataset& data, Eigen::MatrixXf* out) {
   const size_t D = net.cfg.hyper.embed, S = pass.samples.size();
   Eigen::MatrixXf Zl(D, S);
   for (size_t s = 0; s < S; ++s)
     Zl.col(s) = CMapV(pass.z.data() + (pass.start[s + 1] - 1) * D, D);
   out->noalias() = net.params.mat(net.head_aw) * Zl;
   out->colwise() += CMapV(net.params.ptr(net.head_ab), net.cfg.hyper.vocab_size);
+  for (size_t s = 0; s < S; ++s) add_action_terms(net, data, pass, pass.start[s + 1] - 1, out->col(Eigen::Index(s)).data());
 }
 
 }  // namespace hunch::train

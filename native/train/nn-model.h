@@ -13,6 +13,8 @@
 
 namespace hunch::train {
 
+struct TransitionCounts;  // train/transitions.h
+
 struct NetConfig {
   // Arch and sizes, as the core reads them back: set in full by whoever builds the config
   // (hunch train's net_config_from, the tests); V, T and G come from the data.
@@ -24,6 +26,9 @@ struct NetConfig {
   // With hyper.session_inputs: the session gap the core splits sessions at (hunch.session.gap);
   // the trainer reads positions from Dataset::session_position / session_number.
   float    session_gap = 0;
+  // With hyper.transition_bytes: the counted successor pairs (train/transitions.h) the action
+  // head scores with head.transition.weight, and the table the export writes.
+  std::shared_ptr<const TransitionCounts> transitions;
 };
 
 // One example: the dataset's events [begin, begin + len) are the input positions. Position p's
@@ -74,6 +79,12 @@ class Net {
   // Back-propagates pass.dz, adding parameter gradients into grad (laid out as params).
   virtual void backward(const Dataset& data, Pass& pass, float* grad) const = 0;
 
+  // Learning-rate multipliers for the optimiser (Adam::scaled): the copy terms' distance and
+  // type weights and the transition weights. They are a few dozen scalars whose useful values are several logits, and in the
+  // sessions protocol an epoch is a few dozen steps (a batch is 32 whole users): at the base rate
+  // they would still be near their zero start when early stopping ends training.
+  std::vector<Adam::Scaled> lr_scaled() const;
+
   NetConfig cfg;
   ParamSet  params;
   hunch::Calibration calibration;  // fitted after training (sessions.h), written with the model  // every tensor of the architecture's table (hunch/arch.h), in file order
@@ -82,6 +93,8 @@ class Net {
   size_t head_aw = 0, head_ab = 0, head_tw = 0, head_tb = 0, head_ew = 0, head_eb = 0;
   size_t head_cw = 0, head_cb = 0;  // the conversion head, when cfg.hyper.conversion
   size_t head_ewx = 0, head_cwx = 0;  // the wide terms, with cfg.hyper.session_inputs
+  size_t head_copy_gate = 0, head_copy_distance = 0, head_copy_type = 0, head_copy_count = 0;  // with cfg.hyper.copy
+  size_t head_transition_weight = 0;  // with cfg.hyper.transition_bytes
 
  protected:
   // Registers every tensor of cfg.hyper's layout (hunch/arch.h) in file order; the tensor of
@@ -154,7 +167,49 @@ double   log_uniform_p(uint32_t k, size_t V);
 void heads_loss(const Net& net, const Dataset& data, Pass& pass, const LossWeights& w,
                 const LossTotals& norm, LossTotals* totals, float* grad);
 
-// Action logits (V, samples) at each sample's last position (evaluation).
-void last_action_logits(const Net& net, const Pass& pass, Eigen::MatrixXf* out);
+// Action logits (V, samples) at each sample's last position (evaluation), with add_action_terms.
+void last_action_logits(const Net& net, const Pass& pass, const Dataset& data, Eigen::MatrixXf* out);
+
+// The copy terms' view of a window (Hyper::copy): each distinct action of positions
+// [start, col] (<unk> left out), with its most recent position and how many positions hold it,
+// most recent first. action_at(j) is position j's action.
+struct CopyEntry {
+  uint32_t action;
+  size_t   recent;
+  uint32_t count;
+};
+template <class ActionAt>
+void copy_entries(size_t start, size_t col, size_t V, ActionAt action_at, std::vector<CopyEntry>* out) {
+  thread_local std::vector<uint32_t> where;  // per action: its index in *out + 1 (0: not yet)
+  if (where.size() < V) where.assign(V, 0);
+  out->clear();
+  for (size_t j = col + 1; j-- > start;) {
+    const uint32_t a = action_at(j);
+    if (a == 0) continue;
+    if (!where[a]) {
+      out->push_back({a, j, 0});
+      where[a] = uint32_t(out->size());
+    }
+    ++(*out)[where[a] - 1].count;
+  }
+  for (const CopyEntry& e : *out) where[e.action] = 0;
+}
+
+// The action head's terms beyond W·z + b, added to column `col`'s V action logits as the core
+// adds them (Sequence::action_logits):
+// - the copy terms (Hyper::copy): the column's window is its sample's columns from
+//   max(first, col - W + 1) through col (copy_entries); distance counts columns back to the
+//   action's most recent column; "same session" compares Dataset::session_number (always true
+//   without session inputs);
+// - the transition terms (Hyper::transition_bytes): the kept successors of the column's action,
+//   their buckets leaving the column's own pair out (train/transitions.h).
+void add_action_terms(const Net& net, const Dataset& data, const Pass& pass, size_t col, float* logits);
+// Sets v[a] = 0 for every action those terms touch at column col (clears what add_action_terms
+// wrote into a zero buffer).
+void zero_action_terms(const Net& net, const Dataset& data, const Pass& pass, size_t col, float* v);
+// Their backward: dlogits is the loss gradient at the column's V logits; adds into dzc (D) and
+// the terms' tensors' gradients in grad.
+void action_terms_backward(const Net& net, const Dataset& data, const Pass& pass, size_t col, const float* dlogits,
+                           float* dzc, float* grad);
 
 }  // namespace hunch::train

@@ -65,12 +65,24 @@ void Adam::step(Buffer& params, const Buffer& grad, float lr) {
   const float* g = grad.data();
   float* mm = m.data();
   float* vv = v.data();
-  for (size_t k = 0, n = params.size(); k < n; ++k) {
-    mm[k] = beta1 * mm[k] + (1.0f - beta1) * g[k];
-    vv[k] = beta2 * vv[k] + (1.0f - beta2) * g[k] * g[k];
-    // As torch.optim.Adam: denominator sqrt(v)/sqrt(bc2) + eps.
-    w[k] -= step_size * mm[k] / (std::sqrt(vv[k]) * inv_sqrt_bc2 + eps);
+  auto run = [&](size_t begin, size_t end, float size) {
+    for (size_t k = begin; k < end; ++k) {
+      mm[k] = beta1 * mm[k] + (1.0f - beta1) * g[k];
+      vv[k] = beta2 * vv[k] + (1.0f - beta2) * g[k] * g[k];
+      // As torch.optim.Adam: denominator sqrt(v)/sqrt(bc2) + eps.
+      w[k] -= size * mm[k] / (std::sqrt(vv[k]) * inv_sqrt_bc2 + eps);
+    }
+  };
+  if (scaled.empty()) return run(0, params.size(), step_size);
+  std::vector<Scaled> parts = scaled;
+  std::sort(parts.begin(), parts.end(), [](const Scaled& a, const Scaled& b) { return a.begin < b.begin; });
+  size_t at = 0;
+  for (const Scaled& p : parts) {
+    run(at, p.begin, step_size);
+    run(p.begin, p.end, step_size * p.scale);
+    at = p.end;
   }
+  run(at, params.size(), step_size);
 }
 
 double clip_grad_norm(Buffer& grad, double max_norm) {

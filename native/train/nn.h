@@ -99,6 +99,12 @@ struct Adam {
   float  beta1 = 0.9f, beta2 = 0.98f, eps = 1e-8f;
   Buffer   m, v;
   uint64_t steps = 0;
+  // Parameters [begin, end) that step at lr × scale (Net::lr_scaled).
+  struct Scaled {
+    size_t begin, end;
+    float  scale;
+  };
+  std::vector<Scaled> scaled;
   void step(Buffer& params, const Buffer& grad, float lr);
 };
 

@@ -126,7 +126,7 @@ ScoreFn net_scorer(const Net& net, const Dataset& data, unsigned threads) {
       }
       prepare_pass(*c.pass, data, samples, false, 0);
       net.forward(data, *c.pass);
-      last_action_logits(net, *c.pass, &c.logits);
+      last_action_logits(net, *c.pass, data, &c.logits);
       const size_t D = net.cfg.hyper.embed;
       c.zl.resize(D, samples.size());
       for (size_t s = 0; s < samples.size(); ++s)
@@ -182,6 +182,7 @@ SessionScoreFn net_session_scorer(const Net& net, const Dataset& data, unsigned 
       if (want_actions) {
         L.noalias() = P.mat(net.head_aw) * Z;
         L.colwise() += CMapV(P.ptr(net.head_ab), V);
+        for (size_t k = 0; k < n; ++k) add_action_terms(net, data, pass, size_t(points[k0 + k] - 1), L.col(Eigen::Index(k)).data());
       }
       TL.noalias() = P.mat(net.head_tw) * Z;
       TL.colwise() += CMapV(P.ptr(net.head_tb), T);
@@ -247,7 +248,7 @@ Error validate(const Net& net, const Dataset& data, unsigned threads, bool exclu
         }
         prepare_pass(*pass, data, samples, false, 0);
         net.forward(data, *pass);
-        last_action_logits(net, *pass, &out);
+        last_action_logits(net, *pass, data, &out);
         logits.middleCols(Eigen::Index(b * block), out.cols()) = out;
       }
     };
@@ -292,10 +293,63 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
     if (!any_evaluated) return Error("train: no sequence has the 3 events needed for validation");
   }
 
+  if (opt.action_start && (net->cfg.hyper.copy || net->cfg.hyper.transition_bytes))
+    res->action_start = fit_action_start(data, samples, net);
+
   std::vector<std::unique_ptr<Pass>> passes;
   std::vector<Buffer> grads(threads, Buffer(net->params.size()));
   for (unsigned t = 0; t < threads; ++t) passes.push_back(net->make_pass());
   Adam adam;
+  // Terms that start from the counts are where they should be; only zero-started ones need the
+  // faster rate (Net::lr_scaled).
+  if (!res->action_start.columns) adam.scaled = net->lr_scaled();
+  // Freezing the per-action weights: a zero learning rate (their gradients are still computed:
+  // the loss reads them).
+  auto freeze_items = [&]() {
+    for (size_t t : {net->head_aw, net->head_ab, net->emb_action})
+      adam.scaled.push_back({net->params.entries[t].offset, net->params.entries[t].offset + net->params.entries[t].size, 0.0f});
+    res->items_frozen = true;
+  };
+  // Validation metrics of the current weights into log (valid_*): NDCG@10, and with sessions
+  // exit and conversion AUC, summed into valid_score.
+  auto validate_now = [&](EpochLog* out) -> Error {
+    EpochLog& log = *out;
+    if (opt.sessions) {
+      SessionEvalOptions so;
+      so.test = false;
+      so.baselines = false;
+      so.threads = threads;
+      SessionEvalResult sr;
+      if (Error e = evaluate_sessions(data, *opt.sessions, net_session_scorer(*net, data, threads), so, &sr)) return e;
+      const SessionMethod* m = sr.valid.find("model");
+      log.valid_ndcg_10 = m && m->rank.users ? m->rank.ndcg_at(10) : 0;
+      log.valid_hr_10 = m && m->rank.users ? m->rank.hr_at(10) : 0;
+      // Every head counts in the selection: the epoch best at next action alone can leave
+      // the exit and conversion heads half-trained (or over-fitted).
+      log.valid_score = log.valid_ndcg_10;
+      if (m && !sr.unscored.count("exit") && std::isfinite(m->exit.auc)) {
+        log.valid_exit_auc = m->exit.auc;
+        log.valid_score += m->exit.auc;
+      }
+      if (m && !sr.unscored.count("conversion") && std::isfinite(m->conversion.auc)) {
+        log.valid_conversion_auc = m->conversion.auc;
+        log.valid_score += m->conversion.auc;
+      }
+    } else if (Error e = validate(*net, data, threads, opt.exclude_seen, &log.valid_ndcg_10, &log.valid_hr_10)) {
+      return e;
+    } else {
+      log.valid_score = log.valid_ndcg_10;
+    }
+    return Error();
+  };
+  const Buffer start = net->params.data;
+  const bool decide = res->action_start.columns > 0 && opt.item_weights == TrainOptions::ItemWeights::AUTO;
+  if (opt.item_weights == TrainOptions::ItemWeights::FREEZE) freeze_items();
+  if (decide) {
+    EpochLog at_start;
+    if (Error e = validate_now(&at_start)) return e;
+    res->start_valid_ndcg_10 = at_start.valid_ndcg_10;
+  }
   Buffer best = net->params.data;
   double best_ndcg = -1;
   uint32_t bad_epochs = 0;
@@ -389,33 +443,18 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
     if (!partial) {
       epoch_seconds.push_back(secs);
       const double v0 = now_s();
-      if (opt.sessions) {
-        SessionEvalOptions so;
-        so.test = false;
-        so.baselines = false;
-        so.threads = threads;
-        SessionEvalResult sr;
-        if (Error e = evaluate_sessions(data, *opt.sessions, net_session_scorer(*net, data, threads), so, &sr)) return e;
-        const SessionMethod* m = sr.valid.find("model");
-        log.valid_ndcg_10 = m && m->rank.users ? m->rank.ndcg_at(10) : 0;
-        log.valid_hr_10 = m && m->rank.users ? m->rank.hr_at(10) : 0;
-        // Every head counts in the selection: the epoch best at next action alone can leave
-        // the exit and conversion heads half-trained (or over-fitted).
-        log.valid_score = log.valid_ndcg_10;
-        if (m && !sr.unscored.count("exit") && std::isfinite(m->exit.auc)) {
-          log.valid_exit_auc = m->exit.auc;
-          log.valid_score += m->exit.auc;
-        }
-        if (m && !sr.unscored.count("conversion") && std::isfinite(m->conversion.auc)) {
-          log.valid_conversion_auc = m->conversion.auc;
-          log.valid_score += m->conversion.auc;
-        }
-      } else if (Error e = validate(*net, data, threads, opt.exclude_seen, &log.valid_ndcg_10, &log.valid_hr_10)) {
-        return e;
-      } else {
-        log.valid_score = log.valid_ndcg_10;
-      }
+      if (Error e = validate_now(&log)) return e;
       log.valid_seconds = now_s() - v0;
+      if (decide && epoch == 1 && log.valid_ndcg_10 < res->start_valid_ndcg_10) {
+        // The per-action weights made next action worse than the counts alone: restart from the
+        // start with them frozen (TrainOptions::item_weights). This epoch is not a candidate.
+        net->params.data = start;
+        adam = Adam();
+        freeze_items();
+        res->items_frozen_after = epoch;
+        step = 0;
+        log.valid_score = -1;
+      }
       if (log.valid_score > best_ndcg) {
         best_ndcg = log.valid_score;
         res->best_valid_exit_auc = log.valid_exit_auc;

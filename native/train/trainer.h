@@ -13,6 +13,7 @@
 #include "hunch/error.h"
 #include "train/dataset.h"
 #include "train/eval.h"
+#include "train/action-start.h"
 #include "train/nn-model.h"
 #include "train/sessions.h"
 
@@ -37,6 +38,17 @@ struct TrainOptions {
   double      time_budget = 0;  // seconds of training; 0 = none (checked after each epoch)
   bool        exclude_seen = false;  // validation ranking (PROTOCOL.md §6)
   bool        progress = true;  // progress bar on stderr when it is a terminal
+  // With copy or transition terms: start the action head from the counts (train/action-start.h).
+  bool        action_start = true;
+  // The network's per-action weights (emb.action, head.action.w, head.action.b): trained, frozen
+  // at the counts' start, or (AUTO, with the counts' start) frozen when after the first epoch
+  // they make validation NDCG@10 worse than the start: on logs whose actions are seen a handful
+  // of times each they learn the training events by heart within an epoch (Taobao: 0.132 at
+  // the start, 0.112 after one epoch, 0.078 after three), while the rest of the network still
+  // has the exit, conversion and type heads and the copy gate to learn. Training then restarts
+  // from the start with them frozen.
+  enum class ItemWeights { AUTO, TRAIN, FREEZE };
+  ItemWeights item_weights = ItemWeights::AUTO;
   // Set: the session protocol (sessions.h): samples from the training sessions, validation
   // NDCG@10 over the validation sessions' points. Null: leave-one-out.
   const SessionSplit* sessions = nullptr;
@@ -65,6 +77,12 @@ struct TrainResult {
   bool     interrupted = false, early_stopped = false, out_of_time = false;
   double   seconds_per_epoch = 0;  // median over complete epochs
   uint64_t train_samples = 0, train_positions = 0;
+  ActionStart action_start;  // what the count-based start fitted (columns 0: it did not run)
+  // Validation NDCG@10 of the counts' start (NaN when not measured), and whether the per-action
+  // weights were frozen (TrainOptions::item_weights): from the start, or after epoch 1.
+  double   start_valid_ndcg_10 = NAN;
+  bool     items_frozen = false;
+  uint32_t items_frozen_after = 0;  // the epoch whose validation decided it (0: from the start)
 };
 
 // Trains *net on data. On return net holds the weights of the best validated epoch.

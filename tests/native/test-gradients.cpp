@@ -314,6 +314,15 @@ TEST_CASE("transformer loss gradient matches finite differences for every tensor
     check_model_gradients(c);
     check_model_gradients(c, 0.4f);
   }
+  SUBCASE("with the copy terms: full and sampled softmax, lookahead, event dropout, session inputs") {
+    c.hyper.copy = 1;
+    check_model_gradients(c);
+    check_model_gradients(c, 0.4f, 3);
+    check_model_gradients(c, 0.0f, 3, 5);
+    c.hyper.session_inputs = 1;  // "same session" now varies across the window
+    c.hyper.conversion = 1;
+    check_model_gradients(c);
+  }
   SUBCASE("with seen actions masked: full softmax with lookahead and event dropout, and sampled") {
     check_model_gradients(c, 0.0f, 1, 0, true);
     check_model_gradients(c, 0.4f, 3, 0, true);
@@ -338,5 +347,10 @@ TEST_CASE("lstm-attn loss gradient matches finite differences for every tensor")
     c.hyper.session_inputs = 1;
     c.hyper.conversion = 1;
     check_model_gradients(c);
+  }
+  SUBCASE("with the copy terms") {
+    c.hyper.copy = 1;
+    check_model_gradients(c);
+    check_model_gradients(c, 0.4f);
   }
 }

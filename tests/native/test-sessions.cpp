@@ -359,7 +359,7 @@ TEST_CASE("hunch train/eval --protocol sessions: conversion head, calibration, J
   CHECK(m->hyper().conversion == 1);
 
   REQUIRE(run_cli("inspect " + model, &out) == 0);
-  CHECK(out.find("heads: next action, next type, exit, conversion (goal purchase); session inputs: yes, sessions "
+  CHECK(out.find("heads: next action (with copy and transition terms), next type, exit, conversion (goal purchase); session inputs: yes, sessions "
                  "split after 1800 s; calibrated: yes") != std::string::npos);
   REQUIRE(run_cli("eval " + model + " " + log + " --protocol sessions --json 2>/dev/null", &out) == 0);
   CHECK(out.find("\"model\": {") != std::string::npos);

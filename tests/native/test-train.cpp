@@ -117,16 +117,22 @@ std::vector<double> softmax(const float* x, size_t n) {
 
 // The f32 network and the core's incremental inference agree on every prefix of a few
 // sequences: next-action and next-type distributions and the exit probability.
-void check_core_parity(hunch::Arch arch) {
+void check_core_parity(hunch::Arch arch, bool copy) {
   Dataset d = make_toy(60, 20, 3);
   TrainOptions o = toy_options(arch, d, 2);
+  o.net.hyper.copy = copy ? 1 : 0;
   auto net = make_net(o.net, o.seed);
   TrainResult r;
   REQUIRE(train(d, o, net.get(), &r).ok());
+  if (copy) {  // trained away from their zero start, so the comparison below covers them
+    const float* dist = net->params.ptr(net->head_copy_distance);
+    CHECK(std::any_of(dist, dist + 2 * hunch::kCopyDistanceBuckets, [](float v) { return std::fabs(v) > 1e-3f; }));
+  }
   auto bytes = export_f32(*net, d);
   std::unique_ptr<hunch::Model> model;
   hunch::Error e = hunch::Model::load(bytes.data(), bytes.size(), &model);
   REQUIRE_MESSAGE(e.ok(), e.message);
+  REQUIRE(model->hyper().copy == (copy ? 1u : 0u));
   ScoreFn scorer = net_scorer(*net, d, 1);
   std::vector<float> ours(d.actions.size()), our_types(d.types.size());
   double worst = 0;
@@ -499,11 +505,13 @@ TEST_CASE("lr_plateau halves the learning rate after that many epochs without a 
 }
 
 TEST_CASE("the exported transformer computes in the core what the trainer computes") {
-  check_core_parity(hunch::Arch::TRANSFORMER);
+  SUBCASE("without copy terms") { check_core_parity(hunch::Arch::TRANSFORMER, false); }
+  SUBCASE("with copy terms") { check_core_parity(hunch::Arch::TRANSFORMER, true); }
 }
 
 TEST_CASE("the exported lstm-attn computes in the core what the trainer computes") {
-  check_core_parity(hunch::Arch::LSTM_ATTN);
+  SUBCASE("without copy terms") { check_core_parity(hunch::Arch::LSTM_ATTN, false); }
+  SUBCASE("with copy terms") { check_core_parity(hunch::Arch::LSTM_ATTN, true); }
 }
 
 TEST_CASE("int8 quantisation keeps the top-1 prediction and shrinks the file") {

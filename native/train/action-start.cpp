@@ -1,0 +1,166 @@
+#include "train/action-start.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "hunch/transitions.h"
+#include "train/transitions.h"
+
+namespace hunch::train {
+
+namespace {
+
+// One training column as the fit sees it: its target and the weights each action's terms read.
+struct Column {
+  uint32_t target;
+  uint32_t begin, end;  // its terms in `terms`
+};
+struct Term {
+  uint32_t action;
+  uint32_t weight;  // index into the fitted vector θ
+};
+
+}  // namespace
+
+ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& training, Net* net) {
+  const hunch::Hyper& h = net->cfg.hyper;
+  const size_t V = h.vocab_size, T = h.type_count, W = h.window;
+  ActionStart out;
+  // θ = [copy distance (32) | copy type (T) | copy count (8) | transition weights (40)], the
+  // parts the model has.
+  const size_t n_dist = h.copy ? 2 * hunch::kCopyDistanceBuckets : 0, n_type = h.copy ? T : 0;
+  const size_t n_count = h.copy ? hunch::kCopyCountBuckets : 0;
+  const size_t n_trans = h.transition_bytes ? hunch::kTransitionBuckets : 0;
+  const size_t n_copy = n_dist + n_type + n_count, n_theta = n_copy + n_trans;
+
+  // The bias: log-frequency of the training targets (add-half smoothing).
+  std::vector<double> freq(V, 0.5);
+  double total = 0.5 * double(V);
+  uint64_t all_columns = 0;
+  for (const Sample& s : training)
+    for (uint64_t c = s.begin; c < s.begin + s.len && c + 1 < s.target_end; ++c) {
+      freq[data.action[c + 1]] += 1;
+      total += 1;
+      ++all_columns;
+    }
+  float* bias = net->params.ptr(net->head_ab);
+  std::vector<double> expb(V);
+  double z0 = 0;
+  for (size_t a = 0; a < V; ++a) {
+    bias[a] = float(std::log(freq[a] / total));
+    z0 += expb[a] = freq[a] / total;
+  }
+  if (n_theta == 0 || all_columns == 0) return out;
+
+  // The columns (evenly spaced, at most kMaxColumns) and their terms, as add_action_terms reads
+  // them: the copy window within the sample, leave-one-out transition buckets.
+  constexpr uint64_t kMaxColumns = 60000;
+  const uint64_t stride = (all_columns + kMaxColumns - 1) / kMaxColumns;
+  std::vector<Column> cols;
+  std::vector<Term> terms;
+  const TransitionCounts* tc = h.transition_bytes ? net->cfg.transitions.get() : nullptr;
+  uint64_t k = 0;
+  std::vector<CopyEntry> entries;
+  for (const Sample& s : training)
+    for (uint64_t c = s.begin; c < s.begin + s.len && c + 1 < s.target_end; ++c) {
+      if (k++ % stride) continue;
+      Column col{data.action[c + 1], uint32_t(terms.size()), 0};
+      if (h.copy) {
+        const size_t start = std::max<uint64_t>(s.begin, c + 1 >= W ? c + 1 - W : 0);
+        copy_entries(start, c, V, [&](size_t j) { return data.action[j]; }, &entries);
+        for (const CopyEntry& e : entries) {
+          const bool same = !h.session_inputs || data.session_number[e.recent] == data.session_number[c];
+          const uint32_t d = hunch::copy_distance_bucket(c - e.recent) + (same ? hunch::kCopyDistanceBuckets : 0);
+          terms.push_back({e.action, d});
+          terms.push_back({e.action, uint32_t(n_dist + data.type[e.recent])});
+          terms.push_back({e.action, uint32_t(n_dist + n_type + hunch::copy_count_bucket(e.count))});
+        }
+      }
+      if (tc)
+        for (const TransitionCounts::Next& n : tc->rows[data.action[c]]) {
+          const uint8_t b = tc->bucket(data, c, c + 1, n.action, n.count);
+          if (b != 0xff) terms.push_back({n.action, uint32_t(n_copy + b)});
+        }
+      col.end = uint32_t(terms.size());
+      cols.push_back(col);
+    }
+  out.columns = cols.size();
+
+  // Full-batch Adam on the mean log-loss. With W·z = 0 the softmax over V is exp(b + bonus) over
+  // Z = Z0 + Σ_touched exp(b_a)(exp(bonus_a) − 1): O(terms) per column, not O(V).
+  std::vector<double> theta(n_theta, 0.0), m(n_theta, 0.0), v(n_theta, 0.0), grad(n_theta);
+  std::vector<double> bonus(V, 0.0), g(V, 0.0);
+  std::vector<uint32_t> touched;
+  std::vector<uint8_t> seen(V, 0);
+  // The biases' own fit, alternated with θ's: for fixed θ the likelihood is largest where each
+  // action's expected count over the columns equals its observed count (the fitted columns'
+  // targets, add-half smoothed), Σ_c exp(b_a + bonus_ca) / Z_c = n_a, so b_a = log n_a − log S_a
+  // with S_a = Σ_c 1/Z_c + Σ_{c touching a} (exp(bonus_ca) − 1) / Z_c: O(terms), not O(V) per
+  // column. Without it the biases keep counts that repeats inflated (an item viewed five times
+  // by one user is five times as "popular"), and popular items crowd the history out of the top.
+  std::vector<double> n_target(V, 0.5), corr(V, 0.0);
+  for (const Column& col : cols) n_target[col.target] += 1;
+  double inv_z = 0;
+  auto pass = [&](bool with_grad) {
+    double nll = 0;
+    std::fill(grad.begin(), grad.end(), 0.0);
+    std::fill(corr.begin(), corr.end(), 0.0);
+    inv_z = 0;
+    for (const Column& col : cols) {
+      touched.clear();
+      for (uint32_t i = col.begin; i < col.end; ++i) {
+        const uint32_t a = terms[i].action;
+        if (!seen[a]) {
+          seen[a] = 1;
+          touched.push_back(a);
+          bonus[a] = 0;
+        }
+        bonus[a] += theta[terms[i].weight];
+      }
+      double z = z0;
+      for (uint32_t a : touched) z += expb[a] * (std::exp(bonus[a]) - 1.0);
+      const double t_bonus = seen[col.target] ? bonus[col.target] : 0.0;
+      nll += std::log(z) - (std::log(expb[col.target]) + t_bonus);
+      inv_z += 1.0 / z;
+      for (uint32_t a : touched) corr[a] += (std::exp(bonus[a]) - 1.0) / z;
+      if (with_grad) {
+        for (uint32_t a : touched) g[a] = expb[a] * std::exp(bonus[a]) / z - (a == col.target ? 1.0 : 0.0);
+        for (uint32_t i = col.begin; i < col.end; ++i) grad[terms[i].weight] += g[terms[i].action];
+      }
+      for (uint32_t a : touched) seen[a] = 0;
+    }
+    return nll / double(cols.size());
+  };
+  auto fit_biases = [&]() {  // after a pass: inv_z and corr are the last θ's
+    z0 = 0;
+    for (size_t a = 0; a < V; ++a) z0 += expb[a] = n_target[a] / (inv_z + corr[a]);
+  };
+  out.nll_popularity = pass(false);
+  const double lr = 0.1, b1 = 0.9, b2 = 0.99;
+  for (int it = 1; it <= 200; ++it) {
+    pass(true);
+    if (it % 10 == 0) fit_biases();  // its pass's gradient is for the old biases: close enough
+    for (size_t i = 0; i < n_theta; ++i) {
+      const double gi = grad[i] / double(cols.size()) + 1e-4 * theta[i];  // a touch of L2: unused buckets stay 0
+      m[i] = b1 * m[i] + (1 - b1) * gi;
+      v[i] = b2 * v[i] + (1 - b2) * gi * gi;
+      theta[i] -= lr * (m[i] / (1 - std::pow(b1, it))) / (std::sqrt(v[i] / (1 - std::pow(b2, it))) + 1e-8);
+    }
+  }
+  pass(false);
+  fit_biases();
+  {  // as log-probabilities (any shift is the same softmax; this keeps them readable)
+    const double log_z0 = std::log(z0);
+    for (size_t a = 0; a < V; ++a) bias[a] = float(std::log(expb[a]) - log_z0);
+  }
+  out.nll_fitted = pass(false);
+  if (h.copy) {
+    std::copy_n(theta.begin(), n_dist, net->params.ptr(net->head_copy_distance));
+    std::copy_n(theta.begin() + long(n_dist), n_type, net->params.ptr(net->head_copy_type));
+    std::copy_n(theta.begin() + long(n_dist + n_type), n_count, net->params.ptr(net->head_copy_count));
+  }
+  if (tc) std::copy_n(theta.begin() + long(n_copy), n_trans, net->params.ptr(net->head_transition_weight));
+  return out;
+}
+
+}  // namespace hunch::train
