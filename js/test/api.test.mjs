@@ -2,9 +2,9 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { Predictor, Sequence, HunchClosedError, HunchStateError, simdSupported } from 'hunch';
-import { CONVERSION_MODEL, modelBytes, journey, T0 } from './helpers.mjs';
+import { CONVERSION_MODEL, TERMS_MODEL, modelBytes, journey, T0 } from './helpers.mjs';
 
-for (const name of ['tiny-lstm-attn.hunch', 'tiny-lstm-attn-f32.hunch', 'tiny-transformer.hunch', CONVERSION_MODEL]) {
+for (const name of ['tiny-lstm-attn.hunch', 'tiny-lstm-attn-f32.hunch', 'tiny-transformer.hunch', CONVERSION_MODEL, TERMS_MODEL]) {
   test(`${name}: predict, nextType, exitProbability, conversionProbability, explain`, async () => {
     const p = await Predictor.fromBytes(modelBytes(name));
     assert.equal(p.info.actions.length, 300);
@@ -15,7 +15,7 @@ for (const name of ['tiny-lstm-attn.hunch', 'tiny-lstm-attn-f32.hunch', 'tiny-tr
     assert.deepEqual(s.nextType(), []);
     assert.equal(s.exitProbability(), null);
     assert.equal(s.conversionProbability(), null, 'null before the first event');
-    const head = name === CONVERSION_MODEL;
+    const head = name === CONVERSION_MODEL || name === TERMS_MODEL;
     assert.deepEqual(p.info.goalTypes, head ? ['purchase'] : []);
     assert.ok(Object.isFrozen(p.info.goalTypes));
     s.push(journey(5));

@@ -10,6 +10,8 @@ export const modelBytes = (name = 'tiny-lstm-attn.hunch') => new Uint8Array(fs.r
 
 // The fixture with a conversion head (goal type "purchase") and calibration keys; the others have none.
 export const CONVERSION_MODEL = 'tiny-transformer-conversion.hunch';
+// Conversion head and session inputs too, plus the action head's copy terms and transition table.
+export const TERMS_MODEL = 'tiny-transformer-terms.hunch';
 
 // The fixtures' vocabulary: "/page/1".."/page/299", types view/click/add_to_cart/purchase.
 export const T0 = 1_700_000_000_000;

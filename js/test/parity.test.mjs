@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Predictor } from 'hunch';
-import { CONVERSION_MODEL, fixture, modelBytes, repoRoot } from './helpers.mjs';
+import { CONVERSION_MODEL, TERMS_MODEL, fixture, modelBytes, repoRoot } from './helpers.mjs';
 
 const cli = process.env.HUNCH_CLI ?? path.join(repoRoot, 'build/native/hunch');
 const skip = !fs.existsSync(cli) && `no native CLI at ${cli}: build it (scripts/build.sh native) or set HUNCH_CLI`;
@@ -19,7 +19,7 @@ const events = [
   ['view', '/page/250', 1700000399], ['click', '/page/3', 1700003600],
 ];
 
-for (const name of ['tiny-lstm-attn.hunch', 'tiny-lstm-attn-f32.hunch', 'tiny-transformer.hunch', CONVERSION_MODEL]) {
+for (const name of ['tiny-lstm-attn.hunch', 'tiny-lstm-attn-f32.hunch', 'tiny-transformer.hunch', CONVERSION_MODEL, TERMS_MODEL]) {
   test(`parity with the native CLI: ${name}`, { skip }, async () => {
     const arg = events.map(([t, a, s]) => `${t}:${a}@${s}`).join(',');
     const native = JSON.parse(execFileSync(cli, ['predict', fixture(name), '--events', arg, '--k', '10', '--json'], { encoding: 'utf8' }));
@@ -34,7 +34,7 @@ for (const name of ['tiny-lstm-attn.hunch', 'tiny-lstm-attn-f32.hunch', 'tiny-tr
     assert.ok(Math.abs(s.exitProbability() - native.exit) < 1e-6);
     // null on both sides for a model without a conversion head.
     const conversion = s.conversionProbability();
-    if (name === CONVERSION_MODEL) assert.ok(Math.abs(conversion - native.conversion) < 1e-6, `conversion: SDK ${conversion}, CLI ${native.conversion}`);
+    if (name === CONVERSION_MODEL || name === TERMS_MODEL) assert.ok(Math.abs(conversion - native.conversion) < 1e-6, `conversion: SDK ${conversion}, CLI ${native.conversion}`);
     else assert.deepEqual([conversion, native.conversion], [null, null]);
     p.close();
   });

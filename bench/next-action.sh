@@ -1,0 +1,102 @@
+#!/bin/bash
+# Next action on every log in ../shared/data that hunch reads, beside the simple baselines: the
+# sweep behind the defaults of `hunch train` (issue 14). One variant (a set of train flags) per
+# call; each call adds its rows to bench/results/next-action/SWEEP-<split>.md, so the table holds
+# every variant tried, the losers too.
+#
+#   logs with sessions (session protocol, bench/sessions.sh): the shop, Taobao, REES46, YOOCHOOSE
+#   per-user item lists (leave-one-out): Amazon Toys and Sports (../shared/data/amazon-s3rec)
+# ML-1M has its own script (bench/ml1m-quality.sh: 22-35 minutes per architecture); OTTO's
+# nested JSON and the access log are not read by hunch yet.
+#
+# usage: bench/next-action.sh --variant NAME [--split valid|test] [--budget S] [--only LOG] [-- train flags]
+#   --variant  the row label and results folder (bench/results/next-action/NAME/); "defaults"
+#              for no extra flags
+#   --split    valid (choose settings on these) or test (look once per recipe); default valid
+#   --budget   training seconds per log (default 240; patience usually stops sooner)
+#   --only     one log: shop, taobao, rees46, yoochoose, amazon-toys, amazon-sports
+#   --table    only print the table again (every SWEEP row)
+# Prints each log's NDCG@10 beside popularity, Markov and repeat, and its ratio to the best of
+# them (the issue's target: >= 1.10 on the session logs, >= 1.00 everywhere).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+variant="" split=valid budget=240 only="" table_only=0 extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --variant) variant=$2; shift ;;
+    --split) split=$2; shift ;;
+    --budget) budget=$2; shift ;;
+    --only) only=$2; shift ;;
+    --table) table_only=1 ;;
+    --) shift; extra=("$@"); break ;;
+    -h|--help) sed -n 2,20p "$0"; exit 0 ;;
+    *) echo "next-action.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+case "$split" in valid|test) ;; *) echo "next-action.sh: --split valid or test" >&2; exit 2 ;; esac
+results=bench/results/next-action
+sweep=$results/SWEEP-$split.md
+if [ "$table_only" = 1 ]; then cat "$sweep"; exit 0; fi
+[ -n "$variant" ] || { echo "next-action.sh: --variant NAME is required (see --help)" >&2; exit 2; }
+
+hunch=${HUNCH:-build/native/hunch}
+[ -x "$hunch" ] || bash scripts/build.sh native
+export HUNCH=$hunch
+out=$results/$variant
+tmp=build/bench-next-action
+mkdir -p "$out" "$tmp"
+
+# The session logs, through the session benchmark (same files, same flags).
+for name in shop taobao rees46 yoochoose; do
+  [ -n "$only" ] && [ "$only" != "$name" ] && continue
+  bash bench/sessions.sh --budget "$budget" --split "$split" --only "$name" --tag "next-action-$variant" \
+    -- "${extra[@]}" > /dev/null
+  cp "bench/results/sessions/next-action-$variant/$name.json" "bench/results/sessions/next-action-$variant/$name.train.log" "$out/"
+done
+
+# The per-user item lists: `user item item …` per line, turned into `user item` lines (file
+# order is time order), leave-one-out.
+for name in amazon-toys amazon-sports; do
+  [ -n "$only" ] && [ "$only" != "$name" ] && continue
+  src=../shared/data/amazon-s3rec/$([ "$name" = amazon-toys ] && echo Toys_and_Games || echo Sports_and_Outdoors).txt
+  [ -f "$src" ] || { echo "next-action.sh: $src not found; skipping $name" >&2; continue; }
+  file=$tmp/$name.txt
+  [ -f "$file" ] || awk '{ for (i = 2; i <= NF; i++) print $1, $i }' "$src" > "$file"
+  echo "== $name: train (budget ${budget}s) ==" >&2
+  "$hunch" train "$file" -o "$out/$name.hunch" --time-budget "$budget" "${extra[@]}" > "$out/$name.train.log" 2>&1 ||
+    { tail -5 "$out/$name.train.log" >&2; exit 1; }
+  "$hunch" eval "$out/$name.hunch" "$file" --json > "$out/$name.json" 2>/dev/null
+done
+
+node - "$out" "$split" "$variant" "${extra[*]:-}" "$sweep" <<'EOF'
+const fs = require('fs');
+const [dir, split, variant, flags, sweep] = process.argv.slice(2);
+const rows = [];
+for (const name of ['shop', 'taobao', 'rees46', 'yoochoose', 'amazon-toys', 'amazon-sports']) {
+  const p = `${dir}/${name}.json`;
+  if (!fs.existsSync(p)) continue;
+  const d = JSON.parse(fs.readFileSync(p, 'utf8'));
+  let model, base = {};
+  if (d.valid && d.valid.methods) {  // the session protocol's JSON
+    const m = d[split].methods;
+    model = m.model['NDCG@10'];
+    for (const k of ['popularity', 'markov', 'repeat']) if (m[k]) base[k] = m[k]['NDCG@10'];
+  } else {  // leave-one-out: test metrics, and valid_ ones
+    const key = split === 'valid' ? 'valid_NDCG@10' : 'NDCG@10';
+    model = d.model[key];
+    for (const k of ['popularity', 'markov', 'repeat']) if (d[k]) base[k] = d[k][key];
+  }
+  const best = Object.entries(base).sort((a, b) => b[1] - a[1])[0];
+  const f = (v) => (v === undefined ? '–' : v.toFixed(4));
+  rows.push(`| ${variant} | ${name} | ${f(model)} | ${f(base.popularity)} | ${f(base.markov)} | ${f(base.repeat)} | ` +
+            `${(model / best[1]).toFixed(2)} (${best[0]}) | ${flags || '(none)'} |`);
+}
+const head = `Next action, NDCG@10 on the ${split} split (bench/next-action.sh; int8 models as shipped)\n\n` +
+  '| variant | log | hunch | popularity | markov | repeat | hunch / best baseline | extra train flags |\n' +
+  '|---|---|---|---|---|---|---|---|\n';
+if (!fs.existsSync(sweep)) fs.writeFileSync(sweep, head);
+fs.appendFileSync(sweep, rows.join('\n') + '\n');
+console.log(head + rows.join('\n'));
+EOF
