@@ -21,6 +21,7 @@
 #include "train/export.h"
 #include "train/ingest.h"
 #include "train/trainer.h"
+#include "train/transitions.h"
 
 using namespace hunch::train;
 
@@ -121,6 +122,13 @@ void check_core_parity(hunch::Arch arch, bool copy) {
   Dataset d = make_toy(60, 20, 3);
   TrainOptions o = toy_options(arch, d, 2);
   o.net.hyper.copy = copy ? 1 : 0;
+  if (copy) {  // and a transition table; its leave-one-out marks cleared (the core has none)
+    auto tc = std::make_shared<TransitionCounts>(count_transitions(d, training_samples(d, o.max_len), 4, 1 << 20));
+    std::fill(tc->counted.begin(), tc->counted.end(), 0);
+    REQUIRE(!tc->table.empty());
+    o.net.hyper.transition_bytes = uint32_t(tc->table.size());
+    o.net.transitions = tc;
+  }
   auto net = make_net(o.net, o.seed);
   TrainResult r;
   REQUIRE(train(d, o, net.get(), &r).ok());
@@ -133,6 +141,7 @@ void check_core_parity(hunch::Arch arch, bool copy) {
   hunch::Error e = hunch::Model::load(bytes.data(), bytes.size(), &model);
   REQUIRE_MESSAGE(e.ok(), e.message);
   REQUIRE(model->hyper().copy == (copy ? 1u : 0u));
+  REQUIRE((model->hyper().transition_bytes > 0) == copy);
   ScoreFn scorer = net_scorer(*net, d, 1);
   std::vector<float> ours(d.actions.size()), our_types(d.types.size());
   double worst = 0;
@@ -593,4 +602,98 @@ TEST_CASE("atomic write replaces the file, and a failed write leaves the old one
   CHECK(hunch_test::read_file(path) == new_bytes);
   CHECK(!write_file_atomic(dir + "/missing-dir/model.hunch", new_bytes).ok());
   REQUIRE(system(("rm -rf " + dir).c_str()) == 0);
+}
+
+TEST_CASE("transition counts: pairs within a session and the training part, leave-one-out, the byte budget") {
+  // One user: a b a b | c a (a new session at c) ; the last two events are held out (target_end).
+  Dataset d;
+  d.actions = {"<unk>", "a", "b", "c"};
+  d.types = {"<none>"};
+  d.offsets = {0};
+  const uint32_t acts[] = {1, 2, 1, 2, 3, 1, 0, 2, 1, 2};
+  for (uint32_t a : acts) {
+    d.action.push_back(a);
+    d.type.push_back(0);
+    d.time.push_back(NAN);
+    d.gap.push_back(0);
+    d.flags.push_back(0);
+  }
+  d.flags[0] |= kSessionStart;
+  d.flags[4] |= kSessionStart;  // c starts a session: b → c is not a pair
+  d.offsets.push_back(d.action.size());
+  d.sequence_key = {"u"};
+  Sample s;
+  s.begin = s.first = 0;
+  s.len = 7;
+  s.target_end = 8;  // events 8, 9 are held out: pairs up to (6, 7)
+  TransitionCounts t = count_transitions(d, {s}, 16, 1 << 20);
+  // Pairs: a→b (0-1), b→a (1-2), a→b (2-3), c→a (4-5); a→<unk> and <unk>→b are left out.
+  CHECK(t.pairs == 4);
+  CHECK(t.distinct == 3);
+  CHECK(t.from[1] == 2);
+  CHECK(t.from[2] == 1);
+  CHECK(t.from[3] == 1);
+  REQUIRE(t.rows[1].size() == 1);
+  CHECK(t.rows[1][0].action == 2);
+  CHECK(t.rows[1][0].count == 2);
+  CHECK(t.counted[0] == 1);
+  CHECK(t.counted[3] == 0);  // b → c crosses a session start
+  CHECK(t.counted[7] == 0);  // b → a reaches a held-out event
+  // Leave-one-out: at event 0 (target event 1) a → b counts once, of one; elsewhere twice.
+  CHECK(t.bucket(d, 0, 1, 2, 2) == hunch::transition_bucket(1, 1));
+  CHECK(t.bucket(d, 5, Pass::kNoTarget, 2, 2) == hunch::transition_bucket(2, 2));
+  CHECK(t.bucket(d, 4, 5, 1, 1) == 0xff);  // c → a was seen once: this very pair
+  // The table decodes to the kept rows.
+  std::vector<uint32_t> starts;
+  REQUIRE(hunch::index_transitions(t.table.data(), t.table.size(), 4, &starts).ok());
+  hunch::TransitionRow row(t.table.data(), starts[1]);
+  hunch::Transition tr;
+  REQUIRE(row.next(&tr));
+  CHECK(tr.next == 2);
+  CHECK(tr.bucket == hunch::transition_bucket(2, 2));
+  CHECK(!row.next(&tr));
+
+  // A budget of 6 bytes holds the two most frequent pairs only (4 row counts + 2 pairs ≥ 6 bytes).
+  TransitionCounts small = count_transitions(d, {s}, 16, 6);
+  CHECK(small.table.size() <= 6);
+  CHECK(small.kept < t.kept);
+  CHECK(small.rows[1].size() == 1);  // a → b, the most frequent, is the one kept
+  // At most one successor per action.
+  CHECK(count_transitions(d, {s}, 1, 1 << 20).kept == 3);
+  // Nothing fits: no table.
+  CHECK(count_transitions(d, {s}, 16, 2).table.empty());
+}
+
+TEST_CASE("the action head's start: log-frequency bias, fitted copy and transition weights; frozen per-action weights stay put") {
+  Dataset d = make_toy(80, 20, 5);
+  TrainOptions o = toy_options(hunch::Arch::TRANSFORMER, d, 2);
+  o.net.hyper.copy = 1;
+  auto tc = std::make_shared<TransitionCounts>(count_transitions(d, training_samples(d, o.max_len), 4, 1 << 20));
+  o.net.hyper.transition_bytes = uint32_t(tc->table.size());
+  o.net.transitions = tc;
+  auto net = make_net(o.net, o.seed);
+  const ActionStart st = fit_action_start(d, training_samples(d, o.max_len), net.get());
+  CHECK(st.columns > 100);
+  // The toy's successor rule is a transition: the fitted terms explain much of it.
+  CHECK(st.nll_fitted < st.nll_popularity - 0.5);
+  const float* w = net->params.ptr(net->head_transition_weight);
+  CHECK(*std::max_element(w, w + hunch::kTransitionBuckets) > 1.0f);
+
+  o.item_weights = TrainOptions::ItemWeights::FREEZE;
+  auto frozen = make_net(o.net, o.seed);
+  TrainResult r;
+  REQUIRE(train(d, o, frozen.get(), &r).ok());
+  CHECK(r.items_frozen);
+  CHECK(r.items_frozen_after == 0);
+  CHECK(r.action_start.columns > 0);
+  // The per-action tensors are the start's (the bias the fitted one), the rest trained.
+  auto fresh = make_net(o.net, o.seed);
+  fit_action_start(d, training_samples(d, o.max_len), fresh.get());
+  for (size_t t : {frozen->emb_action, frozen->head_aw, frozen->head_ab}) {
+    const auto& e = frozen->params.entries[t];
+    CHECK(std::equal(frozen->params.ptr(t), frozen->params.ptr(t) + e.size, fresh->params.ptr(t)));
+  }
+  const auto& body = frozen->params.entries[frozen->head_tw];
+  CHECK(!std::equal(frozen->params.ptr(frozen->head_tw), frozen->params.ptr(frozen->head_tw) + body.size,
+                    fresh->params.ptr(fresh->head_tw)));
 }
