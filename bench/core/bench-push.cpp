@@ -1,5 +1,6 @@
 // push + top-10 latency at the default shapes (V 3,707, D 64, H 128, A 64, W 32 for lstm-attn;
-// L 2, W 200 for the transformer), int8 and f32, with the build's kernels. Built natively and
+// L 2, W 200 for the transformer), int8 and f32, and int8 with the copy and transition terms,
+// with the build's kernels. Built natively and
 // with Emscripten from the same source; bench/push-latency.sh runs both and prints the ratio.
 //
 // Output: one JSON line per configuration, {"arch","dtype","kernels","median_us","p95_us",...}.
@@ -11,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "hunch/kernels.h"
@@ -25,8 +27,15 @@ double now_us() {
   return double(duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count()) / 1000.0;
 }
 
-void run(hunch::Arch arch, bool int8, size_t calls, const char* platform) {
-  auto bytes = hunch_test::build_model(hunch_test::default_spec(arch, int8));
+// terms: the same shape with the action head's copy terms and a transition table of 16
+// successors per action (issue 14's cost: push + top-10 at most +10%).
+void run(hunch::Arch arch, bool int8, bool terms, size_t calls, const char* platform) {
+  hunch_test::ModelSpec spec = hunch_test::default_spec(arch, int8);
+  if (terms) {
+    spec.hyper.copy = 1;
+    spec.transition_successors = 16;
+  }
+  auto bytes = hunch_test::build_model(spec);
   std::unique_ptr<hunch::Model> model;
   if (hunch::Error e = hunch::Model::load(bytes.data(), bytes.size(), &model)) {
     std::fprintf(stderr, "bench-push: %s\n", e.message.c_str());
@@ -64,7 +73,8 @@ void run(hunch::Arch arch, bool int8, size_t calls, const char* platform) {
   std::printf("{\"platform\":\"%s\",\"arch\":\"%s\",\"dtype\":\"%s\",\"kernels\":\"%s\",\"calls\":%zu,"
               "\"median_us\":%.2f,\"p95_us\":%.2f,\"min_us\":%.2f,\"model_bytes\":%zu,\"state_bytes\":%zu,"
               "\"checksum\":%.4f}\n",
-              platform, hunch::arch_name(arch), int8 ? "int8" : "f32", hunch::kernels_name(hunch::kernels_default()), calls,
+              platform, (std::string(hunch::arch_name(arch)) + (terms ? "+copy+transitions" : "")).c_str(),
+              int8 ? "int8" : "f32", hunch::kernels_name(hunch::kernels_default()), calls,
               us[calls / 2], us[calls * 95 / 100], us[0], bytes.size(), seq.state_bytes(), checksum);
   std::fflush(stdout);
 }
@@ -86,7 +96,9 @@ int main(int argc, char** argv) {
 #else
   const char* platform = "native";
 #endif
-  for (hunch::Arch arch : {hunch::Arch::LSTM_ATTN, hunch::Arch::TRANSFORMER})
-    for (bool int8 : {true, false}) run(arch, int8, calls, platform);
+  for (hunch::Arch arch : {hunch::Arch::LSTM_ATTN, hunch::Arch::TRANSFORMER}) {
+    for (bool int8 : {true, false}) run(arch, int8, false, calls, platform);
+    run(arch, true, true, calls, platform);
+  }
   return 0;
 }

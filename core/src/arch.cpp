@@ -103,7 +103,7 @@ const std::vector<TensorSpec>& copy_head() {
        HUNCH_VECTOR(w.head_copy_gate)},
       {"head.copy.distance", dim(2, Sym::CD), kNone, Part::HEAD, false, nullptr, 0.5f, 0.5f, Sym::ONE,
        HUNCH_VECTOR(w.head_copy_distance)},
-      {"head.copy.type", dim(Sym::T), kNone, Part::HEAD, false, nullptr, 0.f, 0.3f, Sym::ONE,
+      {"head.copy.type", dim(2, Sym::T), kNone, Part::HEAD, false, nullptr, 0.f, 0.3f, Sym::ONE,
        HUNCH_VECTOR(w.head_copy_type)},
       {"head.copy.count", dim(Sym::CC), kNone, Part::HEAD, false, nullptr, 0.f, 0.3f, Sym::ONE,
        HUNCH_VECTOR(w.head_copy_count)},

@@ -299,7 +299,7 @@ void Sequence::add_transition_terms(float* logits) const {
 }
 
 // Each distinct action a of the window (events first…last) adds gate·z + distance[bucket(last −
-// e) + CD·same session] + type[type_e] + count[bucket(n)] to its logit, e being a's most recent
+// e) + CD·same session] + type[type_e + T·(e is the last event)] + count[bucket(n)] to its logit, e being a's most recent
 // event in the window and n how many of the window's events are a (docs/architecture.md,
 // "Copy"). <unk> events add nothing (id 0 is never predicted). O(W) with the table in the
 // scratch, no allocation.
@@ -329,7 +329,7 @@ void Sequence::add_copy_terms(float* logits) {
     const uint64_t e = last - (last + W - slot) % W;  // the event in that slot
     const uint32_t same = window_session_[slot] == current ? kCopyDistanceBuckets : 0;
     logits[copy_key_[h]] += gate + w.head_copy_distance.data[copy_distance_bucket(last - e) + same] +
-                            w.head_copy_type.data[window_type_[slot]] +
+                            w.head_copy_type.data[window_type_[slot] + (e == last ? hp_.type_count : 0)] +
                             w.head_copy_count.data[copy_count_bucket(copy_count_[h])];
     copy_key_[h] = 0;
   }

@@ -148,7 +148,7 @@ void declare_train_flags(Args& args) {
   args.flag("float", "write the float model (no int8 quantisation)");
   args.option("transitions", "16", "keep at most this many counted successors per action in the model's transition table (0 = no table)");
   args.option("transition-bytes", "0", "most bytes of the transition table (0 = 12% of the int8 network's bytes; the most frequent pairs are kept)");
-  args.option("item-weights", "auto", "the network's per-action weights: train, freeze (keep the counts' start: popularity, copy and transition terms), or auto (freeze them when one epoch of training makes validation NDCG@10 worse than the start)");
+  args.option("item-weights", "auto", "the network's per-action weights: train, freeze (keep the counts' start: popularity, copy and transition terms), or auto (train; when no epoch beats the start's validation NDCG@10, train again with them frozen and keep the better)");
   args.flag("no-copy", "leave out the copy terms (the action head's direct score for the actions in the window: repeats)");
   args.flag("no-session-inputs", "sessions protocol: leave out the position-in-session and sessions-so-far inputs");
   args.option("report", "", "also write an HTML report (training curves, quantisation) to this path");
@@ -341,6 +341,11 @@ void print_epoch(const train::EpochLog& l, const train::TrainResult& r, std::vec
     std::printf("\n");
     if (r.items_frozen && r.items_frozen_after == 0) std::printf("per-action weights frozen at the start (--item-weights freeze)\n");
   }
+  if (r.items_frozen && r.items_frozen_after > 0 && r.items_frozen_after + 1 == l.epoch)
+    std::printf("no epoch reached the start's valid NDCG@10 (best %.4f < %.4f): the per-action weights learn the "
+                "training events by heart on this log; training again from the start with them frozen "
+                "(--item-weights train keeps training them)\n",
+                r.best_free_valid_ndcg_10, r.start_valid_ndcg_10);
   if (l.partial) {
     std::printf("epoch %3u  interrupted after %.1f s\n", l.epoch, l.seconds);
   } else {
@@ -351,10 +356,7 @@ void print_epoch(const train::EpochLog& l, const train::TrainResult& r, std::vec
                 r.best_epoch == l.epoch ? "  *" : "");
     if (r.log.size() >= 2 && l.lr < r.log[r.log.size() - 2].lr)
       std::printf("           learning rate now %.3g (no better validation for a while)\n", l.lr);
-    if (r.items_frozen_after == l.epoch)
-      std::printf("           the per-action weights made next action worse than the start (valid NDCG@10 %.4f < "
-                  "%.4f): restarting from the start with them frozen (--item-weights train keeps training them)\n",
-                  l.valid_ndcg_10, r.start_valid_ndcg_10);
+
     curve->push_back({int(l.epoch), l.loss, l.valid_ndcg_10, l.seconds});
   }
   std::fflush(stdout);

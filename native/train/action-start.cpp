@@ -26,9 +26,9 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
   const hunch::Hyper& h = net->cfg.hyper;
   const size_t V = h.vocab_size, T = h.type_count, W = h.window;
   ActionStart out;
-  // θ = [copy distance (32) | copy type (T) | copy count (8) | transition weights (40)], the
+  // θ = [copy distance (32) | copy type (2T) | copy count (8) | transition weights (40)], the
   // parts the model has.
-  const size_t n_dist = h.copy ? 2 * hunch::kCopyDistanceBuckets : 0, n_type = h.copy ? T : 0;
+  const size_t n_dist = h.copy ? 2 * hunch::kCopyDistanceBuckets : 0, n_type = h.copy ? 2 * T : 0;
   const size_t n_count = h.copy ? hunch::kCopyCountBuckets : 0;
   const size_t n_trans = h.transition_bytes ? hunch::kTransitionBuckets : 0;
   const size_t n_copy = n_dist + n_type + n_count, n_theta = n_copy + n_trans;
@@ -72,7 +72,7 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
           const bool same = !h.session_inputs || data.session_number[e.recent] == data.session_number[c];
           const uint32_t d = hunch::copy_distance_bucket(c - e.recent) + (same ? hunch::kCopyDistanceBuckets : 0);
           terms.push_back({e.action, d});
-          terms.push_back({e.action, uint32_t(n_dist + data.type[e.recent])});
+          terms.push_back({e.action, uint32_t(n_dist + data.type[e.recent] + (e.recent == c ? T : 0))});
           terms.push_back({e.action, uint32_t(n_dist + n_type + hunch::copy_count_bucket(e.count))});
         }
       }

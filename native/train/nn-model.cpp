@@ -258,6 +258,13 @@ size_t copy_distance_index(const Net& net, const Dataset& data, const Pass& pass
   return hunch::copy_distance_bucket(col - j) + (same ? hunch::kCopyDistanceBuckets : 0);
 }
 
+// Where column j's copy score reads head.copy.type, seen from column col: its type, in the second
+// half when j is col itself (the event just pushed: what follows a cart of it is not what follows
+// an older view of it).
+size_t copy_type_index(const Net& net, const Dataset& data, const Pass& pass, size_t j, size_t col) {
+  return data.type[pass.event[j]] + (j == col ? net.cfg.hyper.type_count : 0);
+}
+
 // Column col's copy window as copy_entries sees it.
 void column_copy_entries(const Net& net, const Dataset& data, const Pass& pass, size_t col,
                          std::vector<CopyEntry>* out) {
@@ -295,7 +302,7 @@ void add_action_terms(const Net& net, const Dataset& data, const Pass& pass, siz
   column_copy_entries(net, data, pass, col, &entries);
   for (const CopyEntry& e : entries)
     logits[e.action] += gate + dist[copy_distance_index(net, data, pass, e.recent, col)] +
-                        type[data.type[pass.event[e.recent]]] + count[hunch::copy_count_bucket(e.count)];
+                        type[copy_type_index(net, data, pass, e.recent, col)] + count[hunch::copy_count_bucket(e.count)];
 }
 
 void action_terms_backward(const Net& net, const Dataset& data, const Pass& pass, size_t col, const float* dlogits,
@@ -322,7 +329,7 @@ void action_terms_backward(const Net& net, const Dataset& data, const Pass& pass
     const float g = dlogits[e.action];
     dgate += g;
     gdist[copy_distance_index(net, data, pass, e.recent, col)] += g;
-    gtype[data.type[pass.event[e.recent]]] += g;
+    gtype[copy_type_index(net, data, pass, e.recent, col)] += g;
     gcount[hunch::copy_count_bucket(e.count)] += g;
   }
   if (dgate == 0) return;

@@ -360,129 +360,140 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   const bool bar = opt.progress && isatty(2);
   const size_t batch = std::max<uint32_t>(1, opt.batch);
 
-  for (uint32_t epoch = 1; epoch <= opt.epochs && !stop_requested(); ++epoch) {
-    Rng shuffle = Rng::derive(opt.seed, 0x5EED, epoch);
-    std::vector<Sample> order = samples;
-    if (opt.random_crops) random_crops(&order, opt.seed, epoch);
-    for (size_t k = order.size(); k > 1; --k) std::swap(order[k - 1], order[shuffle.below(k)]);
-    const double t0 = now_s();
-    LossTotals epoch_loss;
-    uint64_t done_positions = 0;
-    bool partial = false;
-    for (size_t b0 = 0; b0 < order.size(); b0 += batch) {
-      if (stop_requested()) {
-        partial = true;
+  // Phase 1 trains everything. With item_weights AUTO, when no epoch of it reached the start's
+  // validation NDCG@10, phase 2 trains again from the start with the per-action weights frozen;
+  // the best epoch of either phase (by the selection score) is kept.
+  uint32_t epoch = 1;
+  for (int phase = 1; phase <= 2; ++phase) {
+    if (phase == 2) {
+      if (!decide || res->items_frozen || !(res->best_free_valid_ndcg_10 < res->start_valid_ndcg_10) || stop_requested() ||
+          res->out_of_time || epoch > opt.epochs)
+        break;
+      net->params.data = start;
+      adam = Adam();
+      freeze_items();
+      res->items_frozen_after = epoch - 1;
+      res->early_stopped = false;
+      bad_epochs = 0;
+      step = 0;
+      lr_scale = 1.0f;
+    }
+    for (; epoch <= opt.epochs && !stop_requested(); ++epoch) {
+      Rng shuffle = Rng::derive(opt.seed, 0x5EED, epoch);
+      std::vector<Sample> order = samples;
+      if (opt.random_crops) random_crops(&order, opt.seed, epoch);
+      for (size_t k = order.size(); k > 1; --k) std::swap(order[k - 1], order[shuffle.below(k)]);
+      const double t0 = now_s();
+      LossTotals epoch_loss;
+      uint64_t done_positions = 0;
+      bool partial = false;
+      for (size_t b0 = 0; b0 < order.size(); b0 += batch) {
+        if (stop_requested()) {
+          partial = true;
+          break;
+        }
+        std::vector<Sample> bs(order.begin() + b0, order.begin() + std::min(order.size(), b0 + batch));
+        auto parts = split_batch(bs, threads);
+        std::vector<LossTotals> part_loss(threads);
+        const uint64_t step_seed = Rng::derive(opt.seed, 0xD50, step).next();
+        // Laid out before the threads start: the loss is a mean over the whole batch's targets,
+        // and event dropout decides how many there are.
+        LossTotals norm;
+        for (unsigned t = 0; t < threads; ++t) {
+          prepare_pass(*passes[t], data, parts[t], true, step_seed, opt.event_drop);
+          const LossTotals n = count_targets(*passes[t]);
+          norm.n_action += n.n_action;
+          norm.n_type += n.n_type;
+          norm.n_exit += n.n_exit;
+          norm.n_conversion += n.n_conversion;
+        }
+        auto work = [&](unsigned t) {
+          std::fill(grads[t].begin(), grads[t].end(), 0.0f);
+          if (parts[t].empty()) return;
+          net->forward(data, *passes[t]);
+          heads_loss(*net, data, *passes[t], opt.weights, norm, &part_loss[t], grads[t].data());
+          net->backward(data, *passes[t], grads[t].data());
+        };
+        std::vector<std::thread> pool;
+        for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
+        work(0);
+        for (auto& th : pool) th.join();
+        for (unsigned t = 1; t < threads; ++t) {
+          float* g0 = grads[0].data();
+          const float* gt = grads[t].data();
+          for (size_t k = 0, n = grads[0].size(); k < n; ++k) g0[k] += gt[k];
+        }
+        for (const auto& l : part_loss) {
+          epoch_loss.action += l.action;
+          epoch_loss.type += l.type;
+          epoch_loss.exit += l.exit;
+          epoch_loss.n_action += l.n_action;
+          epoch_loss.n_type += l.n_type;
+          epoch_loss.n_exit += l.n_exit;
+          epoch_loss.conversion += l.conversion;
+          epoch_loss.n_conversion += l.n_conversion;
+        }
+        clip_grad_norm(grads[0], opt.clip);
+        const float warm = opt.warmup_steps ? std::min(1.0f, float(step + 1) / float(opt.warmup_steps)) : 1.0f;
+        adam.step(net->params.data, grads[0], opt.lr * lr_scale * warm);
+        ++step;
+        for (const Sample& s : bs) done_positions += s.len;
+        if (bar) {
+          const double el = now_s() - t0, rate = done_positions / std::max(el, 1e-9);
+          const double frac = double(done_positions) / double(res->train_positions);
+          const int width = 30, fill = int(frac * width);
+          std::fprintf(stderr, "\repoch %u [%.*s%*s] %3.0f%%  %.0f ev/s  ETA %s  loss %.4f   ", epoch, fill,
+                       "##############################", width - fill, "", frac * 100, rate,
+                       fmt_duration((res->train_positions - done_positions) / std::max(rate, 1e-9)).c_str(),
+                       epoch_loss.weighted(opt.weights));
+          std::fflush(stderr);
+        }
+      }
+      const double secs = now_s() - t0;
+      if (bar) std::fprintf(stderr, "\r%*s\r", 110, "");
+      train_seconds += secs;
+      EpochLog log;
+      log.epoch = epoch;
+      log.loss = epoch_loss.weighted(opt.weights);
+      log.seconds = secs;
+      log.events_per_s = done_positions / std::max(secs, 1e-9);
+      log.partial = partial;
+      if (!partial) {
+        epoch_seconds.push_back(secs);
+        const double v0 = now_s();
+        if (Error e = validate_now(&log)) return e;
+        log.valid_seconds = now_s() - v0;
+        if (!res->items_frozen) res->best_free_valid_ndcg_10 = std::max(res->best_free_valid_ndcg_10, log.valid_ndcg_10);
+        if (log.valid_score > best_ndcg) {
+          best_ndcg = log.valid_score;
+          res->best_valid_exit_auc = log.valid_exit_auc;
+          res->best_valid_conversion_auc = log.valid_conversion_auc;
+          res->best_valid_score = log.valid_score;
+          best = net->params.data;
+          res->best_epoch = epoch;
+          res->best_valid_ndcg_10 = log.valid_ndcg_10;
+          res->best_valid_hr_10 = log.valid_hr_10;
+          bad_epochs = 0;
+        } else {
+          ++bad_epochs;
+          // A plateau at this rate: smaller steps can still find a better point near it.
+          if (opt.lr_plateau && bad_epochs % opt.lr_plateau == 0) lr_scale *= 0.5f;
+        }
+      }
+      log.lr = opt.lr * lr_scale;
+      res->log.push_back(log);
+      if (on_epoch) on_epoch(log, *res);
+      if (partial) break;
+      if (opt.patience && bad_epochs >= opt.patience) {
+        res->early_stopped = true;
         break;
       }
-      std::vector<Sample> bs(order.begin() + b0, order.begin() + std::min(order.size(), b0 + batch));
-      auto parts = split_batch(bs, threads);
-      std::vector<LossTotals> part_loss(threads);
-      const uint64_t step_seed = Rng::derive(opt.seed, 0xD50, step).next();
-      // Laid out before the threads start: the loss is a mean over the whole batch's targets,
-      // and event dropout decides how many there are.
-      LossTotals norm;
-      for (unsigned t = 0; t < threads; ++t) {
-        prepare_pass(*passes[t], data, parts[t], true, step_seed, opt.event_drop);
-        const LossTotals n = count_targets(*passes[t]);
-        norm.n_action += n.n_action;
-        norm.n_type += n.n_type;
-        norm.n_exit += n.n_exit;
-        norm.n_conversion += n.n_conversion;
-      }
-      auto work = [&](unsigned t) {
-        std::fill(grads[t].begin(), grads[t].end(), 0.0f);
-        if (parts[t].empty()) return;
-        net->forward(data, *passes[t]);
-        heads_loss(*net, data, *passes[t], opt.weights, norm, &part_loss[t], grads[t].data());
-        net->backward(data, *passes[t], grads[t].data());
-      };
-      std::vector<std::thread> pool;
-      for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
-      work(0);
-      for (auto& th : pool) th.join();
-      for (unsigned t = 1; t < threads; ++t) {
-        float* g0 = grads[0].data();
-        const float* gt = grads[t].data();
-        for (size_t k = 0, n = grads[0].size(); k < n; ++k) g0[k] += gt[k];
-      }
-      for (const auto& l : part_loss) {
-        epoch_loss.action += l.action;
-        epoch_loss.type += l.type;
-        epoch_loss.exit += l.exit;
-        epoch_loss.n_action += l.n_action;
-        epoch_loss.n_type += l.n_type;
-        epoch_loss.n_exit += l.n_exit;
-        epoch_loss.conversion += l.conversion;
-        epoch_loss.n_conversion += l.n_conversion;
-      }
-      clip_grad_norm(grads[0], opt.clip);
-      const float warm = opt.warmup_steps ? std::min(1.0f, float(step + 1) / float(opt.warmup_steps)) : 1.0f;
-      adam.step(net->params.data, grads[0], opt.lr * lr_scale * warm);
-      ++step;
-      for (const Sample& s : bs) done_positions += s.len;
-      if (bar) {
-        const double el = now_s() - t0, rate = done_positions / std::max(el, 1e-9);
-        const double frac = double(done_positions) / double(res->train_positions);
-        const int width = 30, fill = int(frac * width);
-        std::fprintf(stderr, "\repoch %u [%.*s%*s] %3.0f%%  %.0f ev/s  ETA %s  loss %.4f   ", epoch, fill,
-                     "##############################", width - fill, "", frac * 100, rate,
-                     fmt_duration((res->train_positions - done_positions) / std::max(rate, 1e-9)).c_str(),
-                     epoch_loss.weighted(opt.weights));
-        std::fflush(stderr);
+      if (opt.time_budget > 0 && train_seconds >= opt.time_budget) {
+        res->out_of_time = true;
+        break;
       }
     }
-    const double secs = now_s() - t0;
-    if (bar) std::fprintf(stderr, "\r%*s\r", 110, "");
-    train_seconds += secs;
-    EpochLog log;
-    log.epoch = epoch;
-    log.loss = epoch_loss.weighted(opt.weights);
-    log.seconds = secs;
-    log.events_per_s = done_positions / std::max(secs, 1e-9);
-    log.partial = partial;
-    if (!partial) {
-      epoch_seconds.push_back(secs);
-      const double v0 = now_s();
-      if (Error e = validate_now(&log)) return e;
-      log.valid_seconds = now_s() - v0;
-      if (decide && epoch == 1 && log.valid_ndcg_10 < res->start_valid_ndcg_10) {
-        // The per-action weights made next action worse than the counts alone: restart from the
-        // start with them frozen (TrainOptions::item_weights). This epoch is not a candidate.
-        net->params.data = start;
-        adam = Adam();
-        freeze_items();
-        res->items_frozen_after = epoch;
-        step = 0;
-        log.valid_score = -1;
-      }
-      if (log.valid_score > best_ndcg) {
-        best_ndcg = log.valid_score;
-        res->best_valid_exit_auc = log.valid_exit_auc;
-        res->best_valid_conversion_auc = log.valid_conversion_auc;
-        res->best_valid_score = log.valid_score;
-        best = net->params.data;
-        res->best_epoch = epoch;
-        res->best_valid_ndcg_10 = log.valid_ndcg_10;
-        res->best_valid_hr_10 = log.valid_hr_10;
-        bad_epochs = 0;
-      } else {
-        ++bad_epochs;
-        // A plateau at this rate: smaller steps can still find a better point near it.
-        if (opt.lr_plateau && bad_epochs % opt.lr_plateau == 0) lr_scale *= 0.5f;
-      }
-    }
-    log.lr = opt.lr * lr_scale;
-    res->log.push_back(log);
-    if (on_epoch) on_epoch(log, *res);
-    if (partial) break;
-    if (opt.patience && bad_epochs >= opt.patience) {
-      res->early_stopped = true;
-      break;
-    }
-    if (opt.time_budget > 0 && train_seconds >= opt.time_budget) {
-      res->out_of_time = true;
-      break;
-    }
+    ++epoch;  // the next phase's first epoch (the loop broke before its increment)
   }
   res->interrupted = stop_requested();
   // With no validated epoch (stopped during the first), the current weights are all there is.

@@ -41,12 +41,12 @@ struct TrainOptions {
   // With copy or transition terms: start the action head from the counts (train/action-start.h).
   bool        action_start = true;
   // The network's per-action weights (emb.action, head.action.w, head.action.b): trained, frozen
-  // at the counts' start, or (AUTO, with the counts' start) frozen when after the first epoch
-  // they make validation NDCG@10 worse than the start: on logs whose actions are seen a handful
-  // of times each they learn the training events by heart within an epoch (Taobao: 0.132 at
-  // the start, 0.112 after one epoch, 0.078 after three), while the rest of the network still
-  // has the exit, conversion and type heads and the copy gate to learn. Training then restarts
-  // from the start with them frozen.
+  // at the counts' start, or (AUTO, with the counts' start) trained, and when no epoch reaches
+  // the start's validation NDCG@10, trained again from the start with them frozen, keeping the
+  // better of the two runs. On logs whose actions are seen a handful of times each they learn
+  // the training events by heart within an epoch (Taobao: 0.132 at the start, 0.112 after one
+  // epoch, 0.078 after three), while the rest of the network still has the exit, conversion and
+  // type heads and the copy gate to learn.
   enum class ItemWeights { AUTO, TRAIN, FREEZE };
   ItemWeights item_weights = ItemWeights::AUTO;
   // Set: the session protocol (sessions.h): samples from the training sessions, validation
@@ -81,8 +81,9 @@ struct TrainResult {
   // Validation NDCG@10 of the counts' start (NaN when not measured), and whether the per-action
   // weights were frozen (TrainOptions::item_weights): from the start, or after epoch 1.
   double   start_valid_ndcg_10 = NAN;
+  double   best_free_valid_ndcg_10 = -1;  // the best epoch's with the per-action weights training
   bool     items_frozen = false;
-  uint32_t items_frozen_after = 0;  // the epoch whose validation decided it (0: from the start)
+  uint32_t items_frozen_after = 0;  // the last epoch before they were frozen (0: from the start)
 };
 
 // Trains *net on data. On return net holds the weights of the best validated epoch.

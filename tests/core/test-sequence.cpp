@@ -187,7 +187,8 @@ Vec reference_probs(const Model& m, const std::vector<Event>& ev, double* conver
       const size_t j = recent[a];
       const size_t same = session_of[j] == session_of[n - 1] ? kCopyDistanceBuckets : 0;
       logits[a] += gate + w.head_copy_distance.data[copy_distance_bucket(n - 1 - j) + same] +
-                   w.head_copy_type.data[ev[j].type] + w.head_copy_count.data[copy_count_bucket(count[a])];
+                   w.head_copy_type.data[ev[j].type + (j == n - 1 ? hp.type_count : 0)] +
+                   w.head_copy_count.data[copy_count_bucket(count[a])];
     }
   }
   if (hp.transition_bytes) {  // the last action's successors

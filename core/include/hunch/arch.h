@@ -46,7 +46,7 @@ struct Hyper {
   // 1 when the action head also scores the actions in the window directly (the metadata key
   // hunch.copy is 1): each distinct action a of the window adds to its logit
   //   head.copy.gate · z + head.copy.distance[distance bucket + CD · same session]
-  //   + head.copy.type[type] + head.copy.count[count bucket]
+  //   + head.copy.type[type + T · (it is the last event)] + head.copy.count[count bucket]
   // read at a's most recent event in the window (distance, session, type) and from how many of
   // the window's events are a (docs/architecture.md, "Copy"). Repeats (view → cart of one
   // product) then need no embedding.

@@ -72,7 +72,7 @@ struct Weights {
   Matrix head_conversion;                  // (1, D), when Hyper::conversion
   Vector head_conversion_b;                // (1)
   Matrix head_exit_x, head_conversion_x;   // (1, D) each, with Hyper::session_inputs: on the input x
-  Vector head_copy_gate, head_copy_distance, head_copy_type, head_copy_count;  // (D), (2·16), (T), (8): Hyper::copy
+  Vector head_copy_gate, head_copy_distance, head_copy_type, head_copy_count;  // (D), (2·16), (2T), (8): Hyper::copy
   Bytes  transition_table;                 // (transition_bytes), with Hyper::transition_bytes
   Vector head_transition_weight;           // (40) one weight per transition bucket
 };
