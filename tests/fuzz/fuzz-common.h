@@ -64,9 +64,9 @@ inline void check_views(const hunch::ModelFile& mf, const uint8_t* data, size_t 
     uint64_t expected = 0;
     HUNCH_FUZZ_CHECK(hunch::tensor_block_bytes(t.dtype, t.shape, &expected), "block size computes");
     HUNCH_FUZZ_CHECK(t.nbytes == expected, "nbytes matches the shape");
-    const uint8_t* block = t.dtype == hunch::DType::F32
-                               ? reinterpret_cast<const uint8_t*>(t.f32)
-                               : reinterpret_cast<const uint8_t*>(t.scales);
+    const uint8_t* block = t.dtype == hunch::DType::F32  ? reinterpret_cast<const uint8_t*>(t.f32)
+                           : t.dtype == hunch::DType::U8 ? t.u8
+                                                         : reinterpret_cast<const uint8_t*>(t.scales);
     HUNCH_FUZZ_CHECK(block != nullptr, "tensor has a view");
     HUNCH_FUZZ_CHECK(block >= data + mf.data_offset && block <= end, "block starts in the data section");
     HUNCH_FUZZ_CHECK(t.nbytes <= uint64_t(end - block), "block ends inside the file");
@@ -78,12 +78,13 @@ inline void check_views(const hunch::ModelFile& mf, const uint8_t* data, size_t 
   }
 }
 
-// The model readers' seeds: small valid models of both architectures and dtypes (a few KB,
+// The model readers' seeds: small valid models of both architectures and dtypes, and one with
+// the copy and transition terms (a few KB,
 // against 50-170 KB for the fixtures): cheap to execute, and most mutations land in a header
 // or table field.
 inline std::vector<std::vector<uint8_t>> small_models() {
   std::vector<std::vector<uint8_t>> out;
-  for (int which = 0; which < 4; ++which) {
+  for (int which = 0; which < 5; ++which) {  // 4: int8 transformer with copy terms and a transition table
     hunch_test::ModelSpec s;
     s.hyper.arch = which < 2 ? hunch::Arch::LSTM_ATTN : hunch::Arch::TRANSFORMER;
     s.int8 = which % 2 == 1;
@@ -97,6 +98,11 @@ inline std::vector<std::vector<uint8_t>> small_models() {
     s.hyper.heads = 2;
     s.hyper.ffn = 4;
     s.gap_edges = {10, 600};
+    if (which == 4) {
+      s.hyper.arch = hunch::Arch::TRANSFORMER;
+      s.hyper.copy = 1;
+      s.transition_successors = 3;
+    }
     out.push_back(hunch_test::build_model(s));
   }
   return out;
