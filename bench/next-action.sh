@@ -16,12 +16,14 @@
 #   --budget   training seconds per log (default 240; patience usually stops sooner)
 #   --only     one log: shop, taobao, rees46, yoochoose, amazon-toys, amazon-sports
 #   --table    only print the table again (every SWEEP row)
+#   --rows     no training: add the rows of the variant's existing results for --split (the test
+#              rows of a recipe already trained, looked at once)
 # Prints each log's NDCG@10 beside popularity, Markov and repeat, and its ratio to the best of
 # them (the issue's target: >= 1.10 on the session logs, >= 1.00 everywhere).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-variant="" split=valid budget=240 only="" table_only=0 extra=()
+variant="" split=valid budget=240 only="" table_only=0 rows_only=0 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --variant) variant=$2; shift ;;
@@ -29,8 +31,9 @@ while [ $# -gt 0 ]; do
     --budget) budget=$2; shift ;;
     --only) only=$2; shift ;;
     --table) table_only=1 ;;
+    --rows) rows_only=1 ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n 2,20p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,22p "$0"; exit 0 ;;
     *) echo "next-action.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -49,6 +52,7 @@ tmp=build/bench-next-action
 mkdir -p "$out" "$tmp"
 
 # The session logs, through the session benchmark (same files, same flags).
+[ "$rows_only" = 1 ] && only=none
 for name in shop taobao rees46 yoochoose; do
   [ -n "$only" ] && [ "$only" != "$name" ] && continue
   bash bench/sessions.sh --budget "$budget" --split "$split" --only "$name" --tag "next-action-$variant" \
@@ -70,6 +74,8 @@ for name in amazon-toys amazon-sports; do
   "$hunch" eval "$out/$name.hunch" "$file" --json > "$out/$name.json" 2>/dev/null
 done
 
+[ "$rows_only" = 1 ] && extra=($(sed -n 's/^flags: //p' "$out/FLAGS" 2>/dev/null))
+[ "$rows_only" = 1 ] || echo "flags: ${extra[*]:-}" > "$out/FLAGS"
 node - "$out" "$split" "$variant" "${extra[*]:-}" "$sweep" <<'EOF'
 const fs = require('fs');
 const [dir, split, variant, flags, sweep] = process.argv.slice(2);

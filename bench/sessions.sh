@@ -11,12 +11,13 @@
 #             look at test once per recipe)
 #   --only    one log: shop, taobao, rees46, yoochoose
 #   --tag     results go to bench/results/sessions/<tag>/ (default: default)
+#   --table   no training: print the table of the tag's existing results for --split
 # Everything after -- goes to `hunch train` (a variant to compare, e.g. -- --embed 32).
 # Writes <log>.train.log and <log>.json per log and prints the table (also TABLE-<split>.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-budget=300 arch=transformer split=valid only="" tag=default extra=()
+budget=300 arch=transformer split=valid only="" tag=default table=0 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --budget) budget=$2; shift ;;
@@ -24,8 +25,9 @@ while [ $# -gt 0 ]; do
     --split) split=$2; shift ;;
     --only) only=$2; shift ;;
     --tag) tag=$2; shift ;;
+    --table) table=1 ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n 2,15p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,16p "$0"; exit 0 ;;
     *) echo "sessions.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -52,6 +54,7 @@ logs=(
 
 for spec in "${logs[@]}"; do
   IFS='|' read -r name file flags <<< "$spec"
+  [ "$table" = 1 ] && break
   [ -n "$only" ] && [ "$only" != "$name" ] && continue
   [ -f "$file" ] || { echo "sessions.sh: $file not found; skipping $name" >&2; continue; }
   echo "== $name: train ($arch, budget ${budget}s) ==" >&2
