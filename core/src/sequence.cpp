@@ -516,7 +516,8 @@ Error Sequence::restore(const uint8_t* bytes, size_t size) {
       if (!std::isfinite(v))
         return Error(format_message("saved state: value %zu at offset %zu (%s) is not finite", i, kHead + i * 4,
                                     part.name));
-      const bool whole = !part.whole || v == std::floor(v);
+      // Ids become uint32_t on restore: -0 would come back as 0 and save as other bytes.
+      const bool whole = !part.whole || (v == std::floor(v) && !(v == 0 && std::signbit(v)));
       if (v < part.lo || v > part.hi || !whole)
         return Error(format_message("saved state: value %zu at offset %zu (%s) is %.8g, %s [%.8g, %.8g] (damaged)", i,
                                     kHead + i * 4, part.name, double(v), whole ? "outside" : "not a whole number in",

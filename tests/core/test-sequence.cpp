@@ -749,6 +749,7 @@ TEST_CASE("copy and transition terms: save / restore continues identically; dama
     } bad[] = {
         {0, float(h.vocab_size), "(window actions) is 97, outside [0, 96]"},
         {1, 2.5f, "(window actions) is 2.5, not a whole number"},
+        {2, -0.0f, "(window actions) is -0, not a whole number"},  // would restore as 0 (fuzz_sequence_state)
         {W, float(h.type_count), "(window types) is 5, outside [0, 4]"},
         {2 * W, -1.f, "(window sessions) is -1, outside"},
         {3 * W, float(h.vocab_size + 3), "(last action) is 100, outside [0, 96]"},
