@@ -44,7 +44,7 @@ if [ "$movielens" = 1 ]; then
   # The recipe of bench/ml1m-quality.sh: learn across missing events (this file lacks each
   # user's item just before the test item: ../shared/data/MANIFEST.md) and what comes soon,
   # without pushing down the movies already rated (never repeated here, excluded in evaluation).
-  extra="--event-drop 0.3 --lookahead 3 --mask-seen --patience 10"
+  extra="--event-drop 0.3 --lookahead 3 --mask-seen --patience 10 --no-copy --transitions 0"
   extra+=$([ "$arch" = transformer ] && echo " --lookahead-decay 0.5" || echo " --lookahead-decay 1")
   $hunch train "$data" -o "$out/ml-1m-$arch.hunch" $ml --arch "$arch" --time-budget "$budget" $extra \
     --report "$out/ml-1m-$arch-train.html"
