@@ -46,18 +46,6 @@ void Net::add_params() {
   if (cfg.hyper.transition_bytes) head_transition_weight = param("head.transition.weight");
 }
 
-std::vector<Adam::Scaled> Net::lr_scaled() const {
-  constexpr float kTermsLrScale = 10.0f;
-  std::vector<Adam::Scaled> out;
-  std::vector<size_t> tensors;
-  // Not the gate: a D-vector on z, where 10× the rate swings every logit of the window at once.
-  if (cfg.hyper.copy) tensors = {head_copy_distance, head_copy_type, head_copy_count};
-  if (cfg.hyper.transition_bytes) tensors.push_back(head_transition_weight);
-  for (size_t t : tensors)
-    out.push_back({params.entries[t].offset, params.entries[t].offset + params.entries[t].size, kTermsLrScale});
-  return out;
-}
-
 size_t Net::param(const std::string& name) const {
   const long i = params.find(name);
   if (i < 0) {  // a trainer out of step with the table: a programming error, not bad input

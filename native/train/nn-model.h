@@ -79,15 +79,9 @@ class Net {
   // Back-propagates pass.dz, adding parameter gradients into grad (laid out as params).
   virtual void backward(const Dataset& data, Pass& pass, float* grad) const = 0;
 
-  // Learning-rate multipliers for the optimiser (Adam::scaled): the copy terms' distance and
-  // type weights and the transition weights. They are a few dozen scalars whose useful values are several logits, and in the
-  // sessions protocol an epoch is a few dozen steps (a batch is 32 whole users): at the base rate
-  // they would still be near their zero start when early stopping ends training.
-  std::vector<Adam::Scaled> lr_scaled() const;
-
   NetConfig cfg;
-  ParamSet  params;
-  hunch::Calibration calibration;  // fitted after training (sessions.h), written with the model  // every tensor of the architecture's table (hunch/arch.h), in file order
+  ParamSet  params;  // every tensor of the architecture's table (hunch/arch.h), in file order, but u8 tables
+  hunch::Calibration calibration;  // fitted after training (sessions.h), written with the model
   size_t emb_action = 0, emb_type = 0, emb_gap = 0;
   size_t emb_session_position = 0, emb_session_count = 0;  // when cfg.hyper.session_inputs
   size_t head_aw = 0, head_ab = 0, head_tw = 0, head_tb = 0, head_ew = 0, head_eb = 0;

@@ -99,7 +99,7 @@ struct Adam {
   float  beta1 = 0.9f, beta2 = 0.98f, eps = 1e-8f;
   Buffer   m, v;
   uint64_t steps = 0;
-  // Parameters [begin, end) that step at lr × scale (Net::lr_scaled).
+  // Parameters [begin, end) that step at lr × scale (0: frozen, TrainOptions::item_weights).
   struct Scaled {
     size_t begin, end;
     float  scale;

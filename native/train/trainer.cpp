@@ -293,16 +293,13 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
     if (!any_evaluated) return Error("train: no sequence has the 3 events needed for validation");
   }
 
-  if (opt.action_start && (net->cfg.hyper.copy || net->cfg.hyper.transition_bytes))
+  if (net->cfg.hyper.copy || net->cfg.hyper.transition_bytes)
     res->action_start = fit_action_start(data, samples, net);
 
   std::vector<std::unique_ptr<Pass>> passes;
   std::vector<Buffer> grads(threads, Buffer(net->params.size()));
   for (unsigned t = 0; t < threads; ++t) passes.push_back(net->make_pass());
   Adam adam;
-  // Terms that start from the counts are where they should be; only zero-started ones need the
-  // faster rate (Net::lr_scaled).
-  if (!res->action_start.columns) adam.scaled = net->lr_scaled();
   // Freezing the per-action weights: a zero learning rate (their gradients are still computed:
   // the loss reads them).
   auto freeze_items = [&]() {

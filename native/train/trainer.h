@@ -38,8 +38,6 @@ struct TrainOptions {
   double      time_budget = 0;  // seconds of training; 0 = none (checked after each epoch)
   bool        exclude_seen = false;  // validation ranking (PROTOCOL.md §6)
   bool        progress = true;  // progress bar on stderr when it is a terminal
-  // With copy or transition terms: start the action head from the counts (train/action-start.h).
-  bool        action_start = true;
   // The network's per-action weights (emb.action, head.action.w, head.action.b): trained, frozen
   // at the counts' start, or (AUTO, with the counts' start) trained, and when no epoch reaches
   // the start's validation NDCG@10, trained again from the start with them frozen, keeping the
