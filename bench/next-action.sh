@@ -15,6 +15,7 @@
 #   --split    valid (choose settings on these) or test (look once per recipe); default valid
 #   --budget   training seconds per log (default 240; patience usually stops sooner)
 #   --only     one log: shop, taobao, rees46, yoochoose, amazon-toys, amazon-sports
+#   --attrs    also read each log's attribute columns (bench/sessions.sh --attrs; Amazon has none)
 #   --table    only print the table again (every SWEEP row)
 #   --rows     no training: add the rows of the variant's existing results for --split (the test
 #              rows of a recipe already trained, looked at once)
@@ -23,7 +24,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-variant="" split=valid budget=240 only="" table_only=0 rows_only=0 extra=()
+variant="" split=valid budget=240 only="" table_only=0 rows_only=0 attrs=() extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --variant) variant=$2; shift ;;
@@ -31,9 +32,10 @@ while [ $# -gt 0 ]; do
     --budget) budget=$2; shift ;;
     --only) only=$2; shift ;;
     --table) table_only=1 ;;
+    --attrs) attrs=(--attrs) ;;
     --rows) rows_only=1 ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n 2,22p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,23p "$0"; exit 0 ;;
     *) echo "next-action.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -55,7 +57,7 @@ mkdir -p "$out" "$tmp"
 [ "$rows_only" = 1 ] && only=none
 for name in shop taobao rees46 yoochoose; do
   [ -n "$only" ] && [ "$only" != "$name" ] && continue
-  bash bench/sessions.sh --budget "$budget" --split "$split" --only "$name" --tag "next-action-$variant" \
+  bash bench/sessions.sh --budget "$budget" --split "$split" --only "$name" --tag "next-action-$variant" "${attrs[@]}" \
     -- "${extra[@]}" > /dev/null
   cp "bench/results/sessions/next-action-$variant/$name.json" "bench/results/sessions/next-action-$variant/$name.train.log" "$out/"
 done
@@ -75,7 +77,8 @@ for name in amazon-toys amazon-sports; do
 done
 
 [ "$rows_only" = 1 ] && extra=($(sed -n 's/^flags: //p' "$out/FLAGS" 2>/dev/null))
-[ "$rows_only" = 1 ] || echo "flags: ${extra[*]:-}" > "$out/FLAGS"
+[ "$rows_only" = 1 ] || echo "flags: ${attrs[*]:-}${attrs[*]:+ }${extra[*]:-}" > "$out/FLAGS"
+[ "$rows_only" = 1 ] || extra=(${attrs[@]+"${attrs[@]}"} ${extra[@]+"${extra[@]}"})
 node - "$out" "$split" "$variant" "${extra[*]:-}" "$sweep" <<'EOF'
 const fs = require('fs');
 const [dir, split, variant, flags, sweep] = process.argv.slice(2);

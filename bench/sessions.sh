@@ -12,12 +12,14 @@
 #   --only    one log: shop, taobao, rees46, yoochoose
 #   --tag     results go to bench/results/sessions/<tag>/ (default: default)
 #   --table   no training: print the table of the tag's existing results for --split
+#   --attrs   also read each log's attribute columns (Taobao: category; REES46: category_id, brand
+#             and price as numeric; the shop and YOOCHOOSE have none)
 # Everything after -- goes to `hunch train` (a variant to compare, e.g. -- --embed 32).
 # Writes <log>.train.log and <log>.json per log and prints the table (also TABLE-<split>.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-budget=300 arch=transformer split=valid only="" tag=default table=0 extra=()
+budget=300 arch=transformer split=valid only="" tag=default table=0 attrs=0 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --budget) budget=$2; shift ;;
@@ -26,8 +28,9 @@ while [ $# -gt 0 ]; do
     --only) only=$2; shift ;;
     --tag) tag=$2; shift ;;
     --table) table=1 ;;
+    --attrs) attrs=1 ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n 2,16p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,18p "$0"; exit 0 ;;
     *) echo "sessions.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -41,19 +44,20 @@ out=bench/results/sessions/$tag
 tmp=build/bench-sessions
 mkdir -p "$out" "$tmp"
 
-# name | events file | ingestion flags (the logs' own column names)
+# name | events file | ingestion flags (the logs' own column names) | attribute flags (--attrs)
 logs=(
-  "shop|$tmp/shop.csv.gz|"
-  "taobao|$tmp/taobao.csv|"
-  "rees46|$data/rees46-sample/2019-Oct_head17k.csv|--time-column event_time --action-column product_id"
-  "yoochoose|$data/yoochoose-sample/yoochoose-clicks-100k_train_full.txt|"
+  "shop|$tmp/shop.csv.gz||"
+  "taobao|$tmp/taobao.csv||--attr-columns category"
+  "rees46|$data/rees46-sample/2019-Oct_head17k.csv|--time-column event_time --action-column product_id|--attr-columns category_id,brand --numeric-columns price"
+  "yoochoose|$data/yoochoose-sample/yoochoose-clicks-100k_train_full.txt||"
 )
 # The shop with its truth; Taobao's file has no header (ingestion needs one).
 [ -f "$tmp/shop.csv.gz" ] || "$hunch" synth --users 10000 --seed 1 -o "$tmp/shop.csv.gz" --truth "$tmp/shop-truth.csv" >/dev/null
 [ -f "$tmp/taobao.csv" ] || { echo "user,item,category,type,time"; cat "$data/taobao-userbehavior/UserBehavior_head84k.csv"; } > "$tmp/taobao.csv"
 
 for spec in "${logs[@]}"; do
-  IFS='|' read -r name file flags <<< "$spec"
+  IFS='|' read -r name file flags attr_flags <<< "$spec"
+  [ "$attrs" = 1 ] && flags="$flags $attr_flags"
   [ "$table" = 1 ] && break
   [ -n "$only" ] && [ "$only" != "$name" ] && continue
   [ -f "$file" ] || { echo "sessions.sh: $file not found; skipping $name" >&2; continue; }

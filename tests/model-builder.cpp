@@ -81,6 +81,31 @@ std::vector<uint8_t> build_model(const ModelSpec& s) {
     hunch::encode_transitions(rows, &table);
     h.transition_bytes = uint32_t(table.size());
   }
+  std::vector<std::string> attr_columns, attr_kinds, attr_values;
+  std::vector<uint8_t> attr_table;
+  h.attr_columns = uint32_t(s.attr_sizes.size());
+  h.attr_values = 0;
+  if (h.attr_columns) {
+    std::vector<uint32_t> start;
+    for (uint32_t k = 0; k < h.attr_columns; ++k) {
+      const bool numeric = k < s.attr_numeric.size() && s.attr_numeric[k];
+      attr_columns.push_back("attr" + std::to_string(k));
+      attr_kinds.push_back(numeric ? "numeric" : "category");
+      start.push_back(uint32_t(attr_values.size()));
+      attr_values.push_back("<none>");
+      for (uint32_t i = 0; i < s.attr_sizes[k]; ++i)
+        attr_values.push_back(numeric ? (i == 0 ? std::string("-inf") : std::to_string(10 * i))
+                                      : "a" + std::to_string(k) + "v" + std::to_string(i + 1));
+    }
+    h.attr_values = uint32_t(attr_values.size());
+    hunch::Rng rng(s.seed ^ 0xa7);
+    for (uint32_t a = 0; a < h.vocab_size; ++a)
+      for (uint32_t k = 0; k < h.attr_columns; ++k) {
+        const uint32_t id = a == 0 || s.attr_sizes[k] == 0 ? start[k] : start[k] + 1 + uint32_t(rng.below(s.attr_sizes[k]));
+        attr_table.push_back(uint8_t(id & 0xff));
+        attr_table.push_back(uint8_t(id >> 8));
+      }
+  }
   w.set_string("general.architecture", hunch::arch_name(h.arch));
   w.set_string("general.tool_version", "hunch tests/model-builder");
   w.set_u32("general.quantization_version", s.int8 ? 1 : 0);
@@ -98,6 +123,11 @@ std::vector<uint8_t> build_model(const ModelSpec& s) {
   if (h.session_inputs) w.set_f32("hunch.session.gap", s.session_gap);
   if (h.copy) w.set_u32("hunch.copy", 1);
   if (h.transition_bytes) w.set_u32("hunch.transition.bytes", h.transition_bytes);
+  if (h.attr_columns) {
+    w.set_strings("hunch.attr.columns", attr_columns);
+    w.set_strings("hunch.attr.kinds", attr_kinds);
+    w.set_strings("hunch.attr.values", attr_values);
+  }
   const hunch::Calibration& c = s.calibration;
   if (!c.is_identity()) {
     w.set_floats("hunch.calibration.exit", {c.exit_a, c.exit_b});
@@ -112,7 +142,7 @@ std::vector<uint8_t> build_model(const ModelSpec& s) {
     const float range = spec.range_over == hunch::Sym::ONE
                             ? spec.range
                             : spec.range / std::sqrt(float(hunch::sym_value(spec.range_over, h)));
-    if (spec.bytes) b.writer.add_u8(t.name, t.shape(), table.data());
+    if (spec.bytes) b.writer.add_u8(t.name, t.shape(), t.name == "attr.table" ? attr_table.data() : table.data());
     else if (t.is_matrix()) b.matrix(t.name, t.rows, t.cols, range, s.int8 && spec.quantised);
     else b.vector(t.name, t.rows, spec.center, range);
   }

@@ -23,6 +23,12 @@ struct ModelSpec {
   // > 0: a transition table (hunch/transitions.h) with up to this many random successors per
   // action (hyper.transition_bytes is set from its encoding; whatever it held is ignored).
   uint32_t transition_successors = 0;
+  // Non-empty: attribute columns (hunch/attributes.h) named "attr0", "attr1", … with this many
+  // values each besides "<none>" ("a<k>v<i>"; numeric columns' edges -inf, 10, 20, …), and an
+  // attr.table giving every action but <unk> a random value of each column (hyper.attr_columns
+  // and attr_values are set from these; whatever they held is ignored).
+  std::vector<uint32_t> attr_sizes;
+  std::vector<bool>     attr_numeric;  // per column (missing entries: categorical)
   // Written as the hunch.calibration.* keys unless identity (the default: no keys).
   hunch::Calibration calibration;
 

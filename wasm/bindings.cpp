@@ -85,6 +85,12 @@ class WasmModel {
     return joined(e ? &e->value.strings : nullptr);
   }
 
+  // The attribute columns (hunch/attributes.h) joined with '\0' as typeNames(); empty without.
+  val attributeColumns() const {
+    const hunch::MetaEntry* e = model_ ? model_->file().find_meta("hunch.attr.columns") : nullptr;
+    return joined(e ? &e->value.strings : nullptr);
+  }
+
   const hunch::Model* model() const { return model_.get(); }
 
  private:
@@ -108,6 +114,21 @@ class WasmSequence {
 
   bool push(uint32_t action, uint32_t type, double time) {
     return ok(seq_.push({action, type, time}));
+  }
+  // With attributes: `values` holds one value per attribute column in the model's order, joined
+  // with '\0'; an empty one means "the action's own" (attr.table). Mapped by the model
+  // (AttrIndex::id: a value it does not know, or a numeric column's non-number, is <none>).
+  bool pushWithAttributes(uint32_t action, uint32_t type, double time, const std::string& values) {
+    hunch::Event e{action, type, time};
+    const hunch::AttrIndex& ai = seq_.model().attributes();
+    size_t at = 0;
+    for (uint32_t k = 0; k < ai.columns() && at <= values.size(); ++k) {
+      size_t end = values.find('\0', at);
+      if (end == std::string::npos) end = values.size();
+      if (end > at) e.attr[k] = ai.id(k, std::string_view(values.data() + at, end - at));
+      at = end + 1;
+    }
+    return ok(seq_.push(e));
   }
   void reset() { seq_.reset(); }
   std::string lastError() const { return error_; }
@@ -203,10 +224,12 @@ EMSCRIPTEN_BINDINGS(hunch) {
       .function("actionId", &WasmModel::actionId)
       .function("typeId", &WasmModel::typeId)
       .function("metadataJson", &WasmModel::metadataJson)
-      .function("goalTypes", &WasmModel::goalTypes);
+      .function("goalTypes", &WasmModel::goalTypes)
+      .function("attributeColumns", &WasmModel::attributeColumns);
   class_<WasmSequence>("Sequence")
       .constructor<const WasmModel&>()
       .function("push", &WasmSequence::push)
+      .function("pushWithAttributes", &WasmSequence::pushWithAttributes)
       .function("reset", &WasmSequence::reset)
       .function("lastError", &WasmSequence::lastError)
       .function("lastErrorCode", &WasmSequence::lastErrorCode)

@@ -192,6 +192,21 @@ std::vector<ArchSpec> make_specs() {
   return s;
 }
 
+// Optional (Hyper::attr_columns): attribute embeddings added to the event encoding, their output
+// vectors added to every action's head row through its attributes, and the action → attributes
+// table (u16 little-endian value ids, V rows of K columns) that says which.
+const std::vector<TensorSpec>& attribute_tensors() {
+  static const std::vector<TensorSpec> t = {
+      {"emb.attr", dim(Sym::AV), dim(Sym::D), Part::EMBEDDING, true, nullptr, 0.f, 0.5f, Sym::ONE,
+       HUNCH_MATRIX(w.emb_attr)},
+      {"head.attr", dim(Sym::AV), dim(Sym::D), Part::HEAD, true, nullptr, 0.f, 0.5f, Sym::ONE,
+       HUNCH_MATRIX(w.head_attr)},
+      {"attr.table", dim(Sym::AB), kNone, Part::EMBEDDING, false, nullptr, 0.f, 0.f, Sym::ONE, nullptr, nullptr,
+       [](Weights& w, uint32_t) -> Bytes* { return &w.attr_table; }},
+  };
+  return t;
+}
+
 #undef HUNCH_MATRIX
 #undef HUNCH_VECTOR
 
@@ -227,6 +242,8 @@ uint32_t sym_value(Sym s, const Hyper& h) {
     case Sym::CC: return kCopyCountBuckets;
     case Sym::TB: return h.transition_bytes;
     case Sym::TK: return kTransitionBuckets;
+    case Sym::AV: return h.attr_values;
+    case Sym::AB: return 2 * h.vocab_size * h.attr_columns;
   }
   return 0;
 }
@@ -294,6 +311,7 @@ std::vector<TensorLayout> tensor_layout(const Hyper& h) {
   if (h.session_inputs && h.conversion) append(&out, wide_conversion_head(), h, "", 0);
   if (h.copy) append(&out, copy_head(), h, "", 0);
   if (h.transition_bytes) append(&out, transition_head(), h, "", 0);
+  if (h.attr_columns) append(&out, attribute_tensors(), h, "", 0);
   return out;
 }
 

@@ -242,6 +242,14 @@ Error read_hyper(const ModelFile& f, Hyper* out) {
   // And the transition table: its size in bytes is the key.
   if (f.find_meta("hunch.transition.bytes"))
     HUNCH_TRY(get_u32(f, "hunch.transition.bytes", 1, uint32_t(kMaxDimSize), &hp.transition_bytes));
+  // And attributes: their columns' key says they are there (bind checks the values in full).
+  if (f.find_meta("hunch.attr.columns")) {
+    const std::vector<std::string> *columns = nullptr, *values = nullptr;
+    HUNCH_TRY(get_strings(f, "hunch.attr.columns", kMaxAttrColumns, &columns));
+    HUNCH_TRY(get_strings(f, "hunch.attr.values", kMaxAttrValues, &values));
+    hp.attr_columns = uint32_t(columns->size());
+    hp.attr_values = uint32_t(values->size());
+  }
   const std::string unsound = spec->check(hp);
   if (!unsound.empty()) return Error("model metadata: " + unsound);
   *out = hp;
@@ -292,6 +300,35 @@ Error Model::bind() {
   if (hp.transition_bytes)
     HUNCH_TRY(index_transitions(w_.transition_table.data, w_.transition_table.size, hp.vocab_size, &transition_rows_));
   if (hp.session_inputs) session_gap_ = f.find_meta("hunch.session.gap")->value.f;
+  if (hp.attr_columns) HUNCH_TRY(bind_attributes());
+  return {};
+}
+
+// The attribute metadata (Hyper::attr_columns) and attr.table, checked in full: docs/format.md.
+Error Model::bind_attributes() {
+  const ModelFile& f = file_;
+  const uint32_t K = hyper_.attr_columns, V = hyper_.vocab_size;
+  const std::vector<std::string>* kinds = nullptr;
+  HUNCH_TRY(get_strings(f, "hunch.attr.kinds", kMaxAttrColumns, &kinds));
+  std::vector<bool> numeric;
+  for (size_t k = 0; k < kinds->size(); ++k) {
+    if ((*kinds)[k] != "category" && (*kinds)[k] != "numeric")
+      return Error(format_message("model metadata: hunch.attr.kinds[%zu] is '%.64s', expected category or numeric",
+                                  k, (*kinds)[k].c_str()));
+    numeric.push_back((*kinds)[k] == "numeric");
+  }
+  // read_hyper proved both present.
+  HUNCH_TRY(attrs_.build(f.find_meta("hunch.attr.columns")->value.strings, numeric,
+                         &f.find_meta("hunch.attr.values")->value.strings));
+  // Every action's value of column k lies in column k's block.
+  for (uint32_t a = 0; a < V; ++a)
+    for (uint32_t k = 0; k < K; ++k) {
+      const uint32_t id = action_attr(a, k);
+      if (id < attrs_.start(k) || id >= attrs_.start(k + 1))
+        return Error(format_message("attr.table: action %u column '%.64s' (byte offset %zu) holds value id %u, "
+                                    "outside the column's ids [%u, %u)", a, attrs_.names()[k].c_str(),
+                                    2 * (size_t(a) * K + k), id, attrs_.start(k), attrs_.start(k + 1)));
+    }
   return {};
 }
 

@@ -69,6 +69,7 @@ Sequence::Sequence(const Model& model, const KernelTable* kernels)
   attn_w_.assign(W, 0.f);
   scores_.assign(W, 0.f);
   logits_.assign(V, 0.f);
+  attr_logits_.assign(hp_.attr_columns ? hp_.attr_values : 0, 0.f);
   session_.assign(hp_.session_inputs ? 2 : 0, 0.f);
   window_action_.assign(hp_.copy ? W : 0, 0);
   window_type_.assign(hp_.copy ? W : 0, 0);
@@ -131,6 +132,14 @@ Error Sequence::push(const Event& e) {
   if (e.type >= hp_.type_count)
     return Error(format_message("event type id %u is out of range (model has %u types)", e.type, hp_.type_count));
   if (std::isinf(e.time)) return Error("event time is infinite (use NaN for an unknown time)");
+  uint32_t attr[kMaxAttrColumns];
+  for (uint32_t k = 0; k < hp_.attr_columns; ++k) {
+    attr[k] = e.attr[k] == kAttrOfAction ? model_.action_attr(e.action, k) : e.attr[k];
+    const AttrIndex& ai = model_.attributes();
+    if (attr[k] < ai.start(k) || attr[k] >= ai.start(k + 1))
+      return Error(format_message("event attribute %u ('%s') value id %u is not one of that column's ids [%u, %u)", k,
+                                  ai.names()[k].c_str(), attr[k], ai.start(k), ai.start(k + 1)));
+  }
 
   const Weights& w = model_.weights();
   const uint32_t gap = count_ == 0 ? 0 : model_.gap_bucket(last_time_, e.time);
@@ -161,6 +170,8 @@ Error Sequence::push(const Event& e) {
     if (hp_.conversion) matvec(w.head_conversion_x, x_.data(), nullptr, &wide_conversion_);
     embed_add(*tables[0], rows[0], x_.data());
   }
+  // The attributes, with the action (the item's identity, not its context).
+  for (uint32_t k = 0; k < hp_.attr_columns; ++k) embed_add(w.emb_attr, attr[k], x_.data());
 
   if (hp_.copy) {
     const size_t slot = size_t(count_ % hp_.window);
@@ -286,6 +297,14 @@ const float* Sequence::action_logits() {
   if (count_ == 0) return nullptr;
   const Weights& w = model_.weights();
   matvec(w.head_action, z_.data(), w.head_action_b.data, logits_.data());
+  if (hp_.attr_columns) {
+    // Each action's row is head.action.w[a] + Σ_k head.attr[its value k]: the attribute part as
+    // AV dot products, gathered per action.
+    matvec(w.head_attr, z_.data(), nullptr, attr_logits_.data());
+    const uint32_t V = hp_.vocab_size, K = hp_.attr_columns;
+    for (uint32_t a = 0; a < V; ++a)
+      for (uint32_t k = 0; k < K; ++k) logits_[a] += attr_logits_[model_.action_attr(a, k)];
+  }
   if (hp_.copy) add_copy_terms(logits_.data());
   if (hp_.transition_bytes) add_transition_terms(logits_.data());
   return logits_.data();
@@ -385,7 +404,7 @@ size_t Sequence::attention(std::vector<uint64_t>* event_index, std::vector<float
 size_t Sequence::state_bytes() const {
   size_t floats = h_.size() + c_.size() + ring_k_.size() + ring_v_.size() + z_.size() + type_probs_.size() +
                   attn_w_.size() + x_.size() + tmp_.size() + tmp2_.size() + gates_.size() + q_.size() +
-                  ctx_.size() + hc_.size() + ffn_.size() + logits_.size() + scores_.size() + session_.size() +
+                  ctx_.size() + hc_.size() + ffn_.size() + logits_.size() + attr_logits_.size() + scores_.size() + session_.size() +
                   3 * window_action_.size() +  // the window's ids are uint32_t, as large as floats
                   copy_key_.size() * 3 + copy_used_.capacity();
   return floats * sizeof(float) + xq_.size() + sizeof(*this);

@@ -13,7 +13,7 @@ export class HunchModelError extends HunchError {
 }
 
 /** Which part of an event was refused. */
-export type HunchEventField = 'event' | 'action' | 'type' | 'time';
+export type HunchEventField = 'event' | 'action' | 'type' | 'time' | 'attributes';
 
 /** An event was refused; the sequence is left exactly as it was before the call. */
 export class HunchEventError extends HunchError {

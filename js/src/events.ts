@@ -10,6 +10,8 @@ export interface Vocab {
   maxLength: number;
   unknownType: 'none' | 'error';
   maxFutureMs: number;
+  /** The model's attribute columns, in its order (empty without). */
+  attributes: readonly string[];
 }
 
 export interface CheckedEvent {
@@ -19,6 +21,8 @@ export interface CheckedEvent {
   typeId: number;
   unknownType: boolean;
   timeMs: number;
+  /** With attributes given: one value per model column joined with NUL ('' = the action's own); else null. */
+  attrs: string | null;
 }
 
 function describe(v: unknown): string {
@@ -70,7 +74,22 @@ export function checkEvents(input: HunchEvent | readonly HunchEvent[], vocab: Vo
     if (!Number.isFinite(timeMs)) throw new HunchEventError('time', i, `is not a finite time (${t instanceof Date ? 'invalid Date' : String(t)})`);
     if (timeMs > now + vocab.maxFutureMs)
       throw new HunchEventError('time', i, `is ${Math.round((timeMs - now) / 3.6e6)} hours in the future (ms since the epoch expected)`);
-    out.push({ action, actionId: vocab.actionId(action), type, typeId, unknownType, timeMs });
+    let attrs: string | null = null;
+    const a = e.attributes;
+    if (a !== undefined) {
+      if (a === null || typeof a !== 'object' || Array.isArray(a))
+        throw new HunchEventError('attributes', i, `must be an object like {category: "shoes"}, got ${describe(a)}`);
+      const values = vocab.attributes.map((column) => {
+        const v = (a as Record<string, unknown>)[column];
+        if (v === undefined) return '';
+        if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+        if (typeof v !== 'string' || v.length > vocab.maxLength || v.includes('\0'))
+          throw new HunchEventError('attributes', i, `"${column}" must be a string (at most ${vocab.maxLength} characters, no NUL) or a finite number, got ${describe(v)}`);
+        return v;
+      });
+      if (values.some((v) => v !== '')) attrs = values.join('\0');
+    }
+    out.push({ action, actionId: vocab.actionId(action), type, typeId, unknownType, timeMs, attrs });
   }
   return out;
 }

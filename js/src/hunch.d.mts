@@ -25,6 +25,7 @@ export interface RawModel extends RawHandle {
   metadataJson(): string;
   /** The conversion head's goal type names, UTF-8 joined with NUL; empty without the head. */
   goalTypes(): Uint8Array;
+  attributeColumns(): Uint8Array;
 }
 
 /**
@@ -35,6 +36,7 @@ export type RawErrorCode = 'ok' | 'generic' | 'state_for_other_model';
 
 export interface RawSequence extends RawHandle {
   push(actionId: number, typeId: number, timeSeconds: number): boolean;
+  pushWithAttributes(actionId: number, typeId: number, timeSeconds: number, values: string): boolean;
   reset(): void;
   lastError(): string;
   lastErrorCode(): RawErrorCode;

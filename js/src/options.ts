@@ -106,6 +106,13 @@ export interface HunchEvent {
   type?: string;
   /** When it happened: ms since the epoch (`Date.now()`) or a Date. Absent = now. */
   time?: number | Date;
+  /**
+   * What describes the action, for a model trained with attribute columns (`info.attributes`,
+   * e.g. `{category: 'shoes', price: 49.9}`): a product the model has never seen still gets its
+   * category's signal. Absent, or a column not given: the model's own values for a known action.
+   * Keys the model does not read are ignored.
+   */
+  attributes?: Record<string, string | number>;
 }
 
 /** Options of `sequence.predict()`. */
@@ -195,6 +202,8 @@ export interface ModelInfo {
    * Empty when the model has no conversion head (then `conversionProbability()` is always null).
    */
   goalTypes: readonly string[];
+  /** The attribute columns the model reads from `event.attributes` (e.g. `['category', 'price']`); empty without. */
+  attributes: readonly string[];
   /** The model file's metadata (vocabularies left out). */
   metadata: Record<string, unknown>;
   /** Kernel set running the model (e.g. `wasm-simd128`). */

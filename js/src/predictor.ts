@@ -80,6 +80,8 @@ export class Predictor implements PredictorApi {
     const types = utf8.decode(model.typeNames()).split('\0');
     const goals = model.goalTypes();
     const goalTypes = goals.length ? utf8.decode(goals).split('\0') : [];
+    const attrColumns = model.attributeColumns();
+    const attributes = attrColumns.length ? utf8.decode(attrColumns).split('\0') : [];
     let metadata: Record<string, unknown> = {};
     try {
       metadata = JSON.parse(model.metadataJson());
@@ -93,6 +95,7 @@ export class Predictor implements PredictorApi {
       actions: Object.freeze(actions),
       types: Object.freeze(types),
       goalTypes: Object.freeze(goalTypes),
+      attributes: Object.freeze(attributes),
       metadata,
       kernels: rt.raw.kernels(),
       coreVersion: rt.raw.version(),
@@ -103,6 +106,7 @@ export class Predictor implements PredictorApi {
       maxLength: opts.maxEventStringLength ?? DEFAULTS.maxEventStringLength,
       unknownType: opts.unknownType ?? DEFAULTS.unknownType,
       maxFutureMs: opts.maxFutureMs ?? DEFAULTS.maxFutureMs,
+      attributes,
     };
     rt.models++;
     finalizer?.register(this, { rt, h: model, seq: false }, this);
@@ -312,7 +316,9 @@ export class Sequence implements SequenceApi {
     const rt = this.#p._rt();
     const W = this.#p.info.window;
     for (const e of checked) {
-      if (!guard(rt, () => h.push(e.actionId, e.typeId, e.timeMs / 1000))) throw new HunchError(h.lastError());
+      const pushed = e.attrs === null ? () => h.push(e.actionId, e.typeId, e.timeMs / 1000)
+        : () => h.pushWithAttributes(e.actionId, e.typeId, e.timeMs / 1000, e.attrs as string);
+      if (!guard(rt, pushed)) throw new HunchError(h.lastError());
       if (e.actionId === 0) this.#unknownActions++;
       if (e.unknownType) this.#unknownTypes++;
       if (e.timeMs < this.#lastMs) this.#clamped++;

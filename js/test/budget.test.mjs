@@ -16,8 +16,10 @@ import { jsRoot } from './helpers.mjs';
 // the README's target, a quarter of tfjs-core + its wasm backend (248.1 KiB = 254,054 B). Issue
 // 14's copy terms and transition table (the U8 dtype, the table's checked decoder and its error
 // messages, the window's ids in the saved state) grew it to 65,943: 26% of tfjs, and the budget
-// is 66,000 so that the next growth is a decision, not an accident.
-const BUDGET = 66_000;
+// was 66,000 so that the next growth is a decision, not an accident. Attributes (issue 14 part 3:
+// the attribute index, its checks and messages, its own decimal reader instead of strtod and
+// std::pow, which alone cost 10 KB, pushWithAttributes) grew it to 71,134: 28% of tfjs; 71,500.
+const BUDGET = 71_500;
 
 test(`main-thread path: JS + wasm ≤ ${BUDGET} bytes gzip -9`, () => {
   const { main, worker } = sizes();

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { Predictor, HunchError, HunchEventError, HunchModelError, HunchEnvironmentError } from 'hunch';
-import { fixture, modelBytes, journey, T0 } from './helpers.mjs';
+import { ATTRS_MODEL, fixture, modelBytes, journey, T0 } from './helpers.mjs';
 
 test('malformed events are refused with the field named, and change nothing', async () => {
   const p = await Predictor.fromBytes(modelBytes());
@@ -30,6 +30,8 @@ test('malformed events are refused with the field named, and change nothing', as
     [{ action: '/page/1', time: new Date('nope') }, 'time', /invalid Date/],
     [{ action: '/page/1', time: '2024-01-01' }, 'time', /must be a number/],
     [{ action: '/page/1', time: Date.now() + 2 * 86_400_000 }, 'time', /hours in the future/],
+    [{ action: '/page/1', attributes: 'shoes' }, 'attributes', /must be an object/],
+    [{ action: '/page/1', attributes: ['shoes'] }, 'attributes', /must be an object/],
   ];
   for (const [i, [event, field, re]] of cases.entries()) {
     assert.throws(() => s.push(event), (e) => e instanceof HunchEventError && e instanceof HunchError && e.field === field && re.test(e.message), `case ${i} → ${field}`);
@@ -40,6 +42,17 @@ test('malformed events are refused with the field named, and change nothing', as
   assert.equal(s.stats().events, 3);
   assert.equal(s.stats().rejectedEvents, cases.length + 1);
   s.push({ action: '/page/1', time: Date.now() + 3_600_000 }); // an hour ahead (clock skew): accepted
+  p.close();
+});
+
+test('attribute values must be strings or finite numbers, the column named; unknown columns are ignored', async () => {
+  const p = await Predictor.fromBytes(modelBytes(ATTRS_MODEL));
+  const s = p.sequence();
+  for (const bad of [{ attr0: {} }, { attr1: NaN }, { attr0: 'x'.repeat(513) }, { attr0: 'a\0b' }])
+    assert.throws(() => s.push({ action: '/new', attributes: bad }), (e) => e instanceof HunchEventError && e.field === 'attributes' && /"attr[01]" must be a string/.test(e.message));
+  assert.equal(s.stats().events, 0);
+  s.push({ action: '/new', attributes: { color: 'red', attr0: 'a0v2' } });
+  assert.equal(s.stats().events, 1);
   p.close();
 });
 

@@ -12,6 +12,8 @@ export const modelBytes = (name = 'tiny-lstm-attn.hunch') => new Uint8Array(fs.r
 export const CONVERSION_MODEL = 'tiny-transformer-conversion.hunch';
 // Conversion head and session inputs too, plus the action head's copy terms and transition table.
 export const TERMS_MODEL = 'tiny-transformer-terms.hunch';
+// TERMS_MODEL's parts plus attribute columns: attr0 (categories a0v1..a0v12), attr1 (numeric: -inf, 10, 20, …).
+export const ATTRS_MODEL = 'tiny-transformer-attrs.hunch';
 
 // The fixtures' vocabulary: "/page/1".."/page/299", types view/click/add_to_cart/purchase.
 export const T0 = 1_700_000_000_000;

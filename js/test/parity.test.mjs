@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Predictor } from 'hunch';
-import { CONVERSION_MODEL, TERMS_MODEL, fixture, modelBytes, repoRoot } from './helpers.mjs';
+import { ATTRS_MODEL, CONVERSION_MODEL, TERMS_MODEL, fixture, modelBytes, repoRoot } from './helpers.mjs';
 
 const cli = process.env.HUNCH_CLI ?? path.join(repoRoot, 'build/native/hunch');
 const skip = !fs.existsSync(cli) && `no native CLI at ${cli}: build it (scripts/build.sh native) or set HUNCH_CLI`;
@@ -39,3 +39,25 @@ for (const name of ['tiny-lstm-attn.hunch', 'tiny-lstm-attn-f32.hunch', 'tiny-tr
     p.close();
   });
 }
+
+// Attributes: an unknown product with its category and price, a known one with a price of its
+// own, one with an attribute value the model does not know (<none>); the rest from the model.
+test(`parity with the native CLI, with attributes: ${ATTRS_MODEL}`, { skip }, async () => {
+  const given = [null, { attr0: 'a0v3', attr1: 25 }, null, { attr1: '7.5' }, { attr0: 'a0v11' }, { attr0: 'no such value' }, null, null];
+  const attrArg = (a) => (a ? `[${Object.entries(a).map(([k, v]) => `${k}=${v}`).join(';')}]` : '');
+  const arg = events.map(([t, a, s], i) => `${t}:${a}${attrArg(given[i])}@${s}`).join(',');
+  const native = JSON.parse(execFileSync(cli, ['predict', fixture(ATTRS_MODEL), '--events', arg, '--k', '10', '--json'], { encoding: 'utf8' }));
+  const p = await Predictor.fromBytes(modelBytes(ATTRS_MODEL));
+  assert.deepEqual(p.info.attributes, ['attr0', 'attr1']);
+  const s = p.sequence();
+  s.push(events.map(([type, action, sec], i) => ({ action, type, time: sec * 1000, ...(given[i] ? { attributes: given[i] } : {}) })));
+  const top = s.predict({ k: 10 });
+  assert.deepEqual(top.map((t) => t.action), native.top.map((t) => t.action));
+  for (let i = 0; i < top.length; ++i) assert.ok(Math.abs(top[i].probability - native.top[i].probability) < 1e-6, `rank ${i}`);
+  assert.ok(Math.abs(s.exitProbability() - native.exit) < 1e-6);
+  // The attributes matter: without them the unknown product reads <none> and the top-10 moves.
+  const plain = p.sequence();
+  plain.push(events.map(([type, action, sec]) => ({ action, type, time: sec * 1000 })));
+  assert.notDeepEqual(plain.predict({ k: 10 }).map((t) => t.probability), top.map((t) => t.probability));
+  p.close();
+});

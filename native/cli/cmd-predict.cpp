@@ -20,10 +20,13 @@ namespace {
 struct ParsedEvent {
   std::string action, type;
   double      time = NAN;
+  std::vector<std::pair<std::string, std::string>> attrs;  // [column=value;…]
 };
 
-// Items are comma-separated: [type:]action[@seconds]. The "type:" prefix is taken as a type
-// only when the model knows that type, so actions containing ':' (URLs) still work.
+// Items are comma-separated: [type:]action[[column=value;…]][@seconds]. The "type:" prefix is
+// taken as a type only when the model knows that type, so actions containing ':' (URLs) still
+// work. The bracket gives attributes (a model trained with --attr-columns): a product the model
+// does not know still gets its category's signal.
 bool parse_events(const Model& m, const std::string& text, std::vector<ParsedEvent>* out, std::string* error) {
   size_t start = 0;
   while (start <= text.size()) {
@@ -46,6 +49,31 @@ bool parse_events(const Model& m, const std::string& text, std::vector<ParsedEve
       }
       item.resize(at);
     }
+    if (size_t open = item.rfind('['); open != std::string::npos && item.back() == ']') {
+      const std::string inner = item.substr(open + 1, item.size() - open - 2);
+      item.resize(open);
+      for (size_t b = 0; b < inner.size();) {
+        size_t stop = inner.find(';', b);
+        if (stop == std::string::npos) stop = inner.size();
+        const std::string kv = inner.substr(b, stop - b);
+        const size_t eq = kv.find('=');
+        if (eq == std::string::npos || eq == 0) {
+          *error = "--events: attribute '" + kv + "' must be column=value";
+          return false;
+        }
+        const std::string column = kv.substr(0, eq);
+        const auto& names = m.attributes().names();
+        if (std::find(names.begin(), names.end(), column) == names.end()) {
+          std::string have;
+          for (const auto& n : names) have += (have.empty() ? "" : ", ") + n;
+          *error = "--events: the model has no attribute column '" + column + "' (it has: " +
+                   (have.empty() ? "none" : have) + ")";
+          return false;
+        }
+        e.attrs.emplace_back(column, kv.substr(eq + 1));
+        b = stop + 1;
+      }
+    }
     if (size_t colon = item.find(':'); colon != std::string::npos && m.type_id(item.substr(0, colon)) != 0) {
       e.type = item.substr(0, colon);
       item = item.substr(colon + 1);
@@ -63,11 +91,11 @@ bool parse_events(const Model& m, const std::string& text, std::vector<ParsedEve
 }  // namespace
 
 int run_predict(int argc, char** argv) {
-  Args args("predict", "MODEL.hunch --events \"[type:]action[@seconds],…\"",
+  Args args("predict", "MODEL.hunch --events \"[type:]action[[column=value;…]][@seconds],…\"",
             "Pushes the events into a fresh sequence and prints the top-k next actions, the next event type,\n"
             "the exit probability and, for a model with a conversion head, the conversion probability,\n"
             "computed by the same core the browser SDK runs.");
-  args.option("events", "", "comma-separated events: [type:]action[@seconds]");
+  args.option("events", "", "comma-separated events: [type:]action[[column=value;…]][@seconds] (the bracket: attributes)");
   args.option("k", "10", "how many next actions to print");
   args.option("kernels", "", "kernel implementation: ref, xnnpack (default: the build's default)");
   args.flag("json", "print one JSON object instead of tables");
@@ -107,6 +135,11 @@ int run_predict(int argc, char** argv) {
     e.action = model->action_id(pe.action);
     e.type = pe.type.empty() ? 0 : model->type_id(pe.type);
     e.time = pe.time;
+    for (const auto& [column, value] : pe.attrs) {
+      const auto& names = model->attributes().names();
+      const uint32_t k = uint32_t(std::find(names.begin(), names.end(), column) - names.begin());
+      e.attr[k] = model->attributes().id(k, value);
+    }
     unknown += e.action == 0;
     if (Error err = seq.push(e)) {
       std::fprintf(stderr, "hunch predict: %s\n", err.message.c_str());

@@ -274,6 +274,8 @@ train::NetConfig net_config_from(const TrainFlags& o, const train::Dataset& ds) 
   nc.dropout = float(o.dropout);
   nc.tie_embeddings = o.tie;
   nc.hyper.copy = o.no_copy ? 0 : 1;
+  nc.hyper.attr_columns = uint32_t(ds.attr_count());
+  nc.hyper.attr_values = uint32_t(ds.attr_values.size());
   return nc;
 }
 

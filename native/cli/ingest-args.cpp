@@ -23,7 +23,28 @@ void add_ingest_options(Args& a) {
   a.option("max-line-bytes", "1048576", "longest accepted record; longer ones are skipped and counted");
   a.flag("keep-duplicates", "keep repeated (user, action, type, time) events instead of dropping them");
   a.flag("strict", "stop at the first bad row with file:line and the reason, instead of skipping and counting");
+  // Attributes (train/attributes.h).
+  a.option("attr-columns", "", "columns describing the action (category, brand, …), comma-separated: embedded with the event and scored with each action, so rare and new actions get their category's signal");
+  a.option("numeric-columns", "", "numeric attribute columns (price, …), comma-separated: bucketised by quantiles");
+  a.option("max-attr-values", "1000", "keep at most this many values per attribute column (most frequent first, seen --min-count times)");
+  a.option("numeric-buckets", "16", "quantile buckets per numeric attribute column");
 }
+
+namespace {
+
+// "a,b,c" → {"a", "b", "c"} (empty items dropped).
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  for (size_t b = 0; b < text.size();) {
+    size_t e = text.find(',', b);
+    if (e == std::string::npos) e = text.size();
+    if (e > b) out.push_back(text.substr(b, e - b));
+    b = e + 1;
+  }
+  return out;
+}
+
+}  // namespace
 
 bool ingest_options_from_args(const Args& a, train::IngestOptions* o, std::string* error) {
   if (!train::parse_format(a.get("format"), &o->format)) {
@@ -75,6 +96,16 @@ bool ingest_options_from_args(const Args& a, train::IngestOptions* o, std::strin
   }
   o->dedupe = !a.get_bool("keep-duplicates");
   o->strict = a.get_bool("strict");
+  o->attr_columns = split_list(a.get("attr-columns"));
+  o->numeric_columns = split_list(a.get("numeric-columns"));
+  if (o->attr_columns.size() + o->numeric_columns.size() > kMaxAttrColumns) {
+    *error = "--attr-columns, --numeric-columns: at most " + std::to_string(kMaxAttrColumns) + " columns together";
+    return false;
+  }
+  if (!a.get_int("max-attr-values", 1, kMaxAttrValues - 1, &v, error)) return false;
+  o->max_attr_values = static_cast<uint32_t>(v);
+  if (!a.get_int("numeric-buckets", 1, 1000, &v, error)) return false;
+  o->numeric_buckets = static_cast<uint32_t>(v);
   return true;
 }
 
@@ -99,14 +130,7 @@ bool protocol_options_from_args(const Args& a, bool* sessions, double* test_frac
   }
   *sessions = p == "sessions";
   if (!a.get_double("test-fraction", 0.001, 0.499, test_fraction, error)) return false;
-  goal_types->clear();
-  const std::string g = a.get("goal-type");
-  for (size_t b = 0; b < g.size();) {
-    size_t e = g.find(',', b);
-    if (e == std::string::npos) e = g.size();
-    if (e > b) goal_types->push_back(g.substr(b, e - b));
-    b = e + 1;
-  }
+  *goal_types = split_list(a.get("goal-type"));
   if (!*sessions && (a.given("goal-type") || a.given("test-fraction"))) {
     *error = std::string("--") + (a.given("goal-type") ? "goal-type" : "test-fraction") + " needs --protocol sessions";
     return false;

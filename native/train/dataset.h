@@ -30,10 +30,19 @@ struct Dataset {
   std::vector<uint32_t> session_position, session_number;
   // Type names whose events are conversions (set_goal_types, sessions.h); empty = none.
   std::vector<std::string> goal_types;
+  // Attributes (IngestOptions::attr_columns; train/attributes.h): K columns, whether each is
+  // numeric, every value id's name and each column's first id (K + 1; hunch/attributes.h), per
+  // event its K value ids (events × K), per action its K value ids (V × K: the attr.table).
+  std::vector<std::string> attr_columns;
+  std::vector<bool>        attr_numeric;
+  std::vector<std::string> attr_values;
+  std::vector<uint32_t>    attr_start;
+  std::vector<uint16_t>    attr, action_attr;
 
   size_t sequences() const { return offsets.empty() ? 0 : offsets.size() - 1; }
   size_t events() const { return action.size(); }
   size_t length(size_t s) const { return offsets[s + 1] - offsets[s]; }
+  size_t attr_count() const { return attr_columns.size(); }
 };
 
 // Per-event flags. Sessions: with one sequence per session (the leave-one-out protocol) the

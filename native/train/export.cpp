@@ -36,8 +36,24 @@ void write_network(const Net& net, const Dataset& data, hunch::ModelWriter* w) {
     w->set_floats("hunch.calibration.conversion", {c.conversion_a, c.conversion_b});
   if (c.type_temperature != 1) w->set_floats("hunch.calibration.type", {c.type_temperature});
   if (h.transition_bytes) w->set_u32("hunch.transition.bytes", h.transition_bytes);
-  // In the table's order; the transition table is data, not a trained parameter.
+  if (h.attr_columns) {
+    w->set_strings("hunch.attr.columns", data.attr_columns);
+    std::vector<std::string> kinds;
+    for (bool numeric : data.attr_numeric) kinds.push_back(numeric ? "numeric" : "category");
+    w->set_strings("hunch.attr.kinds", kinds);
+    w->set_strings("hunch.attr.values", data.attr_values);
+  }
+  // In the table's order; the transition and attribute tables are data, not trained parameters.
+  std::vector<uint8_t> attr_table;
   for (const hunch::TensorLayout& l : hunch::tensor_layout(h)) {
+    if (l.name == "attr.table") {  // u16 little-endian value ids, V × K
+      for (uint16_t id : data.action_attr) {
+        attr_table.push_back(uint8_t(id & 0xff));
+        attr_table.push_back(uint8_t(id >> 8));
+      }
+      w->add_u8(l.name, l.shape(), attr_table.data());
+      continue;
+    }
     if (l.spec->bytes) {
       w->add_u8(l.name, l.shape(), net.cfg.transitions->table.data());
       continue;

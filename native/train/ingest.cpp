@@ -1,6 +1,7 @@
 // Event-log ingestion (ingest.h): streaming readers for four formats, row validation, the
 // per-user time sort, cleaning, sessions and the vocabulary.
 #include "train/ingest.h"
+#include "train/attributes.h"
 
 #include <zlib.h>
 
@@ -60,7 +61,14 @@ std::vector<float> default_gap_edges() {
 }
 
 FixedVocabulary vocabulary_of(const hunch::Model& model) {
-  return {model.actions(), model.types(), model.gap_edges()};
+  FixedVocabulary v{model.actions(), model.types(), model.gap_edges(), {}, {}, {}};
+  const hunch::AttrIndex& ai = model.attributes();
+  for (uint32_t k = 0; k < ai.columns(); ++k) {
+    v.attr_columns.push_back(ai.names()[k]);
+    v.attr_numeric.push_back(ai.numeric(k));
+  }
+  if (ai.columns()) v.attr_values = ai.values();
+  return v;
 }
 
 // ---- time parsing ----------------------------------------------------------------------------
@@ -530,6 +538,7 @@ struct Row {
   uint64_t    line = 0;
   bool        present[ROLES] = {};
   std::string value[ROLES];
+  std::vector<std::string> attr;  // the attribute columns' values (train/attributes.h)
 };
 
 // One accepted event while reading: 32 bytes. `key` is the sort time: the event's own time, or
@@ -614,6 +623,8 @@ class Ingestor {
   std::string          json_key_[ROLES];                   // JSONL: configured key, if any
 
   Interner               users_, actions_, types_;
+  AttrCollector          attrs_;
+  std::vector<int>       attr_column_;  // CSV/TSV field index of each attribute column
   std::vector<UserState> user_state_;
   std::vector<RawEvent>  events_;
   SeenCounters           examples_seen_;
@@ -667,6 +678,19 @@ Error Ingestor::resolve_columns(const std::vector<std::string>& header) {
                    "); the header has " + have + " — name it with --" + kRoleNames[r] + "-column");
     }
   }
+  attr_column_.assign(attrs_.columns(), -1);
+  for (size_t k = 0; k < attrs_.columns(); ++k) {
+    for (size_t i = 0; i < header.size() && attr_column_[k] < 0; ++i)
+      if (header[i] == attrs_.names()[k]) attr_column_[k] = int(i);
+    for (size_t i = 0; i < header.size() && attr_column_[k] < 0; ++i)
+      if (same_name(header[i], attrs_.names()[k])) attr_column_[k] = int(i);
+    if (attr_column_[k] < 0) {
+      std::string have;
+      for (const auto& h : header) have += (have.empty() ? "" : ", ") + quote_value(h);
+      return Error(name_ + ":1: no attribute column '" + attrs_.names()[k] + "'" +
+                   (opt_.vocabulary ? " (the model reads it)" : "") + "; the header has " + have);
+    }
+  }
   rep_->user_column = header[column_[USER]];
   rep_->action_column = header[column_[ACTION]];
   rep_->has_time_column = column_[TIME] >= 0;
@@ -715,6 +739,7 @@ Error Ingestor::accept(const Row& row) {
   ev.line = row.line;
   ev.user = u;
   ev.action = actions_.id(row.value[ACTION]);
+  if (attrs_.columns()) attrs_.add(ev.action, row.attr);
   ev.type = row.present[TYPE] && !row.value[TYPE].empty() ? types_.id(row.value[TYPE]) : UINT32_MAX;
   ev.has_time = has_time;
   if (has_time) {
@@ -808,6 +833,11 @@ Error Ingestor::read_delimited(Source* src, char delim) {
           row.present[r] = column_[r] >= 0;
           if (row.present[r]) row.value[r].swap(fields[column_[r]]);
         }
+        row.attr.resize(attr_column_.size());
+        for (size_t k = 0; k < attr_column_.size(); ++k) {  // a short record: the value is missing
+          row.attr[k].clear();
+          if (size_t(attr_column_[k]) < fields.size()) row.attr[k].swap(fields[attr_column_[k]]);
+        }
         e = accept(row);
       }
     }
@@ -890,6 +920,15 @@ Error Ingestor::read_jsonl(Source* src) {
         if (r == TYPE) { rep_->has_type_column = true; rep_->type_column = hit->key; }
         if (r == USER) rep_->user_column = hit->key;
         if (r == ACTION) rep_->action_column = hit->key;
+      }
+      row.attr.resize(attrs_.columns());
+      for (size_t k = 0; k < attrs_.columns(); ++k) {  // by exact key; absent, null or nested: missing
+        row.attr[k].clear();
+        for (size_t i = 0; i < nfields; ++i)
+          if (fields[i].key == attrs_.names()[k] && !fields[i].is_null && !fields[i].is_nested) {
+            row.attr[k] = fields[i].value;
+            break;
+          }
       }
       if (nested)
         e = skip(&rep_->malformed, lineno, "key '" + nested_key + "': an object or array where a value was expected");
@@ -1137,6 +1176,17 @@ Error Ingestor::finish(Dataset* out) {
       prev = time;
     }
   }
+  {
+    std::vector<uint32_t> raw_actions;
+    if (attrs_.columns()) {
+      raw_actions.resize(kept);
+      for (size_t i = 0; i < kept; ++i) raw_actions[i] = events_[i].action;
+    }
+    if (Error e = attrs_.finish(opt_.min_count, opt_.max_attr_values, opt_.numeric_buckets, opt_.vocabulary,
+                                action_map, raw_actions, out))
+      return e;
+    peak += attrs_.bytes() + out->attr.capacity() * sizeof(uint16_t);
+  }
   out->session_position.resize(kept);
   out->session_number.resize(kept);
   for (size_t q = 0; q < out->sequences(); ++q) {
@@ -1180,10 +1230,21 @@ Error Ingestor::finish(Dataset* out) {
 
 Error Ingestor::run(Source* src, Dataset* out) {
   if (Error e = check_options()) return e;
+  if (opt_.vocabulary) {  // the model's attribute columns
+    std::vector<std::string> categorical, numeric;
+    for (size_t k = 0; k < opt_.vocabulary->attr_columns.size(); ++k)
+      (opt_.vocabulary->attr_numeric[k] ? numeric : categorical).push_back(opt_.vocabulary->attr_columns[k]);
+    if (Error e = attrs_.configure(categorical, numeric)) return e;
+  } else if (Error e = attrs_.configure(opt_.attr_columns, opt_.numeric_columns)) {
+    return e;
+  }
   Format f = opt_.format != Format::AUTO ? opt_.format : format_from_path(name_);
   // .txt says little: a tab-separated file with a header (the yoochoose layout) is common.
   if (f == Format::AUTO || (f == Format::PAIRS && opt_.format == Format::AUTO)) f = sniff(src);
   rep_->format = f;
+  if (f == Format::PAIRS && attrs_.columns())
+    return Error(name_ + ": attribute columns ('" + attrs_.names()[0] + "', …) need a file with named columns (CSV, "
+                 "TSV or JSON Lines); this one reads as `user item` pairs");
   Error e;
   switch (f) {
     case Format::CSV: e = read_delimited(src, ','); break;

@@ -46,6 +46,10 @@ struct FixedVocabulary {
   std::vector<std::string> actions;    // id → name; [0] = "<unk>"
   std::vector<std::string> types;      // id → name; [0] = "<none>"
   std::vector<float>       gap_edges;
+  // The model's attribute columns and values (hunch/attributes.h); empty without attributes.
+  std::vector<std::string> attr_columns;
+  std::vector<bool>        attr_numeric;
+  std::vector<std::string> attr_values;
 };
 FixedVocabulary vocabulary_of(const hunch::Model& model);
 
@@ -59,6 +63,12 @@ struct IngestOptions {
   // user and action are required; without a time column the file order is the time order;
   // without a type column every event has type 0.
   std::string user_column, time_column, action_column, type_column;
+  // Attribute columns (train/attributes.h): categorical ones, and numeric ones bucketised into
+  // numeric_buckets quantile buckets; at most max_attr_values values per categorical column
+  // (most frequent first, seen min_count times or more). A fixed vocabulary's columns replace these.
+  std::vector<std::string> attr_columns, numeric_columns;
+  uint32_t max_attr_values = 1000;
+  uint32_t numeric_buckets = 16;
 
   double   session_gap = 1800;  // seconds; a larger gap starts a new session; 0 = one per user
   // false: every session is its own sequence (leave-one-out); true: one sequence per user, the

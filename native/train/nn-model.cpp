@@ -44,6 +44,10 @@ void Net::add_params() {
     head_copy_count = param("head.copy.count");
   }
   if (cfg.hyper.transition_bytes) head_transition_weight = param("head.transition.weight");
+  if (cfg.hyper.attr_columns) {
+    emb_attr = param("emb.attr");
+    head_attr = param("head.attr");
+  }
 }
 
 size_t Net::param(const std::string& name) const {
@@ -78,6 +82,9 @@ void Net::init_embeddings_and_heads(Rng& rng) {
   if (cfg.hyper.copy)
     for (size_t t : {head_copy_gate, head_copy_distance, head_copy_type, head_copy_count}) init_constant(params, t, 0.0f);
   if (cfg.hyper.transition_bytes) init_constant(params, head_transition_weight, 0.0f);
+  // The attributes too: the network begins as it would without them.
+  if (cfg.hyper.attr_columns)
+    for (size_t t : {emb_attr, head_attr}) init_constant(params, t, 0.0f);
 }
 
 void Net::embed(const Dataset& data, Pass& pass, float* x) const {
@@ -89,14 +96,23 @@ void Net::embed(const Dataset& data, Pass& pass, float* x) const {
   const float* ea = params.ptr(emb_action);
   const float* et = params.ptr(emb_type);
   const float* eg = params.ptr(emb_gap);
+  const size_t K = cfg.hyper.attr_columns;
   for (size_t c = 0; c < pass.N; ++c) {
     const uint64_t ev = pass.event[c];
     const float* a = ea + size_t(data.action[ev]) * D;
     const float* t = et + size_t(data.type[ev]) * D;
     const float* g = eg + size_t(pass.gap[c]) * D;
     float* xc = x + c * D;
+    // The attributes, after the rest (the core's order: with the action, not the context).
+    auto add_attrs = [&]() {
+      for (size_t j = 0; j < K; ++j) {
+        const float* e = params.ptr(emb_attr) + size_t(data.attr[ev * K + j]) * D;
+        for (size_t k = 0; k < D; ++k) xc[k] += e[k];
+      }
+    };
     if (!cfg.hyper.session_inputs) {  // the original sum, in its order (bit-identical models)
       for (size_t k = 0; k < D; ++k) xc[k] = a[k] + t[k] + g[k];
+      add_attrs();
       continue;
     }
     // With session inputs the context (type, gap, session) first: without the action's
@@ -109,6 +125,7 @@ void Net::embed(const Dataset& data, Pass& pass, float* x) const {
       ctx[k] += sp[k] + sc[k];
       xc[k] = ctx[k] + a[k];
     }
+    add_attrs();
   }
 }
 
@@ -117,12 +134,17 @@ void Net::embed_backward(const Dataset& data, const Pass& pass, const float* dx,
   float* ga = grad + params.entries[emb_action].offset;
   float* gt = grad + params.entries[emb_type].offset;
   float* gg = grad + params.entries[emb_gap].offset;
+  const size_t K = cfg.hyper.attr_columns;
   for (size_t c = 0; c < pass.N; ++c) {
     const uint64_t ev = pass.event[c];
     float* a = ga + size_t(data.action[ev]) * D;
     float* t = gt + size_t(data.type[ev]) * D;
     float* g = gg + size_t(pass.gap[c]) * D;
     const float* d = dx + c * D;
+    for (size_t j = 0; j < K; ++j) {  // the attributes get the action's gradient
+      float* e = grad + params.entries[emb_attr].offset + size_t(data.attr[ev * K + j]) * D;
+      for (size_t k = 0; k < D; ++k) e[k] += d[k];
+    }
     if (!cfg.hyper.session_inputs) {
       for (size_t k = 0; k < D; ++k) {
         a[k] += d[k];
@@ -697,7 +719,15 @@ void heads_loss(const Net& net, const Dataset& data, Pass& pass, const LossWeigh
   }
 
   if (w.action > 0 && !cols.empty()) {
-    MapR gW = grad ? grad_mat(P, grad, net.head_aw) : MapR(nullptr, 0, 0);
+    // With attributes the head scores with W + the actions' head.attr rows; its gradient goes to
+    // a buffer first and from there to both (action_head_matrix_backward).
+    const bool attrs = net.cfg.hyper.attr_columns != 0;
+    MatR w_storage;
+    const CMapR Wm = action_head_matrix(net, data, &w_storage);
+    Buffer gw_buffer(attrs && grad ? Wm.size() : 0, 0.0f);
+    MapR gW = !grad ? MapR(nullptr, 0, 0)
+              : attrs ? MapR(gw_buffer.data(), Wm.rows(), Wm.cols())
+                      : grad_mat(P, grad, net.head_aw);
     MapV gb = grad ? grad_vec(P, grad, net.head_ab) : MapV(nullptr, 0);
     float scale = norm.n_action ? w.action / float(norm.n_action) : 0.0f;
     std::unique_ptr<SeenActions> seen;
@@ -708,13 +738,14 @@ void heads_loss(const Net& net, const Dataset& data, Pass& pass, const LossWeigh
       // Drawn per pass from the step's seed and its first sample: the same classes whatever
       // else runs, and different ones in every step.
       Rng rng = Rng::derive(pass.seed, pass.samples.empty() ? 0 : pass.samples[0].id, 0x5afe);
-      totals->action += sampled_softmax_head(P.mat(net.head_aw), P.ptr(net.head_ab), pass.z.data(), D,
+      totals->action += sampled_softmax_head(Wm, P.ptr(net.head_ab), pass.z.data(), D,
                                              cols, at, aw, K, w.sampled_softmax, rng, scale, dz, &gW, &gb,
                                              seen.get(), terms.get());
     } else {
-      totals->action += classify_head(P.mat(net.head_aw), P.ptr(net.head_ab), pass.z.data(), D, cols,
+      totals->action += classify_head(Wm, P.ptr(net.head_ab), pass.z.data(), D, cols,
                                       at, aw, K, scale, dz, &gW, &gb, seen.get(), terms.get());
     }
+    if (attrs && grad) action_head_matrix_backward(net, data, gw_buffer.data(), grad);
     totals->n_action += cols.size();
   }
   if (w.type > 0 && !cols.empty()) {
@@ -736,12 +767,36 @@ void heads_loss(const Net& net, const Dataset& data, Pass& pass, const LossWeigh
   }
 }
 
+CMapR action_head_matrix(const Net& net, const Dataset& data, MatR* storage) {
+  const ParamSet& P = net.params;
+  const size_t K = net.cfg.hyper.attr_columns;
+  if (!K) return P.mat(net.head_aw);
+  *storage = P.mat(net.head_aw);
+  const size_t V = size_t(storage->rows()), D = size_t(storage->cols());
+  const float* A = P.ptr(net.head_attr);
+  for (size_t a = 0; a < V; ++a)
+    for (size_t j = 0; j < K; ++j) storage->row(Eigen::Index(a)) += CMapV(A + size_t(data.action_attr[a * K + j]) * D, D).transpose();
+  return CMapR(storage->data(), storage->rows(), storage->cols());
+}
+
+void action_head_matrix_backward(const Net& net, const Dataset& data, const float* g, float* grad) {
+  const ParamSet& P = net.params;
+  const size_t K = net.cfg.hyper.attr_columns;
+  MapR gW = grad_mat(P, grad, net.head_aw);
+  const size_t V = size_t(gW.rows()), D = size_t(gW.cols());
+  gW += CMapR(g, gW.rows(), gW.cols());
+  float* gA = grad + P.entries[net.head_attr].offset;
+  for (size_t a = 0; a < V; ++a)
+    for (size_t j = 0; j < K; ++j) MapV(gA + size_t(data.action_attr[a * K + j]) * D, D) += CMapV(g + a * D, D);
+}
+
 void last_action_logits(const Net& net, const Pass& pass, const Dataset& data, Eigen::MatrixXf* out) {
   const size_t D = net.cfg.hyper.embed, S = pass.samples.size();
   Eigen::MatrixXf Zl(D, S);
   for (size_t s = 0; s < S; ++s)
     Zl.col(s) = CMapV(pass.z.data() + (pass.start[s + 1] - 1) * D, D);
-  out->noalias() = net.params.mat(net.head_aw) * Zl;
+  MatR w_storage;
+  out->noalias() = action_head_matrix(net, data, &w_storage) * Zl;
   out->colwise() += CMapV(net.params.ptr(net.head_ab), net.cfg.hyper.vocab_size);
   for (size_t s = 0; s < S; ++s) add_action_terms(net, data, pass, pass.start[s + 1] - 1, out->col(Eigen::Index(s)).data());
 }

@@ -89,6 +89,7 @@ class Net {
   size_t head_ewx = 0, head_cwx = 0;  // the wide terms, with cfg.hyper.session_inputs
   size_t head_copy_gate = 0, head_copy_distance = 0, head_copy_type = 0, head_copy_count = 0;  // with cfg.hyper.copy
   size_t head_transition_weight = 0;  // with cfg.hyper.transition_bytes
+  size_t emb_attr = 0, head_attr = 0;  // with cfg.hyper.attr_columns
 
  protected:
   // Registers every tensor of cfg.hyper's layout (hunch/arch.h) in file order; the tensor of
@@ -160,6 +161,15 @@ double   log_uniform_p(uint32_t k, size_t V);
 // and accumulates head gradients for loss = Σ_head weight · (sum / norm.n_head).
 void heads_loss(const Net& net, const Dataset& data, Pass& pass, const LossWeights& w,
                 const LossTotals& norm, LossTotals* totals, float* grad);
+
+// The action head's matrix as the core scores with it: head.action.w, plus with attributes
+// (Hyper::attr_columns) the head.attr rows of each action's values (Dataset::action_attr):
+// W[a] + Σ_k head.attr[value k of a]. Without attributes, head.action.w itself; with them, the
+// sum in *storage.
+CMapR action_head_matrix(const Net& net, const Dataset& data, MatR* storage);
+// Adds g, a gradient at that matrix (V, D), into head.action.w's and (scattered by each action's
+// values) head.attr's gradients in grad.
+void action_head_matrix_backward(const Net& net, const Dataset& data, const float* g, float* grad);
 
 // Action logits (V, samples) at each sample's last position (evaluation), with add_action_terms.
 void last_action_logits(const Net& net, const Pass& pass, const Dataset& data, Eigen::MatrixXf* out);

@@ -156,8 +156,11 @@ ScoreFn net_scorer(const Net& net, const Dataset& data, unsigned threads) {
 SessionScoreFn net_session_scorer(const Net& net, const Dataset& data, unsigned threads) {
   auto passes = std::make_shared<std::vector<std::unique_ptr<Pass>>>();
   for (unsigned t = 0; t < std::max(1u, threads); ++t) passes->push_back(net.make_pass());
-  return [passes, &net, &data](unsigned thread, size_t q, const std::vector<uint32_t>& points, bool want_actions,
-                               const PointVisit& visit) -> Error {
+  // The action head's matrix, once for every sequence (with attributes a sum: action_head_matrix).
+  auto w_storage = std::make_shared<MatR>();
+  const CMapR Wa = action_head_matrix(net, data, w_storage.get());
+  return [passes, &net, &data, w_storage, Wa](unsigned thread, size_t q, const std::vector<uint32_t>& points,
+                                              bool want_actions, const PointVisit& visit) -> Error {
     if (thread >= passes->size()) return Error("scorer: thread index beyond the scorer's thread count");
     if (points.empty()) return Error();
     Pass& pass = *(*passes)[thread];
@@ -180,7 +183,7 @@ SessionScoreFn net_session_scorer(const Net& net, const Dataset& data, unsigned 
       Z.resize(D, Eigen::Index(n));
       for (size_t k = 0; k < n; ++k) Z.col(Eigen::Index(k)) = CMapV(pass.z.data() + size_t(points[k0 + k] - 1) * D, D);
       if (want_actions) {
-        L.noalias() = P.mat(net.head_aw) * Z;
+        L.noalias() = Wa * Z;
         L.colwise() += CMapV(P.ptr(net.head_ab), V);
         for (size_t k = 0; k < n; ++k) add_action_terms(net, data, pass, size_t(points[k0 + k] - 1), L.col(Eigen::Index(k)).data());
       }
@@ -303,7 +306,11 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   // Freezing the per-action weights: a zero learning rate (their gradients are still computed:
   // the loss reads them).
   auto freeze_items = [&]() {
-    for (size_t t : {net->head_aw, net->head_ab, net->emb_action})
+    std::vector<size_t> frozen = {net->head_aw, net->head_ab, net->emb_action};
+    // head.attr scores every action of a value alike: per category (or brand) weights, which
+    // learn the training events by heart as the per-action ones do.
+    if (net->cfg.hyper.attr_columns) frozen.push_back(net->head_attr);
+    for (size_t t : frozen)
       adam.scaled.push_back({net->params.entries[t].offset, net->params.entries[t].offset + net->params.entries[t].size, 0.0f});
     res->items_frozen = true;
   };

@@ -90,6 +90,10 @@ Vec reference_probs(const Model& m, const std::vector<Event>& ev, double* conver
         x[d] += double(w.emb_session_position.f32[sp * D + d]) + w.emb_session_count.f32[sc * D + d];
       for (size_t d = 0; d < D; ++d) context[d] = x[d] - double(w.emb_action.f32[ev[i].action * D + d]);
     }
+    for (uint32_t k = 0; k < hp.attr_columns; ++k) {  // given, or the action's own (attr.table)
+      const uint32_t id = ev[i].attr[k] == kAttrOfAction ? m.action_attr(ev[i].action, k) : ev[i].attr[k];
+      for (size_t d = 0; d < D; ++d) x[d] += double(w.emb_attr.f32[id * D + d]);
+    }
     session_of.push_back(sessions);
     xs.push_back(x);
   }
@@ -172,6 +176,11 @@ Vec reference_probs(const Model& m, const std::vector<Event>& ev, double* conver
     *conversion = sig(cal.conversion_a * logit + cal.conversion_b);
   }
   Vec logits = mv(w.head_action, z, &w.head_action_b);
+  if (hp.attr_columns) {  // each action's row gains its values' head.attr rows
+    const Vec u = mv(w.head_attr, z);
+    for (uint32_t a = 0; a < hp.vocab_size; ++a)
+      for (uint32_t k = 0; k < hp.attr_columns; ++k) logits[a] += u[m.action_attr(a, k)];
+  }
   const size_t n = ev.size();
   if (hp.copy) {  // each distinct action of the window, read at its most recent event (docs/architecture.md, "Copy")
     double gate = 0;
@@ -241,6 +250,14 @@ ModelSpec terms_spec(Arch arch, bool int8) {
   return s;
 }
 
+// terms_spec with two attribute columns: 5 categories, and a numeric one of 4 buckets.
+ModelSpec attrs_spec(Arch arch, bool int8) {
+  ModelSpec s = terms_spec(arch, int8);
+  s.attr_sizes = {5, 4};
+  s.attr_numeric = {false, true};
+  return s;
+}
+
 // Byte offset of the session counters in a saved state: the header (36 bytes), then h, c, the
 // rings, z, the type probabilities, the exit probability and the attention weights
 // (docs/format.md "Sequence state").
@@ -267,17 +284,29 @@ TEST_CASE("incremental push equals a from-scratch recomputation (f32, both archi
   // Plain, and with the session inputs and the conversion head: random_events' gaps (0 to
   // 2000 s) split several sessions at a session gap of 1200 s.
   for (Arch arch : {Arch::LSTM_ATTN, Arch::TRANSFORMER})
-    for (int variant : {0, 1, 2}) {
+    for (int variant : {0, 1, 2, 3}) {
       const bool optional = variant > 0;
       const std::string label = std::string(arch_name(arch)) + (variant == 1   ? " with session inputs"
                                                                  : variant == 2 ? " with session inputs, copy, transitions"
+                                                                 : variant == 3 ? " with copy, transitions, attributes"
                                                                                 : "");
       CAPTURE(label);
-      auto m = load(hunch_test::build_model(variant == 2   ? terms_spec(arch, false)
+      auto m = load(hunch_test::build_model(variant == 3   ? attrs_spec(arch, false)
+                                            : variant == 2 ? terms_spec(arch, false)
                                             : variant == 1 ? session_spec(arch, false)
                                                            : small_spec(arch, false)));
-      if (variant == 2) REQUIRE(m->hyper().transition_bytes > 0);
+      if (variant >= 2) REQUIRE(m->hyper().transition_bytes > 0);
       auto ev = random_events(*m, 20, 3);  // longer than the window (6): the ring wraps
+      if (variant == 3) {
+        REQUIRE(m->hyper().attr_columns == 2);
+        // Some events give their attributes: an unknown product with its category and price.
+        for (size_t i = 0; i < ev.size(); i += 3) {
+          ev[i].action = 0;
+          ev[i].attr[0] = m->attributes().id(0, "a0v" + std::to_string(1 + i % 5));
+          ev[i].attr[1] = m->attributes().id(1, std::to_string(double(i) * 1.7));
+          REQUIRE(ev[i].attr[0] != m->attributes().start(0));
+        }
+      }
       Sequence seq(*m);
       for (size_t n = 1; n <= ev.size(); ++n) {
         CAPTURE(n);
@@ -767,4 +796,74 @@ TEST_CASE("copy and transition terms: save / restore continues identically; dama
       CHECK(now == keep);  // refused: the sequence kept its state
     }
   }
+}
+
+TEST_CASE("attributes: value ids by name and number, given attributes reach the prediction, wrong ids are refused") {
+  auto m = load(hunch_test::build_model(attrs_spec(Arch::TRANSFORMER, true)));
+  const AttrIndex& ai = m->attributes();
+  REQUIRE(ai.columns() == 2);
+  CHECK(ai.names()[0] == "attr0");
+  CHECK(!ai.numeric(0));
+  CHECK(ai.numeric(1));
+  // Categorical: by name; unknown or missing → the column's <none>.
+  CHECK(ai.id(0, "a0v3") == ai.start(0) + 3);
+  CHECK(ai.id(0, "no such") == ai.start(0));
+  CHECK(ai.id(0, "") == ai.start(0));
+  // Numeric (edges -inf, 10, 20, 30): the last bucket whose edge is <= the number.
+  CHECK(ai.id(1, "-5") == ai.start(1) + 1);
+  CHECK(ai.id(1, "10") == ai.start(1) + 2);
+  CHECK(ai.id(1, "19.99") == ai.start(1) + 2);
+  CHECK(ai.id(1, "1e9") == ai.start(1) + 4);
+  CHECK(ai.id(1, "12 euros") == ai.start(1));
+  CHECK(ai.id(1, "nan") == ai.start(1));
+
+  // An unknown product: its category changes the prediction (cold start).
+  auto top_after = [&](uint32_t category) {
+    Sequence seq(*m);
+    Event e;
+    e.action = 0;
+    e.time = 100;
+    e.attr[0] = category;
+    REQUIRE(!seq.push(e));
+    std::vector<Prediction> top(5);
+    seq.predict(5, top.data());
+    return top;
+  };
+  const auto a = top_after(ai.id(0, "a0v1")), b = top_after(ai.id(0, "a0v2")), none = top_after(ai.start(0));
+  CHECK((a[0].action != b[0].action || a[0].probability != b[0].probability));
+  CHECK((a[0].action != none[0].action || a[0].probability != none[0].probability));
+
+  // A value id of another column, or past the end, is refused and leaves the sequence as it was.
+  Sequence seq(*m);
+  Event bad;
+  bad.action = 3;
+  bad.attr[0] = ai.start(1) + 1;
+  Error e = seq.push(bad);
+  REQUIRE(e);
+  CHECK(e.message.find("attr0") != std::string::npos);
+  bad.attr[0] = kAttrOfAction;
+  bad.attr[1] = ai.start(2);
+  CHECK(seq.push(bad));
+  CHECK(seq.length() == 0);
+}
+
+TEST_CASE("attributes: malformed attribute metadata is refused with the entry named") {
+  AttrIndex ai;
+  std::vector<std::string> values = {"<none>", "shoes", "<none>", "-inf", "10"};
+  CHECK(!ai.build({"category", "price"}, {false, true}, &values));
+  std::vector<std::string> no_start = {"shoes", "<none>", "bags"};
+  Error e = ai.build({"category"}, {false}, &no_start);
+  REQUIRE(e);
+  CHECK(e.message.find("<none>") != std::string::npos);
+  std::vector<std::string> dup = {"<none>", "shoes", "shoes"};
+  e = ai.build({"category"}, {false}, &dup);
+  REQUIRE(e);
+  CHECK(e.message.find("hunch.attr.values[2]") != std::string::npos);
+  std::vector<std::string> not_increasing = {"<none>", "-inf", "20", "10"};
+  e = ai.build({"price"}, {true}, &not_increasing);
+  REQUIRE(e);
+  CHECK(e.message.find("hunch.attr.values[3]") != std::string::npos);
+  std::vector<std::string> text = {"<none>", "-inf", "cheap"};
+  CHECK(ai.build({"price"}, {true}, &text));
+  CHECK(ai.build({"a", "a"}, {false, false}, &values));
 }

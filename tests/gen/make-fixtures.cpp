@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
     bool        conversion;  // a conversion head (goal: purchase) and calibration keys
     bool        sessions;    // session inputs, session gap 600 s: fixture_events() splits 3 sessions
     bool        terms = false;  // copy terms and a transition table (up to 8 successors per action)
+    bool        attrs = false;  // attribute columns attr0 (12 categories) and attr1 (numeric, 6 buckets)
   } fixtures[] = {
       {"tiny-lstm-attn.hunch", hunch::Arch::LSTM_ATTN, true, false, false},
       {"tiny-lstm-attn-f32.hunch", hunch::Arch::LSTM_ATTN, false, false, false},
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
       {"tiny-transformer-conversion.hunch", hunch::Arch::TRANSFORMER, true, true, false},
       {"tiny-lstm-attn-sessions.hunch", hunch::Arch::LSTM_ATTN, true, true, true},
       {"tiny-transformer-terms.hunch", hunch::Arch::TRANSFORMER, true, true, true, true},
+      {"tiny-transformer-attrs.hunch", hunch::Arch::TRANSFORMER, true, true, true, true, true},
   };
   for (const auto& f : fixtures) {
     hunch_test::ModelSpec s;
@@ -54,6 +56,10 @@ int main(int argc, char** argv) {
     if (f.terms) {
       s.hyper.copy = 1;
       s.transition_successors = 8;
+    }
+    if (f.attrs) {
+      s.attr_sizes = {12, 6};
+      s.attr_numeric = {false, true};
     }
     auto bytes = hunch_test::build_model(s);
     const std::string path = dir + "/" + f.name;

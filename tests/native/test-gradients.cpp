@@ -198,6 +198,28 @@ Dataset toy_session_dataset() {
   return d;
 }
 
+// Two attribute columns (hunch/attributes.h) on a toy dataset: 3 categories and 2 price buckets;
+// each action's values from its id, and every fifth event with values of its own (a product
+// whose attributes the table does not hold). Sets cfg's attribute sizes to match.
+void add_toy_attributes(Dataset* d, NetConfig* cfg) {
+  d->attr_columns = {"category", "price"};
+  d->attr_numeric = {false, true};
+  d->attr_values = {"<none>", "c1", "c2", "c3", "<none>", "-inf", "10"};
+  d->attr_start = {0, 4, 7};
+  const size_t V = d->actions.size(), K = 2;
+  d->action_attr.assign(V * K, 0);
+  for (size_t a = 0; a < V; ++a) {
+    d->action_attr[a * K] = uint16_t(a == 0 ? 0 : 1 + a % 3);
+    d->action_attr[a * K + 1] = uint16_t(a == 0 ? 4 : 5 + a % 2);
+  }
+  d->attr.assign(d->events() * K, 0);
+  for (size_t i = 0; i < d->events(); ++i)
+    for (size_t k = 0; k < K; ++k)
+      d->attr[i * K + k] = i % 5 == 4 ? uint16_t(k == 0 ? 1 + i % 3 : 5) : d->action_attr[d->action[i] * K + k];
+  cfg->hyper.attr_columns = 2;
+  cfg->hyper.attr_values = 7;
+}
+
 std::vector<Sample> toy_samples(const Dataset& d) {
   std::vector<Sample> s;
   for (size_t q = 0; q < d.sequences(); ++q) {
@@ -224,16 +246,19 @@ std::vector<Sample> toy_samples(const Dataset& d) {
 // sampled > 0 trains the action head on that many drawn classes (drawn from the pass seed, so
 // the same classes at every θ of the finite differences).
 // mask_seen leaves the sequence's earlier actions out of the action softmax (-inf logits).
-void check_model_gradients(const NetConfig& cfg, float event_drop = 0.0f, uint32_t lookahead = 1,
-                           uint32_t sampled = 0, bool mask_seen = false) {
+// attrs: with two attribute columns (add_toy_attributes), their tables drawn away from zero.
+void check_model_gradients(const NetConfig& config, float event_drop = 0.0f, uint32_t lookahead = 1,
+                           uint32_t sampled = 0, bool mask_seen = false, bool attrs = false) {
+  NetConfig cfg = config;
   const bool sessions = cfg.hyper.session_inputs || cfg.hyper.conversion;
   Dataset data = sessions ? toy_session_dataset() : toy_dataset();
+  if (attrs) add_toy_attributes(&data, &cfg);
   auto samples = toy_samples(data);
   auto net = make_net(cfg, 5);
   // Non-trivial layer-norm gains/biases and biases so their gradients are exercised.
   Rng prng(9);
   for (auto& e : net->params.entries)
-    if (e.shape.size() == 1)
+    if (e.shape.size() == 1 || e.name == "emb.attr" || e.name == "head.attr")
       for (size_t k = 0; k < e.size; ++k) net->params.data[e.offset + k] += 0.1f * prng.normal();
   LossWeights w{1.0f, 0.7f, 0.5f, sessions ? 0.6f : 0.0f};
   w.lookahead = lookahead;
@@ -323,6 +348,16 @@ TEST_CASE("transformer loss gradient matches finite differences for every tensor
     c.hyper.conversion = 1;
     check_model_gradients(c);
   }
+  SUBCASE("with attributes: full and sampled softmax, copy terms, session inputs, tied embeddings") {
+    check_model_gradients(c, 0.0f, 1, 0, false, true);
+    check_model_gradients(c, 0.4f, 3, 5, false, true);
+    c.hyper.copy = 1;
+    c.hyper.session_inputs = 1;
+    c.hyper.conversion = 1;
+    check_model_gradients(c, 0.0f, 1, 0, false, true);
+    c.tie_embeddings = true;
+    check_model_gradients(c, 0.0f, 1, 0, false, true);
+  }
   SUBCASE("with seen actions masked: full softmax with lookahead and event dropout, and sampled") {
     check_model_gradients(c, 0.0f, 1, 0, true);
     check_model_gradients(c, 0.4f, 3, 0, true);
@@ -352,5 +387,9 @@ TEST_CASE("lstm-attn loss gradient matches finite differences for every tensor")
     c.hyper.copy = 1;
     check_model_gradients(c);
     check_model_gradients(c, 0.4f);
+  }
+  SUBCASE("with attributes") {
+    check_model_gradients(c, 0.0f, 1, 0, false, true);
+    check_model_gradients(c, 0.4f, 1, 5, false, true);
   }
 }

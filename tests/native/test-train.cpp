@@ -118,9 +118,26 @@ std::vector<double> softmax(const float* x, size_t n) {
 
 // The f32 network and the core's incremental inference agree on every prefix of a few
 // sequences: next-action and next-type distributions and the exit probability.
-void check_core_parity(hunch::Arch arch, bool copy) {
+void check_core_parity(hunch::Arch arch, bool copy, bool attrs = false) {
   Dataset d = make_toy(60, 20, 3);
+  if (attrs) {  // a category per action (3 values) and a numeric column; every 7th event its own values
+    d.attr_columns = {"category", "price"};
+    d.attr_numeric = {false, true};
+    d.attr_values = {"<none>", "c1", "c2", "c3", "<none>", "-inf", "10", "20"};
+    d.attr_start = {0, 4, 8};
+    d.action_attr.assign(d.actions.size() * 2, 0);
+    for (size_t a = 0; a < d.actions.size(); ++a) {
+      d.action_attr[2 * a] = uint16_t(a == 0 ? 0 : 1 + a % 3);
+      d.action_attr[2 * a + 1] = uint16_t(a == 0 ? 4 : 5 + a % 3);
+    }
+    d.attr.resize(2 * d.events());
+    for (size_t i = 0; i < d.events(); ++i)
+      for (size_t k = 0; k < 2; ++k)
+        d.attr[2 * i + k] = i % 7 == 3 ? uint16_t(k == 0 ? 1 + i % 3 : 5) : d.action_attr[2 * d.action[i] + k];
+  }
   TrainOptions o = toy_options(arch, d, 2);
+  o.net.hyper.attr_columns = uint32_t(d.attr_count());
+  o.net.hyper.attr_values = uint32_t(d.attr_values.size());
   o.net.hyper.copy = copy ? 1 : 0;
   if (copy) {  // and a transition table; its leave-one-out marks cleared (the core has none)
     auto tc = std::make_shared<TransitionCounts>(count_transitions(d, training_samples(d, o.max_len), 4, 1 << 20));
@@ -142,6 +159,11 @@ void check_core_parity(hunch::Arch arch, bool copy) {
   REQUIRE_MESSAGE(e.ok(), e.message);
   REQUIRE(model->hyper().copy == (copy ? 1u : 0u));
   REQUIRE((model->hyper().transition_bytes > 0) == copy);
+  REQUIRE(model->hyper().attr_columns == (attrs ? 2u : 0u));
+  if (attrs) {  // trained away from zero, so the comparison covers them
+    const float* ha = net->params.ptr(net->head_attr);
+    CHECK(std::any_of(ha, ha + 8 * o.net.hyper.embed, [](float v) { return std::fabs(v) > 1e-3f; }));
+  }
   ScoreFn scorer = net_scorer(*net, d, 1);
   std::vector<float> ours(d.actions.size()), our_types(d.types.size());
   double worst = 0;
@@ -151,6 +173,7 @@ void check_core_parity(hunch::Arch arch, bool copy) {
     for (size_t p = 0; p < d.length(s); ++p) {
       const uint64_t ev = d.offsets[s] + p;
       hunch::Event event{d.action[ev], d.type[ev], d.time[ev]};
+      for (size_t k = 0; k < d.attr_count(); ++k) event.attr[k] = d.attr[ev * d.attr_count() + k];
       REQUIRE(seq.push(event).ok());
       Scores sc;
       sc.actions = ours.data();
@@ -516,11 +539,13 @@ TEST_CASE("lr_plateau halves the learning rate after that many epochs without a 
 TEST_CASE("the exported transformer computes in the core what the trainer computes") {
   SUBCASE("without copy terms") { check_core_parity(hunch::Arch::TRANSFORMER, false); }
   SUBCASE("with copy terms") { check_core_parity(hunch::Arch::TRANSFORMER, true); }
+  SUBCASE("with copy terms and attributes") { check_core_parity(hunch::Arch::TRANSFORMER, true, true); }
 }
 
 TEST_CASE("the exported lstm-attn computes in the core what the trainer computes") {
   SUBCASE("without copy terms") { check_core_parity(hunch::Arch::LSTM_ATTN, false); }
   SUBCASE("with copy terms") { check_core_parity(hunch::Arch::LSTM_ATTN, true); }
+  SUBCASE("with attributes") { check_core_parity(hunch::Arch::LSTM_ATTN, false, true); }
 }
 
 TEST_CASE("int8 quantisation keeps the top-1 prediction and shrinks the file") {

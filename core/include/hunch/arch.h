@@ -55,7 +55,20 @@ struct Hyper {
   // hunch.transition.bytes; hunch/transitions.h): after each event, the counted successors of its
   // action get head.transition.weight[their bucket] added to their logits.
   uint32_t transition_bytes = 0;
+  // > 0 when events carry attributes (the metadata key hunch.attr.columns is present): K
+  // categorical columns (category, brand, a bucketised price) whose values share one id space of
+  // attr_values ids (AV, each column's block starting with its "<none>"). Each event's encoding
+  // adds emb.attr[its value] per column, each action's logit adds head.attr[its value] · z per
+  // column, and attr.table holds every action's values (docs/architecture.md, "Attributes"):
+  // a product seen a few times, or never, still gets its category's signal.
+  uint32_t attr_columns = 0;
+  uint32_t attr_values  = 0;
 };
+
+// Attributes (Hyper::attr_columns): at most this many columns and value ids in all (ids are u16
+// in attr.table).
+constexpr uint32_t kMaxAttrColumns = 8;
+constexpr uint32_t kMaxAttrValues  = 65535;
 
 // Buckets of the session inputs (Hyper::session_inputs): position 1..12 one each, then 13-16,
 // 17-24, 25-48, 49+; sessions so far 1..4 one each, then 5-7, 8-12, 13-24, 25+.
@@ -88,7 +101,8 @@ struct HyperKey {
 };
 
 // The hyper-parameters a symbol in a shape stands for.
-enum class Sym : uint8_t { ONE, V, T, G, D, H, A, F, NH, SP, SC, CD, CC, TB, TK };
+// AV: attribute value ids (Hyper::attr_values); AB: attr.table bytes, 2 · V · attr_columns.
+enum class Sym : uint8_t { ONE, V, T, G, D, H, A, F, NH, SP, SC, CD, CC, TB, TK, AV, AB };
 uint32_t sym_value(Sym s, const Hyper& h);
 
 // One dimension of a tensor: factor × a hyper-parameter (4H, 2H, D, …).
@@ -166,7 +180,7 @@ struct TensorLayout {
 // Hyper::session_inputs, the conversion head's after the exit head's when Hyper::conversion, then
 // with session inputs the binary heads' wide terms head.exit.wx and head.conversion.wx, then
 // with Hyper::copy the copy terms head.copy.*, then with Hyper::transition_bytes transition.table
-// and head.transition.weight).
+// and head.transition.weight, then with Hyper::attr_columns emb.attr, head.attr and attr.table).
 std::vector<TensorLayout> tensor_layout(const Hyper& h);
 
 // Bucket of a time gap in seconds (docs/architecture.md): 0 when either time is not finite,

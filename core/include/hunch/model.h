@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hunch/arch.h"
+#include "hunch/attributes.h"
 #include "hunch/error.h"
 #include "hunch/format.h"
 
@@ -75,6 +76,8 @@ struct Weights {
   Vector head_copy_gate, head_copy_distance, head_copy_type, head_copy_count;  // (D), (2·16), (2T), (8): Hyper::copy
   Bytes  transition_table;                 // (transition_bytes), with Hyper::transition_bytes
   Vector head_transition_weight;           // (40) one weight per transition bucket
+  Matrix emb_attr, head_attr;              // (AV, D) each, with Hyper::attr_columns
+  Bytes  attr_table;                       // (2 · V · K): per action, K u16 LE value ids
 };
 
 // Calibration of the heads' probabilities, fitted on validation by `hunch train` and stored in
@@ -125,6 +128,13 @@ class Model {
   // Byte offsets of each action's row in transition.table (V + 1; hunch/transitions.h), checked
   // at load; empty without the table.
   const std::vector<uint32_t>&    transition_rows() const { return transition_rows_; }
+  // Attributes (Hyper::attr_columns): the columns, their values' ids and names (hunch/attributes.h).
+  const AttrIndex& attributes() const { return attrs_; }
+  // Action a's value id in column k, from attr.table (checked at load to lie in column k).
+  uint32_t action_attr(uint32_t a, uint32_t k) const {
+    const uint8_t* p = w_.attr_table.data + 2 * (size_t(a) * hyper_.attr_columns + k);
+    return uint32_t(p[0]) | uint32_t(p[1]) << 8;
+  }
   // Seconds of inactivity that start a new session (hunch.session.gap); 0 without session inputs.
   double                          session_gap() const { return session_gap_; }
   // Bucket of a gap in seconds (docs/architecture.md); NaN / negative-infinity → 0.
@@ -133,6 +143,7 @@ class Model {
  private:
   Model() = default;
   Error bind();  // fills hyper_, vocab and weights_ from file_, validating as it goes
+  Error bind_attributes();  // the attribute metadata and attr.table (Hyper::attr_columns)
 
   std::unique_ptr<uint8_t[]>                    aligned_;  // 64-aligned copy of the file
   ModelFile                                     file_;
@@ -148,6 +159,7 @@ class Model {
   Calibration                                   calibration_;
   double                                        session_gap_ = 0;
   std::vector<uint32_t>                         transition_rows_;
+  AttrIndex                                     attrs_;
 };
 
 }  // namespace hunch

@@ -17,11 +17,20 @@
 
 namespace hunch {
 
+// Event::attr entry meaning "the action's own value" (attr.table; <none> for <unk>).
+constexpr uint32_t kAttrOfAction = UINT32_MAX;
+
 struct Event {
   uint32_t action = 0;    // action id (0 = <unk>)
   uint32_t type   = 0;    // type id (0 = <none>)
   double   time   = __builtin_nan("");  // seconds since any epoch; NaN = unknown
+  // With attributes (Hyper::attr_columns): per column, a value id of that column's block
+  // (Model::attr_id), or kAttrOfAction. An action the model does not know (<unk>) still gets
+  // its category's signal when the caller gives it.
+  uint32_t attr[kMaxAttrColumns] = {kAttrOfAction, kAttrOfAction, kAttrOfAction, kAttrOfAction,
+                                    kAttrOfAction, kAttrOfAction, kAttrOfAction, kAttrOfAction};
 };
+static_assert(kMaxAttrColumns == 8, "Event::attr's initialiser lists kMaxAttrColumns entries");
 
 struct Prediction {
   uint32_t action;
@@ -122,6 +131,7 @@ class Sequence {
 
   // Scratch (allocated once).
   std::vector<float>   x_, tmp_, tmp2_, gates_, q_, ctx_, hc_, ffn_, logits_, scores_;
+  std::vector<float>   attr_logits_;  // (AV) head.attr · z, with attributes
   std::vector<int8_t>  xq_;
 };
 

@@ -1,0 +1,119 @@
+#include "hunch/attributes.h"
+
+#include <cmath>
+#include <algorithm>
+
+namespace hunch {
+
+// A hand-written decimal reader rather than strtod: strtod brings ~10 KB of libc float parsing
+// into the wasm, and trainer and core must bucket a price identically, which one shared function
+// guarantees (both call this one).
+bool parse_attr_number(std::string_view text, double* out) {
+  size_t i = 0, n = text.size();
+  if (n == 0 || n > 64) return false;
+  bool negative = false;
+  if (text[i] == '-' || text[i] == '+') negative = text[i++] == '-';
+  if (n - i == 3 && text[i] == 'i' && text[i + 1] == 'n' && text[i + 2] == 'f') {
+    *out = negative ? -INFINITY : INFINITY;
+    return true;
+  }
+  double mantissa = 0;
+  int exponent = 0, digits = 0;
+  for (; i < n && text[i] >= '0' && text[i] <= '9'; ++i, ++digits) mantissa = mantissa * 10 + (text[i] - '0');
+  if (i < n && text[i] == '.')
+    for (++i; i < n && text[i] >= '0' && text[i] <= '9'; ++i, ++digits) {
+      mantissa = mantissa * 10 + (text[i] - '0');
+      --exponent;
+    }
+  if (digits == 0) return false;
+  if (i < n && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    bool eneg = false;
+    if (i < n && (text[i] == '-' || text[i] == '+')) eneg = text[i++] == '-';
+    int e = 0, edigits = 0;
+    for (; i < n && text[i] >= '0' && text[i] <= '9'; ++i, ++edigits) e = std::min(e * 10 + (text[i] - '0'), 10000);
+    if (edigits == 0) return false;
+    exponent += eneg ? -e : e;
+  }
+  if (i != n) return false;
+  double x = mantissa;
+  // Powers of ten by squaring (std::pow would bring libm's tables into the wasm).
+  double scale = 1, base = 10;
+  for (int e = exponent < 0 ? -exponent : exponent; e; e >>= 1, base *= base)
+    if (e & 1) scale *= base;
+  x = exponent < 0 ? x / scale : x * scale;
+  *out = negative ? -x : x;
+  return true;
+}
+
+Error AttrIndex::build(const std::vector<std::string>& columns, const std::vector<bool>& numeric,
+                       const std::vector<std::string>* values) {
+  *this = AttrIndex();
+  const uint32_t K = uint32_t(columns.size());
+  if (numeric.size() != K)
+    return Error(format_message("model metadata: hunch.attr.kinds has %zu entries, hunch.attr.columns %u",
+                                numeric.size(), K));
+  for (uint32_t k = 0; k < K; ++k) {
+    if (columns[k].empty() || columns[k].find('\0') != std::string::npos)
+      return Error(format_message("model metadata: hunch.attr.columns[%u] is empty or holds a NUL byte", k));
+    for (uint32_t j = 0; j < k; ++j)
+      if (columns[j] == columns[k])
+        return Error(format_message("model metadata: hunch.attr.columns[%u] '%.64s' is a duplicate", k,
+                                    columns[k].c_str()));
+  }
+  // Column blocks: each starts at a "<none>", K of them, the first at id 0.
+  for (uint32_t i = 0; i < values->size(); ++i) {
+    if ((*values)[i].find('\0') != std::string::npos)
+      return Error(format_message("model metadata: hunch.attr.values[%u] contains a NUL byte", i));
+    if ((*values)[i] == kAttrNone) start_.push_back(i);
+  }
+  if (start_.size() != K || (K && start_[0] != 0))
+    return Error(format_message("model metadata: hunch.attr.values must be %u blocks, each starting with \"<none>\" "
+                                "(found %zu, the first at %u)", K, start_.size(), start_.empty() ? 0u : start_[0]));
+  start_.push_back(uint32_t(values->size()));
+  ids_.resize(K);
+  edge_.assign(values->size(), 0.0);
+  for (uint32_t k = 0; k < K; ++k) {
+    for (uint32_t i = start_[k] + 1; i < start_[k + 1]; ++i) {
+      const std::string& v = (*values)[i];
+      if (!numeric[k]) {
+        if (!ids_[k].emplace(v, i).second)
+          return Error(format_message("model metadata: hunch.attr.values[%u] '%.64s' is a duplicate in column '%.64s'",
+                                      i, v.c_str(), columns[k].c_str()));
+        continue;
+      }
+      // A numeric column's values are its buckets' lower edges, increasing; the first may be -inf.
+      double edge = 0;
+      const bool first = i == start_[k] + 1;
+      if (!parse_attr_number(v, &edge) || (std::isinf(edge) && !(first && edge < 0)) ||
+          (!first && !(edge > edge_[i - 1])))
+        return Error(format_message("model metadata: hunch.attr.values[%u] '%.64s' in numeric column '%.64s' is not "
+                                    "a finite number above the bucket before it", i, v.c_str(), columns[k].c_str()));
+      edge_[i] = edge;
+    }
+  }
+  names_ = columns;
+  numeric_ = numeric;
+  values_ = values;
+  return {};
+}
+
+uint32_t AttrIndex::id(uint32_t k, std::string_view value) const {
+  const uint32_t none = start_[k];
+  if (!numeric_[k]) {
+    auto it = ids_[k].find(value);
+    return it == ids_[k].end() ? none : it->second;
+  }
+  double x = 0;
+  if (!parse_attr_number(value, &x) || !std::isfinite(x)) return none;
+  uint32_t id = none;  // the last bucket whose lower edge is <= x (binary search: edges increase)
+  uint32_t lo = none + 1, hi = start_[k + 1];
+  while (lo < hi) {
+    const uint32_t mid = lo + (hi - lo) / 2;
+    if (edge_[mid] <= x) { id = mid; lo = mid + 1; }
+    else hi = mid;
+  }
+  return id;
+}
+
+}  // namespace hunch

@@ -1,0 +1,180 @@
+#include "train/attributes.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+
+#include "train/dataset.h"
+#include "train/ingest.h"
+
+namespace hunch::train {
+
+bool is_missing_value(const std::string& v) {
+  static const char* const kTokens[] = {"", "NA", "N/A", "n/a", "null", "NULL", "Null", "None", "none",
+                                        "undefined", "nan", "NaN", "-", kAttrNone};
+  for (const char* t : kTokens)
+    if (v == t) return true;
+  return false;
+}
+
+Error AttrCollector::configure(const std::vector<std::string>& categorical, const std::vector<std::string>& numeric) {
+  *this = AttrCollector();
+  auto add = [&](const std::string& name, bool is_numeric) -> Error {
+    if (name.empty()) return Error("attribute columns: an empty column name");
+    for (size_t k = 0; k < names_.size(); ++k)
+      if (names_[k] == name) {
+        if (is_numeric) numeric_[k] = true;  // listed in both: numeric
+        return {};
+      }
+    if (names_.size() == kMaxAttrColumns)
+      return Error("attribute columns: at most " + std::to_string(kMaxAttrColumns) + " (--attr-columns and --numeric-columns together)");
+    names_.push_back(name);
+    numeric_.push_back(is_numeric);
+    return {};
+  };
+  for (const auto& c : categorical) if (Error e = add(c, false)) return e;
+  for (const auto& c : numeric) if (Error e = add(c, true)) return e;
+  values_.resize(names_.size());
+  return {};
+}
+
+uint32_t AttrCollector::Values::id(const std::string& v) {
+  auto it = ids_.find(v);
+  if (it != ids_.end()) {
+    ++count[it->second - 1];
+    return it->second;
+  }
+  names.push_back(v);
+  count.push_back(1);
+  const uint32_t id = uint32_t(names.size());
+  ids_.emplace(v, id);
+  return id;
+}
+
+void AttrCollector::add(uint32_t raw_action, const std::vector<std::string>& values) {
+  const size_t K = names_.size();
+  if (!K) return;
+  if (first_.size() < (size_t(raw_action) + 1) * K) first_.resize((size_t(raw_action) + 1) * K, 0);
+  for (size_t k = 0; k < K; ++k) {
+    const std::string& v = values[k];
+    if (is_missing_value(v)) continue;
+    double x = 0;
+    if (numeric_[k] && (!parse_attr_number(v, &x) || !std::isfinite(x))) continue;  // not a number: missing
+    const uint32_t id = values_[k].id(v);
+    uint32_t& first = first_[size_t(raw_action) * K + k];
+    if (!first) first = id;
+  }
+}
+
+uint64_t AttrCollector::bytes() const {
+  uint64_t b = first_.capacity() * sizeof(uint32_t);
+  for (const Values& v : values_)
+    for (const std::string& s : v.names) b += 2 * (48 + s.size()) + sizeof(uint64_t);
+  return b;
+}
+
+namespace {
+
+// Quantile edges of a numeric column's values (weighted by their event counts): at most
+// `buckets` buckets, named by their lower edges, the first "-inf" (hunch/attributes.h).
+std::vector<std::string> numeric_bucket_names(const std::vector<std::string>& names, const std::vector<uint64_t>& count,
+                                              uint32_t buckets) {
+  std::vector<std::pair<double, uint64_t>> v;
+  uint64_t total = 0;
+  for (size_t i = 0; i < names.size(); ++i) {
+    double x = 0;
+    parse_attr_number(names[i], &x);  // add() kept numbers only
+    v.emplace_back(x, count[i]);
+    total += count[i];
+  }
+  std::sort(v.begin(), v.end());
+  std::vector<std::string> out = {"-inf"};
+  double last = -INFINITY;
+  uint64_t seen = 0;
+  uint32_t next = 1;  // the next quantile i / buckets to place an edge at
+  for (const auto& [x, c] : v) {
+    // An edge where the running count first reaches the next quantile (a value heavier than one
+    // bucket gets one edge; the buckets after it shift).
+    if (next < buckets && seen >= uint64_t(double(total) * next / buckets) && seen > 0) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.6g", x);
+      double edge = 0;
+      parse_attr_number(buf, &edge);
+      if (edge > last) {
+        out.push_back(buf);
+        last = edge;
+      }
+      while (next < buckets && seen >= uint64_t(double(total) * next / buckets)) ++next;
+    }
+    seen += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+Error AttrCollector::finish(uint32_t min_count, uint32_t max_values, uint32_t numeric_buckets,
+                            const FixedVocabulary* fixed, const std::vector<uint32_t>& action_map,
+                            const std::vector<uint32_t>& event_raw_action, Dataset* out) const {
+  const size_t K = names_.size();
+  out->attr_columns = names_;
+  out->attr_numeric = numeric_;
+  out->attr_values.clear();
+  if (fixed) {
+    // The model's columns, in its order; a column the log lacks reads <none>.
+    out->attr_columns = fixed->attr_columns;
+    out->attr_numeric = fixed->attr_numeric;
+    out->attr_values = fixed->attr_values;
+  } else {
+    for (size_t k = 0; k < K; ++k) {
+      out->attr_values.push_back(kAttrNone);
+      const Values& col = values_[k];
+      if (numeric_[k]) {
+        for (const std::string& name : numeric_bucket_names(col.names, col.count, std::max(1u, numeric_buckets)))
+          out->attr_values.push_back(name);
+        continue;
+      }
+      std::vector<uint32_t> order;
+      for (uint32_t i = 0; i < col.names.size(); ++i)
+        if (col.count[i] >= min_count) order.push_back(i);
+      std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
+        if (col.count[x] != col.count[y]) return col.count[x] > col.count[y];
+        return col.names[x] < col.names[y];
+      });
+      if (order.size() > max_values) order.resize(max_values);
+      for (uint32_t i : order) out->attr_values.push_back(col.names[i]);
+    }
+    if (out->attr_values.size() > kMaxAttrValues)
+      return Error("attribute columns: " + std::to_string(out->attr_values.size()) + " values in all, at most " +
+                   std::to_string(kMaxAttrValues) + " (lower --max-attr-values)");
+  }
+  const size_t MK = out->attr_columns.size();
+  AttrIndex index;
+  if (Error e = index.build(out->attr_columns, out->attr_numeric, &out->attr_values)) return e;
+  out->attr_start.assign(MK + 1, 0);
+  for (size_t k = 0; k <= MK; ++k) out->attr_start[k] = index.start(uint32_t(k));
+  // Per raw action: its value id in each of the vocabulary's columns.
+  const size_t raw_actions = action_map.size();
+  std::vector<uint16_t> raw_ids(raw_actions * MK);
+  for (size_t k = 0; k < MK; ++k) {
+    const auto at = std::find(names_.begin(), names_.end(), out->attr_columns[k]);
+    const size_t ck = size_t(at - names_.begin());  // the collector's column, or K: not read
+    for (size_t a = 0; a < raw_actions; ++a) {
+      const uint32_t first = ck < K && (a + 1) * K <= first_.size() ? first_[a * K + ck] : 0;
+      raw_ids[a * MK + k] = uint16_t(first ? index.id(uint32_t(k), values_[ck].names[first - 1]) : index.start(uint32_t(k)));
+    }
+  }
+  out->attr.resize(event_raw_action.size() * MK);
+  for (size_t i = 0; i < event_raw_action.size(); ++i)
+    std::copy_n(&raw_ids[size_t(event_raw_action[i]) * MK], MK, &out->attr[i * MK]);
+  // Per vocabulary action: its raw action's ids (<unk> and actions the log lacks: <none>).
+  out->action_attr.assign(out->actions.size() * MK, 0);
+  for (size_t a = 0; a < out->actions.size(); ++a)
+    for (size_t k = 0; k < MK; ++k) out->action_attr[a * MK + k] = uint16_t(index.start(uint32_t(k)));
+  for (size_t r = 0; r < raw_actions; ++r)
+    if (action_map[r] != 0) std::copy_n(&raw_ids[r * MK], MK, &out->action_attr[size_t(action_map[r]) * MK]);
+  return {};
+}
+
+}  // namespace hunch::train

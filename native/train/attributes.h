@@ -1,0 +1,65 @@
+// Event attributes at ingestion (--attr-columns, --numeric-columns): the values of K columns
+// that describe an event's action (category, brand, price), collected per distinct action while
+// the log is read, then turned into the attribute vocabulary (hunch/attributes.h) and the
+// Dataset's per-event and per-action value ids.
+//
+// An action's attributes are those of its first record that has them: a product's category and
+// brand do not change between events, and the model stores one value per action and column
+// (attr.table), so training sees what inference will look up. Numeric columns (a price) are
+// bucketised by quantiles of their events' values (--numeric-buckets).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "hunch/attributes.h"
+#include "hunch/error.h"
+
+namespace hunch::train {
+
+struct Dataset;
+struct FixedVocabulary;
+
+// A value that stands for "no value" in exports (empty, NA, null, None, undefined, nan, -, …).
+bool is_missing_value(const std::string& v);
+
+class AttrCollector {
+ public:
+  // The attribute columns: `categorical` then those of `numeric` not already listed (numeric
+  // ones bucketised). Errors on more than kMaxAttrColumns or a repeated name.
+  Error configure(const std::vector<std::string>& categorical, const std::vector<std::string>& numeric);
+  size_t columns() const { return names_.size(); }
+  const std::vector<std::string>& names() const { return names_; }
+
+  // One accepted record of raw action `raw_action` (ids from 0, dense, in order of first sight)
+  // with its K attribute values (missing ones empty or a missing token).
+  void add(uint32_t raw_action, const std::vector<std::string>& values);
+
+  // Fills out's attribute fields: the vocabulary (values seen at least min_count times, at most
+  // max_values per categorical column; numeric_buckets quantile buckets per numeric column) or
+  // that of `fixed` (a model's, for hunch eval), out->attr for the kept events whose raw actions
+  // are `event_raw_action`, and out->action_attr for out->actions through action_map (raw id →
+  // vocabulary id).
+  Error finish(uint32_t min_count, uint32_t max_values, uint32_t numeric_buckets, const FixedVocabulary* fixed,
+               const std::vector<uint32_t>& action_map, const std::vector<uint32_t>& event_raw_action,
+               Dataset* out) const;
+  uint64_t bytes() const;  // memory held (the ingestion report's peak estimate)
+
+ private:
+  class Values {  // one column's distinct raw values with their event counts
+   public:
+    uint32_t id(const std::string& v);  // 1-based
+    std::vector<std::string> names;     // id - 1 → value
+    std::vector<uint64_t>    count;
+   private:
+    std::unordered_map<std::string, uint32_t> ids_;
+  };
+  std::vector<std::string> names_;
+  std::vector<bool>        numeric_;
+  std::vector<Values>      values_;
+  std::vector<uint32_t>    first_;  // raw action × K: value id (1-based) of its first record with one, 0 = none
+};
+
+}  // namespace hunch::train
