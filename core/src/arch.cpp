@@ -203,6 +203,8 @@ const std::vector<TensorSpec>& attribute_tensors() {
        HUNCH_MATRIX(w.head_attr)},
       {"attr.table", dim(Sym::AB), kNone, Part::EMBEDDING, false, nullptr, 0.f, 0.f, Sym::ONE, nullptr, nullptr,
        [](Weights& w, uint32_t) -> Bytes* { return &w.attr_table; }},
+      {"head.attr.match", dim(kCopyDistanceBuckets, Sym::AK), kNone, Part::HEAD, false, nullptr, 0.5f, 0.5f, Sym::ONE,
+       HUNCH_VECTOR(w.head_attr_match)},
   };
   return t;
 }
@@ -244,6 +246,7 @@ uint32_t sym_value(Sym s, const Hyper& h) {
     case Sym::TK: return kTransitionBuckets;
     case Sym::AV: return h.attr_values;
     case Sym::AB: return 2 * h.vocab_size * h.attr_columns;
+    case Sym::AK: return h.attr_columns;
   }
   return 0;
 }

@@ -70,6 +70,10 @@ Sequence::Sequence(const Model& model, const KernelTable* kernels)
   scores_.assign(W, 0.f);
   logits_.assign(V, 0.f);
   attr_logits_.assign(hp_.attr_columns ? hp_.attr_values : 0, 0.f);
+  window_attr_.assign(size_t(W) * hp_.attr_columns, 0);
+  attr_tick_of_.assign(hp_.attr_columns ? hp_.attr_values : 0, 0);
+  attr_bucket_.assign(hp_.attr_columns ? hp_.attr_values : 0, 0);
+  reset_window_attrs();
   session_.assign(hp_.session_inputs ? 2 : 0, 0.f);
   window_action_.assign(hp_.copy ? W : 0, 0);
   window_type_.assign(hp_.copy ? W : 0, 0);
@@ -102,6 +106,7 @@ void Sequence::reset() {
   std::fill(window_session_.begin(), window_session_.end(), 0.f);
   wide_conversion_ = 0;
   last_action_ = 0;
+  reset_window_attrs();
   exit_prob_ = 0;
   conversion_prob_ = hp_.conversion ? 0.f : __builtin_nanf("");
 }
@@ -171,7 +176,10 @@ Error Sequence::push(const Event& e) {
     embed_add(*tables[0], rows[0], x_.data());
   }
   // The attributes, with the action (the item's identity, not its context).
-  for (uint32_t k = 0; k < hp_.attr_columns; ++k) embed_add(w.emb_attr, attr[k], x_.data());
+  for (uint32_t k = 0; k < hp_.attr_columns; ++k) {
+    embed_add(w.emb_attr, attr[k], x_.data());
+    window_attr_[size_t(count_ % hp_.window) * hp_.attr_columns + k] = attr[k];
+  }
 
   if (hp_.copy) {
     const size_t slot = size_t(count_ % hp_.window);
@@ -304,10 +312,43 @@ const float* Sequence::action_logits() {
     const uint32_t V = hp_.vocab_size, K = hp_.attr_columns;
     for (uint32_t a = 0; a < V; ++a)
       for (uint32_t k = 0; k < K; ++k) logits_[a] += attr_logits_[model_.action_attr(a, k)];
+    add_attr_match_terms(logits_.data());
   }
   if (hp_.copy) add_copy_terms(logits_.data());
   if (hp_.transition_bytes) add_transition_terms(logits_.data());
   return logits_.data();
+}
+
+void Sequence::reset_window_attrs() {
+  for (size_t s = 0; s < window_attr_.size(); ++s)
+    window_attr_[s] = model_.attributes().start(uint32_t(s % hp_.attr_columns));
+}
+
+// Each value of the window (most recent event first) marked with the distance bucket of its most
+// recent event; then every action whose value is marked gains that column's weight for the bucket.
+void Sequence::add_attr_match_terms(float* logits) {
+  const uint32_t K = hp_.attr_columns, V = hp_.vocab_size;
+  const uint64_t W = hp_.window, n = count_ < W ? count_ : W;
+  const AttrIndex& ai = model_.attributes();
+  if (++attr_tick_ == 0) {  // wrapped: old marks could match the new tick
+    std::fill(attr_tick_of_.begin(), attr_tick_of_.end(), 0);
+    attr_tick_ = 1;
+  }
+  for (uint64_t d = 0; d < n; ++d) {
+    const size_t slot = size_t((count_ - 1 - d) % W);
+    for (uint32_t k = 0; k < K; ++k) {
+      const uint32_t v = window_attr_[slot * K + k];
+      if (v == ai.start(k) || attr_tick_of_[v] == attr_tick_) continue;
+      attr_tick_of_[v] = attr_tick_;
+      attr_bucket_[v] = copy_distance_bucket(d);
+    }
+  }
+  const float* match = model_.weights().head_attr_match.data;
+  for (uint32_t a = 0; a < V; ++a)
+    for (uint32_t k = 0; k < K; ++k) {
+      const uint32_t v = model_.action_attr(a, k);
+      if (attr_tick_of_[v] == attr_tick_) logits[a] += match[k * kCopyDistanceBuckets + attr_bucket_[v]];
+    }
 }
 
 void Sequence::add_transition_terms(float* logits) const {
@@ -405,7 +446,7 @@ size_t Sequence::state_bytes() const {
   size_t floats = h_.size() + c_.size() + ring_k_.size() + ring_v_.size() + z_.size() + type_probs_.size() +
                   attn_w_.size() + x_.size() + tmp_.size() + tmp2_.size() + gates_.size() + q_.size() +
                   ctx_.size() + hc_.size() + ffn_.size() + logits_.size() + attr_logits_.size() + scores_.size() + session_.size() +
-                  3 * window_action_.size() +  // the window's ids are uint32_t, as large as floats
+                  3 * window_action_.size() + window_attr_.size() + 2 * attr_tick_of_.size() +  // ids: uint32_t
                   copy_key_.size() * 3 + copy_used_.capacity();
   return floats * sizeof(float) + xq_.size() + sizeof(*this);
 }
@@ -413,7 +454,7 @@ size_t Sequence::state_bytes() const {
 size_t Sequence::payload_floats() const {
   return h_.size() + c_.size() + ring_k_.size() + ring_v_.size() + z_.size() + type_probs_.size() + 1 +
          attn_w_.size() + session_.size() + (hp_.session_inputs ? 1 : 0) + 3 * window_action_.size() +
-         (hp_.transition_bytes ? 1 : 0);
+         (hp_.transition_bytes ? 1 : 0) + window_attr_.size();
 }
 
 void Sequence::save(std::vector<uint8_t>* out) const {
@@ -454,7 +495,14 @@ void Sequence::save(std::vector<uint8_t>* out) const {
     put_at(p, s);
     p += sizeof(float);
   }
-  if (hp_.transition_bytes) put_at(p, float(last_action_));
+  if (hp_.transition_bytes) {
+    put_at(p, float(last_action_));
+    p += sizeof(float);
+  }
+  for (uint32_t id : window_attr_) {
+    put_at(p, float(id));
+    p += sizeof(float);
+  }
   put_at(out->data() + out->size() - 4, crc32(out->data(), out->size() - 4));
 }
 
@@ -527,7 +575,8 @@ Error Sequence::restore(const uint8_t* bytes, size_t size) {
                         {"window actions", copy_slots, 0.0f, float(hp_.vocab_size - 1), true},
                         {"window types", copy_slots, 0.0f, float(hp_.type_count - 1), true},
                         {"window sessions", copy_slots, 0.0f, kMaxSessionCounter, true},
-                        {"last action", size_t(hp_.transition_bytes ? 1 : 0), 0.0f, float(hp_.vocab_size - 1), true}};
+                        {"last action", size_t(hp_.transition_bytes ? 1 : 0), 0.0f, float(hp_.vocab_size - 1), true},
+                        {"window attributes", window_attr_.size(), 0.0f, float(hp_.attr_values) - 1, true}};
   size_t i = 0;
   for (const Part& part : parts) {
     for (size_t k = 0; k < part.floats; ++k, ++i) {
@@ -542,6 +591,15 @@ Error Sequence::restore(const uint8_t* bytes, size_t size) {
                                     kHead + i * 4, part.name, double(v), whole ? "outside" : "not a whole number in",
                                     double(part.lo), double(part.hi)));
     }
+  }
+  // Each window attribute in its own column's ids (checked apart: the range differs per column).
+  for (size_t s = 0, at = i - window_attr_.size(); s < window_attr_.size(); ++s, ++at) {
+    const uint32_t k = uint32_t(s % hp_.attr_columns), v = uint32_t(get_at<float>(p + at * 4));
+    const AttrIndex& ai = model_.attributes();
+    if (v < ai.start(k) || v >= ai.start(k + 1))
+      return Error(format_message("saved state: value %zu at offset %zu (window attributes) is %u, not one of column "
+                                  "'%s''s ids [%u, %u) (damaged)", at, kHead + at * 4, v, ai.names()[k].c_str(),
+                                  ai.start(k), ai.start(k + 1)));
   }
   // All checks passed: only now overwrite the live state.
   count_ = count;
@@ -570,7 +628,14 @@ Error Sequence::restore(const uint8_t* bytes, size_t size) {
     s = get_at<float>(p);
     p += sizeof(float);
   }
-  if (hp_.transition_bytes) last_action_ = uint32_t(get_at<float>(p));
+  if (hp_.transition_bytes) {
+    last_action_ = uint32_t(get_at<float>(p));
+    p += sizeof(float);
+  }
+  for (uint32_t& id : window_attr_) {
+    id = uint32_t(get_at<float>(p));
+    p += sizeof(float);
+  }
   // Not in the saved layout (it predates the head): recomputed from the restored z.
   if (count_ == 0) conversion_prob_ = hp_.conversion ? 0.f : __builtin_nanf("");
   else conversion_head();

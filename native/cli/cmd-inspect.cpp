@@ -91,6 +91,13 @@ int run_inspect(int argc, char** argv) {
               hp.session_inputs ? ("yes, sessions split after " + std::to_string(int64_t(model->session_gap())) + " s").c_str()
                                 : "no",
               model->calibration().is_identity() ? "no" : "yes (hunch.calibration.*)");
+  if (const hunch::AttrIndex& ai = model->attributes(); ai.columns()) {
+    std::printf("  attributes (event.attributes, hunch predict's action[column=value]):");
+    for (uint32_t k = 0; k < ai.columns(); ++k)
+      std::printf("%s %s (%s, %u values)", k ? "," : "", ai.names()[k].c_str(), ai.numeric(k) ? "numeric buckets" : "category",
+                  ai.start(k + 1) - ai.start(k) - 1);
+    std::printf("\n");
+  }
 
   std::printf("\nmetadata (%zu):\n", f.metadata.size());
   for (const auto& m : f.metadata)

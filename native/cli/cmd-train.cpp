@@ -368,7 +368,7 @@ void print_epoch(const train::EpochLog& l, const train::TrainResult& r, std::vec
 // the window (by distance back, in the last event's session or not) and from following the last
 // action (by pair count, for the most frequent successor share). What the log says about repeats
 // and transitions, for the reader of the training output.
-void print_action_terms(const train::Net& net) {
+void print_action_terms(const train::Net& net, const std::vector<std::string>& attr_columns) {
   const hunch::Hyper& h = net.cfg.hyper;
   if (h.copy) {
     const float* d = net.params.ptr(net.head_copy_distance);
@@ -384,6 +384,13 @@ void print_action_terms(const train::Net& net) {
     const float* w = net.params.ptr(net.head_transition_weight);
     std::printf("transition terms, logit of the top successor (share 1/2 or more) seen 1, 2, 3-4, 5-8, 9+ times:");
     for (uint32_t c = 0; c < hunch::kTransitionCountBuckets; ++c) std::printf(" %+.2f", w[c * hunch::kTransitionShareBuckets]);
+    std::printf("\n");
+  }
+  for (uint32_t k = 0; k < h.attr_columns; ++k) {
+    const float* m = net.params.ptr(net.head_attr_match) + k * hunch::kCopyDistanceBuckets;
+    std::printf("attribute '%s' match terms, logit of an action sharing the value of the window event at distance 0 1 2 3 4 5 6 7:\n  ",
+                attr_columns[k].c_str());
+    for (uint32_t b = 0; b < 8; ++b) std::printf(" %+.2f", m[b]);
     std::printf("\n");
   }
 }
@@ -412,7 +419,7 @@ int train_net(const train::Dataset& ds, const train::TrainOptions& topt, train::
   else
     std::printf("best epoch %u: valid NDCG@10 %.4f HR@10 %.4f; %.1f s per epoch\n", tres.best_epoch,
                 tres.best_valid_ndcg_10, tres.best_valid_hr_10, tres.seconds_per_epoch);
-  print_action_terms(*net);
+  print_action_terms(*net, ds.attr_columns);
   return kGoOn;
 }
 

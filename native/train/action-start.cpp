@@ -31,7 +31,15 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
   const size_t n_dist = h.copy ? 2 * hunch::kCopyDistanceBuckets : 0, n_type = h.copy ? 2 * T : 0;
   const size_t n_count = h.copy ? hunch::kCopyCountBuckets : 0;
   const size_t n_trans = h.transition_bytes ? hunch::kTransitionBuckets : 0;
-  const size_t n_copy = n_dist + n_type + n_count, n_theta = n_copy + n_trans;
+  const size_t n_copy = n_dist + n_type + n_count, K = h.attr_columns;
+  const size_t n_match = K * hunch::kCopyDistanceBuckets, n_theta = n_copy + n_trans + n_match;
+  // With attributes: the actions of each value (the match terms' inverse index).
+  std::vector<std::vector<uint32_t>> actions_of(K ? data.attr_values.size() : 0);
+  for (size_t a = 0; a < V && K; ++a)
+    for (size_t k = 0; k < K; ++k)
+      if (data.action_attr[a * K + k] != data.attr_start[k]) actions_of[data.action_attr[a * K + k]].push_back(uint32_t(a));
+  std::vector<uint32_t> value_tick(actions_of.size(), 0);
+  uint32_t tick = 0;
 
   // The bias: log-frequency of the training targets (add-half smoothing).
   std::vector<double> freq(V, 0.5);
@@ -54,7 +62,8 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
 
   // The columns (evenly spaced, at most kMaxColumns) and their terms, as add_action_terms reads
   // them: the copy window within the sample, leave-one-out transition buckets.
-  constexpr uint64_t kMaxColumns = 60000;
+  // Fewer with attributes: a column's match terms are every action of its window's categories.
+  const uint64_t kMaxColumns = K ? 20000 : 60000;
   const uint64_t stride = (all_columns + kMaxColumns - 1) / kMaxColumns;
   std::vector<Column> cols;
   std::vector<Term> terms;
@@ -81,6 +90,18 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
           const uint8_t b = tc->bucket(data, c, c + 1, n.action, n.count);
           if (b != 0xff) terms.push_back({n.action, uint32_t(n_copy + b)});
         }
+      if (K) {  // as for_attr_matches in nn-model.cpp, over the log's events
+        ++tick;
+        const size_t start = std::max<uint64_t>(s.begin, c + 1 >= W ? c + 1 - W : 0);
+        for (size_t j = c + 1; j-- > start;)
+          for (size_t k = 0; k < K; ++k) {
+            const uint32_t v = data.attr[j * K + k];
+            if (v == data.attr_start[k] || value_tick[v] == tick) continue;
+            value_tick[v] = tick;
+            const uint32_t w = uint32_t(n_copy + n_trans + k * hunch::kCopyDistanceBuckets + hunch::copy_distance_bucket(c - j));
+            for (uint32_t a : actions_of[v]) terms.push_back({a, w});
+          }
+      }
       col.end = uint32_t(terms.size());
       cols.push_back(col);
     }
@@ -160,6 +181,7 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
     std::copy_n(theta.begin() + long(n_dist + n_type), n_count, net->params.ptr(net->head_copy_count));
   }
   if (tc) std::copy_n(theta.begin() + long(n_copy), n_trans, net->params.ptr(net->head_transition_weight));
+  if (K) std::copy_n(theta.begin() + long(n_copy + n_trans), n_match, net->params.ptr(net->head_attr_match));
   return out;
 }
 

@@ -56,8 +56,9 @@ void AttrCollector::add(uint32_t raw_action, const std::vector<std::string>& val
   const size_t K = names_.size();
   if (!K) return;
   if (first_.size() < (size_t(raw_action) + 1) * K) first_.resize((size_t(raw_action) + 1) * K, 0);
+  static const std::string kNoValue;
   for (size_t k = 0; k < K; ++k) {
-    const std::string& v = values[k];
+    const std::string& v = k < values.size() ? values[k] : kNoValue;  // a reader that gave fewer: missing
     if (is_missing_value(v)) continue;
     double x = 0;
     if (numeric_[k] && (!parse_attr_number(v, &x) || !std::isfinite(x))) continue;  // not a number: missing
@@ -150,6 +151,10 @@ Error AttrCollector::finish(uint32_t min_count, uint32_t max_values, uint32_t nu
                    std::to_string(kMaxAttrValues) + " (lower --max-attr-values)");
   }
   const size_t MK = out->attr_columns.size();
+  out->attr.clear();
+  out->action_attr.clear();
+  out->attr_start.clear();
+  if (MK == 0) return {};
   AttrIndex index;
   if (Error e = index.build(out->attr_columns, out->attr_numeric, &out->attr_values)) return e;
   out->attr_start.assign(MK + 1, 0);

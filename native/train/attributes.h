@@ -34,7 +34,8 @@ class AttrCollector {
   const std::vector<std::string>& names() const { return names_; }
 
   // One accepted record of raw action `raw_action` (ids from 0, dense, in order of first sight)
-  // with its K attribute values (missing ones empty or a missing token).
+  // with its K attribute values (missing ones empty or a missing token; absent ones past the end of
+  // `values` too).
   void add(uint32_t raw_action, const std::vector<std::string>& values);
 
   // Fills out's attribute fields: the vocabulary (values seen at least min_count times, at most

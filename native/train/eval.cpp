@@ -502,6 +502,7 @@ ScoreFn model_scorer(const hunch::Model& model, const Dataset& ds, unsigned thre
       e.action = ds.action[o + st.pushed];
       e.type = ds.type[o + st.pushed];
       e.time = ds.time[o + st.pushed];
+      for (size_t k = 0; k < ds.attr_count(); ++k) e.attr[k] = ds.attr[(o + st.pushed) * ds.attr_count() + k];  // given, as logged
       if (Error err = st.seq->push(e)) return err;
     }
     if (out->actions) {

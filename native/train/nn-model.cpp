@@ -47,6 +47,7 @@ void Net::add_params() {
   if (cfg.hyper.attr_columns) {
     emb_attr = param("emb.attr");
     head_attr = param("head.attr");
+    head_attr_match = param("head.attr.match");
   }
 }
 
@@ -84,7 +85,7 @@ void Net::init_embeddings_and_heads(Rng& rng) {
   if (cfg.hyper.transition_bytes) init_constant(params, head_transition_weight, 0.0f);
   // The attributes too: the network begins as it would without them.
   if (cfg.hyper.attr_columns)
-    for (size_t t : {emb_attr, head_attr}) init_constant(params, t, 0.0f);
+    for (size_t t : {emb_attr, head_attr, head_attr_match}) init_constant(params, t, 0.0f);
 }
 
 void Net::embed(const Dataset& data, Pass& pass, float* x) const {
@@ -282,6 +283,33 @@ void column_copy_entries(const Net& net, const Dataset& data, const Pass& pass, 
                [&](size_t j) { return data.action[pass.event[j]]; }, out);
 }
 
+// Column col's attribute match terms: calls visit(action, weight index into head.attr.match) for
+// every action with a value of the copy window (as Sequence::add_attr_match_terms).
+template <class Visit>
+void for_attr_matches(const Net& net, const Dataset& data, const Pass& pass, size_t col, Visit visit) {
+  const size_t K = net.cfg.hyper.attr_columns, V = net.cfg.hyper.vocab_size;
+  thread_local std::vector<uint32_t> tick_of, bucket;
+  thread_local uint32_t tick = 0;
+  if (tick_of.size() < data.attr_values.size()) tick_of.assign(data.attr_values.size(), 0), bucket.assign(data.attr_values.size(), 0);
+  if (++tick == 0) {
+    std::fill(tick_of.begin(), tick_of.end(), 0);
+    tick = 1;
+  }
+  const size_t start = copy_window_start(net, pass, col);
+  for (size_t j = col + 1; j-- > start;)
+    for (size_t k = 0; k < K; ++k) {
+      const uint32_t v = data.attr[pass.event[j] * K + k];
+      if (v == data.attr_start[k] || tick_of[v] == tick) continue;
+      tick_of[v] = tick;
+      bucket[v] = hunch::copy_distance_bucket(col - j);
+    }
+  for (size_t a = 0; a < V; ++a)
+    for (size_t k = 0; k < K; ++k) {
+      const uint32_t v = data.action_attr[a * K + k];
+      if (tick_of[v] == tick) visit(a, k * hunch::kCopyDistanceBuckets + bucket[v]);
+    }
+}
+
 }  // namespace
 
 void zero_action_terms(const Net& net, const Dataset& data, const Pass& pass, size_t col, float* v) {
@@ -289,10 +317,15 @@ void zero_action_terms(const Net& net, const Dataset& data, const Pass& pass, si
     for (size_t j = copy_window_start(net, pass, col); j <= col; ++j) v[data.action[pass.event[j]]] = 0;
   if (net.cfg.hyper.transition_bytes)
     for (const TransitionCounts::Next& n : net.cfg.transitions->rows[data.action[pass.event[col]]]) v[n.action] = 0;
+  if (net.cfg.hyper.attr_columns) for_attr_matches(net, data, pass, col, [&](size_t a, size_t) { v[a] = 0; });
 }
 
 void add_action_terms(const Net& net, const Dataset& data, const Pass& pass, size_t col, float* logits) {
   const ParamSet& P = net.params;
+  if (net.cfg.hyper.attr_columns) {
+    const float* match = P.ptr(net.head_attr_match);
+    for_attr_matches(net, data, pass, col, [&](size_t a, size_t i) { logits[a] += match[i]; });
+  }
   if (net.cfg.hyper.transition_bytes) {
     const TransitionCounts& tc = *net.cfg.transitions;
     const uint64_t ev = pass.event[col];
@@ -318,6 +351,10 @@ void add_action_terms(const Net& net, const Dataset& data, const Pass& pass, siz
 void action_terms_backward(const Net& net, const Dataset& data, const Pass& pass, size_t col, const float* dlogits,
                            float* dzc, float* grad) {
   const ParamSet& P = net.params;
+  if (net.cfg.hyper.attr_columns) {
+    float* gm = grad + P.entries[net.head_attr_match].offset;
+    for_attr_matches(net, data, pass, col, [&](size_t a, size_t i) { gm[i] += dlogits[a]; });
+  }
   if (net.cfg.hyper.transition_bytes) {
     const TransitionCounts& tc = *net.cfg.transitions;
     const uint64_t ev = pass.event[col];
@@ -733,7 +770,8 @@ void heads_loss(const Net& net, const Dataset& data, Pass& pass, const LossWeigh
     std::unique_ptr<SeenActions> seen;
     if (w.mask_seen) seen = std::make_unique<SeenActions>(data, pass, net.cfg.hyper.vocab_size);
     std::unique_ptr<TermsContext> terms;
-    if (net.cfg.hyper.copy || net.cfg.hyper.transition_bytes) terms.reset(new TermsContext{net, data, pass, grad});
+    if (net.cfg.hyper.copy || net.cfg.hyper.transition_bytes || net.cfg.hyper.attr_columns)
+      terms.reset(new TermsContext{net, data, pass, grad});
     if (pass.train && w.sampled_softmax > 0) {
       // Drawn per pass from the step's seed and its first sample: the same classes whatever
       // else runs, and different ones in every step.

@@ -89,7 +89,7 @@ class Net {
   size_t head_ewx = 0, head_cwx = 0;  // the wide terms, with cfg.hyper.session_inputs
   size_t head_copy_gate = 0, head_copy_distance = 0, head_copy_type = 0, head_copy_count = 0;  // with cfg.hyper.copy
   size_t head_transition_weight = 0;  // with cfg.hyper.transition_bytes
-  size_t emb_attr = 0, head_attr = 0;  // with cfg.hyper.attr_columns
+  size_t emb_attr = 0, head_attr = 0, head_attr_match = 0;  // with cfg.hyper.attr_columns
 
  protected:
   // Registers every tensor of cfg.hyper's layout (hunch/arch.h) in file order; the tensor of
@@ -206,7 +206,9 @@ void copy_entries(size_t start, size_t col, size_t V, ActionAt action_at, std::v
 //   action's most recent column; "same session" compares Dataset::session_number (always true
 //   without session inputs);
 // - the transition terms (Hyper::transition_bytes): the kept successors of the column's action,
-//   their buckets leaving the column's own pair out (train/transitions.h).
+//   their buckets leaving the column's own pair out (train/transitions.h);
+// - the attribute match terms (Hyper::attr_columns): every action sharing a value with one of the
+//   copy window's events (Dataset::attr), by the distance bucket of the most recent one.
 void add_action_terms(const Net& net, const Dataset& data, const Pass& pass, size_t col, float* logits);
 // Sets v[a] = 0 for every action those terms touch at column col (clears what add_action_terms
 // wrote into a zero buffer).

@@ -167,6 +167,7 @@ SessionScoreFn model_session_scorer(const hunch::Model& model, const Dataset& ds
         e.action = ds.action[o + pushed];
         e.type = ds.type[o + pushed];
         e.time = ds.time[o + pushed];
+        for (size_t k = 0; k < ds.attr_count(); ++k) e.attr[k] = ds.attr[(o + pushed) * ds.attr_count() + k];  // given, as logged
         if (Error err = sq.push(e)) return err;
       }
       PointScores ps;

@@ -296,7 +296,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
     if (!any_evaluated) return Error("train: no sequence has the 3 events needed for validation");
   }
 
-  if (net->cfg.hyper.copy || net->cfg.hyper.transition_bytes)
+  if (net->cfg.hyper.copy || net->cfg.hyper.transition_bytes || net->cfg.hyper.attr_columns)
     res->action_start = fit_action_start(data, samples, net);
 
   std::vector<std::unique_ptr<Pass>> passes;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -182,6 +183,17 @@ Vec reference_probs(const Model& m, const std::vector<Event>& ev, double* conver
       for (uint32_t k = 0; k < hp.attr_columns; ++k) logits[a] += u[m.action_attr(a, k)];
   }
   const size_t n = ev.size();
+  for (uint32_t k = 0; k < hp.attr_columns; ++k) {  // match terms: values of the window's events
+    std::map<uint32_t, size_t> recent;  // value → distance of its most recent event
+    for (size_t j = n > W ? n - W : 0; j < n; ++j) {
+      const uint32_t v = ev[j].attr[k] == kAttrOfAction ? m.action_attr(ev[j].action, k) : ev[j].attr[k];
+      if (v != m.attributes().start(k)) recent[v] = n - 1 - j;
+    }
+    for (uint32_t a = 0; a < hp.vocab_size; ++a) {
+      auto it = recent.find(m.action_attr(a, k));
+      if (it != recent.end()) logits[a] += w.head_attr_match.data[k * kCopyDistanceBuckets + copy_distance_bucket(it->second)];
+    }
+  }
   if (hp.copy) {  // each distinct action of the window, read at its most recent event (docs/architecture.md, "Copy")
     double gate = 0;
     for (size_t d = 0; d < D; ++d) gate += double(w.head_copy_gate.data[d]) * z[d];
@@ -866,4 +878,43 @@ TEST_CASE("attributes: malformed attribute metadata is refused with the entry na
   std::vector<std::string> text = {"<none>", "-inf", "cheap"};
   CHECK(ai.build({"price"}, {true}, &text));
   CHECK(ai.build({"a", "a"}, {false, false}, &values));
+}
+
+TEST_CASE("attributes: save / restore keeps the window's values (match terms continue identically); a value of another column is refused") {
+  for (Arch arch : {Arch::LSTM_ATTN, Arch::TRANSFORMER}) {
+    CAPTURE(std::string(arch_name(arch)));
+    auto m = load(hunch_test::build_model(attrs_spec(arch, true)));
+    const Hyper& h = m->hyper();
+    const AttrIndex& ai = m->attributes();
+    auto ev = random_events(*m, 30, 29);
+    for (size_t i = 0; i < ev.size(); i += 4) {  // unknown products with their own values
+      ev[i].action = 0;
+      ev[i].attr[0] = ai.start(0) + 1 + uint32_t(i % 5);
+    }
+    Sequence a(*m), b(*m);
+    for (size_t i = 0; i < 11; ++i) REQUIRE(!a.push(ev[i]));
+    std::vector<uint8_t> bytes;
+    a.save(&bytes);
+    // The window's values are the payload's last K·W floats.
+    uint32_t floats = 0;
+    std::memcpy(&floats, bytes.data() + 32, 4);
+    const size_t attrs_at = 36 + 4 * (size_t(floats) - h.attr_columns * h.window);
+    REQUIRE(!b.restore(bytes.data(), bytes.size()));
+    for (size_t i = 11; i < ev.size(); ++i) {
+      REQUIRE(!a.push(ev[i]));
+      REQUIRE(!b.push(ev[i]));
+      const float* la = a.action_logits();
+      const float* lb = b.action_logits();
+      for (size_t k = 0; k < h.vocab_size; ++k) REQUIRE(la[k] == lb[k]);
+    }
+    auto damaged = bytes;
+    const float other_column = float(ai.start(1) + 1);  // slot 0, column 0
+    std::memcpy(damaged.data() + attrs_at, &other_column, 4);
+    const uint32_t crc = crc32(damaged.data(), damaged.size() - 4);
+    std::memcpy(damaged.data() + damaged.size() - 4, &crc, 4);
+    Error e = b.restore(damaged.data(), damaged.size());
+    REQUIRE(e);
+    CHECK_MESSAGE(e.message.find("(window attributes)") != std::string::npos, e.message);
+    CHECK(e.message.find("column 'attr0'") != std::string::npos);
+  }
 }

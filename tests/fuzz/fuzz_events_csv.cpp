@@ -99,6 +99,15 @@ inline void check_dataset(const tr::Dataset& ds, const tr::IngestReport& rep, co
   const size_t n = ds.events();
   HUNCH_FUZZ_CHECK(ds.type.size() == n && ds.gap.size() == n && ds.time.size() == n, "per-event arrays agree");
   HUNCH_FUZZ_CHECK(ds.sequence_key.size() == ds.sequences(), "one key per sequence");
+  // Attributes: K value ids per event and per action, each inside its column's block.
+  const size_t K = ds.attr_count();
+  HUNCH_FUZZ_CHECK(ds.attr.size() == n * K && ds.action_attr.size() == ds.actions.size() * K, "attribute arrays agree");
+  HUNCH_FUZZ_CHECK(!K || ds.attr_start.size() == K + 1, "one block per attribute column");
+  for (size_t i = 0; i < ds.attr.size(); ++i)
+    HUNCH_FUZZ_CHECK(ds.attr[i] >= ds.attr_start[i % K] && ds.attr[i] < ds.attr_start[i % K + 1], "event attribute in its column");
+  for (size_t i = 0; i < ds.action_attr.size(); ++i)
+    HUNCH_FUZZ_CHECK(ds.action_attr[i] >= ds.attr_start[i % K] && ds.action_attr[i] < ds.attr_start[i % K + 1],
+                     "action attribute in its column");
   HUNCH_FUZZ_CHECK(!ds.offsets.empty() && ds.offsets.front() == 0 && ds.offsets.back() == n, "offsets span the events");
   HUNCH_FUZZ_CHECK(!ds.actions.empty() && !ds.types.empty(), "vocabularies hold the unknown entry");
   if (!opt.vocabulary) {
@@ -149,7 +158,7 @@ inline int run(const uint8_t* data, size_t size, Family family) {
   static const double kGaps[] = {1800, 0, 1, 1e9};
   opt.session_gap = kGaps[(a >> 4) & 3];
   static const tr::FixedVocabulary kVocab = {
-      {"<unk>", "/home", "/a", "/b", "1", "2", "214536502"}, {"<none>", "view", "click"}, {1, 60, 3600}};
+      {"<unk>", "/home", "/a", "/b", "1", "2", "214536502"}, {"<none>", "view", "click"}, {1, 60, 3600}, {}, {}, {}};
   if (a & 64) opt.vocabulary = &kVocab;
   if (b & 1) opt.min_length = 1;
   if (b & 2) opt.min_count = 1;
@@ -168,6 +177,11 @@ inline int run(const uint8_t* data, size_t size, Family family) {
     opt.max_types = 1;
   }
   if (b & 128) opt.gap_edges = {5, 50, 500};
+  if (b & 32) {  // attribute columns (train/attributes.h), one of them numeric
+    opt.attr_columns = {"category"};
+    opt.numeric_columns = {"price"};
+    opt.numeric_buckets = 4;
+  }
 
   tr::Dataset ds;
   tr::IngestReport rep;

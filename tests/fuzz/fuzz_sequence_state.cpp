@@ -8,7 +8,8 @@
 //   bit  4    push a few events first, so a refusal is tested against a non-empty state
 //   bit  5    the same model with the optional parts: session inputs (the state's two session
 //             counters after the attention weights), the conversion head, the copy terms (the
-//             window's action, type and session ids) and a transition table (the last action)
+//             window's action, type and session ids), a transition table (the last action) and
+//             attribute columns (the window's value ids, per column)
 // Bits 2-3 let the fuzzer past the two checks it cannot guess (a 32-bit checksum and a CRC of
 // its own bytes) into the field checks behind them; with both clear the raw bytes are tested.
 //
@@ -50,6 +51,8 @@ inline hunch_test::ModelSpec spec(int which) {
     s.session_gap = 100;  // push_some splits a session every third event
     s.hyper.copy = 1;
     s.transition_successors = 3;
+    s.attr_sizes = {3, 2};  // attributes: their window values in the state
+    s.attr_numeric = {false, true};
   }
   s.hyper.vocab_size = 12;
   s.hyper.type_count = 3;

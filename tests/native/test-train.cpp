@@ -205,6 +205,11 @@ void check_core_parity(hunch::Arch arch, bool copy, bool attrs = false) {
   CHECK(ndcg == doctest::Approx(er.methods[0].valid.full.ndcg_at(10)).epsilon(1e-9));
   CHECK(hr == doctest::Approx(er.methods[0].valid.full.hr_at(10)).epsilon(1e-9));
   CHECK(ndcg > 0);
+  // And the core's scorer (hunch eval, "validation through the core") ranks as the trainer's:
+  // it pushes each event's own attributes, not the table's (an <unk> product keeps its category).
+  EvalResult core;
+  REQUIRE(evaluate(d, model_scorer(*model, d, 2), eo, &core).ok());
+  CHECK(core.methods[0].valid.full.ndcg_at(10) == doctest::Approx(ndcg).epsilon(1e-4));
 }
 
 }  // namespace

@@ -60,7 +60,10 @@ struct Hyper {
   // attr_values ids (AV, each column's block starting with its "<none>"). Each event's encoding
   // adds emb.attr[its value] per column, each action's logit adds head.attr[its value] · z per
   // column, and attr.table holds every action's values (docs/architecture.md, "Attributes"):
-  // a product seen a few times, or never, still gets its category's signal.
+  // a product seen a few times, or never, still gets its category's signal. And every action
+  // whose value of column k is a value of one of the window's events gets
+  // head.attr.match[16 · k + distance bucket of the most recent such event] (the next product of
+  // a session is mostly of a category just viewed: a count-like term, no per-value weight).
   uint32_t attr_columns = 0;
   uint32_t attr_values  = 0;
 };
@@ -101,8 +104,9 @@ struct HyperKey {
 };
 
 // The hyper-parameters a symbol in a shape stands for.
-// AV: attribute value ids (Hyper::attr_values); AB: attr.table bytes, 2 · V · attr_columns.
-enum class Sym : uint8_t { ONE, V, T, G, D, H, A, F, NH, SP, SC, CD, CC, TB, TK, AV, AB };
+// AV: attribute value ids (Hyper::attr_values); AB: attr.table bytes, 2 · V · attr_columns; AK:
+// attr_columns.
+enum class Sym : uint8_t { ONE, V, T, G, D, H, A, F, NH, SP, SC, CD, CC, TB, TK, AV, AB, AK };
 uint32_t sym_value(Sym s, const Hyper& h);
 
 // One dimension of a tensor: factor × a hyper-parameter (4H, 2H, D, …).
@@ -180,7 +184,8 @@ struct TensorLayout {
 // Hyper::session_inputs, the conversion head's after the exit head's when Hyper::conversion, then
 // with session inputs the binary heads' wide terms head.exit.wx and head.conversion.wx, then
 // with Hyper::copy the copy terms head.copy.*, then with Hyper::transition_bytes transition.table
-// and head.transition.weight, then with Hyper::attr_columns emb.attr, head.attr and attr.table).
+// and head.transition.weight, then with Hyper::attr_columns emb.attr, head.attr, attr.table and
+// head.attr.match).
 std::vector<TensorLayout> tensor_layout(const Hyper& h);
 
 // Bucket of a time gap in seconds (docs/architecture.md): 0 when either time is not finite,

@@ -78,6 +78,7 @@ struct Weights {
   Vector head_transition_weight;           // (40) one weight per transition bucket
   Matrix emb_attr, head_attr;              // (AV, D) each, with Hyper::attr_columns
   Bytes  attr_table;                       // (2 · V · K): per action, K u16 LE value ids
+  Vector head_attr_match;                  // (16 · K): per column, per distance bucket
 };
 
 // Calibration of the heads' probabilities, fitted on validation by `hunch train` and stored in

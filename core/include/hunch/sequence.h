@@ -128,6 +128,13 @@ class Sequence {
   std::vector<uint32_t> copy_key_, copy_count_, copy_recent_, copy_used_;
   // With Hyper::transition_bytes: the last pushed action (saved after the window, as a float).
   uint32_t              last_action_ = 0;
+  // With attributes: the window's events' value ids by ring slot (K per slot; a slot not yet
+  // filled holds each column's <none>), saved after the last action as whole-number floats; and
+  // add_attr_match_terms' scratch (per value id: the tick it was last seen at, its distance bucket).
+  std::vector<uint32_t> window_attr_, attr_tick_of_, attr_bucket_;
+  uint32_t              attr_tick_ = 0;
+  void add_attr_match_terms(float* logits);
+  void reset_window_attrs();
 
   // Scratch (allocated once).
   std::vector<float>   x_, tmp_, tmp2_, gates_, q_, ctx_, hc_, ffn_, logits_, scores_;

@@ -1,0 +1,182 @@
+// Attribute columns (train/attributes.h): ingestion (first record wins, missing tokens, numeric
+// buckets, a model's vocabulary), its errors, and the whole path through the CLI: train with
+// --attr-columns, inspect, eval, and predict an unknown product from its category.
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include "hunch/model.h"
+#include "test-util.h"
+#include "train/attributes.h"
+#include "train/ingest.h"
+
+using namespace hunch::train;
+
+namespace {
+
+std::string temp_file(const std::string& name) {
+  return "/tmp/hunch-test-attributes-" + std::to_string(getpid()) + "-" + name;
+}
+
+// user,item,category,price,time: users browse within a category, prices by item.
+std::string shop_log(int users) {
+  std::string csv = "user,item,category,price,time\n";
+  for (int u = 0; u < users; ++u) {
+    const int cat = u % 4;
+    for (int i = 0; i < 6; ++i) {
+      const int n = (u + i) % 7;  // sku<category>-<n>
+      csv += "u" + std::to_string(u) + ",sku" + std::to_string(cat) + "-" + std::to_string(n) + ",cat" +
+             std::to_string(cat) + "," + std::to_string(5 + (cat * 10 + n) * 3) + "." + std::to_string(i) + "," +
+             std::to_string(1000 + u * 100000 + i * 60) + "\n";
+    }
+  }
+  return csv;
+}
+
+uint32_t value_of(const Dataset& d, uint64_t event, size_t k) { return d.attr[event * d.attr_count() + k]; }
+
+}  // namespace
+
+TEST_CASE("attribute columns: per action its first record's values, missing tokens, numeric buckets") {
+  const std::string csv =
+      "user,item,category,brand,price,time\n"
+      "a,x,shoes,NA,10,1\n"
+      "a,x,boots,acme,12,2\n"  // a later record: x keeps shoes (and takes acme: its first brand)
+      "a,y,bags,,99.5,3\n"
+      "b,y,bags,null,abc,4\n"  // a price that is no number: missing
+      "b,z,shoes,acme,1e2,5\n"
+      "b,x,shoes,acme,10,6\n";
+  IngestOptions o;
+  o.min_count = 1;
+  o.attr_columns = {"category", "brand"};
+  o.numeric_columns = {"price"};
+  o.numeric_buckets = 3;
+  Dataset d;
+  IngestReport rep;
+  REQUIRE(!ingest_buffer("attrs.csv", csv, o, &d, &rep));
+  REQUIRE(d.attr_count() == 3);
+  CHECK(d.attr_columns == std::vector<std::string>{"category", "brand", "price"});
+  CHECK(d.attr_numeric == std::vector<bool>{false, false, true});
+  hunch::AttrIndex ai;
+  REQUIRE(!ai.build(d.attr_columns, d.attr_numeric, &d.attr_values));
+  auto action = [&](const std::string& name) {
+    for (uint32_t a = 0; a < d.actions.size(); ++a)
+      if (d.actions[a] == name) return a;
+    FAIL("no action " << name);
+    return 0u;
+  };
+  auto name_of = [&](uint32_t a, size_t k) { return d.attr_values[d.action_attr[a * 3 + k]]; };
+  CHECK(name_of(action("x"), 0) == "shoes");
+  CHECK(name_of(action("x"), 1) == "acme");
+  CHECK(name_of(action("y"), 1) == "<none>");  // "" and "null" are missing
+  CHECK(name_of(0, 0) == "<none>");            // <unk>
+  // Numeric: -inf then quantile edges; y's first price 99.5 lies in a higher bucket than x's 10.
+  CHECK(d.attr_values[d.attr_start[2]] == "<none>");
+  CHECK(d.attr_values[d.attr_start[2] + 1] == "-inf");
+  CHECK(d.action_attr[action("y") * 3 + 2] > d.action_attr[action("x") * 3 + 2]);
+  CHECK(d.action_attr[action("z") * 3 + 2] == ai.id(2, "100"));
+  // Every event reads its action's values.
+  for (uint64_t i = 0; i < d.events(); ++i)
+    for (size_t k = 0; k < 3; ++k) CHECK(value_of(d, i, k) == d.action_attr[d.action[i] * 3 + k]);
+}
+
+TEST_CASE("attribute columns: a rare action is <unk> but keeps its own category") {
+  IngestOptions o;
+  o.min_count = 2;
+  o.attr_columns = {"category"};
+  Dataset d;
+  IngestReport rep;
+  REQUIRE(!ingest_buffer("rare.csv",
+                         "user,item,category,time\nu,a,c1,1\nu,a,c1,2\nv,a,c1,3\nv,once,c2,4\nw,twice,c2,5\nw,twice2,c2,6\n",
+                         o, &d, &rep));
+  bool seen = false;
+  for (uint64_t i = 0; i < d.events(); ++i)
+    if (d.action[i] == 0) {
+      CHECK(d.attr_values[value_of(d, i, 0)] == "c2");
+      seen = true;
+    }
+  CHECK(seen);
+}
+
+TEST_CASE("attribute columns: errors name the column") {
+  IngestOptions o;
+  o.attr_columns = {"colour"};
+  Dataset d;
+  IngestReport rep;
+  hunch::Error e = ingest_buffer("log.csv", "user,item,time\nu,a,1\n", o, &d, &rep);
+  REQUIRE(e);
+  CHECK(e.message.find("no attribute column 'colour'") != std::string::npos);
+  CHECK(e.message.find("log.csv:1") != std::string::npos);
+  e = ingest_buffer("pairs.txt", "u a\nu b\n", o, &d, &rep);
+  REQUIRE(e);
+  CHECK(e.message.find("named columns") != std::string::npos);
+  o.attr_columns = {"a", "b", "c", "d", "e", "f", "g", "h", "i"};
+  e = ingest_buffer("log.csv", "user,item,time\nu,a,1\n", o, &d, &rep);
+  REQUIRE(e);
+  CHECK(e.message.find("at most 8") != std::string::npos);
+}
+
+#ifdef HUNCH_CLI_PATH
+TEST_CASE("hunch train --attr-columns: inspect shows them, eval reads them, predict takes an unknown product's category") {
+  const std::string log = temp_file("log.csv"), model = temp_file("model.hunch");
+  {
+    FILE* f = std::fopen(log.c_str(), "w");
+    REQUIRE(f);
+    const std::string csv = shop_log(120);
+    REQUIRE(std::fwrite(csv.data(), 1, csv.size(), f) == csv.size());
+    std::fclose(f);
+  }
+  auto cli = [](const std::string& args, std::string* out) {
+    return hunch_test::run_command(std::string("'") + HUNCH_CLI_PATH + "' " + args + " 2>&1", out);
+  };
+  std::string out;
+  REQUIRE_MESSAGE(cli("train '" + log + "' -o '" + model + "' --attr-columns category --numeric-columns price "
+                      "--numeric-buckets 4 --epochs 2 --embed 16",
+                      &out) == 0,
+                  out);
+  std::unique_ptr<hunch::Model> m;
+  REQUIRE(!hunch::Model::load_file(model, &m));
+  REQUIRE(m->hyper().attr_columns == 2);
+  CHECK(m->attributes().names() == std::vector<std::string>{"category", "price"});
+  CHECK(m->attributes().start(1) - m->attributes().start(0) - 1 == 4);  // cat0..cat3
+  CHECK(m->attributes().values()[m->action_attr(m->action_id("sku1-2"), 0)] == "cat1");
+
+  REQUIRE(cli("inspect '" + model + "'", &out) == 0);
+  CHECK(out.find("attributes (event.attributes, hunch predict's action[column=value]): category (category, 4 values), "
+                 "price (numeric buckets") != std::string::npos);
+  REQUIRE_MESSAGE(cli("eval '" + model + "' '" + log + "' --json", &out) == 0, out);
+  CHECK(out.find("\"NDCG@10\"") != std::string::npos);
+
+  // An unknown product's category moves the top-10's probability to that category's products.
+  auto mass = [&](const std::string& given, char category) {
+    std::string o;
+    REQUIRE(cli("predict '" + model + "' --events 'brand-new[category=" + given + ";price=40]@1000' --json --k 10", &o) == 0);
+    double m = 0;
+    for (size_t at = o.find("\"action\":\"sku"); at != std::string::npos; at = o.find("\"action\":\"sku", at + 1)) {
+      const size_t p = o.find("\"probability\":", at);
+      REQUIRE(p != std::string::npos);
+      if (o[at + 13] == category) m += std::stod(o.substr(p + 14));
+    }
+    return m;
+  };
+  CHECK(mass("cat2", '2') > mass("cat0", '2') + 0.1);
+  CHECK(mass("cat0", '0') > mass("cat2", '0') + 0.1);
+  CHECK(cli("predict '" + model + "' --events 'x[colour=red]'", &out) != 0);
+  CHECK(out.find("no attribute column 'colour' (it has: category, price)") != std::string::npos);
+  // A log without the model's attribute column cannot be evaluated: the column is named.
+  const std::string plain = temp_file("plain.csv");
+  {
+    FILE* f = std::fopen(plain.c_str(), "w");
+    REQUIRE(f);
+    std::fputs("user,item,time\nu,sku1,1\nu,sku2,2\nu,sku3,3\n", f);
+    std::fclose(f);
+  }
+  CHECK(cli("eval '" + model + "' '" + plain + "'", &out) != 0);
+  CHECK(out.find("no attribute column 'category' (the model reads it)") != std::string::npos);
+  std::remove(log.c_str());
+  std::remove(model.c_str());
+  std::remove(plain.c_str());
+}
+#endif
