@@ -555,8 +555,10 @@ int segment_event(const Json& r, EventFields* out, std::string* why) {
     *why = "a Segment '" + call.substr(0, 40) + "' call, not an event (track, page, screen)";
     return 0;
   }
-  const Json* user = r.get("userId");
-  if (!user || !user->scalar() || user->text.empty() || is_missing_token(user->text)) user = r.get("anonymousId");
+  // The browser's id first: analytics.js keeps sending the anonymousId after an identify call,
+  // so a visitor who logs in keeps one history; server-side calls carry only the userId.
+  const Json* user = r.get("anonymousId");
+  if (!user || !user->scalar() || user->text.empty() || is_missing_token(user->text)) user = r.get("userId");
   put(out, F_USER, user);
   put(out, F_TIME, member_any(r, {"timestamp", "originalTimestamp", "sentAt", "receivedAt"}));
   out->present[F_TYPE] = true;

@@ -77,7 +77,9 @@ JsonShape json_shape(const Json& record, const std::vector<std::string>& action_
 // False + *why when the record is not an object.
 bool ga4_event(const Json& record, EventFields* out, std::string* why);
 
-// Segment call → fields. Returns 1 for an event (track / page / screen), 0 for a call that is
+// Segment call → fields (anonymousId, else userId; timestamp, else originalTimestamp, sentAt,
+// receivedAt; track: event; page: properties.path, else context.page.path, else name; screen:
+// properties.path, else name; the call type is the event type). Returns 1 for an event (track / page / screen), 0 for a call that is
 // not one (identify, group, alias: *why says which), -1 + *why when the record is not a call.
 int segment_event(const Json& record, EventFields* out, std::string* why);
 

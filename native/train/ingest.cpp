@@ -1087,13 +1087,15 @@ Error Ingestor::finish(Dataset* out) {
     uint32_t user = events_[a].user;
     size_t s = kept_begin;
     if (session_flags.size() < w) session_flags.resize(w, 0);
+    uint32_t session = UINT32_MAX;  // the last known session id of this user so far
     for (size_t i = kept_begin; i < w; ++i) {
       // Only a known time starts a session; an event without one follows its predecessor.
       // With a session column, where the session id changes instead (unknown ids follow).
+      if (events_[i].session != UINT32_MAX) session = events_[i].session;
       bool split = i == w - 1 ||
                    (rep_->has_session_column
-                        ? events_[i].session != UINT32_MAX && events_[i + 1].session != UINT32_MAX &&
-                              events_[i + 1].session != events_[i].session
+                        ? session != UINT32_MAX && events_[i + 1].session != UINT32_MAX &&
+                              events_[i + 1].session != session
                         : opt_.session_gap > 0 && events_[i + 1].has_time && std::isfinite(events_[i].key) &&
                               events_[i + 1].key - events_[i].key > opt_.session_gap);
       if (!split) continue;
@@ -1367,7 +1369,7 @@ Error Ingestor::read_json_events(Source* src, Format f) {
     rep_->type_column = "event_name";
     rep_->session_column = "event_params.ga_session_id";
   } else if (f == Format::SEGMENT) {
-    rep_->user_column = "userId|anonymousId";
+    rep_->user_column = "anonymousId|userId";
     rep_->time_column = "timestamp";
     rep_->action_column = "event|properties.path|name";
     rep_->type_column = "type (track/page/screen)";

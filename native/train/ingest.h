@@ -34,7 +34,7 @@ namespace hunch::train {
 // GA4: BigQuery's GA4 export as JSON Lines (user_pseudo_id, event_name, event_timestamp in µs,
 // event_params [{key, value: {string_value, int_value, …}}]: the page_location's path is the
 // action, event_name the type, ga_session_id the session). SEGMENT: Segment's track / page /
-// screen calls as JSON Lines (userId, else anonymousId; the track call's event, the page's
+// screen calls as JSON Lines (anonymousId, else userId; the track call's event, the page's
 // properties.path or name, the screen's name; the call type is the event type; timestamp).
 // ACCESS_LOG: web-server access logs (common, combined, and `ip - - dd/MM/yyyy:HH:mm:ss +zzzz
 // METHOD PATH`): GET page requests only, user = address + user agent, sessions by gap.
