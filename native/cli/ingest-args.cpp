@@ -14,7 +14,7 @@ void add_ingest_options(Args& a) {
            "(BigQuery export, JSON Lines), segment (track/page/screen calls, JSON Lines), access-log (web server: "
            "common, combined, or 'ip - - dd/MM/yyyy:hh:mm:ss +zzzz GET /path'); ga4, segment, access logs and "
            "per-session JSON are found by content too");
-  a.option("delimiter", "", "CSV field delimiter: , ; | or tab (default: sniffed from the first lines)");
+  a.option("delimiter", "", "CSV field delimiter: , ; | : space or tab (default: sniffed from the first lines among , ; | and tab)");
   a.option("columns", "",
            "names of the columns of a file without a header, comma-separated, e.g. user,item,category,type,time "
            "(names give the roles as a header would; empty or other names are ignored)");
