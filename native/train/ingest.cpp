@@ -1341,10 +1341,11 @@ Error Ingestor::row_from_fields(const formats::EventFields& f, uint64_t line, ui
     row->present[kRole[k]] = f.present[k];
     row->value[kRole[k]] = f.value[k];
   }
+  if (opt_.time_column == "none") row->present[TIME] = false;  // file order
   row->has_session = f.present[formats::F_SESSION];
   row->session = f.value[formats::F_SESSION];
   if (row->has_session && !rep_->has_session_column) rep_->has_session_column = true;
-  if (f.present[formats::F_TIME]) rep_->has_time_column = true;
+  if (row->present[TIME]) rep_->has_time_column = true;
   if (f.present[formats::F_TYPE]) rep_->has_type_column = true;
   row->line = line;
   row->sub = sub;

@@ -235,6 +235,12 @@ TEST_CASE("formats: --time-column none reads the file order as the time order") 
   Ingested j = ingest_text("t.jsonl", "{\"user\":\"u\",\"action\":\"/a\",\"time\":9}\n{\"user\":\"u\",\"action\":\"/b\",\"time\":1}\n", o);
   REQUIRE(j.error.ok());
   CHECK(names_of(j.ds, 0) == std::vector<std::string>{"/a", "/b"});
+  // GA4 too: the export's line order.
+  Ingested g = ingest_fixture("ga4.jsonl", o);
+  REQUIRE(g.error.ok());
+  CHECK_FALSE(g.rep.has_time_column);
+  CHECK(std::isnan(g.ds.time[0]));
+  CHECK(g.ds.sequences() == 3);  // the sessions still come from ga_session_id
   // Without it the times sort them.
   Ingested s = ingest_text("t.csv", text, loose());
   REQUIRE(s.error.ok());
