@@ -61,7 +61,7 @@ seed() {
     fuzz_sequence_state|fuzz_push_events)
       # Real saved states / event programs of the target's own fixed models.
       HUNCH_FUZZ_WRITE_SEEDS="$work" "$dir/$t" ;;
-    fuzz_events_csv|fuzz_events_jsonl)
+    fuzz_events_csv|fuzz_events_jsonl|fuzz_events_access_log|fuzz_events_analytics)
       # The ingestion test logs behind a few option prefixes (see the target's header comment).
       local f o
       for f in tests/data/events/*; do

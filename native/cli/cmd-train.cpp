@@ -168,7 +168,10 @@ int parse_train_flags(int argc, char** argv, TrainFlags* o) {
   Args args("train", "EVENTS -o MODEL.hunch [options]",
             "Trains a next-action model on an event log (leave-one-out: the last event of each sequence\n"
             "is held out for testing, the second-last for validation and early stopping), then quantises\n"
-            "it to int8 and writes MODEL.hunch.");
+            "it to int8 and writes MODEL.hunch. EVENTS: CSV or TSV (delimiter and header found by content;\n"
+            "--columns names a file without one), JSON Lines, GA4's BigQuery export, Segment calls, one JSON\n"
+            "record per session (--events-field), a web server's access log or 'user item' lines, gzip or not;\n"
+            "the format is found by extension and content (--format forces one).");
   declare_train_flags(args);
   if (int exit_code = args.parse_or_exit(argc, argv); exit_code >= 0) return exit_code;
   if (args.positional().size() != 1 || args.get("output").empty())

@@ -9,10 +9,27 @@
 namespace hunch::cli {
 
 void add_ingest_options(Args& a) {
-  a.option("format", "auto", "input format: auto (by extension, then content), csv, tsv, jsonl, pairs ('user item' lines)");
+  a.option("format", "auto",
+           "input format: auto (by extension, then content), csv, tsv, jsonl, pairs ('user item' lines), ga4 "
+           "(BigQuery export, JSON Lines), segment (track/page/screen calls, JSON Lines), access-log (web server: "
+           "common, combined, or 'ip - - dd/MM/yyyy:hh:mm:ss +zzzz GET /path'); ga4, segment, access logs and "
+           "per-session JSON are found by content too");
+  a.option("delimiter", "", "CSV field delimiter: , ; | : space or tab (default: sniffed from the first lines among , ; | and tab)");
+  a.option("columns", "",
+           "names of the columns of a file without a header, comma-separated, e.g. user,item,category,type,time "
+           "(names give the roles as a header would; empty or other names are ignored)");
   a.option("user-column", "", "user or session id column (default: user, user_id, session, session_id, SessionId)");
-  a.option("time-column", "", "timestamp column: epoch s, epoch ms or ISO-8601 (default: time, timestamp, ts, Time; none = file order)");
-  a.option("action-column", "", "action column (default: action, item, item_id, ItemId, page, url)");
+  a.option("time-column", "",
+           "timestamp column: epoch s, ms, µs or ns (by magnitude), ISO-8601 (T or space, Z, offsets, ' UTC') or "
+           "an access-log time (default: time, timestamp, ts, Time, event_time; none = file order)");
+  a.option("action-column", "", "action column (default: action, item, item_id, ItemId, page, url, product_id)");
+  a.option("session-column", "",
+           "session id column, when the log has a user column too: sessions start where it changes instead of at "
+           "--session-gap (default: session, session_id, user_session, SessionId, ga_session_id unless it is the user "
+           "column; none = by gap)");
+  a.option("events-field", "",
+           "JSON Lines with one record per session: the key of its array of events, e.g. events (the OTTO "
+           "shape; found by content when the records have an events array and no action key)");
   a.option("type-column", "", "event-type column (default: type, event, event_type; optional)");
   a.option("session-gap", "1800", "seconds of inactivity that start a new sequence; 0 = one sequence per user");
   a.option("min-length", "2", "drop sequences with fewer events");
@@ -48,13 +65,40 @@ std::vector<std::string> split_list(const std::string& text) {
 
 bool ingest_options_from_args(const Args& a, train::IngestOptions* o, std::string* error) {
   if (!train::parse_format(a.get("format"), &o->format)) {
-    *error = "--format: expected auto, csv, tsv, jsonl or pairs, got '" + a.get("format") + "'";
+    *error = "--format: expected auto, csv, tsv, jsonl, pairs, ga4, segment or access-log, got '" + a.get("format") + "'";
     return false;
   }
   o->user_column = a.get("user-column");
   o->time_column = a.get("time-column");
   o->action_column = a.get("action-column");
   o->type_column = a.get("type-column");
+  o->session_column = a.get("session-column");
+  o->events_field = a.get("events-field");
+  if (a.given("delimiter")) {
+    const std::string d = a.get("delimiter");
+    if (d == "tab" || d == "\\t" || d == "\t") o->delimiter = '\t';
+    else if (d == "," || d == ";" || d == "|" || d == ":" || d == " ") o->delimiter = d[0];
+    else {
+      *error = "--delimiter: expected , ; | : or tab, got '" + d + "'";
+      return false;
+    }
+  }
+  o->columns.clear();
+  if (a.given("columns")) {
+    const std::string c = a.get("columns");
+    for (size_t b = 0; b <= c.size();) {
+      size_t e = c.find(',', b);
+      if (e == std::string::npos) e = c.size();
+      o->columns.push_back(c.substr(b, e - b));
+      b = e + 1;
+    }
+    bool named = false;
+    for (const auto& n : o->columns) named = named || !n.empty();
+    if (!named) {
+      *error = "--columns: expected comma-separated names, e.g. user,item,category,type,time";
+      return false;
+    }
+  }
   int64_t v;
   if (!a.get_double("session-gap", 0, 1e12, &o->session_gap, error)) return false;
   if (!a.get_int("min-length", 1, 1000000, &v, error)) return false;

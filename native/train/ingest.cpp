@@ -1,5 +1,6 @@
-// Event-log ingestion (ingest.h): streaming readers for four formats, row validation, the
-// per-user time sort, cleaning, sessions and the vocabulary.
+// Event-log ingestion (ingest.h): streaming readers for every format (the record-level parsing
+// of the newer ones is in ingest-formats.cpp), row validation, the per-user time sort, cleaning,
+// sessions and the vocabulary.
 #include "train/ingest.h"
 #include "train/attributes.h"
 
@@ -16,6 +17,7 @@
 #include <unordered_map>
 
 #include "hunch/model.h"
+#include "train/ingest-formats.h"
 
 namespace hunch::train {
 
@@ -25,6 +27,9 @@ const char* format_name(Format f) {
     case Format::TSV: return "tsv";
     case Format::JSONL: return "jsonl";
     case Format::PAIRS: return "pairs";
+    case Format::GA4: return "ga4";
+    case Format::SEGMENT: return "segment";
+    case Format::ACCESS_LOG: return "access-log";
     default: return "auto";
   }
 }
@@ -32,7 +37,8 @@ const char* format_name(Format f) {
 bool parse_format(const std::string& name, Format* out) {
   static const struct { const char* n; Format f; } kNames[] = {
       {"auto", Format::AUTO}, {"csv", Format::CSV},     {"tsv", Format::TSV},
-      {"jsonl", Format::JSONL}, {"ndjson", Format::JSONL}, {"pairs", Format::PAIRS}};
+      {"jsonl", Format::JSONL}, {"ndjson", Format::JSONL}, {"pairs", Format::PAIRS},
+      {"ga4", Format::GA4},     {"segment", Format::SEGMENT}, {"access-log", Format::ACCESS_LOG}};
   for (const auto& k : kNames)
     if (name == k.n) { *out = k.f; return true; }
   return false;
@@ -52,6 +58,7 @@ Format format_from_path(const std::string& path) {
   if (ends_with(p, ".tsv") || ends_with(p, ".tab")) return Format::TSV;
   if (ends_with(p, ".jsonl") || ends_with(p, ".ndjson") || ends_with(p, ".json")) return Format::JSONL;
   if (ends_with(p, ".txt") || ends_with(p, ".dat")) return Format::PAIRS;
+  if (ends_with(p, ".log")) return Format::ACCESS_LOG;
   return Format::AUTO;
 }
 
@@ -154,8 +161,10 @@ bool parse_time(const std::string& text, double* seconds) {
     errno = 0;
     double v = std::strtod(s.c_str(), &stop);
     if (stop == s.c_str() + s.size() && errno == 0 && std::isfinite(v)) {
-      // 1e11 s is the year 5138, 1e11 ms is 1973: larger values can only be milliseconds.
-      *seconds = std::fabs(v) > 1e11 ? v / 1000.0 : v;
+      // 1e11 s is the year 5138, 1e11 ms is 1973: larger values can only be milliseconds; the
+      // same step again for microseconds (GA4's event_timestamp) and nanoseconds.
+      const double a = std::fabs(v);
+      *seconds = a > 1e17 ? v / 1e9 : a > 1e14 ? v / 1e6 : a > 1e11 ? v / 1000.0 : v;
       return true;
     }
   }
@@ -164,6 +173,9 @@ bool parse_time(const std::string& text, double* seconds) {
     const std::string zulu = std::string(b, e - 4) + "Z";
     return parse_iso8601(zulu.data(), zulu.data() + zulu.size(), seconds);
   }
+  // Access logs: "[10/Oct/2000:13:55:36 -0700]", "17/05/2015:10:05:03 +0000".
+  if (e - b >= 19 && (b[2] == '/' || (b[0] == '[' && b[3] == '/')))
+    return formats::parse_access_time(b, e, seconds);
   return parse_iso8601(b, e, seconds);
 }
 
@@ -521,8 +533,8 @@ enum Role { USER = 0, TIME = 1, ACTION = 2, TYPE = 3, ROLES = 4 };
 const char* const kRoleNames[ROLES] = {"user", "time", "action", "type"};
 const std::vector<std::string> kDefaults[ROLES] = {
     {"user", "user_id", "session", "session_id", "SessionId"},
-    {"time", "timestamp", "ts", "Time"},
-    {"action", "item", "item_id", "ItemId", "page", "url"},
+    {"time", "timestamp", "ts", "Time", "event_time"},
+    {"action", "item", "item_id", "ItemId", "page", "url", "product_id"},
     {"type", "event", "event_type"}};
 
 bool same_name(const std::string& a, const std::string& b) {
@@ -539,16 +551,22 @@ struct Row {
   bool        present[ROLES] = {};
   std::string value[ROLES];
   std::vector<std::string> attr;  // the attribute columns' values (train/attributes.h)
+  bool        has_session = false;  // the session column's value (IngestOptions::session_column)
+  std::string session;
+  uint32_t    sub = 0;  // position among the events of one record (per-session JSON), for ties
 };
 
 // One accepted event while reading: 32 bytes. `key` is the sort time: the event's own time, or
 // for an event without one the key of its user's previous event, so that it stays where the
-// file put it after the sort.
+// file put it after the sort. `sub` orders the events of one record (they share a line).
+// `session`: a 32-bit hash of the session column's value (UINT32_MAX = none): only changes
+// between a user's consecutive events matter, so two sessions in a row merge only when their
+// hashes collide (odds 2^-32), and no session string is kept.
 struct RawEvent {
   double   key;
-  uint64_t line;
+  uint64_t line : 47, sub : 16, has_time : 1;
   uint32_t user, action, type;  // interned raw ids; type UINT32_MAX = none
-  uint8_t  has_time;
+  uint32_t session;
 };
 static_assert(sizeof(RawEvent) == 32, "ingestion memory per event is documented as 32 bytes");
 
@@ -605,6 +623,14 @@ class Ingestor {
   Error read_jsonl(Source* src);
   Error read_pairs(Source* src);
   Error finish(Dataset* out);
+  // Newer formats and sniffing (IngestOptions::columns, session_column, events_field).
+  Error resolve_header(std::vector<std::string>* fields, bool* data_row);
+  Error resolve_session(const std::vector<std::string>& header);
+  Error read_json_events(Source* src, Format f);  // GA4, Segment, per-session JSON
+  Error read_access_log(Source* src);
+  Format refine_json(Source* src);  // JSONL not forced → GA4, SEGMENT or per-session
+  char  delimiter_for(Source* src, Format f);
+  Error row_from_fields(const formats::EventFields& f, uint64_t line, uint32_t sub, Row* row);
 
   // Keeps one example per counter without a set allocation per call.
   struct SeenCounters {
@@ -621,6 +647,8 @@ class Ingestor {
   IngestReport*        rep_;
   int                  column_[ROLES] = {-1, -1, -1, -1};  // CSV/TSV/pairs field index
   std::string          json_key_[ROLES];                   // JSONL: configured key, if any
+  int                  session_column_ = -1;               // CSV/TSV field index of the session
+  std::string          events_field_;                      // per-session JSON: the events key
 
   Interner               users_, actions_, types_;
   AttrCollector          attrs_;
@@ -654,6 +682,7 @@ Error Ingestor::resolve_columns(const std::vector<std::string>& header) {
                                      &opt_.type_column};
   for (int r = 0; r < ROLES; ++r) {
     column_[r] = -1;
+    if (r == TIME && *given[r] == "none") continue;  // file order is the time order
     if (!given[r]->empty()) {
       for (size_t i = 0; i < header.size(); ++i)
         if (header[i] == *given[r]) { column_[r] = int(i); break; }
@@ -697,15 +726,24 @@ Error Ingestor::resolve_columns(const std::vector<std::string>& header) {
   rep_->has_type_column = column_[TYPE] >= 0;
   if (column_[TIME] >= 0) rep_->time_column = header[column_[TIME]];
   if (column_[TYPE] >= 0) rep_->type_column = header[column_[TYPE]];
-  return {};
+  return resolve_session(header);
 }
 
 Error Ingestor::accept(const Row& row) {
   const std::string col[ROLES] = {rep_->user_column, rep_->time_column, rep_->action_column,
                                   rep_->type_column};
+  // Missing-value tokens (NA, null, -, …) are missing ids, counted.
+  bool token[ROLES] = {};
+  for (Role r : {USER, ACTION, TYPE})
+    if (row.present[r] && formats::is_missing_token(row.value[r])) token[r] = true, ++rep_->missing_tokens;
+  const bool session_token = row.has_session && formats::is_missing_token(row.session);
+  if (session_token) ++rep_->missing_tokens;
   for (Role r : {USER, ACTION}) {
     if (!row.present[r] || row.value[r].empty())
       return skip(&rep_->missing_field, row.line, "column '" + col[r] + "': missing value");
+    if (token[r])
+      return skip(&rep_->missing_field, row.line,
+                  "column '" + col[r] + "': missing value (" + quote_value(row.value[r]) + ")");
   }
   for (Role r : {USER, ACTION, TYPE}) {
     if (!row.present[r]) continue;
@@ -740,8 +778,15 @@ Error Ingestor::accept(const Row& row) {
   ev.user = u;
   ev.action = actions_.id(row.value[ACTION]);
   if (attrs_.columns()) attrs_.add(ev.action, row.attr);
-  ev.type = row.present[TYPE] && !row.value[TYPE].empty() ? types_.id(row.value[TYPE]) : UINT32_MAX;
+  ev.type = row.present[TYPE] && !row.value[TYPE].empty() && !token[TYPE] ? types_.id(row.value[TYPE]) : UINT32_MAX;
   ev.has_time = has_time;
+  ev.sub = std::min<uint32_t>(row.sub, 0xFFFF);
+  ev.session = UINT32_MAX;
+  if (row.has_session && !row.session.empty() && !session_token) {
+    uint32_t h = 2166136261u;  // FNV-1a
+    for (char c : row.session) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+    ev.session = h == UINT32_MAX ? h - 1 : h;
+  }
   if (has_time) {
     if (t < us.max_time) ++rep_->out_of_order;
     us.max_time = std::max(us.max_time, t);
@@ -810,10 +855,13 @@ Error Ingestor::read_delimited(Source* src, char delim) {
     if (!header_done) {
       if (bad_quote) return Error(name_ + ":" + std::to_string(start_line) + ": malformed header (unterminated or misplaced quote)");
       if (fields[0].rfind("\xEF\xBB\xBF", 0) == 0) fields[0].erase(0, 3);  // UTF-8 BOM
-      if (Error e = resolve_columns(fields)) return e;
+      bool data_row = false;  // no header: this first row is data (IngestOptions::columns)
+      if (Error e = resolve_header(&fields, &data_row)) return e;
       header_done = true;
-      if (eof) break;
-      continue;
+      if (!data_row) {
+        if (eof) break;
+        continue;
+      }
     }
     ++rep_->rows;
     Error e;
@@ -838,6 +886,8 @@ Error Ingestor::read_delimited(Source* src, char delim) {
           row.attr[k].clear();
           if (size_t(attr_column_[k]) < fields.size()) row.attr[k].swap(fields[attr_column_[k]]);
         }
+        row.has_session = session_column_ >= 0 && session_column_ < int(fields.size());
+        if (row.has_session) row.session.swap(fields[session_column_]);
         e = accept(row);
       }
     }
@@ -902,6 +952,7 @@ Error Ingestor::read_jsonl(Source* src) {
       for (int r = 0; r < ROLES; ++r) {
         row.present[r] = false;
         const JsonField* hit = nullptr;
+        if (r == TIME && *given[r] == "none") continue;  // file order is the time order
         if (!given[r]->empty()) {
           for (size_t i = 0; i < nfields && !hit; ++i)
             if (fields[i].key == *given[r]) hit = &fields[i];
@@ -929,6 +980,25 @@ Error Ingestor::read_jsonl(Source* src) {
             row.attr[k] = fields[i].value;
             break;
           }
+      }
+      // The session key (IngestOptions::session_column), not the user's.
+      row.has_session = false;
+      if (opt_.session_column != "none") {
+        static const char* const kSessionKeys[] = {"session", "session_id", "user_session", "SessionId", "ga_session_id"};
+        for (size_t k = 0; k < 5 && !row.has_session; ++k) {
+          if (!opt_.session_column.empty() && k > 0) break;
+          const std::string want = opt_.session_column.empty() ? kSessionKeys[k] : opt_.session_column;
+          for (size_t i = 0; i < nfields; ++i) {
+            const JsonField& f = fields[i];
+            if (f.is_null || f.is_nested || f.key == rep_->user_column) continue;
+            if (opt_.session_column.empty() ? !same_name(f.key, want) : f.key != want) continue;
+            row.has_session = true;
+            row.session = f.value;
+            rep_->has_session_column = true;
+            rep_->session_column = f.key;
+            break;
+          }
+        }
       }
       if (nested)
         e = skip(&rep_->malformed, lineno, "key '" + nested_key + "': an object or array where a value was expected");
@@ -993,6 +1063,10 @@ Format sniff(Source* src) {
     return digits_only ? Format::PAIRS : Format::TSV;
   }
   if (first.find(',') != std::string::npos) return Format::CSV;
+  formats::AccessRecord access;
+  std::string why;
+  if (formats::parse_access_line(first, &access, &why)) return Format::ACCESS_LOG;
+  if (first.find(';') != std::string::npos || first.find('|') != std::string::npos) return Format::CSV;
   return Format::PAIRS;
 }
 
@@ -1002,7 +1076,8 @@ Error Ingestor::finish(Dataset* out) {
   std::sort(events_.begin(), events_.end(), [](const RawEvent& a, const RawEvent& b) {
     if (a.user != b.user) return a.user < b.user;
     if (a.key != b.key) return a.key < b.key;
-    return a.line < b.line;
+    if (a.line != b.line) return a.line < b.line;
+    return a.sub < b.sub;
   });
   uint64_t peak = events_.capacity() * sizeof(RawEvent) + user_state_.capacity() * sizeof(UserState) +
                   users_.bytes() + actions_.bytes() + types_.bytes();
@@ -1051,11 +1126,17 @@ Error Ingestor::finish(Dataset* out) {
     uint32_t user = events_[a].user;
     size_t s = kept_begin;
     if (session_flags.size() < w) session_flags.resize(w, 0);
+    uint32_t session = UINT32_MAX;  // the last known session id of this user so far
     for (size_t i = kept_begin; i < w; ++i) {
       // Only a known time starts a session; an event without one follows its predecessor.
+      // With a session column, where the session id changes instead (unknown ids follow).
+      if (events_[i].session != UINT32_MAX) session = events_[i].session;
       bool split = i == w - 1 ||
-                   (opt_.session_gap > 0 && events_[i + 1].has_time && std::isfinite(events_[i].key) &&
-                    events_[i + 1].key - events_[i].key > opt_.session_gap);
+                   (rep_->has_session_column
+                        ? session != UINT32_MAX && events_[i + 1].session != UINT32_MAX &&
+                              events_[i + 1].session != session
+                        : opt_.session_gap > 0 && events_[i + 1].has_time && std::isfinite(events_[i].key) &&
+                              events_[i + 1].key - events_[i].key > opt_.session_gap);
       if (!split) continue;
       session_flags[s] |= kSessionStart;
       session_flags[i] |= kSessionEnd;
@@ -1228,6 +1309,257 @@ Error Ingestor::finish(Dataset* out) {
   return {};
 }
 
+// ---- the newer formats (ingest.h; record parsing in ingest-formats.cpp) ----------------------
+
+// The first row of a delimited file: a header, or (IngestOptions::columns) data.
+Error Ingestor::resolve_header(std::vector<std::string>* fields, bool* data_row) {
+  std::vector<std::string> names(opt_.columns.begin(), opt_.columns.end());
+  for (int r = 0; r < ROLES; ++r) names.insert(names.end(), kDefaults[r].begin(), kDefaults[r].end());
+  for (const std::string* g : {&opt_.user_column, &opt_.time_column, &opt_.action_column, &opt_.type_column,
+                               &opt_.session_column})
+    if (!g->empty() && *g != "none") names.push_back(*g);
+  for (const char* k : {"user_session", "ga_session_id"}) names.push_back(k);
+  *data_row = false;
+  if (!opt_.columns.empty()) {
+    *data_row = formats::looks_like_data(*fields, names);
+    rep_->headerless = *data_row;
+    return resolve_columns(opt_.columns);
+  }
+  Error e = resolve_columns(*fields);
+  if (e && formats::looks_like_data(*fields, names))
+    return Error(e.message + "; the first row looks like data, not a header: name the file's columns with "
+                             "--columns (e.g. --columns user,item,category,type,time)");
+  return e;
+}
+
+// The session column (IngestOptions::session_column): given, or the first default that is not
+// the user column.
+Error Ingestor::resolve_session(const std::vector<std::string>& header) {
+  session_column_ = -1;
+  rep_->has_session_column = false;
+  if (opt_.session_column == "none") return {};
+  if (!opt_.session_column.empty()) {
+    for (size_t i = 0; i < header.size() && session_column_ < 0; ++i)
+      if (header[i] == opt_.session_column) session_column_ = int(i);
+    if (session_column_ < 0)
+      return Error(name_ + ":1: no session column (looked for '" + opt_.session_column +
+                   "') — name it with --session-column, or none");
+  } else {
+    for (const char* cand : {"session", "session_id", "user_session", "SessionId", "ga_session_id"}) {
+      for (size_t i = 0; i < header.size() && session_column_ < 0; ++i)
+        if (int(i) != column_[USER] && same_name(header[i], cand)) session_column_ = int(i);
+      if (session_column_ >= 0) break;
+    }
+  }
+  if (session_column_ >= 0 && session_column_ == column_[USER]) session_column_ = -1;
+  if (session_column_ >= 0) {
+    rep_->has_session_column = true;
+    rep_->session_column = header[session_column_];
+  }
+  return {};
+}
+
+char Ingestor::delimiter_for(Source* src, Format f) {
+  if (opt_.delimiter) return opt_.delimiter;
+  if (opt_.format == Format::TSV) return '\t';
+  const char preferred = f == Format::TSV ? '\t' : ',';
+  char d = formats::sniff_delimiter(src->head(1 << 16), preferred);
+  return d ? d : preferred;
+}
+
+Format Ingestor::refine_json(Source* src) {
+  std::string h = src->head(1 << 18);
+  size_t i = h.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;
+  while (i < h.size() && (h[i] == ' ' || h[i] == '\t' || h[i] == '\r' || h[i] == '\n')) ++i;
+  size_t eol = h.find('\n', i);
+  if (eol == std::string::npos) eol = h.size();
+  formats::Json first;
+  std::string why;
+  if (!formats::parse_json(h.data() + i, h.data() + eol, &first, &why)) return Format::JSONL;
+  std::vector<std::string> action_keys = kDefaults[ACTION];
+  if (!opt_.action_column.empty()) action_keys = {opt_.action_column};
+  switch (formats::json_shape(first, action_keys, &events_field_)) {
+    case formats::JsonShape::GA4: return Format::GA4;
+    case formats::JsonShape::SEGMENT: return Format::SEGMENT;
+    default: return Format::JSONL;  // per-session records when events_field_ was set
+  }
+}
+
+Error Ingestor::row_from_fields(const formats::EventFields& f, uint64_t line, uint32_t sub, Row* row) {
+  static const int kRole[] = {USER, TIME, ACTION, TYPE};
+  for (int k = 0; k < 4; ++k) {
+    row->present[kRole[k]] = f.present[k];
+    row->value[kRole[k]] = f.value[k];
+  }
+  if (opt_.time_column == "none") row->present[TIME] = false;  // file order
+  row->has_session = f.present[formats::F_SESSION];
+  row->session = f.value[formats::F_SESSION];
+  if (row->has_session && !rep_->has_session_column) rep_->has_session_column = true;
+  if (row->present[TIME]) rep_->has_time_column = true;
+  if (f.present[formats::F_TYPE]) rep_->has_type_column = true;
+  row->line = line;
+  row->sub = sub;
+  return accept(*row);
+}
+
+// GA4 and Segment (one call per line) and per-session JSON (one record per line, its events in
+// an array). Each event is one row; a line that is not valid JSON is one malformed row.
+Error Ingestor::read_json_events(Source* src, Format f) {
+  using formats::EventFields;
+  std::string line, why;
+  uint64_t lineno = 0;
+  bool too_long;
+  Row row;
+  formats::Json rec;
+  EventFields ev;
+  const bool nested = f == Format::JSONL;
+  if (f == Format::GA4) {
+    rep_->user_column = "user_pseudo_id";
+    rep_->time_column = "event_timestamp";
+    rep_->action_column = "event_params.page_location (path)";
+    rep_->type_column = "event_name";
+    rep_->session_column = "event_params.ga_session_id";
+  } else if (f == Format::SEGMENT) {
+    rep_->user_column = "anonymousId|userId";
+    rep_->time_column = "timestamp";
+    rep_->action_column = "event|properties.path|name";
+    rep_->type_column = "type (track/page/screen)";
+  } else {
+    rep_->events_field = events_field_;
+    rep_->user_column = opt_.user_column.empty() ? "session" : opt_.user_column;
+    rep_->time_column = opt_.time_column.empty() ? "ts" : opt_.time_column;
+    rep_->action_column = opt_.action_column.empty() ? "aid" : opt_.action_column;
+    rep_->type_column = opt_.type_column.empty() ? "type" : opt_.type_column;
+  }
+  // A key of an object: the given name, or the first present default (case-insensitive).
+  auto find = [&](const formats::Json& o, int role, const std::string& given, const char* extra) -> const formats::Json* {
+    if (!given.empty()) {
+      const formats::Json* v = o.get(given);
+      return v && v->scalar() ? v : nullptr;
+    }
+    std::vector<std::string> cands = kDefaults[role];
+    if (extra) cands.push_back(extra);
+    for (const auto& c : cands)
+      for (const auto& m : o.members)
+        if (same_name(m.first, c) && m.second.scalar()) return &m.second;
+    return nullptr;
+  };
+  while (read_line(src, opt_.max_line_bytes, &line, &too_long)) {
+    ++lineno;
+    if (lineno == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+    if (!too_long && blank(line)) continue;
+    Error e;
+    if (too_long) {
+      ++rep_->rows;
+      e = skip(&rep_->too_long, lineno, "line longer than " + std::to_string(opt_.max_line_bytes) + " bytes");
+    } else if (!formats::parse_json(line.data(), line.data() + line.size(), &rec, &why)) {
+      ++rep_->rows;
+      e = skip(&rep_->malformed, lineno, why);
+    } else if (f == Format::GA4) {
+      ++rep_->rows;
+      if (!formats::ga4_event(rec, &ev, &why)) e = skip(&rep_->malformed, lineno, why);
+      else e = row_from_fields(ev, lineno, 0, &row);
+    } else if (f == Format::SEGMENT) {
+      ++rep_->rows;
+      int kind = formats::segment_event(rec, &ev, &why);
+      if (kind < 0) e = skip(&rep_->malformed, lineno, why);
+      else if (kind == 0) e = skip(&rep_->not_events, lineno, why);
+      else e = row_from_fields(ev, lineno, 0, &row);
+    } else if (nested) {
+      const formats::Json* events = rec.get(events_field_);
+      if (rec.kind != formats::Json::OBJECT || !events || events->kind != formats::Json::ARRAY) {
+        ++rep_->rows;
+        e = skip(&rep_->malformed, lineno, "expected an object with an array '" + events_field_ + "'");
+      } else {
+        ev.clear();
+        if (const formats::Json* u = find(rec, USER, opt_.user_column, nullptr)) {
+          ev.present[formats::F_USER] = true;
+          ev.value[formats::F_USER] = u->text;
+        }
+        const std::string user = ev.value[formats::F_USER];
+        const bool has_user = ev.present[formats::F_USER];
+        for (size_t k = 0; k < events->items.size() && !e; ++k) {
+          ++rep_->rows;
+          const formats::Json& item = events->items[k];
+          if (item.kind != formats::Json::OBJECT) {
+            e = skip(&rep_->malformed, lineno, "'" + events_field_ + "'[" + std::to_string(k) + "]: not an object");
+            continue;
+          }
+          ev.clear();
+          ev.present[formats::F_USER] = has_user;
+          ev.value[formats::F_USER] = user;
+          const std::string none = "";
+          struct { int role; formats::Field field; const std::string* given; const char* extra; } kMap[] = {
+              {ACTION, formats::F_ACTION, &opt_.action_column, "aid"},
+              {TIME, formats::F_TIME, &opt_.time_column, nullptr},
+              {TYPE, formats::F_TYPE, &opt_.type_column, nullptr}};
+          for (const auto& m : kMap) {
+            if (m.role == TIME && *m.given == "none") continue;
+            if (const formats::Json* v = find(item, m.role, *m.given, m.extra)) {
+              ev.present[m.field] = true;
+              ev.value[m.field] = v->text;
+            }
+          }
+          if (!opt_.session_column.empty() && opt_.session_column != "none")
+            if (const formats::Json* v = item.get(opt_.session_column); v && v->scalar()) {
+              ev.present[formats::F_SESSION] = true;
+              ev.value[formats::F_SESSION] = v->text;
+              rep_->session_column = opt_.session_column;
+            }
+          e = row_from_fields(ev, lineno, uint32_t(std::min<size_t>(k, 0xFFFF)), &row);
+        }
+      }
+    }
+    if (e) return e;
+  }
+  return src->error();
+}
+
+// Web-server access logs: page views only (GET/HEAD of a non-asset path with a 2xx/3xx status
+// when the line has one), user = address + user agent, no event type; sessions by gap.
+Error Ingestor::read_access_log(Source* src) {
+  std::string line, why;
+  uint64_t lineno = 0;
+  bool too_long;
+  Row row;
+  formats::AccessRecord rec;
+  rep_->user_column = "address + user agent";
+  rep_->time_column = "time";
+  rep_->action_column = "request path";
+  rep_->has_time_column = opt_.time_column != "none";
+  while (read_line(src, opt_.max_line_bytes, &line, &too_long)) {
+    ++lineno;
+    if (lineno == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+    if (!too_long && blank(line)) continue;
+    ++rep_->rows;
+    Error e;
+    if (too_long) {
+      e = skip(&rep_->too_long, lineno, "line longer than " + std::to_string(opt_.max_line_bytes) + " bytes");
+    } else if (!formats::parse_access_line(line, &rec, &why)) {
+      e = skip(&rep_->malformed, lineno, "not an access-log line: " + why);
+    } else if (rec.method != "GET" && rec.method != "HEAD") {
+      e = skip(&rep_->not_events, lineno, "a " + quote_value(rec.method) + " request, not a page view");
+    } else if (rec.status >= 0 && (rec.status < 200 || rec.status >= 400)) {
+      e = skip(&rep_->error_status, lineno, "status " + std::to_string(rec.status) + " (kept: 2xx and 3xx)");
+    } else if (formats::is_static_asset(rec.path)) {
+      e = skip(&rep_->static_assets, lineno, "a static asset: " + quote_value(rec.path));
+    } else {
+      row.line = lineno;
+      row.sub = 0;
+      row.has_session = false;
+      row.present[USER] = row.present[ACTION] = true;
+      row.present[TYPE] = false;
+      row.present[TIME] = rep_->has_time_column;
+      row.value[USER] = rec.agent.empty() ? rec.host : rec.host + " " + rec.agent;
+      row.value[ACTION] = formats::url_path(rec.path);
+      row.value[TIME] = rec.time;
+      e = accept(row);
+    }
+    if (e) return e;
+  }
+  return src->error();
+}
+
 Error Ingestor::run(Source* src, Dataset* out) {
   if (Error e = check_options()) return e;
   if (opt_.vocabulary) {  // the model's attribute columns
@@ -1240,16 +1572,28 @@ Error Ingestor::run(Source* src, Dataset* out) {
   }
   Format f = opt_.format != Format::AUTO ? opt_.format : format_from_path(name_);
   // .txt says little: a tab-separated file with a header (the yoochoose layout) is common.
-  if (f == Format::AUTO || (f == Format::PAIRS && opt_.format == Format::AUTO)) f = sniff(src);
+  // .log neither: an access log, or lines of JSON or CSV.
+  if (f == Format::AUTO || ((f == Format::PAIRS || f == Format::ACCESS_LOG) && opt_.format == Format::AUTO))
+    f = sniff(src);
+  // A delimiter given: delimited text unless the format was forced otherwise.
+  if (opt_.delimiter && opt_.format == Format::AUTO && f != Format::TSV) f = Format::CSV;
+  if (f == Format::JSONL && opt_.format != Format::JSONL) f = refine_json(src);
+  if (!opt_.events_field.empty() && (f == Format::JSONL || f == Format::AUTO)) {
+    f = Format::JSONL;
+    events_field_ = opt_.events_field;
+  }
   rep_->format = f;
   if (f == Format::PAIRS && attrs_.columns())
     return Error(name_ + ": attribute columns ('" + attrs_.names()[0] + "', …) need a file with named columns (CSV, "
                  "TSV or JSON Lines); this one reads as `user item` pairs");
   Error e;
   switch (f) {
-    case Format::CSV: e = read_delimited(src, ','); break;
-    case Format::TSV: e = read_delimited(src, '\t'); break;
-    case Format::JSONL: e = read_jsonl(src); break;
+    case Format::CSV:
+    case Format::TSV: e = read_delimited(src, rep_->delimiter = delimiter_for(src, f)); break;
+    case Format::JSONL: e = events_field_.empty() ? read_jsonl(src) : read_json_events(src, f); break;
+    case Format::GA4:
+    case Format::SEGMENT: e = read_json_events(src, f); break;
+    case Format::ACCESS_LOG: e = read_access_log(src); break;
     default: e = read_pairs(src); break;
   }
   if (e) return e;
@@ -1289,7 +1633,13 @@ std::string IngestReport::to_text() const {
   };
   o << "ingest " << path << " (" << format_name(format) << "): user=" << user_column
     << " action=" << action_column << " time=" << (has_time_column ? time_column : "(none: file order)")
-    << " type=" << (has_type_column ? type_column : "(none)") << "\n";
+    << " type=" << (has_type_column ? type_column : "(none)");
+  if (has_session_column) o << " session=" << session_column;
+  if (!events_field.empty()) o << " events=" << events_field;
+  if (delimiter && delimiter != ',' && !(format == Format::TSV && delimiter == '\t'))
+    o << " delimiter=" << (delimiter == '\t' ? std::string("tab") : std::string(1, delimiter));
+  o << "\n";
+  if (headerless) o << "  no header: the first row is data; columns named by --columns\n";
   line("rows read", rows);
   line("skipped: malformed records", malformed);
   line("skipped: missing user/action", missing_field);
@@ -1297,6 +1647,11 @@ std::string IngestReport::to_text() const {
   line("skipped: invalid UTF-8", bad_utf8);
   line("skipped: over-long record/value", too_long);
   line("skipped: duplicate events", duplicates);
+  if (format == Format::ACCESS_LOG || static_assets) line("skipped: static assets", static_assets);
+  if (format == Format::ACCESS_LOG || error_status) line("skipped: error statuses", error_status);
+  if (format == Format::ACCESS_LOG || format == Format::SEGMENT || not_events)
+    line("skipped: not page views/events", not_events);
+  line("ids given as NA/null/-/… (missing)", missing_tokens);
   line("re-sorted: out-of-order events", out_of_order);
   line("kept without a time (file order)", untimed_rows);
   line("dropped: short sequences", short_sequences);

@@ -1,5 +1,8 @@
-// Event-log ingestion: CSV / TSV / JSON Lines / `user item` pair files (optionally gzip) →
-// cleaned, time-ordered, sessionised sequences with a vocabulary (a Dataset, dataset.h).
+// Event-log ingestion: CSV / TSV (any of `,` `;` tab `|`, with or without a header), JSON Lines
+// (flat records, or one record per session holding an array of events), GA4's BigQuery export,
+// Segment's track/page/screen calls, web-server access logs and `user item` pair files
+// (optionally gzip) → cleaned, time-ordered, sessionised sequences with a vocabulary (a Dataset,
+// dataset.h). The per-format record readers are in ingest-formats.{h,cpp}.
 //
 // The file is streamed through zlib (gzread reads plain files too), one record at a time; what
 // stays in memory is one small record per accepted event (32 bytes while reading, 15 bytes in
@@ -28,13 +31,28 @@ class Model;
 
 namespace hunch::train {
 
-enum class Format { AUTO, CSV, TSV, JSONL, PAIRS };
-const char* format_name(Format f);  // "auto", "csv", "tsv", "jsonl", "pairs"
+// GA4: BigQuery's GA4 export as JSON Lines (user_pseudo_id, event_name, event_timestamp in µs,
+// event_params [{key, value: {string_value, int_value, …}}]: the page_location's path is the
+// action, event_name the type, ga_session_id the session). SEGMENT: Segment's track / page /
+// screen calls as JSON Lines (anonymousId, else userId; the track call's event, the page's
+// properties.path or name, the screen's name; the call type is the event type; timestamp).
+// ACCESS_LOG: web-server access logs (common, combined, and `ip - - dd/MM/yyyy:HH:mm:ss +zzzz
+// METHOD PATH`): GET page requests only, user = address + user agent, sessions by gap.
+enum class Format { AUTO, CSV, TSV, JSONL, PAIRS, GA4, SEGMENT, ACCESS_LOG };
+// "auto", "csv", "tsv", "jsonl", "pairs", "ga4", "segment", "access-log"
+const char* format_name(Format f);
 bool        parse_format(const std::string& name, Format* out);
 // By extension, a trailing .gz ignored: .csv → CSV, .tsv/.tab → TSV, .jsonl/.ndjson/.json →
-// JSONL, .txt/.dat → PAIRS. AUTO when unknown. Ingestion sniffs the content when this is AUTO
-// or PAIRS (and no format was forced): '{' → JSONL; a first line with a tab and a non-numeric
-// field → TSV (header); with a comma → CSV; otherwise PAIRS.
+// JSONL, .txt/.dat → PAIRS, .log → ACCESS_LOG. AUTO when unknown. Ingestion sniffs the content
+// when this is AUTO, PAIRS or ACCESS_LOG (and no format was forced): '{' → JSONL; an access-log
+// request line → ACCESS_LOG; a first line with a tab and a non-numeric field → TSV (header);
+// with a comma, ';' or '|' → CSV; otherwise PAIRS. JSON Lines not forced with --format jsonl are
+// told apart by the first record's keys: user_pseudo_id + event_name → GA4; userId or
+// anonymousId + a type of track/page/screen/identify/group/alias → SEGMENT; an `events` array
+// of objects and no action key → one record per session (IngestOptions::events_field).
+// CSV's delimiter is sniffed from the first lines (the one of `,` `;` tab `|` found the same
+// number of times, >= 1, on each line; most often first) unless IngestOptions::delimiter is set
+// or the format was forced to TSV.
 Format format_from_path(const std::string& path);
 
 // Time-gap edges used when none are given (seconds, log-spaced from 1 s to 30 days).
@@ -57,11 +75,15 @@ struct IngestOptions {
   Format format = Format::AUTO;
   // Column (CSV/TSV header name or JSON key). Empty = the first present of the defaults:
   //   user:   user, user_id, session, session_id, SessionId
-  //   time:   time, timestamp, ts, Time
-  //   action: action, item, item_id, ItemId, page, url
+  //   time:   time, timestamp, ts, Time, event_time
+  //   action: action, item, item_id, ItemId, page, url, product_id
   //   type:   type, event, event_type
-  // user and action are required; without a time column the file order is the time order;
-  // without a type column every event has type 0.
+  // user and action are required; without a time column (or with time_column "none") the file
+  // order is the time order; without a type column every event has type 0.
+  // Ids (user, action, type, session) that read as a missing-value token — empty, NA, N/A, null,
+  // None, undefined, nan, - (any case) — are missing: a row without a user or an action is
+  // skipped under missing_field, a type or session becomes none; each is counted in
+  // IngestReport::missing_tokens.
   std::string user_column, time_column, action_column, type_column;
   // Attribute columns (train/attributes.h): categorical ones, and numeric ones bucketised into
   // numeric_buckets quantile buckets; at most max_attr_values values per categorical column
@@ -69,6 +91,26 @@ struct IngestOptions {
   std::vector<std::string> attr_columns, numeric_columns;
   uint32_t max_attr_values = 1000;
   uint32_t numeric_buckets = 16;
+  // Sessions given by the log: a column (JSON key) whose value changes where a session starts.
+  // Empty = the first present of session, session_id, user_session, SessionId, ga_session_id
+  // that is not the user column; "none" = sessions by session_gap only. With one, a new
+  // session starts where the user's (time-ordered) session id changes, not at gaps; events
+  // without one follow their predecessor. session_gap still marks the log's end as censored.
+  std::string session_column;
+  // CSV-like field delimiter; 0 = sniffed (see format_from_path). Setting it reads the file as
+  // delimited text with this delimiter.
+  char delimiter = 0;
+  // Names for the columns of a file without a header ("user,item,,type,time": empty or unknown
+  // names are ignored; the names give the roles as a header would, through the defaults and the
+  // *_column options). Set: a first row that parses as data (a field is a number or a time and
+  // none is a known column name) is data, otherwise it is a header and skipped. Empty: such a
+  // first row is an error that asks for them.
+  std::vector<std::string> columns;
+  // JSON Lines with one record per session/user: the key holding that record's array of event
+  // objects (OTTO: {"session": 12, "events": [{"aid": 3, "ts": 1659304800025, "type":
+  // "clicks"}, …]}). The user is the record's user key; action (also `aid`), time and type are
+  // the events' keys. Empty = found by content (an `events` array, no action key).
+  std::string events_field;
 
   double   session_gap = 1800;  // seconds; a larger gap starts a new session; 0 = one per user
   // false: every session is its own sequence (leave-one-out); true: one sequence per user, the
@@ -88,12 +130,18 @@ struct IngestOptions {
 
 // What ingestion did, for the printed cleaning report. Every row read ends up in exactly one of
 // kept events or a skip reason (rows = malformed + missing_field + bad_time + bad_utf8 +
-// too_long + duplicates + short_sequence_events + kept_events).
+// too_long + duplicates + static_assets + error_status + not_events + short_sequence_events +
+// kept_events). A row of a per-session JSON record is one event of its array.
 struct IngestReport {
   std::string path;
   Format      format = Format::AUTO;
   bool        has_time_column = false, has_type_column = false;
   std::string user_column, time_column, action_column, type_column;  // as resolved
+  bool        has_session_column = false;
+  std::string session_column;   // as resolved (when has_session_column)
+  char        delimiter = 0;    // CSV-like: the delimiter read
+  bool        headerless = false;  // the first row was data (columns named by IngestOptions::columns)
+  std::string events_field;     // per-session JSON: the events key
 
   uint64_t rows           = 0;  // data records read (header and blank lines not counted)
   uint64_t malformed      = 0;  // unparsable record: bad JSON, too few fields
@@ -102,6 +150,10 @@ struct IngestReport {
   uint64_t bad_utf8       = 0;  // user/action/type not valid UTF-8, or holding a NUL byte
   uint64_t too_long       = 0;  // record over max_line_bytes or a value over max_field_bytes
   uint64_t duplicates     = 0;  // same user, action, type and time as an earlier event
+  uint64_t static_assets  = 0;  // access log: images, style sheets, scripts, fonts … by extension
+  uint64_t error_status   = 0;  // access log: a status outside 2xx/3xx
+  uint64_t not_events     = 0;  // not a page/event record: non-GET requests, Segment identify …
+  uint64_t missing_tokens = 0;  // id values read as missing (NA, null, -, …; see IngestOptions)
   uint64_t out_of_order   = 0;  // earlier than a previous event of the same user (re-sorted)
   uint64_t untimed_rows   = 0;  // kept without a time (file position kept); all when no column
   uint64_t short_sequences = 0, short_sequence_events = 0;  // < min_length, dropped
@@ -132,9 +184,12 @@ Error ingest_file(const std::string& path, const IngestOptions& options, Dataset
 Error ingest_buffer(const std::string& name, const std::string& bytes,
                     const IngestOptions& options, Dataset* out, IngestReport* report);
 
-// Time parsing shared with the tests: epoch seconds (fractional allowed), epoch milliseconds
-// (any value > 1e11), or ISO-8601 "YYYY-MM-DD[(T| )hh:mm[:ss[.fff]]][Z|±hh[:mm]| UTC]" (no zone =
-// UTC). Returns false when the text is none of these.
+// Time parsing shared with the tests: epoch seconds (fractional allowed), milliseconds, micro-
+// seconds or nanoseconds told apart by magnitude (over 1e11 = ms, over 1e14 = µs, over 1e17 =
+// ns: each boundary is the year 5138 in the smaller unit and 1973 in the larger), ISO-8601
+// "YYYY-MM-DD[(T| )hh:mm[:ss[.fff]]][Z|±hh[:mm]| UTC]" (no zone = UTC), or an access log's
+// "[dd/Mon/yyyy:hh:mm:ss ±zzzz]" (brackets optional, month as a name or a number). Returns false
+// when the text is none of these.
 bool parse_time(const std::string& text, double* seconds);
 
 // Time-gap buckets are the core's hunch::gap_bucket (hunch/arch.h): one definition for training

@@ -1,10 +1,12 @@
 // fuzz_events_csv: arbitrary bytes through the trainer's event-log readers (native/train/ingest.h)
-// as delimited text — CSV, TSV, `user item` pairs, or sniffed — with the options a user can set.
-// The harness itself (namespace hunch_fuzz_events) is shared with fuzz_events_jsonl.cpp, which
-// includes this file with HUNCH_FUZZ_EVENTS_HARNESS_ONLY defined.
+// as delimited text — CSV, TSV, `user item` pairs, or sniffed (delimiter and header included) —
+// with the options a user can set. The harness itself (namespace hunch_fuzz_events) is shared
+// with fuzz_events_jsonl.cpp, fuzz_events_access_log.cpp and fuzz_events_analytics.cpp, which
+// include this file with HUNCH_FUZZ_EVENTS_HARNESS_ONLY defined.
 //
 // Input: bytes 0-1 are options, the rest is the log.
-//   byte 0  bits 0-1  format: the target's own family (CSV/TSV/pairs or JSONL), or AUTO
+//   byte 0  bits 0-1  format: the target's own family (CSV/TSV/pairs, JSONL, access log, or
+//                     GA4/Segment/per-session JSON), or AUTO
 //           bit  2    strict (first bad row is an error)
 //           bit  3    no de-duplication
 //           bits 4-5  session gap: 1800 s, 0 (one per user), 1 s, 1e9 s
@@ -12,7 +14,8 @@
 //           bit  7    read through a file (ingest_file on a memfd) instead of ingest_buffer
 //   byte 1  bit  0    min_length 1      bit 1  min_count 1
 //           bit  2    tiny limits: 64-byte records, 8-byte values
-//           bit  3    explicit column names u, t, a, ty
+//           bit  3    explicit column names u, t, a, ty; with format AUTO in the delimited
+//                     family also a header-less naming (columns u,a,,t,ty, session column s)
 //           bit  4    max_vocab 3, max_types 1
 //           bit  5    (file) gzip the log first   bit 6  (gzip) cut the stream short
 //           bit  7    three gap edges instead of the default
@@ -52,7 +55,7 @@ namespace hunch_fuzz_events {
 
 namespace tr = hunch::train;
 
-enum class Family { DELIMITED, JSONL };
+enum class Family { DELIMITED, JSONL, ACCESS_LOG, ANALYTICS };
 
 // gzip (RFC 1952) of `text`, as `gzip` would write it.
 inline std::string gzip(const std::string& text) {
@@ -87,11 +90,12 @@ inline hunch::Error ingest_via_file(const std::string& bytes, const tr::IngestOp
 
 inline void check_dataset(const tr::Dataset& ds, const tr::IngestReport& rep, const tr::IngestOptions& opt) {
   const uint64_t skipped = rep.malformed + rep.missing_field + rep.bad_time + rep.bad_utf8 +
-                           rep.too_long + rep.duplicates + rep.short_sequence_events;
+                           rep.too_long + rep.duplicates + rep.static_assets + rep.error_status +
+                           rep.not_events + rep.short_sequence_events;
   HUNCH_FUZZ_CHECK(rep.rows == skipped + rep.kept_events, "every row is kept or counted under one reason");
   if (opt.strict)
     HUNCH_FUZZ_CHECK(rep.malformed + rep.missing_field + rep.bad_time + rep.bad_utf8 + rep.too_long +
-                             rep.duplicates == 0,
+                             rep.duplicates + rep.static_assets + rep.error_status + rep.not_events == 0,
                      "strict mode accepted no bad row");
   HUNCH_FUZZ_CHECK(rep.kept_events == ds.events() && rep.sequences == ds.sequences(), "report matches the dataset");
   HUNCH_FUZZ_CHECK(rep.vocab_size == ds.actions.size() && rep.type_count == ds.types.size(), "report vocab sizes");
@@ -152,7 +156,14 @@ inline int run(const uint8_t* data, size_t size, Family family) {
   tr::IngestOptions opt;
   static const tr::Format kDelimited[] = {tr::Format::CSV, tr::Format::TSV, tr::Format::PAIRS, tr::Format::AUTO};
   static const tr::Format kJson[] = {tr::Format::JSONL, tr::Format::JSONL, tr::Format::AUTO, tr::Format::AUTO};
-  opt.format = (family == Family::JSONL ? kJson : kDelimited)[a & 3];
+  static const tr::Format kAccess[] = {tr::Format::ACCESS_LOG, tr::Format::ACCESS_LOG, tr::Format::AUTO, tr::Format::AUTO};
+  // ANALYTICS: GA4, Segment, per-session JSON (events_field "events"), or sniffed.
+  static const tr::Format kAnalytics[] = {tr::Format::GA4, tr::Format::SEGMENT, tr::Format::JSONL, tr::Format::AUTO};
+  opt.format = (family == Family::JSONL        ? kJson
+                : family == Family::ACCESS_LOG ? kAccess
+                : family == Family::ANALYTICS  ? kAnalytics
+                                               : kDelimited)[a & 3];
+  if (family == Family::ANALYTICS && (a & 3) == 2) opt.events_field = "events";
   opt.strict = a & 4;
   opt.dedupe = !(a & 8);
   static const double kGaps[] = {1800, 0, 1, 1e9};
@@ -171,6 +182,10 @@ inline int run(const uint8_t* data, size_t size, Family family) {
     opt.time_column = "t";
     opt.action_column = "a";
     opt.type_column = "ty";
+    if (family == Family::DELIMITED && (a & 3) == 3) {
+      opt.columns = {"u", "a", "", "t", "ty", "s"};
+      opt.session_column = "s";
+    }
   }
   if (b & 16) {
     opt.max_vocab = 3;

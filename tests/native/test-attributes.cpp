@@ -180,3 +180,17 @@ TEST_CASE("hunch train --attr-columns: inspect shows them, eval reads them, pred
   std::remove(plain.c_str());
 }
 #endif
+
+TEST_CASE("attribute columns in a header-less file, named with --columns (the Taobao layout)") {
+  IngestOptions o;
+  o.min_count = 1;
+  o.columns = {"user", "item", "category", "type", "time"};
+  o.attr_columns = {"category"};
+  Dataset d;
+  IngestReport rep;
+  REQUIRE(!ingest_buffer("taobao.csv", "1,10,7,pv,1511544070\n1,11,7,pv,1511544080\n1,12,9,cart,1511544090\n", o, &d, &rep));
+  REQUIRE(d.attr_count() == 1);
+  REQUIRE(d.events() == 3);
+  CHECK(d.attr_values[value_of(d, 0, 0)] == "7");
+  CHECK(d.attr_values[value_of(d, 2, 0)] == "9");
+}

@@ -34,6 +34,8 @@ struct Broken {
 
 #include "../fuzz/fuzz_events_csv.cpp"
 #include "../fuzz/fuzz_events_jsonl.cpp"
+#include "../fuzz/fuzz_events_access_log.cpp"
+#include "../fuzz/fuzz_events_analytics.cpp"
 #include "../fuzz/fuzz_model_reader.cpp"
 #include "../fuzz/fuzz_model_reader_nocrc.cpp"
 #include "../fuzz/fuzz_push_events.cpp"
@@ -50,6 +52,12 @@ int events_csv(const uint8_t* d, size_t n) {
 int events_jsonl(const uint8_t* d, size_t n) {
   return hunch_fuzz_events::run(d, n, hunch_fuzz_events::Family::JSONL);
 }
+int events_access_log(const uint8_t* d, size_t n) {
+  return hunch_fuzz_events::run(d, n, hunch_fuzz_events::Family::ACCESS_LOG);
+}
+int events_analytics(const uint8_t* d, size_t n) {
+  return hunch_fuzz_events::run(d, n, hunch_fuzz_events::Family::ANALYTICS);
+}
 
 // Folder name under tests/fuzz/regressions/ and tests/fuzz/corpus/ = executable name.
 const std::map<std::string, Entry>& targets() {
@@ -60,6 +68,8 @@ const std::map<std::string, Entry>& targets() {
       {"fuzz_push_events", hunch_fuzz_push_events::run},
       {"fuzz_events_csv", events_csv},
       {"fuzz_events_jsonl", events_jsonl},
+      {"fuzz_events_access_log", events_access_log},
+      {"fuzz_events_analytics", events_analytics},
   };
   return t;
 }
@@ -147,9 +157,8 @@ TEST_CASE("fuzz seeds: the corpora the fuzzers start from replay clean") {
     for (const auto& o : options) {
       std::vector<uint8_t> input(o, o + 2);
       input.insert(input.end(), log.begin(), log.end());
-      replay("fuzz_events_csv", p.string(), input);
-      replay("fuzz_events_jsonl", p.string(), input);
-      inputs += 2;
+      for (const char* t : {"fuzz_events_csv", "fuzz_events_jsonl", "fuzz_events_access_log", "fuzz_events_analytics"})
+        replay(t, p.string(), input), ++inputs;
     }
   }
   CHECK(inputs > 100);

@@ -1,0 +1,86 @@
+// Record-level readers behind ingest.cpp's formats (ingest.h): delimiter and header sniffing,
+// missing-value tokens, access-log lines and times, a small JSON value parser, and the mapping
+// of GA4, Segment and per-session JSON records to the event fields. Each function reads one
+// line or record and never throws; what fails says why in *why. ingest.cpp turns the results
+// into rows (and counts, in the cleaning report, what it skips).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace hunch::train::formats {
+
+// True for the missing-id tokens: NA, N/A, null, None, undefined, nan, - (any case; the empty
+// value is missing anyway).
+bool is_missing_token(const std::string& v);
+
+// The delimiter of a CSV-like text from its first bytes: among ',', ';', '\t' and '|', the one
+// found the same number of times (>= 1, outside double quotes) on each of the first complete
+// lines (at most 20), the one found most often first; `prefer` wins when it qualifies. Without
+// a consistent one, the one most often on the first line; 0 when none occurs.
+char sniff_delimiter(const std::string& head, char prefer);
+
+// A first row that is data, not a header: some field is a number or a time (parse_time) and
+// none is one of `names` (case-insensitive).
+bool looks_like_data(const std::vector<std::string>& fields, const std::vector<std::string>& names);
+
+// "dd/Mon/yyyy:hh:mm:ss ±zzzz" or "dd/MM/yyyy:hh:mm:ss ±zzzz", in [brackets] or not, the zone
+// optional (UTC). False when it is not one.
+bool parse_access_time(const char* b, const char* e, double* seconds);
+
+// One access-log line: common (`host ident user [time] "METHOD path proto" status bytes`),
+// combined (+ `"referer" "agent"`) or unquoted (`host ident user dd/MM/yyyy:hh:mm:ss +zzzz METHOD
+// path [proto] [status bytes …]`). status -1 when absent; agent empty when absent or "-".
+struct AccessRecord {
+  std::string host, time, method, path, agent;
+  int         status = -1;
+};
+bool parse_access_line(const std::string& line, AccessRecord* out, std::string* why);
+// An image, style sheet, script, font, media or source-map path (by extension).
+bool is_static_asset(const std::string& path);
+// The path of a URL or path: scheme and host, query and fragment removed ("/" when empty).
+std::string url_path(const std::string& url);
+
+// A JSON value. Numbers keep their text; strings are decoded. Depth is capped at 64.
+struct Json {
+  enum Kind : uint8_t { NUL, BOOL, NUMBER, STRING, ARRAY, OBJECT };
+  Kind                                      kind = NUL;
+  std::string                               text;     // BOOL ("true"/"false"), NUMBER, STRING
+  std::vector<std::pair<std::string, Json>> members;  // OBJECT, in order
+  std::vector<Json>                         items;    // ARRAY
+  const Json* get(const std::string& key) const;      // OBJECT member or nullptr
+  bool        scalar() const { return kind == BOOL || kind == NUMBER || kind == STRING; }
+};
+// Parses [b, e) as exactly one value (white space around it allowed).
+bool parse_json(const char* b, const char* e, Json* out, std::string* why);
+
+// The fields an event record gives (ingest.cpp's roles plus the session).
+enum Field { F_USER = 0, F_TIME, F_ACTION, F_TYPE, F_SESSION, FIELDS };
+struct EventFields {
+  bool        present[FIELDS] = {};
+  std::string value[FIELDS];
+  void        clear() {
+    for (int i = 0; i < FIELDS; ++i) present[i] = false, value[i].clear();
+  }
+};
+
+// What a first JSON record looks like (format sniffing, ingest.h).
+enum class JsonShape { FLAT, GA4, SEGMENT, NESTED };
+// NESTED sets *events_field (the key of the events array).
+JsonShape json_shape(const Json& record, const std::vector<std::string>& action_keys,
+                     std::string* events_field);
+
+// GA4 BigQuery export row → fields (user_pseudo_id or user_id, event_timestamp, the path of the
+// page_location parameter (else page_path, firebase_screen, screen_name), event_name, ga_session_id).
+// False + *why when the record is not an object.
+bool ga4_event(const Json& record, EventFields* out, std::string* why);
+
+// Segment call → fields (anonymousId, else userId; timestamp, else originalTimestamp, sentAt,
+// receivedAt; track: event; page: properties.path, else context.page.path, else name; screen:
+// properties.path, else name; the call type is the event type). Returns 1 for an event (track / page / screen), 0 for a call that is
+// not one (identify, group, alias: *why says which), -1 + *why when the record is not a call.
+int segment_event(const Json& record, EventFields* out, std::string* why);
+
+}  // namespace hunch::train::formats

@@ -1,0 +1,747 @@
+// Formats found without flags where the file says enough (issue 15): delimiter sniffing,
+// header-less files, missing-id tokens, times (µs, " UTC", access-log), --time-column none, a
+// session column beside the user column, GA4, Segment, per-session JSON and access logs — each
+// through ingest_buffer/ingest_file, with its malformed records counted with file:line, and
+// through the public CLI (`hunch train`, `hunch eval`).
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "test-util.h"
+#include "train/ingest-formats.h"
+#include "train/ingest.h"
+
+using namespace hunch::train;
+
+namespace {
+
+struct Ingested {
+  hunch::Error error;
+  Dataset      ds;
+  IngestReport rep;
+};
+
+Ingested ingest_text(const std::string& name, const std::string& text, IngestOptions opt = {}) {
+  Ingested r;
+  r.error = ingest_buffer(name, text, opt, &r.ds, &r.rep);
+  return r;
+}
+
+Ingested ingest_fixture(const std::string& file, IngestOptions opt = {}) {
+  Ingested r;
+  r.error = ingest_file(hunch_test::source_path("tests/data/events/" + file), opt, &r.ds, &r.rep);
+  return r;
+}
+
+IngestOptions loose() {
+  IngestOptions o;
+  o.min_count = 1;
+  return o;
+}
+
+std::vector<std::string> names_of(const Dataset& ds, size_t s) {
+  std::vector<std::string> out;
+  for (uint64_t i = ds.offsets[s]; i < ds.offsets[s + 1]; ++i) out.push_back(ds.actions[ds.action[i]]);
+  return out;
+}
+std::vector<std::string> types_of(const Dataset& ds, size_t s) {
+  std::vector<std::string> out;
+  for (uint64_t i = ds.offsets[s]; i < ds.offsets[s + 1]; ++i) out.push_back(ds.types[ds.type[i]]);
+  return out;
+}
+
+bool has(const std::string& text, const std::string& piece) { return text.find(piece) != std::string::npos; }
+
+// Every row is kept or counted under exactly one reason (ingest.h).
+void check_accounting(const IngestReport& r) {
+  CHECK(r.rows == r.malformed + r.missing_field + r.bad_time + r.bad_utf8 + r.too_long + r.duplicates +
+                      r.static_assets + r.error_status + r.not_events + r.short_sequence_events + r.kept_events);
+}
+
+}  // namespace
+
+TEST_CASE("formats: times in µs and ns by magnitude, ' UTC', offsets and access-log times") {
+  double t = 0;
+  CHECK(parse_time("1714564800123456", &t));  // GA4's event_timestamp: µs
+  CHECK(t == doctest::Approx(1714564800.123456));
+  CHECK(parse_time("1714564800123456789", &t));  // ns
+  CHECK(t == doctest::Approx(1714564800.123457));
+  CHECK(parse_time("1714564800123", &t));  // ms
+  CHECK(t == doctest::Approx(1714564800.123));
+  CHECK(parse_time("2019-10-01 00:00:00 UTC", &t));  // REES46
+  CHECK(t == 1569888000.0);
+  CHECK(parse_time("2024-05-01T14:00:00+02:00", &t));
+  CHECK(t == 1714564800.0);
+  CHECK(parse_time("2024-05-01 12:00:00Z", &t));
+  CHECK(t == 1714564800.0);
+  CHECK(parse_time("[01/May/2024:14:00:00 +0200]", &t));  // common/combined log format
+  CHECK(t == 1714564800.0);
+  CHECK(parse_time("01/May/2024:12:00:00 +0000", &t));
+  CHECK(t == 1714564800.0);
+  CHECK(parse_time("01/05/2024:07:30:00 -0430", &t));  // the shared sample's numeric month
+  CHECK(t == 1714564800.0);
+  CHECK(parse_time("17/05/2015:10:05:03 +0000", &t));
+  CHECK(t == 1431857103.0);
+  CHECK(parse_time("01/May/2024:12:00:00", &t));  // no zone: UTC
+  CHECK(t == 1714564800.0);
+  for (const char* bad : {"32/May/2024:12:00:00 +0000", "01/Foo/2024:12:00:00 +0000", "01/13/2024:12:00:00 +0000",
+                          "29/02/2023:12:00:00 +0000", "01/May/2024:24:00:00 +0000", "[01/May/2024:12:00:00 +0000",
+                          "01/May/2024:12:00:00 +00", "01/May/2024:12:00:00 x0000", "01/May/2024 12:00:00"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(parse_time(bad, &t));
+  }
+}
+
+TEST_CASE("formats: the delimiter is sniffed (, ; tab |); --delimiter forces one") {
+  const std::string rows[] = {"u1#1714564800#/a#view", "u1#1714564810#/b#view", "u2#1714564800#/a#view",
+                              "u2#1714564820#/c#click"};
+  for (char d : {',', ';', '\t', '|'}) {
+    std::string text = std::string("user#time#action#type") + "\n";
+    for (const auto& r : rows) text += r + "\n";
+    for (char& c : text)
+      if (c == '#') c = d;
+    CAPTURE(int(d));
+    for (const char* name : {"log.csv", "log.txt", "log"}) {
+      CAPTURE(name);
+      Ingested r = ingest_text(name, text, loose());
+      REQUIRE(r.error.ok());
+      CHECK(r.rep.delimiter == d);
+      CHECK(r.rep.kept_events == 4);
+      CHECK(r.ds.sequences() == 2);
+      if (d == ';') CHECK(has(r.rep.to_text(), "delimiter=;"));
+    }
+  }
+  // Commas inside quotes do not count; the consistent delimiter wins over a stray one.
+  Ingested q = ingest_text("q.csv", "user;time;action;type\nu1;1714564800;\"/a,b,c\";view\nu1;1714564810;/b, x;view\n", loose());
+  REQUIRE(q.error.ok());
+  CHECK(q.rep.delimiter == ';');
+  CHECK(names_of(q.ds, 0) == std::vector<std::string>{"/a,b,c", "/b, x"});
+  // A comma-separated file stays comma-separated though its values hold a ';' on every line.
+  Ingested c = ingest_text("c.csv", "user,time,action,type\nu1,1714564800,/a;x,view\nu1,1714564810,/b;y,view\n", loose());
+  REQUIRE(c.error.ok());
+  CHECK(c.rep.delimiter == ',');
+  // Forced: the ';' file read with ',' has one column.
+  IngestOptions forced = loose();
+  forced.delimiter = ',';
+  Ingested f = ingest_text("f.csv", "user;time;action;type\nu1;1714564800;/a;view\n", forced);
+  CHECK_FALSE(f.error.ok());
+  CHECK(has(f.error.message, "the header has 'user;time;action;type'"));
+  // Forcing reads a file that would be sniffed as pairs as delimited text.
+  forced.delimiter = ' ';
+  Ingested sp = ingest_text("s.txt", "user time action\nu1 1714564800 /a\nu1 1714564810 /b\n", forced);
+  REQUIRE(sp.error.ok());
+  CHECK(sp.rep.format == Format::CSV);
+  CHECK(sp.rep.has_time_column);
+  CHECK(formats::sniff_delimiter("", ',') == 0);
+  CHECK(formats::sniff_delimiter("a|b|c", ',') == '|');
+}
+
+TEST_CASE("formats: a file without a header is detected and named with columns") {
+  const std::string taobao = "1,2268318,2520377,pv,1511544070\n1,2333346,2520771,pv,1511561733\n"
+                             "1,2576651,149192,pv,1511572885\n2,3830808,4181361,cart,1511593493\n"
+                             "2,4365585,2520377,pv,1511596146\n";
+  // Without names: an error that names the first row as data and asks for --columns.
+  Ingested bare = ingest_text("UserBehavior.csv", taobao);
+  REQUIRE_FALSE(bare.error.ok());
+  CHECK(has(bare.error.message, "UserBehavior.csv:1: no user column"));
+  CHECK(has(bare.error.message, "the first row looks like data, not a header"));
+  CHECK(has(bare.error.message, "--columns"));
+  // Named: the first row is data, and the report says so.
+  IngestOptions o = loose();
+  o.session_gap = 0;  // hours apart: one sequence per user
+  o.columns = {"user", "item", "category", "type", "time"};
+  Ingested r = ingest_text("UserBehavior.csv", taobao, o);
+  REQUIRE(r.error.ok());
+  CHECK(r.rep.headerless);
+  CHECK(r.rep.rows == 5);
+  CHECK(r.rep.kept_events == 5);
+  CHECK(r.rep.action_column == "item");
+  CHECK(r.rep.time_column == "time");
+  CHECK(r.rep.type_column == "type");
+  CHECK(has(r.rep.to_text(), "no header: the first row is data"));
+  REQUIRE(r.ds.sequences() == 2);
+  CHECK(r.ds.sequence_key[0] == "1");
+  CHECK(names_of(r.ds, 0) == std::vector<std::string>{"2268318", "2333346", "2576651"});
+  CHECK(types_of(r.ds, 1) == std::vector<std::string>{"cart", "pv"});
+  CHECK(r.ds.time[0] == 1511544070.0);
+  // The same names on a file that has a header: the header is skipped, not read as data.
+  Ingested h = ingest_text("with-header.csv", "user,item,category,behavior,timestamp\n" + taobao, o);
+  REQUIRE(h.error.ok());
+  CHECK_FALSE(h.rep.headerless);
+  CHECK(h.rep.rows == 5);
+  // Unnamed positions are ignored; names go through the *_column options.
+  IngestOptions p = o;
+  p.columns = {"visitor", "product", "", "", "when"};
+  p.user_column = "visitor";
+  p.action_column = "product";
+  p.time_column = "when";
+  Ingested q = ingest_text("UserBehavior.csv", taobao, p);
+  REQUIRE(q.error.ok());
+  CHECK(q.rep.kept_events == 5);
+  CHECK_FALSE(q.rep.has_type_column);
+  // A header that is all names is still a header (the old behaviour).
+  CHECK_FALSE(formats::looks_like_data({"user", "time", "action"}, {"user"}));
+  CHECK_FALSE(formats::looks_like_data({"visitor", "page", "when"}, {}));
+  CHECK(formats::looks_like_data({"u1", "1714564800", "/a"}, {"user"}));
+}
+
+TEST_CASE("formats: missing-id tokens are missing values, counted; NA is not one giant user") {
+  std::string text = "user,time,action,type\n";
+  const char* tokens[] = {"NA", "N/A", "null", "NULL", "None", "undefined", "nan", "-", ""};
+  int t = 0;
+  for (const char* tok : tokens) {
+    text += std::string(tok) + "," + std::to_string(1714564800 + t) + ",/a,view\n";
+    text += std::string(tok) + "," + std::to_string(1714564801 + t) + ",/b,view\n";
+    t += 10;
+  }
+  text += "u1,1714564800,/a,NA\nu1,1714564810,na,view\nu1,1714564820,/b,view\n";
+  Ingested r = ingest_text("na.csv", text, loose());
+  REQUIRE(r.error.ok());
+  CHECK(r.rep.rows == 21);
+  CHECK(r.rep.missing_field == 19);  // 18 users (the empty ones too) + one action 'na'
+  CHECK(r.rep.missing_tokens == 18);  // 16 user tokens, the type NA, the action na
+  CHECK(r.rep.kept_events == 2);
+  REQUIRE(r.ds.sequences() == 1);
+  CHECK(r.ds.sequence_key[0] == "u1");
+  CHECK(types_of(r.ds, 0) == std::vector<std::string>{"<none>", "view"});  // type NA: none
+  CHECK(has(r.rep.to_text(), "ids given as NA/null/-/… (missing)"));
+  CHECK(has(r.rep.examples[0], "na.csv:2: column 'user': missing value ('NA')"));
+  check_accounting(r.rep);
+  for (const char* tok : tokens) CHECK((formats::is_missing_token(tok) || !*tok));
+  for (const char* not_tok : {"NAN0", "nana", "--", "0", "n", "user"}) CHECK_FALSE(formats::is_missing_token(not_tok));
+}
+
+TEST_CASE("formats: --time-column none reads the file order as the time order") {
+  const std::string text = "user,time,action\nu1,1714564900,/a\nu1,1714564800,/b\nu1,garbage,/c\n";
+  IngestOptions o = loose();
+  o.time_column = "none";
+  Ingested r = ingest_text("t.csv", text, o);
+  REQUIRE(r.error.ok());
+  CHECK_FALSE(r.rep.has_time_column);
+  CHECK(r.rep.bad_time == 0);
+  CHECK(r.rep.untimed_rows == 3);
+  CHECK(names_of(r.ds, 0) == std::vector<std::string>{"/a", "/b", "/c"});
+  CHECK(std::isnan(r.ds.time[0]));
+  CHECK(has(r.rep.to_text(), "time=(none: file order)"));
+  // JSON Lines too.
+  Ingested j = ingest_text("t.jsonl", "{\"user\":\"u\",\"action\":\"/a\",\"time\":9}\n{\"user\":\"u\",\"action\":\"/b\",\"time\":1}\n", o);
+  REQUIRE(j.error.ok());
+  CHECK(names_of(j.ds, 0) == std::vector<std::string>{"/a", "/b"});
+  // GA4 too: the export's line order.
+  Ingested g = ingest_fixture("ga4.jsonl", o);
+  REQUIRE(g.error.ok());
+  CHECK_FALSE(g.rep.has_time_column);
+  CHECK(std::isnan(g.ds.time[0]));
+  CHECK(g.ds.sequences() == 3);  // the sessions still come from ga_session_id
+  // Without it the times sort them.
+  Ingested s = ingest_text("t.csv", text, loose());
+  REQUIRE(s.error.ok());
+  CHECK(names_of(s.ds, 0) == std::vector<std::string>{"/b", "/a"});
+}
+
+TEST_CASE("formats: a user and a session column: one history per user, sessions from the session column") {
+  // european.csv: ';', CRLF, "… UTC" times, user_id + user_session, NA users and a NULL product.
+  IngestOptions o = loose();
+  Ingested r = ingest_fixture("european.csv", o);
+  REQUIRE(r.error.ok());
+  CHECK(r.rep.delimiter == ';');
+  CHECK(r.rep.user_column == "user_id");
+  CHECK(r.rep.action_column == "product_id");
+  CHECK(r.rep.time_column == "event_time");
+  CHECK(r.rep.has_session_column);
+  CHECK(r.rep.session_column == "user_session");
+  CHECK(r.rep.rows == 10);
+  CHECK(r.rep.missing_field == 3);
+  CHECK(r.rep.missing_tokens == 3);
+  CHECK(r.rep.kept_events == 7);
+  check_accounting(r.rep);
+  // Leave-one-out: one sequence per session. s-bb starts 4 minutes after s-aa ends: a gap would
+  // not split it, the session column does.
+  REQUIRE(r.ds.sequences() == 3);
+  CHECK(r.ds.sequence_key[0] == "541312140#1");
+  CHECK(names_of(r.ds, 0) == std::vector<std::string>{"1001", "1002", "1002"});
+  CHECK(r.ds.sequence_key[1] == "541312140#2");
+  CHECK(types_of(r.ds, 1) == std::vector<std::string>{"view", "purchase"});
+  CHECK(r.ds.sequence_key[2] == "554748717");
+  // The session protocol: one sequence per user, the sessions marked.
+  o.whole_users = true;
+  Ingested w = ingest_fixture("european.csv", o);
+  REQUIRE(w.error.ok());
+  REQUIRE(w.ds.sequences() == 2);
+  CHECK(w.ds.length(0) == 5);
+  std::vector<uint8_t> starts;
+  for (uint64_t i = 0; i < 5; ++i) starts.push_back(w.ds.flags[i] & kSessionStart);
+  CHECK(starts == std::vector<uint8_t>{kSessionStart, 0, 0, kSessionStart, 0});
+  CHECK(w.ds.session_number[4] == 2);
+  CHECK(w.ds.session_position[4] == 2);
+  // session_column none: by gap, one session.
+  o.session_column = "none";
+  Ingested g = ingest_fixture("european.csv", o);
+  REQUIRE(g.error.ok());
+  CHECK_FALSE(g.rep.has_session_column);
+  CHECK((g.ds.flags[3] & kSessionStart) == 0);
+  // A named one that is not there is an error; the user's own column is never the session's.
+  o.session_column = "visit";
+  CHECK(has(ingest_fixture("european.csv", o).error.message, "no session column (looked for 'visit')"));
+  Ingested y = ingest_text("y.tsv", "SessionId\tItemId\tTime\n3\t1\t1396437466.94\n3\t2\t1396438212.318\n", loose());
+  REQUIRE(y.error.ok());
+  CHECK(y.rep.user_column == "SessionId");
+  CHECK_FALSE(y.rep.has_session_column);
+  // A session id missing on a row: that event follows its predecessor's session.
+  Ingested m = ingest_text("m.csv", "user,session,time,action\nu,s1,1,/a\nu,,2,/b\nu,NA,3,/c\nu,s2,4,/d\n", loose());
+  REQUIRE(m.error.ok());
+  CHECK(m.ds.sequences() == 1);
+  CHECK(m.rep.short_sequences == 1);  // s2: /d alone
+  CHECK(names_of(m.ds, 0) == std::vector<std::string>{"/a", "/b", "/c"});
+}
+
+TEST_CASE("formats: GA4's BigQuery export (found by content; --format ga4)") {
+  for (Format forced : {Format::AUTO, Format::GA4}) {
+    IngestOptions o = loose();
+    o.format = forced;
+    Ingested r = ingest_fixture("ga4.jsonl", o);
+    REQUIRE(r.error.ok());
+    CHECK(r.rep.format == Format::GA4);
+    CHECK(r.rep.rows == 8);
+    CHECK(r.rep.missing_field == 1);  // user_engagement without a page_location
+    CHECK(r.rep.kept_events == 7);
+    CHECK(r.rep.has_session_column);
+    check_accounting(r.rep);
+    REQUIRE(r.ds.sequences() == 3);
+    // ga_session_id splits A's visits 10 minutes apart; page_location → its path.
+    CHECK(r.ds.sequence_key[0] == "1197654321.1714564700#1");
+    CHECK(names_of(r.ds, 0) == std::vector<std::string>{"/", "/c/coffee", "/p/moka-pot"});
+    CHECK(types_of(r.ds, 0) == std::vector<std::string>{"page_view", "page_view", "add_to_cart"});
+    CHECK(names_of(r.ds, 1) == std::vector<std::string>{"/", "/checkout"});
+    CHECK(types_of(r.ds, 1) == std::vector<std::string>{"page_view", "purchase"});
+    CHECK(names_of(r.ds, 2) == std::vector<std::string>{"/c/tea", "/p/green-tea"});
+    CHECK(r.ds.time[0] == doctest::Approx(1714564800.123456));  // µs
+    CHECK(has(r.rep.to_text(), "(ga4)"));
+  }
+}
+
+TEST_CASE("formats: Segment's track, page and screen calls (found by content; --format segment)") {
+  for (Format forced : {Format::AUTO, Format::SEGMENT}) {
+    IngestOptions o = loose();
+    o.format = forced;
+    Ingested r = ingest_fixture("segment.jsonl", o);
+    REQUIRE(r.error.ok());
+    CHECK(r.rep.format == Format::SEGMENT);
+    CHECK(r.rep.rows == 8);
+    CHECK(r.rep.not_events == 1);  // the identify call
+    CHECK(r.rep.kept_events == 7);
+    check_accounting(r.rep);
+    REQUIRE(r.ds.sequences() == 2);
+    // The visitor keeps one history across the login (anonymousId first).
+    CHECK(r.ds.sequence_key[0] == "507f191e810c19729de860ea");
+    CHECK(names_of(r.ds, 0) == std::vector<std::string>{"/", "/c/coffee", "Product Added", "Order Completed"});
+    CHECK(types_of(r.ds, 0) == std::vector<std::string>{"page", "page", "track", "track"});
+    CHECK(names_of(r.ds, 1) == std::vector<std::string>{"Home", "Search", "/c/tea"});
+    CHECK(types_of(r.ds, 1) == std::vector<std::string>{"screen", "screen", "page"});
+    CHECK(r.ds.time[0] == 1714564800.0);
+    CHECK(has(r.rep.to_text(), "a Segment 'identify' call, not an event"));
+  }
+  // A server-side call with only a userId.
+  Ingested u = ingest_text("s.jsonl", "{\"type\":\"track\",\"userId\":\"u9\",\"event\":\"Signed Up\",\"timestamp\":\"2024-05-01T12:00:00Z\"}\n"
+                                      "{\"type\":\"track\",\"userId\":\"u9\",\"anonymousId\":null,\"event\":\"Logged In\",\"timestamp\":\"2024-05-01T12:00:05Z\"}\n", loose());
+  REQUIRE(u.error.ok());
+  CHECK(u.rep.format == Format::SEGMENT);
+  CHECK(u.ds.sequence_key[0] == "u9");
+}
+
+TEST_CASE("formats: per-session JSON with an events array (the OTTO shape)") {
+  for (bool flag : {false, true}) {
+    IngestOptions o = loose();
+    if (flag) o.events_field = "events";
+    Ingested r = ingest_fixture("otto-sessions.jsonl", o);
+    REQUIRE(r.error.ok());
+    CHECK(r.rep.format == Format::JSONL);
+    CHECK(r.rep.events_field == "events");
+    CHECK(r.rep.rows == 8);  // events; the empty session has none
+    CHECK(r.rep.user_column == "session");
+    CHECK(r.rep.has_time_column);
+    CHECK(r.rep.short_sequences == 1);  // session 8's first visit: one event, then 67 minutes
+    CHECK(r.rep.kept_events == 7);
+    check_accounting(r.rep);
+    REQUIRE(r.ds.sequences() == 2);
+    CHECK(r.ds.sequence_key[0] == "7");
+    // Two orders at the same ms keep their array order.
+    CHECK(names_of(r.ds, 0) == std::vector<std::string>{"101", "102", "102", "102", "103"});
+    CHECK(types_of(r.ds, 0) == std::vector<std::string>{"clicks", "clicks", "carts", "orders", "orders"});
+    CHECK(r.ds.time[0] == 1714564800.0);  // ms
+    CHECK(r.ds.sequence_key[1] == "8#2");
+  }
+  // Another key, named.
+  IngestOptions o = loose();
+  o.events_field = "clicks";
+  o.user_column = "visitor";
+  o.action_column = "page";
+  Ingested n = ingest_text("n.jsonl", "{\"visitor\":\"v\",\"clicks\":[{\"page\":\"/a\",\"ts\":1},{\"page\":\"/b\",\"ts\":2}]}\n", o);
+  REQUIRE(n.error.ok());
+  CHECK(names_of(n.ds, 0) == std::vector<std::string>{"/a", "/b"});
+}
+
+TEST_CASE("formats: access logs: pages only, user = address + agent, statuses and assets counted") {
+  for (Format forced : {Format::AUTO, Format::ACCESS_LOG}) {
+    IngestOptions o = loose();
+    o.format = forced;
+    Ingested r = ingest_fixture("access.log", o);
+    REQUIRE(r.error.ok());
+    CHECK(r.rep.format == Format::ACCESS_LOG);
+    CHECK(r.rep.rows == 17);
+    CHECK(r.rep.static_assets == 5);
+    CHECK(r.rep.not_events == 1);  // the POST
+    CHECK(r.rep.error_status == 1);  // the 404
+    CHECK(r.rep.kept_events == 10);
+    check_accounting(r.rep);
+    REQUIRE(r.ds.sequences() == 4);
+    // Same address, two browsers: two users.
+    CHECK(r.ds.sequence_key[0] == "203.0.113.7 Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0");
+    CHECK(names_of(r.ds, 0) == std::vector<std::string>{"/", "/c/coffee", "/p/moka-pot", "/cart"});
+    CHECK(r.ds.time[r.ds.offsets[0] + 1] == 1714564820.0);  // 14:00:20 +0200
+    CHECK(r.ds.sequence_key[1] == "203.0.113.7 Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) Safari/604.1");
+    CHECK(r.ds.sequence_key[2] == "198.51.100.23");  // common log format: no agent
+    CHECK(names_of(r.ds, 2) == std::vector<std::string>{"/about", "/contact"});
+    CHECK(names_of(r.ds, 3) == std::vector<std::string>{"/presentations/logstash-monitorama-2013/", "/blog/geekery/"});
+    const std::string text = r.rep.to_text();
+    CHECK(has(text, "skipped: static assets"));
+    CHECK(has(text, "access.log:2: a static asset: '/static/app.css'"));
+    CHECK(has(text, "access.log:10: status 404"));
+  }
+  CHECK(formats::is_static_asset("/img/a.PNG?x=1"));
+  CHECK_FALSE(formats::is_static_asset("/v1.2/page"));
+  CHECK(formats::url_path("https://shop.example") == "/");
+  CHECK(formats::url_path("https://shop.example/p?x#y") == "/p");
+  CHECK(formats::url_path("/a/b?q") == "/a/b");
+}
+
+TEST_CASE("formats: malformed records in each new format are counted with file:line; strict stops") {
+  struct Case {
+    const char* name;
+    Format      format;
+    std::string text;
+    uint64_t IngestReport::*counter;
+    uint64_t    count;
+    const char* example;
+  };
+  const std::string ga4_ok = "{\"user_pseudo_id\":\"a\",\"event_name\":\"page_view\",\"event_timestamp\":\"1714564800000000\","
+                             "\"event_params\":[{\"key\":\"page_location\",\"value\":{\"string_value\":\"https://x/p\"}}]}\n";
+  const std::string seg_ok = "{\"type\":\"page\",\"anonymousId\":\"a\",\"name\":\"Home\",\"timestamp\":\"2024-05-01T12:00:00Z\"}\n";
+  const Case cases[] = {
+      {"bad.ga4.jsonl", Format::GA4, ga4_ok + "{\"user_pseudo_id\":\"a\",\n[1,2]\n" + ga4_ok, &IngestReport::malformed, 2,
+       "bad.ga4.jsonl:2: invalid JSON"},
+      {"time.ga4.jsonl", Format::GA4,
+       "{\"user_pseudo_id\":\"a\",\"event_name\":\"x\",\"event_timestamp\":\"soon\",\"event_params\":[{\"key\":\"page_location\",\"value\":{\"string_value\":\"/p\"}}]}\n",
+       &IngestReport::bad_time, 1, "time.ga4.jsonl:1: column 'event_timestamp': cannot parse 'soon' as a time"},
+      {"params.ga4.jsonl", Format::GA4,
+       "{\"user_pseudo_id\":\"a\",\"event_name\":\"x\",\"event_params\":{\"key\":1}}\n{\"user_pseudo_id\":\"a\",\"event_name\":\"x\",\"event_params\":[1,{\"key\":[]},{\"key\":\"page_location\",\"value\":7}]}\n",
+       &IngestReport::missing_field, 2, "params.ga4.jsonl:1: column 'event_params.page_location (path)': missing value"},
+      {"bad.segment.jsonl", Format::SEGMENT, seg_ok + "{\"anonymousId\":\"a\"}\n\"track\"\n{\"type\":\"page\"", &IngestReport::malformed, 3,
+       "bad.segment.jsonl:2: a Segment call without a 'type'"},
+      {"alias.segment.jsonl", Format::SEGMENT, "{\"type\":\"alias\",\"userId\":\"u\",\"previousId\":\"a\"}\n",
+       &IngestReport::not_events, 1, "alias.segment.jsonl:1: a Segment 'alias' call, not an event"},
+      {"bad.sessions.jsonl", Format::JSONL,
+       "{\"session\":1,\"events\":[{\"aid\":1,\"ts\":1},2,{\"aid\":3,\"ts\":3}]}\n{\"session\":2,\"events\":7}\n{\"session\":3,\"events\":[{\"aid\":1,\"ts\":\"x\"}]}\n",
+       &IngestReport::malformed, 2, "bad.sessions.jsonl:1: 'events'[1]: not an object"},
+      {"bad.log", Format::ACCESS_LOG,
+       "1.2.3.4 - - [01/May/2024:12:00:00 +0000] \"GET / HTTP/1.1\" 200 5\n"
+       "1.2.3.4 - - [01/May/2024:12:00:00 +0000] \"GET / HTTP/1.1\n"
+       "1.2.3.4 - - [31/Feb/2024:12:00:00 +0000] \"GET / HTTP/1.1\" 200 5\n"
+       "1.2.3.4 - -\n"
+       "1.2.3.4 - - [01/May/2024:12:00:00 +0000] \"GET / HTTP/1.1\" abc 5\n"
+       "1.2.3.4 - - [01/May/2024:12:00:00 +0000] \"\" 200 5\n"
+       "garbage\n",
+       &IngestReport::malformed, 6, "bad.log:2: not an access-log line: unterminated quoted request"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.name);
+    IngestOptions o = loose();
+    o.format = c.format;
+    if (c.format == Format::JSONL) o.events_field = "events";
+    Ingested r = ingest_text(c.name, c.text, o);
+    CAPTURE(r.rep.to_text());
+    REQUIRE(r.error.ok());
+    CHECK(r.rep.*c.counter == c.count);
+    check_accounting(r.rep);
+    bool found = false;
+    for (const auto& e : r.rep.examples) found = found || e.rfind(c.example, 0) == 0;
+    CHECK(found);
+    o.strict = true;
+    Ingested s = ingest_text(c.name, c.text, o);
+    CHECK_FALSE(s.error.ok());
+    CHECK(has(s.error.message, std::string(c.name) + ":"));
+  }
+  // A per-session record's bad event time: counted per event, under the record's line.
+  IngestOptions o = loose();
+  Ingested t = ingest_text("t.jsonl", "{\"session\":3,\"events\":[{\"aid\":1,\"ts\":\"x\"},{\"aid\":2,\"ts\":5}]}\n", o);
+  REQUIRE(t.error.ok());
+  CHECK(t.rep.bad_time == 1);
+  CHECK(t.rep.examples[0].rfind("t.jsonl:1: column 'ts'", 0) == 0);
+}
+
+TEST_CASE("formats: detection by content: access logs, JSON shapes, ';' and '|' files") {
+  struct Case {
+    const char* name;
+    std::string text;
+    Format      want;
+  };
+  const Case cases[] = {
+      {"x.log", "1.2.3.4 - - [01/May/2024:12:00:00 +0000] \"GET / HTTP/1.1\" 200 5\n", Format::ACCESS_LOG},
+      {"access_log", "83.149.9.216 - - 17/05/2015:10:05:03 +0000 GET /a\n", Format::ACCESS_LOG},
+      {"x.log", "{\"user\":\"u\",\"action\":\"/a\"}\n", Format::JSONL},
+      {"x.log", "user,action\nu,/a\n", Format::CSV},
+      {"x", "user;action\nu;/a\n", Format::CSV},
+      {"x", "user|action\nu|/a\n", Format::CSV},
+      {"x", "u1 /a\nu1 /b\n", Format::PAIRS},
+      {"x.json", "{\"user_pseudo_id\":\"1\",\"event_name\":\"page_view\"}\n", Format::GA4},
+      {"x.json", "{\"type\":\"page\",\"anonymousId\":\"1\"}\n", Format::SEGMENT},
+      {"x.jsonl", "{\"session\":1,\"events\":[]}\n", Format::JSONL},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.name);
+    CAPTURE(c.text);
+    IngestOptions o = loose();
+    o.min_length = 1;
+    Ingested r = ingest_text(c.name, c.text, o);
+    CHECK(r.rep.format == c.want);
+  }
+  Format f;
+  for (const char* n : {"ga4", "segment", "access-log"}) {
+    REQUIRE(parse_format(n, &f));
+    CHECK(std::string(format_name(f)) == n);
+  }
+  CHECK(format_from_path("access.log.gz") == Format::ACCESS_LOG);
+  // An access log forced as one keeps its malformed first line counted, not sniffed away.
+  IngestOptions o = loose();
+  o.format = Format::ACCESS_LOG;
+  Ingested r = ingest_text("x.csv", "user,action\n", o);
+  REQUIRE(r.error.ok());
+  CHECK(r.rep.malformed == 1);
+}
+
+#ifdef HUNCH_CLI_PATH
+
+namespace {
+
+std::string scratch() {
+  static const std::string dir = [] {
+    std::string d = "/tmp/hunch-test-formats-" + std::to_string(getpid());
+    mkdir(d.c_str(), 0700);
+    return d;
+  }();
+  return dir;
+}
+
+std::string put(const std::string& name, const std::string& bytes) {
+  std::string path = scratch() + "/" + name;
+  REQUIRE(hunch_test::write_file(path, std::vector<uint8_t>(bytes.begin(), bytes.end())));
+  return path;
+}
+
+struct Run {
+  int code = -1;
+  bool crashed = false;
+  std::string out;
+};
+
+Run cli(const std::string& args, int limit_s = 120) {
+  std::string cmd = "timeout -k 5 " + std::to_string(limit_s) + " '" HUNCH_CLI_PATH "' " + args + " 2>&1";
+  Run r;
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p);
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int status = pclose(p);
+  if (WIFSIGNALED(status)) {
+    r.crashed = true;
+  } else if (WIFEXITED(status)) {
+    r.code = WEXITSTATUS(status);
+    r.crashed = r.code > 128 && r.code != 124;
+  }
+  return r;
+}
+
+bool report_count(const std::string& out, const std::string& label, unsigned long long expect) {
+  size_t at = out.find(label);
+  if (at == std::string::npos) return false;
+  size_t eol = out.find('\n', at);
+  return std::strtoull(out.substr(at + label.size(), eol - at - label.size()).c_str(), nullptr, 10) == expect;
+}
+
+// 30 visitors x 3 visits x 4 pages over 8 pages, visits 10 minutes apart (within the default
+// 30-minute gap: only a session id tells them apart), each format writing its own record.
+template <class Write>
+std::string visits(Write write) {
+  std::string s;
+  for (int u = 0; u < 30; ++u)
+    for (int v = 0; v < 3; ++v)
+      for (int i = 0; i < 4; ++i) {
+        const long t = 1714564800L + u * 7 + v * 600 + i * 20;
+        const std::string page = "/p/" + std::to_string((u + v + i * (i + 1)) % 8);
+        const std::string type = i == 3 && (u + v) % 3 == 0 ? "purchase" : "view";
+        s += write(u, v, t, page, type);
+      }
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("formats CLI: every new format trains and evaluates with at most one flag") {
+  struct Case {
+    const char* file;
+    std::string bytes;
+    const char* flags;
+    const char* says;  // a piece of the report's first line
+    int sessions;      // sessions the report's session protocol line must count, 0: no check
+  };
+  const std::string semicolon = "event_time;event_type;product_id;user_id;user_session\n" +
+                                visits([](int u, int v, long t, const std::string& p, const std::string& ty) {
+                                  char b[64];
+                                  std::time_t tt = t;
+                                  std::strftime(b, sizeof b, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&tt));
+                                  return std::string(b) + ";" + ty + ";" + p + ";" + std::to_string(1000 + u) + ";s" +
+                                         std::to_string(u) + "-" + std::to_string(v) + "\n";
+                                });
+  const std::string headerless = visits([](int u, int v, long t, const std::string& p, const std::string& ty) {
+    return std::to_string(u) + "," + p + ",cat," + (ty == "purchase" ? "buy" : "pv") + "," + std::to_string(t) + "\n";
+  });
+  const std::string ga4 = visits([](int u, int v, long t, const std::string& p, const std::string& ty) {
+    return "{\"user_pseudo_id\":\"" + std::to_string(u) + ".17\",\"event_name\":\"" + (ty == "view" ? "page_view" : ty) +
+           "\",\"event_timestamp\":\"" + std::to_string(t) + "000000\",\"event_params\":[{\"key\":\"ga_session_id\",\"value\":{\"int_value\":\"" +
+           std::to_string(t - t % 600) + "\"}},{\"key\":\"page_location\",\"value\":{\"string_value\":\"https://shop.example" + p +
+           "?utm=x\"}}]}\n";
+  });
+  const std::string segment = visits([](int u, int v, long t, const std::string& p, const std::string& ty) {
+    char b[64];
+    std::time_t tt = t;
+    std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S.000Z", std::gmtime(&tt));
+    return "{\"type\":\"page\",\"anonymousId\":\"anon-" + std::to_string(u) + "\",\"name\":\"x\",\"properties\":{\"path\":\"" + p +
+           "\"},\"timestamp\":\"" + b + "\"}\n";
+  });
+  std::string otto;
+  for (int u = 0; u < 30; ++u) {
+    otto += "{\"session\":" + std::to_string(u) + ",\"events\":[";
+    for (int i = 0; i < 8; ++i)
+      otto += std::string(i ? "," : "") + "{\"aid\":" + std::to_string((u + i * i) % 9) + ",\"ts\":" +
+              std::to_string(1714564800000L + u * 7000L + i * 240000L + (i / 4) * 3600000L) + ",\"type\":\"" + (i % 4 == 3 ? "orders" : "clicks") + "\"}";
+    otto += "]}\n";
+  }
+  const std::string access = visits([](int u, int v, long t, const std::string& p, const std::string& ty) {
+    char b[64];
+    std::time_t tt = t + v * 3600;  // visits an hour apart: sessions by gap
+    std::strftime(b, sizeof b, "%d/%b/%Y:%H:%M:%S +0000", std::gmtime(&tt));
+    std::string ip = "10.0.0." + std::to_string(u);
+    return ip + " - - [" + b + "] \"GET " + p + " HTTP/1.1\" 200 100 \"-\" \"agent\"\n" + ip + " - - [" + b +
+           "] \"GET /static/app.js HTTP/1.1\" 200 100 \"-\" \"agent\"\n";
+  });
+  const Case cases[] = {
+      {"eu.csv", semicolon, "", "session=user_session delimiter=;", 90},
+      {"UserBehavior.csv", headerless, "--columns user,item,category,type,time", "no header: the first row is data", 0},
+      {"ga4.json", ga4, "", "(ga4)", 90},
+      {"ga4-forced.txt", ga4, "--format ga4", "(ga4)", 90},
+      {"segment.jsonl", segment, "", "(segment)", 30},
+      {"otto.jsonl", otto, "", "events=events", 60},
+      {"access.log", access, "", "(access-log)", 90},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.file);
+    const std::string path = put(c.file, c.bytes);
+    const std::string model = scratch() + "/" + c.file + ".hunch";
+    for (const char* protocol : {"", "--protocol sessions"}) {
+      CAPTURE(protocol);
+      Run r = cli("train '" + path + "' -o '" + model + "' --epochs 1 " + c.flags + " " + protocol);
+      CAPTURE(r.out.substr(0, 3000));
+      CHECK_FALSE(r.crashed);
+      REQUIRE(r.code == 0);
+      CHECK(has(r.out, c.says));
+      if (*protocol && c.sessions) CHECK(has(r.out, "session protocol: " + std::to_string(c.sessions) + " sessions"));
+      Run e = cli("eval '" + model + "' '" + path + "' " + c.flags + " " + protocol);
+      CAPTURE(e.out.substr(0, 3000));
+      CHECK_FALSE(e.crashed);
+      CHECK(e.code == 0);
+      CHECK(has(e.out, c.says));
+    }
+  }
+  // --time-column none and --delimiter through the CLI.
+  const std::string pipe = put("pipe.txt", "user|time|action\n" + visits([](int u, int v, long t, const std::string& p, const std::string&) {
+                                 return "u" + std::to_string(u) + "|" + std::to_string(t) + "|" + p + "\n";
+                               }));
+  Run none = cli("train '" + pipe + "' -o '" + scratch() + "/p.hunch' --epochs 1 --time-column none");
+  CAPTURE(none.out.substr(0, 2000));
+  CHECK(none.code == 0);
+  CHECK(has(none.out, "time=(none: file order)"));
+  CHECK(has(none.out, "delimiter=|"));
+  Run forced = cli("train '" + pipe + "' -o '" + scratch() + "/p.hunch' --epochs 1 --delimiter ,");
+  CHECK(forced.code == 1);
+  CHECK(has(forced.out, "no user column"));
+  Run bad = cli("train '" + pipe + "' -o '" + scratch() + "/p.hunch' --delimiter xy");
+  CHECK(bad.code == 2);
+  CHECK(has(bad.out, "--delimiter: expected"));
+  Run cols = cli("train '" + pipe + "' -o '" + scratch() + "/p.hunch' --columns ,,");
+  CHECK(cols.code == 2);
+  CHECK(has(cols.out, "--columns: expected"));
+  Run help = cli("train --help");
+  for (const char* flag : {"--delimiter", "--columns", "--session-column", "--events-field", "access-log", "ga4", "segment"})
+    CHECK(has(help.out, flag));
+}
+
+TEST_CASE("formats CLI: bad records in the new formats: counted, file:line, non-zero when nothing is left") {
+  struct Case {
+    const char* file;
+    std::string bytes;
+    const char* flags;
+    const char* counted;
+    unsigned long long count;
+    const char* example;
+  };
+  std::string junk_log, junk_ga4, junk_seg, junk_otto;
+  for (int i = 0; i < 20; ++i) {
+    junk_log += "10.0.0.1 - - [01/May/2024:12:00:" + std::to_string(10 + i) + " +0000] \"GET /img/" + std::to_string(i) + ".png HTTP/1.1\" 200 5\n";
+    junk_ga4 += "{\"user_pseudo_id\":\"a\",\"event_name\":\"page_view\",\"event_timestamp\":[" + std::to_string(i) + "]\n";
+    junk_seg += "{\"type\":\"identify\",\"userId\":\"u" + std::to_string(i) + "\"}\n";
+    junk_otto += "{\"session\":" + std::to_string(i) + ",\"events\":[{\"aid\":1,\"ts\":\"later\"}]}\n";
+  }
+  const Case cases[] = {
+      {"assets.log", junk_log, "", "skipped: static assets", 20, "assets.log:1: a static asset: '/img/0.png'"},
+      {"broken.ga4.json", junk_ga4, "--format ga4", "skipped: malformed records", 20, "broken.ga4.json:1: invalid JSON"},
+      {"identify.jsonl", junk_seg, "--format segment", "skipped: not page views/events", 20,
+       "identify.jsonl:1: a Segment 'identify' call, not an event"},
+      {"later.jsonl", junk_otto, "--events-field events", "skipped: unparsable time", 20,
+       "later.jsonl:1: column 'ts': cannot parse 'later' as a time"},
+      {"na.csv", "user,time,action\n" + std::string(20 * 0, 'x') + "NA,1,/a\nnull,2,/b\n-,3,/c\nNone,4,/d\n", "",
+       "ids given as NA/null/-/… (missing)", 4, "na.csv:2: column 'user': missing value ('NA')"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.file);
+    const std::string model = scratch() + "/bad.hunch";
+    std::remove(model.c_str());
+    Run r = cli("train '" + put(c.file, c.bytes) + "' -o '" + model + "' --epochs 1 " + c.flags);
+    CAPTURE(r.out.substr(0, 3000));
+    CHECK_FALSE(r.crashed);
+    CHECK(r.code == 1);
+    CHECK(report_count(r.out, c.counted, c.count));
+    CHECK(report_count(r.out, "kept events", 0));
+    CHECK(has(r.out, c.example));
+    struct stat st;
+    CHECK(stat(model.c_str(), &st) != 0);
+    Run s = cli("train '" + scratch() + "/" + c.file + "' -o '" + model + "' --strict " + c.flags);
+    CHECK_FALSE(s.crashed);
+    CHECK(s.code == 1);
+    CHECK(has(s.out, c.example));
+  }
+}
+
+TEST_CASE("formats CLI: clean up the scratch directory") {
+  CHECK(std::system(("rm -rf '" + scratch() + "'").c_str()) == 0);
+}
+
+#endif  // HUNCH_CLI_PATH
