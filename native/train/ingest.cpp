@@ -726,7 +726,16 @@ Error Ingestor::resolve_columns(const std::vector<std::string>& header) {
   rep_->has_type_column = column_[TYPE] >= 0;
   if (column_[TIME] >= 0) rep_->time_column = header[column_[TIME]];
   if (column_[TYPE] >= 0) rep_->type_column = header[column_[TYPE]];
-  return resolve_session(header);
+  if (Error e = resolve_session(header)) return e;
+  // The columns nothing reads, for the report: item attributes among them are worth a flag.
+  rep_->unused_columns.clear();
+  for (size_t i = 0; i < header.size(); ++i) {
+    bool used = int(i) == session_column_ || header[i].empty();
+    for (int r = 0; r < ROLES; ++r) used = used || column_[r] == int(i);
+    for (int c : attr_column_) used = used || c == int(i);
+    if (!used) rep_->unused_columns.push_back(header[i]);
+  }
+  return {};
 }
 
 Error Ingestor::accept(const Row& row) {
@@ -1267,6 +1276,11 @@ Error Ingestor::finish(Dataset* out) {
                                 action_map, raw_actions, out))
       return e;
     peak += attrs_.bytes() + out->attr.capacity() * sizeof(uint16_t);
+    rep_->attributes.clear();
+    for (size_t k = 0; k < out->attr_count(); ++k)
+      rep_->attributes += (k ? ", " : "") + out->attr_columns[k] + " (" +
+                          std::to_string(out->attr_start[k + 1] - out->attr_start[k] - 1) +
+                          (out->attr_numeric[k] ? " numeric buckets)" : " values)");
   }
   out->session_position.resize(kept);
   out->session_number.resize(kept);
@@ -1640,6 +1654,13 @@ std::string IngestReport::to_text() const {
     o << " delimiter=" << (delimiter == '\t' ? std::string("tab") : std::string(1, delimiter));
   o << "\n";
   if (headerless) o << "  no header: the first row is data; columns named by --columns\n";
+  if (!attributes.empty()) o << "  attributes: " << attributes << "\n";
+  if (!unused_columns.empty()) {
+    o << "  columns not read:";
+    for (size_t i = 0; i < unused_columns.size(); ++i) o << (i ? ", " : " ") << unused_columns[i];
+    o << " (columns that describe the action, such as a category, brand or price, help with --attr-columns / "
+         "--numeric-columns)\n";
+  }
   line("rows read", rows);
   line("skipped: malformed records", malformed);
   line("skipped: missing user/action", missing_field);

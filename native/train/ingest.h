@@ -141,6 +141,8 @@ struct IngestReport {
   std::string session_column;   // as resolved (when has_session_column)
   char        delimiter = 0;    // CSV-like: the delimiter read
   bool        headerless = false;  // the first row was data (columns named by IngestOptions::columns)
+  std::vector<std::string> unused_columns;  // header columns no role, session or attribute reads
+  std::string attributes;                   // "category (812 values), price (16 numeric buckets)"; empty without
   std::string events_field;     // per-session JSON: the events key
 
   uint64_t rows           = 0;  // data records read (header and blank lines not counted)

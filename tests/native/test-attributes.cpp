@@ -194,3 +194,15 @@ TEST_CASE("attribute columns in a header-less file, named with --columns (the Ta
   CHECK(d.attr_values[value_of(d, 0, 0)] == "7");
   CHECK(d.attr_values[value_of(d, 2, 0)] == "9");
 }
+
+TEST_CASE("the cleaning report names the attributes read and the columns nothing reads") {
+  IngestOptions o;
+  o.min_count = 1;
+  o.numeric_columns = {"price"};
+  Dataset d;
+  IngestReport rep;
+  REQUIRE(!ingest_buffer("shop.csv", "user,item,category,brand,price,time\nu,a,c1,b1,10,1\nu,b,c2,b2,20,2\n", o, &d, &rep));
+  const std::string text = rep.to_text();
+  CHECK(text.find("attributes: price (") != std::string::npos);
+  CHECK(text.find("columns not read: category, brand (") != std::string::npos);
+}
