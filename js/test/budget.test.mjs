@@ -18,8 +18,9 @@ import { jsRoot } from './helpers.mjs';
 // messages, the window's ids in the saved state) grew it to 65,943: 26% of tfjs, and the budget
 // was 66,000 so that the next growth is a decision, not an accident. Attributes (issue 14 part 3:
 // the attribute index, its checks and messages, its own decimal reader instead of strtod and
-// std::pow, which alone cost 10 KB, pushWithAttributes) grew it to 71,134: 28% of tfjs; 71,500.
-const BUDGET = 71_500;
+// std::pow, which alone cost 10 KB, pushWithAttributes) and their match terms (the window's values
+// in the saved state) grew it to 71,900: 28% of tfjs; 72,500.
+const BUDGET = 72_500;
 
 test(`main-thread path: JS + wasm ≤ ${BUDGET} bytes gzip -9`, () => {
   const { main, worker } = sizes();
