@@ -339,8 +339,8 @@ struct Trained {
 
 void print_epoch(const train::EpochLog& l, const train::TrainResult& r, std::vector<train::EpochRecord>* curve) {
   if (l.epoch == 1 && r.action_start.columns) {
-    std::printf("action head start (popularity, copy and transition weights fitted on %llu training columns): "
-                "next-action log-loss %.3f with popularity alone, %.3f with the copy and transition terms",
+    std::printf("action head start (popularity, copy, transition and attribute match weights fitted on %llu training "
+                "columns): next-action log-loss %.3f with popularity alone, %.3f with the terms",
                 (unsigned long long)r.action_start.columns, r.action_start.nll_popularity, r.action_start.nll_fitted);
     if (!std::isnan(r.start_valid_ndcg_10)) std::printf("; valid NDCG@10 %.4f", r.start_valid_ndcg_10);
     std::printf("\n");
