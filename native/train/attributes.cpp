@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "hunch/format.h"
 #include "train/dataset.h"
 #include "train/ingest.h"
 
@@ -59,7 +60,9 @@ void AttrCollector::add(uint32_t raw_action, const std::vector<std::string>& val
   static const std::string kNoValue;
   for (size_t k = 0; k < K; ++k) {
     const std::string& v = k < values.size() ? values[k] : kNoValue;  // a reader that gave fewer: missing
-    if (is_missing_value(v)) continue;
+    // A value the model file cannot hold (over its string limit, or a NUL: names are NUL-joined
+    // for the SDK) is missing, as a token is.
+    if (is_missing_value(v) || v.size() > hunch::kMaxStringBytes || v.find('\0') != std::string::npos) continue;
     double x = 0;
     if (numeric_[k] && (!parse_attr_number(v, &x) || !std::isfinite(x))) continue;  // not a number: missing
     const uint32_t id = values_[k].id(v);

@@ -82,6 +82,20 @@ TEST_CASE("attribute columns: per action its first record's values, missing toke
     for (size_t k = 0; k < 3; ++k) CHECK(value_of(d, i, k) == d.action_attr[d.action[i] * 3 + k]);
 }
 
+TEST_CASE("attribute columns: a value the model file cannot hold (NUL, over 4,096 bytes) is missing") {
+  IngestOptions o;
+  o.min_count = 1;
+  o.attr_columns = {"category"};
+  o.max_field_bytes = 1 << 20;
+  o.max_line_bytes = 1 << 21;
+  Dataset d;
+  IngestReport rep;
+  const std::string csv = "user,item,category,time\nu,a," + std::string(5000, 'x') + ",1\nu,b,\"c" + std::string(1, '\0') +
+                          "d\",2\nu,c,ok,3\n";
+  REQUIRE(!ingest_buffer("big.csv", csv, o, &d, &rep));
+  CHECK(d.attr_values == std::vector<std::string>{"<none>", "ok"});
+}
+
 TEST_CASE("attribute columns: a rare action is <unk> but keeps its own category") {
   IngestOptions o;
   o.min_count = 2;
