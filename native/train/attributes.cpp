@@ -7,17 +7,11 @@
 
 #include "hunch/format.h"
 #include "train/dataset.h"
+#include "train/ingest-formats.h"
 #include "train/ingest.h"
 
 namespace hunch::train {
 
-bool is_missing_value(const std::string& v) {
-  static const char* const kTokens[] = {"", "NA", "N/A", "n/a", "null", "NULL", "Null", "None", "none",
-                                        "undefined", "nan", "NaN", "-", kAttrNone};
-  for (const char* t : kTokens)
-    if (v == t) return true;
-  return false;
-}
 
 Error AttrCollector::configure(const std::vector<std::string>& categorical, const std::vector<std::string>& numeric) {
   *this = AttrCollector();
@@ -62,7 +56,7 @@ void AttrCollector::add(uint32_t raw_action, const std::vector<std::string>& val
     const std::string& v = k < values.size() ? values[k] : kNoValue;  // a reader that gave fewer: missing
     // A value the model file cannot hold (over its string limit, or a NUL: names are NUL-joined
     // for the SDK) is missing, as a token is.
-    if (is_missing_value(v) || v.size() > hunch::kMaxStringBytes || v.find('\0') != std::string::npos) continue;
+    if (v.empty() || v == kAttrNone || formats::is_missing_token(v) || v.size() > hunch::kMaxStringBytes || v.find('\0') != std::string::npos) continue;
     double x = 0;
     if (numeric_[k] && (!parse_attr_number(v, &x) || !std::isfinite(x))) continue;  // not a number: missing
     const uint32_t id = values_[k].id(v);

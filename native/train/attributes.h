@@ -22,9 +22,6 @@ namespace hunch::train {
 struct Dataset;
 struct FixedVocabulary;
 
-// A value that stands for "no value" in exports (empty, NA, null, None, undefined, nan, -, …).
-bool is_missing_value(const std::string& v);
-
 class AttrCollector {
  public:
   // The attribute columns: `categorical` then those of `numeric` not already listed (numeric

@@ -20,7 +20,9 @@ bool iequal(const std::string& a, const char* b) {
 
 bool iequal(const std::string& a, const std::string& b) { return a.size() == b.size() && iequal(a, b.c_str()); }
 
-bool digits(const char*& p, const char* e, int n, int* out) {
+}  // namespace
+
+bool read_digits(const char*& p, const char* e, int n, int* out) {
   int v = 0;
   for (int i = 0; i < n; ++i, ++p) {
     if (p >= e || *p < '0' || *p > '9') return false;
@@ -30,7 +32,6 @@ bool digits(const char*& p, const char* e, int n, int* out) {
   return true;
 }
 
-// Days since 1970-01-01 (H. Hinnant's days_from_civil).
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
   const int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -40,7 +41,23 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
-}  // namespace
+void append_utf8(std::string* out, uint32_t cp) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
 
 bool is_missing_token(const std::string& v) {
   if (v.empty() || v.size() > 9) return false;
@@ -106,9 +123,9 @@ bool parse_access_time(const char* p, const char* e, double* seconds) {
     --e;
   }
   int d, mo = 0, y, h, mi, s;
-  if (!digits(p, e, 2, &d) || p >= e || *p++ != '/') return false;
+  if (!read_digits(p, e, 2, &d) || p >= e || *p++ != '/') return false;
   if (p < e && *p >= '0' && *p <= '9') {
-    if (!digits(p, e, 2, &mo)) return false;
+    if (!read_digits(p, e, 2, &mo)) return false;
   } else {
     static const char* kMonths[] = {"jan", "feb", "mar", "apr", "may", "jun",
                                     "jul", "aug", "sep", "oct", "nov", "dec"};
@@ -119,8 +136,8 @@ bool parse_access_time(const char* p, const char* e, double* seconds) {
       if (m == kMonths[k]) mo = k + 1;
     p += 3;
   }
-  if (p >= e || *p++ != '/' || !digits(p, e, 4, &y) || p >= e || *p++ != ':' || !digits(p, e, 2, &h) ||
-      p >= e || *p++ != ':' || !digits(p, e, 2, &mi) || p >= e || *p++ != ':' || !digits(p, e, 2, &s))
+  if (p >= e || *p++ != '/' || !read_digits(p, e, 4, &y) || p >= e || *p++ != ':' || !read_digits(p, e, 2, &h) ||
+      p >= e || *p++ != ':' || !read_digits(p, e, 2, &mi) || p >= e || *p++ != ':' || !read_digits(p, e, 2, &s))
     return false;
   static const int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] || h > 23 || mi > 59 || s > 60) return false;
@@ -130,9 +147,9 @@ bool parse_access_time(const char* p, const char* e, double* seconds) {
   if (p < e) {
     if (*p++ != ' ' || p >= e || (*p != '+' && *p != '-')) return false;
     int sign = *p++ == '-' ? -1 : 1, oh, om;
-    if (!digits(p, e, 2, &oh)) return false;
+    if (!read_digits(p, e, 2, &oh)) return false;
     if (p < e && *p == ':') ++p;
-    if (!digits(p, e, 2, &om)) return false;
+    if (!read_digits(p, e, 2, &om)) return false;
     if (oh > 23 || om > 59) return false;
     offset = sign * (oh * 3600.0 + om * 60.0);
   }
@@ -293,23 +310,6 @@ std::string url_path(const std::string& url) {
 
 namespace {
 
-void append_utf8(std::string* out, uint32_t cp) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 class Parser {
  public:

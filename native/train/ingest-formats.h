@@ -12,6 +12,12 @@
 
 namespace hunch::train::formats {
 
+// Shared text helpers of the readers: n decimal digits at p (advanced past them), days since
+// 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil), a code point as UTF-8.
+bool    read_digits(const char*& p, const char* e, int n, int* out);
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
+void    append_utf8(std::string* out, uint32_t cp);
+
 // True for the missing-id tokens: NA, N/A, null, None, undefined, nan, - (any case; the empty
 // value is missing anyway).
 bool is_missing_token(const std::string& v);

@@ -80,25 +80,8 @@ FixedVocabulary vocabulary_of(const hunch::Model& model) {
 
 // ---- time parsing ----------------------------------------------------------------------------
 
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
-static bool read_digits(const char*& p, const char* end, int n, int* out) {
-  int v = 0;
-  for (int i = 0; i < n; ++i, ++p) {
-    if (p >= end || *p < '0' || *p > '9') return false;
-    v = v * 10 + (*p - '0');
-  }
-  *out = v;
-  return true;
-}
+using formats::days_from_civil;
+using formats::read_digits;
 
 static bool parse_iso8601(const char* p, const char* end, double* seconds) {
   int y, mo, d, h = 0, mi = 0, s = 0;
@@ -300,23 +283,7 @@ bool valid_utf8(const std::string& s) {
   return true;
 }
 
-void append_utf8(std::string* out, uint32_t cp) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
+using formats::append_utf8;
 
 // ---- JSON Lines: one flat object per line --------------------------------------------------
 
