@@ -175,7 +175,8 @@ int parse_train_flags(int argc, char** argv, TrainFlags* o) {
             "--columns names a file without one), JSON Lines, GA4's BigQuery export, Segment calls, one JSON\n"
             "record per session (--events-field), a web server's access log or 'user item' lines, gzip or not;\n"
             "the format is found by extension and content (--format forces one). Several files, a directory of\n"
-            "parts or a quoted glob ('events/part-*.json.gz') are read as one log.");
+            "parts or a quoted glob ('events/part-*.json.gz') are read as one log. Under mpirun (a build with\n"
+            "MPI) the ranks train data-parallel: docs/training-at-scale.md.");
   declare_train_flags(args);
   if (int exit_code = args.parse_or_exit(argc, argv); exit_code >= 0) return exit_code;
   o->dry_run = args.get_bool("dry-run");
@@ -626,6 +627,20 @@ void add_transitions(const TrainFlags& o, const train::Dataset& ds, const train:
 int run_train(int argc, char** argv) {
   TrainFlags o;
   if (int rc = parse_train_flags(argc, argv, &o); rc != kGoOn) return rc;
+  // Under mpirun: every rank reads the log and trains its share of each batch; rank 0 prints
+  // and writes the model and the report, the others stay quiet.
+  train::Collective* world = nullptr;
+  if (Error e = train::start_collective(&world)) return fail(1, "%s", e.message.c_str());
+  struct EndCollective {
+    ~EndCollective() { train::end_collective(); }
+  } end_collective_at_exit;
+  if (!world->leader()) {
+    if (!std::freopen("/dev/null", "w", stdout)) return fail(1, "rank %d: cannot silence stdout", world->rank());
+    o.ingest.progress = false;
+  }
+  if (world->size() > 1)
+    std::printf("training across %d processes (MPI), %lld thread%s each\n\n", world->size(), (long long)o.threads,
+                o.threads == 1 ? "" : "s");
 
   train::Dataset ds;
   train::IngestReport irep;
@@ -648,6 +663,8 @@ int run_train(int argc, char** argv) {
   if (o.transitions > 0) add_transitions(o, ds, o.sessions ? &split : nullptr, &nc);
   train::TrainOptions topt = trainer_options(o, nc, train::loss_weights(o.loss, signals));
   if (o.sessions) topt.sessions = &split;
+  topt.collective = world;
+  if (!world->leader()) topt.progress = false;
   if (int rc = check_trainable(o, ds, topt); rc != kGoOn) return rc;
 
   auto net = train::make_net(topt.net, topt.seed);
@@ -657,6 +674,7 @@ int run_train(int argc, char** argv) {
   if (int rc = train_net(ds, topt, net.get(), &trained); rc != kGoOn) return rc;
   if (o.sessions)
     if (int rc = calibrate(ds, split, topt, net.get()); rc != kGoOn) return rc;
+  if (!world->leader()) return 0;  // rank 0 writes the model and the report
 
   train::QuantizationReport qrep;
   if (int rc = export_model(o, ds, topt, *net, trained, &qrep); rc != kGoOn) return rc;

@@ -16,6 +16,7 @@
 #include "train/action-start.h"
 #include "train/nn-model.h"
 #include "train/sessions.h"
+#include "train/collective.h"
 
 namespace hunch::train {
 
@@ -50,6 +51,11 @@ struct TrainOptions {
   // Set: the session protocol (sessions.h): samples from the training sessions, validation
   // NDCG@10 over the validation sessions' points. Null: leave-one-out.
   const SessionSplit* sessions = nullptr;
+  // Set: the processes of a data-parallel run (collective.h). Every rank holds the same data
+  // and options; each batch is split into size × threads parts and this rank computes parts
+  // [rank × threads, (rank + 1) × threads); target counts, gradients and losses are summed
+  // across ranks, and stop, time-budget and early-stopping decisions agree. Null: one process.
+  Collective* collective = nullptr;
 };
 
 struct EpochLog {
