@@ -70,11 +70,14 @@ float clip_scale(const Buffer& g, float clip) {
 
 void add_dp_noise(Buffer& g, double stddev, double scale, Rng& rng) {
   // Box-Muller in double precision from 53-bit uniforms (Rng::normal's 24-bit floats would cut
-  // the tails near 5.8σ).
-  for (float& v : g) {
+  // the tails near 5.8σ), both of its independent normals used: the noise is a fifth of a small
+  // step's time.
+  const size_t n = g.size();
+  for (size_t k = 0; k < n; k += 2) {
     const double u1 = 1.0 - rng.uniform53(), u2 = rng.uniform53();
-    const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
-    v = float((double(v) + stddev * z) * scale);
+    const double r = stddev * std::sqrt(-2.0 * std::log(u1)), t = 6.283185307179586 * u2;
+    g[k] = float((double(g[k]) + r * std::cos(t)) * scale);
+    if (k + 1 < n) g[k + 1] = float((double(g[k + 1]) + r * std::sin(t)) * scale);
   }
 }
 
