@@ -81,7 +81,9 @@ Error core_validation(const std::vector<uint8_t>& bytes, const train::Dataset& d
 
 // Every flag of `hunch train`, read and range-checked (defaults in declare_train_flags).
 struct TrainFlags {
-  std::string                events, output;
+  std::string                events, output;  // events: the first input, for names
+  std::vector<std::string>   inputs;          // EVENTS as given: files, directories, globs
+  bool                       dry_run = false; // --dry-run: the cleaning report only
   std::optional<std::string> report;  // --report PATH
   train::IngestOptions       ingest;
   std::string                arch;    // "transformer" or "lstm-attn"
@@ -152,6 +154,7 @@ void declare_train_flags(Args& args) {
   args.flag("exclude-seen", "validation ranks only actions not already in the history (the ML-1M protocol)");
   args.flag("mask-seen", "the action loss leaves out actions already in the sequence (not counted as negatives; for logs without repeats, with --exclude-seen)");
   args.flag("float", "write the float model (no int8 quantisation)");
+  args.flag("dry-run", "read and clean the log, print the cleaning report and stop (no -o needed, nothing written)");
   args.option("transitions", "16", "keep at most this many counted successors per action in the model's transition table (0 = no table)");
   args.option("transition-bytes", "0", "most bytes of the transition table (0 = 12% of the int8 network's bytes; the most frequent pairs are kept)");
   args.option("item-weights", "auto", "the network's per-action weights: train, freeze (keep the counts' start: popularity, copy and transition terms), or auto (train; when no epoch beats the start's validation NDCG@10, train again with them frozen and keep the better)");
@@ -178,17 +181,21 @@ bool optional_weight(const Args& args, const char* name, std::optional<double>* 
 
 // argv → *o. Returns kGoOn, or the exit code after printing (0 after --help, 2 on a usage error).
 int parse_train_flags(int argc, char** argv, TrainFlags* o) {
-  Args args("train", "EVENTS -o MODEL.hunch [options]",
+  Args args("train", "EVENTS... -o MODEL.hunch [options]",
             "Trains a next-action model on an event log (leave-one-out: the last event of each sequence\n"
             "is held out for testing, the second-last for validation and early stopping), then quantises\n"
             "it to int8 and writes MODEL.hunch. EVENTS: CSV or TSV (delimiter and header found by content;\n"
             "--columns names a file without one), JSON Lines, GA4's BigQuery export, Segment calls, one JSON\n"
             "record per session (--events-field), a web server's access log or 'user item' lines, gzip or not;\n"
-            "the format is found by extension and content (--format forces one).");
+            "the format is found by extension and content (--format forces one). Several files, a directory of\n"
+            "parts or a quoted glob ('events/part-*.json.gz') are read as one log. Under mpirun (a build with\n"
+            "MPI) the ranks train data-parallel: docs/training-at-scale.md.");
   declare_train_flags(args);
   if (int exit_code = args.parse_or_exit(argc, argv); exit_code >= 0) return exit_code;
-  if (args.positional().size() != 1 || args.get("output").empty())
-    return fail(2, "expected one EVENTS file and -o MODEL.hunch (see hunch train --help)");
+  o->dry_run = args.get_bool("dry-run");
+  if (args.positional().empty() || (args.get("output").empty() && !o->dry_run))
+    return fail(2, "expected EVENTS (files, directories or globs) and -o MODEL.hunch (see hunch train --help)");
+  o->inputs = args.positional();
   o->events = args.positional()[0];
   o->output = args.get("output");
   o->arch = args.get("arch");
@@ -274,7 +281,9 @@ int parse_train_flags(int argc, char** argv, TrainFlags* o) {
 // Reads the log into *ds and prints its cleaning report.
 int read_events(const TrainFlags& o, train::Dataset* ds, train::IngestReport* irep) {
   auto t0 = std::chrono::steady_clock::now();
-  if (Error e = train::ingest_file(o.events, o.ingest, ds, irep)) return fail(1, "%s", e.message.c_str());
+  std::vector<std::string> files;
+  if (Error e = train::expand_inputs(o.inputs, &files)) return fail(1, "%s", e.message.c_str());
+  if (Error e = train::ingest_files(files, o.ingest, ds, irep)) return fail(1, "%s", e.message.c_str());
   std::fputs(irep->to_text().c_str(), stdout);
   std::printf("  (read in %.2f s)\n\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   return kGoOn;
@@ -676,10 +685,25 @@ void add_transitions(const TrainFlags& o, const train::Dataset& ds, const train:
 int run_train(int argc, char** argv) {
   TrainFlags o;
   if (int rc = parse_train_flags(argc, argv, &o); rc != kGoOn) return rc;
+  // Under mpirun: every rank reads the log and trains its share of each batch; rank 0 prints
+  // and writes the model and the report, the others stay quiet.
+  train::Collective* world = nullptr;
+  if (Error e = train::start_collective(&world)) return fail(1, "%s", e.message.c_str());
+  struct EndCollective {
+    ~EndCollective() { train::end_collective(); }
+  } end_collective_at_exit;
+  if (!world->leader()) {
+    if (!std::freopen("/dev/null", "w", stdout)) return fail(1, "rank %d: cannot silence stdout", world->rank());
+    o.ingest.progress = false;
+  }
+  if (world->size() > 1)
+    std::printf("training across %d processes (MPI), %lld thread%s each\n\n", world->size(), (long long)o.threads,
+                o.threads == 1 ? "" : "s");
 
   train::Dataset ds;
   train::IngestReport irep;
   if (int rc = read_events(o, &ds, &irep); rc != kGoOn) return rc;
+  if (o.dry_run) return 0;
 
   train::SessionSplit split;
   if (o.sessions)
@@ -709,6 +733,8 @@ int run_train(int argc, char** argv) {
       topt.valid_sequences = &held_out;
     }
   }
+  topt.collective = world;
+  if (!world->leader()) topt.progress = false;
   if (int rc = check_trainable(o, ds, topt); rc != kGoOn) return rc;
 
   auto net = train::make_net(topt.net, topt.seed);
@@ -718,6 +744,7 @@ int run_train(int argc, char** argv) {
   if (int rc = train_net(ds, topt, net.get(), &trained); rc != kGoOn) return rc;
   if (o.sessions)
     if (int rc = calibrate(ds, topt.valid_sessions ? valid_split : split, topt, net.get()); rc != kGoOn) return rc;
+  if (!world->leader()) return 0;  // rank 0 writes the model and the report
 
   train::QuantizationReport qrep;
   if (int rc = export_model(o, ds, topt, *net, trained, &qrep); rc != kGoOn) return rc;

@@ -317,6 +317,8 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
             const std::function<void(const EpochLog&, const TrainResult&)>& on_epoch) {
   *res = TrainResult();
   const unsigned threads = std::max(1u, opt.threads);
+  Collective& world = opt.collective ? *opt.collective : single_process();
+  const unsigned ranks = unsigned(world.size()), first_part = unsigned(world.rank()) * threads;
   std::vector<Sample> samples =
       opt.sessions ? session_training_samples(data, *opt.sessions, opt.max_len) : training_samples(data, opt.max_len);
   if (opt.holdout_users > 0)
@@ -343,6 +345,8 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   std::vector<std::vector<uint32_t>> user_samples;  // per training user: its samples
   uint64_t dp_steps_per_epoch = 0;
   std::unique_ptr<Rng> secret;  // the noise and the sampling: not reproducible from the model's seed
+  if (dp && ranks > 1)
+    return Error("train: --dp-epsilon runs in one process (its sampling, clipping and noise are not split across MPI ranks)");
   if (dp) {
     std::vector<std::string> names;
     const std::vector<uint32_t> user_of = sequence_users(data, &names);
@@ -538,12 +542,10 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
         ++d.steps;
       }
       for (size_t b0 = 0; !dp && b0 < order.size(); b0 += batch) {
-        if (stop_requested()) {
-          partial = true;
-          break;
-        }
         std::vector<Sample> bs(order.begin() + b0, order.begin() + std::min(order.size(), b0 + batch));
-        auto parts = split_batch(bs, threads);
+        // Across processes: the batch in ranks × threads parts, this rank's threads on its own.
+        auto all_parts = split_batch(bs, size_t(threads) * ranks);
+        std::vector<std::vector<Sample>> parts(all_parts.begin() + first_part, all_parts.begin() + first_part + threads);
         std::vector<LossTotals> part_loss(threads);
         const uint64_t step_seed = Rng::derive(opt.seed, 0xD50, step).next();
         // Laid out before the threads start: the loss is a mean over the whole batch's targets,
@@ -556,6 +558,19 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
           norm.n_type += n.n_type;
           norm.n_exit += n.n_exit;
           norm.n_conversion += n.n_conversion;
+        }
+        // One small sum across processes: the whole batch's target counts and a stop request
+        // (Ctrl-C reaches the ranks at different steps; they stop at the same one).
+        double shared[5] = {double(norm.n_action), double(norm.n_type), double(norm.n_exit),
+                            double(norm.n_conversion), stop_requested() ? 1.0 : 0.0};
+        world.sum(shared, 5);
+        norm.n_action = uint64_t(shared[0]);
+        norm.n_type = uint64_t(shared[1]);
+        norm.n_exit = uint64_t(shared[2]);
+        norm.n_conversion = uint64_t(shared[3]);
+        if (shared[4] > 0) {
+          partial = true;
+          break;
         }
         auto work = [&](unsigned t) {
           std::fill(grads[t].begin(), grads[t].end(), 0.0f);
@@ -573,6 +588,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
           const float* gt = grads[t].data();
           for (size_t k = 0, n = grads[0].size(); k < n; ++k) g0[k] += gt[k];
         }
+        world.sum(grads[0].data(), grads[0].size());
         for (const auto& l : part_loss) {
           epoch_loss.action += l.action;
           epoch_loss.type += l.type;
@@ -598,6 +614,18 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
                        epoch_loss.weighted(opt.weights));
           std::fflush(stderr);
         }
+      }
+      if (ranks > 1) {
+        // The epoch's loss over every rank's share; and rank 0's weights on every rank, so
+        // that rounding in the sums can never let the replicas drift apart.
+        double l[8] = {epoch_loss.action, epoch_loss.type, epoch_loss.exit, epoch_loss.conversion,
+                       double(epoch_loss.n_action), double(epoch_loss.n_type), double(epoch_loss.n_exit),
+                       double(epoch_loss.n_conversion)};
+        world.sum(l, 8);
+        epoch_loss.action = l[0], epoch_loss.type = l[1], epoch_loss.exit = l[2], epoch_loss.conversion = l[3];
+        epoch_loss.n_action = uint64_t(l[4]), epoch_loss.n_type = uint64_t(l[5]);
+        epoch_loss.n_exit = uint64_t(l[6]), epoch_loss.n_conversion = uint64_t(l[7]);
+        world.broadcast(net->params.data.data(), net->params.data.size());
       }
       const double secs = now_s() - t0;
       if (bar) std::fprintf(stderr, "\r%*s\r", 110, "");
@@ -638,7 +666,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
         res->early_stopped = true;
         break;
       }
-      if (opt.time_budget > 0 && train_seconds >= opt.time_budget) {
+      if (opt.time_budget > 0 && world.any(train_seconds >= opt.time_budget)) {
         res->out_of_time = true;
         break;
       }

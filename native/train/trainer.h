@@ -16,6 +16,7 @@
 #include "train/action-start.h"
 #include "train/nn-model.h"
 #include "train/sessions.h"
+#include "train/collective.h"
 
 namespace hunch::train {
 
@@ -74,6 +75,11 @@ struct TrainOptions {
   // sets both to the held-out users under DP, so no training user's event is read outside DP-SGD.
   const SessionSplit* valid_sessions = nullptr;
   const std::vector<uint8_t>* valid_sequences = nullptr;
+  // Set: the processes of a data-parallel run (collective.h). Every rank holds the same data
+  // and options; each batch is split into size × threads parts and this rank computes parts
+  // [rank × threads, (rank + 1) × threads); target counts, gradients and losses are summed
+  // across ranks, and stop, time-budget and early-stopping decisions agree. Null: one process.
+  Collective* collective = nullptr;
 };
 
 // What differentially private training spent (TrainResult::dp; zeros when it was off).
