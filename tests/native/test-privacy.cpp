@@ -194,6 +194,38 @@ Dataset toy_users(size_t users, uint32_t V) {
 
 }  // namespace
 
+TEST_CASE("validation on some users only: EvalOptions::only and validation_split_of") {
+  const Dataset d = toy_users(6, 12);
+  std::vector<uint8_t> only = {1, 0, 0, 1, 0, 1};
+  EvalOptions o;
+  o.only = &only;
+  EvalResult r;
+  REQUIRE_FALSE(evaluate(d, ScoreFn(), o, &r));
+  CHECK(r.evaluated == 3);
+  CHECK(r.find("popularity")->test.full.users == 3);
+  EvalResult all;
+  REQUIRE_FALSE(evaluate(d, ScoreFn(), EvalOptions(), &all));
+  CHECK(all.find("popularity")->test.full.users == 6);
+  std::vector<uint8_t> wrong(2, 1);
+  o.only = &wrong;
+  CHECK(evaluate(d, ScoreFn(), o, &r));  // a filter of another dataset is an error
+  // Sessions: the unmarked users' validation sessions are gone, the marked ones' kept.
+  SessionSplit split;
+  split.valid_begin.resize(d.sequences());
+  split.test_begin.resize(d.sequences());
+  Dataset ds = d;
+  for (size_t q = 0; q < d.sequences(); ++q) {
+    split.valid_begin[q] = d.offsets[q] + 2;
+    split.test_begin[q] = d.offsets[q] + 4;
+    ds.flags[d.offsets[q] + 2] |= kSessionStart;
+  }
+  const SessionSplit v = validation_split_of(ds, split, only);
+  CHECK(v.valid_sessions == 3);
+  CHECK(v.valid_events == 6);
+  CHECK(v.valid_begin[1] == v.test_begin[1]);
+  CHECK(v.valid_begin[0] == split.valid_begin[0]);
+}
+
 TEST_CASE("one user's gradient is the gradient of their mean loss; clipping caps its norm at C") {
   const Dataset d = toy_users(4, 12);
   NetConfig c;
