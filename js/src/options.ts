@@ -206,6 +206,13 @@ export interface ModelInfo {
   attributes: readonly string[];
   /** The model file's metadata (vocabularies left out). */
   metadata: Record<string, unknown>;
+  /**
+   * What the weights promise the users they were trained on: `(epsilon, delta)`-differential
+   * privacy per user (`hunch train --dp-epsilon`), with the noise multiplier, clip norm, sampling
+   * rate and steps of its DP-SGD; null for a model trained without it. Covers the training users,
+   * not this visitor's own events (which never leave the page).
+   */
+  privacy: Readonly<{ epsilon: number; delta: number; noiseMultiplier: number; clip: number; sampleRate: number; steps: number }> | null;
   /** Kernel set running the model (e.g. `wasm-simd128`). */
   kernels: string;
   /** Version of the hunch core. */

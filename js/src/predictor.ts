@@ -97,6 +97,7 @@ export class Predictor implements PredictorApi {
       goalTypes: Object.freeze(goalTypes),
       attributes: Object.freeze(attributes),
       metadata,
+      privacy: privacyOf(metadata),
       kernels: rt.raw.kernels(),
       coreVersion: rt.raw.version(),
     });
@@ -529,3 +530,10 @@ export class Sequence implements SequenceApi {
 }
 
 export type { PersistStorage };
+
+/** `info.privacy` from the `hunch.privacy.dp_*` metadata (docs/format.md). */
+function privacyOf(m: Record<string, unknown>): ModelInfo['privacy'] {
+  const n = (k: string): number => Number(m[`hunch.privacy.dp_${k}`]);
+  if (typeof m['hunch.privacy.dp_epsilon'] !== 'number') return null;
+  return Object.freeze({ epsilon: n('epsilon'), delta: n('delta'), noiseMultiplier: n('noise_multiplier'), clip: n('clip'), sampleRate: n('sample_rate'), steps: n('steps') });
+}

@@ -61,3 +61,27 @@ test(`parity with the native CLI, with attributes: ${ATTRS_MODEL}`, { skip }, as
   assert.notDeepEqual(plain.predict({ k: 10 }).map((t) => t.probability), top.map((t) => t.probability));
   p.close();
 });
+
+// info.privacy: a model trained with --dp-epsilon carries its (ε, δ) and DP-SGD settings; one
+// trained without has none.
+test('info.privacy of a differentially private model, from hunch train --dp-epsilon', { skip }, async () => {
+  const dir = fs.mkdtempSync(path.join(repoRoot, 'build', 'sdk-privacy-'));
+  try {
+    const events = path.join(dir, 'shop.csv');
+    const model = path.join(dir, 'dp.hunch');
+    execFileSync(cli, ['synth', '--users', '300', '--seed', '2', '--quiet', '-o', events]);
+    execFileSync(cli, ['train', events, '-o', model, '--protocol', 'sessions', '--dp-epsilon', '8', '--epochs', '1', '--embed', '16', '--ffn', '16', '--layers', '1']);
+    const p = await Predictor.fromBytes(new Uint8Array(fs.readFileSync(model)));
+    const pr = p.info.privacy;
+    assert.ok(pr && pr.epsilon > 0 && pr.epsilon <= 8, JSON.stringify(pr));
+    assert.equal(pr.epsilon, p.info.metadata['hunch.privacy.dp_epsilon']);
+    assert.ok(pr.delta > 0 && pr.delta < 1 && pr.noiseMultiplier > 0 && pr.clip === 1 && pr.sampleRate > 0 && pr.steps > 0);
+    assert.ok(Object.isFrozen(pr));
+    p.close();
+    const plain = await Predictor.fromBytes(modelBytes(CONVERSION_MODEL));
+    assert.equal(plain.info.privacy, null);
+    plain.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

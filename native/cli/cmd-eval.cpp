@@ -11,10 +11,32 @@
 #include "hunch/model.h"
 #include "train/eval.h"
 #include "train/ingest.h"
+#include "train/privacy.h"
 #include "train/report.h"
 #include "train/sessions.h"
 
 namespace hunch::cli {
+
+namespace {
+
+// --membership: the attack (train/privacy.h); -1 when it ran, else the exit code after the message.
+int run_membership(const Model& model, const train::Dataset& ds, const train::SessionSplit* split, int64_t targets,
+                   unsigned threads, train::MembershipResult* out) {
+  if (Error e = train::membership_attack(model, ds, split, uint32_t(targets), threads, out)) {
+    std::fprintf(stderr, "hunch eval: %s\n", e.message.c_str());
+    return 1;
+  }
+  return -1;
+}
+
+// The results' JSON object with "membership": {…} added (when m is set).
+std::string with_membership(std::string json, const train::MembershipResult* m) {
+  const size_t close = json.rfind('}');
+  if (!m || close == std::string::npos) return json;
+  return json.substr(0, close) + ", \"membership\": " + train::membership_json(*m) + json.substr(close);
+}
+
+}  // namespace
 
 int run_eval(int argc, char** argv) {
   Args args("eval", "MODEL.hunch EVENTS... [options]   |   --baselines-only EVENTS... [options]",
@@ -32,6 +54,9 @@ int run_eval(int argc, char** argv) {
   args.flag("baselines-only", "no model: evaluate only the baselines");
   args.flag("json", "print the results as one JSON object on stdout (the cleaning report goes to stderr)");
   args.option("report", "", "also write a self-contained HTML report to this path");
+  args.flag("membership", "also run a loss-threshold membership-inference attack: training users against the users the "
+            "model was trained without (hunch train --holdout-users or --dp-epsilon); AUC 0.5 = no leak");
+  args.option("membership-targets", "50", "--membership: each user's last N training events are scored");
   if (int exit_code = args.parse_or_exit(argc, argv); exit_code >= 0) return exit_code;
   std::string error;
   const bool baselines_only = args.get_bool("baselines-only");
@@ -42,7 +67,7 @@ int run_eval(int argc, char** argv) {
     return 2;
   }
   train::IngestOptions iopt;
-  int64_t sampled = 0, threads = 2, seed = 0;
+  int64_t sampled = 0, threads = 2, seed = 0, membership_targets = 50;
   bool sessions = false;
   double test_fraction = 0.1;
   std::vector<std::string> goal_types;
@@ -50,7 +75,8 @@ int run_eval(int argc, char** argv) {
       !protocol_options_from_args(args, &sessions, &test_fraction, &goal_types, &iopt, &error) ||
       !args.get_int("sampled", 0, 100000, &sampled, &error) ||
       !args.get_int("threads", 1, 256, &threads, &error) ||
-      !args.get_int("seed", 0, INT64_MAX, &seed, &error)) {
+      !args.get_int("seed", 0, INT64_MAX, &seed, &error) ||
+      !args.get_int("membership-targets", 1, 1 << 20, &membership_targets, &error)) {
     std::fprintf(stderr, "hunch eval: %s\n", error.c_str());
     return 2;
   }
@@ -63,6 +89,11 @@ int run_eval(int argc, char** argv) {
     return 2;
   }
   const bool json = args.get_bool("json");
+  const bool membership = args.get_bool("membership");
+  if (membership && baselines_only) {
+    std::fprintf(stderr, "hunch eval: --membership needs a model\n");
+    return 2;
+  }
   FILE* info = json ? stderr : stdout;
 
   std::unique_ptr<Model> model;
@@ -135,8 +166,11 @@ int run_eval(int argc, char** argv) {
                    (unsigned long long)split.sessions, test_fraction);
       return 1;
     }
-    if (json) std::printf("%s\n", train::session_results_json(sr).c_str());
-    else std::fputs(train::session_results_table(sr).c_str(), stdout);
+    train::MembershipResult mr;
+    if (membership)
+      if (int rc = run_membership(*model, ds, &split, membership_targets, unsigned(threads), &mr); rc >= 0) return rc;
+    if (json) std::printf("%s\n", with_membership(train::session_results_json(sr), membership ? &mr : nullptr).c_str());
+    else std::fputs((train::session_results_table(sr) + (membership ? train::membership_text(mr) : "")).c_str(), stdout);
     if (args.given("report")) {
       train::ReportData rd;
       rd.title = "hunch eval (sessions): " + (model ? pos[0] : std::string("baselines")) + " on " + events;
@@ -144,6 +178,8 @@ int run_eval(int argc, char** argv) {
       if (model) rd.facts.push_back({"model", pos[0]});
       rd.ingest = &irep;
       rd.sessions = &sr;
+      if (model) rd.facts.push_back({"privacy", train::privacy_summary(*model)});
+      if (membership) rd.membership = &mr;
       if (Error e = train::write_report(args.get("report"), rd)) {
         std::fprintf(stderr, "hunch eval: %s\n", e.message.c_str());
         return 1;
@@ -176,15 +212,19 @@ int run_eval(int argc, char** argv) {
     return 1;
   }
   auto t2 = std::chrono::steady_clock::now();
+  train::MembershipResult mr;
+  if (membership && result.evaluated > 0)
+    if (int rc = run_membership(*model, ds, nullptr, membership_targets, eopt.threads, &mr); rc >= 0) return rc;
   if (result.evaluated == 0) {
     // Nothing to report is a failure for scripts reading the exit code, not a warning.
     std::fprintf(stderr, "hunch eval: no sequence has the 3 events leave-one-out needs; nothing was evaluated\n");
     return 1;
   }
   if (json) {
-    std::printf("%s\n", train::results_json(result).c_str());
+    std::printf("%s\n", with_membership(train::results_json(result), membership ? &mr : nullptr).c_str());
   } else {
     std::fputs(train::results_table(result).c_str(), stdout);
+    if (membership) std::fputs(train::membership_text(mr).c_str(), stdout);
     std::printf("  (evaluated in %.2f s, %u threads)\n", std::chrono::duration<double>(t2 - t1).count(), eopt.threads);
   }
 
@@ -199,7 +239,9 @@ int run_eval(int argc, char** argv) {
       rd.facts.push_back({"event types (T)", std::to_string(h.type_count)});
       rd.facts.push_back({"embedding (D)", std::to_string(h.embed)});
       rd.facts.push_back({"window (W)", std::to_string(h.window)});
+      rd.facts.push_back({"privacy", train::privacy_summary(*model)});
     }
+    if (membership) rd.membership = &mr;
     rd.facts.push_back({"events file", events});
     rd.ingest = &irep;
     rd.eval = &result;

@@ -10,6 +10,7 @@
 #include "cli/args.h"
 #include "hunch/format.h"
 #include "hunch/model.h"
+#include "train/privacy.h"
 
 namespace hunch::cli {
 
@@ -98,6 +99,8 @@ int run_inspect(int argc, char** argv) {
                   ai.start(k + 1) - ai.start(k) - 1);
     std::printf("\n");
   }
+  // What the weights promise the training users (hunch.privacy.*: hunch train --dp-epsilon).
+  std::printf("  privacy: %s\n", train::privacy_summary(*model).c_str());
 
   std::printf("\nmetadata (%zu):\n", f.metadata.size());
   for (const auto& m : f.metadata)

@@ -27,6 +27,7 @@
 #include "train/export.h"
 #include "train/ingest.h"
 #include "train/loss-policy.h"
+#include "train/privacy.h"
 #include "train/report.h"
 #include "train/trainer.h"
 #include "train/transitions.h"
@@ -58,10 +59,11 @@ std::string base_name(const std::string& path) {
 // Validation NDCG@10 / HR@10 of serialised model bytes through the core (leave-one-out, or the
 // validation sessions' points with the session protocol).
 Error core_validation(const std::vector<uint8_t>& bytes, const train::Dataset& ds, unsigned threads,
-                      bool exclude_seen, const train::SessionSplit* sessions, double* ndcg, double* hr) {
+                      bool exclude_seen, const train::SessionSplit* sessions, double* ndcg, double* hr,
+                      const std::vector<uint8_t>* only) {
   std::unique_ptr<Model> model;
   if (Error e = Model::load(bytes.data(), bytes.size(), &model)) return e;
-  if (!sessions) return train::core_validation(*model, ds, exclude_seen, threads, ndcg, hr);
+  if (!sessions) return train::core_validation(*model, ds, exclude_seen, threads, ndcg, hr, only);
   train::SessionEvalOptions so;
   so.test = false;
   so.baselines = false;
@@ -111,6 +113,10 @@ struct TrainFlags {
   int64_t     transitions = 16;           // --transitions: most successors per action (0 = no table)
   train::TrainOptions::ItemWeights item_weights = train::TrainOptions::ItemWeights::AUTO;  // --item-weights
   int64_t     transition_bytes = 0;       // --transition-bytes (0 = 12% of the int8 network)
+  // Privacy (train/privacy.h): --holdout-users, --dp-epsilon, --dp-delta (0 = 1 / training
+  // users), --dp-clip.
+  double      holdout_users = 0;
+  double      dp_epsilon = 0, dp_delta = 0, dp_clip = 1;
 
   bool transformer() const { return arch == "transformer"; }
 };
@@ -161,6 +167,13 @@ void declare_train_flags(Args& args) {
   args.flag("no-copy", "leave out the copy terms (the action head's direct score for the actions in the window: repeats)");
   args.flag("no-session-inputs", "sessions protocol: leave out the position-in-session and sessions-so-far inputs");
   args.option("report", "", "also write an HTML report (training curves, quantisation) to this path");
+  args.option("holdout-users", "", "leave this fraction of users (drawn by a hash of --seed and the user id) out of training, "
+              "for hunch eval --membership to compare with (default 0; 0.1 with --dp-epsilon)");
+  args.option("dp-epsilon", "0", "differentially private training (DP-SGD, one user = the privacy unit): stop at this ε "
+              "(0 = off); plans --epochs epochs (default 10 with it), turns off the transition table and the count-based start, "
+              "and validates on the held-out users only");
+  args.option("dp-delta", "", "the δ of --dp-epsilon (default 1 / training users)");
+  args.option("dp-clip", "1", "--dp-epsilon: each user's gradient is clipped to this L2 norm");
 }
 
 // --type-weight / --exit-weight: left unset when not given. False + *error on a bad value.
@@ -201,7 +214,13 @@ int parse_train_flags(int argc, char** argv, TrainFlags* o) {
   const int64_t kW = kMaxWidth;
   if (!ingest_options_from_args(args, &o->ingest, &error) ||
       !protocol_options_from_args(args, &o->sessions, &o->test_fraction, &o->goal_types, &o->ingest, &error) ||
-      !args.get_int("epochs", 1, 100000, &o->epochs, &error) ||
+      !args.get_double("dp-epsilon", 0, 1e6, &o->dp_epsilon, &error) ||
+      !(args.given("epochs") ? args.get_int("epochs", 1, 100000, &o->epochs, &error)
+                             : (o->epochs = o->dp_epsilon > 0 ? 10 : 200, true)) ||
+      !(args.given("holdout-users") ? args.get_double("holdout-users", 0, 0.9, &o->holdout_users, &error)
+                                    : (o->holdout_users = o->dp_epsilon > 0 ? 0.1 : 0, true)) ||
+      (args.given("dp-delta") && !args.get_double("dp-delta", 1e-300, 0.999, &o->dp_delta, &error)) ||
+      !args.get_double("dp-clip", 1e-9, 1e9, &o->dp_clip, &error) ||
       !(args.given("batch") ? args.get_int("batch", 1, 1 << 20, &o->batch, &error)
                             : (o->batch = args.get("protocol") == "sessions" ? 32 : 128, true)) ||
       !args.get_double("lr", 1e-7, 1.0, &o->lr, &error) ||
@@ -229,12 +248,20 @@ int parse_train_flags(int argc, char** argv, TrainFlags* o) {
       !args.get_int("transitions", 0, 1 << 20, &o->transitions, &error) ||
       !args.get_int("transition-bytes", 0, int64_t(hunch::kMaxDimSize), &o->transition_bytes, &error))
     return fail(2, "%s", error.c_str());
+  if (o->dp_epsilon > 0 && !(o->holdout_users > 0))
+    return fail(2, "--dp-epsilon validates on held-out users only: --holdout-users must be above 0");
+  if ((args.given("dp-delta") || args.given("dp-clip")) && !(o->dp_epsilon > 0))
+    return fail(2, "--dp-delta and --dp-clip need --dp-epsilon");
+  if (o->dp_epsilon > 0) o->transitions = 0;  // counted from every training user outside DP-SGD
   if (o->transformer() && o->embed % o->heads != 0)
     return fail(2, "--heads %lld must divide --embed %lld", (long long)o->heads, (long long)o->embed);
 
   o->resume = args.get_bool("resume");
   o->checkpoint = args.get("checkpoint");
   if (o->checkpoint.empty() && (o->checkpoint_every > 0 || o->resume)) o->checkpoint = o->output + ".ckpt";
+  if (o->dp_epsilon > 0 && (o->checkpoint_every > 0 || o->resume))
+    return fail(2, "--dp-epsilon cannot checkpoint yet (the privacy accountant's state is not in the checkpoint): "
+                   "leave out --checkpoint-every and --resume");
   o->tie = args.get_bool("tie");
   o->random_crops = args.get_bool("random-crops");
   o->exclude_seen = args.get_bool("exclude-seen");
@@ -337,6 +364,11 @@ train::TrainOptions trainer_options(const TrainFlags& o, const train::NetConfig&
   topt.item_weights = o.item_weights;
   topt.weights = weights;
   topt.lr_plateau = uint32_t(o.lr_plateau);
+  topt.holdout_users = o.holdout_users;
+  topt.holdout_seed = uint64_t(o.seed);
+  topt.dp.epsilon = o.dp_epsilon;
+  topt.dp.delta = o.dp_delta;
+  topt.dp.clip = o.dp_clip;
   return topt;
 }
 
@@ -448,6 +480,16 @@ int train_net(const train::Dataset& ds, const train::TrainOptions& topt, train::
   else
     std::printf("best epoch %u: valid NDCG@10 %.4f HR@10 %.4f; %.1f s per epoch\n", tres.best_epoch,
                 tres.best_valid_ndcg_10, tres.best_valid_hr_10, tres.seconds_per_epoch);
+  if (tres.holdout_samples) std::printf("held-out users: %llu training samples left out (--holdout-users)\n",
+                                        (unsigned long long)tres.holdout_samples);
+  if (tres.dp.users) {
+    const train::DpSpent& d = tres.dp;
+    std::printf("differential privacy: ε = %.3f spent (target %.3g, δ = %.3g) over %llu of %llu planned steps%s; "
+                "noise σ = %.3f · clip %.3g, Poisson rate q = %.4f of %llu users; %.0f%% of user gradients clipped\n",
+                d.epsilon, d.epsilon_target, d.delta, (unsigned long long)d.steps, (unsigned long long)d.planned_steps,
+                d.budget_spent ? " (budget spent)" : "", d.sigma, d.clip, d.sample_rate, (unsigned long long)d.users,
+                100 * d.clipped_fraction);
+  }
   print_action_terms(*net, ds.attr_columns);
   return kGoOn;
 }
@@ -532,6 +574,22 @@ int float_model_bytes(const TrainFlags& o, const train::Dataset& ds, const train
   fw.set_u32("hunch.train.mask_seen", topt.weights.mask_seen ? 1 : 0);
   fw.set_string("hunch.train.protocol", topt.sessions ? "sessions" : "loo");
   if (topt.sessions) fw.set_f32("hunch.train.test_fraction", float(topt.sessions->test_fraction));
+  if (topt.holdout_users > 0) {
+    fw.set_f32("hunch.privacy.holdout_users", float(topt.holdout_users));
+    fw.set_u64("hunch.privacy.holdout_seed", topt.holdout_seed);
+  }
+  if (tres.dp.users) {
+    const train::DpSpent& d = tres.dp;
+    fw.set_f32("hunch.privacy.dp_epsilon", float(d.epsilon));
+    fw.set_f32("hunch.privacy.dp_epsilon_target", float(d.epsilon_target));
+    fw.set_f32("hunch.privacy.dp_delta", float(d.delta));
+    fw.set_f32("hunch.privacy.dp_noise_multiplier", float(d.sigma));
+    fw.set_f32("hunch.privacy.dp_clip", float(d.clip));
+    fw.set_f32("hunch.privacy.dp_sample_rate", float(d.sample_rate));
+    fw.set_u64("hunch.privacy.dp_steps", d.steps);
+    fw.set_u64("hunch.privacy.dp_users", d.users);
+    fw.set_string("hunch.privacy.dp_accountant", "rdp-poisson-sampled-gaussian, improved conversion (Balle et al. 2020)");
+  }
   std::vector<float> loss_curve, ndcg_curve;
   for (const auto& c : t.curve) {
     loss_curve.push_back(float(c.train_loss));
@@ -564,9 +622,11 @@ int int8_model_bytes(const std::vector<uint8_t>& fbytes, const train::Dataset& d
   const unsigned th = topt.threads;
   double fn = 0, fh = 0, qn = 0, qh = 0;
   auto v0 = std::chrono::steady_clock::now();
-  if (Error e = core_validation(fbytes, ds, th, topt.exclude_seen, topt.sessions, &fn, &fh))
+  // Under --dp-epsilon the held-out users' validation only (TrainOptions::valid_*), as in training.
+  const train::SessionSplit* vs = topt.valid_sessions ? topt.valid_sessions : topt.sessions;
+  if (Error e = core_validation(fbytes, ds, th, topt.exclude_seen, vs, &fn, &fh, topt.valid_sequences))
     return fail(1, "validating the float model: %s", e.message.c_str());
-  if (Error e = core_validation(qbytes, ds, th, topt.exclude_seen, topt.sessions, &qn, &qh))
+  if (Error e = core_validation(qbytes, ds, th, topt.exclude_seen, vs, &qn, &qh, topt.valid_sequences))
     return fail(1, "validating the int8 model: %s", e.message.c_str());
   std::printf("validation through the core: float NDCG@10 %.4f HR@10 %.4f | int8 NDCG@10 %.4f HR@10 %.4f "
               "(%+.2f%% NDCG@10)  [%.1f s]\n",
@@ -623,8 +683,9 @@ int write_train_report(const TrainFlags& o, const train::Net& net, const Trained
 void add_transitions(const TrainFlags& o, const train::Dataset& ds, const train::SessionSplit* split,
                      train::NetConfig* nc) {
   const uint32_t max_len = uint32_t(o.max_len);
-  const std::vector<train::Sample> samples =
+  std::vector<train::Sample> samples =
       split ? train::session_training_samples(ds, *split, max_len) : train::training_samples(ds, max_len);
+  if (o.holdout_users > 0) train::drop_samples_of(ds, train::holdout_sequences(ds, o.holdout_users, uint64_t(o.seed)), &samples);
   const uint64_t base = train::network_int8_bytes(nc->hyper);
   const uint64_t budget = o.transition_bytes ? uint64_t(o.transition_bytes) : base * 12 / 100;
   auto tc = std::make_shared<train::TransitionCounts>(
@@ -680,6 +741,18 @@ int run_train(int argc, char** argv) {
   if (o.transitions > 0) add_transitions(o, ds, o.sessions ? &split : nullptr, &nc);
   train::TrainOptions topt = trainer_options(o, nc, train::loss_weights(o.loss, signals));
   if (o.sessions) topt.sessions = &split;
+  // Under --dp-epsilon only the held-out users validate (epoch choice, early stop, calibration):
+  // no training user's event is read outside DP-SGD but for the vocabulary (docs/privacy.md).
+  const std::vector<uint8_t> held_out = train::holdout_sequences(ds, o.holdout_users, uint64_t(o.seed));
+  train::SessionSplit valid_split;
+  if (o.dp_epsilon > 0) {
+    if (o.sessions) {
+      valid_split = train::validation_split_of(ds, split, held_out);
+      topt.valid_sessions = &valid_split;
+    } else {
+      topt.valid_sequences = &held_out;
+    }
+  }
   topt.collective = world;
   if (!world->leader()) topt.progress = false;
   if (int rc = check_trainable(o, ds, topt); rc != kGoOn) return rc;
@@ -690,7 +763,7 @@ int run_train(int argc, char** argv) {
   Trained trained;
   if (int rc = train_net(ds, topt, net.get(), &trained); rc != kGoOn) return rc;
   if (o.sessions)
-    if (int rc = calibrate(ds, split, topt, net.get()); rc != kGoOn) return rc;
+    if (int rc = calibrate(ds, topt.valid_sessions ? valid_split : split, topt, net.get()); rc != kGoOn) return rc;
   if (!world->leader()) return 0;  // rank 0 writes the model and the report
 
   train::QuantizationReport qrep;

@@ -310,13 +310,13 @@ struct ThreadScratch {
 };
 
 void fill_split(SplitMetrics* m, const Outcomes& o, const Dataset& ds, int split, bool sampled,
-                bool types) {
+                bool types, const std::vector<uint8_t>* only) {
   size_t S = ds.sequences(), T = ds.types.size();
   std::vector<uint64_t> tp(T, 0), fp(T, 0), fn(T, 0);
   uint64_t correct = 0;
   for (size_t s = 0; s < S; ++s) {
     size_t n = ds.length(s);
-    if (n < kMinEvaluatedLength) continue;
+    if (n < kMinEvaluatedLength || (only && !(*only)[s])) continue;
     uint64_t target = ds.offsets[s] + (split == 0 ? n - 2 : n - 1);
     if (ds.action[target] == 0) ++m->unknown_targets;
     add_rank(&m->full, o.full[2 * s + split]);
@@ -369,7 +369,8 @@ Error evaluate(const Dataset& ds, const ScoreFn& model, const EvalOptions& opt, 
   out->exclude_seen = opt.exclude_seen;
   out->sampled_negatives = negs ? negs->count : 0;
   out->negatives_out_of_vocabulary = negs ? negs->out_of_vocabulary : 0;
-  for (size_t s = 0; s < S; ++s) out->evaluated += ds.length(s) >= kMinEvaluatedLength;
+  if (opt.only && opt.only->size() != S) return Error("evaluate: the sequence filter was made for another dataset");
+  for (size_t s = 0; s < S; ++s) out->evaluated += ds.length(s) >= kMinEvaluatedLength && !(opt.only && !(*opt.only)[s]);
 
   const bool have_model = static_cast<bool>(model);
   const size_t n_methods = (have_model ? 1 : 0) + (opt.baselines ? 2 : 0);
@@ -391,7 +392,7 @@ Error evaluate(const Dataset& ds, const ScoreFn& model, const EvalOptions& opt, 
       if (begin >= S || failed) return;
       for (size_t s = begin; s < std::min(S, begin + chunk); ++s) {
         const size_t n = ds.length(s);
-        if (n < kMinEvaluatedLength) continue;
+        if (n < kMinEvaluatedLength || (opt.only && !(*opt.only)[s])) continue;
         const uint64_t o = ds.offsets[s];
         const uint32_t* acts = ds.action.data() + o;
         for (int split = 0; split < 2; ++split) {
@@ -463,8 +464,8 @@ Error evaluate(const Dataset& ds, const ScoreFn& model, const EvalOptions& opt, 
   for (size_t m = 0; m < n_methods; ++m) {
     MethodResult r;
     r.name = names[m];
-    if (opt.valid) fill_split(&r.valid, outcomes[m], ds, 0, negs != nullptr, with_types);
-    if (opt.test) fill_split(&r.test, outcomes[m], ds, 1, negs != nullptr, with_types);
+    if (opt.valid) fill_split(&r.valid, outcomes[m], ds, 0, negs != nullptr, with_types, opt.only);
+    if (opt.test) fill_split(&r.test, outcomes[m], ds, 1, negs != nullptr, with_types, opt.only);
     if (r.name == "model" && opt.exit_auc && opt.test) r.exit_auc = mann_whitney_auc(outcomes[m].exit_pos, outcomes[m].exit_neg);
     out->methods.push_back(std::move(r));
   }
@@ -656,8 +657,9 @@ EvalOptions validation_only(bool exclude_seen, unsigned threads) {
 }
 
 Error core_validation(const hunch::Model& model, const Dataset& ds, bool exclude_seen, unsigned threads,
-                      double* ndcg, double* hr) {
-  const EvalOptions o = validation_only(exclude_seen, threads);
+                      double* ndcg, double* hr, const std::vector<uint8_t>* only) {
+  EvalOptions o = validation_only(exclude_seen, threads);
+  o.only = only;
   EvalResult r;
   if (Error e = evaluate(ds, model_scorer(model, ds, threads), o, &r)) return e;
   *ndcg = r.methods[0].valid.full.ndcg_at(10);

@@ -129,6 +129,9 @@ struct EvalOptions {
   bool     types = true;               // type metrics when the data has types
   unsigned threads = 2;
   const Negatives* negatives = nullptr;  // set: also the sampled metrics
+  // Set: only the sequences with a nonzero entry are scored and counted (hunch train's validation
+  // on the held-out users under --dp-epsilon).
+  const std::vector<uint8_t>* only = nullptr;
 };
 
 // Options for the validation split alone, model only: what training and quantisation check.
@@ -144,9 +147,10 @@ Error evaluate(const Dataset& ds, const ScoreFn& model, const EvalOptions& optio
 ScoreFn model_scorer(const hunch::Model& model, const Dataset& ds, unsigned threads);
 
 // Validation NDCG@10 / HR@10 of a .hunch model through the core, as the browser computes it
-// (the before/after figures of quantisation in `hunch train` and `hunch quantize`).
+// (the before/after figures of quantisation in `hunch train` and `hunch quantize`); only as
+// EvalOptions::only.
 Error core_validation(const hunch::Model& model, const Dataset& ds, bool exclude_seen, unsigned threads,
-                      double* ndcg, double* hr);
+                      double* ndcg, double* hr, const std::vector<uint8_t>* only = nullptr);
 
 // Text table (test split, model beside the baselines, and the relative NDCG@10 gain over the
 // better baseline) and one JSON object ({"model": {"HR@10": …}, "popularity": …, "markov": …,

@@ -256,6 +256,17 @@ std::string render_report(const ReportData& d) {
   }
   if (d.eval) eval_section(o, *d.eval);
   if (d.sessions) sessions_section(o, *d.sessions);
+  if (d.membership) {
+    const MembershipResult& m = *d.membership;
+    o << "<h2>Membership inference</h2>\n<p>Loss-threshold attack: each user's mean next-action loss on their "
+         "training events, training users against the users held out of training. AUC 0.5: the model tells "
+         "nobody apart; 1: it gives every training user away.</p>\n<table>\n"
+         "<tr><th>AUC</th><th>training users</th><th>held-out users</th><th>mean loss, trained</th>"
+         "<th>mean loss, held out</th></tr>\n";
+    table_row(o, fmt(m.auc), {std::to_string(m.members), std::to_string(m.non_members), fmt(m.member_loss),
+                              fmt(m.non_member_loss)});
+    o << "</table>\n";
+  }
   if (!d.epochs.empty()) {
     o << "<h2>Training</h2>\n";
     Series loss{"train loss", {}, {}}, ndcg{"valid NDCG@10", {}, {}};

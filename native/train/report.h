@@ -12,6 +12,7 @@
 #include "hunch/error.h"
 #include "train/eval.h"
 #include "train/ingest.h"
+#include "train/privacy.h"
 #include "train/sessions.h"
 
 namespace hunch::train {
@@ -43,6 +44,7 @@ struct ReportData {
   const SessionEvalResult*  sessions = nullptr;  // the session protocol's metrics
   std::vector<EpochRecord>  epochs;
   const QuantizationReport* quantization = nullptr;
+  const MembershipResult*   membership = nullptr;  // hunch eval --membership
 };
 
 std::string render_report(const ReportData& data);

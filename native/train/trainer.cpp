@@ -9,7 +9,10 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <random>
 #include <thread>
+
+#include "train/privacy.h"
 
 namespace hunch::train {
 
@@ -47,6 +50,38 @@ std::vector<std::vector<Sample>> split_batch(const std::vector<Sample>& batch, s
 }
 
 }  // namespace
+
+bool user_gradient(const Net& net, const Dataset& data, Pass& pass, const std::vector<Sample>& samples,
+                   const LossWeights& w, uint64_t seed, float event_drop, Buffer* g, LossTotals* loss) {
+  prepare_pass(pass, data, samples, true, seed, event_drop);
+  const LossTotals n = count_targets(pass);
+  if (n.n_action + n.n_type + n.n_exit + n.n_conversion == 0) return false;
+  std::fill(g->begin(), g->end(), 0.0f);
+  net.forward(data, pass);
+  heads_loss(net, data, pass, w, n, loss, g->data());
+  net.backward(data, pass, g->data());
+  return true;
+}
+
+float clip_scale(const Buffer& g, float clip) {
+  double sq = 0;
+  for (float v : g) sq += double(v) * double(v);
+  const double norm = std::sqrt(sq);
+  return norm > double(clip) ? float(double(clip) / norm) : 1.0f;
+}
+
+void add_dp_noise(Buffer& g, double stddev, double scale, Rng& rng) {
+  // Box-Muller in double precision from 53-bit uniforms (Rng::normal's 24-bit floats would cut
+  // the tails near 5.8σ), both of its independent normals used: the noise is a fifth of a small
+  // step's time.
+  const size_t n = g.size();
+  for (size_t k = 0; k < n; k += 2) {
+    const double u1 = 1.0 - rng.uniform53(), u2 = rng.uniform53();
+    const double r = stddev * std::sqrt(-2.0 * std::log(u1)), t = 6.283185307179586 * u2;
+    g[k] = float((double(g[k]) + r * std::cos(t)) * scale);
+    if (k + 1 < n) g[k + 1] = float((double(g[k + 1]) + r * std::sin(t)) * scale);
+  }
+}
 
 void request_stop() { g_stop.store(true); }
 void clear_stop() { g_stop.store(false); }
@@ -220,15 +255,16 @@ SessionScoreFn net_session_scorer(const Net& net, const Dataset& data, unsigned 
 }
 
 Error validate(const Net& net, const Dataset& data, unsigned threads, bool exclude_seen,
-               double* ndcg_10, double* hr_10) {
-  const EvalOptions o = validation_only(exclude_seen, threads);
+               double* ndcg_10, double* hr_10, const std::vector<uint8_t>* only) {
+  EvalOptions o = validation_only(exclude_seen, threads);
+  o.only = only;
   threads = std::max(1u, threads);
   // Every validation input scored up front in blocks of 128 sequences, so the recurrence and
   // the GEMMs run over wide blocks instead of evaluate()'s chunks of 8; the logits are kept
   // when they fit in 256 MB, else the chunked scorer runs.
   std::vector<size_t> evaluated;
   for (size_t q = 0; q < data.sequences(); ++q)
-    if (data.length(q) >= kMinEvaluatedLength) evaluated.push_back(q);
+    if (data.length(q) >= kMinEvaluatedLength && !(only && !(*only)[q])) evaluated.push_back(q);
   ScoreFn scorer;
   Eigen::MatrixXf logits;
   std::vector<size_t> col_of(data.sequences(), 0);
@@ -287,24 +323,67 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   const unsigned ranks = unsigned(world.size()), first_part = unsigned(world.rank()) * threads;
   std::vector<Sample> samples =
       opt.sessions ? session_training_samples(data, *opt.sessions, opt.max_len) : training_samples(data, opt.max_len);
+  if (opt.holdout_users > 0)
+    res->holdout_samples = drop_samples_of(data, holdout_sequences(data, opt.holdout_users, opt.holdout_seed), &samples);
   if (samples.empty())
     return Error(opt.sessions ? "train: no training session (every session is held out)"
                               : "train: no training sequences (every sequence needs at least 2 events)");
   for (const Sample& s : samples) res->train_positions += s.len;
   res->train_samples = samples.size();
+  const SessionSplit* valid_split = opt.valid_sessions ? opt.valid_sessions : opt.sessions;
   if (opt.sessions) {
-    if (opt.sessions->valid_sessions == 0) return Error("train: no validation session (too few sessions for --test-fraction)");
+    if (valid_split->valid_sessions == 0)
+      return Error(opt.valid_sessions ? "train: no validation session of a held-out user (raise --holdout-users)"
+                                      : "train: no validation session (too few sessions for --test-fraction)");
   } else {
     bool any_evaluated = false;
     for (size_t q = 0; q < data.sequences(); ++q) any_evaluated |= data.length(q) >= kMinEvaluatedLength;
     if (!any_evaluated) return Error("train: no sequence has the 3 events needed for validation");
   }
 
-  if (net->cfg.hyper.copy || net->cfg.hyper.transition_bytes || net->cfg.hyper.attr_columns)
+  // Differentially private training: the users, the sampling rate, the planned steps and the
+  // noise (TrainOptions::dp).
+  const bool dp = opt.dp.epsilon > 0;
+  std::vector<std::vector<uint32_t>> user_samples;  // per training user: its samples
+  uint64_t dp_steps_per_epoch = 0;
+  std::unique_ptr<Rng> secret;  // the noise and the sampling: not reproducible from the model's seed
+  if (dp && ranks > 1)
+    return Error("train: --dp-epsilon runs in one process (its sampling, clipping and noise are not split across MPI ranks)");
+  if (dp) {
+    std::vector<std::string> names;
+    const std::vector<uint32_t> user_of = sequence_users(data, &names);
+    const std::vector<uint32_t> seq_of = sample_sequences(data, samples);
+    std::vector<int64_t> index(names.size(), -1);
+    for (size_t k = 0; k < samples.size(); ++k) {
+      const uint32_t u = user_of[seq_of[k]];
+      if (index[u] < 0) {
+        index[u] = int64_t(user_samples.size());
+        user_samples.emplace_back();
+      }
+      user_samples[size_t(index[u])].push_back(uint32_t(k));
+    }
+    const double users = double(user_samples.size());
+    DpSpent& d = res->dp;
+    d.users = user_samples.size();
+    d.epsilon_target = opt.dp.epsilon;
+    d.delta = opt.dp.delta > 0 ? opt.dp.delta : 1.0 / users;
+    d.clip = opt.dp.clip;
+    d.sample_rate = std::min(1.0, double(opt.batch) / users);
+    dp_steps_per_epoch = uint64_t(std::ceil(1.0 / d.sample_rate));
+    d.planned_steps = uint64_t(opt.epochs) * dp_steps_per_epoch;
+    if (Error e = dp_noise_for(d.epsilon_target, d.delta, d.sample_rate, d.planned_steps, &d.sigma))
+      return Error("train: " + e.message);
+    if (!(d.clip > 0)) return Error("train: --dp-clip must be positive");
+    std::random_device rd;
+    secret = std::make_unique<Rng>((uint64_t(rd()) << 32) ^ uint64_t(rd()) ^ (uint64_t(rd()) << 16));
+  }
+  if (!dp && (net->cfg.hyper.copy || net->cfg.hyper.transition_bytes || net->cfg.hyper.attr_columns))
     res->action_start = fit_action_start(data, samples, net);
 
   std::vector<std::unique_ptr<Pass>> passes;
   std::vector<Buffer> grads(threads, Buffer(net->params.size()));
+  std::vector<Buffer> user_grads(dp ? threads : 0, Buffer(net->params.size()));  // one user's gradient
+  uint64_t dp_users_seen = 0, dp_users_clipped = 0;
   for (unsigned t = 0; t < threads; ++t) passes.push_back(net->make_pass());
   Adam adam;
   // Freezing the per-action weights: a zero learning rate (their gradients are still computed:
@@ -328,7 +407,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
       so.baselines = false;
       so.threads = threads;
       SessionEvalResult sr;
-      if (Error e = evaluate_sessions(data, *opt.sessions, net_session_scorer(*net, data, threads), so, &sr)) return e;
+      if (Error e = evaluate_sessions(data, *valid_split, net_session_scorer(*net, data, threads), so, &sr)) return e;
       const SessionMethod* m = sr.valid.find("model");
       log.valid_ndcg_10 = m && m->rank.users ? m->rank.ndcg_at(10) : 0;
       log.valid_hr_10 = m && m->rank.users ? m->rank.hr_at(10) : 0;
@@ -343,7 +422,8 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
         log.valid_conversion_auc = m->conversion.auc;
         log.valid_score += m->conversion.auc;
       }
-    } else if (Error e = validate(*net, data, threads, opt.exclude_seen, &log.valid_ndcg_10, &log.valid_hr_10)) {
+    } else if (Error e = validate(*net, data, threads, opt.exclude_seen, &log.valid_ndcg_10, &log.valid_hr_10,
+                                  opt.valid_sequences)) {
       return e;
     } else {
       log.valid_score = log.valid_ndcg_10;
@@ -476,12 +556,80 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
       Rng shuffle = Rng::derive(opt.seed, 0x5EED, epoch);
       std::vector<Sample> order = samples;
       if (opt.random_crops) random_crops(&order, opt.seed, epoch);
+      const std::vector<Sample> order_dp = dp ? order : std::vector<Sample>();  // by sample index
       for (size_t k = order.size(); k > 1; --k) std::swap(order[k - 1], order[shuffle.below(k)]);
       const double t0 = now_s();
       LossTotals epoch_loss;
       uint64_t done_positions = 0;
       bool partial = false;
-      for (size_t b0 = 0; b0 < order.size(); b0 += batch) {
+      // DP-SGD: ceil(1/q) steps make an epoch (each user is expected once), each over a Poisson
+      // sample of the users, one clipped gradient per user (a pass over that user's samples
+      // alone), the sum noised once.
+      for (uint64_t k = 0; dp && k < dp_steps_per_epoch; ++k) {
+        DpSpent& d = res->dp;
+        if (stop_requested()) {
+          partial = true;
+          break;
+        }
+        std::vector<std::vector<uint32_t>> parts(threads);
+        std::vector<uint64_t> load(threads, 0);
+        for (uint32_t u = 0; u < user_samples.size(); ++u) {
+          if (!(secret->uniform53() < d.sample_rate)) continue;
+          const size_t t = size_t(std::min_element(load.begin(), load.end()) - load.begin());
+          parts[t].push_back(u);
+          for (uint32_t i : user_samples[u]) load[t] += order_dp[i].len;
+        }
+        std::vector<LossTotals> part_loss(threads);
+        std::vector<uint64_t> part_clipped(threads, 0), part_users(threads, 0), part_positions(threads, 0);
+        const uint64_t step_seed = Rng::derive(opt.seed, 0xD50, step).next();
+        const float C = float(d.clip);
+        auto work = [&](unsigned t) {
+          std::fill(grads[t].begin(), grads[t].end(), 0.0f);
+          Buffer& ug = user_grads[t];
+          std::vector<Sample> us;
+          for (uint32_t u : parts[t]) {
+            us.clear();
+            for (uint32_t i : user_samples[u]) us.push_back(order_dp[i]);
+            ++part_users[t];
+            for (const Sample& s : us) part_positions[t] += s.len;
+            if (!user_gradient(*net, data, *passes[t], us, opt.weights, step_seed, opt.event_drop, &ug, &part_loss[t]))
+              continue;  // no target: a zero gradient
+            const float scale = clip_scale(ug, C);
+            part_clipped[t] += scale < 1.0f;
+            float* g = grads[t].data();
+            const float* x = ug.data();
+            for (size_t j = 0, m = ug.size(); j < m; ++j) g[j] += scale * x[j];
+          }
+        };
+        std::vector<std::thread> pool;
+        for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
+        work(0);
+        for (auto& th : pool) th.join();
+        for (unsigned t = 1; t < threads; ++t) {
+          float* g0 = grads[0].data();
+          const float* gt = grads[t].data();
+          for (size_t j = 0, m = grads[0].size(); j < m; ++j) g0[j] += gt[j];
+        }
+        for (unsigned t = 0; t < threads; ++t) {
+          epoch_loss.action += part_loss[t].action;
+          epoch_loss.type += part_loss[t].type;
+          epoch_loss.exit += part_loss[t].exit;
+          epoch_loss.conversion += part_loss[t].conversion;
+          epoch_loss.n_action += part_loss[t].n_action;
+          epoch_loss.n_type += part_loss[t].n_type;
+          epoch_loss.n_exit += part_loss[t].n_exit;
+          epoch_loss.n_conversion += part_loss[t].n_conversion;
+          dp_users_seen += part_users[t];
+          dp_users_clipped += part_clipped[t];
+          done_positions += part_positions[t];
+        }
+        add_dp_noise(grads[0], d.sigma * d.clip, 1.0 / (d.sample_rate * double(user_samples.size())), *secret);
+        const float warm = opt.warmup_steps ? std::min(1.0f, float(step + 1) / float(opt.warmup_steps)) : 1.0f;
+        adam.step(net->params.data, grads[0], opt.lr * lr_scale * warm);
+        ++step;
+        ++d.steps;
+      }
+      for (size_t b0 = 0; !dp && b0 < order.size(); b0 += batch) {
         std::vector<Sample> bs(order.begin() + b0, order.begin() + std::min(order.size(), b0 + batch));
         // Across processes: the batch in ranks × threads parts, this rank's threads on its own.
         auto all_parts = split_batch(bs, size_t(threads) * ranks);
@@ -616,6 +764,11 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
     ++epoch;  // the next phase's first epoch (the loop broke before its increment)
   }
   res->interrupted = stop_requested();
+  if (dp) {
+    res->dp.budget_spent = res->dp.steps >= res->dp.planned_steps;
+    res->dp.epsilon = dp_epsilon(res->dp.sample_rate, res->dp.sigma, res->dp.steps, res->dp.delta);
+    res->dp.clipped_fraction = dp_users_seen ? double(dp_users_clipped) / double(dp_users_seen) : 0;
+  }
   // With no validated epoch (stopped during the first), the current weights are all there is.
   if (res->best_epoch > 0) net->params.data = best;
   if (!epoch_seconds.empty()) {

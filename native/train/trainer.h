@@ -51,6 +51,30 @@ struct TrainOptions {
   // Set: the session protocol (sessions.h): samples from the training sessions, validation
   // NDCG@10 over the validation sessions' points. Null: leave-one-out.
   const SessionSplit* sessions = nullptr;
+  // Users held out of training (privacy.h: holdout_user with this fraction and seed): their
+  // samples are dropped, so they are the membership attack's non-members (hunch eval --membership).
+  double   holdout_users = 0;
+  uint64_t holdout_seed = 0;
+  // Differentially private training (DP-SGD, one user as the privacy unit), on when epsilon > 0:
+  // each step samples every training user with probability q = batch / users (Poisson), clips
+  // each sampled user's gradient (of the mean of their own losses) to L2 norm `clip`, adds
+  // N(0, σ²·clip²) to every coordinate of the sum and divides by q·users; σ is the smallest
+  // noise for which the RDP accountant (privacy.h) gives ε <= epsilon at delta after the planned
+  // epochs × ceil(users / batch) steps, and training stops when those steps are done. The noise
+  // and the sampling draw from the operating system's random source, not from `seed` (which the
+  // model file records). Off under DP: the count-based start (fit_action_start) and so AUTO's
+  // second phase; the global gradient clip (clip above) does not apply.
+  struct Dp {
+    double epsilon = 0;
+    double delta = 0;  // 0: 1 / training users
+    double clip = 1;
+  } dp;
+  // Validation reads only these (null: everything the protocol validates on): the session
+  // protocol's split with only some users' validation sessions (privacy.h:
+  // holdout_validation_split), or leave-one-out's sequences with a nonzero entry. hunch train
+  // sets both to the held-out users under DP, so no training user's event is read outside DP-SGD.
+  const SessionSplit* valid_sessions = nullptr;
+  const std::vector<uint8_t>* valid_sequences = nullptr;
   // Set: the processes of a data-parallel run (collective.h). Every rank holds the same data
   // and options; each batch is split into size × threads parts and this rank computes parts
   // [rank × threads, (rank + 1) × threads); target counts, gradients and losses are summed
@@ -63,6 +87,15 @@ struct TrainOptions {
   std::string checkpoint;
   uint32_t    checkpoint_every = 0;  // 0 = no checkpoints
   bool        resume = false;
+};
+
+// What differentially private training spent (TrainResult::dp; zeros when it was off).
+struct DpSpent {
+  double   epsilon = 0;        // ε after the steps taken (RDP accountant, improved conversion)
+  double   epsilon_target = 0, delta = 0, sigma = 0, clip = 0, sample_rate = 0;
+  uint64_t steps = 0, planned_steps = 0, users = 0;
+  double   clipped_fraction = 0;  // of the per-user gradients, over every step
+  bool     budget_spent = false;  // stopped because the planned steps were done
 };
 
 struct EpochLog {
@@ -97,6 +130,8 @@ struct TrainResult {
   uint32_t items_frozen_after = 0;  // the last epoch before they were frozen (0: from the start)
   uint32_t resumed_after = 0;       // TrainOptions::resume: the checkpoint's epoch (0: a fresh run)
   uint32_t checkpoints_written = 0;
+  DpSpent  dp;
+  uint64_t holdout_samples = 0;  // samples dropped as the held-out users' (TrainOptions::holdout_users)
 };
 
 // Trains *net on data. On return net holds the weights of the best validated epoch.
@@ -124,8 +159,20 @@ ScoreFn net_scorer(const Net& net, const Dataset& data, unsigned threads);
 SessionScoreFn net_session_scorer(const Net& net, const Dataset& data, unsigned threads);
 
 // Validation NDCG@10 / HR@10 of the network (eval.h's ranking, no baselines).
+// only (optional): validate only the sequences with a nonzero entry.
 Error validate(const Net& net, const Dataset& data, unsigned threads, bool exclude_seen,
-               double* ndcg_10, double* hr_10);
+               double* ndcg_10, double* hr_10, const std::vector<uint8_t>* only = nullptr);
+
+// DP-SGD's pieces (TrainOptions::dp). One user's gradient: a pass over that user's samples
+// alone (dropout drawn from seed), the gradient of the mean of their own losses (each head's
+// sum over their targets / their target count, weighted as the batch loss) into *g
+// (overwritten), their summed losses added to *loss; false (g untouched) when they have no
+// target. Then the factor min(1, clip / ‖g‖₂) that clips one user's gradient, and
+// g ← (g + N(0, stddev²) per coordinate) · scale, drawn from rng.
+bool  user_gradient(const Net& net, const Dataset& data, Pass& pass, const std::vector<Sample>& samples,
+                    const LossWeights& w, uint64_t seed, float event_drop, Buffer* g, LossTotals* loss);
+float clip_scale(const Buffer& g, float clip);
+void  add_dp_noise(Buffer& g, double stddev, double scale, Rng& rng);
 
 // Asks a running train() to stop after the current batch (signal-safe).
 void request_stop();

@@ -1,0 +1,396 @@
+// Privacy (native/train/privacy.h, trainer.h's DP-SGD pieces): the RDP accountant against
+// published values, its monotonicity and the noise search; users and the held-out split; the
+// per-user gradient and its clipping by a finite-difference check; the noise's moments; the
+// membership AUC on known inputs; and through the CLI that a DP model trains, records ε and stops
+// at its budget, and that the membership attack finds an over-fitted model's training users.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "test-util.h"
+#include "train/eval.h"
+#include "train/privacy.h"
+#include "train/trainer.h"
+
+using namespace hunch::train;
+
+namespace {
+
+// Per-step RDP times steps, as TF-Privacy's compute_rdp(q, noise_multiplier, steps, orders).
+std::vector<double> compute_rdp(double q, double sigma, double steps, const std::vector<double>& orders) {
+  std::vector<double> out;
+  for (double a : orders) out.push_back(steps * rdp_sampled_gaussian(q, sigma, a));
+  return out;
+}
+
+std::vector<double> integer_orders(int from, int to) {
+  std::vector<double> o;
+  for (int a = from; a <= to; ++a) o.push_back(a);
+  return o;
+}
+
+}  // namespace
+
+// Expected values from TF-Privacy's accountant tests:
+// tensorflow/privacy, tensorflow_privacy/privacy/analysis/rdp_accountant_test.py (commit
+// 09270afed61a4e9ef6295217b53731f7515f0350): test_compute_rdp_scalar, test_compute_rdp_sequence,
+// test_compute_rdp_no_sampling, test_get_privacy_spent_check_target_delta (improved conversion);
+// and its earlier revision (the TensorFlow models repository's research/differential_privacy
+// rdp_accountant_test.py, standard conversion): test_get_privacy_spent (q = 0.01, σ = 4, 10,000
+// steps, δ = 1e-5 → ε = 1.258575 at order 20), test_compute_privacy_loss (3.276237 at order 8)
+// and test_check_composition (8.509656 at order 2.5; the later file keeps it as an upper bound
+// of the improved conversion).
+TEST_CASE("RDP of the sampled Gaussian matches TF-Privacy's compute_rdp") {
+  CHECK(std::fabs(compute_rdp(0.1, 2, 10, {5})[0] - 0.07737) < 5e-6);
+  // Fractional orders (1.5, 2.5) take the two-series path; integer ones the binomial sum.
+  const std::vector<double> got = compute_rdp(0.01, 2.5, 50, {1.5, 2.5, 5, 50, 100});
+  const std::vector<double> want = {0.00065, 0.001085, 0.00218075, 0.023846, 167.416307};
+  for (size_t k = 0; k < want.size(); ++k) {
+    INFO("order " << std::vector<double>{1.5, 2.5, 5, 50, 100}[k]);
+    CHECK(std::fabs(got[k] - want[k]) < 1e-5);
+  }
+  CHECK(std::isinf(rdp_sampled_gaussian(0.01, 2.5, std::numeric_limits<double>::infinity())));
+  CHECK(rdp_sampled_gaussian(0, 10, 20) == 0);                         // q = 0: nothing released
+  CHECK(rdp_sampled_gaussian(1, 10, 20) == doctest::Approx(0.1));      // q = 1: α / (2σ²)
+}
+
+TEST_CASE("(ε, δ) conversions match TF-Privacy's get_privacy_spent") {
+  // Improved conversion (Balle et al. 2020): a constant RDP of 1.1 picks the largest order.
+  const std::vector<double> orders = integer_orders(2, 32);
+  const EpsilonAt pure = epsilon_from_rdp(orders, std::vector<double>(orders.size(), 1.1), 1e-5);
+  CHECK(pure.order == 32);
+  CHECK(pure.epsilon == doctest::Approx(1.32783806176).epsilon(1e-9));
+  // Standard conversion on the subsampled Gaussian.
+  const EpsilonAt std1 = epsilon_from_rdp(orders, compute_rdp(0.01, 4, 10000, orders), 1e-5, false);
+  CHECK(std::fabs(std1.epsilon - 1.258575) < 1e-5);
+  CHECK(std1.order == 20);
+  const std::vector<double> mixed = {1.25, 1.5, 1.75, 2., 2.5, 3., 4., 5., 6., 7., 8., 10., 12., 14.,
+                                     16., 20., 24., 28., 32., 64., 256.};
+  std::vector<double> rdp = compute_rdp(0.01, 4, 10000, mixed);
+  const std::vector<double> more = compute_rdp(0.1, 2, 100, mixed);
+  for (size_t k = 0; k < rdp.size(); ++k) rdp[k] += more[k];
+  const EpsilonAt std2 = epsilon_from_rdp(mixed, rdp, 1e-5, false);
+  CHECK(std::fabs(std2.epsilon - 3.276237) < 1e-5);
+  CHECK(std2.order == 8);
+  std::vector<double> comp = compute_rdp(1e-4, 0.4, 40000, mixed);
+  const std::vector<double> comp2 = compute_rdp(0.1, 2, 100, mixed);
+  for (size_t k = 0; k < comp.size(); ++k) comp[k] += comp2[k];
+  const EpsilonAt std3 = epsilon_from_rdp(mixed, comp, 1e-5, false);
+  CHECK(std::fabs(std3.epsilon - 8.509656) < 1e-5);
+  CHECK(std3.order == 2.5);
+  CHECK(epsilon_from_rdp(mixed, comp, 1e-5).epsilon <= 8.509656);  // the improved one is tighter
+  // The Gaussian mechanism without sampling, σ chosen for exactly (1, 1e-6)-DP (Balle & Wang
+  // 2018): the RDP bound on a fine grid of orders comes out at 1 (TF-Privacy's second check).
+  std::vector<double> fine;
+  for (int i = 1000; i < 100000; ++i) fine.push_back(0.001 * i);
+  fine.erase(fine.begin());  // order 1 itself is not an RDP order
+  CHECK(epsilon_from_rdp(fine, compute_rdp(1, 4.530877117, 1, fine), 1e-6).epsilon == doctest::Approx(1).epsilon(1e-3));
+}
+
+TEST_CASE("ε grows with steps and the sampling rate, falls with the noise; the noise search inverts it") {
+  const double delta = 1e-5;
+  double prev = 0;
+  for (uint64_t steps : {1ull, 10ull, 100ull, 1000ull, 10000ull}) {
+    const double e = dp_epsilon(0.01, 1.1, steps, delta);
+    CHECK(e > prev);
+    prev = e;
+  }
+  prev = std::numeric_limits<double>::infinity();
+  for (double sigma : {0.6, 0.8, 1.1, 2.0, 4.0}) {
+    const double e = dp_epsilon(0.01, sigma, 1000, delta);
+    CHECK(e < prev);
+    prev = e;
+  }
+  prev = 0;
+  for (double q : {0.001, 0.01, 0.1, 0.5, 1.0}) {
+    const double e = dp_epsilon(q, 1.1, 100, delta);
+    CHECK(e > prev);
+    prev = e;
+  }
+  for (double target : {1.0, 4.0, 8.0}) {
+    double sigma = 0;
+    REQUIRE_FALSE(dp_noise_for(target, delta, 0.02, 500, &sigma));
+    CHECK(dp_epsilon(0.02, sigma, 500, delta) <= target);
+    CHECK(dp_epsilon(0.02, sigma * 0.99, 500, delta) > target);  // not more noise than needed
+  }
+  double sigma = 0;
+  CHECK(dp_noise_for(0, delta, 0.02, 500, &sigma));
+  CHECK(dp_noise_for(1, 0, 0.02, 500, &sigma));
+  CHECK(dp_noise_for(1, delta, 0, 500, &sigma));
+  CHECK(dp_noise_for(1, delta, 0.02, 0, &sigma));
+}
+
+TEST_CASE("users of sequence keys, the held-out users") {
+  CHECK(user_of_sequence_key("alice#3") == "alice");
+  CHECK(user_of_sequence_key("alice") == "alice");
+  CHECK(user_of_sequence_key("a#b") == "a#b");
+  CHECK(user_of_sequence_key("#12") == "#12");
+  CHECK(user_of_sequence_key("x#") == "x#");
+  size_t held = 0;
+  for (int u = 0; u < 20000; ++u) {
+    const std::string name = "user" + std::to_string(u);
+    const bool h = holdout_user(name, 42, 0.1);
+    CHECK(h == holdout_user(name, 42, 0.1));  // the same in train and eval
+    held += h;
+    CHECK_FALSE(holdout_user(name, 42, 0));
+  }
+  CHECK(held > 1800);
+  CHECK(held < 2200);
+  // The sequences of one user go together.
+  Dataset ds;
+  ds.offsets = {0, 2, 4, 6};
+  ds.action = {1, 1, 1, 1, 1, 1};
+  ds.sequence_key = {"bob#1", "carol", "bob#2"};
+  std::vector<std::string> users;
+  const std::vector<uint32_t> of = sequence_users(ds, &users);
+  CHECK(users == std::vector<std::string>{"bob", "carol"});
+  CHECK(of == std::vector<uint32_t>{0, 1, 0});
+}
+
+TEST_CASE("membership AUC on known inputs (ties count 1/2)") {
+  // Pairs (member, non-member): 3>1, 3>2, 2>1, 2=2 → 3.5 / 4.
+  CHECK(mann_whitney_auc({3, 2}, {1, 2}) == doctest::Approx(0.875));
+  CHECK(mann_whitney_auc({1, 1}, {1, 1}) == doctest::Approx(0.5));
+  CHECK(mann_whitney_auc({5, 6}, {1, 2, 3}) == doctest::Approx(1.0));
+  CHECK(mann_whitney_auc({0}, {1, 2, 3}) == doctest::Approx(0.0));
+  CHECK(std::isnan(mann_whitney_auc({}, {1})));
+}
+
+namespace {
+
+Dataset toy_users(size_t users, uint32_t V) {
+  Dataset d;
+  d.actions.push_back("<unk>");
+  for (uint32_t k = 1; k < V; ++k) d.actions.push_back("a" + std::to_string(k));
+  d.types = {"<none>", "view"};
+  d.gap_edges = {60.0f};
+  d.offsets.push_back(0);
+  hunch::Rng rng(5);
+  for (size_t s = 0; s < users; ++s) {
+    const size_t n = 6 + rng.below(6);
+    for (size_t k = 0; k < n; ++k) {
+      d.action.push_back(1 + uint32_t(rng.below(V - 1)));
+      d.type.push_back(1);
+      d.time.push_back(NAN);
+      d.gap.push_back(0);
+    }
+    d.offsets.push_back(d.action.size());
+    d.sequence_key.push_back("u" + std::to_string(s));
+  }
+  d.flags.assign(d.action.size(), 0);
+  d.line.assign(d.action.size(), 0);
+  d.session_position.assign(d.action.size(), 1);
+  d.session_number.assign(d.action.size(), 1);
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("validation on some users only: EvalOptions::only and validation_split_of") {
+  const Dataset d = toy_users(6, 12);
+  std::vector<uint8_t> only = {1, 0, 0, 1, 0, 1};
+  EvalOptions o;
+  o.only = &only;
+  EvalResult r;
+  REQUIRE_FALSE(evaluate(d, ScoreFn(), o, &r));
+  CHECK(r.evaluated == 3);
+  CHECK(r.find("popularity")->test.full.users == 3);
+  EvalResult all;
+  REQUIRE_FALSE(evaluate(d, ScoreFn(), EvalOptions(), &all));
+  CHECK(all.find("popularity")->test.full.users == 6);
+  std::vector<uint8_t> wrong(2, 1);
+  o.only = &wrong;
+  CHECK(evaluate(d, ScoreFn(), o, &r));  // a filter of another dataset is an error
+  // Sessions: the unmarked users' validation sessions are gone, the marked ones' kept.
+  SessionSplit split;
+  split.valid_begin.resize(d.sequences());
+  split.test_begin.resize(d.sequences());
+  Dataset ds = d;
+  for (size_t q = 0; q < d.sequences(); ++q) {
+    split.valid_begin[q] = d.offsets[q] + 2;
+    split.test_begin[q] = d.offsets[q] + 4;
+    ds.flags[d.offsets[q] + 2] |= kSessionStart;
+  }
+  const SessionSplit v = validation_split_of(ds, split, only);
+  CHECK(v.valid_sessions == 3);
+  CHECK(v.valid_events == 6);
+  CHECK(v.valid_begin[1] == v.test_begin[1]);
+  CHECK(v.valid_begin[0] == split.valid_begin[0]);
+}
+
+TEST_CASE("one user's gradient is the gradient of their mean loss; clipping caps its norm at C") {
+  const Dataset d = toy_users(4, 12);
+  NetConfig c;
+  c.hyper.arch = hunch::Arch::TRANSFORMER;
+  c.hyper.vocab_size = uint32_t(d.actions.size());
+  c.hyper.type_count = uint32_t(d.types.size());
+  c.hyper.gap_buckets = uint32_t(d.gap_edges.size() + 2);
+  c.hyper.embed = 8;
+  c.hyper.ffn = 8;
+  c.hyper.layers = 1;
+  c.hyper.heads = 1;
+  c.hyper.window = 16;
+  c.dropout = 0;  // a deterministic loss for the finite differences
+  auto net = make_net(c, 3);
+  LossWeights w;
+  w.type = 1;
+  const std::vector<Sample> all = training_samples(d, 200);
+  const std::vector<uint32_t> seq = sample_sequences(d, all);
+  std::vector<Sample> user;  // user u1's samples
+  for (size_t k = 0; k < all.size(); ++k)
+    if (seq[k] == 1) user.push_back(all[k]);
+  REQUIRE(!user.empty());
+  auto pass = net->make_pass();
+  Buffer g(net->params.size());
+  LossTotals lt;
+  REQUIRE(user_gradient(*net, d, *pass, user, w, 1, 0, &g, &lt));
+  auto loss_at = [&]() {
+    prepare_pass(*pass, d, user, true, 1, 0);
+    const LossTotals n = count_targets(*pass);
+    net->forward(d, *pass);
+    LossTotals t;
+    heads_loss(*net, d, *pass, w, n, &t, nullptr);
+    return t.weighted(w);
+  };
+  // Central differences on the largest coordinates (float32: a step of 1e-2, 3% agreement).
+  std::vector<size_t> idx(g.size());
+  for (size_t k = 0; k < idx.size(); ++k) idx[k] = k;
+  std::partial_sort(idx.begin(), idx.begin() + 6, idx.end(), [&](size_t a, size_t b) { return std::fabs(g[a]) > std::fabs(g[b]); });
+  for (size_t r = 0; r < 6; ++r) {
+    const size_t k = idx[r];
+    const float keep = net->params.data[k];
+    net->params.data[k] = keep + 1e-2f;
+    const double up = loss_at();
+    net->params.data[k] = keep - 1e-2f;
+    const double down = loss_at();
+    net->params.data[k] = keep;
+    const double fd = (up - down) / 2e-2;
+    INFO("parameter " << k << ": analytic " << g[k] << ", finite difference " << fd);
+    CHECK(std::fabs(fd - g[k]) <= 0.03 * std::fabs(g[k]) + 1e-4);
+  }
+  double sq = 0;
+  for (float v : g) sq += double(v) * v;
+  const double norm = std::sqrt(sq);
+  REQUIRE(norm > 0);
+  // Over C: scaled to norm C exactly; under C: untouched (factor 1, the unclipped gradient).
+  const float C = float(norm / 2);
+  const float s = clip_scale(g, C);
+  double csq = 0;
+  for (float v : g) csq += double(s * v) * double(s * v);
+  CHECK(std::sqrt(csq) <= C * (1 + 1e-5));
+  CHECK(std::sqrt(csq) == doctest::Approx(C).epsilon(1e-5));
+  CHECK(clip_scale(g, float(norm * 2)) == 1.0f);
+  // A user without targets has no gradient.
+  Sample lone = user[0];
+  lone.len = 1;
+  lone.target_end = lone.begin + 1;
+  lone.ends = false;
+  Buffer z(net->params.size(), 7.0f);
+  CHECK_FALSE(user_gradient(*net, d, *pass, {lone}, LossWeights(), 1, 0, &z, &lt));
+  CHECK(z[0] == 7.0f);
+}
+
+TEST_CASE("the noise: N(0, stddev²) per coordinate, then scaled") {
+  Buffer g(400000, 0.0f);
+  hunch::Rng rng(11);
+  add_dp_noise(g, 2.0, 0.5, rng);
+  double sum = 0, sq = 0, far = 0;
+  for (float v : g) {
+    sum += v;
+    sq += double(v) * v;
+    far += std::fabs(v) > 3.0;  // beyond 3σ of N(0, 1): 0.27%
+  }
+  const double mean = sum / double(g.size()), var = sq / double(g.size()) - mean * mean;
+  CHECK(std::fabs(mean) < 0.01);
+  CHECK(std::sqrt(var) == doctest::Approx(1.0).epsilon(0.01));
+  CHECK(far / double(g.size()) == doctest::Approx(0.0027).epsilon(0.15));
+}
+
+#ifdef HUNCH_CLI_PATH
+namespace {
+
+int cli(const std::string& args, std::string* out) {
+  out->clear();
+  return hunch_test::run_command(std::string("'") + HUNCH_CLI_PATH + "' " + args + " 2>&1", out);
+}
+
+// 300 users of 30 events drawn uniformly from 200 items: nothing to learn but the users' own
+// events, so a model trained without dropout for long learns its training users by heart.
+std::string write_random_pairs(const std::string& path) {
+  std::ofstream f(path);
+  hunch::Rng rng(7);
+  for (int u = 0; u < 300; ++u)
+    for (int k = 0; k < 30; ++k) f << "u" << u << " i" << rng.below(200) << "\n";
+  return path;
+}
+
+double number_after(const std::string& text, const std::string& key) {
+  const size_t at = text.find(key);
+  if (at == std::string::npos) return NAN;
+  return std::strtod(text.c_str() + at + key.size(), nullptr);
+}
+
+}  // namespace
+
+TEST_CASE("hunch train --dp-epsilon: trains, records ε, stops at its budget; eval --membership") {
+  const std::string dir = "/tmp/hunch-test-privacy-" + std::to_string(getpid());
+  std::string out;
+  REQUIRE(cli("synth --users 600 --seed 3 --quiet -o " + dir + "-shop.csv", &out) == 0);
+  const std::string model = dir + "-dp.hunch";
+  REQUIRE(cli("train " + dir + "-shop.csv -o " + model + " --protocol sessions --dp-epsilon 4 --epochs 2 --batch 64", &out) == 0);
+  INFO(out);
+  // The planned steps (2 epochs of ceil(1/q)) done, ε at most the target and close to it.
+  CHECK(out.find("(budget spent)") != std::string::npos);
+  const double eps = number_after(out, "differential privacy: ε = ");
+  CHECK(eps <= 4.0);
+  CHECK(eps > 3.5);
+  CHECK(out.find("epoch   3") == std::string::npos);
+  CHECK(out.find("transition table") == std::string::npos);  // off under DP
+  REQUIRE(cli("inspect " + model, &out) == 0);
+  CHECK(out.find("hunch.privacy.dp_epsilon ") != std::string::npos);
+  CHECK(out.find("hunch.privacy.dp_noise_multiplier") != std::string::npos);
+  CHECK(out.find("hunch.privacy.holdout_users") != std::string::npos);
+  CHECK(out.find("-DP per user") != std::string::npos);
+  REQUIRE(cli("eval " + model + " " + dir + "-shop.csv --protocol sessions --membership --json", &out) == 0);
+  CHECK(out.find("\"membership\": {\"auc\": ") != std::string::npos);
+  // Bad combinations are usage errors.
+  CHECK(cli("train " + dir + "-shop.csv -o " + model + " --dp-epsilon 4 --holdout-users 0", &out) == 2);
+  CHECK(out.find("--holdout-users") != std::string::npos);
+  CHECK(cli("train " + dir + "-shop.csv -o " + model + " --dp-clip 2", &out) == 2);
+  std::remove((dir + "-shop.csv").c_str());
+  std::remove(model.c_str());
+}
+
+TEST_CASE("hunch eval --membership: an over-fitted model gives its training users away, a DP one does not") {
+  const std::string dir = "/tmp/hunch-test-privacy-" + std::to_string(getpid());
+  const std::string data = write_random_pairs(dir + "-pairs.txt");
+  const std::string flags = " --format pairs --session-gap 0 --min-count 1";
+  std::string out;
+  REQUIRE(cli("train " + data + " -o " + dir + "-over.hunch" + flags +
+                  " --holdout-users 0.3 --epochs 30 --patience 0 --dropout 0 --no-copy --transitions 0 --item-weights train",
+              &out) == 0);
+  REQUIRE(cli("eval " + dir + "-over.hunch " + data + flags + " --membership", &out) == 0);
+  INFO(out);
+  const double plain_auc = number_after(out, "membership inference (loss threshold, per user): AUC ");
+  CHECK(plain_auc > 0.9);
+  REQUIRE(cli("train " + data + " -o " + dir + "-dp.hunch" + flags +
+                  " --dp-epsilon 1 --holdout-users 0.3 --epochs 30 --patience 0 --dropout 0 --no-copy --batch 64",
+              &out) == 0);
+  REQUIRE(cli("eval " + dir + "-dp.hunch " + data + flags + " --membership", &out) == 0);
+  const double dp_auc = number_after(out, "membership inference (loss threshold, per user): AUC ");
+  CHECK(dp_auc < 0.65);  // 208 against 92 users: one standard error of the AUC is about 0.035
+  // A model trained on every user has nobody to compare with.
+  REQUIRE(cli("train " + data + " -o " + dir + "-all.hunch" + flags + " --epochs 1", &out) == 0);
+  CHECK(cli("eval " + dir + "-all.hunch " + data + flags + " --membership", &out) == 1);
+  CHECK(out.find("--holdout-users") != std::string::npos);
+  for (const char* f : {"-pairs.txt", "-over.hunch", "-dp.hunch", "-all.hunch"}) std::remove((dir + f).c_str());
+}
+#endif
