@@ -8,7 +8,8 @@ export {
 } from './errors.js';
 export type {
   PredictorOptions, PersistMode, PersistStorage, HunchEvent, PredictOptions, Prediction, TypePrediction, Explanation,
-  ExplainOptions, SequenceStats, MemoryStats, ModelInfo,
+  ExplainOptions, SequenceStats, MemoryStats, ModelInfo, UpdateOptions, ModelCache, FetchResponse,
 } from './options.js';
+export type { AnyPredictor } from './predictor.js';
 export { memoryStats } from './runtime.js';
 export { simdSupported } from './env.js';

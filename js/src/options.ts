@@ -96,6 +96,40 @@ export interface PredictorOptions {
    * @defaultValue undefined
    */
   fetchInit?: RequestInit;
+  /**
+   * Subresource-integrity hash of the model file (`'sha256-<base64>'`, also sha384/sha512, as
+   * `openssl dgst -sha256 -binary m.hunch | base64` prints): the bytes are checked (WebCrypto)
+   * before they are parsed, and refused with HunchModelError when they differ.
+   * @defaultValue undefined (not checked)
+   */
+  integrity?: string;
+  /**
+   * Keep the model's bytes in the Cache API (browsers and workers; ignored where `caches` is
+   * missing, e.g. node) and revalidate them on each load with a conditional request
+   * (`If-None-Match` / `If-Modified-Since`): an unchanged model costs a 304, not a download, and
+   * the cached copy serves when the network fails. `true`: the cache named `'hunch-models'`;
+   * a string: that cache name; an object: your own {@link ModelCache}.
+   * @defaultValue false
+   */
+  cache?: boolean | string | ModelCache;
+}
+
+/** Where `cache` keeps model responses: the Cache API's `Cache` fits (`await caches.open(name)`). */
+export interface ModelCache {
+  match(url: string): Promise<FetchResponse | undefined>;
+  put(url: string, response: FetchResponse): Promise<void>;
+}
+
+/** `Response` where the environment declares it (DOM or node types), a plain object otherwise. */
+export type FetchResponse = typeof globalThis extends { Response: { prototype: infer R } } ? R : object;
+
+/** Options of `predictor.update()`. */
+export interface UpdateOptions {
+  /**
+   * Subresource-integrity hash of the new model (see {@link PredictorOptions.integrity}); the
+   * old model's `integrity` never applies to the new one.
+   */
+  integrity?: string;
 }
 
 /** One event of a user's sequence. */
@@ -174,6 +208,17 @@ export interface SequenceStats {
   stateBytes: number;
   /** Where this sequence is persisted now: after a storage failure, `'memory'`. */
   persistence: 'indexeddb' | 'localStorage' | 'memory' | 'custom' | 'none';
+  /**
+   * Events carried over from a state of another model (a stored state after a model update, or
+   * an open sequence across `predictor.update()`): the old state's last `window` events,
+   * replayed by action and type name into this model. 0 when nothing was carried.
+   */
+  carriedEvents: number;
+  /**
+   * Of the carried events, how many named an action or type this model does not know (fed as
+   * `<unk>` / `<none>`), or were refused by it (left out).
+   */
+  carriedUnknown: number;
 }
 
 export interface MemoryStats {
