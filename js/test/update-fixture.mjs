@@ -1,4 +1,4 @@
-// A "retrained" model for the model-update tests (node and Chromium): trained in a fraction of
+// Small models trained by the native CLI for the tests. trainV2: a "retrained" model for the model-update tests (node and Chromium): trained in a fraction of
 // a second by the native CLI on a generated log whose vocabulary overlaps the fixtures' only in
 // part: "/page/1".."/page/40" (also in the fixtures) plus "/new/1".."/new/20" (not), and the
 // types view, click (shared) and share (new). The fixtures' "/page/41".."/page/299" and their
@@ -24,9 +24,14 @@ export function trainV2(dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hunch-v2-')
       cur = ((cur * 3 + rand(3)) % 60) + 1;
     }
   }
-  const log = path.join(dir, 'v2.csv');
-  const out = path.join(dir, 'v2.hunch');
+  return trainCsv(rows, path.join(dir, 'v2'));
+}
+
+/** Trains a small lstm-attn model on CSV `rows` (header first) in well under a second; returns the model's path. */
+export function trainCsv(rows, base = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hunch-model-')), 'm'), epochs = 2) {
+  const log = base + '.csv';
+  const out = base + '.hunch';
   fs.writeFileSync(log, rows.join('\n') + '\n');
-  execFileSync(cli, ['train', log, '-o', out, '--arch', 'lstm-attn', '--epochs', '2', '--embed', '16', '--hidden', '16', '--attn-size', '16', '--window', '16'], { stdio: 'pipe' });
+  execFileSync(cli, ['train', log, '-o', out, '--arch', 'lstm-attn', '--epochs', String(epochs), '--embed', '16', '--hidden', '16', '--attn-size', '16', '--window', '16'], { stdio: 'pipe' });
   return out;
 }
