@@ -1,6 +1,18 @@
 // Public option and result types. Plain objects; every field documented with its default and
 // unit, because this file is what editors show users.
 
+// The types below name DOM / WebAssembly types only where the environment declares them: a
+// node-only TypeScript project (`lib: ["ES2022"]`, no DOM) then still compiles the SDK's types.
+
+/** A URL: a string, or a `URL` object where the environment declares `URL` (DOM or node types). */
+export type UrlLike = string | (typeof globalThis extends { URL: { prototype: infer U } } ? U : never);
+
+/** `WebAssembly.Module` where declared (DOM lib or node types), else any object. */
+export type WasmModule = typeof globalThis extends { WebAssembly: { Module: { prototype: infer M } } } ? M : object;
+
+/** `RequestInit` (the options of `fetch()`) where declared, else a plain object. */
+export type FetchInit = typeof globalThis extends { fetch(input: never, init?: infer I): unknown } ? NonNullable<I> : Record<string, unknown>;
+
 /** Where persisted sequence states live. */
 export type PersistMode = 'indexeddb' | 'localStorage' | 'memory' | false;
 
@@ -24,12 +36,12 @@ export interface PredictorOptions {
    * URL of `hunch.wasm`. Relative URLs resolve against the page (`document.baseURI`).
    * @defaultValue `new URL('./hunch.wasm', import.meta.url)`: the file beside the SDK's JS (bundlers copy it)
    */
-  wasmUrl?: string | URL;
+  wasmUrl?: UrlLike;
   /**
    * Maps a file name the SDK needs (`"hunch.wasm"`) to its URL; used when `wasmUrl` is not given.
    * @defaultValue undefined (the file beside the SDK's JS)
    */
-  locateFile?: (file: string) => string | URL;
+  locateFile?: (file: string) => UrlLike;
   /**
    * The bytes of `hunch.wasm`, when the app already has them: nothing is fetched.
    * @defaultValue undefined
@@ -39,7 +51,7 @@ export interface PredictorOptions {
    * A compiled `hunch.wasm` (WebAssembly.Module): nothing is fetched or compiled.
    * @defaultValue undefined
    */
-  wasmModule?: WebAssembly.Module;
+  wasmModule?: WasmModule;
   /**
    * Run the model in a Web Worker (node: a worker thread). The factory then resolves to an
    * {@link AsyncPredictor} whose methods return promises; the main thread never compiles wasm.
@@ -50,7 +62,7 @@ export interface PredictorOptions {
    * URL of the SDK's worker script, in worker mode.
    * @defaultValue `new URL('./worker.js', import.meta.url)`
    */
-  workerUrl?: string | URL;
+  workerUrl?: UrlLike;
   /**
    * Keep each keyed sequence's state across page loads: `'indexeddb'`, `'localStorage'`,
    * `'memory'` (this page only), `false` (nothing kept), or your own {@link PersistStorage}
@@ -95,7 +107,7 @@ export interface PredictorOptions {
    * Passed to `fetch()` for the model (headers, credentials…). Not used for the wasm.
    * @defaultValue undefined
    */
-  fetchInit?: RequestInit;
+  fetchInit?: FetchInit;
   /**
    * Subresource-integrity hash of the model file (`'sha256-<base64>'`, also sha384/sha512, as
    * `openssl dgst -sha256 -binary m.hunch | base64` prints): the bytes are checked (WebCrypto)
@@ -131,6 +143,15 @@ export interface UpdateOptions {
    */
   integrity?: string;
 }
+
+/** Options of a predictor on the calling thread (`worker` absent or false). */
+export type MainThreadOptions = PredictorOptions & { worker?: false };
+
+/**
+ * Options of a predictor in a worker: `persist` cannot be a custom storage object there (it
+ * cannot cross to the worker), so that combination is a type error.
+ */
+export type WorkerOptions = Omit<PredictorOptions, 'worker' | 'persist'> & { worker: true; persist?: PersistMode };
 
 /** One event of a user's sequence. */
 export interface HunchEvent {

@@ -9,6 +9,7 @@ import { checkEvents, checkKey, type CheckedEvent, type Vocab } from './events.j
 import {
   DEFAULTS, type Explanation, type ExplainOptions, type HunchEvent, type MemoryStats, type ModelInfo, type PersistStorage,
   type PredictOptions, type Prediction, type PredictorOptions, type SequenceStats, type TypePrediction, type UpdateOptions,
+  type MainThreadOptions, type WorkerOptions, type UrlLike,
 } from './options.js';
 import type { Persistence } from './persist.js';
 import { getRuntime, guard, statsOf, type Runtime } from './runtime.js';
@@ -169,10 +170,10 @@ export class Predictor implements PredictorApi {
   }
 
   /** Fetches a `.hunch` model from a URL and loads it (in a worker with `{worker: true}`). */
-  static fromUrl(url: string | URL, options: PredictorOptions & { worker: true }): Promise<AsyncPredictor>;
-  static fromUrl(url: string | URL, options?: PredictorOptions & { worker?: false }): Promise<Predictor>;
-  static fromUrl(url: string | URL, options?: PredictorOptions): Promise<Predictor | AsyncPredictor>;
-  static async fromUrl(url: string | URL, options: PredictorOptions = {}): Promise<Predictor | AsyncPredictor> {
+  static fromUrl(url: UrlLike, options: WorkerOptions): Promise<AsyncPredictor>;
+  static fromUrl(url: UrlLike, options?: MainThreadOptions): Promise<Predictor>;
+  static fromUrl(url: UrlLike, options?: MainThreadOptions | WorkerOptions): Promise<Predictor | AsyncPredictor>;
+  static async fromUrl(url: UrlLike, options: PredictorOptions = {}): Promise<Predictor | AsyncPredictor> {
     if (options.worker) return (await import('./worker-client.js')).startWorker({ url: resolveUrl(url).href }, options);
     const u = resolveUrl(url);
     // Start compiling the wasm while the model downloads.
@@ -183,9 +184,9 @@ export class Predictor implements PredictorApi {
   }
 
   /** Loads a `.hunch` model from its bytes (in a worker with `{worker: true}`). */
-  static fromBytes(bytes: Uint8Array | ArrayBuffer, options: PredictorOptions & { worker: true }): Promise<AsyncPredictor>;
-  static fromBytes(bytes: Uint8Array | ArrayBuffer, options?: PredictorOptions & { worker?: false }): Promise<Predictor>;
-  static fromBytes(bytes: Uint8Array | ArrayBuffer, options?: PredictorOptions): Promise<Predictor | AsyncPredictor>;
+  static fromBytes(bytes: Uint8Array | ArrayBuffer, options: WorkerOptions): Promise<AsyncPredictor>;
+  static fromBytes(bytes: Uint8Array | ArrayBuffer, options?: MainThreadOptions): Promise<Predictor>;
+  static fromBytes(bytes: Uint8Array | ArrayBuffer, options?: MainThreadOptions | WorkerOptions): Promise<Predictor | AsyncPredictor>;
   static async fromBytes(bytes: Uint8Array | ArrayBuffer, options: PredictorOptions = {}): Promise<Predictor | AsyncPredictor> {
     const b = toBytes(bytes, 'the model');
     if (options.worker) return (await import('./worker-client.js')).startWorker({ bytes: b }, options);
@@ -221,7 +222,7 @@ export class Predictor implements PredictorApi {
    * format version) and then changes nothing: the old model keeps serving every sequence.
    * Resolves to the new `info`.
    */
-  async update(model: Uint8Array | ArrayBuffer | string | URL, options: UpdateOptions = {}): Promise<ModelInfo> {
+  async update(model: Uint8Array | ArrayBuffer | UrlLike, options: UpdateOptions = {}): Promise<ModelInfo> {
     this._model();
     const o = { ...this.#opts, integrity: options.integrity }; // the old model's integrity is not the new one's
     const [bytes, where] = typeof model === 'string' || model instanceof URL ? await modelFrom(resolveUrl(model), o) : [toBytes(model, 'the model'), ''];

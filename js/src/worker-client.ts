@@ -7,7 +7,7 @@ import { isNode, nodeImport, resolveUrl } from './env.js';
 import { checkKey } from './events.js';
 import {
   DEFAULTS, type Explanation, type ExplainOptions, type HunchEvent, type MemoryStats, type ModelInfo, type PredictOptions,
-  type Prediction, type PredictorOptions, type SequenceStats, type TypePrediction, type UpdateOptions,
+  type Prediction, type PredictorOptions, type SequenceStats, type TypePrediction, type UpdateOptions, type UrlLike,
 } from './options.js';
 import { wasmUrl } from './runtime.js';
 
@@ -161,7 +161,7 @@ export class AsyncPredictor implements Async<PredictorApi> {
   forget(): Promise<void> { return this.#call('forget'); }
   flush(): Promise<void> { return this.#call('flush'); }
   /** See Predictor.update: the worker fetches and swaps the model; `info` follows. */
-  async update(model: Uint8Array | ArrayBuffer | string | URL, options?: UpdateOptions): Promise<ModelInfo> {
+  async update(model: Uint8Array | ArrayBuffer | UrlLike, options?: UpdateOptions): Promise<ModelInfo> {
     // The worker resolves relative URLs against its own script: resolve them against the page here.
     const m = typeof model === 'string' || model instanceof URL ? resolveUrl(model).href : model;
     return ((this as { info: ModelInfo }).info = await this.#call('update', m, options));
