@@ -55,8 +55,14 @@ function readEnvelope(b: Uint8Array, window: number): { meta: any; core: Uint8Ar
     } catch (e) {
       throw new HunchStateError(`saved state envelope: unreadable JSON at offset 12 (${(e as Error).message})`);
     }
-    if (!meta || !Array.isArray(meta.r) || meta.r.length > window || !meta.r.every(Array.isArray))
-      throw new HunchStateError('saved state envelope: malformed event ring');
+    if (!meta || !Array.isArray(meta.r) || !meta.r.every(Array.isArray)) throw new HunchStateError('saved state envelope: malformed event ring');
+    if (meta.r.length > window) {
+      // This model never saves more than its window: the state is another model's (or forged),
+      // so its events are carried over by name, never restored.
+      const e = new HunchStateError(`saved state envelope: an event ring of ${meta.r.length} events is longer than this model's window (${window}): saved for another model`);
+      forOtherModel.add(e);
+      throw e;
+    }
     return { meta, core: b.subarray(12 + n) };
   }
   if (!(b.length >= 4 && dv.getUint32(0, true) === CORE_MAGIC))

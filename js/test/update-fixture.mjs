@@ -27,11 +27,11 @@ export function trainV2(dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hunch-v2-')
   return trainCsv(rows, path.join(dir, 'v2'));
 }
 
-/** Trains a small lstm-attn model on CSV `rows` (header first) in well under a second; returns the model's path. */
-export function trainCsv(rows, base = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hunch-model-')), 'm'), epochs = 2) {
+/** Trains a small lstm-attn model (attention window `window`) on CSV `rows` (header first) in well under a second; returns the model's path. */
+export function trainCsv(rows, base = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'hunch-model-')), 'm'), epochs = 2, window = 16) {
   const log = base + '.csv';
   const out = base + '.hunch';
   fs.writeFileSync(log, rows.join('\n') + '\n');
-  execFileSync(cli, ['train', log, '-o', out, '--arch', 'lstm-attn', '--epochs', String(epochs), '--embed', '16', '--hidden', '16', '--attn-size', '16', '--window', '16'], { stdio: 'pipe' });
+  execFileSync(cli, ['train', log, '-o', out, '--arch', 'lstm-attn', '--epochs', String(epochs), '--embed', '16', '--hidden', '16', '--attn-size', '16', '--window', String(window)], { stdio: 'pipe' });
   return out;
 }

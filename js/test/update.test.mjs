@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { Predictor, HunchModelError } from 'hunch';
 import { fixture, journey, modelBytes, TestStorage } from './helpers.mjs';
-import { noCli, trainV2 } from './update-fixture.mjs';
+import { noCli, trainCsv, trainV2 } from './update-fixture.mjs';
 
 const V1 = 'tiny-lstm-attn.hunch';
 let v2Path;
@@ -69,6 +69,26 @@ test('a stored state of v1 is carried into v2 by name: history kept, predictions
   assert.equal(again.stats().carriedEvents, 0);
   assert.deepEqual(again.predict({ k: 5 }), await v2Reference(EVENTS));
   p3.close();
+});
+
+test("a stored state longer than the new model's window is carried over, not dropped", { skip: noCli }, async () => {
+  const storage = new TestStorage();
+  const p1 = await Predictor.fromBytes(modelBytes(V1), { persist: storage, consent: true });
+  p1.sequence('visitor').push(journey(12));
+  await p1.flush();
+  p1.close();
+  const rows = ['user,action,type,time'];
+  for (let u = 0; u < 50; ++u) for (let i = 0; i < 6; ++i) rows.push(`u${u},/page/${((u + i * 7) % 299) + 1},view,${1_700_000_000 + u * 10_000 + i * 30}`);
+  const small = new Uint8Array(fs.readFileSync(trainCsv(rows, undefined, 1, 4)));
+  const warnings = [];
+  const p2 = await Predictor.fromBytes(small, { persist: storage, consent: true, onWarning: (m) => warnings.push(m) });
+  assert.equal(p2.info.window, 4);
+  const s = p2.sequence('visitor');
+  assert.equal(s.stats().carriedEvents, 12, "the v1 ring (12 events) is longer than v2's window (4)");
+  assert.equal(s.stats().events, 12);
+  assert.equal(s.explain().length, 4, 'the window holds the last 4');
+  assert.deepEqual(warnings, []);
+  p2.close();
 });
 
 test('update(bytes) swaps the model of a live predictor and carries every open sequence', { skip: noCli }, async () => {
