@@ -84,7 +84,7 @@ export interface PrefetchReport {
   /** URLs newly prerendered by this call (Speculation Rules only). */
   prerendered: string[];
   /** Candidates above the threshold that were not fetched, and why. */
-  skipped: { url: string; reason: 'excluded' | 'state-changing' | 'query-string' | 'cross-origin' | 'not-a-url' }[];
+  skipped: { url: string; reason: 'current-page' | 'excluded' | 'state-changing' | 'query-string' | 'cross-origin' | 'not-a-url' }[];
 }
 
 interface Predicts {
@@ -113,7 +113,7 @@ const speculated = new WeakMap<object, Set<string>>();
 
 /**
  * Fetches ahead the predicted next actions of `sequence` above `threshold` that look like URLs,
- * skipping state-changing-looking URLs and URLs with a query string unless `allow`ed, and
+ * skipping the current page, state-changing-looking URLs and URLs with a query string unless `allow`ed, and
  * anything `exclude`d. Does nothing when the user asked to save data or is on a 2G connection.
  * Resolves to the URLs added (prefetched or prerendered).
  */
@@ -154,8 +154,11 @@ export async function prefetch(sequence: Predicts, options: PrefetchOptions = {}
     }
     const href = url.href;
     const allowed = matches(url, allow);
+    const here = doc.location ? new URL(doc.location.href) : null;
     const why =
-      !options.crossOrigin && doc.location && url.origin !== new URL(doc.location.href).origin ? 'cross-origin'
+      // The likeliest next "action" is often the page itself (a click, an add to cart on it).
+      here && here.origin + here.pathname + here.search === url.origin + url.pathname + url.search ? 'current-page'
+      : !options.crossOrigin && here && url.origin !== here.origin ? 'cross-origin'
       : (typeof exclude === 'function' ? exclude(url) : matches(url, exclude)) ? 'excluded'
       : allowed ? null
       : looksStateChanging(url) ? 'state-changing'

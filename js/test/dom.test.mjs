@@ -118,13 +118,18 @@ test('prefetch never fetches a state-changing-looking URL: /logout at 0.9 adds n
   assert.deepEqual(await prefetch(predicting(top), { document: fakeDocument(), threshold: 0, max: 1, allow: ['/search*'] }), ['https://shop.example/search?q=shoes']);
 });
 
-test('prefetch: exclude (patterns or a function) wins over allow', async () => {
+test('prefetch: exclude (patterns or a function) wins over allow; the current page is skipped', async () => {
   const top = [{ action: '/page/1', probability: 0.9 }, { action: '/page/2', probability: 0.8 }, { action: '/help', probability: 0.7 }];
-  assert.deepEqual(await prefetch(predicting(top), { document: fakeDocument(), threshold: 0, max: 3, exclude: [/^\/page\//] }), ['https://shop.example/help']);
-  assert.deepEqual(await prefetch(predicting(top), { document: fakeDocument(), threshold: 0, max: 3, exclude: (u) => u.pathname === '/page/2' }),
+  assert.deepEqual(await prefetch(predicting(top), { document: fakeDocument('https://shop.example/home'), threshold: 0, max: 3, exclude: [/^\/page\//] }), ['https://shop.example/help']);
+  assert.deepEqual(await prefetch(predicting(top), { document: fakeDocument('https://shop.example/home'), threshold: 0, max: 3, exclude: (u) => u.pathname === '/page/2' }),
     ['https://shop.example/page/1', 'https://shop.example/help']);
-  assert.deepEqual(await prefetch(predicting(top), { document: fakeDocument(), threshold: 0, max: 3, exclude: ['/help'], allow: ['/help'] }),
+  assert.deepEqual(await prefetch(predicting(top), { document: fakeDocument('https://shop.example/home'), threshold: 0, max: 3, exclude: ['/help'], allow: ['/help'] }),
     ['https://shop.example/page/1', 'https://shop.example/page/2']);
+  // The page the visitor is on is never prefetched (the model often predicts an event on it).
+  const reports = [];
+  assert.deepEqual(await prefetch(predicting(top), { document: fakeDocument('https://shop.example/page/1'), threshold: 0, max: 1, onReport: (r) => reports.push(r) }),
+    ['https://shop.example/page/2']);
+  assert.deepEqual(reports[0].skipped, [{ url: 'https://shop.example/page/1', reason: 'current-page' }]);
 });
 
 test('prefetch emits Speculation Rules where supported: prerender only for allow-listed URLs above prerenderThreshold', async () => {
