@@ -148,10 +148,10 @@ export interface UpdateOptions {
 export type MainThreadOptions = PredictorOptions & { worker?: false };
 
 /**
- * Options of a predictor in a worker: `persist` cannot be a custom storage object there (it
- * cannot cross to the worker), so that combination is a type error.
+ * Options of a predictor in a worker: `persist` cannot be a custom storage object there, nor
+ * `cache` a custom cache (objects with methods cannot cross to the worker): a type error.
  */
-export type WorkerOptions = Omit<PredictorOptions, 'worker' | 'persist'> & { worker: true; persist?: PersistMode };
+export type WorkerOptions = Omit<PredictorOptions, 'worker' | 'persist' | 'cache'> & { worker: true; persist?: PersistMode; cache?: boolean | string };
 
 /** One event of a user's sequence. */
 export interface HunchEvent {

@@ -99,6 +99,8 @@ class Channel {
 export async function startWorker(source: { url?: string; bytes?: Uint8Array }, options: PredictorOptions): Promise<AsyncPredictor> {
   if (typeof options.persist === 'object' && options.persist)
     throw new TypeError('a custom persist storage object cannot be used in worker mode: use "indexeddb"');
+  if (typeof options.cache === 'object' && options.cache)
+    throw new TypeError('a custom cache object cannot be used in worker mode: use cache: true (the Cache API, in the worker)');
   const ch = new Channel();
   if (options.onWarning) ch.warn = options.onWarning;
   await ch.open(options.workerUrl ? resolveUrl(options.workerUrl) : new URL('./worker.js', import.meta.url));

@@ -86,3 +86,10 @@ test('cache: true where the Cache API is missing (node) loads normally', async (
   (await Predictor.fromUrl(srv.url, { cache: true })).close();
   assert.equal(srv.requests.length, 1);
 });
+
+test('worker mode: the Cache API in the worker (cache: true); a custom cache object is refused', async (t) => {
+  const srv = await modelServer(t);
+  const w = await Predictor.fromUrl(srv.url, { worker: true, cache: true });
+  await w.close();
+  await assert.rejects(Predictor.fromUrl(srv.url, { worker: true, cache: new MapCache() }), { name: 'TypeError', message: /custom cache object/ });
+});

@@ -28,6 +28,8 @@ export async function node(bytes: Uint8Array): Promise<string> {
 
 // @ts-expect-error a custom storage object cannot be used in worker mode (it cannot cross to the worker)
 export const bad = Predictor.fromBytes(new Uint8Array(0), { worker: true, persist: storage });
+// @ts-expect-error nor a custom model cache
+export const badCache = Predictor.fromBytes(new Uint8Array(0), { worker: true, cache: { match: async () => undefined, put: async () => {} } });
 const flag = Math.random() > 0.5;
 // A boolean `worker` is fine without a custom storage (either form of predictor comes back)…
 export const either: Promise<AnyPredictor> = Predictor.fromBytes(new Uint8Array(0), { worker: flag, persist: 'indexeddb' });
