@@ -59,7 +59,7 @@ function readEnvelope(b: Uint8Array, window: number): { meta: any; core: Uint8Ar
     if (meta.r.length > window) {
       // This model never saves more than its window: the state is another model's (or forged),
       // so its events are carried over by name, never restored.
-      const e = new HunchStateError(`saved state envelope: an event ring of ${meta.r.length} events is longer than this model's window (${window}): saved for another model`);
+      const e = new HunchStateError(`saved state envelope: an event ring of ${meta.r.length} events is longer than ${window === MAX_CARRIED ? 'any' : "this model's"} window (${window}): saved for another model`);
       forOtherModel.add(e);
       throw e;
     }
@@ -617,11 +617,16 @@ export class Sequence implements SequenceApi {
     try {
       this.#restore(bytes); // not marked dirty: re-saving what was just read would echo between tabs
       return true;
-    } catch (e) {
+    } catch (err) {
+      let e = err;
       if (forOtherModel.has(e as Error)) {
-        this._carry(ringOf(readEnvelope(bytes, MAX_CARRIED).meta ?? { r: [] }));
-        if (local) this._dirty();
-        return true;
+        try {
+          this._carry(ringOf(readEnvelope(bytes, MAX_CARRIED).meta ?? { r: [] }));
+          if (local) this._dirty();
+          return true;
+        } catch (e2) {
+          e = e2; // a ring beyond any model's window: unreadable
+        }
       }
       const p = this.#p._persist();
       if (this.key !== null && p) {

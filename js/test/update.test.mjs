@@ -193,3 +193,21 @@ test('worker mode: update(url) swaps the model in the worker and carries its seq
     await p.close();
   }
 });
+
+test('a stored ring longer than any model window (forged) is dropped with one warning, never thrown', async () => {
+  const json = new TextEncoder().encode(JSON.stringify({ r: Array.from({ length: 5000 }, (_, i) => [`/page/${(i % 299) + 1}`, 1, 'view', 1_700_000_000_000 + i]), u: 0, y: 0, c: 0, l: null }));
+  const bytes = new Uint8Array(12 + json.length + 8);
+  const dv = new DataView(bytes.buffer);
+  dv.setUint32(0, 0x534a4e48, true); // "HNJS"
+  dv.setUint32(4, 1, true);
+  dv.setUint32(8, json.length, true);
+  bytes.set(json, 12);
+  const storage = new TestStorage(new Map([['hunch:v', bytes]]));
+  const warnings = [];
+  const p = await Predictor.fromBytes(modelBytes(V1), { persist: storage, consent: true, onWarning: (m) => warnings.push(m) });
+  const s = p.sequence('v');
+  assert.equal(s.stats().events, 0);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /sequence "v" is unreadable and was dropped .*5000 events is longer than any window \(4096\)/);
+  p.close();
+});
