@@ -16,7 +16,9 @@ const SEQUENCE_KEY = 'visitor';                 // one sequence: this browser's 
 const CONSENT_KEY = 'hearth-demo:consent';      // the visitor's storage choice ('0' = no)
 const CART_KEY = 'hearth-demo:cart';
 const RELOAD_WINDOW_MS = 30 * 60 * 1000;        // a view of the same page this recent = a reload
-const PREFETCH = { threshold: 0.15, max: 2 };
+// Links (the demo's CSP has no 'inline-speculation-rules'); URLs that look state-changing
+// (/checkout, /checkout/payment, /order/confirmed) are never prefetched.
+const PREFETCH = { threshold: 0.15, max: 2, mechanism: 'link' };
 
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

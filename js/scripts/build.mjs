@@ -64,4 +64,15 @@ const min = minifySync('hunch.mjs', glue, { module: true, compress: true, mangle
 if (min.errors?.length) throw new Error('minifying hunch.mjs: ' + JSON.stringify(min.errors));
 fs.writeFileSync(path.join(dist, 'hunch.mjs'), min.code);
 fs.copyFileSync(path.join(wasmDir, 'hunch.wasm'), path.join(dist, 'hunch.wasm'));
+// require('hunch'): node ≥ 20.19 / 22.12 loads the ES module itself (the "module-sync" export
+// condition); older nodes get this file, which says what to do instead of a resolution error.
+fs.writeFileSync(
+  path.join(dist, 'require.cjs'),
+  `'use strict';
+// Reached only where require() cannot load ES modules (node < 20.19, 22.0-22.11).
+const e = new Error("hunch is an ES module package and this node cannot require() ES modules (node >= 20.19 or >= 22.12 can): use import { Predictor } from 'hunch', or const { Predictor } = await import('hunch') from CommonJS");
+e.code = 'ERR_REQUIRE_ESM';
+throw e;
+`,
+);
 console.log('build: dist/', fs.readdirSync(dist).filter((f) => !f.endsWith('.d.ts')).join(' '));

@@ -3,7 +3,7 @@
 // the worker (worker.ts) lets the other side call exactly the methods named here.
 import type {
   Explanation, ExplainOptions, HunchEvent, MemoryStats, ModelInfo, PredictOptions, Prediction, SequenceStats,
-  TypePrediction,
+  TypePrediction, UpdateOptions, UrlLike,
 } from './options.js';
 
 /** One user's events over a model: what `Sequence` does on the calling thread. */
@@ -35,6 +35,8 @@ export interface PredictorApi {
   setConsent(consent: boolean): Promise<void>;
   forget(): Promise<void>;
   flush(): Promise<void>;
+  /** Swaps in another model, carrying every open sequence over by name; resolves to the new info. */
+  update(model: Uint8Array | ArrayBuffer | UrlLike, options?: UpdateOptions): Promise<ModelInfo>;
   memoryStats(): MemoryStats;
   close(): void;
 }

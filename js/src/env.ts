@@ -2,16 +2,19 @@
 
 const g = globalThis as any;
 
+/** @internal */
 export const isNode = (): boolean => typeof g.process === 'object' && typeof g.process.versions?.node === 'string';
 
 // A node built-in, imported through a computed specifier so that browser bundlers neither try
 // to resolve it nor warn about it.
+/** @internal */
 export function nodeImport(name: string): Promise<any> {
   const spec = 'node:' + name;
   return import(/* @vite-ignore */ /* webpackIgnore: true */ spec);
 }
 
 // Base for relative URLs: the page in a browser or worker, the working directory in node.
+/** @internal */
 export function baseUrl(): string {
   if (g.document?.baseURI) return g.document.baseURI;
   if (g.location?.href) return g.location.href;
@@ -19,11 +22,13 @@ export function baseUrl(): string {
   return import.meta.url;
 }
 
+/** @internal */
 export function resolveUrl(url: string | URL): URL {
   return new URL(String(url), baseUrl());
 }
 
 // Reads a URL to bytes; file: URLs through node's fs (node's fetch refuses them).
+/** @internal */
 export async function readUrl(url: URL, init?: RequestInit): Promise<{ ok: true; bytes: Uint8Array } | { ok: false; why: string }> {
   try {
     if (url.protocol === 'file:') {
@@ -50,6 +55,7 @@ export function simdSupported(): boolean {
   }
 }
 
+/** @internal */
 export function toBytes(b: unknown, what: string): Uint8Array {
   if (b instanceof Uint8Array) return b;
   if (b instanceof ArrayBuffer) return new Uint8Array(b);

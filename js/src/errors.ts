@@ -1,15 +1,18 @@
 // Typed errors. Every failure the SDK reports is one of these, so apps can branch on the class
 // (instanceof) and read the core's own message, which names the field and byte offset.
 
+/** The `name` of each error class: literal types, so `switch (err.name)` narrows. */
+export type HunchErrorName = 'HunchError' | 'HunchModelError' | 'HunchEventError' | 'HunchStateError' | 'HunchClosedError' | 'HunchEnvironmentError';
+
 /** Base class of every error the SDK throws. */
 export class HunchError extends Error {
   // Spelled out: minified builds rename classes, and apps log and branch on err.name.
-  override name = 'HunchError';
+  override name: HunchErrorName = 'HunchError';
 }
 
 /** The model bytes were refused (not a hunch file, truncated, wrong version…), or could not be fetched. */
 export class HunchModelError extends HunchError {
-  override name = 'HunchModelError';
+  override name: 'HunchModelError' = 'HunchModelError';
 }
 
 /** Which part of an event was refused. */
@@ -17,7 +20,7 @@ export type HunchEventField = 'event' | 'action' | 'type' | 'time' | 'attributes
 
 /** An event was refused; the sequence is left exactly as it was before the call. */
 export class HunchEventError extends HunchError {
-  override name = 'HunchEventError';
+  override name: 'HunchEventError' = 'HunchEventError';
   /** The field that was refused. */
   readonly field: HunchEventField;
   /** Position of the refused event in the array given to push(); 0 for a single event. */
@@ -31,17 +34,17 @@ export class HunchEventError extends HunchError {
 
 /** Saved sequence state refused by restore() (corrupted, truncated, or saved for another model). */
 export class HunchStateError extends HunchError {
-  override name = 'HunchStateError';
+  override name: 'HunchStateError' = 'HunchStateError';
 }
 
 /** A closed Predictor or Sequence was used. */
 export class HunchClosedError extends HunchError {
-  override name = 'HunchClosedError';
+  override name: 'HunchClosedError' = 'HunchClosedError';
 }
 
 /** The JavaScript environment cannot run hunch (no WebAssembly, no WebAssembly SIMD, no Worker…). */
 export class HunchEnvironmentError extends HunchError {
-  override name = 'HunchEnvironmentError';
+  override name: 'HunchEnvironmentError' = 'HunchEnvironmentError';
 }
 
 /** Serialisable form of an error, for the worker protocol. */

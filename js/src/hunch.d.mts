@@ -68,8 +68,9 @@ export interface RawModule {
 export interface RawModuleOptions {
   wasmBinary?: ArrayBuffer | Uint8Array;
   instantiateWasm?: (
-    imports: WebAssembly.Imports,
-    receive: (instance: WebAssembly.Instance, module?: WebAssembly.Module) => void,
+    // Loose types: this file must compile without the DOM lib (node-only TypeScript projects).
+    imports: object,
+    receive: (instance: object, module?: object) => void,
   ) => object | false;
   locateFile?: (path: string, scriptDirectory: string) => string;
   print?: (text: string) => void;

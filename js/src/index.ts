@@ -4,11 +4,12 @@ export { Predictor, Sequence } from './predictor.js';
 export type { AsyncPredictor, AsyncSequence } from './worker-client.js';
 export {
   HunchError, HunchModelError, HunchEventError, HunchStateError, HunchClosedError, HunchEnvironmentError,
-  type HunchEventField,
+  type HunchEventField, type HunchErrorName,
 } from './errors.js';
 export type {
   PredictorOptions, PersistMode, PersistStorage, HunchEvent, PredictOptions, Prediction, TypePrediction, Explanation,
-  ExplainOptions, SequenceStats, MemoryStats, ModelInfo,
+  ExplainOptions, SequenceStats, MemoryStats, ModelInfo, UpdateOptions, ModelCache, FetchResponse, MainThreadOptions, WorkerOptions, WasmModule, FetchInit, UrlLike,
 } from './options.js';
+export type { AnyPredictor } from './predictor.js';
 export { memoryStats } from './runtime.js';
 export { simdSupported } from './env.js';

@@ -1,6 +1,18 @@
 // Public option and result types. Plain objects; every field documented with its default and
 // unit, because this file is what editors show users.
 
+// The types below name DOM / WebAssembly types only where the environment declares them: a
+// node-only TypeScript project (`lib: ["ES2022"]`, no DOM) then still compiles the SDK's types.
+
+/** A URL: a string, or a `URL` object where the environment declares `URL` (DOM or node types). */
+export type UrlLike = string | (typeof globalThis extends { URL: { prototype: infer U } } ? U : never);
+
+/** `WebAssembly.Module` where declared (DOM lib or node types), else any object. */
+export type WasmModule = typeof globalThis extends { WebAssembly: { Module: { prototype: infer M } } } ? M : object;
+
+/** `RequestInit` (the options of `fetch()`) where declared, else a plain object. */
+export type FetchInit = typeof globalThis extends { fetch(input: never, init?: infer I): unknown } ? NonNullable<I> : Record<string, unknown>;
+
 /** Where persisted sequence states live. */
 export type PersistMode = 'indexeddb' | 'localStorage' | 'memory' | false;
 
@@ -24,12 +36,12 @@ export interface PredictorOptions {
    * URL of `hunch.wasm`. Relative URLs resolve against the page (`document.baseURI`).
    * @defaultValue `new URL('./hunch.wasm', import.meta.url)`: the file beside the SDK's JS (bundlers copy it)
    */
-  wasmUrl?: string | URL;
+  wasmUrl?: UrlLike;
   /**
    * Maps a file name the SDK needs (`"hunch.wasm"`) to its URL; used when `wasmUrl` is not given.
    * @defaultValue undefined (the file beside the SDK's JS)
    */
-  locateFile?: (file: string) => string | URL;
+  locateFile?: (file: string) => UrlLike;
   /**
    * The bytes of `hunch.wasm`, when the app already has them: nothing is fetched.
    * @defaultValue undefined
@@ -39,7 +51,7 @@ export interface PredictorOptions {
    * A compiled `hunch.wasm` (WebAssembly.Module): nothing is fetched or compiled.
    * @defaultValue undefined
    */
-  wasmModule?: WebAssembly.Module;
+  wasmModule?: WasmModule;
   /**
    * Run the model in a Web Worker (node: a worker thread). The factory then resolves to an
    * {@link AsyncPredictor} whose methods return promises; the main thread never compiles wasm.
@@ -50,7 +62,7 @@ export interface PredictorOptions {
    * URL of the SDK's worker script, in worker mode.
    * @defaultValue `new URL('./worker.js', import.meta.url)`
    */
-  workerUrl?: string | URL;
+  workerUrl?: UrlLike;
   /**
    * Keep each keyed sequence's state across page loads: `'indexeddb'`, `'localStorage'`,
    * `'memory'` (this page only), `false` (nothing kept), or your own {@link PersistStorage}
@@ -95,8 +107,51 @@ export interface PredictorOptions {
    * Passed to `fetch()` for the model (headers, credentials…). Not used for the wasm.
    * @defaultValue undefined
    */
-  fetchInit?: RequestInit;
+  fetchInit?: FetchInit;
+  /**
+   * Subresource-integrity hash of the model file (`'sha256-<base64>'`, also sha384/sha512, as
+   * `openssl dgst -sha256 -binary m.hunch | base64` prints): the bytes are checked (WebCrypto)
+   * before they are parsed, and refused with HunchModelError when they differ.
+   * @defaultValue undefined (not checked)
+   */
+  integrity?: string;
+  /**
+   * Keep the model's bytes in the Cache API (browsers and workers; ignored where `caches` is
+   * missing, e.g. node) and revalidate them on each load with a conditional request
+   * (`If-None-Match` / `If-Modified-Since`): an unchanged model costs a 304, not a download, and
+   * the cached copy serves when the network fails. `true`: the cache named `'hunch-models'`;
+   * a string: that cache name; an object: your own {@link ModelCache}.
+   * @defaultValue false
+   */
+  cache?: boolean | string | ModelCache;
 }
+
+/** Where `cache` keeps model responses: the Cache API's `Cache` fits (`await caches.open(name)`). */
+export interface ModelCache {
+  match(url: string): Promise<FetchResponse | undefined>;
+  put(url: string, response: FetchResponse): Promise<void>;
+}
+
+/** `Response` where the environment declares it (DOM or node types), a plain object otherwise. */
+export type FetchResponse = typeof globalThis extends { Response: { prototype: infer R } } ? R : object;
+
+/** Options of `predictor.update()`. */
+export interface UpdateOptions {
+  /**
+   * Subresource-integrity hash of the new model (see {@link PredictorOptions.integrity}); the
+   * old model's `integrity` never applies to the new one.
+   */
+  integrity?: string;
+}
+
+/** Options of a predictor on the calling thread (`worker` absent or false). */
+export type MainThreadOptions = PredictorOptions & { worker?: false };
+
+/**
+ * Options of a predictor in a worker: `persist` cannot be a custom storage object there, nor
+ * `cache` a custom cache (objects with methods cannot cross to the worker): a type error.
+ */
+export type WorkerOptions = Omit<PredictorOptions, 'worker' | 'persist' | 'cache'> & { worker: true; persist?: PersistMode; cache?: boolean | string };
 
 /** One event of a user's sequence. */
 export interface HunchEvent {
@@ -174,6 +229,17 @@ export interface SequenceStats {
   stateBytes: number;
   /** Where this sequence is persisted now: after a storage failure, `'memory'`. */
   persistence: 'indexeddb' | 'localStorage' | 'memory' | 'custom' | 'none';
+  /**
+   * Events carried over from a state of another model (a stored state after a model update, or
+   * an open sequence across `predictor.update()`): the old state's last `window` events,
+   * replayed by action and type name into this model. 0 when nothing was carried.
+   */
+  carriedEvents: number;
+  /**
+   * Of the carried events, how many named an action or type this model does not know (fed as
+   * `<unk>` / `<none>`), or were refused by it (left out).
+   */
+  carriedUnknown: number;
 }
 
 export interface MemoryStats {

@@ -5,10 +5,11 @@ import type { PredictorApi, SequenceApi } from './api.js';
 import type { RawModel, RawSequence } from './hunch.mjs';
 import { HunchClosedError, HunchError, HunchModelError, HunchStateError } from './errors.js';
 import { resolveUrl, readUrl, toBytes } from './env.js';
-import { checkEvents, checkKey, type Vocab } from './events.js';
+import { checkEvents, checkKey, type CheckedEvent, type Vocab } from './events.js';
 import {
   DEFAULTS, type Explanation, type ExplainOptions, type HunchEvent, type MemoryStats, type ModelInfo, type PersistStorage,
-  type PredictOptions, type Prediction, type PredictorOptions, type SequenceStats, type TypePrediction,
+  type PredictOptions, type Prediction, type PredictorOptions, type SequenceStats, type TypePrediction, type UpdateOptions,
+  type MainThreadOptions, type WorkerOptions, type UrlLike,
 } from './options.js';
 import type { Persistence } from './persist.js';
 import { getRuntime, guard, statsOf, type Runtime } from './runtime.js';
@@ -26,7 +27,8 @@ const finalizer =
       })
     : undefined;
 
-interface RingEntry {
+/** @internal */
+export interface RingEntry {
   a: string | null; // action as pushed
   k: boolean; // known to the model
   t: string | null; // type as pushed
@@ -37,6 +39,45 @@ interface RingEntry {
 // length, JSON (the JS-side ring and counters), then the core's own state bytes ("Sequence state").
 const ENVELOPE = 0x534a4e48; // "HNJS" little-endian
 const CORE_MAGIC = 0x54534e48; // "HNST"
+
+// Splits saved bytes into the envelope's JSON (null for the core's own bytes) and the core state.
+// `window`: the longest event ring accepted (a model update reads a ring of the old model's window).
+function readEnvelope(b: Uint8Array, window: number): { meta: any; core: Uint8Array } {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (b.length >= 12 && dv.getUint32(0, true) === ENVELOPE) {
+    const v = dv.getUint32(4, true);
+    if (v !== 1) throw new HunchStateError(`saved state envelope version ${v} is not supported (this SDK reads 1)`);
+    const n = dv.getUint32(8, true);
+    if (12 + n > b.length) throw new HunchStateError(`saved state envelope: JSON of ${n} bytes overruns the ${b.length} bytes given`);
+    let meta: any;
+    try {
+      meta = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(b.subarray(12, 12 + n)));
+    } catch (e) {
+      throw new HunchStateError(`saved state envelope: unreadable JSON at offset 12 (${(e as Error).message})`);
+    }
+    if (!meta || !Array.isArray(meta.r) || !meta.r.every(Array.isArray)) throw new HunchStateError('saved state envelope: malformed event ring');
+    if (meta.r.length > window) {
+      // This model never saves more than its window: the state is another model's (or forged),
+      // so its events are carried over by name, never restored.
+      const e = new HunchStateError(`saved state envelope: an event ring of ${meta.r.length} events is longer than ${window === MAX_CARRIED ? 'any' : "this model's"} window (${window}): saved for another model`);
+      forOtherModel.add(e);
+      throw e;
+    }
+    return { meta, core: b.subarray(12 + n) };
+  }
+  if (!(b.length >= 4 && dv.getUint32(0, true) === CORE_MAGIC))
+    throw new HunchStateError('not a hunch saved state: no "HNJS" or "HNST" magic at offset 0');
+  return { meta: null, core: b };
+}
+
+const ringOf = (meta: any): RingEntry[] =>
+  meta.r.map((e: any[]) => ({
+    a: typeof e[0] === 'string' ? e[0] : null, k: e[1] === 1, t: typeof e[2] === 'string' ? e[2] : null, m: typeof e[3] === 'number' ? e[3] : null,
+  }));
+
+// The longest ring a state of another model may carry: its window is not known beforehand, and
+// the core caps windows far below this (docs/limits.md).
+const MAX_CARRIED = 4096;
 
 export type AnyPredictor = Predictor | AsyncPredictor;
 
@@ -58,6 +99,19 @@ function actionLookup(model: RawModel): (action: string) => number {
   };
 }
 
+// The model's bytes from a URL: through the Cache API when `cache` is set (model-cache.ts).
+async function modelFrom(u: URL, o: PredictorOptions): Promise<[Uint8Array, string]> {
+  if (o.cache) return [await (await import('./model-cache.js')).cachedModel(u, o), `${u.href}: `];
+  const r = await readUrl(u, o.fetchInit);
+  if (!r.ok) throw new HunchModelError(`could not fetch the model at ${u.href}: ${r.why}`);
+  return [r.bytes, `${u.href}: `];
+}
+
+// Checks `integrity` (when set) before the bytes are parsed.
+async function checked(bytes: Uint8Array, o: PredictorOptions, where: string): Promise<void> {
+  if (o.integrity) await (await import('./model-cache.js')).checkIntegrity(bytes, o.integrity, where ? where.slice(0, -2) : 'the model bytes');
+}
+
 /** A loaded model. Create with {@link Predictor.fromUrl} or {@link Predictor.fromBytes}; free with close(). */
 export class Predictor implements PredictorApi {
   /** What the model is: architecture, window, vocabularies, metadata. */
@@ -68,12 +122,14 @@ export class Predictor implements PredictorApi {
   #keyed = new Map<string, Sequence>();
   #anon = new Set<WeakRef<Sequence> | Sequence>();
   #persist: Persistence | null;
+  #opts: PredictorOptions;
 
   private constructor(token: symbol, rt: Runtime, model: RawModel, opts: PredictorOptions, persist: Persistence | null) {
     if (token !== TOKEN) throw new TypeError('use Predictor.fromUrl() or Predictor.fromBytes()');
     this.#rt = rt;
     this.#model = model;
     this.#persist = persist;
+    this.#opts = opts;
     // One native decode + split each; no per-name JS work at load (cold start).
     const utf8 = new TextDecoder();
     const actions = utf8.decode(model.actionNames()).split('\0');
@@ -111,31 +167,33 @@ export class Predictor implements PredictorApi {
     };
     rt.models++;
     finalizer?.register(this, { rt, h: model, seq: false }, this);
-    if (persist) {
-      persist.onRemote = (key, bytes) => void this.#keyed.get(key)?._adopt(bytes);
-      persist.onForget = () => this.#keyed.forEach((s) => s._resetQuiet());
-    }
+    if (persist) this.#attach(persist);
+  }
+
+  #attach(persist: Persistence): void {
+    this.#persist = persist;
+    persist.onRemote = (key, bytes) => void this.#keyed.get(key)?._adopt(bytes, false);
+    persist.onForget = () => this.#keyed.forEach((s) => s._resetQuiet());
   }
 
   /** Fetches a `.hunch` model from a URL and loads it (in a worker with `{worker: true}`). */
-  static fromUrl(url: string | URL, options: PredictorOptions & { worker: true }): Promise<AsyncPredictor>;
-  static fromUrl(url: string | URL, options?: PredictorOptions & { worker?: false }): Promise<Predictor>;
-  static fromUrl(url: string | URL, options?: PredictorOptions): Promise<Predictor | AsyncPredictor>;
-  static async fromUrl(url: string | URL, options: PredictorOptions = {}): Promise<Predictor | AsyncPredictor> {
+  static fromUrl(url: UrlLike, options: WorkerOptions): Promise<AsyncPredictor>;
+  static fromUrl(url: UrlLike, options?: MainThreadOptions): Promise<Predictor>;
+  static fromUrl(url: UrlLike, options?: MainThreadOptions | WorkerOptions): Promise<Predictor | AsyncPredictor>;
+  static async fromUrl(url: UrlLike, options: PredictorOptions = {}): Promise<Predictor | AsyncPredictor> {
     if (options.worker) return (await import('./worker-client.js')).startWorker({ url: resolveUrl(url).href }, options);
     const u = resolveUrl(url);
     // Start compiling the wasm while the model downloads.
     const rt = getRuntime(options);
     rt.catch(() => {});
-    const r = await readUrl(u, options.fetchInit);
-    if (!r.ok) throw new HunchModelError(`could not fetch the model at ${u.href}: ${r.why}`);
-    return Predictor.#load(r.bytes, options, `${u.href}: `);
+    const [bytes, where] = await modelFrom(u, options);
+    return Predictor.#load(bytes, options, where);
   }
 
   /** Loads a `.hunch` model from its bytes (in a worker with `{worker: true}`). */
-  static fromBytes(bytes: Uint8Array | ArrayBuffer, options: PredictorOptions & { worker: true }): Promise<AsyncPredictor>;
-  static fromBytes(bytes: Uint8Array | ArrayBuffer, options?: PredictorOptions & { worker?: false }): Promise<Predictor>;
-  static fromBytes(bytes: Uint8Array | ArrayBuffer, options?: PredictorOptions): Promise<Predictor | AsyncPredictor>;
+  static fromBytes(bytes: Uint8Array | ArrayBuffer, options: WorkerOptions): Promise<AsyncPredictor>;
+  static fromBytes(bytes: Uint8Array | ArrayBuffer, options?: MainThreadOptions): Promise<Predictor>;
+  static fromBytes(bytes: Uint8Array | ArrayBuffer, options?: MainThreadOptions | WorkerOptions): Promise<Predictor | AsyncPredictor>;
   static async fromBytes(bytes: Uint8Array | ArrayBuffer, options: PredictorOptions = {}): Promise<Predictor | AsyncPredictor> {
     const b = toBytes(bytes, 'the model');
     if (options.worker) return (await import('./worker-client.js')).startWorker({ bytes: b }, options);
@@ -144,6 +202,69 @@ export class Predictor implements PredictorApi {
 
   static async #load(bytes: Uint8Array, opts: PredictorOptions, where: string): Promise<Predictor> {
     const rt = await getRuntime(opts);
+    await checked(bytes, opts, where);
+    const p = Predictor.#parse(rt, bytes, opts, where);
+    try {
+      if (opts.persist) {
+        const { Persistence } = await import('./persist.js');
+        const persist = new Persistence(opts.persist as Exclude<typeof opts.persist, false>, opts.storageKey ?? DEFAULTS.storageKey, opts.onWarning ?? DEFAULTS.onWarning);
+        p.#attach(persist);
+        if (opts.consent) p.#stored = await persist.enable();
+      }
+    } catch (e) {
+      p.close();
+      throw e;
+    }
+    return p;
+  }
+
+  #stored: Map<string, Uint8Array> | undefined;
+
+  /**
+   * Swaps in another model (bytes, or a URL fetched like fromUrl's, with `options.integrity`
+   * checked), keeping every open sequence: each one's last `window` events are replayed by name
+   * into the new model (`stats().carriedEvents`, `carriedUnknown`). Stored states of the old
+   * model are carried over the same way when their sequence is opened. Rejects with
+   * HunchModelError (fetch failure, integrity mismatch, a file this core refuses, such as a newer
+   * format version) and then changes nothing: the old model keeps serving every sequence.
+   * Resolves to the new `info`.
+   */
+  async update(model: Uint8Array | ArrayBuffer | UrlLike, options: UpdateOptions = {}): Promise<ModelInfo> {
+    this._model();
+    const o = { ...this.#opts, integrity: options.integrity }; // the old model's integrity is not the new one's
+    const [bytes, where] = typeof model === 'string' || model instanceof URL ? await modelFrom(resolveUrl(model), o) : [toBytes(model, 'the model'), ''];
+    await checked(bytes, o, where);
+    const old = this._model(); // closed while fetching: throws
+    const rt = this.#rt;
+    const next = Predictor.#parse(rt, bytes, o, where);
+    const live = [...this.#keyed.values(), ...[...this.#anon].map((r) => (r instanceof WeakRef ? r.deref() : r))].filter((s): s is Sequence => !!s && !s.closed);
+    const raws: RawSequence[] = [];
+    try {
+      for (const _ of live) raws.push(guard(rt, () => new rt.raw.Sequence(next.#model!)));
+    } catch (e) {
+      for (const r of raws) r.delete();
+      next.close();
+      throw new HunchModelError(`${where}no memory for the new model's sequences (${(e as Error)?.message ?? e}); the old model is kept`);
+    }
+    // Nothing can fail from here: the new model takes over.
+    finalizer?.unregister(next);
+    finalizer?.unregister(this);
+    this.#model = next.#model;
+    next.#model = null;
+    rt.models--; // counted once, by this predictor
+    (this as { info: ModelInfo }).info = next.info;
+    this.#vocab = next.#vocab;
+    finalizer?.register(this, { rt, h: this.#model!, seq: false }, this);
+    live.forEach((s, i) => {
+      s._carry(s._ring().slice(), raws[i]);
+      s._dirty();
+    });
+    old.delete();
+    return this.info;
+  }
+
+  // Loads model bytes into a Predictor of no persistence (update() takes its parts).
+  static #parse(rt: Runtime, bytes: Uint8Array, opts: PredictorOptions, where: string): Predictor {
     const model = new rt.raw.Model();
     const ok = guard(rt, () => model.load(bytes));
     if (!ok) {
@@ -151,19 +272,8 @@ export class Predictor implements PredictorApi {
       model.delete();
       throw new HunchModelError(where + msg);
     }
-    let persist: Persistence | null = null;
-    let stored: Map<string, Uint8Array> | undefined;
-    if (opts.persist) {
-      const { Persistence } = await import('./persist.js');
-      persist = new Persistence(opts.persist as Exclude<typeof opts.persist, false>, opts.storageKey ?? DEFAULTS.storageKey, opts.onWarning ?? DEFAULTS.onWarning);
-      if (opts.consent) stored = await persist.enable();
-    }
-    const p = new Predictor(TOKEN, rt, model, opts, persist);
-    if (stored) p.#stored = stored;
-    return p;
+    return new Predictor(TOKEN, rt, model, opts, null);
   }
-
-  #stored: Map<string, Uint8Array> | undefined;
 
   /** @internal */
   _model(): RawModel {
@@ -314,6 +424,12 @@ export class Sequence implements SequenceApi {
       this.#rejected++;
       throw e;
     }
+    this.#apply(checked);
+    if (checked.length) this._dirty();
+  }
+
+  #apply(checked: CheckedEvent[]): void {
+    const h = this.#h();
     const rt = this.#p._rt();
     const W = this.#p.info.window;
     for (const e of checked) {
@@ -327,7 +443,6 @@ export class Sequence implements SequenceApi {
       this.#ring.push({ a: e.action, k: e.actionId !== 0, t: e.type, m: e.timeMs });
       if (this.#ring.length > W) this.#ring.shift();
     }
-    if (checked.length) this._dirty();
   }
 
   /** The k most likely next actions, most likely first; [] before the first event. */
@@ -396,6 +511,7 @@ export class Sequence implements SequenceApi {
     this.#ring = [];
     this.#lastMs = -Infinity;
     this.#unknownActions = this.#unknownTypes = this.#clamped = this.#rejected = 0;
+    this.#carried = [0, 0];
   }
 
   /** The sequence's state as bytes (for restore(), here or on another page with the same model). */
@@ -426,36 +542,14 @@ export class Sequence implements SequenceApi {
 
   #restore(bytes: Uint8Array | ArrayBuffer): void {
     const h = this.#h();
-    const b = toBytes(bytes, 'restore(bytes)');
-    let core = b;
-    let meta: any = null;
-    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    if (b.length >= 12 && dv.getUint32(0, true) === ENVELOPE) {
-      const v = dv.getUint32(4, true);
-      if (v !== 1) throw new HunchStateError(`saved state envelope version ${v} is not supported (this SDK reads 1)`);
-      const n = dv.getUint32(8, true);
-      if (12 + n > b.length) throw new HunchStateError(`saved state envelope: JSON of ${n} bytes overruns the ${b.length} bytes given`);
-      try {
-        meta = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(b.subarray(12, 12 + n)));
-      } catch (e) {
-        throw new HunchStateError(`saved state envelope: unreadable JSON at offset 12 (${(e as Error).message})`);
-      }
-      if (!meta || !Array.isArray(meta.r) || meta.r.length > this.#p.info.window)
-        throw new HunchStateError('saved state envelope: malformed event ring');
-      core = b.subarray(12 + n);
-    } else if (!(b.length >= 4 && dv.getUint32(0, true) === CORE_MAGIC)) {
-      throw new HunchStateError('not a hunch saved state: no "HNJS" or "HNST" magic at offset 0');
-    }
+    const { meta, core } = readEnvelope(toBytes(bytes, 'restore(bytes)'), this.#p.info.window);
     if (!guard(this.#p._rt(), () => h.restore(core))) {
       const e = new HunchStateError(h.lastError());
       if (h.lastErrorCode() === 'state_for_other_model') forOtherModel.add(e);
       throw e;
     }
-    const len = h.length();
-    const ring: RingEntry[] = meta ? meta.r.slice(Math.max(0, meta.r.length - len)).map((e: any[]) => ({
-      a: typeof e[0] === 'string' ? e[0] : null, k: e[1] === 1, t: typeof e[2] === 'string' ? e[2] : null, m: typeof e[3] === 'number' ? e[3] : null,
-    })) : [];
-    this.#ring = ring;
+    const ring = meta ? ringOf(meta) : [];
+    this.#ring = ring.slice(Math.max(0, ring.length - h.length()));
     const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
     this.#unknownActions = num(meta?.u);
     this.#unknownTypes = num(meta?.y);
@@ -477,6 +571,8 @@ export class Sequence implements SequenceApi {
       rejectedEvents: this.#rejected,
       stateBytes: h.stateBytes(),
       persistence: this.key !== null && p?.enabled ? p.mode : 'none',
+      carriedEvents: this.#carried[0],
+      carriedUnknown: this.#carried[1],
     };
   }
 
@@ -512,21 +608,74 @@ export class Sequence implements SequenceApi {
     return this.#raw ? (this.#lastSaved = this.save()) : this.#lastSaved;
   }
 
-  /** @internal restores stored bytes, or drops them (silently when saved for another model). */
-  _adopt(bytes: Uint8Array): boolean {
+  /**
+   * @internal restores stored bytes. Bytes saved for another model (a model update) are carried
+   * over instead: their recent events are replayed by name into this model (stats().carried*).
+   * Unreadable bytes are dropped with a warning. `local`: read from storage at load, so a carried
+   * state is saved for this model; false for another tab's broadcast (saving it would echo).
+   */
+  _adopt(bytes: Uint8Array, local = true): boolean {
     try {
       this.#restore(bytes); // not marked dirty: re-saving what was just read would echo between tabs
       return true;
-    } catch (e) {
+    } catch (err) {
+      let e = err;
+      if (forOtherModel.has(e as Error)) {
+        try {
+          this._carry(ringOf(readEnvelope(bytes, MAX_CARRIED).meta ?? { r: [] }));
+          if (local) this._dirty();
+          return true;
+        } catch (e2) {
+          e = e2; // a ring beyond any model's window: unreadable
+        }
+      }
       const p = this.#p._persist();
       if (this.key !== null && p) {
-        if (!forOtherModel.has(e as Error))
-          p.warnOnce(`hunch: the stored state of sequence "${this.key}" is unreadable and was dropped (${(e as Error).message})`);
+        p.warnOnce(`hunch: the stored state of sequence "${this.key}" is unreadable and was dropped (${(e as Error).message})`);
         void p.remove(this.key);
       }
       return false;
     }
   }
+
+  /** @internal this sequence's recent events by name (what a model update carries over). */
+  _ring(): RingEntry[] {
+    this.#h();
+    return this.#ring;
+  }
+
+  /**
+   * @internal starts afresh, on `raw` when given (a new model's sequence, replacing the old
+   * one), and replays `ring` by name: unknown names become `<unk>`/`<none>` (counted), events
+   * the new model refuses (say, a type under unknownType 'error') are left out (counted too).
+   */
+  _carry(ring: readonly RingEntry[], raw?: RawSequence): void {
+    if (raw) {
+      const rt = this.#p._rt();
+      finalizer?.unregister(this);
+      this.#h().delete();
+      this.#raw = raw;
+      finalizer?.register(this, { rt, h: raw, seq: true }, this);
+    }
+    this._resetQuiet();
+    const vocab = this.#p._vocab();
+    const ok: CheckedEvent[] = [];
+    let unknown = 0;
+    for (const r of ring) {
+      try {
+        if (r.a === null) throw 0; // pushed before a restore of core-only bytes: no name to carry
+        const [c] = checkEvents(r.t === null ? { action: r.a, time: r.m ?? undefined } : { action: r.a, type: r.t, time: r.m ?? undefined }, vocab);
+        if (c.actionId === 0 || c.unknownType) unknown++;
+        ok.push(c);
+      } catch {
+        unknown++;
+      }
+    }
+    this.#apply(ok);
+    this.#carried = [ring.length, unknown];
+  }
+
+  #carried: [events: number, unknown: number] = [0, 0];
 }
 
 export type { PersistStorage };

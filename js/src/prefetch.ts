@@ -1,5 +1,16 @@
-// Prefetch helper: <link rel="prefetch"> for the pages the user will most likely open next.
+// Prefetch helper: fetches ahead the pages the user will most likely open next, and never one
+// that could change state. A prefetch is a GET sent with the visitor's cookies because a model
+// found it likely: `/logout`, `/cart/remove?id=…`, `/unsubscribe` must never be fetched, so URLs
+// that look state-changing (and any URL with a query string) are skipped unless `allow`ed.
+//
+// Mechanism: Speculation Rules where the browser supports them (prefetch above `threshold`;
+// prerender, which runs the page's scripts, only for `allow`-listed URLs above
+// `prerenderThreshold`), `<link rel="prefetch">` elsewhere. Nothing on Save-Data or a 2G
+// connection. Inline speculation rules need `script-src 'inline-speculation-rules'` (or `nonce`).
 import type { Prediction } from './options.js';
+
+/** A URL pattern: a RegExp tested on path + query, or a string equal to it (a trailing `*` matches any rest). */
+export type UrlPattern = RegExp | string;
 
 /** Options of {@link prefetch}. */
 export interface PrefetchOptions {
@@ -24,10 +35,56 @@ export interface PrefetchOptions {
    */
   crossOrigin?: boolean;
   /**
+   * URLs never to fetch, besides the default exclusion ({@link looksStateChanging}): patterns,
+   * or a function of the URL returning true to skip it.
+   * @defaultValue none
+   */
+  exclude?: readonly UrlPattern[] | ((url: URL) => boolean);
+  /**
+   * URLs that may be fetched although they have a query string or look state-changing, and the
+   * only URLs that may be prerendered. `exclude` still wins.
+   * @defaultValue none
+   */
+  allow?: readonly UrlPattern[];
+  /**
+   * Speculation Rules: prerender (which runs the page's scripts) `allow`-listed URLs at least this
+   * likely; the others are prefetched. Above 1: never prerender.
+   * @defaultValue 0.6
+   */
+  prerenderThreshold?: number;
+  /**
+   * `'auto'`: Speculation Rules where supported (`HTMLScriptElement.supports('speculationrules')`),
+   * else `<link rel="prefetch">`; `'link'`: links only.
+   * @defaultValue 'auto'
+   */
+  mechanism?: 'auto' | 'link';
+  /**
+   * Nonce for the speculation rules `<script>` (a CSP with nonces); otherwise the CSP needs
+   * `script-src 'inline-speculation-rules'`.
+   * @defaultValue undefined
+   */
+  nonce?: string;
+  /** Receives what this call did (also for calls that did nothing). */
+  onReport?: (report: PrefetchReport) => void;
+  /**
    * The document to add links to.
    * @defaultValue `globalThis.document`
    */
   document?: Document;
+}
+
+/** What one {@link prefetch} call did. */
+export interface PrefetchReport {
+  /** How: Speculation Rules, `<link rel=prefetch>`, or nothing (see `reason`). */
+  mechanism: 'speculationrules' | 'link' | 'none';
+  /** Why nothing was fetched at all: no document, Save-Data, a slow (2G) connection. */
+  reason?: 'no-document' | 'save-data' | 'slow-connection';
+  /** URLs newly prefetched by this call. */
+  prefetched: string[];
+  /** URLs newly prerendered by this call (Speculation Rules only). */
+  prerendered: string[];
+  /** Candidates above the threshold that were not fetched, and why. */
+  skipped: { url: string; reason: 'current-page' | 'excluded' | 'state-changing' | 'query-string' | 'cross-origin' | 'not-a-url' }[];
 }
 
 interface Predicts {
@@ -36,41 +93,105 @@ interface Predicts {
 
 const asUrl = (a: string): string | null => (/^(\/(?!\/)|https?:\/\/)/.test(a) ? a : null);
 
+// Path segments that name an action rather than a page: sign-out, deletion, unsubscription,
+// cart and checkout steps, payment. Matched as whole words of the path (separated by / - _ .).
+const STATE_CHANGING =
+  /(?:^|[/_.-])(?:log-?out|log-?off|sign-?out|sign-?off|delete|remove|destroy|erase|unsubscribe|opt-?out|deactivate|cancel|add-?to-?cart|add|empty|clear|checkout|pay|payment|purchase|buy|order|confirm|subscribe|vote|like|follow|reset)(?:[/_.-]|$)/i;
+
+/** Whether `url` looks like it changes state when fetched (the default exclusion of {@link prefetch}). */
+export function looksStateChanging(url: URL): boolean {
+  return STATE_CHANGING.test(url.pathname);
+}
+
+function matches(url: URL, patterns: readonly UrlPattern[] | undefined): boolean {
+  const s = url.pathname + url.search;
+  return !!patterns?.some((p) => (typeof p === 'string' ? (p.endsWith('*') ? s.startsWith(p.slice(0, -1)) : s === p) : p.test(s)));
+}
+
+// URLs this module put into each document's speculation rules (scripts cannot be searched like links).
+const speculated = new WeakMap<object, Set<string>>();
+
 /**
- * Adds `<link rel="prefetch">` for the predicted next actions of `sequence` above `threshold`
- * that look like URLs; does nothing when the user asked to save data
- * (`navigator.connection.saveData`) or there is no document. Resolves to the URLs added.
+ * Fetches ahead the predicted next actions of `sequence` above `threshold` that look like URLs,
+ * skipping the current page, state-changing-looking URLs and URLs with a query string unless `allow`ed, and
+ * anything `exclude`d. Does nothing when the user asked to save data or is on a 2G connection.
+ * Resolves to the URLs added (prefetched or prerendered).
  */
 export async function prefetch(sequence: Predicts, options: PrefetchOptions = {}): Promise<string[]> {
   const doc = options.document ?? (globalThis as any).document;
-  if (!doc || (globalThis as any).navigator?.connection?.saveData) return [];
+  const conn = (globalThis as any).navigator?.connection;
+  const report: PrefetchReport = { mechanism: 'none', prefetched: [], prerendered: [], skipped: [] };
+  const done = () => {
+    options.onReport?.(report);
+    return [...report.prefetched, ...report.prerendered];
+  };
+  report.reason = !doc ? 'no-document' : conn?.saveData ? 'save-data' : /(^|-)2g$/.test(conn?.effectiveType ?? '') ? 'slow-connection' : undefined;
+  if (report.reason) return done();
   const max = options.max ?? 2;
   const threshold = options.threshold ?? 0.3;
   const toUrl = options.toUrl ?? asUrl;
-  const added: string[] = [];
-  let taken = 0; // links for the top candidates, including those already in the page
+  const { exclude, allow } = options;
+  const view = doc.defaultView ?? globalThis;
+  const rules = options.mechanism !== 'link' && !!view.HTMLScriptElement?.supports?.('speculationrules');
+  report.mechanism = rules ? 'speculationrules' : 'link';
+  const seen = speculated.get(doc) ?? new Set<string>();
+  speculated.set(doc, seen);
+  const spec: { prefetch: string[]; prerender: string[] } = { prefetch: [], prerender: [] };
+  let taken = 0; // URLs for the top candidates, including those already in the page
   const top = await sequence.predict({ k: Math.max(max, 1) * 4 });
   for (const p of top) {
     if (taken >= max || p.probability < threshold) break;
     const raw = toUrl(p.action);
-    if (!raw) continue;
-    let url: URL;
+    let url: URL | null = null;
     try {
-      url = new URL(raw, doc.baseURI);
+      url = raw ? new URL(raw, doc.baseURI) : null;
     } catch {
+      // not a URL: skipped below
+    }
+    if (!url || !/^https?:$/.test(url.protocol)) {
+      report.skipped.push({ url: raw ?? p.action, reason: 'not-a-url' });
       continue;
     }
-    if (!/^https?:$/.test(url.protocol)) continue;
-    if (!options.crossOrigin && doc.location && url.origin !== new URL(doc.location.href).origin) continue;
     const href = url.href;
+    const allowed = matches(url, allow);
+    const here = doc.location ? new URL(doc.location.href) : null;
+    const why =
+      // The likeliest next "action" is often the page itself (a click, an add to cart on it).
+      here && here.origin + here.pathname + here.search === url.origin + url.pathname + url.search ? 'current-page'
+      : !options.crossOrigin && here && url.origin !== here.origin ? 'cross-origin'
+      : (typeof exclude === 'function' ? exclude(url) : matches(url, exclude)) ? 'excluded'
+      : allowed ? null
+      : looksStateChanging(url) ? 'state-changing'
+      : url.search ? 'query-string'
+      : null;
+    if (why) {
+      report.skipped.push({ url: href, reason: why });
+      continue;
+    }
     taken++;
-    if ([...doc.querySelectorAll('link[rel="prefetch"]')].some((l: any) => l.href === href)) continue;
-    const link = doc.createElement('link');
-    link.rel = 'prefetch';
-    link.href = href;
-    link.setAttribute('data-hunch', '');
-    doc.head.appendChild(link);
-    added.push(href);
+    if (seen.has(href) || [...doc.querySelectorAll('link[rel="prefetch"]')].some((l: any) => l.href === href)) continue;
+    if (!rules) {
+      const link = doc.createElement('link');
+      link.rel = 'prefetch';
+      link.href = href;
+      link.setAttribute('data-hunch', '');
+      doc.head.appendChild(link);
+      report.prefetched.push(href);
+      continue;
+    }
+    seen.add(href);
+    if (allowed && p.probability >= (options.prerenderThreshold ?? 0.6)) spec.prerender.push(href), report.prerendered.push(href);
+    else spec.prefetch.push(href), report.prefetched.push(href);
   }
-  return added;
+  if (spec.prefetch.length || spec.prerender.length) {
+    const script = doc.createElement('script');
+    script.type = 'speculationrules';
+    if (options.nonce) script.nonce = options.nonce;
+    script.setAttribute('data-hunch', '');
+    const json: Record<string, unknown> = {};
+    for (const k of ['prefetch', 'prerender'] as const) if (spec[k].length) json[k] = [{ source: 'list', urls: spec[k], eagerness: 'immediate' }];
+    script.textContent = JSON.stringify(json);
+    doc.head.appendChild(script);
+  }
+  return done();
 }

@@ -3,9 +3,10 @@
 // An instance that trapped is dropped from the cache: the next Predictor gets a fresh one.
 import type { RawModule } from './hunch.mjs';
 import { HunchEnvironmentError } from './errors.js';
-import { readUrl, resolveUrl, simdSupported, toBytes } from './env.js';
+import { isNode, readUrl, resolveUrl, simdSupported, toBytes } from './env.js';
 import type { MemoryStats, PredictorOptions } from './options.js';
 
+/** @internal */
 export interface Runtime {
   raw: RawModule;
   models: number;
@@ -20,18 +21,25 @@ let last: Runtime | undefined;
 
 type WasmOptions = Pick<PredictorOptions, 'wasmUrl' | 'locateFile' | 'wasmBinary' | 'wasmModule'>;
 
+/** @internal */
 export function wasmKey(o: WasmOptions): unknown {
   if (o.wasmModule) return o.wasmModule;
   if (o.wasmBinary) return o.wasmBinary;
-  return wasmUrl(o).href;
+  try {
+    return wasmUrl(o).href;
+  } catch {
+    return 'hunch.wasm'; // a default location a bundler made unparsable (node resolves the package file)
+  }
 }
 
+/** @internal */
 export function wasmUrl(o: WasmOptions): URL {
   if (o.wasmUrl) return resolveUrl(o.wasmUrl);
   if (o.locateFile) return resolveUrl(o.locateFile('hunch.wasm'));
   return new URL('./hunch.wasm', import.meta.url);
 }
 
+/** @internal */
 export function getRuntime(o: WasmOptions): Promise<Runtime> {
   const key = wasmKey(o);
   let p = byKey.get(key);
@@ -49,7 +57,7 @@ async function compile(o: WasmOptions): Promise<WebAssembly.Module> {
   let from = 'wasmBinary';
   if (o.wasmBinary) bytes = toBytes(o.wasmBinary, 'wasmBinary');
   else {
-    const url = wasmUrl(o);
+    const url = o.wasmUrl || o.locateFile || !isNode() ? wasmUrl(o) : await (await import('./node-wasm.js')).nodeWasmUrl();
     from = url.href;
     const r = await readUrl(url);
     if (!r.ok)
@@ -81,7 +89,7 @@ async function create(o: WasmOptions, key: unknown): Promise<Runtime> {
   // loader because the wasm is always handed over here, never fetched by Emscripten.
   const ready: Promise<RawModule> = factory({
     instantiateWasm(imports, receive) {
-      WebAssembly.instantiate(module, imports).then((inst) => receive(inst, module), fail);
+      WebAssembly.instantiate(module, imports as WebAssembly.Imports).then((inst) => receive(inst, module), fail);
       return {};
     },
     print: (t) => warnSink(t),
@@ -97,6 +105,7 @@ async function create(o: WasmOptions, key: unknown): Promise<Runtime> {
 }
 
 /** Runs a call into wasm; a trap marks the instance broken so later predictors start afresh. */
+/** @internal */
 export function guard<T>(rt: Runtime, f: () => T): T {
   try {
     return f();
@@ -109,10 +118,12 @@ export function guard<T>(rt: Runtime, f: () => T): T {
   }
 }
 
+/** @internal */
 export function setWarnSink(f: (m: string) => void): void {
   warnSink = f;
 }
 
+/** @internal */
 export function statsOf(rt: Runtime): MemoryStats {
   return { heapUsed: rt.raw.heapUsed(), memoryBytes: rt.raw.memoryBytes(), models: rt.models, sequences: rt.sequences };
 }

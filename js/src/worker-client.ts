@@ -7,7 +7,7 @@ import { isNode, nodeImport, resolveUrl } from './env.js';
 import { checkKey } from './events.js';
 import {
   DEFAULTS, type Explanation, type ExplainOptions, type HunchEvent, type MemoryStats, type ModelInfo, type PredictOptions,
-  type Prediction, type PredictorOptions, type SequenceStats, type TypePrediction,
+  type Prediction, type PredictorOptions, type SequenceStats, type TypePrediction, type UpdateOptions, type UrlLike,
 } from './options.js';
 import { wasmUrl } from './runtime.js';
 
@@ -99,6 +99,8 @@ class Channel {
 export async function startWorker(source: { url?: string; bytes?: Uint8Array }, options: PredictorOptions): Promise<AsyncPredictor> {
   if (typeof options.persist === 'object' && options.persist)
     throw new TypeError('a custom persist storage object cannot be used in worker mode: use "indexeddb"');
+  if (typeof options.cache === 'object' && options.cache)
+    throw new TypeError('a custom cache object cannot be used in worker mode: use cache: true (the Cache API, in the worker)');
   const ch = new Channel();
   if (options.onWarning) ch.warn = options.onWarning;
   await ch.open(options.workerUrl ? resolveUrl(options.workerUrl) : new URL('./worker.js', import.meta.url));
@@ -160,6 +162,12 @@ export class AsyncPredictor implements Async<PredictorApi> {
   setConsent(consent: boolean): Promise<void> { return this.#call('setConsent', consent); }
   forget(): Promise<void> { return this.#call('forget'); }
   flush(): Promise<void> { return this.#call('flush'); }
+  /** See Predictor.update: the worker fetches and swaps the model; `info` follows. */
+  async update(model: Uint8Array | ArrayBuffer | UrlLike, options?: UpdateOptions): Promise<ModelInfo> {
+    // The worker resolves relative URLs against its own script: resolve them against the page here.
+    const m = typeof model === 'string' || model instanceof URL ? resolveUrl(model).href : model;
+    return ((this as { info: ModelInfo }).info = await this.#call('update', m, options));
+  }
   memoryStats(): Promise<MemoryStats> { return this.#call('memoryStats'); }
 
   /** Flushes pending saves, frees the model and stops the worker. */

@@ -20,7 +20,7 @@ const SEQUENCE_METHODS = [
   'push', 'predict', 'nextType', 'exitProbability', 'conversionProbability', 'explain', 'reset', 'save', 'restore', 'stats',
   'forget', 'close',
 ] as const satisfies readonly MethodOf<SequenceApi>[];
-const PREDICTOR_METHODS = ['setConsent', 'forget', 'flush', 'memoryStats', 'close'] as const satisfies readonly MethodOf<PredictorApi>[];
+const PREDICTOR_METHODS = ['setConsent', 'forget', 'flush', 'update', 'memoryStats', 'close'] as const satisfies readonly MethodOf<PredictorApi>[];
 type Listed<Missing extends never> = Missing;
 type AllListed = [
   Listed<Unlisted<SequenceApi, typeof SEQUENCE_METHODS>>,

@@ -19,8 +19,11 @@ import { jsRoot } from './helpers.mjs';
 // was 66,000 so that the next growth is a decision, not an accident. Attributes (issue 14 part 3:
 // the attribute index, its checks and messages, its own decimal reader instead of strtod and
 // std::pow, which alone cost 10 KB, pushWithAttributes) and their match terms (the window's values
-// in the saved state) grew it to 71,900: 28% of tfjs; 72,500.
-const BUDGET = 72_500;
+// in the saved state) grew it to 71,900: 28% of tfjs; 72,500. Issue 18's model updates
+// (predictor.update(), carrying a state of another model over by name, the integrity/cache
+// hooks: +676; the checks, the Cache API code and node's wasm lookup load only when asked) and
+// the node-safe types and literal error names grew it to 72,693; 73,000.
+const BUDGET = 73_000;
 
 test(`main-thread path: JS + wasm ≤ ${BUDGET} bytes gzip -9`, () => {
   const { main, worker } = sizes();

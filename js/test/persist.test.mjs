@@ -141,13 +141,18 @@ test('corrupted stored bytes: one warning, a fresh sequence, the record dropped'
   q.close();
 });
 
-test('a state saved for another model is ignored, not misapplied, without a warning', async () => {
+test('a state saved for another model is not misapplied: its events are carried over by name, without a warning', async () => {
   const storage = new TestStorage();
   await storeState(storage, 'u', 'tiny-lstm-attn-f32.hunch');
   const warnings = [];
   const q = await load({ persist: storage, consent: true, onWarning: (m) => warnings.push(m) });
   const s = q.sequence('u');
-  assert.equal(s.stats().events, 0);
+  assert.equal(s.stats().events, 3);
+  assert.equal(s.stats().carriedEvents, 3);
+  assert.equal(s.stats().carriedUnknown, 0, 'the f32 fixture has the same vocabulary');
+  const fresh = q.sequence();
+  fresh.push(journey(3));
+  assert.deepEqual(s.predict(), fresh.predict(), 'the same as pushing the events into this model');
   assert.deepEqual(warnings, []);
   q.close();
 });
@@ -167,12 +172,13 @@ test("another model's state is told apart by the core's error code, not by the m
     return 'reworded: ' + lastError.call(this).replace(/another model/g, 'a different file');
   };
   try {
-    assert.equal(q.sequence('u').stats().events, 0);
+    assert.equal(q.sequence('u').stats().carriedEvents, 3, "another model's state is carried over");
     assert.equal(q.sequence('v').stats().events, 0);
     assert.equal(warnings.length, 1, 'only the damaged state warns');
     assert.match(warnings[0], /sequence "v" is unreadable.*reworded: saved state CRC mismatch/);
     await q.flush();
-    assert.ok(!storage.map.has('hunch:u') && !storage.map.has('hunch:v'), 'both records dropped');
+    assert.ok(!storage.map.has('hunch:v'), 'the damaged record is dropped');
+    assert.ok(storage.map.has('hunch:u'), 'the carried state is saved again, for this model');
   } finally {
     proto.lastError = lastError;
     q.close();

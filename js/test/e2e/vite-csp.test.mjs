@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { noCli, trainV2 } from '../update-fixture.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const jsRoot = path.resolve(here, '../..');
@@ -28,7 +29,8 @@ const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = path.join(repoRoot, 'test-results/sdk-csp.png');
 // The policy of the issue, plus a report address: violations inside the worker never reach the
 // page's `securitypolicyviolation` listeners, but they are reported here.
-const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; report-uri /csp-report";
+// 'inline-speculation-rules': the speculation rules prefetch() inserts (and nothing else inline).
+const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'inline-speculation-rules'; report-uri /csp-report";
 const MISSING_WORKER = '/no-such-worker.js'; // the page's deliberately missing workerUrl
 const events = JSON.parse(fs.readFileSync(path.join(here, 'app/events.json'), 'utf8'));
 
@@ -50,6 +52,9 @@ const MIME = {
   '.css': 'text/css',
   '.hunch': 'application/octet-stream',
 };
+
+const live = { model: MODEL_FILE, v2: null }; // what /models/live.hunch and /models/v2.hunch serve
+const speculative = []; // requests of /page/N: { path, purpose (the Sec-Purpose header) }
 
 /** Serves `dir` (index.html at /), the model at /models/tiny.hunch and stub pages at /page/N, every response under the CSP. */
 function serve(dir) {
@@ -78,8 +83,15 @@ function serve(dir) {
     if (req.method !== 'GET') return done(405, 'text/plain', 'method not allowed');
     if (url.pathname === '/favicon.ico') return done(204, 'image/x-icon', ''); // Chromium asks on its own
     if (url.pathname === '/models/tiny.hunch') return done(200, MIME['.hunch'], fs.readFileSync(MODEL_FILE));
+    // The model of the update test: v1 (the fixture) until the test ships v2.
+    if (url.pathname === '/models/live.hunch') return done(200, MIME['.hunch'], fs.readFileSync(live.model));
+    if (url.pathname === '/models/v2.hunch' && live.v2) return done(200, MIME['.hunch'], fs.readFileSync(live.v2));
+    if (url.pathname === '/models/missing.hunch') return done(404, 'text/plain', 'not found'); // update() must reject
     // The targets of prefetch links: the fixture's actions are "/page/N".
-    if (/^\/page\/\d+$/.test(url.pathname)) return done(200, MIME['.html'], '<!doctype html><title>page</title>');
+    if (/^\/page\/\d+$/.test(url.pathname)) {
+      speculative.push({ path: url.pathname, purpose: req.headers['sec-purpose'] ?? null });
+      return done(200, MIME['.html'], '<!doctype html><title>page</title>');
+    }
     const file = path.join(dir, url.pathname === '/' ? 'index.html' : path.normalize(url.pathname));
     if (!file.startsWith(dir + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) return done(404, 'text/plain', 'not found');
     done(200, MIME[path.extname(file)] ?? 'application/octet-stream', fs.readFileSync(file));
@@ -151,12 +163,12 @@ describe('the packed SDK in a Vite build, in Chromium under a strict CSP', { ski
     });
     context.on('request', (r) => requests.push(r.url()));
     // The one deliberate failure (a missing worker script) is checked on its own.
-    const deliberate = (url) => url && new URL(url).pathname === MISSING_WORKER;
+    const deliberate = (url) => url && [MISSING_WORKER, '/models/missing.hunch'].includes(new URL(url).pathname);
     context.on('requestfailed', (r) => deliberate(r.url()) || problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
     context.on('console', (m) => m.type() === 'error' && !deliberate(m.location()?.url) && problems.push(`console: ${m.text()} (${m.location()?.url})`));
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    page.on('worker', (w) => w.on('console', (m) => m.type() === 'error' && problems.push(`worker console: ${m.text()}`)));
+    page.on('worker', (w) => w.on('console', (m) => m.type() === 'error' && !deliberate(m.location()?.url) && problems.push(`worker console: ${m.text()}`)));
   });
 
   after(async () => {
@@ -191,14 +203,14 @@ describe('the packed SDK in a Vite build, in Chromium under a strict CSP', { ski
     }));
   }
 
-  // The SDK of the package in node: top-10 after `evs`.
-  async function nodeTop(evs) {
+  // The SDK of the package in node: top-k after `evs` (model: the fixture, or the file given).
+  async function nodeTop(evs, model = MODEL_FILE, k = 10) {
     const { Predictor } = await import(pathToFileURL(path.join(pkgDir, 'dist/index.js')).href);
-    const p = await Predictor.fromBytes(fs.readFileSync(MODEL_FILE));
+    const p = await Predictor.fromBytes(fs.readFileSync(model));
     try {
       const s = p.sequence();
       s.push(evs);
-      return s.predict({ k: 10 });
+      return s.predict({ k });
     } finally {
       p.close();
     }
@@ -309,6 +321,60 @@ describe('the packed SDK in a Vite build, in Chromium under a strict CSP', { ski
     assertSameTop(r.tops['top-track'], await nodeTop(tracked), 'after tracking (same events and times in node)');
   });
 
+  it('prefetch: Speculation Rules in Chromium: the browser prefetches and prerenders exactly what was predicted', async () => {
+    const prerender = expected[0].probability; // only the top prediction is prerendered
+    speculative.length = 0;
+    const r = (phases.speculate = await load('speculate', `&threshold=${threshold}&prerender=${prerender}`));
+    phaseOk('speculate');
+    const want = expected.filter((p) => p.probability >= threshold).map((p) => `${server.origin}${p.action}`);
+    const { speculationReport: rep } = r.facts;
+    assert.equal(rep.mechanism, 'speculationrules');
+    assert.deepEqual(rep.prerendered, want.slice(0, 1));
+    assert.deepEqual(rep.prefetched, want.slice(1));
+    assert.deepEqual(r.facts.rules, [{
+      prefetch: [{ source: 'list', urls: want.slice(1), eagerness: 'immediate' }],
+      prerender: [{ source: 'list', urls: want.slice(0, 1), eagerness: 'immediate' }],
+    }]);
+    // The browser acts on the rules: each URL requested once, marked as speculative.
+    const deadline = Date.now() + 10_000;
+    while (speculative.length < want.length && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+    const got = Object.fromEntries(speculative.map((x) => [`${server.origin}${x.path}`, x.purpose]));
+    assert.deepEqual(Object.keys(got).sort(), [...want].sort(), 'the predicted pages were fetched, nothing else');
+    assert.match(got[want[0]], /prerender/, `prerendered: Sec-Purpose ${got[want[0]]}`);
+    for (const u of want.slice(1)) assert.equal(got[u], 'prefetch', `prefetched: ${u}`);
+  });
+
+  it('a model update keeps history: browse with v1, ship v2 (another vocabulary), reload: history kept, predictions from v2', { skip: noCli }, async () => {
+    live.v2 = trainV2(tmp);
+    const v1 = (phases.browse = await load('browse', '&push=1'));
+    phaseOk('browse');
+    assert.equal(v1.facts.browse.stats.events, events.length);
+    assert.equal(v1.facts.browse.stats.carriedEvents, 0);
+    assertSameTop(v1.tops['top-browse'], await nodeTop(events, MODEL_FILE, 5), 'v1');
+
+    live.model = live.v2; // the site ships v2
+    const r = await load('browse', '&update=/models/v2.hunch');
+    phases.update = r;
+    phaseOk('update');
+    const { Predictor } = await import(pathToFileURL(path.join(pkgDir, 'dist/index.js')).href);
+    const info = await Predictor.fromBytes(fs.readFileSync(live.v2)).then((p) => (p.close(), p.info));
+    assert.equal(r.facts.browse.checksum, info.checksum, 'the page runs v2');
+    const st = r.facts.browse.stats;
+    assert.equal(st.events, events.length, 'history kept');
+    assert.equal(st.carriedEvents, events.length);
+    const unknown = events.filter((e) => !info.actions.includes(e.action) || !info.types.includes(e.type)).length;
+    assert.ok(unknown > 0 && unknown < events.length, 'v2 knows some of the names, not all');
+    assert.equal(st.carriedUnknown, unknown);
+    const v2Top = await nodeTop(events, live.v2, 5);
+    assertSameTop(r.tops['top-browse'], v2Top, 'after the update, from v2');
+    // The live update in a worker: a failing one first (404), then v2.
+    const { liveUpdate } = r.facts;
+    assert.equal(liveUpdate.failed, 'HunchModelError');
+    assert.equal(liveUpdate.checksum, info.checksum);
+    assert.equal(liveUpdate.stats.carriedEvents, events.length);
+    assertSameTop(r.tops['top-live-update'], v2Top, 'worker update()');
+  });
+
   it('the CSP is enforced here (control), and the SDK caused no violation anywhere', async () => {
     const r = await load('control');
     assert.equal(r.facts.functionError, 'EvalError', 'new Function() is refused under this CSP');
@@ -328,7 +394,7 @@ describe('the packed SDK in a Vite build, in Chromium under a strict CSP', { ski
     assert.deepEqual(elsewhere, [], 'requests to other origins');
     assert.ok(server.hits.some((h) => h.path === '/models/tiny.hunch'), 'the model was fetched from the server');
     assert.ok(server.hits.some((h) => h.path.endsWith('.wasm') && h.status === 200), 'the wasm was fetched from the server');
-    const notFound = server.hits.filter((h) => h.status !== 200 && h.status !== 204 && h.path !== MISSING_WORKER);
+    const notFound = server.hits.filter((h) => h.status !== 200 && h.status !== 204 && h.path !== MISSING_WORKER && h.path !== '/models/missing.hunch');
     assert.deepEqual(notFound, [], 'requests the server could not answer');
     assert.deepEqual(problems, [], 'console errors, page errors, failed requests');
   });

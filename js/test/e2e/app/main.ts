@@ -110,8 +110,8 @@ const phases: Record<string, () => Promise<void>> = {
     await part('prefetch', async () => {
       // hunch/dom prefetch: links for the likely next pages above the threshold the test chose.
       const threshold = Number(q.get('threshold'));
-      facts.prefetched = await prefetch(s, { threshold, max: 5 });
-      facts.prefetchAgain = await prefetch(s, { threshold, max: 5 }); // no duplicates
+      facts.prefetched = await prefetch(s, { threshold, max: 5, mechanism: 'link' });
+      facts.prefetchAgain = await prefetch(s, { threshold, max: 5, mechanism: 'link' }); // no duplicates
     });
     p.close();
 
@@ -193,6 +193,47 @@ const phases: Record<string, () => Promise<void>> = {
     addEventListener('popstate', render);
     (globalThis as any).navigation?.addEventListener('navigatesuccess', render);
     render();
+  },
+
+  // Speculation Rules (Chromium supports them): prefetch above the threshold, prerender for the
+  // allow-listed URLs above prerenderThreshold; the test checks what the browser then fetched.
+  async speculate() {
+    const p = await Predictor.fromUrl(MODEL, { onWarning });
+    const s = p.sequence();
+    s.push(events);
+    const reports: unknown[] = [];
+    facts.speculated = await prefetch(s, {
+      threshold: Number(q.get('threshold')), max: 5, allow: ['/page/*'], prerenderThreshold: Number(q.get('prerender')),
+      onReport: (r) => void reports.push(r),
+    });
+    facts.speculationReport = reports[0];
+    facts.rules = [...document.querySelectorAll('script[type="speculationrules"]')].map((e) => JSON.parse(e.textContent!));
+    p.close();
+  },
+
+  // Model updates keep history: a keyed sequence persisted under the model served at
+  // /models/live.hunch (the test swaps v1 for v2 between loads). `push=1` pushes the events;
+  // `update=URL` also runs a live predictor.update() in a worker.
+  async browse() {
+    const p = await Predictor.fromUrl('/models/live.hunch', { persist: 'indexeddb', consent: true, storageKey: 'upd', onWarning });
+    const s = p.sequence(KEY);
+    if (q.get('push')) s.push(events);
+    await p.flush();
+    facts.browse = { checksum: p.info.checksum, stats: s.stats() };
+    showTop('top-browse', 'after a model update', s.predict({ k: 5 }));
+    p.close();
+    const to = q.get('update');
+    if (to)
+      await part('liveUpdate', async () => {
+        const w = await Predictor.fromUrl(MODEL, { worker: true, onWarning });
+        const ws = w.sequence();
+        await ws.push(events);
+        const failed = await w.update('/models/missing.hunch').catch((e) => e.name);
+        const info = await w.update(to);
+        facts.liveUpdate = { failed, checksum: info.checksum, stats: await ws.stats() };
+        showTop('top-live-update', 'worker, after update()', await ws.predict({ k: 5 }));
+        await w.close();
+      });
   },
 
   // Proves the CSP is enforced here (so the other phases' silence means something): string
