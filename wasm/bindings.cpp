@@ -176,6 +176,13 @@ class WasmSequence {
     seq_.save(&out);
     return copy_to_js("Uint8Array", out.data(), out.size());
   }
+  // The state with its rings in another encoding (0 f32, 1 f16, 2 int8: hunch::StateEncoding):
+  // for bench/state.mjs, which measures the options; save() is the default (int8).
+  val saveEncoded(uint32_t encoding) const {
+    std::vector<uint8_t> out;
+    seq_.save(&out, hunch::StateEncoding(encoding > 2 ? 2 : encoding));
+    return copy_to_js("Uint8Array", out.data(), out.size());
+  }
   bool restore(const val& bytes) {
     std::vector<uint8_t> buf = bytes_from_js(bytes);
     return ok(seq_.restore(buf.data(), buf.size()));
@@ -245,6 +252,7 @@ EMSCRIPTEN_BINDINGS(hunch) {
       .function("attentionIndex", &WasmSequence::attentionIndex)
       .function("attentionWeights", &WasmSequence::attentionWeights)
       .function("save", &WasmSequence::save)
+      .function("saveEncoded", &WasmSequence::saveEncoded)
       .function("restore", &WasmSequence::restore);
   function("heapUsed", &heapUsed);
   function("memoryBytes", &memoryBytes);

@@ -53,6 +53,7 @@ export interface RawSequence extends RawHandle {
   attentionIndex(): Float64Array;
   attentionWeights(): Float32Array;
   save(): Uint8Array;
+  saveEncoded(encoding: number): Uint8Array;
   restore(bytes: Uint8Array): boolean;
 }
 
