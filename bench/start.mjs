@@ -13,6 +13,7 @@
 //    vocabulary decoding (names → JS strings); first push; first predict.
 // Writes its table into bench/results/RESULTS.md between <!-- bench:start --> marks.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -22,7 +23,7 @@ const ROOT = path.resolve(BENCH, '..');
 const SDK = path.resolve(process.env.HUNCH_SDK_DIR ?? path.join(ROOT, 'js/dist'));
 
 async function child(mode, model) {
-  const t0 = performance.now();
+  const t0 = performance.now(), c0 = process.cpuUsage();
   const { Predictor } = await import(pathToFileURL(path.join(SDK, 'index.js')).href);
   const t1 = performance.now();
   if (mode === 'e2e') {
@@ -30,8 +31,10 @@ async function child(mode, model) {
     const s = p.sequence();
     s.push({ action: p.info.actions[1], time: 1.7e12 });
     s.predict({ k: 10 });
-    const t2 = performance.now();
-    return { importMs: t1 - t0, importToFirstPredictionMs: t2 - t0 };
+    const t2 = performance.now(), c = process.cpuUsage(c0);
+    // CPU time of the process over the same span (all its threads): on a loaded machine the wall
+    // time includes waiting for a core, the CPU time does not.
+    return { importMs: t1 - t0, importToFirstPredictionMs: t2 - t0, importToFirstPredictionCpuMs: (c.user + c.system) / 1000 };
   }
   const wasm = fs.readFileSync(path.join(SDK, 'hunch.wasm'));
   const module = await WebAssembly.compile(wasm);
@@ -82,18 +85,18 @@ for (const [arch, V, W] of [['lstm-attn', 3707, 32], ['transformer', 3707, 200]]
   const e2e = [], split = [];
   for (let i = 0; i < runs; i++) { e2e.push(one('e2e')); split.push(one('split')); }  // alternating
   const m = (xs, k) => med(xs.map((x) => x[k]));
-  const row = { model: `${arch} W ${W}`, runs, importToFirstPredictionMs: m(e2e, 'importToFirstPredictionMs') };
+  const row = { model: `${arch} W ${W}`, runs, importToFirstPredictionMs: m(e2e, 'importToFirstPredictionMs'), importToFirstPredictionCpuMs: m(e2e, 'importToFirstPredictionCpuMs') };
   for (const k of Object.keys(split[0])) row[k] = m(split, k);
   rows.push(row);
   console.error(JSON.stringify(row));
 }
 const f = (x) => x.toFixed(x < 10 ? 2 : 1);
 const lines = ['### Where hunch\'s cold start goes (node, `node bench/start.mjs`)', '',
-  `Fresh node processes, medians of ${runs}, the benchmark's int8 models, SDK from \`${path.relative(ROOT, SDK)}\`. End to end: import of the SDK → \`Predictor.fromUrl\` (file URL: the wasm compile overlaps the model read) → push → predict. The split times each step alone in another process: the first \`fromBytes\` is instantiate + heap growth + model parse + the SDK's vocabulary strings; the second one is the same without the instantiate; "core Model.load" and "vocabulary decode" are its two parts.`, '',
-  '| model | import → first prediction ms | SDK import | wasm compile | first fromBytes | second fromBytes | core Model.load | vocabulary decode | first push | first predict | hunch.wasm / model bytes |',
-  '|---|---|---|---|---|---|---|---|---|---|---|'];
+  `Load average at start ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} on ${os.cpus().length} cores (with other jobs running, wall times include waiting for a core; the CPU time column does not). Fresh node processes, medians of ${runs}, the benchmark's int8 models, SDK from \`${path.relative(ROOT, SDK)}\`. End to end: import of the SDK → \`Predictor.fromUrl\` (file URL: the wasm compile overlaps the model read) → push → predict. The split times each step alone in another process: the first \`fromBytes\` is instantiate + heap growth + model parse + the SDK's vocabulary strings; the second one is the same without the instantiate; "core Model.load" and "vocabulary decode" are its two parts.`, '',
+  '| model | import → first prediction ms | its CPU time ms | SDK import | wasm compile | first fromBytes | second fromBytes | core Model.load | vocabulary decode | first push | first predict | hunch.wasm / model bytes |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|'];
 for (const r of rows)
-  lines.push(`| ${r.model} | ${f(r.importToFirstPredictionMs)} | ${f(r.sdkImportMs)} | ${f(r.wasmCompileMs)} | ${f(r.firstFromBytesMs)} | ${f(r.secondFromBytesMs)} | ${f(r.coreModelLoadMs)} | ${f(r.vocabDecodeMs)} | ${f(r.firstPushMs)} | ${f(r.firstPredictMs)} | ${r.wasmBytes} / ${r.modelBytes} |`);
+  lines.push(`| ${r.model} | ${f(r.importToFirstPredictionMs)} | ${f(r.importToFirstPredictionCpuMs)} | ${f(r.sdkImportMs)} | ${f(r.wasmCompileMs)} | ${f(r.firstFromBytesMs)} | ${f(r.secondFromBytesMs)} | ${f(r.coreModelLoadMs)} | ${f(r.vocabDecodeMs)} | ${f(r.firstPushMs)} | ${f(r.firstPredictMs)} | ${r.wasmBytes} / ${r.modelBytes} |`);
 const section = lines.join('\n');
 console.log(section);
 if (!args.includes('--no-write')) {
