@@ -1,6 +1,8 @@
 // Where hunch's cold start goes (node): fresh processes, medians.
 //
-//   node bench/start.mjs [--runs N] [--no-write]
+//   node bench/start.mjs [--runs N] [--compare OTHER_SDK_DIR [--compare-label TEXT]] [--no-write]
+//   (--compare: the same figures for another build of the SDK's dist/, e.g. before a change,
+//    its processes alternating with this one's)
 //   env: HUNCH_SDK_DIR (default js/dist), HUNCH_MAKE_MODELS (default build/native/bench-make-models)
 //
 // Two figures per model (the benchmark's int8 files: lstm-attn V 3,707 W 32, transformer W 200):
@@ -75,20 +77,28 @@ const work = path.join(ROOT, 'build/bench/state');  // shared with bench/state.m
 fs.mkdirSync(work, { recursive: true });
 const med = (xs) => { const v = [...xs].sort((a, b) => a - b); return v[(v.length - 1) >> 1]; };
 const rows = [];
+const other = args.includes('--compare') ? path.resolve(args[args.indexOf('--compare') + 1]) : null;
+const otherLabel = args.includes('--compare-label') ? args[args.indexOf('--compare-label') + 1] : other;
+const sdks = other ? [[other, otherLabel], [SDK, 'this']] : [[SDK, '']];
 for (const [arch, V, W] of [['lstm-attn', 3707, 32], ['transformer', 3707, 200]]) {
   const prefix = path.join(work, `${arch}-v${V}-w${W}`);
   if (!fs.existsSync(`${prefix}-int8.hunch`)) {
     const r = spawnSync(makeModels, [prefix, arch, String(V), String(W)], { stdio: 'inherit' });
     if (r.status !== 0) throw new Error(`${makeModels} failed (build it: scripts/build.sh native)`);
   }
-  const one = (mode) => JSON.parse(spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', mode, `${prefix}-int8.hunch`], { encoding: 'utf8' }).stdout.trim().split('\n').pop());
-  const e2e = [], split = [];
-  for (let i = 0; i < runs; i++) { e2e.push(one('e2e')); split.push(one('split')); }  // alternating
+  const one = (mode, sdk) => JSON.parse(spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', mode, `${prefix}-int8.hunch`],
+    { encoding: 'utf8', env: { ...process.env, HUNCH_SDK_DIR: sdk } }).stdout.trim().split('\n').pop());
+  const e2e = sdks.map(() => []), split = sdks.map(() => []);
+  for (let i = 0; i < runs; i++)  // alternating, so that a change of load hits all
+    sdks.forEach(([sdk], j) => { e2e[j].push(one('e2e', sdk)); split[j].push(one('split', sdk)); });
   const m = (xs, k) => med(xs.map((x) => x[k]));
-  const row = { model: `${arch} W ${W}`, runs, importToFirstPredictionMs: m(e2e, 'importToFirstPredictionMs'), importToFirstPredictionCpuMs: m(e2e, 'importToFirstPredictionCpuMs') };
-  for (const k of Object.keys(split[0])) row[k] = m(split, k);
-  rows.push(row);
-  console.error(JSON.stringify(row));
+  sdks.forEach(([sdk, label], j) => {
+    const row = { model: `${arch} W ${W}${label ? ` (${label === 'this' ? path.relative(ROOT, sdk) : label})` : ''}`, runs,
+      importToFirstPredictionMs: m(e2e[j], 'importToFirstPredictionMs'), importToFirstPredictionCpuMs: m(e2e[j], 'importToFirstPredictionCpuMs') };
+    for (const k of Object.keys(split[j][0])) row[k] = m(split[j], k);
+    rows.push(row);
+    console.error(JSON.stringify(row));
+  });
 }
 const f = (x) => x.toFixed(x < 10 ? 2 : 1);
 const lines = ['### Where hunch\'s cold start goes (node, `node bench/start.mjs`)', '',

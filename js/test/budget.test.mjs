@@ -19,8 +19,11 @@ import { jsRoot } from './helpers.mjs';
 // was 66,000 so that the next growth is a decision, not an accident. Attributes (issue 14 part 3:
 // the attribute index, its checks and messages, its own decimal reader instead of strtod and
 // std::pow, which alone cost 10 KB, pushWithAttributes) and their match terms (the window's values
-// in the saved state) grew it to 71,900: 28% of tfjs; 72,500.
-const BUDGET = 72_500;
+// in the saved state) grew it to 71,900: 28% of tfjs; 72,500. Issue 17's saved state version 2
+// (only the filled ring slots, rows in f32, f16 or int8 with a per-row scale, each field checked
+// with its offset named, and the version-1 reader kept beside it: +11 KB raw wasm) and the
+// action names decoded on demand (actionName) grew it to 75,745: 30% of tfjs; 76,000.
+const BUDGET = 76_000;
 
 test(`main-thread path: JS + wasm ≤ ${BUDGET} bytes gzip -9`, () => {
   const { main, worker } = sizes();
