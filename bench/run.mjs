@@ -335,6 +335,11 @@ if (QUICK ? args.includes('--train') : !args.includes('--no-train')) {
   log('training: hunch train vs seqrec_ref.py (alternating)');
   R.training = training();
 }
+// Saved states: size at 1, 5, W/2, W, 2W events and what a restore reproduces (bench/state.mjs)
+{
+  const { measureStates } = await import('./state.mjs');
+  R.states = await measureStates({ sdkDir: SDK, makeModels: path.join(NATIVE, 'bench-make-models'), work: path.join(WORK, 'state') });
+}
 R.idle = idleLog;
 R.machine.loadavgEnd = os.loadavg().map((x) => +x.toFixed(2));
 R.finished = new Date().toISOString();
@@ -346,4 +351,8 @@ fs.mkdirSync(path.join(OUT, 'tmp'), { recursive: true });
 fs.writeFileSync(path.join(OUT, 'tmp', 'raw.json'), JSON.stringify(R, null, 1));
 const { report } = await import('./peers/report.mjs');
 report(R, OUT);
+{
+  const { stateSection, writeSection } = await import('./state.mjs');
+  writeSection(path.join(OUT, 'RESULTS.md'), stateSection(R.states, 'node bench/run.mjs'));
+}
 log(`wrote ${path.relative(ROOT, OUT)}/RESULTS.md, summary.json, latency-vs-context.svg, latency-vs-vocab.svg (raw: results/tmp/raw.json)`);

@@ -23,12 +23,22 @@ using emscripten::val;
 
 namespace {
 
-// Copies a JS Uint8Array into a C++ buffer with one TypedArray.set.
-std::vector<uint8_t> bytes_from_js(const val& bytes) {
-  const size_t n = bytes["length"].as<size_t>();
-  std::vector<uint8_t> buf(n);
-  if (n) val(emscripten::typed_memory_view(n, buf.data())).call<void>("set", bytes);
-  return buf;
+// Copies a JS Uint8Array into a C++ buffer with one TypedArray.set. Not a std::vector: its
+// zero fill and (at -Oz) its element-wise destruction are byte loops that run, on a cold start,
+// as V8's lazily compiled baseline code: for a 700 KB model they took longer than the copy
+// (bench/start.mjs profile).
+struct JsBytes {
+  std::unique_ptr<uint8_t[]> p;
+  size_t                     n = 0;
+  const uint8_t* data() const { return p.get(); }
+  size_t         size() const { return n; }
+};
+JsBytes bytes_from_js(const val& bytes) {
+  JsBytes b;
+  b.n = bytes["length"].as<size_t>();
+  b.p.reset(new uint8_t[b.n ? b.n : 1]);  // uninitialised: set() writes every byte
+  if (b.n) val(emscripten::typed_memory_view(b.n, b.p.get())).call<void>("set", bytes);
+  return b;
 }
 
 template <typename T>
@@ -47,7 +57,7 @@ class WasmModel {
       error_ = "this Model handle already holds a model; create a new handle";
       return false;
     }
-    std::vector<uint8_t> buf = bytes_from_js(bytes);
+    const JsBytes buf = bytes_from_js(bytes);
     std::unique_ptr<hunch::Model> m;
     hunch::Error e = hunch::Model::load(buf.data(), buf.size(), &m);
     if (e) {
@@ -74,6 +84,11 @@ class WasmModel {
   // Name -> id through the model's own hash map (0 = unknown), so the SDK builds no
   // vocabulary-sized map in JS; it caches the few names a user actually sends.
   uint32_t actionId(const std::string& name) const { return model_ ? model_->action_id(name) : 0; }
+  // One name by id ("" out of range): predict() names its top-k without the SDK decoding the
+  // whole vocabulary at load.
+  std::string actionName(uint32_t id) const {
+    return model_ && id < model_->actions().size() ? model_->actions()[id] : std::string();
+  }
   uint32_t typeId(const std::string& name) const { return model_ ? model_->type_id(name) : 0; }
   // Metadata and hyper-parameters as JSON (vocabularies left out: see actionNames).
   std::string metadataJson() const { return model_ ? hunch::metadata_json(model_->file()) : "{}"; }
@@ -176,8 +191,15 @@ class WasmSequence {
     seq_.save(&out);
     return copy_to_js("Uint8Array", out.data(), out.size());
   }
+  // The state with its rings in another encoding (0 f32, 1 f16, 2 int8: hunch::StateEncoding):
+  // for bench/state.mjs, which measures the options; save() is the default (int8).
+  val saveEncoded(uint32_t encoding) const {
+    std::vector<uint8_t> out;
+    seq_.save(&out, hunch::StateEncoding(encoding > 2 ? 2 : encoding));
+    return copy_to_js("Uint8Array", out.data(), out.size());
+  }
   bool restore(const val& bytes) {
-    std::vector<uint8_t> buf = bytes_from_js(bytes);
+    const JsBytes buf = bytes_from_js(bytes);
     return ok(seq_.restore(buf.data(), buf.size()));
   }
 
@@ -222,6 +244,7 @@ EMSCRIPTEN_BINDINGS(hunch) {
       .function("actionNames", &WasmModel::actionNames)
       .function("typeNames", &WasmModel::typeNames)
       .function("actionId", &WasmModel::actionId)
+      .function("actionName", &WasmModel::actionName)
       .function("typeId", &WasmModel::typeId)
       .function("metadataJson", &WasmModel::metadataJson)
       .function("goalTypes", &WasmModel::goalTypes)
@@ -245,6 +268,7 @@ EMSCRIPTEN_BINDINGS(hunch) {
       .function("attentionIndex", &WasmSequence::attentionIndex)
       .function("attentionWeights", &WasmSequence::attentionWeights)
       .function("save", &WasmSequence::save)
+      .function("saveEncoded", &WasmSequence::saveEncoded)
       .function("restore", &WasmSequence::restore);
   function("heapUsed", &heapUsed);
   function("memoryBytes", &memoryBytes);

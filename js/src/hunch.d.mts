@@ -21,6 +21,7 @@ export interface RawModel extends RawHandle {
   typeNames(): Uint8Array;
   /** Name to id through the core's hash map; 0 = unknown. */
   actionId(name: string): number;
+  actionName(id: number): string;
   typeId(name: string): number;
   metadataJson(): string;
   /** The conversion head's goal type names, UTF-8 joined with NUL; empty without the head. */
@@ -53,6 +54,7 @@ export interface RawSequence extends RawHandle {
   attentionIndex(): Float64Array;
   attentionWeights(): Float32Array;
   save(): Uint8Array;
+  saveEncoded(encoding: number): Uint8Array;
   restore(bytes: Uint8Array): boolean;
 }
 

@@ -130,30 +130,48 @@ export class Predictor implements PredictorApi {
     this.#model = model;
     this.#persist = persist;
     this.#opts = opts;
-    // One native decode + split each; no per-name JS work at load (cold start).
+    // One native decode + split each; no per-name JS work at load (cold start). The action
+    // names and the metadata are decoded on first read, not at load: a large vocabulary is
+    // megabytes of JS strings a page may never read whole; predict() names its k ids one by one
+    // (_actionName). close() keeps their bytes for a read after it.
     const utf8 = new TextDecoder();
-    const actions = utf8.decode(model.actionNames()).split('\0');
+    let actions: readonly string[] | undefined, actionBytes: Uint8Array | undefined;
+    let metadata: Record<string, unknown> | undefined, metadataJson: string | undefined;
+    this.#keepLazy = () => {
+      if (!actions) actionBytes ??= model.actionNames();
+      if (!metadata) metadataJson ??= model.metadataJson();
+    };
+    this.#names = actions;
+    this._vocabSize = model.vocabSize();
     const types = utf8.decode(model.typeNames()).split('\0');
     const goals = model.goalTypes();
     const goalTypes = goals.length ? utf8.decode(goals).split('\0') : [];
     const attrColumns = model.attributeColumns();
     const attributes = attrColumns.length ? utf8.decode(attrColumns).split('\0') : [];
-    let metadata: Record<string, unknown> = {};
-    try {
-      metadata = JSON.parse(model.metadataJson());
-    } catch {
-      // metadata is informative only
-    }
+    const self = this;
     this.info = Object.freeze({
       architecture: model.architecture(),
       window: model.window(),
       checksum: model.checksum() >>> 0,
-      actions: Object.freeze(actions),
+      get actions(): readonly string[] {
+        return (actions ??= self.#names = Object.freeze(utf8.decode(actionBytes ?? model.actionNames()).split('\0')));
+      },
       types: Object.freeze(types),
       goalTypes: Object.freeze(goalTypes),
       attributes: Object.freeze(attributes),
-      metadata,
-      privacy: privacyOf(metadata),
+      get metadata(): Record<string, unknown> {
+        if (!metadata) {
+          try {
+            metadata = JSON.parse(metadataJson ?? model.metadataJson()) as Record<string, unknown>;
+          } catch {
+            metadata = {}; // metadata is informative only
+          }
+        }
+        return metadata;
+      },
+      get privacy(): ModelInfo['privacy'] {
+        return privacyOf(this.metadata);
+      },
       kernels: rt.raw.kernels(),
       coreVersion: rt.raw.version(),
     });
@@ -249,11 +267,17 @@ export class Predictor implements PredictorApi {
     // Nothing can fail from here: the new model takes over.
     finalizer?.unregister(next);
     finalizer?.unregister(this);
+    this.#keepLazy(); // the old info stays readable after its model is freed
     this.#model = next.#model;
     next.#model = null;
     rt.models--; // counted once, by this predictor
     (this as { info: ModelInfo }).info = next.info;
     this.#vocab = next.#vocab;
+    // The names by id are the new model's (next's info fills next's cache; ours reads the model).
+    this.#keepLazy = next.#keepLazy;
+    this.#names = undefined;
+    this.#named = [];
+    this._vocabSize = next._vocabSize;
     finalizer?.register(this, { rt, h: this.#model!, seq: false }, this);
     live.forEach((s, i) => {
       s._carry(s._ring().slice(), raws[i]);
@@ -273,6 +297,17 @@ export class Predictor implements PredictorApi {
       throw new HunchModelError(where + msg);
     }
     return new Predictor(TOKEN, rt, model, opts, null);
+  }
+
+  #keepLazy: () => void;
+  #names: readonly string[] | undefined;
+  #named: string[] = [];
+  /** @internal V, the vocabulary's size */
+  _vocabSize = 0;
+
+  /** @internal an action's name by id, without decoding the whole vocabulary. */
+  _actionName(id: number): string {
+    return this.#names ? this.#names[id] : (this.#named[id] ??= this._model().actionName(id));
   }
 
   /** @internal */
@@ -367,6 +402,7 @@ export class Predictor implements PredictorApi {
     this.#anon.clear();
     this.#persist?.close();
     finalizer?.unregister(this);
+    this.#keepLazy();
     this.#model.delete();
     this.#model = null;
     this.#rt.models--;
@@ -450,13 +486,13 @@ export class Sequence implements SequenceApi {
     const h = this.#h();
     const k = options.k ?? 10;
     if (!Number.isInteger(k) || k < 1) throw new RangeError(`predict: k must be a positive integer, got ${k}`);
-    const names = this.#p.info.actions;
-    const n = guard(this.#p._rt(), () => h.predict(Math.min(k, names.length)));
+    const p = this.#p;
+    const n = guard(p._rt(), () => h.predict(Math.min(k, p._vocabSize)));
     if (!n) return [];
     const ids = h.topIds();
     const probs = h.topProbs();
     const out: Prediction[] = new Array(n);
-    for (let i = 0; i < n; ++i) out[i] = { action: names[ids[i]], probability: probs[i] };
+    for (let i = 0; i < n; ++i) out[i] = { action: p._actionName(ids[i]), probability: probs[i] };
     return out;
   }
 

@@ -58,6 +58,16 @@ async function compile(o: WasmOptions): Promise<WebAssembly.Module> {
   if (o.wasmBinary) bytes = toBytes(o.wasmBinary, 'wasmBinary');
   else {
     const url = o.wasmUrl || o.locateFile || !isNode() ? wasmUrl(o) : await (await import('./node-wasm.js')).nodeWasmUrl();
+    // Over http(s), compile while the bytes arrive. A server that sends another MIME type than
+    // application/wasm (or an error page) makes compileStreaming throw: the bytes path below
+    // then says why, from the (usually cached) response.
+    if (url.protocol !== 'file:' && typeof WebAssembly.compileStreaming === 'function' && typeof fetch === 'function') {
+      try {
+        return await WebAssembly.compileStreaming(fetch(url));
+      } catch {
+        // fall through
+      }
+    }
     from = url.href;
     const r = await readUrl(url);
     if (!r.ok)

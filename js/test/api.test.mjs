@@ -102,9 +102,13 @@ test('save/restore round trip, across predictors of the same model', async () =>
   assert.deepEqual(r.predict(), s.predict());
   assert.deepEqual(r.explain(), s.explain());
   assert.equal(r.stats().events, 7);
+  // The next event reads the restored rings, saved as int8 rows: within the bound of
+  // docs/format.md "Sequence state" (0.02 for an int8 model), the same actions here.
   s.push(journey(1, 50));
   r.push(journey(1, 50));
-  assert.deepEqual(r.predict(), s.predict());
+  const [a, b] = [s.predict({ k: 5 }), r.predict({ k: 5 })];
+  assert.deepEqual(new Set(b.map((x) => x.action)), new Set(a.map((x) => x.action)));
+  for (const x of a) assert.ok(Math.abs(b.find((y) => y.action === x.action).probability - x.probability) <= 0.02);
   p.close();
   q.close();
 });
@@ -139,7 +143,7 @@ test('conversionProbability moves with the events, resets, and is the same after
   assert.equal(c.conversionProbability(), expected, "restored from the core's own HNST bytes");
   s.push(journey(1, 60));
   r.push(journey(1, 60));
-  assert.equal(r.conversionProbability(), s.conversionProbability(), 'and continues the same');
+  assert.ok(Math.abs(r.conversionProbability() - s.conversionProbability()) <= 0.02, 'and continues within the restore bound');
   s.reset();
   assert.equal(s.conversionProbability(), null, 'null after reset');
   const empty = q.sequence();

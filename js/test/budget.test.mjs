@@ -22,8 +22,11 @@ import { jsRoot } from './helpers.mjs';
 // in the saved state) grew it to 71,900: 28% of tfjs; 72,500. Issue 18's model updates
 // (predictor.update(), carrying a state of another model over by name, the integrity/cache
 // hooks: +676; the checks, the Cache API code and node's wasm lookup load only when asked) and
-// the node-safe types and literal error names grew it to 72,693; 73,000.
-const BUDGET = 73_000;
+// the node-safe types and literal error names grew it to 72,693. Issue 17's saved state version 2
+// (only the filled ring slots, rows in f32, f16 or int8 with a per-row scale, each field checked
+// with its offset named, and the version-1 reader kept beside it: +11 KB raw wasm) and the
+// action names decoded on demand (actionName) grew it to MEASURED; BUDGETV.
+const BUDGET = 77_000;
 
 test(`main-thread path: JS + wasm ≤ ${BUDGET} bytes gzip -9`, () => {
   const { main, worker } = sizes();

@@ -13,12 +13,15 @@
 // Bits 2-3 let the fuzzer past the two checks it cannot guess (a 32-bit checksum and a CRC of
 // its own bytes) into the field checks behind them; with both clear the raw bytes are tested.
 //
-// Checked: a refused restore leaves the sequence byte-for-byte as it was; an accepted one
-// saves back to exactly the bytes restored; after it, a push is counted and predictions name
-// valid ids with probabilities in [0, 1] (a state with huge finite values once gave NaN).
+// Checked: a refused restore leaves the sequence byte-for-byte as it was; an accepted version-2
+// state saves back (in its own ring encoding) to exactly the bytes restored, an accepted
+// version-1 state to a version-2 f32 state that restores and saves to the same bytes again;
+// after it, a push is counted and predictions name valid ids with probabilities in [0, 1] (a
+// state with huge finite values once gave NaN).
 //
-// Seeds: real states of the eight models (seeds()); run the binary with HUNCH_FUZZ_WRITE_SEEDS=dir
-// to write them (scripts/fuzz.sh does). Regression replay: tests/native/test-fuzz-regressions.cpp.
+// Seeds: real states of the eight models (seeds()), version 2 in its three ring encodings and
+// version 1 (tests/state-v1.h); run the binary with HUNCH_FUZZ_WRITE_SEEDS=dir to write them
+// (scripts/fuzz.sh does). Regression replay: tests/native/test-fuzz-regressions.cpp.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -33,6 +36,7 @@
 #include "hunch/model.h"
 #include "hunch/sequence.h"
 #include "../model-builder.h"
+#include "../state-v1.h"
 #include "fuzz-common.h"
 
 
@@ -112,7 +116,21 @@ inline int run(const uint8_t* data, size_t size) {
     HUNCH_FUZZ_CHECK(seq.length() == length, "a refused restore keeps the length");
     return 0;
   }
-  HUNCH_FUZZ_CHECK(after == state, "an accepted state saves back to the same bytes");
+  uint32_t version = 0;
+  std::memcpy(&version, state.data() + 4, 4);
+  if (version == 1) {
+    // Version 1 saves every slot, filled or not; version 2 only the filled ones: what it saves
+    // is a fixed point.
+    std::vector<uint8_t> v2, again;
+    seq.save(&v2, hunch::StateEncoding::F32);
+    hunch::Sequence copy(m);
+    HUNCH_FUZZ_CHECK(copy.restore(v2.data(), v2.size()).ok(), "a restored version-1 state saves as a valid v2 state");
+    copy.save(&again, hunch::StateEncoding::F32);
+    HUNCH_FUZZ_CHECK(again == v2, "a restored version-1 state saves as a v2 fixed point");
+  } else {
+    seq.save(&after, hunch::StateEncoding(state[32]));
+    HUNCH_FUZZ_CHECK(after == state, "an accepted state saves back to the same bytes");
+  }
   HUNCH_FUZZ_CHECK(!std::isinf(seq.last_time()), "a restored time is finite or NaN");
 
   // The restored sequence goes on working: one more event, then predictions.
@@ -151,13 +169,17 @@ inline std::vector<std::vector<uint8_t>> seeds() {
     for (int n : {0, 2, 9}) {
       hunch::Sequence seq(model(which));
       push_some(&seq, n);
-      std::vector<uint8_t> state;
-      seq.save(&state);
-      for (uint8_t flags : {0, 4 | 8}) {
-        std::vector<uint8_t> seed = state;
-        seed.insert(seed.begin(), uint8_t((which & 3) | (which & 4 ? 32 : 0) | flags | (n == 2 ? 16 : 0)));
-        out.push_back(std::move(seed));
-      }
+      std::vector<std::vector<uint8_t>> states(4);
+      seq.save(&states[0], hunch::StateEncoding::I8);
+      seq.save(&states[1], hunch::StateEncoding::F16);
+      seq.save(&states[2], hunch::StateEncoding::F32);
+      states[3] = hunch_test::state_v1(seq);
+      for (const std::vector<uint8_t>& state : states)
+        for (uint8_t flags : {0, 4 | 8}) {
+          std::vector<uint8_t> seed = state;
+          seed.insert(seed.begin(), uint8_t((which & 3) | (which & 4 ? 32 : 0) | flags | (n == 2 ? 16 : 0)));
+          out.push_back(std::move(seed));
+        }
     }
   }
   return out;

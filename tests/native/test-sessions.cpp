@@ -263,7 +263,7 @@ TEST_CASE("trained on sessions: exit and conversion heads learn, calibration and
   CHECK(std::isfinite(q1.conversion_probability()));
   for (size_t i = 0; i < 5; ++i) REQUIRE(q1.push({d.action[i], d.type[i], d.time[i]}).ok());  // two sessions
   std::vector<uint8_t> state;
-  q1.save(&state);
+  q1.save(&state, hunch::StateEncoding::F32);  // exact rings: the next step must score the same
   REQUIRE(q2.restore(state.data(), state.size()).ok());
   CHECK(q2.conversion_probability() == q1.conversion_probability());
   // The session counters came back too: the next event scores the same in both.

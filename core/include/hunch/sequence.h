@@ -32,13 +32,20 @@ struct Event {
 };
 static_assert(kMaxAttrColumns == 8, "Event::attr's initialiser lists kMaxAttrColumns entries");
 
+// How save() writes the rings' filled rows (docs/format.md): F32 exact; F16 half precision; I8
+// one byte a value and a per-row scale (the default: ~4x smaller than F32; a restored sequence's
+// next predictions differ within the bound tests/core/test-sequence.cpp states).
+enum class StateEncoding : uint8_t { F32 = 0, F16 = 1, I8 = 2 };
+
 struct Prediction {
   uint32_t action;
   float    probability;
 };
 
 constexpr char     kStateMagic[4]  = {'H', 'N', 'S', 'T'};
-constexpr uint32_t kStateVersion   = 1;
+// Saved state version (docs/format.md "Sequence state", with its history): 2 is written; 1 (every
+// ring slot as f32) is still read.
+constexpr uint32_t kStateVersion   = 2;
 constexpr float    kLayerNormEps   = 1e-5f;  // docs/architecture.md
 constexpr float    kMaxSessionCounter = 16777216.f;  // 2^24: whole floats up to here
 
@@ -74,9 +81,11 @@ class Sequence {
   double   last_time() const { return last_time_; }
   size_t   state_bytes() const;                // memory held by this sequence's state
 
-  // Saved state layout: docs/format.md "Sequence state".
-  void  save(std::vector<uint8_t>* out) const;
-  Error restore(const uint8_t* bytes, size_t size);
+  // Saved state layout: docs/format.md "Sequence state" (sequence-state.cpp). restore() reads
+  // versions 1 and 2, any encoding; a refused state leaves the sequence as it was.
+  void   save(std::vector<uint8_t>* out, StateEncoding rings = StateEncoding::I8) const;
+  Error  restore(const uint8_t* bytes, size_t size);
+  size_t saved_bytes(StateEncoding rings = StateEncoding::I8) const { return saved_bytes(count_, rings); }
 
   const Model& model() const { return model_; }
 
@@ -94,7 +103,19 @@ class Sequence {
   // Softmax attention of one head over the window; see sequence.cpp.
   void attend(const float* q, const float* keys, const float* values, size_t stride_k,
               size_t stride_v, size_t dk, size_t dv, float slope, float* out, float weight_scale);
-  size_t payload_floats() const;
+  // The saved state (sequence-state.cpp).
+  struct Staged;
+  struct RingRows {
+    bool     values;  // value ring (else keys)
+    uint32_t layer;
+    size_t   len, first, n;  // floats a row, where slot 0's row starts, filled slots
+  };
+  void   ring_rows(size_t n, std::vector<RingRows>* out) const;
+  size_t saved_bytes(uint64_t count, StateEncoding rings) const;
+  size_t payload_floats_v1() const;
+  Error  stage_v1(const uint8_t* bytes, Staged* st) const;
+  Error  stage_v2(const uint8_t* bytes, size_t size, StateEncoding rings, Staged* st) const;
+  Error  check_window_attrs(const std::vector<uint32_t>& ids, size_t first_offset, size_t stride, bool v1) const;
 
   const Model&       model_;
   const KernelTable* k_;
