@@ -72,8 +72,9 @@ class WasmModel {
   val actionNames() const { return joined(model_ ? &model_->actions() : nullptr); }
   val typeNames() const { return joined(model_ ? &model_->types() : nullptr); }
   // Name -> id through the model's own hash map (0 = unknown), so the SDK builds no
-  // vocabulary-sized map in JS; it caches the few names a user actually sends.
-  uint32_t actionId(const std::string& name) const { return model_ ? model_->action_id(name) : 0; }
+  // vocabulary-sized map in JS; it caches the few names a user actually sends. The name is a
+  // pushed one (a page's path and query): the model's normalisation maps it to its route first.
+  uint32_t actionId(const std::string& name) const { return model_ ? model_->route_id(name) : 0; }
   uint32_t typeId(const std::string& name) const { return model_ ? model_->type_id(name) : 0; }
   // Metadata and hyper-parameters as JSON (vocabularies left out: see actionNames).
   std::string metadataJson() const { return model_ ? hunch::metadata_json(model_->file()) : "{}"; }
