@@ -19,8 +19,11 @@ import { jsRoot } from './helpers.mjs';
 // was 66,000 so that the next growth is a decision, not an accident. Attributes (issue 14 part 3:
 // the attribute index, its checks and messages, its own decimal reader instead of strtod and
 // std::pow, which alone cost 10 KB, pushWithAttributes) and their match terms (the window's values
-// in the saved state) grew it to 71,900: 28% of tfjs; 72,500.
-const BUDGET = 72_500;
+// in the saved state) grew it to 71,900: 28% of tfjs; 72,500. Issue 16's routes (the core maps a
+// pushed page to the route the model was trained on: hunch/routes.h's identifier tests, rules and
+// their checks at load, in WasmModel::load and actionId) grew it to 76,870 (+4,970): 30% of tfjs;
+// 77,500.
+const BUDGET = 77_500;
 
 test(`main-thread path: JS + wasm ≤ ${BUDGET} bytes gzip -9`, () => {
   const { main, worker } = sizes();

@@ -48,7 +48,10 @@ test('a pushed URL maps to the route the model was trained on', { skip }, async 
     // The native CLI maps the same names to the same routes.
     const native = JSON.parse(execFileSync(cli, ['predict', model, '--events', 'view:/@1700000000,view:/product/123?utm=x@1700000010,view:/cart#top@1700000020', '--k', '5', '--json'], { encoding: 'utf8' }));
     assert.equal(native.unknown_actions, 0);
-    assert.deepEqual(raw.predict({ k: 5 }).map((t) => t.action), native.top.map((t) => t.action));
+    // Per action (an untrained model's near-ties may rank differently across kernels).
+    const sdk = new Map(raw.predict({ k: 5 }).map((t) => [t.action, t.probability]));
+    assert.equal(sdk.size, native.top.length);
+    for (const t of native.top) assert.ok(Math.abs(sdk.get(t.action) - t.probability) < 1e-4, `${t.action}: SDK ${sdk.get(t.action)}, CLI ${t.probability}`);
     p.close();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
