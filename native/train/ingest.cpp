@@ -1295,13 +1295,14 @@ Error Ingestor::finish(Dataset* out) {
     }
   }
   {
-    std::vector<uint32_t> raw_actions;
+    std::vector<uint32_t> raw_actions, event_users;
     if (attrs_.columns()) {
       raw_actions.resize(kept);
-      for (size_t i = 0; i < kept; ++i) raw_actions[i] = events_[i].action;
+      event_users.resize(kept);
+      for (size_t i = 0; i < kept; ++i) raw_actions[i] = events_[i].action, event_users[i] = events_[i].user;
     }
-    if (Error e = attrs_.finish(opt_.min_count, opt_.max_attr_values, opt_.numeric_buckets, opt_.vocabulary,
-                                action_map, raw_actions, out))
+    if (Error e = attrs_.finish(opt_.min_count, rep_->min_users, opt_.max_attr_values, opt_.numeric_buckets,
+                                opt_.vocabulary, action_map, raw_actions, event_users, out))
       return e;
     peak += attrs_.bytes() + out->attr.capacity() * sizeof(uint16_t);
     rep_->attributes.clear();

@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -152,6 +153,19 @@ TEST_CASE("ingestion: min_users withholds names of fewer users and counts them; 
   CHECK(d.actions == std::vector<std::string>{"<unk>", "/shared"});
   CHECK(rep.withheld_actions == 1);
   CHECK(rep.withheld_action_events == 20);
+
+  // Attribute values are names in the file too: a category of fewer users is withheld.
+  std::string attrs = "user,action,category,time\n";
+  for (int u = 0; u < 6; ++u) attrs += "u" + std::to_string(u) + ",/p/kettle,kitchen,1\nu" + std::to_string(u) + ",/cart,,2\n";
+  for (int k = 0; k < 3; ++k) attrs += "alice,/p/custom-order,alice-private," + std::to_string(k) + "\n";
+  o.attr_columns = {"category"};
+  REQUIRE(!ingest_buffer("a.csv", attrs, o, &d, &rep));
+  CHECK(std::count(d.attr_values.begin(), d.attr_values.end(), "kitchen") == 1);
+  CHECK(std::count(d.attr_values.begin(), d.attr_values.end(), "alice-private") == 0);
+  o.min_users = 1;
+  REQUIRE(!ingest_buffer("a.csv", attrs, o, &d, &rep));
+  CHECK(std::count(d.attr_values.begin(), d.attr_values.end(), "alice-private") == 1);
+  o.attr_columns.clear();
 
   // Off: names as logged.
   o.format = Format::ACCESS_LOG;
