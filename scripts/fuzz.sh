@@ -43,7 +43,7 @@ command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ not found (scripts/set
 # bug in the core is found and reported where it happens. XNNPACK is a prebuilt library without
 # that instrumentation: the reference kernels are fuzzed instead.
 CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DHUNCH_FUZZ=ON -DHUNCH_TESTS=OFF -DHUNCH_XNNPACK=OFF -DCMAKE_CXX_FLAGS="${HUNCH_FUZZ_CFLAGS:-}" >/dev/null
+  -DHUNCH_FUZZ=ON -DHUNCH_TESTS=OFF -DHUNCH_XNNPACK=OFF -DHUNCH_MPI=OFF -DCMAKE_CXX_FLAGS="${HUNCH_FUZZ_CFLAGS:-}" >/dev/null
 cmake --build "$dir" -j"$jobs" --target "${targets[@]}"
 
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"
@@ -58,7 +58,7 @@ seed() {
       # The fixtures, the broken-model corpus, and small models the target writes itself.
       cp tests/data/fixtures/*.hunch tests/data/broken/*.hunch "$work"/
       HUNCH_FUZZ_WRITE_SEEDS="$work" "$dir/$t" ;;
-    fuzz_sequence_state|fuzz_push_events)
+    fuzz_sequence_state|fuzz_push_events|fuzz_checkpoint)
       # Real saved states / event programs of the target's own fixed models.
       HUNCH_FUZZ_WRITE_SEEDS="$work" "$dir/$t" ;;
     fuzz_events_csv|fuzz_events_jsonl|fuzz_events_access_log|fuzz_events_analytics)

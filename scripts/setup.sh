@@ -11,6 +11,7 @@ APT_PACKAGES=(
   doctest-dev           # C++ unit tests
   libxnnpack-dev libpthreadpool-dev   # native int8 kernels (x86-64 only); xnnpack.h includes pthreadpool.h
   zlib1g-dev            # gzip-compressed event logs
+  openmpi-bin libopenmpi-dev   # hunch train across processes (mpirun; CMake option HUNCH_MPI)
   clang libclang-rt-14-dev   # sanitizer / libFuzzer builds
   chromium              # headless browser tests (never a tool's own browser download)
 )

@@ -17,7 +17,7 @@
 namespace hunch::cli {
 
 int run_eval(int argc, char** argv) {
-  Args args("eval", "MODEL.hunch EVENTS [options]   |   --baselines-only EVENTS [options]",
+  Args args("eval", "MODEL.hunch EVENTS... [options]   |   --baselines-only EVENTS... [options]",
             "Leave-one-out evaluation (last event of each sequence = test, second-last = validation):\n"
             "HR@k, NDCG@k (k = 1, 5, 10, 20) and MRR over the full vocabulary, next-type accuracy and\n"
             "macro-F1, exit AUC, beside most-popular and first-order Markov baselines on the same split.");
@@ -36,9 +36,9 @@ int run_eval(int argc, char** argv) {
   std::string error;
   const bool baselines_only = args.get_bool("baselines-only");
   const auto& pos = args.positional();
-  if (pos.size() != (baselines_only ? 1u : 2u)) {
+  if (pos.size() < (baselines_only ? 1u : 2u)) {
     std::fprintf(stderr, "hunch eval: expected %s (see hunch eval --help)\n",
-                 baselines_only ? "one EVENTS file with --baselines-only" : "MODEL.hunch and EVENTS");
+                 baselines_only ? "EVENTS with --baselines-only" : "MODEL.hunch and EVENTS");
     return 2;
   }
   train::IngestOptions iopt;
@@ -75,11 +75,16 @@ int run_eval(int argc, char** argv) {
     vocab = train::vocabulary_of(*model);
     iopt.vocabulary = &vocab;
   }
-  const std::string& events = pos.back();
+  // EVENTS: the positionals after the model (files, directories, globs), read as one log.
+  const std::vector<std::string> inputs(pos.begin() + (baselines_only ? 0 : 1), pos.end());
+  const std::string& events = inputs.front();
   train::Dataset ds;
   train::IngestReport irep;
   auto t0 = std::chrono::steady_clock::now();
-  if (Error e = train::ingest_file(events, iopt, &ds, &irep)) {
+  std::vector<std::string> files;
+  Error read_error = train::expand_inputs(inputs, &files);
+  if (!read_error) read_error = train::ingest_files(files, iopt, &ds, &irep);
+  if (Error e = read_error) {
     std::fprintf(stderr, "hunch eval: %s\n", e.message.c_str());
     return 1;
   }

@@ -79,7 +79,9 @@ Error core_validation(const std::vector<uint8_t>& bytes, const train::Dataset& d
 
 // Every flag of `hunch train`, read and range-checked (defaults in declare_train_flags).
 struct TrainFlags {
-  std::string                events, output;
+  std::string                events, output;  // events: the first input, for names
+  std::vector<std::string>   inputs;          // EVENTS as given: files, directories, globs
+  bool                       dry_run = false; // --dry-run: the cleaning report only
   std::optional<std::string> report;  // --report PATH
   train::IngestOptions       ingest;
   std::string                arch;    // "transformer" or "lstm-attn"
@@ -90,6 +92,9 @@ struct TrainFlags {
   // The trainer (trainer_options).
   int64_t epochs = 0, batch = 0, warmup = 0, lr_plateau = 0, max_len = 0, seed = 0, threads = 0, patience = 0;
   double  lr = 0, clip = 0, event_drop = 0, time_budget = 0;
+  int64_t checkpoint_every = 0;
+  std::string checkpoint;  // --checkpoint, defaulted to the output + ".ckpt"
+  bool    resume = false;
   bool    random_crops = false, exclude_seen = false;
   // The losses (train::loss_weights).
   train::LossRequest loss;
@@ -143,9 +148,13 @@ void declare_train_flags(Args& args) {
   args.option("threads", "2", "threads (the batch is split between them)");
   args.option("patience", "5", "stop after this many epochs without a better validation NDCG@10 (sessions protocol: NDCG@10 + exit and conversion AUC; 0 = never)");
   args.option("time-budget", "0", "stop after the epoch that passes this many seconds of training (0 = none)");
+  args.option("checkpoint-every", "0", "write a checkpoint after every N validated epochs (0 = none)");
+  args.option("checkpoint", "", "the checkpoint file (default: the output path + .ckpt)");
+  args.flag("resume", "go on from the checkpoint when it exists (same log and options: the uninterrupted run's result)");
   args.flag("exclude-seen", "validation ranks only actions not already in the history (the ML-1M protocol)");
   args.flag("mask-seen", "the action loss leaves out actions already in the sequence (not counted as negatives; for logs without repeats, with --exclude-seen)");
   args.flag("float", "write the float model (no int8 quantisation)");
+  args.flag("dry-run", "read and clean the log, print the cleaning report and stop (no -o needed, nothing written)");
   args.option("transitions", "16", "keep at most this many counted successors per action in the model's transition table (0 = no table)");
   args.option("transition-bytes", "0", "most bytes of the transition table (0 = 12% of the int8 network's bytes; the most frequent pairs are kept)");
   args.option("item-weights", "auto", "the network's per-action weights: train, freeze (keep the counts' start: popularity, copy and transition terms), or auto (train; when no epoch beats the start's validation NDCG@10, train again with them frozen and keep the better)");
@@ -165,17 +174,21 @@ bool optional_weight(const Args& args, const char* name, std::optional<double>* 
 
 // argv → *o. Returns kGoOn, or the exit code after printing (0 after --help, 2 on a usage error).
 int parse_train_flags(int argc, char** argv, TrainFlags* o) {
-  Args args("train", "EVENTS -o MODEL.hunch [options]",
+  Args args("train", "EVENTS... -o MODEL.hunch [options]",
             "Trains a next-action model on an event log (leave-one-out: the last event of each sequence\n"
             "is held out for testing, the second-last for validation and early stopping), then quantises\n"
             "it to int8 and writes MODEL.hunch. EVENTS: CSV or TSV (delimiter and header found by content;\n"
             "--columns names a file without one), JSON Lines, GA4's BigQuery export, Segment calls, one JSON\n"
             "record per session (--events-field), a web server's access log or 'user item' lines, gzip or not;\n"
-            "the format is found by extension and content (--format forces one).");
+            "the format is found by extension and content (--format forces one). Several files, a directory of\n"
+            "parts or a quoted glob ('events/part-*.json.gz') are read as one log. Under mpirun (a build with\n"
+            "MPI) the ranks train data-parallel: docs/training-at-scale.md.");
   declare_train_flags(args);
   if (int exit_code = args.parse_or_exit(argc, argv); exit_code >= 0) return exit_code;
-  if (args.positional().size() != 1 || args.get("output").empty())
-    return fail(2, "expected one EVENTS file and -o MODEL.hunch (see hunch train --help)");
+  o->dry_run = args.get_bool("dry-run");
+  if (args.positional().empty() || (args.get("output").empty() && !o->dry_run))
+    return fail(2, "expected EVENTS (files, directories or globs) and -o MODEL.hunch (see hunch train --help)");
+  o->inputs = args.positional();
   o->events = args.positional()[0];
   o->output = args.get("output");
   o->arch = args.get("arch");
@@ -212,12 +225,16 @@ int parse_train_flags(int argc, char** argv, TrainFlags* o) {
       !args.get_int("threads", 1, 256, &o->threads, &error) ||
       !args.get_int("patience", 0, 100000, &o->patience, &error) ||
       !args.get_double("time-budget", 0, 1e9, &o->time_budget, &error) ||
+      !args.get_int("checkpoint-every", 0, 1000000, &o->checkpoint_every, &error) ||
       !args.get_int("transitions", 0, 1 << 20, &o->transitions, &error) ||
       !args.get_int("transition-bytes", 0, int64_t(hunch::kMaxDimSize), &o->transition_bytes, &error))
     return fail(2, "%s", error.c_str());
   if (o->transformer() && o->embed % o->heads != 0)
     return fail(2, "--heads %lld must divide --embed %lld", (long long)o->heads, (long long)o->embed);
 
+  o->resume = args.get_bool("resume");
+  o->checkpoint = args.get("checkpoint");
+  if (o->checkpoint.empty() && (o->checkpoint_every > 0 || o->resume)) o->checkpoint = o->output + ".ckpt";
   o->tie = args.get_bool("tie");
   o->random_crops = args.get_bool("random-crops");
   o->exclude_seen = args.get_bool("exclude-seen");
@@ -250,7 +267,9 @@ int parse_train_flags(int argc, char** argv, TrainFlags* o) {
 // Reads the log into *ds and prints its cleaning report.
 int read_events(const TrainFlags& o, train::Dataset* ds, train::IngestReport* irep) {
   auto t0 = std::chrono::steady_clock::now();
-  if (Error e = train::ingest_file(o.events, o.ingest, ds, irep)) return fail(1, "%s", e.message.c_str());
+  std::vector<std::string> files;
+  if (Error e = train::expand_inputs(o.inputs, &files)) return fail(1, "%s", e.message.c_str());
+  if (Error e = train::ingest_files(files, o.ingest, ds, irep)) return fail(1, "%s", e.message.c_str());
   std::fputs(irep->to_text().c_str(), stdout);
   std::printf("  (read in %.2f s)\n\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   return kGoOn;
@@ -311,6 +330,9 @@ train::TrainOptions trainer_options(const TrainFlags& o, const train::NetConfig&
   topt.threads = uint32_t(o.threads);
   topt.patience = uint32_t(o.patience);
   topt.time_budget = o.time_budget;
+  topt.checkpoint = o.checkpoint;
+  topt.checkpoint_every = uint32_t(o.checkpoint_every);
+  topt.resume = o.resume;
   topt.exclude_seen = o.exclude_seen;
   topt.item_weights = o.item_weights;
   topt.weights = weights;
@@ -413,6 +435,10 @@ int train_net(const train::Dataset& ds, const train::TrainOptions& topt, train::
   sigaction(SIGINT, &old_sa, nullptr);
   if (terr) return fail(1, "%s", terr.message.c_str());
   const train::TrainResult& tres = out->result;
+  if (tres.resumed_after)
+    std::printf("resumed from %s after epoch %u (the epochs up to it are the checkpoint's)\n", topt.checkpoint.c_str(),
+                tres.resumed_after);
+  if (tres.checkpoints_written) std::printf("checkpoint: %s\n", topt.checkpoint.c_str());
   if (tres.interrupted) std::printf("stopped by Ctrl-C; keeping the best epoch\n");
   else if (tres.early_stopped)
     std::printf("early stop: no better validation %s for %u epochs\n",
@@ -618,10 +644,25 @@ void add_transitions(const TrainFlags& o, const train::Dataset& ds, const train:
 int run_train(int argc, char** argv) {
   TrainFlags o;
   if (int rc = parse_train_flags(argc, argv, &o); rc != kGoOn) return rc;
+  // Under mpirun: every rank reads the log and trains its share of each batch; rank 0 prints
+  // and writes the model and the report, the others stay quiet.
+  train::Collective* world = nullptr;
+  if (Error e = train::start_collective(&world)) return fail(1, "%s", e.message.c_str());
+  struct EndCollective {
+    ~EndCollective() { train::end_collective(); }
+  } end_collective_at_exit;
+  if (!world->leader()) {
+    if (!std::freopen("/dev/null", "w", stdout)) return fail(1, "rank %d: cannot silence stdout", world->rank());
+    o.ingest.progress = false;
+  }
+  if (world->size() > 1)
+    std::printf("training across %d processes (MPI), %lld thread%s each\n\n", world->size(), (long long)o.threads,
+                o.threads == 1 ? "" : "s");
 
   train::Dataset ds;
   train::IngestReport irep;
   if (int rc = read_events(o, &ds, &irep); rc != kGoOn) return rc;
+  if (o.dry_run) return 0;
 
   train::SessionSplit split;
   if (o.sessions)
@@ -639,6 +680,8 @@ int run_train(int argc, char** argv) {
   if (o.transitions > 0) add_transitions(o, ds, o.sessions ? &split : nullptr, &nc);
   train::TrainOptions topt = trainer_options(o, nc, train::loss_weights(o.loss, signals));
   if (o.sessions) topt.sessions = &split;
+  topt.collective = world;
+  if (!world->leader()) topt.progress = false;
   if (int rc = check_trainable(o, ds, topt); rc != kGoOn) return rc;
 
   auto net = train::make_net(topt.net, topt.seed);
@@ -648,6 +691,7 @@ int run_train(int argc, char** argv) {
   if (int rc = train_net(ds, topt, net.get(), &trained); rc != kGoOn) return rc;
   if (o.sessions)
     if (int rc = calibrate(ds, split, topt, net.get()); rc != kGoOn) return rc;
+  if (!world->leader()) return 0;  // rank 0 writes the model and the report
 
   train::QuantizationReport qrep;
   if (int rc = export_model(o, ds, topt, *net, trained, &qrep); rc != kGoOn) return rc;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <unistd.h>
 
 #include "hunch/model.h"
 
@@ -57,6 +58,10 @@ void add_ingest_options(Args& a) {
   a.option("max-line-bytes", "1048576", "longest accepted record; longer ones are skipped and counted");
   a.flag("keep-duplicates", "keep repeated (user, action, type, time) events instead of dropping them");
   a.flag("strict", "stop at the first bad row with file:line and the reason, instead of skipping and counting");
+  a.option("keep-last", "0",
+           "bounded memory for very long logs: keep only each user's last N events (the vocabulary still counts "
+           "every event); 0 = keep all");
+  a.option("progress", "auto", "reading progress on stderr: auto (when stderr is a terminal), always or never");
   // Attributes (train/attributes.h).
   a.option("attr-columns", "", "columns describing the action (category, brand, …), comma-separated: embedded with the event and scored with each action, so rare and new actions get their category's signal");
   a.option("numeric-columns", "", "numeric attribute columns (price, …), comma-separated: bucketised by quantiles");
@@ -175,6 +180,18 @@ bool ingest_options_from_args(const Args& a, train::IngestOptions* o, std::strin
   o->max_vocab = static_cast<uint32_t>(v);
   if (!a.get_int("max-types", 1, kMaxTypes - 1, &v, error)) return false;
   o->max_types = static_cast<uint32_t>(v);
+  if (!a.get_int("keep-last", 0, 1 << 30, &v, error)) return false;
+  o->keep_last = static_cast<uint32_t>(v);
+  {
+    const std::string p = a.get("progress");
+    if (p == "auto") o->progress = ::isatty(2) == 1;
+    else if (p == "always") o->progress = true, o->progress_delay_ms = 0;
+    else if (p == "never") o->progress = false;
+    else {
+      *error = "--progress: expected auto, always or never, got '" + p + "'";
+      return false;
+    }
+  }
   if (!a.get_int("max-line-bytes", 64, 1ll << 30, &v, error)) return false;
   o->max_line_bytes = static_cast<size_t>(v);
   if (a.given("gap-edges")) {

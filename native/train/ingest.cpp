@@ -4,10 +4,14 @@
 #include "train/ingest.h"
 #include "train/attributes.h"
 
+#include <glob.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +19,7 @@
 #include <limits>
 #include <sstream>
 #include <unordered_map>
+#include <filesystem>
 #include <unordered_set>
 
 #include "hunch/model.h"
@@ -202,6 +207,14 @@ class Source {
     return std::string(data_ + pos_, std::min(n, len_ - pos_));
   }
   const Error& error() const { return error_; }
+  // Bytes of the file read so far (compressed bytes for gzip), for progress.
+  uint64_t consumed() const {
+    if (gz_) {
+      z_off_t o = gzoffset(gz_);
+      return o > 0 ? static_cast<uint64_t>(o) : 0;
+    }
+    return pos_;
+  }
 
  private:
   bool fill() {
@@ -609,13 +622,22 @@ class Ingestor {
       : name_(name), opt_(opt), rep_(rep) {}
 
   Error run(Source* src, Dataset* out);
+  Error run_files(const std::vector<std::string>& paths, Dataset* out);
 
  private:
+  Error configure();               // options and attribute columns, once per log
+  Error read_source(Source* src);  // one input, any format (the format is checked per file)
+  // "file:line" of a record by its position in the whole input (RawEvent::line).
+  std::string where(uint64_t position) const;
+  // IngestOptions::keep_last: drops all but each user's last keep_last events, keeping counts.
+  void trim();
+  void show_progress(bool final);
   Error check_options() const;
   Error resolve_columns(const std::vector<std::string>& header);
   // Records a skipped row under `counter`; in strict mode returns the Error instead.
   Error skip(uint64_t* counter, uint64_t line, const std::string& reason) {
     ++*counter;
+    file_lines_ = std::max(file_lines_, line);
     std::string msg = name_ + ":" + std::to_string(line) + ": " + reason;
     if (opt_.strict) return Error(msg);
     if (examples_seen_.insert_if_new(counter)) rep_->examples.push_back(msg);
@@ -661,6 +683,19 @@ class Ingestor {
   std::vector<UserState> user_state_;
   std::vector<RawEvent>  events_;
   SeenCounters           examples_seen_;
+
+  // Several files (ingest_files): each record's position is line_base_ + its line in its file.
+  uint64_t line_base_ = 0, file_lines_ = 0;
+  std::vector<std::pair<uint64_t, std::string>> file_bases_;  // (line_base_, name) per file
+  bool     format_known_ = false;
+  // keep_last: events_ is trimmed when it reaches compact_at_; the trimmed events' counts.
+  size_t   compact_at_ = 0;
+  std::vector<uint64_t> trimmed_action_count_, trimmed_type_count_;
+  // Progress (IngestOptions::progress).
+  Source*  progress_src_ = nullptr;
+  uint64_t bytes_before_ = 0, total_bytes_ = 0, files_done_ = 0, files_total_ = 1, accepted_ = 0;
+  std::chrono::steady_clock::time_point started_, last_shown_;
+  bool     shown_ = false;
 };
 
 Error Ingestor::check_options() const {
@@ -788,7 +823,8 @@ Error Ingestor::accept(const Row& row) {
   if (u == user_state_.size()) user_state_.emplace_back();
   UserState& us = user_state_[u];
   RawEvent ev;
-  ev.line = row.line;
+  file_lines_ = std::max(file_lines_, row.line);
+  ev.line = line_base_ + row.line;
   ev.user = u;
   // Routes, not URLs (hunch/routes.h): the name is normalised before it is counted.
   const std::string route = routes_.apply(row.value[ACTION]);
@@ -817,7 +853,84 @@ Error Ingestor::accept(const Row& row) {
   }
   us.last_key = ev.key;
   events_.push_back(ev);
+  if (opt_.keep_last && events_.size() >= compact_at_) trim();
+  if (opt_.progress && (++accepted_ & 4095) == 0) show_progress(false);
   return {};
+}
+
+void Ingestor::trim() {
+  // The same order as finish(): per user by time, file position breaking ties.
+  std::sort(events_.begin(), events_.end(), [](const RawEvent& a, const RawEvent& b) {
+    if (a.user != b.user) return a.user < b.user;
+    if (a.key != b.key) return a.key < b.key;
+    if (a.line != b.line) return a.line < b.line;
+    return a.sub < b.sub;
+  });
+  trimmed_action_count_.resize(actions_.size(), 0);
+  trimmed_type_count_.resize(types_.size(), 0);
+  size_t w = 0, n = events_.size();
+  for (size_t a = 0; a < n;) {
+    size_t b = a;
+    while (b < n && events_[b].user == events_[a].user) ++b;
+    size_t first_kept = b - std::min<size_t>(b - a, opt_.keep_last);
+    for (size_t i = a; i < first_kept; ++i) {
+      // A duplicate (finish()'s rule: same known time, action and type) is counted as one,
+      // as it would be without trimming; the other copy is earlier or is kept.
+      bool duplicate = false;
+      if (opt_.dedupe && events_[i].has_time)
+        for (size_t j = i; j-- > a && events_[j].key == events_[i].key && !duplicate;)
+          duplicate = events_[j].has_time && events_[j].action == events_[i].action && events_[j].type == events_[i].type;
+      if (opt_.dedupe && events_[i].has_time)
+        for (size_t j = first_kept; j < b && events_[j].key == events_[i].key && !duplicate; ++j)
+          duplicate = events_[j].has_time && events_[j].action == events_[i].action && events_[j].type == events_[i].type;
+      if (duplicate) {
+        ++rep_->duplicates;
+        continue;
+      }
+      ++rep_->trimmed_events;
+      ++trimmed_action_count_[events_[i].action];
+      if (events_[i].type != UINT32_MAX) ++trimmed_type_count_[events_[i].type];
+    }
+    for (size_t i = first_kept; i < b; ++i) events_[w++] = events_[i];
+    a = b;
+  }
+  events_.resize(w);
+  // Next compaction when the held events have doubled: amortised O(log) sorts per event.
+  compact_at_ = std::max<size_t>(size_t(1) << 16, 2 * w);
+}
+
+std::string Ingestor::where(uint64_t position) const {
+  if (file_bases_.size() <= 1) return name_ + ":" + std::to_string(position);
+  size_t f = file_bases_.size() - 1;
+  while (f > 0 && file_bases_[f].first >= position) --f;
+  return file_bases_[f].second + ":" + std::to_string(position - file_bases_[f].first);
+}
+
+void Ingestor::show_progress(bool final) {
+  const auto now = std::chrono::steady_clock::now();
+  const auto delay = std::chrono::milliseconds(opt_.progress_delay_ms);
+  if (!final && now - (shown_ ? last_shown_ : started_) < delay) return;  // quick reads stay quiet
+  if (final) {
+    if (shown_) std::fputs("\r\033[K", stderr);
+    std::fflush(stderr);
+    return;
+  }
+  last_shown_ = now;
+  shown_ = true;
+  const double secs = std::chrono::duration<double>(now - started_).count();
+  const uint64_t done = bytes_before_ + (progress_src_ ? progress_src_->consumed() : 0);
+  const double rate = secs > 0 ? double(accepted_) / secs : 0;
+  char left[32] = "";
+  if (total_bytes_ > 0 && done > 0 && done < total_bytes_) {
+    const double rest = secs * double(total_bytes_ - done) / double(done);
+    std::snprintf(left, sizeof left, ", %d:%02d left", int(rest) / 60, int(rest) % 60);
+  }
+  std::fprintf(stderr, "\r\033[Kreading: file %llu of %llu, %.1f of %.1f MB (%.0f%%), %.2f M events/s%s",
+               static_cast<unsigned long long>(std::min(files_done_ + 1, files_total_)),
+               static_cast<unsigned long long>(files_total_), double(done) / 1e6, double(total_bytes_) / 1e6,
+               total_bytes_ ? 100.0 * double(std::min(done, total_bytes_)) / double(total_bytes_) : 0.0, rate / 1e6,
+               left);
+  std::fflush(stderr);
 }
 
 // RFC 4180 records: quoted fields may hold the delimiter, "" and line breaks; CRLF or LF ends a
@@ -1093,6 +1206,8 @@ Format sniff(Source* src) {
 
 Error Ingestor::finish(Dataset* out) {
   const bool fixed = opt_.vocabulary != nullptr;
+  if (opt_.progress) show_progress(true);
+  if (opt_.keep_last) trim();
   // Per user, by time; the line breaks ties, so equal times keep their file order.
   std::sort(events_.begin(), events_.end(), [](const RawEvent& a, const RawEvent& b) {
     if (a.user != b.user) return a.user < b.user;
@@ -1133,10 +1248,13 @@ Error Ingestor::finish(Dataset* out) {
           if (group[g].first != group[first].first) { first = g; continue; }
           size_t dup = group[g].second;
           drop[dup - i] = true;
-          Error e = skip(&rep_->duplicates, events_[dup].line,
-                         "duplicate of the event on line " + std::to_string(events_[group[first].second].line) +
-                             " (same user, action, type and time)");
-          if (e) return e;
+          ++rep_->duplicates;
+          const uint64_t orig = events_[group[first].second].line;
+          const std::string msg = where(events_[dup].line) + ": duplicate of the event on " +
+                                  (file_bases_.size() > 1 ? where(orig) : "line " + std::to_string(orig)) +
+                                  " (same user, action, type and time)";
+          if (opt_.strict) return Error(msg);
+          if (examples_seen_.insert_if_new(&rep_->duplicates)) rep_->examples.push_back(msg);
         }
         for (size_t k = i; k < j; ++k)
           if (!drop[k - i]) events_[w++] = events_[k];
@@ -1224,7 +1342,8 @@ Error Ingestor::finish(Dataset* out) {
                      std::vector<uint32_t>* map, std::vector<std::string>* vocab, const char* reserved) {
       std::vector<uint64_t> count(names.size(), 0);
       // Distinct users per name: events_ holds each user's events together (sorted by user), so
-      // a name's user count goes up where its last user stamp changes.
+      // a name's user count goes up where its last user stamp changes. With keep_last the users
+      // of trimmed events are not counted: a lower bound, so the condition only gets stricter.
       std::vector<uint32_t> users(names.size(), 0), last_user(names.size(), UINT32_MAX);
       for (const RawEvent& e : events_) {
         uint32_t id = is_type ? e.type : e.action;
@@ -1232,6 +1351,9 @@ Error Ingestor::finish(Dataset* out) {
         ++count[id];
         if (last_user[id] != e.user) last_user[id] = e.user, ++users[id];
       }
+      // keep_last: the trimmed events count too (trim() sized these to the names at its time).
+      const auto& trimmed = is_type ? trimmed_type_count_ : trimmed_action_count_;
+      for (size_t i = 0; i < trimmed.size(); ++i) count[i] += trimmed[i];
       std::vector<uint32_t> order;
       for (uint32_t i = 0; i < names.size(); ++i) {
         if (!(count[i] >= opt_.min_count && count[i] > 0 && names[i] != reserved)) continue;
@@ -1606,7 +1728,7 @@ Error Ingestor::read_access_log(Source* src) {
   return src->error();
 }
 
-Error Ingestor::run(Source* src, Dataset* out) {
+Error Ingestor::configure() {
   if (Error e = check_options()) return e;
   if (opt_.vocabulary) routes_ = opt_.vocabulary->routes;
   else if (!opt_.normalize) routes_.off();
@@ -1621,6 +1743,12 @@ Error Ingestor::run(Source* src, Dataset* out) {
   } else if (Error e = attrs_.configure(opt_.attr_columns, opt_.numeric_columns)) {
     return e;
   }
+  compact_at_ = size_t(1) << 16;
+  started_ = last_shown_ = std::chrono::steady_clock::now();
+  return {};
+}
+
+Error Ingestor::read_source(Source* src) {
   Format f = opt_.format != Format::AUTO ? opt_.format : format_from_path(name_);
   // .txt says little: a tab-separated file with a header (the yoochoose layout) is common.
   // .log neither: an access log, or lines of JSON or CSV.
@@ -1633,10 +1761,18 @@ Error Ingestor::run(Source* src, Dataset* out) {
     f = Format::JSONL;
     events_field_ = opt_.events_field;
   }
+  // One log, one format: a file that reads otherwise is most likely not part of it.
+  if (format_known_ && f != rep_->format)
+    return Error(name_ + ": reads as " + format_name(f) + ", the first input (" + rep_->path + ") as " +
+                 format_name(rep_->format) + "; give files of one format (or force one with --format)");
+  format_known_ = true;
   rep_->format = f;
   if (f == Format::PAIRS && attrs_.columns())
     return Error(name_ + ": attribute columns ('" + attrs_.names()[0] + "', …) need a file with named columns (CSV, "
                  "TSV or JSON Lines); this one reads as `user item` pairs");
+  file_lines_ = 0;
+  file_bases_.emplace_back(line_base_, name_);
+  progress_src_ = src;
   Error e;
   switch (f) {
     case Format::CSV:
@@ -1647,7 +1783,39 @@ Error Ingestor::run(Source* src, Dataset* out) {
     case Format::ACCESS_LOG: e = read_access_log(src); break;
     default: e = read_pairs(src); break;
   }
-  if (e) return e;
+  if (opt_.progress) show_progress(false);
+  progress_src_ = nullptr;
+  // The next file's records come after every line of this one.
+  line_base_ += file_lines_ + 1;
+  return e;
+}
+
+Error Ingestor::run(Source* src, Dataset* out) {
+  if (Error e = configure()) return e;
+  if (Error e = read_source(src)) return e;
+  return finish(out);
+}
+
+Error Ingestor::run_files(const std::vector<std::string>& paths, Dataset* out) {
+  if (paths.empty()) return Error("no input files");
+  if (Error e = configure()) return e;
+  files_total_ = paths.size();
+  for (const auto& p : paths) {
+    struct stat st;
+    if (::stat(p.c_str(), &st) == 0) total_bytes_ += static_cast<uint64_t>(st.st_size);
+  }
+  rep_->files = paths.size();
+  rep_->input_bytes = total_bytes_;
+  for (const auto& p : paths) {
+    Source src;
+    if (Error e = src.open_file(p)) return e;
+    name_ = p;
+    if (Error e = read_source(&src)) return e;
+    if (!src.error().ok()) return src.error();
+    ++files_done_;
+    struct stat st;
+    if (::stat(p.c_str(), &st) == 0) bytes_before_ += static_cast<uint64_t>(st.st_size);
+  }
   return finish(out);
 }
 
@@ -1655,13 +1823,68 @@ Error Ingestor::run(Source* src, Dataset* out) {
 
 Error ingest_file(const std::string& path, const IngestOptions& options, Dataset* out,
                   IngestReport* report) {
+  return ingest_files({path}, options, out, report);
+}
+
+Error ingest_files(const std::vector<std::string>& paths, const IngestOptions& options, Dataset* out,
+                   IngestReport* report) {
   *report = IngestReport();
-  report->path = path;
+  report->path = paths.empty() ? std::string() : paths[0];
   *out = Dataset();
-  Source src;
-  if (Error e = src.open_file(path)) return e;
-  Ingestor ing(path, options, report);
-  return ing.run(&src, out);
+  Ingestor ing(report->path, options, report);
+  return ing.run_files(paths, out);
+}
+
+namespace {
+
+bool has_glob_chars(const std::string& s) { return s.find_first_of("*?[") != std::string::npos; }
+
+// Names a warehouse or Spark export writes beside its data parts.
+bool is_export_marker(const std::string& name) {
+  return name.empty() || name[0] == '.' || name[0] == '_' ||
+         (name.size() > 4 && name.compare(name.size() - 4, 4, ".crc") == 0);
+}
+
+}  // namespace
+
+Error expand_inputs(const std::vector<std::string>& inputs, std::vector<std::string>* files) {
+  files->clear();
+  namespace fs = std::filesystem;
+  for (const auto& in : inputs) {
+    std::error_code ec;
+    if (fs::is_directory(in, ec)) {
+      std::vector<std::string> found;
+      for (fs::directory_iterator it(in, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        std::error_code ec2;
+        if (is_export_marker(name) || !it->is_regular_file(ec2)) continue;
+        found.push_back(it->path().string());
+      }
+      if (ec) return Error(in + ": cannot list the directory: " + ec.message());
+      if (found.empty()) return Error(in + ": the directory holds no data files");
+      std::sort(found.begin(), found.end());
+      files->insert(files->end(), found.begin(), found.end());
+    } else if (!fs::exists(in, ec) && has_glob_chars(in)) {
+      glob_t g{};
+      int rc = ::glob(in.c_str(), GLOB_ERR, nullptr, &g);
+      std::vector<std::string> found;
+      if (rc == 0)
+        for (size_t i = 0; i < g.gl_pathc; ++i) {
+          const std::string path = g.gl_pathv[i];
+          std::error_code ec2;
+          if (fs::is_regular_file(path, ec2) && !is_export_marker(fs::path(path).filename().string()))
+            found.push_back(path);
+        }
+      globfree(&g);
+      if (found.empty()) return Error(in + ": no file matches the pattern");
+      std::sort(found.begin(), found.end());  // glob sorts too, by the locale's collation
+      files->insert(files->end(), found.begin(), found.end());
+    } else {
+      files->push_back(in);  // opening it says what is wrong
+    }
+  }
+  if (files->empty()) return Error("no input files");
+  return {};
 }
 
 Error ingest_buffer(const std::string& name, const std::string& bytes, const IngestOptions& options,
@@ -1682,7 +1905,9 @@ std::string IngestReport::to_text() const {
     std::snprintf(buf, sizeof buf, "  %-34s %12llu%s\n", label, static_cast<unsigned long long>(n), note);
     o << buf;
   };
-  o << "ingest " << path << " (" << format_name(format) << "): user=" << user_column
+  o << "ingest " << path;
+  if (files > 1) o << " and " << files - 1 << (files == 2 ? " more file" : " more files");
+  o << " (" << format_name(format) << "): user=" << user_column
     << " action=" << action_column << " time=" << (has_time_column ? time_column : "(none: file order)")
     << " type=" << (has_type_column ? type_column : "(none)");
   if (has_session_column) o << " session=" << session_column;
@@ -1714,6 +1939,7 @@ std::string IngestReport::to_text() const {
   line("kept without a time (file order)", untimed_rows);
   line("dropped: short sequences", short_sequences);
   line("dropped: their events", short_sequence_events);
+  if (trimmed_events) line("dropped: older than --keep-last", trimmed_events);
   line("kept events", kept_events);
   line("kept sequences", sequences);
   line("users", users);

@@ -141,14 +141,26 @@ struct IngestOptions {
   size_t   max_line_bytes  = 1 << 20;  // one record (a CSV record may span lines)
   size_t   max_field_bytes = 4096;     // one user / action / type value (the model's limit)
   const FixedVocabulary* vocabulary = nullptr;  // set: map to it instead of building one
+  // Bounded memory: keep at most the last keep_last events of each user (by time), 0 = all.
+  // Reading compacts whenever the held events double, so memory grows with users × keep_last,
+  // not with the log's length. The vocabulary still counts every accepted event (the dropped
+  // ones' counts are kept), so a rare action is not promoted by trimming; a user's first kept
+  // event starts a session. Dropped events are counted in IngestReport::trimmed_events.
+  uint32_t keep_last = 0;
+  // Progress on stderr while reading (files and bytes done of the total, events/s, time left),
+  // rewritten in place about twice a second and cleared at the end. The CLI sets it when stderr
+  // is a terminal. progress_delay_ms: how long a read stays quiet first, and the least time
+  // between two updates.
+  bool     progress = false;
+  uint32_t progress_delay_ms = 500;
 };
 
 // What ingestion did, for the printed cleaning report. Every row read ends up in exactly one of
 // kept events or a skip reason (rows = malformed + missing_field + bad_time + bad_utf8 +
 // too_long + duplicates + static_assets + error_status + not_events + short_sequence_events +
-// kept_events). A row of a per-session JSON record is one event of its array.
+// trimmed_events + kept_events). A row of a per-session JSON record is one event of its array.
 struct IngestReport {
-  std::string path;
+  std::string path;             // the input; several files: the first, with files > 1
   Format      format = Format::AUTO;
   bool        has_time_column = false, has_type_column = false;
   std::string user_column, time_column, action_column, type_column;  // as resolved
@@ -174,6 +186,9 @@ struct IngestReport {
   uint64_t out_of_order   = 0;  // earlier than a previous event of the same user (re-sorted)
   uint64_t untimed_rows   = 0;  // kept without a time (file position kept); all when no column
   uint64_t short_sequences = 0, short_sequence_events = 0;  // < min_length, dropped
+  uint64_t trimmed_events = 0;  // older than their user's last IngestOptions::keep_last, dropped
+  uint64_t files = 1;           // input files read (ingest_files)
+  uint64_t input_bytes = 0;     // their size on disk (compressed when gzip)
 
   uint64_t users = 0, sequences = 0, kept_events = 0;
   uint64_t distinct_actions = 0;     // before the vocabulary cut (routes, when normalised)
@@ -203,6 +218,19 @@ struct IngestReport {
 // otherwise skipped and counted in *report.
 Error ingest_file(const std::string& path, const IngestOptions& options, Dataset* out,
                   IngestReport* report);
+
+// Several inputs read as one log, in order: the report and the Dataset equal those of the
+// files' concatenation (each file with its own header, when it has one). Every file must read
+// as the same format. Messages name the file and its own line; Dataset::line is the record's
+// position in the whole input (the lines of earlier files come first).
+Error ingest_files(const std::vector<std::string>& paths, const IngestOptions& options, Dataset* out,
+                   IngestReport* report);
+
+// The files named by the command line's inputs, in order: a file as it is; a directory's
+// regular files, sorted by name, without hidden ones and the markers warehouse and Spark exports
+// write beside the data (names starting with '.' or '_', such as _SUCCESS, and *.crc); a glob
+// pattern (* ? [...]) as its sorted matches. An input that names nothing is an Error.
+Error expand_inputs(const std::vector<std::string>& inputs, std::vector<std::string>* files);
 
 // Same, from bytes already in memory (tests, small inputs); `name` is used in messages and
 // for format detection.

@@ -1,4 +1,6 @@
 #include "train/trainer.h"
+#include "train/checkpoint.h"
+#include "train/export.h"
 
 #include <unistd.h>
 
@@ -281,6 +283,8 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
             const std::function<void(const EpochLog&, const TrainResult&)>& on_epoch) {
   *res = TrainResult();
   const unsigned threads = std::max(1u, opt.threads);
+  Collective& world = opt.collective ? *opt.collective : single_process();
+  const unsigned ranks = unsigned(world.size()), first_part = unsigned(world.rank()) * threads;
   std::vector<Sample> samples =
       opt.sessions ? session_training_samples(data, *opt.sessions, opt.max_len) : training_samples(data, opt.max_len);
   if (samples.empty())
@@ -364,12 +368,98 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   const bool bar = opt.progress && isatty(2);
   const size_t batch = std::max<uint32_t>(1, opt.batch);
 
+  // Checkpoints: resume from one of this run, and how to write one.
+  const uint64_t fingerprint = checkpoint_fingerprint(data, samples, opt, net->params.size());
+  int first_phase = 1;
+  uint32_t resume_epoch = 0;  // the checkpoint's last completed epoch (0: none)
+  bool resume_phase_ended = false;
+  if (opt.resume && !opt.checkpoint.empty() && access(opt.checkpoint.c_str(), F_OK) == 0) {
+    std::vector<uint8_t> bytes;
+    if (Error e = read_checkpoint_file(opt.checkpoint, &bytes)) return e;
+    TrainCheckpoint c;
+    if (Error e = decode_checkpoint(opt.checkpoint, bytes, &c)) return e;
+    if (c.fingerprint != fingerprint || c.params.size() != net->params.size())
+      return Error(opt.checkpoint + ": a checkpoint of another run (other data, network or training options); "
+                   "remove it or give another --checkpoint path to start afresh");
+    net->params.data.assign(c.params.begin(), c.params.end());
+    best.assign(c.best.begin(), c.best.end());
+    adam.m = c.adam_m;
+    adam.v = c.adam_v;
+    adam.steps = c.adam_steps;
+    adam.scaled = c.adam_scaled;
+    step = c.step;
+    lr_scale = c.lr_scale;
+    bad_epochs = c.bad_epochs;
+    best_ndcg = c.best_score;
+    train_seconds = c.train_seconds;
+    epoch_seconds = c.epoch_seconds;
+    const TrainResult& r = c.result;
+    res->log = r.log;
+    res->best_epoch = r.best_epoch;
+    res->best_valid_ndcg_10 = r.best_valid_ndcg_10;
+    res->best_valid_hr_10 = r.best_valid_hr_10;
+    res->best_valid_exit_auc = r.best_valid_exit_auc;
+    res->best_valid_conversion_auc = r.best_valid_conversion_auc;
+    res->best_valid_score = r.best_valid_score;
+    res->start_valid_ndcg_10 = r.start_valid_ndcg_10;
+    res->best_free_valid_ndcg_10 = r.best_free_valid_ndcg_10;
+    res->items_frozen = r.items_frozen;
+    res->items_frozen_after = r.items_frozen_after;
+    res->resumed_after = c.epoch;
+    first_phase = int(c.phase);
+    resume_epoch = c.epoch;
+    resume_phase_ended = c.phase_ended != 0;
+    if (on_epoch)  // the checkpoint's epochs, as they were logged
+      for (const EpochLog& l : c.result.log) on_epoch(l, *res);
+  }
+  auto write_checkpoint = [&](int phase, uint32_t done_epoch, bool phase_ended) -> Error {
+    if (!world.leader()) return {};
+    TrainCheckpoint c;
+    c.fingerprint = fingerprint;
+    c.phase = uint32_t(phase);
+    c.epoch = done_epoch;
+    c.phase_ended = phase_ended ? 1 : 0;
+    c.step = step;
+    c.lr_scale = lr_scale;
+    c.bad_epochs = bad_epochs;
+    c.best_score = best_ndcg;
+    c.train_seconds = train_seconds;
+    c.epoch_seconds = epoch_seconds;
+    c.params = net->params.data;
+    c.best = best;
+    c.adam_m = adam.m;
+    c.adam_v = adam.v;
+    c.adam_steps = adam.steps;
+    c.adam_scaled = adam.scaled;
+    c.result.log = res->log;
+    c.result.best_epoch = res->best_epoch;
+    c.result.best_valid_ndcg_10 = res->best_valid_ndcg_10;
+    c.result.best_valid_hr_10 = res->best_valid_hr_10;
+    c.result.best_valid_exit_auc = res->best_valid_exit_auc;
+    c.result.best_valid_conversion_auc = res->best_valid_conversion_auc;
+    c.result.best_valid_score = res->best_valid_score;
+    c.result.start_valid_ndcg_10 = res->start_valid_ndcg_10;
+    c.result.best_free_valid_ndcg_10 = res->best_free_valid_ndcg_10;
+    c.result.items_frozen = res->items_frozen;
+    c.result.items_frozen_after = res->items_frozen_after;
+    if (Error e = write_file_atomic(opt.checkpoint, encode_checkpoint(c))) return e;
+    ++res->checkpoints_written;
+    return {};
+  };
+
   // Phase 1 trains everything. With item_weights AUTO, when no epoch of it reached the start's
   // validation NDCG@10, phase 2 trains again from the start with the per-action weights frozen;
   // the best epoch of either phase (by the selection score) is kept.
-  uint32_t epoch = 1;
-  for (int phase = 1; phase <= 2; ++phase) {
-    if (phase == 2) {
+  uint32_t epoch = resume_epoch ? resume_epoch + 1 : 1;
+  for (int phase = first_phase; phase <= 2; ++phase) {
+    const bool resumed_phase = resume_epoch && phase == first_phase;
+    if (resumed_phase && resume_phase_ended) {
+      // The checkpoint's epoch ended this phase (early stopping): go on where the run went.
+      res->early_stopped = true;
+      epoch = resume_epoch + 1;
+      continue;
+    }
+    if (phase == 2 && !resumed_phase) {
       if (!decide || res->items_frozen || !(res->best_free_valid_ndcg_10 < res->start_valid_ndcg_10) || stop_requested() ||
           res->out_of_time || epoch > opt.epochs)
         break;
@@ -392,12 +482,10 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
       uint64_t done_positions = 0;
       bool partial = false;
       for (size_t b0 = 0; b0 < order.size(); b0 += batch) {
-        if (stop_requested()) {
-          partial = true;
-          break;
-        }
         std::vector<Sample> bs(order.begin() + b0, order.begin() + std::min(order.size(), b0 + batch));
-        auto parts = split_batch(bs, threads);
+        // Across processes: the batch in ranks × threads parts, this rank's threads on its own.
+        auto all_parts = split_batch(bs, size_t(threads) * ranks);
+        std::vector<std::vector<Sample>> parts(all_parts.begin() + first_part, all_parts.begin() + first_part + threads);
         std::vector<LossTotals> part_loss(threads);
         const uint64_t step_seed = Rng::derive(opt.seed, 0xD50, step).next();
         // Laid out before the threads start: the loss is a mean over the whole batch's targets,
@@ -410,6 +498,19 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
           norm.n_type += n.n_type;
           norm.n_exit += n.n_exit;
           norm.n_conversion += n.n_conversion;
+        }
+        // One small sum across processes: the whole batch's target counts and a stop request
+        // (Ctrl-C reaches the ranks at different steps; they stop at the same one).
+        double shared[5] = {double(norm.n_action), double(norm.n_type), double(norm.n_exit),
+                            double(norm.n_conversion), stop_requested() ? 1.0 : 0.0};
+        world.sum(shared, 5);
+        norm.n_action = uint64_t(shared[0]);
+        norm.n_type = uint64_t(shared[1]);
+        norm.n_exit = uint64_t(shared[2]);
+        norm.n_conversion = uint64_t(shared[3]);
+        if (shared[4] > 0) {
+          partial = true;
+          break;
         }
         auto work = [&](unsigned t) {
           std::fill(grads[t].begin(), grads[t].end(), 0.0f);
@@ -427,6 +528,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
           const float* gt = grads[t].data();
           for (size_t k = 0, n = grads[0].size(); k < n; ++k) g0[k] += gt[k];
         }
+        world.sum(grads[0].data(), grads[0].size());
         for (const auto& l : part_loss) {
           epoch_loss.action += l.action;
           epoch_loss.type += l.type;
@@ -452,6 +554,18 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
                        epoch_loss.weighted(opt.weights));
           std::fflush(stderr);
         }
+      }
+      if (ranks > 1) {
+        // The epoch's loss over every rank's share; and rank 0's weights on every rank, so
+        // that rounding in the sums can never let the replicas drift apart.
+        double l[8] = {epoch_loss.action, epoch_loss.type, epoch_loss.exit, epoch_loss.conversion,
+                       double(epoch_loss.n_action), double(epoch_loss.n_type), double(epoch_loss.n_exit),
+                       double(epoch_loss.n_conversion)};
+        world.sum(l, 8);
+        epoch_loss.action = l[0], epoch_loss.type = l[1], epoch_loss.exit = l[2], epoch_loss.conversion = l[3];
+        epoch_loss.n_action = uint64_t(l[4]), epoch_loss.n_type = uint64_t(l[5]);
+        epoch_loss.n_exit = uint64_t(l[6]), epoch_loss.n_conversion = uint64_t(l[7]);
+        world.broadcast(net->params.data.data(), net->params.data.size());
       }
       const double secs = now_s() - t0;
       if (bar) std::fprintf(stderr, "\r%*s\r", 110, "");
@@ -486,13 +600,15 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
       }
       log.lr = opt.lr * lr_scale;
       res->log.push_back(log);
+      if (!partial && opt.checkpoint_every && !opt.checkpoint.empty() && epoch % opt.checkpoint_every == 0)
+        if (Error e = write_checkpoint(phase, epoch, opt.patience && bad_epochs >= opt.patience)) return e;
       if (on_epoch) on_epoch(log, *res);
       if (partial) break;
       if (opt.patience && bad_epochs >= opt.patience) {
         res->early_stopped = true;
         break;
       }
-      if (opt.time_budget > 0 && train_seconds >= opt.time_budget) {
+      if (opt.time_budget > 0 && world.any(train_seconds >= opt.time_budget)) {
         res->out_of_time = true;
         break;
       }

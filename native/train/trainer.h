@@ -16,6 +16,7 @@
 #include "train/action-start.h"
 #include "train/nn-model.h"
 #include "train/sessions.h"
+#include "train/collective.h"
 
 namespace hunch::train {
 
@@ -50,6 +51,18 @@ struct TrainOptions {
   // Set: the session protocol (sessions.h): samples from the training sessions, validation
   // NDCG@10 over the validation sessions' points. Null: leave-one-out.
   const SessionSplit* sessions = nullptr;
+  // Set: the processes of a data-parallel run (collective.h). Every rank holds the same data
+  // and options; each batch is split into size × threads parts and this rank computes parts
+  // [rank × threads, (rank + 1) × threads); target counts, gradients and losses are summed
+  // across ranks, and stop, time-budget and early-stopping decisions agree. Null: one process.
+  Collective* collective = nullptr;
+  // Checkpoints (checkpoint.h): after every checkpoint_every-th validated epoch the run's state
+  // goes to `checkpoint` (atomically; rank 0 writes). With resume and an existing checkpoint
+  // of this run (same data and result-changing options), training goes on after its epoch and
+  // ends as the uninterrupted run would have.
+  std::string checkpoint;
+  uint32_t    checkpoint_every = 0;  // 0 = no checkpoints
+  bool        resume = false;
 };
 
 struct EpochLog {
@@ -82,6 +95,8 @@ struct TrainResult {
   double   best_free_valid_ndcg_10 = -1;  // the best epoch's with the per-action weights training
   bool     items_frozen = false;
   uint32_t items_frozen_after = 0;  // the last epoch before they were frozen (0: from the start)
+  uint32_t resumed_after = 0;       // TrainOptions::resume: the checkpoint's epoch (0: a fresh run)
+  uint32_t checkpoints_written = 0;
 };
 
 // Trains *net on data. On return net holds the weights of the best validated epoch.

@@ -1,0 +1,97 @@
+// Collective (collective.h): the one-process case, and MPI's world when built with HUNCH_MPI.
+#include "train/collective.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#ifdef HUNCH_MPI
+// The C API only: OpenMPI's and MPICH's deprecated C++ bindings need a library of their own.
+#define OMPI_SKIP_MPICXX 1
+#define MPICH_SKIP_MPICXX 1
+#include <mpi.h>
+#endif
+
+namespace hunch::train {
+
+namespace {
+
+class SingleProcess final : public Collective {
+ public:
+  void sum(float*, size_t) override {}
+  void sum(double*, size_t) override {}
+  void broadcast(float*, size_t) override {}
+};
+
+#ifdef HUNCH_MPI
+class MpiWorld final : public Collective {
+ public:
+  MpiWorld() {
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+    MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  }
+  // MPI counts are ints: large buffers go in slices.
+  void sum(float* data, size_t n) override {
+    for (size_t o = 0; o < n; o += kSlice)
+      MPI_Allreduce(MPI_IN_PLACE, data + o, int(std::min(kSlice, n - o)), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+  }
+  void sum(double* data, size_t n) override {
+    for (size_t o = 0; o < n; o += kSlice)
+      MPI_Allreduce(MPI_IN_PLACE, data + o, int(std::min(kSlice, n - o)), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+  }
+  void broadcast(float* data, size_t n) override {
+    for (size_t o = 0; o < n; o += kSlice) MPI_Bcast(data + o, int(std::min(kSlice, n - o)), MPI_FLOAT, 0, MPI_COMM_WORLD);
+  }
+
+ private:
+  static constexpr size_t kSlice = size_t(1) << 28;
+};
+MpiWorld* g_world = nullptr;
+#endif
+
+bool launched_by_mpi() {
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"})
+    if (std::getenv(v)) return true;
+  return false;
+}
+
+}  // namespace
+
+Collective& single_process() {
+  static SingleProcess one;
+  return one;
+}
+
+bool mpi_built() {
+#ifdef HUNCH_MPI
+  return true;
+#else
+  return false;
+#endif
+}
+
+Error start_collective(Collective** out) {
+  *out = &single_process();
+  if (!launched_by_mpi()) return {};
+#ifdef HUNCH_MPI
+  int ready = 0;
+  MPI_Initialized(&ready);
+  if (!ready && MPI_Init(nullptr, nullptr) != MPI_SUCCESS) return Error("MPI_Init failed");
+  if (!g_world) g_world = new MpiWorld();
+  *out = g_world;
+  return {};
+#else
+  return Error("started by an MPI launcher, but this hunch was built without MPI (install libopenmpi-dev and "
+               "rebuild: the CMake option HUNCH_MPI is on when MPI is found)");
+#endif
+}
+
+void end_collective() {
+#ifdef HUNCH_MPI
+  int ready = 0, done = 0;
+  MPI_Initialized(&ready);
+  MPI_Finalized(&done);
+  if (ready && !done) MPI_Finalize();
+#endif
+}
+
+}  // namespace hunch::train

@@ -1,0 +1,49 @@
+// Collective: the processes of one training run. One process (the default) or, under mpirun,
+// every rank of MPI_COMM_WORLD, training data-parallel: each rank reads the whole log, computes
+// its share of every batch and the gradients are summed across ranks before the (identical)
+// optimiser step, so N ranks follow the run of one process with the same global batch
+// (docs/architecture.md, "Training across processes").
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "hunch/error.h"
+
+namespace hunch::train {
+
+class Collective {
+ public:
+  virtual ~Collective() = default;
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  bool leader() const { return rank_ == 0; }
+  // In place: the element-wise sum over every rank (each rank gets the same result).
+  virtual void sum(float* data, size_t n) = 0;
+  virtual void sum(double* data, size_t n) = 0;
+  // In place: rank 0's values on every rank.
+  virtual void broadcast(float* data, size_t n) = 0;
+  // True on every rank when it is true on any (a stop request, a spent time budget).
+  bool any(bool mine) {
+    double v = mine ? 1 : 0;
+    sum(&v, 1);
+    return v > 0;
+  }
+
+ protected:
+  int rank_ = 0, size_ = 1;
+};
+
+// One process: sums and broadcasts are the identity.
+Collective& single_process();
+
+// The run's collective: MPI's world when this process was started by mpirun (or another MPI
+// launcher: OMPI_COMM_WORLD_SIZE, PMI_SIZE or PMIX_RANK in the environment) and the build has
+// MPI (HUNCH_MPI); otherwise single_process(). An MPI launch of a build without MPI is an Error
+// (every rank would train the whole model alone). Call once; end_collective() before exiting.
+Error start_collective(Collective** out);
+void  end_collective();
+// Whether this build can train across processes.
+bool  mpi_built();
+
+}  // namespace hunch::train

@@ -1,0 +1,102 @@
+// Training across processes (train/collective.h) through the public command: `mpirun -np 2
+// hunch train …` follows the one-process run with the same global batch. Built and run when
+// CMake found MPI and mpirun (HUNCH_MPI); otherwise only the one-process checks run.
+//
+// Tolerance: -np 2 with one thread each splits every batch into the same two parts as one
+// process with two threads and sums the two gradients in the same order, so the printed epoch
+// figures (4 decimals) are equal; against one process with one thread the gradient is summed in
+// another order, and the epoch losses agree within 1e-3 relative after 3 epochs.
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "test-util.h"
+#include "train/collective.h"
+
+namespace {
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+std::string scratch() {
+  static const std::string dir = [] {
+    std::string d = "/tmp/hunch-test-collective-" + std::to_string(getpid());
+    mkdir(d.c_str(), 0700);
+    return d;
+  }();
+  return dir;
+}
+
+struct Epoch {
+  double loss = 0, ndcg = 0;
+};
+
+// The "epoch N  loss L  valid NDCG@10 V" lines of hunch train's output.
+std::vector<Epoch> epochs_of(const std::string& out) {
+  std::vector<Epoch> e;
+  size_t p = 0;
+  while ((p = out.find("\nepoch ", p)) != std::string::npos) {
+    ++p;
+    unsigned n = 0;
+    Epoch x;
+    if (std::sscanf(out.c_str() + p, "epoch %u loss %lf valid NDCG@10 %lf", &n, &x.loss, &x.ndcg) == 3) e.push_back(x);
+  }
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("collective: one process is the default; sums and broadcasts are the identity") {
+  hunch::train::Collective* world = nullptr;
+  // ctest does not run under an MPI launcher.
+  REQUIRE(hunch::train::start_collective(&world).ok());
+  CHECK(world->size() == 1);
+  CHECK(world->rank() == 0);
+  CHECK(world->leader());
+  float f[2] = {1.5f, -2};
+  world->sum(f, 2);
+  CHECK(f[0] == 1.5f);
+  CHECK(world->any(true));
+  CHECK(!world->any(false));
+}
+
+#if defined(HUNCH_CLI_PATH) && defined(HUNCH_MPIRUN_PATH)
+TEST_CASE("collective: mpirun -np 2 hunch train follows the one-process run; rank 0 alone writes") {
+  const std::string dir = scratch(), cli = HUNCH_CLI_PATH;
+  std::string out;
+  REQUIRE(hunch_test::run_command("'" + cli + "' synth --users 300 --seed 5 --quiet -o " + dir + "/log.csv", &out) == 0);
+  for (const char* protocol : {"loo", "sessions"}) {
+    CAPTURE(protocol);
+    const std::string train = " train " + dir + "/log.csv --protocol " + protocol +
+                              " --epochs 3 --patience 0 --seed 3 --embed 16 --layers 1 --batch 32 --progress never";
+    std::string one2, one1, two;
+    REQUIRE(hunch_test::run_command("'" + cli + "'" + train + " --threads 2 -o " + dir + "/one2.hunch 2>&1", &one2) == 0);
+    REQUIRE(hunch_test::run_command("'" + cli + "'" + train + " --threads 1 -o " + dir + "/one1.hunch 2>&1", &one1) == 0);
+    const std::string mpi = "'" HUNCH_MPIRUN_PATH "' --allow-run-as-root --oversubscribe -np 2 ";
+    int rc = hunch_test::run_command(mpi + "'" + cli + "'" + train + " --threads 1 -o " + dir + "/two.hunch 2>&1", &two);
+    REQUIRE_MESSAGE(rc == 0, two);
+    CHECK(has(two, "training across 2 processes (MPI), 1 thread each"));
+    // Rank 1 prints nothing: one cleaning report, one line per epoch.
+    size_t reports = 0;
+    for (size_t p = 0; (p = two.find("rows read", p)) != std::string::npos; ++p) ++reports;
+    CHECK(reports == 1);
+    const auto e2 = epochs_of(one2), e1 = epochs_of(one1), et = epochs_of(two);
+    REQUIRE(e2.size() == 3);
+    REQUIRE(et.size() == 3);
+    REQUIRE(e1.size() == 3);
+    for (size_t i = 0; i < 3; ++i) {
+      CHECK(et[i].loss == doctest::Approx(e2[i].loss).epsilon(1e-4));
+      CHECK(et[i].ndcg == doctest::Approx(e2[i].ndcg).epsilon(1e-4));
+      CHECK(et[i].loss == doctest::Approx(e1[i].loss).epsilon(1e-3));
+    }
+    // The model rank 0 wrote loads and predicts.
+    std::string inspect;
+    CHECK(hunch_test::run_command("'" + cli + "' inspect " + dir + "/two.hunch 2>&1", &inspect) == 0);
+  }
+}
+#endif
