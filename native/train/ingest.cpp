@@ -1357,7 +1357,7 @@ Error Ingestor::finish(Dataset* out) {
       std::vector<uint32_t> order;
       for (uint32_t i = 0; i < names.size(); ++i) {
         if (!(count[i] >= opt_.min_count && count[i] > 0 && names[i] != reserved)) continue;
-        if (users[i] < rep_->min_users) {  // k-anonymous vocabulary: withheld, counted
+        if (rep_->min_users > 1 && users[i] < rep_->min_users) {  // k-anonymous vocabulary: withheld, counted
           ++*(is_type ? &rep_->withheld_types : &rep_->withheld_actions);
           *(is_type ? &rep_->withheld_type_events : &rep_->withheld_action_events) += count[i];
           continue;
