@@ -55,7 +55,8 @@ if [ "$table_only" = 0 ]; then
 
   # The data flags of the protocol: one sequence per user in file order, every item in the
   # vocabulary. The flags per architecture are the ones the README's results table names.
-  ml="--format pairs --session-gap 0 --min-count 1 --min-length 1 --max-vocab 999999 --exclude-seen"
+  # --min-users 1: every item, as the protocol (and the figures before issue 16) had it.
+  ml="--format pairs --session-gap 0 --min-count 1 --min-users 1 --min-length 1 --max-vocab 999999 --exclude-seen"
   # Both learn across missing events (--event-drop: this file lacks each user's item just before
   # the test item) and "what comes soon" (--lookahead), and do not spend the loss on pushing down
   # movies the user has already rated (--mask-seen: ratings never repeat here, and evaluation

@@ -43,7 +43,7 @@ awk -v V="$vocab" -v U="$users" -v E="$events" 'BEGIN {
   }
 }' > "$log"
 
-flags="--format csv --session-gap 0 --min-count 1 --max-vocab $((vocab + 1)) --arch transformer
+flags="--format csv --session-gap 0 --min-count 1 --min-users 1 --max-vocab $((vocab + 1)) --arch transformer
        --epochs $epochs --patience 0 --threads $threads --float"
 printf '| softmax | vocabulary | s per epoch | valid NDCG@10 | valid HR@10 |\n|---|---|---|---|---|\n'
 for mode in full sampled; do

@@ -63,8 +63,9 @@ for spec in "${logs[@]}"; do
   [ -f "$file" ] || { echo "sessions.sh: $file not found; skipping $name" >&2; continue; }
   echo "== $name: train ($arch, budget ${budget}s) ==" >&2
   # shellcheck disable=SC2086
+  # --min-users 1: the vocabulary of the results before issue 16 (comparable figures; docs/privacy.md).
   "$hunch" train "$file" -o "$out/$name.hunch" --protocol sessions --arch "$arch" --time-budget "$budget" \
-    $flags "${extra[@]}" > "$out/$name.train.log" 2>&1 || { tail -5 "$out/$name.train.log" >&2; exit 1; }
+    --min-users 1 $flags "${extra[@]}" > "$out/$name.train.log" 2>&1 || { tail -5 "$out/$name.train.log" >&2; exit 1; }
   truth=()
   [ "$name" = shop ] && truth=(--truth "$tmp/shop-truth.csv")
   # shellcheck disable=SC2086

@@ -111,7 +111,8 @@ std::vector<uint8_t> build_model(const ModelSpec& s) {
   w.set_u32("general.quantization_version", s.int8 ? 1 : 0);
   for (const hunch::HyperKey& k : hunch::hyper_keys(h.arch)) w.set_u32(k.key, h.*k.field);
   std::vector<std::string> actions{"<unk>"}, types{"<none>"};
-  for (uint32_t i = 1; i < h.vocab_size; ++i) actions.push_back("/page/" + std::to_string(i));
+  for (uint32_t i = 1; i < h.vocab_size; ++i)
+    actions.push_back(i <= s.action_names.size() ? s.action_names[i - 1] : "/page/" + std::to_string(i));
   const char* type_names[] = {"view", "click", "add_to_cart", "purchase"};
   for (uint32_t i = 1; i < h.type_count; ++i)
     types.push_back(i <= 4 ? type_names[i - 1] : "type" + std::to_string(i));
@@ -123,6 +124,11 @@ std::vector<uint8_t> build_model(const ModelSpec& s) {
   if (h.session_inputs) w.set_f32("hunch.session.gap", s.session_gap);
   if (h.copy) w.set_u32("hunch.copy", 1);
   if (h.transition_bytes) w.set_u32("hunch.transition.bytes", h.transition_bytes);
+  if (s.normalize) {
+    w.set_u32("hunch.normalize.version", hunch::kRoutesVersion);
+    if (!s.keep_query.empty()) w.set_strings("hunch.normalize.keep_query", s.keep_query);
+    if (!s.route_rules.empty()) w.set_strings("hunch.normalize.rules", s.route_rules);
+  }
   if (h.attr_columns) {
     w.set_strings("hunch.attr.columns", attr_columns);
     w.set_strings("hunch.attr.kinds", attr_kinds);

@@ -29,6 +29,11 @@ struct ModelSpec {
   // and attr_values are set from these; whatever they held is ignored).
   std::vector<uint32_t> attr_sizes;
   std::vector<bool>     attr_numeric;  // per column (missing entries: categorical)
+  // Names of actions 1, 2, … (the rest stay "/page/<id>").
+  std::vector<std::string> action_names;
+  // The hunch.normalize.* keys (hunch/routes.h): version 1 with these parameters and rules.
+  bool normalize = false;
+  std::vector<std::string> keep_query, route_rules;
   // Written as the hunch.calibration.* keys unless identity (the default: no keys).
   hunch::Calibration calibration;
 

@@ -82,8 +82,9 @@ class WasmModel {
   val actionNames() const { return joined(model_ ? &model_->actions() : nullptr); }
   val typeNames() const { return joined(model_ ? &model_->types() : nullptr); }
   // Name -> id through the model's own hash map (0 = unknown), so the SDK builds no
-  // vocabulary-sized map in JS; it caches the few names a user actually sends.
-  uint32_t actionId(const std::string& name) const { return model_ ? model_->action_id(name) : 0; }
+  // vocabulary-sized map in JS; it caches the few names a user actually sends. The name is a
+  // pushed one (a page's path and query): the model's normalisation maps it to its route first.
+  uint32_t actionId(const std::string& name) const { return model_ ? model_->route_id(name) : 0; }
   // One name by id ("" out of range): predict() names its top-k without the SDK decoding the
   // whole vocabulary at load.
   std::string actionName(uint32_t id) const {

@@ -301,7 +301,30 @@ Error Model::bind() {
     HUNCH_TRY(index_transitions(w_.transition_table.data, w_.transition_table.size, hp.vocab_size, &transition_rows_));
   if (hp.session_inputs) session_gap_ = f.find_meta("hunch.session.gap")->value.f;
   if (hp.attr_columns) HUNCH_TRY(bind_attributes());
+  HUNCH_TRY(read_routes(f, &routes_));
   return {};
+}
+
+// hunch.normalize.*: the action normalisation (hunch/routes.h), checked as a rules file is.
+Error read_routes(const ModelFile& f, Routes* out) {
+  out->off();
+  const MetaEntry* keep = f.find_meta("hunch.normalize.keep_query");
+  const MetaEntry* rules = f.find_meta("hunch.normalize.rules");
+  if (!f.find_meta("hunch.normalize.version")) {
+    if (keep || rules) return Error("model metadata: hunch.normalize.keep_query / rules need hunch.normalize.version");
+    return {};
+  }
+  const MetaEntry* v = f.find_meta("hunch.normalize.version");
+  if (v->value.type != MetaType::U32 || v->value.u != kRoutesVersion)
+    return Error(format_message("model metadata: hunch.normalize.version must be the U32 %u (the normalisation this "
+                                "core knows); the model needs a newer hunch", kRoutesVersion));
+  static const std::vector<std::string> none;
+  for (const MetaEntry* e : {keep, rules})
+    if (e && e->value.type != MetaType::STRING_ARRAY)
+      return Error(format_message("model metadata: key '%s' has type %s, expected STRING_ARRAY", e->key.c_str(),
+                                  meta_type_name(e->value.type)));
+  return out->set(keep ? keep->value.strings : none, rules ? rules->value.strings : none,
+                  "model metadata: hunch.normalize");
 }
 
 // The attribute metadata (Hyper::attr_columns) and attr.table, checked in full: docs/format.md.

@@ -30,6 +30,7 @@ class Args {
   // (0 after --help on stdout, 2 after a usage error on stderr).
   int parse_or_exit(int argc, char** argv);
 
+  const std::string& command() const { return command_; }
   bool help_requested() const { return help_; }
   std::string help_text() const;
 

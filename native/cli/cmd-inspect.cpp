@@ -43,11 +43,32 @@ std::string value_text(const MetaValue& v, bool full) {
   return "?";
 }
 
+// --vocab: every string value of the file's metadata (the vocabularies, attribute values, goal
+// types, rules, the training file's name …), one per line as KEY[INDEX]<tab>TEXT — what anyone who
+// downloads the model can read out of it. Tab, newline, carriage return and backslash are written
+// \t \n \r \\ so that one line is one string.
+void print_strings(const ModelFile& f) {
+  auto line = [](const std::string& where, const std::string& text) {
+    std::string out = where + '\t';
+    for (char c : text)
+      out += c == '\t' ? "\\t" : c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\\' ? "\\\\" : std::string(1, c);
+    std::printf("%s\n", out.c_str());
+  };
+  for (const auto& m : f.metadata) {
+    if (m.value.type == MetaType::STRING) line(m.key, m.value.str);
+    if (m.value.type == MetaType::STRING_ARRAY)
+      for (size_t i = 0; i < m.value.strings.size(); ++i) line(m.key + "[" + std::to_string(i) + "]", m.value.strings[i]);
+  }
+}
+
 }  // namespace
 
 int run_inspect(int argc, char** argv) {
   Args args("inspect", "MODEL.hunch", "Prints a model's header, metadata and tensor table, and whether it loads.");
-  args.flag("vocab", "print the whole vocabulary, not just its head");
+  args.flag("full", "print whole string and number arrays in the metadata, not just their heads");
+  args.flag("vocab",
+            "print only the strings a visitor can read out of the file, one per line as KEY[INDEX]<tab>TEXT: actions, "
+            "types, attribute values and every other string in the metadata (docs/privacy.md)");
   args.flag("no-crc", "skip the CRC check (to look inside a damaged file)");
   if (int exit_code = args.parse_or_exit(argc, argv); exit_code >= 0) return exit_code;
   std::string error;
@@ -70,6 +91,10 @@ int run_inspect(int argc, char** argv) {
     return 1;
   }
   const ModelFile& f = model->file();
+  if (args.get_bool("vocab")) {
+    print_strings(f);
+    return 0;
+  }
   const Hyper& hp = model->hyper();
   std::printf("%s\n", path.c_str());
   std::printf("  format version %u, %" PRIu64 " bytes, data at offset %" PRIu64 ", CRC32 0x%08x (%s)\n", f.version,
@@ -102,10 +127,22 @@ int run_inspect(int argc, char** argv) {
   // What the weights promise the training users (hunch.privacy.*: hunch train --dp-epsilon).
   std::printf("  privacy: %s\n", train::privacy_summary(*model).c_str());
 
+  {  // What the vocabulary lets out (docs/privacy.md): its thresholds and the normalisation.
+    const MetaEntry* users = f.find_meta("hunch.vocab.min_users");
+    const Routes& r = model->routes();
+    std::printf("  vocabulary: %s; action normalisation: %s", users && users->value.type == MetaType::U32
+                ? ("names of at least " + std::to_string(users->value.u) + " users").c_str() : "no user threshold recorded",
+                r.enabled() ? "routes (query, fragment and ids dropped" : "off (names as logged)");
+    if (r.enabled())
+      std::printf("%s%s)", r.keep_query().empty() ? "" : ", some parameters kept",
+                  r.rules().empty() ? "" : (", " + std::to_string(r.rules().size()) + " rules").c_str());
+    std::printf("\n");
+  }
+
   std::printf("\nmetadata (%zu):\n", f.metadata.size());
   for (const auto& m : f.metadata)
     std::printf("  %-34s %-12s %s\n", m.key.c_str(), meta_type_name(m.value.type),
-                value_text(m.value, args.get_bool("vocab")).c_str());
+                value_text(m.value, args.get_bool("full")).c_str());
 
   std::printf("\ntensors (%zu):\n  %-22s %-5s %-14s %10s %10s\n", f.tensors.size(), "name", "dtype", "shape",
               "offset", "bytes");

@@ -132,7 +132,7 @@ int run_predict(int argc, char** argv) {
   size_t unknown = 0;
   for (const auto& pe : events) {
     Event e;
-    e.action = model->action_id(pe.action);
+    e.action = model->route_id(pe.action);  // as the SDK does: the page to its route
     e.type = pe.type.empty() ? 0 : model->type_id(pe.type);
     e.time = pe.time;
     for (const auto& [column, value] : pe.attrs) {

@@ -2,7 +2,9 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <unistd.h>
 
 #include "hunch/model.h"
@@ -35,6 +37,21 @@ void add_ingest_options(Args& a) {
   a.option("session-gap", "1800", "seconds of inactivity that start a new sequence; 0 = one sequence per user");
   a.option("min-length", "2", "drop sequences with fewer events");
   a.option("min-count", "2", "actions and types seen fewer times become <unk> / <none>");
+  // What a trained model ships is k-anonymous by default; a log read to score (eval, quantize)
+  // keeps every name, as before.
+  const bool ships = a.command() == "train";
+  a.option("min-users", ships ? "5" : "1",
+           "actions and types done by fewer distinct users become <unk> / <none>" +
+               std::string(ships ? ": no name of fewer users ships in the model (1 = off, the behaviour before "
+                                   "issue 16; docs/privacy.md)"
+                                 : " (a model's own vocabulary replaces this)"));
+  a.option("normalize", "",
+           "rules file for URL-like actions, one 'PATTERN -> REPLACEMENT' per line, first match wins, e.g. "
+           "'/product/* -> /product/:slug' ('*' one segment, '**' the rest; docs/privacy.md)");
+  a.option("keep-query", "", "query parameters URL-like actions keep, comma-separated (default: none: the query string is dropped)");
+  a.flag("no-normalize",
+         "keep URL-like actions as logged; by default they lose query strings and fragments, and path segments that "
+         "look like ids (digits, UUIDs, hex, e-mails, random tokens) become :id");
   a.option("max-vocab", "50000", "keep at most this many actions (most frequent first), besides <unk>");
   a.option("max-types", "1023", "keep at most this many event types, besides <none>");
   a.option("gap-edges", "", "time-gap bucket edges in seconds, comma-separated, increasing (default: 1,2,5,…,2592000)");
@@ -64,6 +81,30 @@ std::vector<std::string> split_list(const std::string& text) {
     b = e + 1;
   }
   return out;
+}
+
+// A small text file (a rules file) whole; false + *error naming the path when it cannot be read
+// or is over `limit` bytes.
+bool read_small_file(const std::string& path, size_t limit, std::string* out, std::string* error) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) {
+    *error = "--normalize: " + path + ": cannot open (" + std::strerror(errno) + ")";
+    return false;
+  }
+  out->clear();
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    out->append(buf, n);
+    if (out->size() > limit) break;
+  }
+  const bool bad = std::ferror(f) != 0;
+  std::fclose(f);
+  if (bad || out->size() > limit) {
+    *error = "--normalize: " + path + (bad ? ": read error" : ": over " + std::to_string(limit >> 20) + " MiB, not a rules file");
+    return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -110,6 +151,31 @@ bool ingest_options_from_args(const Args& a, train::IngestOptions* o, std::strin
   o->min_length = static_cast<uint32_t>(v);
   if (!a.get_int("min-count", 1, 1000000000, &v, error)) return false;
   o->min_count = static_cast<uint32_t>(v);
+  if (!a.get_int("min-users", 1, 1000000000, &v, error)) return false;
+  o->min_users = static_cast<uint32_t>(v);
+  o->normalize = !a.get_bool("no-normalize");
+  o->keep_query = split_list(a.get("keep-query"));
+  o->route_rules.clear();
+  if (!o->normalize && (a.given("normalize") || a.given("keep-query"))) {
+    *error = std::string("--") + (a.given("normalize") ? "normalize" : "keep-query") + " and --no-normalize exclude each other";
+    return false;
+  }
+  if (a.given("normalize")) {
+    const std::string path = a.get("normalize");
+    std::string text;
+    if (!read_small_file(path, 8u << 20, &text, error)) return false;
+    if (Error e = hunch::parse_route_rules(text, path, &o->route_rules)) {
+      *error = "--normalize: " + e.message;
+      return false;
+    }
+  }
+  {  // the rules and names, checked now rather than after reading the log
+    hunch::Routes check;
+    if (Error e = check.set(o->keep_query, o->route_rules, "--keep-query")) {
+      *error = e.message;
+      return false;
+    }
+  }
   if (!a.get_int("max-vocab", 1, kMaxVocab - 1, &v, error)) return false;
   o->max_vocab = static_cast<uint32_t>(v);
   if (!a.get_int("max-types", 1, kMaxTypes - 1, &v, error)) return false;

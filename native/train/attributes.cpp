@@ -112,9 +112,10 @@ std::vector<std::string> numeric_bucket_names(const std::vector<std::string>& na
 
 }  // namespace
 
-Error AttrCollector::finish(uint32_t min_count, uint32_t max_values, uint32_t numeric_buckets,
+Error AttrCollector::finish(uint32_t min_count, uint32_t min_users, uint32_t max_values, uint32_t numeric_buckets,
                             const FixedVocabulary* fixed, const std::vector<uint32_t>& action_map,
-                            const std::vector<uint32_t>& event_raw_action, Dataset* out) const {
+                            const std::vector<uint32_t>& event_raw_action, const std::vector<uint32_t>& event_user,
+                            Dataset* out) const {
   const size_t K = names_.size();
   out->attr_columns = names_;
   out->attr_numeric = numeric_;
@@ -133,9 +134,17 @@ Error AttrCollector::finish(uint32_t min_count, uint32_t max_values, uint32_t nu
           out->attr_values.push_back(name);
         continue;
       }
+      // Distinct users per value (ids 1-based) by a last-user stamp: each user's events are together.
+      std::vector<uint32_t> users(col.names.size() + 1, 0), last(col.names.size() + 1, UINT32_MAX);
+      if (min_users > 1)
+        for (size_t i = 0; i < event_raw_action.size() && i < event_user.size(); ++i) {
+          const size_t a = event_raw_action[i];
+          const uint32_t v = (a + 1) * K <= first_.size() ? first_[a * K + k] : 0;
+          if (v && last[v] != event_user[i]) last[v] = event_user[i], ++users[v];
+        }
       std::vector<uint32_t> order;
       for (uint32_t i = 0; i < col.names.size(); ++i)
-        if (col.count[i] >= min_count) order.push_back(i);
+        if (col.count[i] >= min_count && (min_users <= 1 || users[i + 1] >= min_users)) order.push_back(i);
       std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
         if (col.count[x] != col.count[y]) return col.count[x] > col.count[y];
         return col.names[x] < col.names[y];

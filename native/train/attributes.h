@@ -39,9 +39,12 @@ class AttrCollector {
   // max_values per categorical column; numeric_buckets quantile buckets per numeric column) or
   // that of `fixed` (a model's, for hunch eval), out->attr for the kept events whose raw actions
   // are `event_raw_action`, and out->action_attr for out->actions through action_map (raw id →
-  // vocabulary id).
-  Error finish(uint32_t min_count, uint32_t max_values, uint32_t numeric_buckets, const FixedVocabulary* fixed,
-               const std::vector<uint32_t>& action_map, const std::vector<uint32_t>& event_raw_action,
+  // vocabulary id). With min_users > 1 a categorical value also needs that many distinct users
+  // (`event_user`, per kept event, each user's events together) among the events of the actions
+  // holding it: the value names a model ships are k-anonymous like its action names.
+  Error finish(uint32_t min_count, uint32_t min_users, uint32_t max_values, uint32_t numeric_buckets,
+               const FixedVocabulary* fixed, const std::vector<uint32_t>& action_map,
+               const std::vector<uint32_t>& event_raw_action, const std::vector<uint32_t>& event_user,
                Dataset* out) const;
   uint64_t bytes() const;  // memory held (the ingestion report's peak estimate)
 

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "hunch/routes.h"
+
 namespace hunch::train {
 
 struct Dataset {
@@ -38,6 +40,10 @@ struct Dataset {
   std::vector<std::string> attr_values;
   std::vector<uint32_t>    attr_start;
   std::vector<uint16_t>    attr, action_attr;
+  // How the vocabulary was made, for the model's metadata: the action normalisation (hunch/
+  // routes.h; hunch.normalize.*) and the thresholds (hunch.vocab.min_count, min_users).
+  hunch::Routes routes;
+  uint32_t min_count = 1, min_users = 1;
 
   size_t sequences() const { return offsets.empty() ? 0 : offsets.size() - 1; }
   size_t events() const { return action.size(); }

@@ -27,6 +27,15 @@ void write_network(const Net& net, const Dataset& data, hunch::ModelWriter* w) {
   w->set_strings("hunch.vocab.actions", data.actions);
   w->set_strings("hunch.vocab.event_types", data.types);
   w->set_floats("hunch.time.gap_edges", data.gap_edges);
+  // How the vocabulary was made (docs/privacy.md): the thresholds, and the normalisation the
+  // core applies to pushed names (hunch/routes.h).
+  w->set_u32("hunch.vocab.min_count", data.min_count);
+  w->set_u32("hunch.vocab.min_users", data.min_users);
+  if (data.routes.enabled()) {
+    w->set_u32("hunch.normalize.version", hunch::kRoutesVersion);
+    if (!data.routes.keep_query().empty()) w->set_strings("hunch.normalize.keep_query", data.routes.keep_query());
+    if (!data.routes.rules().empty()) w->set_strings("hunch.normalize.rules", data.routes.rules());
+  }
   if (h.conversion) w->set_strings("hunch.conversion.goal_types", data.goal_types);
   if (h.session_inputs) w->set_f32("hunch.session.gap", net.cfg.session_gap);
   if (h.copy) w->set_u32("hunch.copy", 1);

@@ -20,6 +20,7 @@
 #include <sstream>
 #include <unordered_map>
 #include <filesystem>
+#include <unordered_set>
 
 #include "hunch/model.h"
 #include "train/ingest-formats.h"
@@ -73,13 +74,14 @@ std::vector<float> default_gap_edges() {
 }
 
 FixedVocabulary vocabulary_of(const hunch::Model& model) {
-  FixedVocabulary v{model.actions(), model.types(), model.gap_edges(), {}, {}, {}};
+  FixedVocabulary v{model.actions(), model.types(), model.gap_edges(), {}, {}, {}, {}};
   const hunch::AttrIndex& ai = model.attributes();
   for (uint32_t k = 0; k < ai.columns(); ++k) {
     v.attr_columns.push_back(ai.names()[k]);
     v.attr_numeric.push_back(ai.numeric(k));
   }
   if (ai.columns()) v.attr_values = ai.values();
+  v.routes = model.routes();
   return v;
 }
 
@@ -580,6 +582,40 @@ class Interner {
   std::unordered_map<std::string, uint32_t> ids_;
 };
 
+// Per route (interned action id), how many distinct logged names became it, for the cleaning
+// report. Names the normalisation changed are remembered by a 64-bit hash (no raw name is kept);
+// a name that is its own route is counted once by a flag.
+class RouteCount {
+ public:
+  void add(uint32_t route, const std::string& raw, bool changed) {
+    if (route >= raws_.size()) raws_.resize(route + 1, 0), self_.resize(route + 1, false);
+    if (!changed) {
+      if (!self_[route]) self_[route] = true, ++raws_[route];
+      return;
+    }
+    uint64_t h = 1469598103934665603ull;  // FNV-1a 64
+    for (char c : raw) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    if (seen_.insert(h).second) ++raws_[route];
+  }
+  void report(const std::vector<std::string>& names, IngestReport* rep) const {
+    std::vector<uint32_t> order;
+    for (uint32_t i = 0; i < raws_.size(); ++i) {
+      rep->raw_actions += raws_[i];
+      if (raws_[i] > 1) order.push_back(i);
+    }
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+      return raws_[a] != raws_[b] ? raws_[a] > raws_[b] : names[a] < names[b];
+    });
+    for (size_t i = 0; i < order.size() && i < 10; ++i) rep->top_routes.emplace_back(names[order[i]], raws_[order[i]]);
+  }
+  uint64_t bytes() const { return seen_.bucket_count() * sizeof(void*) + seen_.size() * 24 + raws_.capacity() * 4; }
+
+ private:
+  std::vector<uint32_t>        raws_;
+  std::vector<bool>            self_;
+  std::unordered_set<uint64_t> seen_;
+};
+
 class Ingestor {
  public:
   Ingestor(const std::string& name, const IngestOptions& opt, IngestReport* rep)
@@ -640,6 +676,8 @@ class Ingestor {
   std::string          events_field_;                      // per-session JSON: the events key
 
   Interner               users_, actions_, types_;
+  hunch::Routes          routes_;       // the action normalisation (IngestOptions::normalize)
+  RouteCount             route_count_;
   AttrCollector          attrs_;
   std::vector<int>       attr_column_;  // CSV/TSV field index of each attribute column
   std::vector<UserState> user_state_;
@@ -788,7 +826,14 @@ Error Ingestor::accept(const Row& row) {
   file_lines_ = std::max(file_lines_, row.line);
   ev.line = line_base_ + row.line;
   ev.user = u;
-  ev.action = actions_.id(row.value[ACTION]);
+  // Routes, not URLs (hunch/routes.h): the name is normalised before it is counted.
+  const std::string route = routes_.apply(row.value[ACTION]);
+  if (route.size() > opt_.max_field_bytes)
+    return skip(&rep_->too_long, row.line, "column '" + col[ACTION] + "': route of " + std::to_string(route.size()) +
+                                               " bytes, limit " + std::to_string(opt_.max_field_bytes));
+  ev.action = actions_.id(route);
+  if (routes_.enabled()) route_count_.add(ev.action, row.value[ACTION], route != row.value[ACTION]);
+  rep_->normalized_rows += route != row.value[ACTION];
   if (attrs_.columns()) attrs_.add(ev.action, row.attr);
   ev.type = row.present[TYPE] && !row.value[TYPE].empty() && !token[TYPE] ? types_.id(row.value[TYPE]) : UINT32_MAX;
   ev.has_time = has_time;
@@ -1171,7 +1216,7 @@ Error Ingestor::finish(Dataset* out) {
     return a.sub < b.sub;
   });
   uint64_t peak = events_.capacity() * sizeof(RawEvent) + user_state_.capacity() * sizeof(UserState) +
-                  users_.bytes() + actions_.bytes() + types_.bytes();
+                  users_.bytes() + actions_.bytes() + types_.bytes() + route_count_.bytes();
 
   // Duplicates, sessions and short sequences, compacting events_ in place.
   std::vector<uint64_t> seq_begin;          // into the compacted events_
@@ -1296,16 +1341,29 @@ Error Ingestor::finish(Dataset* out) {
     auto build = [&](const std::vector<std::string>& names, bool is_type, uint32_t cap,
                      std::vector<uint32_t>* map, std::vector<std::string>* vocab, const char* reserved) {
       std::vector<uint64_t> count(names.size(), 0);
+      // Distinct users per name: events_ holds each user's events together (sorted by user), so
+      // a name's user count goes up where its last user stamp changes. With keep_last the users
+      // of trimmed events are not counted: a lower bound, so the condition only gets stricter.
+      std::vector<uint32_t> users(names.size(), 0), last_user(names.size(), UINT32_MAX);
       for (const RawEvent& e : events_) {
         uint32_t id = is_type ? e.type : e.action;
-        if (id != UINT32_MAX) ++count[id];
+        if (id == UINT32_MAX) continue;
+        ++count[id];
+        if (last_user[id] != e.user) last_user[id] = e.user, ++users[id];
       }
       // keep_last: the trimmed events count too (trim() sized these to the names at its time).
       const auto& trimmed = is_type ? trimmed_type_count_ : trimmed_action_count_;
       for (size_t i = 0; i < trimmed.size(); ++i) count[i] += trimmed[i];
       std::vector<uint32_t> order;
-      for (uint32_t i = 0; i < names.size(); ++i)
-        if (count[i] >= opt_.min_count && count[i] > 0 && names[i] != reserved) order.push_back(i);
+      for (uint32_t i = 0; i < names.size(); ++i) {
+        if (!(count[i] >= opt_.min_count && count[i] > 0 && names[i] != reserved)) continue;
+        if (rep_->min_users > 1 && users[i] < rep_->min_users) {  // k-anonymous vocabulary: withheld, counted
+          ++*(is_type ? &rep_->withheld_types : &rep_->withheld_actions);
+          *(is_type ? &rep_->withheld_type_events : &rep_->withheld_action_events) += count[i];
+          continue;
+        }
+        order.push_back(i);
+      }
       std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
         if (count[x] != count[y]) return count[x] > count[y];
         return names[x] < names[y];
@@ -1320,7 +1378,11 @@ Error Ingestor::finish(Dataset* out) {
     build(action_names, false, opt_.max_vocab, &action_map, &out->actions, "<unk>");
     build(type_names, true, opt_.max_types, &type_map, &out->types, "<none>");
     out->gap_edges = opt_.gap_edges;
+    out->min_count = opt_.min_count;
+    out->min_users = rep_->min_users;
   }
+  out->routes = routes_;
+  if (routes_.enabled()) route_count_.report(action_names, rep_);
 
   // The Dataset.
   out->offsets = std::move(offsets);
@@ -1355,13 +1417,14 @@ Error Ingestor::finish(Dataset* out) {
     }
   }
   {
-    std::vector<uint32_t> raw_actions;
+    std::vector<uint32_t> raw_actions, event_users;
     if (attrs_.columns()) {
       raw_actions.resize(kept);
-      for (size_t i = 0; i < kept; ++i) raw_actions[i] = events_[i].action;
+      event_users.resize(kept);
+      for (size_t i = 0; i < kept; ++i) raw_actions[i] = events_[i].action, event_users[i] = events_[i].user;
     }
-    if (Error e = attrs_.finish(opt_.min_count, opt_.max_attr_values, opt_.numeric_buckets, opt_.vocabulary,
-                                action_map, raw_actions, out))
+    if (Error e = attrs_.finish(opt_.min_count, rep_->min_users, opt_.max_attr_values, opt_.numeric_buckets,
+                                opt_.vocabulary, action_map, raw_actions, event_users, out))
       return e;
     peak += attrs_.bytes() + out->attr.capacity() * sizeof(uint16_t);
     rep_->attributes.clear();
@@ -1654,6 +1717,9 @@ Error Ingestor::read_access_log(Source* src) {
       row.present[TIME] = rep_->has_time_column;
       row.value[USER] = rec.agent.empty() ? rec.host : rec.host + " " + rec.agent;
       row.value[ACTION] = formats::url_path(rec.path);
+      // Kept query parameters (--keep-query) need the query string: the routes drop the rest.
+      if (const size_t q = rec.path.find('?'); q != std::string::npos && !routes_.keep_query().empty())
+        row.value[ACTION] += rec.path.substr(q, rec.path.find('#', q) - q);
       row.value[TIME] = rec.time;
       e = accept(row);
     }
@@ -1664,6 +1730,11 @@ Error Ingestor::read_access_log(Source* src) {
 
 Error Ingestor::configure() {
   if (Error e = check_options()) return e;
+  if (opt_.vocabulary) routes_ = opt_.vocabulary->routes;
+  else if (!opt_.normalize) routes_.off();
+  else if (Error e = routes_.set(opt_.keep_query, opt_.route_rules, "action normalisation")) return e;
+  rep_->normalized = routes_.enabled();
+  rep_->min_users = opt_.vocabulary ? 1 : std::max<uint32_t>(opt_.min_users, 1);
   if (opt_.vocabulary) {  // the model's attribute columns
     std::vector<std::string> categorical, numeric;
     for (size_t k = 0; k < opt_.vocabulary->attr_columns.size(); ++k)
@@ -1872,11 +1943,34 @@ std::string IngestReport::to_text() const {
   line("kept events", kept_events);
   line("kept sequences", sequences);
   line("users", users);
-  line("distinct actions", distinct_actions);
+  if (normalized) {
+    line("distinct actions as logged", raw_actions);
+    line("distinct routes (normalised)", distinct_actions);
+    line("rows with a normalised action", normalized_rows);
+  } else {
+    line("distinct actions", distinct_actions);
+  }
+  if (min_users > 1) {
+    char label[64];
+    std::snprintf(label, sizeof label, "withheld: actions of < %u users", min_users);
+    line(label, withheld_actions);
+    line("withheld: their events (<unk>)", withheld_action_events);
+    std::snprintf(label, sizeof label, "withheld: types of < %u users", min_users);
+    line(label, withheld_types);
+    line("withheld: their events (<none>)", withheld_type_events);
+  }
   line("action vocabulary (with <unk>)", vocab_size);
   line("events with action <unk>", unknown_action_events);
   line("event types (with <none>)", type_count);
   if (has_type_column) line("events with type <none>", unknown_type_events);
+  if (!top_routes.empty()) {
+    o << "  routes that the most logged names became:\n";
+    for (const auto& r : top_routes) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "    %10llu  ", static_cast<unsigned long long>(r.second));
+      o << buf << (r.first.size() > 100 ? r.first.substr(0, 100) + "…" : r.first) << "\n";
+    }
+  }
   char buf[160];
   std::snprintf(buf, sizeof buf, "  %-34s %12.1f\n", "memory: bytes per kept event", bytes_per_event());
   o << buf;

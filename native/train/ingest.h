@@ -23,6 +23,7 @@
 
 #include "hunch/arch.h"
 #include "hunch/error.h"
+#include "hunch/routes.h"
 #include "train/dataset.h"
 
 namespace hunch {
@@ -68,6 +69,9 @@ struct FixedVocabulary {
   std::vector<std::string> attr_columns;
   std::vector<bool>        attr_numeric;
   std::vector<std::string> attr_values;
+  // The model's action normalisation (hunch.normalize.*): a log read for this model maps its
+  // pages to the routes the model knows.
+  hunch::Routes routes;
 };
 FixedVocabulary vocabulary_of(const hunch::Model& model);
 
@@ -118,6 +122,17 @@ struct IngestOptions {
   bool     whole_users = false;
   uint32_t min_length  = 2;     // sequences with fewer events are dropped (and counted)
   uint32_t min_count   = 2;     // actions/types seen fewer times map to id 0
+  // k-anonymous vocabulary: an action or type enters the vocabulary only when at least this many
+  // distinct users did it (besides min_count); 1 = no such condition. Counted in one pass over
+  // the user-grouped events with a last-user stamp per name (8 bytes per distinct name). The
+  // library's default is 1 (callers choose); `hunch train`'s --min-users default is 5.
+  uint32_t min_users   = 1;
+  // Action normalisation (hunch/routes.h), applied to each row's action before it is counted:
+  // URL-like actions lose query strings (but keep_query's parameters), fragments and identifier-
+  // looking segments, first matching rule wins. normalize = false: names as logged. A fixed
+  // vocabulary's (a model's) normalisation replaces these.
+  bool     normalize   = true;
+  std::vector<std::string> keep_query, route_rules;  // route_rules: "PATTERN -> REPLACEMENT"
   uint32_t max_vocab   = 50000; // at most this many actions besides <unk> (most frequent first)
   uint32_t max_types   = 1023;  // at most this many types besides <none>
   std::vector<float> gap_edges = default_gap_edges();
@@ -176,7 +191,15 @@ struct IngestReport {
   uint64_t input_bytes = 0;     // their size on disk (compressed when gzip)
 
   uint64_t users = 0, sequences = 0, kept_events = 0;
-  uint64_t distinct_actions = 0;     // before the vocabulary cut
+  uint64_t distinct_actions = 0;     // before the vocabulary cut (routes, when normalised)
+  // Action normalisation: whether on, rows whose action it changed, distinct action names as
+  // logged, and the routes that the most distinct logged names became (at most 10, most first).
+  bool     normalized = false;
+  uint64_t normalized_rows = 0, raw_actions = 0;
+  std::vector<std::pair<std::string, uint64_t>> top_routes;
+  // Withheld by min_users (they passed min_count): distinct actions / types and their events.
+  uint32_t min_users = 1;
+  uint64_t withheld_actions = 0, withheld_action_events = 0, withheld_types = 0, withheld_type_events = 0;
   uint64_t unknown_action_events = 0;  // kept events mapped to <unk>
   uint64_t unknown_type_events = 0;    // kept events with a type name mapped to <none>
   size_t   vocab_size = 0, type_count = 0;  // V, T (ids 0 included)

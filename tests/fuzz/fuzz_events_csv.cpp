@@ -17,7 +17,9 @@
 //           bit  3    explicit column names u, t, a, ty; with format AUTO in the delimited
 //                     family also a header-less naming (columns u,a,,t,ty, session column s)
 //           bit  4    max_vocab 3, max_types 1
-//           bit  5    (file) gzip the log first   bit 6  (gzip) cut the stream short
+//           bit  5    (file) gzip the log first   bit 6  (gzip) cut the stream short; and
+//                     min_users 1 with routes keeping `page` and three rules (with bit 1: no
+//                     normalisation) instead of the defaults (min_users 5, routes on)
 //           bit  7    three gap edges instead of the default
 // A gzip stream is made here from the log rather than left for the fuzzer to find, so the zlib
 // path sees both well-formed and truncated streams of arbitrary text.
@@ -169,7 +171,7 @@ inline int run(const uint8_t* data, size_t size, Family family) {
   static const double kGaps[] = {1800, 0, 1, 1e9};
   opt.session_gap = kGaps[(a >> 4) & 3];
   static const tr::FixedVocabulary kVocab = {
-      {"<unk>", "/home", "/a", "/b", "1", "2", "214536502"}, {"<none>", "view", "click"}, {1, 60, 3600}, {}, {}, {}};
+      {"<unk>", "/home", "/a", "/b", "1", "2", "214536502"}, {"<none>", "view", "click"}, {1, 60, 3600}, {}, {}, {}, {}};
   if (a & 64) opt.vocabulary = &kVocab;
   if (b & 1) opt.min_length = 1;
   if (b & 2) opt.min_count = 1;
@@ -192,6 +194,12 @@ inline int run(const uint8_t* data, size_t size, Family family) {
     opt.max_types = 1;
   }
   if (b & 128) opt.gap_edges = {5, 50, 500};
+  if (b & 64) {  // every name of one user enters; routes with kept parameters and rules, or none
+    opt.min_users = 1;
+    opt.keep_query = {"page"};
+    opt.route_rules = {"/a/* -> /a/:x", "/b/** -> /b/**", "/c/x*y/* -> /$2/$1"};
+    opt.normalize = !(b & 2);
+  }
   if (b & 32) {  // attribute columns (train/attributes.h), one of them numeric
     opt.attr_columns = {"category"};
     opt.numeric_columns = {"price"};

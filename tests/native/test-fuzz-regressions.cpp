@@ -40,6 +40,7 @@ struct Broken {
 #include "../fuzz/fuzz_model_reader_nocrc.cpp"
 #include "../fuzz/fuzz_push_events.cpp"
 #include "../fuzz/fuzz_sequence_state.cpp"
+#include "../fuzz/fuzz_route_rules.cpp"
 #include "../fuzz/fuzz_checkpoint.cpp"
 
 namespace {
@@ -71,6 +72,7 @@ const std::map<std::string, Entry>& targets() {
       {"fuzz_events_jsonl", events_jsonl},
       {"fuzz_events_access_log", events_access_log},
       {"fuzz_events_analytics", events_analytics},
+      {"fuzz_route_rules", hunch_fuzz_route_rules::run},
       {"fuzz_checkpoint", hunch_fuzz_checkpoint::run},
   };
   return t;
@@ -166,7 +168,7 @@ TEST_CASE("fuzz seeds: the corpora the fuzzers start from replay clean") {
   // tiny limits, and read through a file plain, gzipped and gzip cut short.
   const uint8_t options[][2] = {{0x00, 0x00}, {0x01, 0x00}, {0x02, 0x03}, {0x03, 0x00}, {0x04, 0x00},
                                 {0x18, 0x01}, {0x40, 0x02}, {0x00, 0x04}, {0x00, 0x18}, {0x00, 0x88},
-                                {0x80, 0x00}, {0x80, 0x20}, {0x80, 0x60}};
+                                {0x80, 0x00}, {0x80, 0x20}, {0x80, 0x60}, {0x00, 0x40}, {0x00, 0x42}};
   for (const fs::path& p : files_in(hunch_test::source_path("tests/data/events"))) {
     const std::vector<uint8_t> log = hunch_test::read_file(p.string());
     for (const auto& o : options) {

@@ -14,6 +14,7 @@
 #include "hunch/attributes.h"
 #include "hunch/error.h"
 #include "hunch/format.h"
+#include "hunch/routes.h"
 
 namespace hunch {
 
@@ -101,6 +102,10 @@ Error read_calibration(const ModelFile& f, Calibration* out);
 // without binding them (quantisation).
 Error read_hyper(const ModelFile& f, Hyper* out);
 
+// The action normalisation of hunch.normalize.version / keep_query / rules (docs/format.md);
+// off when the version key is absent. Errors name the key and entry.
+Error read_routes(const ModelFile& f, Routes* out);
+
 class Model {
  public:
   // Copies the bytes into an aligned buffer, reads and validates the container and the
@@ -118,6 +123,11 @@ class Model {
   // Vocabulary. id 0 is <unk> / <none>. action_id returns 0 for an unknown action.
   uint32_t           action_id(const std::string& action) const;
   uint32_t           type_id(const std::string& type) const;
+  // The id of an action name as an app pushes it (a page's path and query): mapped to its route
+  // by the model's normalisation (routes(), hunch.normalize.*) first, then looked up.
+  uint32_t           route_id(std::string_view action) const { return action_id(routes_.apply(action)); }
+  // The normalisation the model was trained with (off for a model without hunch.normalize.version).
+  const Routes&      routes() const { return routes_; }
   const std::string& action_name(uint32_t id) const { return (*actions_)[id]; }
   const std::string& type_name(uint32_t id) const { return (*types_)[id]; }
   const std::vector<std::string>& actions() const { return *actions_; }
@@ -161,6 +171,7 @@ class Model {
   double                                        session_gap_ = 0;
   std::vector<uint32_t>                         transition_rows_;
   AttrIndex                                     attrs_;
+  Routes                                        routes_;
 };
 
 }  // namespace hunch

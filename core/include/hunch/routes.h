@@ -1,0 +1,99 @@
+// Routes, not URLs: the normalisation of URL-like action names, shared by the trainer (at
+// ingestion, before a name is counted) and the core (when an app pushes an event by name), so a
+// page's `location.pathname + location.search` maps to the route the model was trained on.
+//
+// An action is URL-like when it starts with '/' or with a scheme and "://" (`https://…`);
+// every other action (an item id, a button name) passes through unchanged. A URL-like action:
+//   1. loses its fragment (#…) and its query string, except the parameters named in keep_query
+//      (kept in their order, values as they are);
+//   2. loses user info ("user:pass@") and gets its scheme and host lower-cased; an empty path
+//      becomes "/";
+//   3. loses path parameters (";jsessionid=…" inside a segment);
+//   4. is matched against the rules, first match wins (below); without a match, every path
+//      segment that looks like an identifier (id_like_segment) becomes ":id".
+// apply() is idempotent: a route maps to itself (":…" segments are never identifiers).
+//
+// Rules (one per line of a rules file, one per entry of hunch.normalize.rules):
+//   PATTERN -> REPLACEMENT          e.g.   /product/* -> /product/:slug
+// Both are paths starting with '/', split at '/' into segments (no spaces, '?', '#' or control
+// characters). A PATTERN segment is a literal (matches itself exactly), `*` (any one non-empty
+// segment), `pre*suf` (one '*' inside: a segment starting with pre and ending with suf, at least
+// one character between them) or, as the last segment only, `**` (the rest of the path: zero or
+// more segments). A REPLACEMENT segment is a literal (copied as written), `$1`…`$9` (the segment
+// the n-th single-segment wildcard of the pattern matched, copied as it is) or, as the last
+// segment and only when the pattern ends with `**`, `**` (the segments `**` matched, each
+// identifier-looking one replaced by ":id"). Matching walks the segments once, left to right,
+// with no backtracking: a rule costs at most one comparison per segment.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hunch/error.h"
+
+namespace hunch {
+
+// hunch.normalize.version: the identifier tests below are version 1. A model with a version
+// this core does not know is refused (it would map pages to routes the model never saw).
+constexpr uint32_t kRoutesVersion   = 1;
+constexpr size_t   kMaxRouteRules   = 1000;  // rules per file / model
+constexpr size_t   kMaxKeepQuery    = 100;   // names in keep_query
+constexpr size_t   kMaxRouteBytes   = 4096;  // one rule line, one parameter name
+
+// Whether `action` starts with '/' or with `scheme://` (scheme: a letter, then letters,
+// digits, '+', '-', '.').
+bool url_like(std::string_view action);
+
+// Version 1's identifier test of one path segment (never one starting with ':'):
+//   - all ASCII digits: "83472";
+//   - a UUID: 8-4-4-4-12 hexadecimal digits with '-';
+//   - hexadecimal of 8 or more characters with at least one digit: "5f3a9c1e", a SHA;
+//   - e-mail-like: holds '@' or "%40";
+//   - digit-heavy: 4 or more digits and more digits than letters: "INV-2024-00123", "2019-10-01";
+//   - a high-entropy token: 16 or more characters, only letters, digits and "-_.~=", at least
+//     one letter and one digit, where at least 30% of the adjacent pairs of letters and digits
+//     change from lower to upper case or between a letter and a digit (upper to lower is how a
+//     camel-case word starts, not counted): "eyJhbGciOiJIUzI1NiJ9", "k2j4h5g6f7d8s9a0".
+// Slugs ("moka-pot", "iphone-15-pro-max-256gb", "2019-10-01-release-notes") are not identifiers.
+bool id_like_segment(std::string_view segment);
+
+class Routes {
+ public:
+  // Off: apply() returns its input.
+  Routes() = default;
+
+  // Turns normalisation on with these parameters to keep and rules ("PATTERN -> REPLACEMENT").
+  // Checks every rule and name; an error names `where` and the entry ("hunch.normalize.rules[3]:
+  // …"), and leaves the object off.
+  Error set(const std::vector<std::string>& keep_query, const std::vector<std::string>& rules,
+            const std::string& where);
+  void off();
+
+  bool enabled() const { return enabled_; }
+  const std::vector<std::string>& keep_query() const { return keep_; }
+  const std::vector<std::string>& rules() const { return rule_text_; }
+
+  // The route of `action` (the action itself when off or not URL-like).
+  std::string apply(std::string_view action) const;
+
+ private:
+  struct Rule {
+    std::vector<std::string> pattern;      // segments; "**" only last
+    std::vector<std::string> replacement;  // segments; "$n" and a last "**" are references
+  };
+  bool                     enabled_ = false;
+  std::vector<std::string> keep_;
+  std::vector<std::string> rule_text_;
+  std::vector<Rule>        rules_;
+  static Error parse_rule(std::string_view line, Rule* out, std::string* canonical);
+  friend Error parse_route_rules(std::string_view, const std::string&, std::vector<std::string>*);
+};
+
+// Reads a rules file's text: one rule per line, `#` starts a comment, blank lines are skipped.
+// Returns the rules in canonical form ("PATTERN -> REPLACEMENT") or the first error as
+// "name:line: …". Bounds: kMaxRouteRules rules, kMaxRouteBytes per line, UTF-8, no NUL.
+Error parse_route_rules(std::string_view text, const std::string& name, std::vector<std::string>* rules);
+
+}  // namespace hunch
