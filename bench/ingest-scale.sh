@@ -46,7 +46,7 @@ done
 out=bench/results/ingest-scale.md
 tmp=$(mktemp)
 {
-  echo "| months | events | MB gzip | zcat \| wc: events/s | hunch: events/s | ratio to zcat | peak RSS MB | held bytes/event | --keep-last $keep: events/s | peak RSS MB |"
+  echo "| months | events | MB gzip | zcat \| wc: events/s (per CPU s) | hunch: events/s (per CPU s) | ratio to zcat (CPU) | peak RSS MB | held bytes/event | --keep-last $keep: events/s (per CPU s) | peak RSS MB |"
   echo "|---|---|---|---|---|---|---|---|---|---|"
 } > "$tmp"
 for m in $months; do
@@ -54,22 +54,24 @@ for m in $months; do
   for ((i = 1; i <= m; i++)); do files+=("$(printf '%s/shop-u%s-m%02d.csv.gz' "$data" "$users" "$i")"); done
   mb=$(du -cb "${files[@]}" | tail -1 | awk '{ printf "%.0f", $1 / 1e6 }')
   # The floor: decompression and line splitting only.
-  /usr/bin/time -f "%e" -o "$tmp.t" bash -c 'zcat "$@" | wc -l > '"$tmp.n" _ "${files[@]}"
-  zsec=$(cat "$tmp.t"); lines=$(cat "$tmp.n")
-  run() {  # $@: extra flags → "seconds rssKB rows bytes_per_event"
-    /usr/bin/time -f "%e %M" -o "$tmp.t" "$hunch" train "${files[@]}" --dry-run --progress never "$@" \
+  /usr/bin/time -f "%e %U %S" -o "$tmp.t" bash -c 'zcat "$@" | wc -l > '"$tmp.n" _ "${files[@]}"
+  read -r zsec zu zs < "$tmp.t"; lines=$(cat "$tmp.n")
+  zcpu=$(awk -v a="$zu" -v b="$zs" 'BEGIN { print a + b }')
+  run() {  # $@: extra flags → "seconds cpu_seconds rssKB rows bytes_per_event"
+    /usr/bin/time -f "%e %U %S %M" -o "$tmp.t" "$hunch" train "${files[@]}" --dry-run --progress never "$@" \
       > "$tmp.r" 2>/dev/null || true
-    read -r sec rss < "$tmp.t"
+    read -r sec u s rss < "$tmp.t"
     rows=$(awk '/rows read/ { print $3 }' "$tmp.r")
     bpe=$(awk '/bytes per kept event/ { print $NF }' "$tmp.r")
-    echo "$sec $rss $rows $bpe"
+    echo "$sec $(awk -v a="$u" -v b="$s" 'BEGIN { print a + b }') $rss $rows $bpe"
   }
-  read -r s1 r1 rows b1 <<< "$(run)"
-  read -r s2 r2 _ _ <<< "$(run --keep-last "$keep")"
-  awk -v m="$m" -v ev="$rows" -v mb="$mb" -v zs="$zsec" -v zl="$lines" -v s1="$s1" -v r1="$r1" -v b1="$b1" \
-      -v s2="$s2" -v r2="$r2" 'BEGIN {
-    printf "| %d | %.2f M | %d | %.2f M | %.2f M | %.2f | %.0f | %s | %.2f M | %.0f |\n",
-      m, ev / 1e6, mb, zl / zs / 1e6, ev / s1 / 1e6, (ev / s1) / (zl / zs), r1 / 1024, b1, ev / s2 / 1e6, r2 / 1024 }' >> "$tmp"
+  read -r s1 c1 r1 rows b1 <<< "$(run)"
+  read -r s2 c2 r2 _ _ <<< "$(run --keep-last "$keep")"
+  awk -v m="$m" -v ev="$rows" -v mb="$mb" -v zs="$zsec" -v zc="$zcpu" -v zl="$lines" -v s1="$s1" -v c1="$c1" \
+      -v r1="$r1" -v b1="$b1" -v s2="$s2" -v c2="$c2" -v r2="$r2" 'BEGIN {
+    printf "| %d | %.2f M | %d | %.2f M (%.2f M) | %.2f M (%.2f M) | %.2f | %.0f | %s | %.2f M (%.2f M) | %.0f |\n",
+      m, ev / 1e6, mb, zl / zs / 1e6, zl / zc / 1e6, ev / s1 / 1e6, ev / c1 / 1e6, (ev / c1) / (zl / zc), r1 / 1024, b1,
+      ev / s2 / 1e6, ev / c2 / 1e6, r2 / 1024 }' >> "$tmp"
 done
 {
   echo "# Ingestion at scale"
@@ -77,7 +79,9 @@ done
   echo "\`bash bench/ingest-scale.sh --users $users --months \"$months\" --keep-last $keep\` on $(date -u +%Y-%m-%d), $(nproc) cores"
   echo "($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')); one process, one thread: \`hunch train --dry-run\`"
   echo "(read, clean, sort, sessionise, vocabulary) on the synthetic shop's $users users over N months, one gzip"
-  echo "CSV per month read as one log. events/s counts rows read over the wall time; zcat | wc is the floor."
+  echo "CSV per month read as one log. events/s counts rows read over the wall time, and (in brackets) over the"
+  echo "CPU time used (user + system: what a busy machine does not change); zcat | wc is the floor."
+  echo "Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
   cat "$tmp"
 } > "$out"

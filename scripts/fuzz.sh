@@ -58,7 +58,7 @@ seed() {
       # The fixtures, the broken-model corpus, and small models the target writes itself.
       cp tests/data/fixtures/*.hunch tests/data/broken/*.hunch "$work"/
       HUNCH_FUZZ_WRITE_SEEDS="$work" "$dir/$t" ;;
-    fuzz_sequence_state|fuzz_push_events)
+    fuzz_sequence_state|fuzz_push_events|fuzz_checkpoint)
       # Real saved states / event programs of the target's own fixed models.
       HUNCH_FUZZ_WRITE_SEEDS="$work" "$dir/$t" ;;
     fuzz_events_csv|fuzz_events_jsonl|fuzz_events_access_log|fuzz_events_analytics)

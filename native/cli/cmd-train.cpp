@@ -94,6 +94,9 @@ struct TrainFlags {
   // The trainer (trainer_options).
   int64_t epochs = 0, batch = 0, warmup = 0, lr_plateau = 0, max_len = 0, seed = 0, threads = 0, patience = 0;
   double  lr = 0, clip = 0, event_drop = 0, time_budget = 0;
+  int64_t checkpoint_every = 0;
+  std::string checkpoint;  // --checkpoint, defaulted to the output + ".ckpt"
+  bool    resume = false;
   bool    random_crops = false, exclude_seen = false;
   // The losses (train::loss_weights).
   train::LossRequest loss;
@@ -151,6 +154,9 @@ void declare_train_flags(Args& args) {
   args.option("threads", "2", "threads (the batch is split between them)");
   args.option("patience", "5", "stop after this many epochs without a better validation NDCG@10 (sessions protocol: NDCG@10 + exit and conversion AUC; 0 = never)");
   args.option("time-budget", "0", "stop after the epoch that passes this many seconds of training (0 = none)");
+  args.option("checkpoint-every", "0", "write a checkpoint after every N validated epochs (0 = none)");
+  args.option("checkpoint", "", "the checkpoint file (default: the output path + .ckpt)");
+  args.flag("resume", "go on from the checkpoint when it exists (same log and options: the uninterrupted run's result)");
   args.flag("exclude-seen", "validation ranks only actions not already in the history (the ML-1M protocol)");
   args.flag("mask-seen", "the action loss leaves out actions already in the sequence (not counted as negatives; for logs without repeats, with --exclude-seen)");
   args.flag("float", "write the float model (no int8 quantisation)");
@@ -238,6 +244,7 @@ int parse_train_flags(int argc, char** argv, TrainFlags* o) {
       !args.get_int("threads", 1, 256, &o->threads, &error) ||
       !args.get_int("patience", 0, 100000, &o->patience, &error) ||
       !args.get_double("time-budget", 0, 1e9, &o->time_budget, &error) ||
+      !args.get_int("checkpoint-every", 0, 1000000, &o->checkpoint_every, &error) ||
       !args.get_int("transitions", 0, 1 << 20, &o->transitions, &error) ||
       !args.get_int("transition-bytes", 0, int64_t(hunch::kMaxDimSize), &o->transition_bytes, &error))
     return fail(2, "%s", error.c_str());
@@ -249,6 +256,9 @@ int parse_train_flags(int argc, char** argv, TrainFlags* o) {
   if (o->transformer() && o->embed % o->heads != 0)
     return fail(2, "--heads %lld must divide --embed %lld", (long long)o->heads, (long long)o->embed);
 
+  o->resume = args.get_bool("resume");
+  o->checkpoint = args.get("checkpoint");
+  if (o->checkpoint.empty() && (o->checkpoint_every > 0 || o->resume)) o->checkpoint = o->output + ".ckpt";
   o->tie = args.get_bool("tie");
   o->random_crops = args.get_bool("random-crops");
   o->exclude_seen = args.get_bool("exclude-seen");
@@ -344,6 +354,9 @@ train::TrainOptions trainer_options(const TrainFlags& o, const train::NetConfig&
   topt.threads = uint32_t(o.threads);
   topt.patience = uint32_t(o.patience);
   topt.time_budget = o.time_budget;
+  topt.checkpoint = o.checkpoint;
+  topt.checkpoint_every = uint32_t(o.checkpoint_every);
+  topt.resume = o.resume;
   topt.exclude_seen = o.exclude_seen;
   topt.item_weights = o.item_weights;
   topt.weights = weights;
@@ -451,6 +464,10 @@ int train_net(const train::Dataset& ds, const train::TrainOptions& topt, train::
   sigaction(SIGINT, &old_sa, nullptr);
   if (terr) return fail(1, "%s", terr.message.c_str());
   const train::TrainResult& tres = out->result;
+  if (tres.resumed_after)
+    std::printf("resumed from %s after epoch %u (the epochs up to it are the checkpoint's)\n", topt.checkpoint.c_str(),
+                tres.resumed_after);
+  if (tres.checkpoints_written) std::printf("checkpoint: %s\n", topt.checkpoint.c_str());
   if (tres.interrupted) std::printf("stopped by Ctrl-C; keeping the best epoch\n");
   else if (tres.early_stopped)
     std::printf("early stop: no better validation %s for %u epochs\n",

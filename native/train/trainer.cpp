@@ -1,4 +1,6 @@
 #include "train/trainer.h"
+#include "train/checkpoint.h"
+#include "train/export.h"
 
 #include <unistd.h>
 
@@ -345,6 +347,9 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   std::vector<std::vector<uint32_t>> user_samples;  // per training user: its samples
   uint64_t dp_steps_per_epoch = 0;
   std::unique_ptr<Rng> secret;  // the noise and the sampling: not reproducible from the model's seed
+  if (dp && !opt.checkpoint.empty())
+    return Error("train: --dp-epsilon does not write or resume checkpoints (the accountant's steps and the noise's "
+                 "secret stream are not in them: a resumed run would undercount ε)");
   if (dp && ranks > 1)
     return Error("train: --dp-epsilon runs in one process (its sampling, clipping and noise are not split across MPI ranks)");
   if (dp) {
@@ -446,12 +451,98 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   const bool bar = opt.progress && isatty(2);
   const size_t batch = std::max<uint32_t>(1, opt.batch);
 
+  // Checkpoints: resume from one of this run, and how to write one.
+  const uint64_t fingerprint = checkpoint_fingerprint(data, samples, opt, net->params.size());
+  int first_phase = 1;
+  uint32_t resume_epoch = 0;  // the checkpoint's last completed epoch (0: none)
+  bool resume_phase_ended = false;
+  if (opt.resume && !opt.checkpoint.empty() && access(opt.checkpoint.c_str(), F_OK) == 0) {
+    std::vector<uint8_t> bytes;
+    if (Error e = read_checkpoint_file(opt.checkpoint, &bytes)) return e;
+    TrainCheckpoint c;
+    if (Error e = decode_checkpoint(opt.checkpoint, bytes, &c)) return e;
+    if (c.fingerprint != fingerprint || c.params.size() != net->params.size())
+      return Error(opt.checkpoint + ": a checkpoint of another run (other data, network or training options); "
+                   "remove it or give another --checkpoint path to start afresh");
+    net->params.data.assign(c.params.begin(), c.params.end());
+    best.assign(c.best.begin(), c.best.end());
+    adam.m = c.adam_m;
+    adam.v = c.adam_v;
+    adam.steps = c.adam_steps;
+    adam.scaled = c.adam_scaled;
+    step = c.step;
+    lr_scale = c.lr_scale;
+    bad_epochs = c.bad_epochs;
+    best_ndcg = c.best_score;
+    train_seconds = c.train_seconds;
+    epoch_seconds = c.epoch_seconds;
+    const TrainResult& r = c.result;
+    res->log = r.log;
+    res->best_epoch = r.best_epoch;
+    res->best_valid_ndcg_10 = r.best_valid_ndcg_10;
+    res->best_valid_hr_10 = r.best_valid_hr_10;
+    res->best_valid_exit_auc = r.best_valid_exit_auc;
+    res->best_valid_conversion_auc = r.best_valid_conversion_auc;
+    res->best_valid_score = r.best_valid_score;
+    res->start_valid_ndcg_10 = r.start_valid_ndcg_10;
+    res->best_free_valid_ndcg_10 = r.best_free_valid_ndcg_10;
+    res->items_frozen = r.items_frozen;
+    res->items_frozen_after = r.items_frozen_after;
+    res->resumed_after = c.epoch;
+    first_phase = int(c.phase);
+    resume_epoch = c.epoch;
+    resume_phase_ended = c.phase_ended != 0;
+    if (on_epoch)  // the checkpoint's epochs, as they were logged
+      for (const EpochLog& l : c.result.log) on_epoch(l, *res);
+  }
+  auto write_checkpoint = [&](int phase, uint32_t done_epoch, bool phase_ended) -> Error {
+    if (!world.leader()) return {};
+    TrainCheckpoint c;
+    c.fingerprint = fingerprint;
+    c.phase = uint32_t(phase);
+    c.epoch = done_epoch;
+    c.phase_ended = phase_ended ? 1 : 0;
+    c.step = step;
+    c.lr_scale = lr_scale;
+    c.bad_epochs = bad_epochs;
+    c.best_score = best_ndcg;
+    c.train_seconds = train_seconds;
+    c.epoch_seconds = epoch_seconds;
+    c.params = net->params.data;
+    c.best = best;
+    c.adam_m = adam.m;
+    c.adam_v = adam.v;
+    c.adam_steps = adam.steps;
+    c.adam_scaled = adam.scaled;
+    c.result.log = res->log;
+    c.result.best_epoch = res->best_epoch;
+    c.result.best_valid_ndcg_10 = res->best_valid_ndcg_10;
+    c.result.best_valid_hr_10 = res->best_valid_hr_10;
+    c.result.best_valid_exit_auc = res->best_valid_exit_auc;
+    c.result.best_valid_conversion_auc = res->best_valid_conversion_auc;
+    c.result.best_valid_score = res->best_valid_score;
+    c.result.start_valid_ndcg_10 = res->start_valid_ndcg_10;
+    c.result.best_free_valid_ndcg_10 = res->best_free_valid_ndcg_10;
+    c.result.items_frozen = res->items_frozen;
+    c.result.items_frozen_after = res->items_frozen_after;
+    if (Error e = write_file_atomic(opt.checkpoint, encode_checkpoint(c))) return e;
+    ++res->checkpoints_written;
+    return {};
+  };
+
   // Phase 1 trains everything. With item_weights AUTO, when no epoch of it reached the start's
   // validation NDCG@10, phase 2 trains again from the start with the per-action weights frozen;
   // the best epoch of either phase (by the selection score) is kept.
-  uint32_t epoch = 1;
-  for (int phase = 1; phase <= 2; ++phase) {
-    if (phase == 2) {
+  uint32_t epoch = resume_epoch ? resume_epoch + 1 : 1;
+  for (int phase = first_phase; phase <= 2; ++phase) {
+    const bool resumed_phase = resume_epoch && phase == first_phase;
+    if (resumed_phase && resume_phase_ended) {
+      // The checkpoint's epoch ended this phase (early stopping): go on where the run went.
+      res->early_stopped = true;
+      epoch = resume_epoch + 1;
+      continue;
+    }
+    if (phase == 2 && !resumed_phase) {
       if (!decide || res->items_frozen || !(res->best_free_valid_ndcg_10 < res->start_valid_ndcg_10) || stop_requested() ||
           res->out_of_time || epoch > opt.epochs)
         break;
@@ -660,6 +751,8 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
       }
       log.lr = opt.lr * lr_scale;
       res->log.push_back(log);
+      if (!partial && opt.checkpoint_every && !opt.checkpoint.empty() && epoch % opt.checkpoint_every == 0)
+        if (Error e = write_checkpoint(phase, epoch, opt.patience && bad_epochs >= opt.patience)) return e;
       if (on_epoch) on_epoch(log, *res);
       if (partial) break;
       if (opt.patience && bad_epochs >= opt.patience) {

@@ -80,6 +80,13 @@ struct TrainOptions {
   // [rank × threads, (rank + 1) × threads); target counts, gradients and losses are summed
   // across ranks, and stop, time-budget and early-stopping decisions agree. Null: one process.
   Collective* collective = nullptr;
+  // Checkpoints (checkpoint.h): after every checkpoint_every-th validated epoch the run's state
+  // goes to `checkpoint` (atomically; rank 0 writes). With resume and an existing checkpoint
+  // of this run (same data and result-changing options), training goes on after its epoch and
+  // ends as the uninterrupted run would have.
+  std::string checkpoint;
+  uint32_t    checkpoint_every = 0;  // 0 = no checkpoints
+  bool        resume = false;
 };
 
 // What differentially private training spent (TrainResult::dp; zeros when it was off).
@@ -123,6 +130,8 @@ struct TrainResult {
   uint32_t items_frozen_after = 0;  // the last epoch before they were frozen (0: from the start)
   DpSpent  dp;
   uint64_t holdout_samples = 0;  // samples dropped as the held-out users' (TrainOptions::holdout_users)
+  uint32_t resumed_after = 0;       // TrainOptions::resume: the checkpoint's epoch (0: a fresh run)
+  uint32_t checkpoints_written = 0;
 };
 
 // Trains *net on data. On return net holds the weights of the best validated epoch.

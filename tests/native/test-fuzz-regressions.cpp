@@ -40,6 +40,7 @@ struct Broken {
 #include "../fuzz/fuzz_model_reader_nocrc.cpp"
 #include "../fuzz/fuzz_push_events.cpp"
 #include "../fuzz/fuzz_sequence_state.cpp"
+#include "../fuzz/fuzz_checkpoint.cpp"
 
 namespace {
 
@@ -70,6 +71,7 @@ const std::map<std::string, Entry>& targets() {
       {"fuzz_events_jsonl", events_jsonl},
       {"fuzz_events_access_log", events_access_log},
       {"fuzz_events_analytics", events_analytics},
+      {"fuzz_checkpoint", hunch_fuzz_checkpoint::run},
   };
   return t;
 }
@@ -146,6 +148,19 @@ TEST_CASE("fuzz seeds: the corpora the fuzzers start from replay clean") {
   }
   for (const auto& s : hunch_fuzz_sequence_state::seeds()) replay("fuzz_sequence_state", "a generated seed", s), ++inputs;
   for (const auto& s : hunch_fuzz_push_events::seeds()) replay("fuzz_push_events", "a generated seed", s), ++inputs;
+  // Checkpoints: each seed whole, cut at every length, and with each byte flipped (CRC fixed by
+  // mode bit 0, so the field checks behind it run).
+  for (auto s : hunch_fuzz_checkpoint::seeds()) {
+    replay("fuzz_checkpoint", "a generated seed", s), ++inputs;
+    for (size_t n = 1; n < s.size(); ++n)
+      replay("fuzz_checkpoint", "a cut seed", std::vector<uint8_t>(s.begin(), s.begin() + long(n))), ++inputs;
+    s[0] = 1;
+    for (size_t i = 5; i + 4 < s.size(); ++i) {
+      std::vector<uint8_t> flipped = s;
+      flipped[i] ^= 0x5A;
+      replay("fuzz_checkpoint", "a flipped seed", flipped), ++inputs;
+    }
+  }
 
   // The event logs, under a spread of option bytes: each format, strict, fixed vocabulary,
   // tiny limits, and read through a file plain, gzipped and gzip cut short.

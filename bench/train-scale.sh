@@ -1,0 +1,108 @@
+#!/bin/bash
+# Training throughput: events/s per epoch at 1 and 2 processes (mpirun, one thread each) and the
+# scaling efficiency, and at vocabularies of 1k, 20k and 100k actions with the full and the
+# sampled softmax. Each figure is the median epoch of a short run (epochs 2..E; the first pays
+# for warm-up), read from `hunch train`'s epoch lines.
+#
+# usage: bench/train-scale.sh [--users U] [--epochs E] [--skip-vocab]
+#   --users   synthetic shop users for the process rows (default 20000: about 500k events)
+#   --epochs  epochs per run (default 4)
+# The vocabulary rows use a generated log: 2,000 users × 30 events over V actions drawn Zipf(1),
+# each user drifting along the catalogue (so there is something to learn).
+# Prints the table and writes bench/results/train-scale.md. Timings on a busy machine are
+# noise: the load average is printed with them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+users=20000 epochs=4 vocab=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --users) users=$2; shift ;;
+    --epochs) epochs=$2; shift ;;
+    --skip-vocab) vocab=0 ;;
+    -h|--help) sed -n 2,14p "$0"; exit 0 ;;
+    *) echo "train-scale.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+hunch=${HUNCH:-build/native/hunch}
+[ -x "$hunch" ] || { echo "train-scale.sh: $hunch not built (bash scripts/build.sh native)" >&2; exit 1; }
+data=build/bench-data/train
+mkdir -p "$data"
+out=bench/results/train-scale.md
+tmp=$(mktemp)
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# Median events/s over epochs 2.. of a run's output.
+rate() {
+  grep -E '^epoch +[0-9]+ +loss' "$1" | sed -E 's/.*\(([0-9]+) ev\/s\).*/\1/' | tail -n +2 | sort -n |
+    awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else print v[int((NR + 1) / 2)] }'
+}
+common=(--epochs "$epochs" --patience 0 --progress never --embed 64 --batch 128 -o "$data/scratch.hunch")
+
+shop="$data/shop-$users.csv.gz"
+[ -s "$shop" ] || "$hunch" synth --users "$users" --seed 1 -o "$shop" --quiet
+"$hunch" train "$shop" "${common[@]}" --threads 1 > "$tmp.1" 2>&1
+r1=$(rate "$tmp.1")
+mpi=""
+help=$("$hunch" train --help 2>&1 || true)
+if command -v mpirun >/dev/null && [[ "$help" == *mpirun* ]] && ldd "$hunch" | grep -q libmpi; then
+  mpirun --allow-run-as-root --oversubscribe -np 2 "$hunch" train "$shop" "${common[@]}" --threads 1 > "$tmp.2" 2>&1
+  r2=$(rate "$tmp.2")
+  "$hunch" train "$shop" "${common[@]}" --threads 2 > "$tmp.t2" 2>&1
+  rt=$(rate "$tmp.t2")
+  mpi=$(awk -v a="$r1" -v b="$r2" -v t="$rt" 'BEGIN {
+    printf "| 1 process, 1 thread | %d | 1.00 | |\n| 2 processes (mpirun), 1 thread each | %d | %.2f | %.2f |\n| 1 process, 2 threads | %d | %.2f | %.2f |\n",
+      a, b, b / a, b / (2 * a), t, t / a, t / (2 * a) }')
+fi
+{
+  echo "# Training throughput"
+  echo
+  echo "\`bash bench/train-scale.sh --users $users --epochs $epochs\` on $(date -u +%Y-%m-%d), $(nproc) cores"
+  echo "($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')); load average $load0 at the start."
+  echo "Transformer, --embed 64, batch 128; events/s = the median epoch after the first."
+  echo
+  echo "## Processes (synthetic shop, $users users)"
+  echo
+  echo "| run | events/s | speed-up | efficiency |"
+  echo "|---|---|---|---|"
+  if [ -n "$mpi" ]; then echo "$mpi"; else echo "| 1 process, 1 thread | $r1 | 1.00 | |"; echo; echo "(no mpirun or no MPI build: the 2-process row is missing)"; fi
+} > "$out"
+
+if [ "$vocab" = 1 ]; then
+  {
+    echo
+    echo "## Vocabulary (generated log: 2,000 users × 30 events, Zipf over V actions; 2 epochs, the second timed)"
+    echo
+    echo "| V | full softmax: events/s | sampled softmax (--sampled-softmax 256): events/s | ratio |"
+    echo "|---|---|---|---|"
+  } >> "$out"
+  for v in 1000 20000 100000; do
+    log="$data/zipf-$v.csv.gz"
+    if [ ! -s "$log" ]; then
+      awk -v V="$v" 'BEGIN {
+        srand(7); print "user,time,item"
+        # Zipf(1) by inverse CDF over harmonic weights, shifted per user and drifting in time.
+        H = 0; for (k = 1; k <= V; k++) H += 1 / k
+        for (u = 0; u < 2000; u++) {
+          base = int(rand() * V)
+          for (e = 0; e < 30; e++) {
+            x = rand() * H; k = 1; s = 1
+            while (s < x && k < V) { k = k * 2; s = log(k) + 0.5772 }
+            item = (base + k + e) % V
+            print "u" u "," 1700000000 + u * 100000 + e * 60 ",i" item
+          }
+        }
+      }' | gzip -1 > "$log"
+    fi
+    vflags=(--threads 1 --min-count 1 --max-vocab 200000 --epochs 2)
+    "$hunch" train "$log" "${common[@]}" "${vflags[@]}" > "$tmp.f" 2>&1 || true
+    "$hunch" train "$log" "${common[@]}" "${vflags[@]}" --sampled-softmax 256 > "$tmp.s" 2>&1 || true
+    f=$(rate "$tmp.f"); s=$(rate "$tmp.s")
+    awk -v v="$v" -v f="$f" -v s="$s" 'BEGIN { printf "| %d | %d | %d | %.1f |\n", v, f, s, (f > 0 ? s / f : 0) }' >> "$out"
+  done
+fi
+echo >> "$out"
+echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)." >> "$out"
+cat "$out"
+rm -f "$tmp" "$tmp".*
