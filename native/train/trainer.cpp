@@ -347,6 +347,9 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   std::vector<std::vector<uint32_t>> user_samples;  // per training user: its samples
   uint64_t dp_steps_per_epoch = 0;
   std::unique_ptr<Rng> secret;  // the noise and the sampling: not reproducible from the model's seed
+  if (dp && !opt.checkpoint.empty())
+    return Error("train: --dp-epsilon does not write or resume checkpoints (the accountant's steps and the noise's "
+                 "secret stream are not in them: a resumed run would undercount ε)");
   if (dp && ranks > 1)
     return Error("train: --dp-epsilon runs in one process (its sampling, clipping and noise are not split across MPI ranks)");
   if (dp) {
