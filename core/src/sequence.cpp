@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <iterator>
 
 #include "hunch/transitions.h"
@@ -69,6 +70,10 @@ Sequence::Sequence(const Model& model, const KernelTable* kernels)
   attn_w_.assign(W, 0.f);
   scores_.assign(W, 0.f);
   logits_.assign(V, 0.f);
+  head_max_.assign((V + kHeadBlock - 1) / kHeadBlock, 0.f);
+  head_sum_.assign(head_max_.size(), 0.f);
+  head_dirty_.assign(head_max_.size(), 0);
+  head_cand_.reserve(head_max_.size());
   attr_logits_.assign(hp_.attr_columns ? hp_.attr_values : 0, 0.f);
   window_attr_.assign(size_t(W) * hp_.attr_columns, 0);
   attr_tick_of_.assign(hp_.attr_columns ? hp_.attr_values : 0, 0);
@@ -208,10 +213,19 @@ void Sequence::attend(const float* q, const float* keys, const float* values, si
   const uint64_t first = count_ + 1 > W ? count_ + 1 - W : 0;
   const size_t n = size_t(count_ - first + 1);
   const float inv_sqrt = 1.f / std::sqrt(float(dk));
-  for (size_t j = 0; j < n; ++j) {
-    const size_t slot = size_t((first + j) % W);
-    const float distance = float(n - 1 - j);
-    scores_[j] = k_->f32_dot(dk, q, keys + slot * stride_k) * inv_sqrt - slope * distance;
+  if (stride_k == dk) {
+    // Keys are whole ring rows (one head): the window is at most two runs of consecutive rows,
+    // each one f32_gemv (4 rows per pass sharing q) instead of a dot-product call per key.
+    const size_t s0 = size_t(first % W), run = std::min<size_t>(n, size_t(W) - s0);
+    k_->f32_gemv(run, dk, keys + s0 * stride_k, q, nullptr, scores_.data());
+    if (n > run) k_->f32_gemv(n - run, dk, keys, q, nullptr, scores_.data() + run);
+    for (size_t j = 0; j < n; ++j) scores_[j] = scores_[j] * inv_sqrt - slope * float(n - 1 - j);
+  } else {
+    for (size_t j = 0; j < n; ++j) {
+      const size_t slot = size_t((first + j) % W);
+      const float distance = float(n - 1 - j);
+      scores_[j] = k_->f32_dot(dk, q, keys + slot * stride_k) * inv_sqrt - slope * distance;
+    }
   }
   const float mx = k_->f32_max(n, scores_.data());
   const float sum = k_->f32_exp_sum(n, scores_.data(), mx, scores_.data());
@@ -301,21 +315,49 @@ void Sequence::conversion_head() {
   conversion_prob_ = hunch_sigmoidf(cal.conversion_a * (c + wide_conversion_) + cal.conversion_b);
 }
 
-const float* Sequence::action_logits() {
+const float* Sequence::action_logits() { return head_logits(false); }
+
+// The V logits; with stats also head_max_/head_sum_ per block of kHeadBlock (kernels.h). An
+// int8 head without attribute terms computes both in one kernel (qs8_gemv_head); the copy and
+// transition terms then touch at most W + a row's successors logits, so only the blocks they
+// mark dirty get their statistics recomputed. Attribute terms change every logit: one
+// f32_head_stats pass after them.
+const float* Sequence::head_logits(bool stats) {
   if (count_ == 0) return nullptr;
   const Weights& w = model_.weights();
-  matvec(w.head_action, z_.data(), w.head_action_b.data, logits_.data());
+  const Matrix& m = w.head_action;
+  const size_t V = hp_.vocab_size;
+  const bool fused = stats && m.is_int8() && !hp_.attr_columns;
+  if (fused) {
+    const float s = k_->f32_quantize_qs8(m.cols, z_.data(), xq_.data());
+    k_->qs8_gemv_head(m.rows, m.cols, m.i8, m.scales, xq_.data(), s, w.head_action_b.data, logits_.data(),
+                      head_max_.data(), head_sum_.data());
+  } else {
+    matvec(m, z_.data(), w.head_action_b.data, logits_.data());
+  }
   if (hp_.attr_columns) {
     // Each action's row is head.action.w[a] + Σ_k head.attr[its value k]: the attribute part as
     // AV dot products, gathered per action.
     matvec(w.head_attr, z_.data(), nullptr, attr_logits_.data());
-    const uint32_t V = hp_.vocab_size, K = hp_.attr_columns;
+    const uint32_t K = hp_.attr_columns;
     for (uint32_t a = 0; a < V; ++a)
       for (uint32_t k = 0; k < K; ++k) logits_[a] += attr_logits_[model_.action_attr(a, k)];
     add_attr_match_terms(logits_.data());
   }
+  mark_dirty_ = fused;
   if (hp_.copy) add_copy_terms(logits_.data());
   if (hp_.transition_bytes) add_transition_terms(logits_.data());
+  mark_dirty_ = false;
+  if (fused) {
+    for (size_t b = 0; b < head_dirty_.size(); ++b) {
+      if (!head_dirty_[b]) continue;
+      head_dirty_[b] = 0;
+      const size_t start = b * kHeadBlock;
+      k_->f32_head_stats(std::min(kHeadBlock, V - start), logits_.data() + start, &head_max_[b], &head_sum_[b]);
+    }
+  } else if (stats) {
+    k_->f32_head_stats(V, logits_.data(), head_max_.data(), head_sum_.data());
+  }
   return logits_.data();
 }
 
@@ -351,11 +393,14 @@ void Sequence::add_attr_match_terms(float* logits) {
     }
 }
 
-void Sequence::add_transition_terms(float* logits) const {
+void Sequence::add_transition_terms(float* logits) {
   const std::vector<uint32_t>& rows = model_.transition_rows();
   const float* weight = model_.weights().head_transition_weight.data;
   TransitionRow row(model_.weights().transition_table.data, rows[last_action_]);
-  for (Transition t; row.next(&t);) logits[t.next] += weight[t.bucket];
+  for (Transition t; row.next(&t);) {
+    logits[t.next] += weight[t.bucket];
+    if (mark_dirty_) head_dirty_[t.next / kHeadBlock] = 1;
+  }
 }
 
 // Each distinct action a of the window (events first…last) adds gate·z + distance[bucket(last −
@@ -388,6 +433,7 @@ void Sequence::add_copy_terms(float* logits) {
     const uint32_t slot = copy_recent_[h];
     const uint64_t e = last - (last + W - slot) % W;  // the event in that slot
     const uint32_t same = window_session_[slot] == current ? kCopyDistanceBuckets : 0;
+    if (mark_dirty_) head_dirty_[copy_key_[h] / kHeadBlock] = 1;
     logits[copy_key_[h]] += gate + w.head_copy_distance.data[copy_distance_bucket(last - e) + same] +
                             w.head_copy_type.data[window_type_[slot] + (e == last ? hp_.type_count : 0)] +
                             w.head_copy_count.data[copy_count_bucket(copy_count_[h])];
@@ -396,31 +442,44 @@ void Sequence::add_copy_terms(float* logits) {
 }
 
 size_t Sequence::predict(size_t k, Prediction* out) {
-  const float* logits = action_logits();
+  const float* logits = head_logits(true);
   if (!logits || k == 0) return 0;
-  const size_t V = hp_.vocab_size;
+  const size_t V = hp_.vocab_size, blocks = head_max_.size();
   k = std::min(k, V - 1);
-  // Softmax denominator over the whole vocabulary (<unk> included: it is a possible outcome).
-  const float mx = k_->f32_max(V, logits);
-  const float sum = k_->f32_exp_sum(V, logits, mx, nullptr);
-  // Top-k by one pass with a sorted buffer of k: O(V) comparisons against the current k-th
-  // best, no sort of the vocabulary. Ties keep the lower id first (deterministic).
-  // Once the buffer is full, whole blocks whose maximum (one SIMD reduction) does not beat the
-  // k-th best are skipped: after the first blocks almost all of the vocabulary is.
-  constexpr size_t kBlock = 64;
+  // Softmax denominator over the whole vocabulary (<unk> included: it is a possible outcome),
+  // from the per-block statistics: Σ_b sum_b · exp(max_b − M). V/64 exps, no pass over V.
+  const float mx = k_->f32_max(blocks, head_max_.data());
+  float sum = 0.f;
+  for (size_t b = 0; b < blocks; ++b) sum += head_sum_[b] * hunch_expf(head_max_[b] - mx);
+  // Top-k with a sorted buffer of k, ties keeping the lower id first (deterministic), reading
+  // only the blocks that can hold a top-k logit. The k-th largest block maximum t0 is a lower
+  // bound on the k-th largest logit (those k blocks hold k distinct logits >= t0), so a logit
+  // below t0 never enters and a block whose maximum is below t0 is not read: about k blocks of
+  // 64 are scanned whatever V. Block 0's maximum for t0 leaves out id 0 (never predicted).
+  float t0 = -__builtin_inff();
+  if (blocks >= k) {
+    float m0 = -__builtin_inff();
+    for (size_t id = 1; id < std::min(V, kHeadBlock); ++id) m0 = m0 < logits[id] ? logits[id] : m0;
+    head_cand_.assign(head_max_.begin(), head_max_.end());
+    head_cand_[0] = m0;
+    std::nth_element(head_cand_.begin(), head_cand_.begin() + (k - 1), head_cand_.end(), std::greater<float>());
+    t0 = head_cand_[k - 1];
+  }
   size_t n = 0;
-  for (size_t start = 1; start < V; start += kBlock) {
-    const size_t end = std::min(V, start + kBlock);
-    if (n == k && !(k_->f32_max(end - start, logits + start) > logits[out[n - 1].action])) continue;
+  float kth = t0;  // the k-th best so far once the buffer is full; t0 until then
+  for (size_t b = 0; b < blocks; ++b) {
+    if (!(head_max_[b] >= kth)) continue;
+    const size_t start = std::max<size_t>(1, b * kHeadBlock), end = std::min(V, (b + 1) * kHeadBlock);
     for (size_t id = start; id < end; ++id) {
       const float v = logits[id];
-      if (n == k && !(v > logits[out[n - 1].action])) continue;
+      if (!(v >= t0) || (n == k && !(v > kth))) continue;
       size_t pos = n < k ? n++ : k - 1;
       while (pos > 0 && v > logits[out[pos - 1].action]) {
         out[pos] = out[pos - 1];
         --pos;
       }
       out[pos].action = uint32_t(id);
+      if (n == k) kth = logits[out[k - 1].action];
     }
   }
   for (size_t i = 0; i < n; ++i) out[i].probability = hunch_expf(logits[out[i].action] - mx) / sum;
@@ -448,6 +507,7 @@ size_t Sequence::state_bytes() const {
                   ctx_.size() + hc_.size() + ffn_.size() + logits_.size() + attr_logits_.size() + scores_.size() + session_.size() +
                   3 * window_action_.size() + window_attr_.size() + 2 * attr_tick_of_.size() +  // ids: uint32_t
                   copy_key_.size() * 3 + copy_used_.capacity();
+  floats += head_max_.size() + head_sum_.size() + head_cand_.capacity() + head_dirty_.size() / sizeof(float);  // head statistics
   return floats * sizeof(float) + xq_.size() + sizeof(*this);
 }
 

@@ -24,6 +24,11 @@
 
 namespace hunch {
 
+// Rows per block of the action head's softmax statistics (qs8_gemv_head, f32_head_stats): small
+// enough that a block's logits are still in L1 when its exp-sum runs, large enough that the
+// top-k scan's per-block test is cheap next to the 64 logits it lets it skip.
+constexpr size_t kHeadBlock = 64;
+
 struct KernelTable {
   const char* name;
 
@@ -54,6 +59,19 @@ struct KernelTable {
   // LSTM pointwise update, gates laid out i|f|g|o (4*hidden): c = σ(f)c + σ(i)tanh(g);
   // h = σ(o) tanh(c). In place on h and c.
   void (*f32_lstm_cell)(size_t hidden, const float* gates, float* h, float* c);
+
+  // The action head in one pass: qs8_gemv (y bit-exact with it) whose epilogue also writes, per
+  // block b of kHeadBlock rows (the last may be shorter), block_max[b] = max of y over the block
+  // (-inf if the block has only NaN) and block_sum[b] = Σ exp(y[i] − block_max[b]) over it,
+  // while the block's outputs are still in L1. The softmax denominator is then
+  // Σ_b block_sum[b]·exp(block_max[b] − M) with M = max_b block_max[b], and block_max lets the
+  // top-k scan skip whole blocks: no separate max, exp-sum or scan pass over the V logits.
+  // block_max exact; block_sum within relative 1e-5 of the reference (summation order).
+  void (*qs8_gemv_head)(size_t rows, size_t cols, const int8_t* w, const float* w_scale,
+                        const int8_t* xq, float x_scale, const float* bias, float* y,
+                        float* block_max, float* block_sum);
+  // The same statistics for logits already in memory (after terms added to them).
+  void (*f32_head_stats)(size_t n, const float* y, float* block_max, float* block_sum);
 };
 
 // Reference implementations (always present).

@@ -153,6 +153,26 @@ void ref_f32_lstm_cell(size_t hidden, const float* gates, float* h, float* c) {
   }
 }
 
+// Per block of kHeadBlock: the max pass and the exp-sum pass above, on data still in L1.
+void ref_f32_head_stats(size_t n, const float* y, float* block_max, float* block_sum) {
+  for (size_t s = 0, b = 0; s < n; s += kHeadBlock, ++b) {
+    const size_t len = n - s < kHeadBlock ? n - s : kHeadBlock;
+    block_max[b] = ref_f32_max(len, y + s);
+    block_sum[b] = ref_f32_exp_sum(len, y + s, block_max[b], nullptr);
+  }
+}
+
+// One block of rows at a time: its GEMV, then its statistics while its outputs are in L1.
+void ref_qs8_gemv_head(size_t rows, size_t cols, const int8_t* w, const float* w_scale,
+                       const int8_t* xq, float x_scale, const float* bias, float* y,
+                       float* block_max, float* block_sum) {
+  for (size_t s = 0, b = 0; s < rows; s += kHeadBlock, ++b) {
+    const size_t len = rows - s < kHeadBlock ? rows - s : kHeadBlock;
+    ref_qs8_gemv(len, cols, w + s * cols, w_scale + s, xq, x_scale, bias ? bias + s : nullptr, y + s);
+    ref_f32_head_stats(len, y + s, block_max + b, block_sum + b);
+  }
+}
+
 const KernelTable kRefTable = {
     "ref",
     ref_qs8_gemv,
@@ -164,6 +184,8 @@ const KernelTable kRefTable = {
     ref_f32_exp_sum,
     ref_f32_layernorm,
     ref_f32_lstm_cell,
+    ref_qs8_gemv_head,
+    ref_f32_head_stats,
 };
 
 }  // namespace
