@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <functional>
 #include <iterator>
 
 #include "hunch/transitions.h"
@@ -73,7 +72,6 @@ Sequence::Sequence(const Model& model, const KernelTable* kernels)
   head_max_.assign((V + kHeadBlock - 1) / kHeadBlock, 0.f);
   head_sum_.assign(head_max_.size(), 0.f);
   head_dirty_.assign(head_max_.size(), 0);
-  head_cand_.reserve(head_max_.size());
   attr_logits_.assign(hp_.attr_columns ? hp_.attr_values : 0, 0.f);
   window_attr_.assign(size_t(W) * hp_.attr_columns, 0);
   attr_tick_of_.assign(hp_.attr_columns ? hp_.attr_values : 0, 0);
@@ -456,14 +454,20 @@ size_t Sequence::predict(size_t k, Prediction* out) {
   // bound on the k-th largest logit (those k blocks hold k distinct logits >= t0), so a logit
   // below t0 never enters and a block whose maximum is below t0 is not read: about k blocks of
   // 64 are scanned whatever V. Block 0's maximum for t0 leaves out id 0 (never predicted).
+  // (k ≤ 64, the SDK's and the CLI's range: a sorted buffer on the stack, no library selection
+  // code in the wasm; a larger k reads every block, still exact.)
   float t0 = -__builtin_inff();
-  if (blocks >= k) {
-    float m0 = -__builtin_inff();
-    for (size_t id = 1; id < std::min(V, kHeadBlock); ++id) m0 = m0 < logits[id] ? logits[id] : m0;
-    head_cand_.assign(head_max_.begin(), head_max_.end());
-    head_cand_[0] = m0;
-    std::nth_element(head_cand_.begin(), head_cand_.begin() + (k - 1), head_cand_.end(), std::greater<float>());
-    t0 = head_cand_[k - 1];
+  if (blocks >= k && k <= 64) {
+    float best[64];  // the k largest block maxima so far, descending
+    size_t nb = 0;
+    for (size_t b = 0; b < blocks; ++b) {
+      const float m = b ? head_max_[b] : k_->f32_max(std::min(V, kHeadBlock) - 1, logits + 1);
+      if (nb == k && !(m > best[k - 1])) continue;
+      size_t pos = nb < k ? nb++ : k - 1;
+      for (; pos > 0 && m > best[pos - 1]; --pos) best[pos] = best[pos - 1];
+      best[pos] = m;
+    }
+    t0 = best[k - 1];
   }
   size_t n = 0;
   float kth = t0;  // the k-th best so far once the buffer is full; t0 until then
@@ -507,7 +511,7 @@ size_t Sequence::state_bytes() const {
                   ctx_.size() + hc_.size() + ffn_.size() + logits_.size() + attr_logits_.size() + scores_.size() + session_.size() +
                   3 * window_action_.size() + window_attr_.size() + 2 * attr_tick_of_.size() +  // ids: uint32_t
                   copy_key_.size() * 3 + copy_used_.capacity();
-  floats += head_max_.size() + head_sum_.size() + head_cand_.capacity() + head_dirty_.size() / sizeof(float);  // head statistics
+  floats += head_max_.size() + head_sum_.size() + head_dirty_.size() / sizeof(float);  // head statistics
   return floats * sizeof(float) + xq_.size() + sizeof(*this);
 }
 

@@ -144,7 +144,7 @@ class Sequence {
   std::vector<int8_t>  xq_;
   // Per block of kHeadBlock logits (kernels.h): max and Σ exp(logit − max), written by
   // head_logits(true); blocks touched by the copy/transition terms are marked and recomputed.
-  std::vector<float>   head_max_, head_sum_, head_cand_;  // head_cand_: predict's scratch
+  std::vector<float>   head_max_, head_sum_;
   std::vector<uint8_t> head_dirty_;
   bool                 mark_dirty_ = false;
 };

@@ -153,12 +153,20 @@ void ref_f32_lstm_cell(size_t hidden, const float* gates, float* h, float* c) {
   }
 }
 
-// Per block of kHeadBlock: the max pass and the exp-sum pass above, on data still in L1.
+// Per block of kHeadBlock: the max pass and the exp-sum pass above, on data still in L1. The
+// callees are called through pointers so that the compiler keeps one copy of each loop (the
+// table's) instead of inlining it here: the reference is built into the SDK's wasm too, whose
+// bytes are budgeted.
+void (*volatile ref_qs8_gemv_call)(size_t, size_t, const int8_t*, const float*, const int8_t*, float, const float*,
+                                   float*) = ref_qs8_gemv;
+float (*volatile ref_f32_max_call)(size_t, const float*) = ref_f32_max;
+float (*volatile ref_f32_exp_sum_call)(size_t, const float*, float, float*) = ref_f32_exp_sum;
+
 void ref_f32_head_stats(size_t n, const float* y, float* block_max, float* block_sum) {
   for (size_t s = 0, b = 0; s < n; s += kHeadBlock, ++b) {
     const size_t len = n - s < kHeadBlock ? n - s : kHeadBlock;
-    block_max[b] = ref_f32_max(len, y + s);
-    block_sum[b] = ref_f32_exp_sum(len, y + s, block_max[b], nullptr);
+    block_max[b] = ref_f32_max_call(len, y + s);
+    block_sum[b] = ref_f32_exp_sum_call(len, y + s, block_max[b], nullptr);
   }
 }
 
@@ -168,7 +176,7 @@ void ref_qs8_gemv_head(size_t rows, size_t cols, const int8_t* w, const float* w
                        float* block_max, float* block_sum) {
   for (size_t s = 0, b = 0; s < rows; s += kHeadBlock, ++b) {
     const size_t len = rows - s < kHeadBlock ? rows - s : kHeadBlock;
-    ref_qs8_gemv(len, cols, w + s * cols, w_scale + s, xq, x_scale, bias ? bias + s : nullptr, y + s);
+    ref_qs8_gemv_call(len, cols, w + s * cols, w_scale + s, xq, x_scale, bias ? bias + s : nullptr, y + s);
     ref_f32_head_stats(len, y + s, block_max + b, block_sum + b);
   }
 }

@@ -9,12 +9,21 @@
 
 namespace hunch {
 
+namespace {
+// Called through pointers so that the link-time optimiser keeps one copy of each loop (the
+// table's) instead of inlining them here: the SDK's wasm bytes are budgeted.
+void (*volatile gemv_4x16)(size_t, size_t, const int8_t*, const float*, const int8_t*, float, const float*,
+                           float*) = hunch_qs8_gemv_ukernel_4x16__wasmsimd;
+float (*volatile max_x8)(size_t, const float*) = hunch_f32_max_ukernel__wasmsimd_x8;
+float (*volatile exp_sum_x8)(size_t, const float*, float, float*) = hunch_f32_vexp_sum_ukernel__wasmsimd_x8;
+}  // namespace
+
 void hunch_f32_head_stats_ukernel__wasmsimd(size_t n, const float* y, float* block_max,
                                             float* block_sum) {
   for (size_t s = 0, b = 0; s < n; s += kHeadBlock, ++b) {
     const size_t len = n - s < kHeadBlock ? n - s : kHeadBlock;
-    block_max[b] = hunch_f32_max_ukernel__wasmsimd_x8(len, y + s);
-    block_sum[b] = hunch_f32_vexp_sum_ukernel__wasmsimd_x8(len, y + s, block_max[b], nullptr);
+    block_max[b] = max_x8(len, y + s);
+    block_sum[b] = exp_sum_x8(len, y + s, block_max[b], nullptr);
   }
 }
 
@@ -24,8 +33,8 @@ void hunch_qs8_gemv_head_ukernel_4x16__wasmsimd(size_t rows, size_t cols, const 
                                                 float* block_max, float* block_sum) {
   for (size_t s = 0, b = 0; s < rows; s += kHeadBlock, ++b) {
     const size_t len = rows - s < kHeadBlock ? rows - s : kHeadBlock;
-    hunch_qs8_gemv_ukernel_4x16__wasmsimd(len, cols, w + s * cols, w_scale + s, xq, x_scale,
-                                          bias ? bias + s : nullptr, y + s);
+    gemv_4x16(len, cols, w + s * cols, w_scale + s, xq, x_scale,
+              bias ? bias + s : nullptr, y + s);
     hunch_f32_head_stats_ukernel__wasmsimd(len, y + s, block_max + b, block_sum + b);
   }
 }
