@@ -70,8 +70,6 @@ Sequence::Sequence(const Model& model, const KernelTable* kernels)
   scores_.assign(W, 0.f);
   logits_.assign(V, 0.f);
   head_max_.assign((V + kHeadBlock - 1) / kHeadBlock, 0.f);
-  head_sum_.assign(head_max_.size(), 0.f);
-  head_dirty_.assign(head_max_.size(), 0);
   attr_logits_.assign(hp_.attr_columns ? hp_.attr_values : 0, 0.f);
   window_attr_.assign(size_t(W) * hp_.attr_columns, 0);
   attr_tick_of_.assign(hp_.attr_columns ? hp_.attr_values : 0, 0);
@@ -313,49 +311,21 @@ void Sequence::conversion_head() {
   conversion_prob_ = hunch_sigmoidf(cal.conversion_a * (c + wide_conversion_) + cal.conversion_b);
 }
 
-const float* Sequence::action_logits() { return head_logits(false); }
-
-// The V logits; with stats also head_max_/head_sum_ per block of kHeadBlock (kernels.h). An
-// int8 head without attribute terms computes both in one kernel (qs8_gemv_head); the copy and
-// transition terms then touch at most W + a row's successors logits, so only the blocks they
-// mark dirty get their statistics recomputed. Attribute terms change every logit: one
-// f32_head_stats pass after them.
-const float* Sequence::head_logits(bool stats) {
+const float* Sequence::action_logits() {
   if (count_ == 0) return nullptr;
   const Weights& w = model_.weights();
-  const Matrix& m = w.head_action;
-  const size_t V = hp_.vocab_size;
-  const bool fused = stats && m.is_int8() && !hp_.attr_columns;
-  if (fused) {
-    const float s = k_->f32_quantize_qs8(m.cols, z_.data(), xq_.data());
-    k_->qs8_gemv_head(m.rows, m.cols, m.i8, m.scales, xq_.data(), s, w.head_action_b.data, logits_.data(),
-                      head_max_.data(), head_sum_.data());
-  } else {
-    matvec(m, z_.data(), w.head_action_b.data, logits_.data());
-  }
+  matvec(w.head_action, z_.data(), w.head_action_b.data, logits_.data());
   if (hp_.attr_columns) {
     // Each action's row is head.action.w[a] + Σ_k head.attr[its value k]: the attribute part as
     // AV dot products, gathered per action.
     matvec(w.head_attr, z_.data(), nullptr, attr_logits_.data());
-    const uint32_t K = hp_.attr_columns;
+    const uint32_t V = hp_.vocab_size, K = hp_.attr_columns;
     for (uint32_t a = 0; a < V; ++a)
       for (uint32_t k = 0; k < K; ++k) logits_[a] += attr_logits_[model_.action_attr(a, k)];
     add_attr_match_terms(logits_.data());
   }
-  mark_dirty_ = fused;
   if (hp_.copy) add_copy_terms(logits_.data());
   if (hp_.transition_bytes) add_transition_terms(logits_.data());
-  mark_dirty_ = false;
-  if (fused) {
-    for (size_t b = 0; b < head_dirty_.size(); ++b) {
-      if (!head_dirty_[b]) continue;
-      head_dirty_[b] = 0;
-      const size_t start = b * kHeadBlock;
-      k_->f32_head_stats(std::min(kHeadBlock, V - start), logits_.data() + start, &head_max_[b], &head_sum_[b]);
-    }
-  } else if (stats) {
-    k_->f32_head_stats(V, logits_.data(), head_max_.data(), head_sum_.data());
-  }
   return logits_.data();
 }
 
@@ -391,14 +361,11 @@ void Sequence::add_attr_match_terms(float* logits) {
     }
 }
 
-void Sequence::add_transition_terms(float* logits) {
+void Sequence::add_transition_terms(float* logits) const {
   const std::vector<uint32_t>& rows = model_.transition_rows();
   const float* weight = model_.weights().head_transition_weight.data;
   TransitionRow row(model_.weights().transition_table.data, rows[last_action_]);
-  for (Transition t; row.next(&t);) {
-    logits[t.next] += weight[t.bucket];
-    if (mark_dirty_) head_dirty_[t.next / kHeadBlock] = 1;
-  }
+  for (Transition t; row.next(&t);) logits[t.next] += weight[t.bucket];
 }
 
 // Each distinct action a of the window (events first…last) adds gate·z + distance[bucket(last −
@@ -431,7 +398,6 @@ void Sequence::add_copy_terms(float* logits) {
     const uint32_t slot = copy_recent_[h];
     const uint64_t e = last - (last + W - slot) % W;  // the event in that slot
     const uint32_t same = window_session_[slot] == current ? kCopyDistanceBuckets : 0;
-    if (mark_dirty_) head_dirty_[copy_key_[h] / kHeadBlock] = 1;
     logits[copy_key_[h]] += gate + w.head_copy_distance.data[copy_distance_bucket(last - e) + same] +
                             w.head_copy_type.data[window_type_[slot] + (e == last ? hp_.type_count : 0)] +
                             w.head_copy_count.data[copy_count_bucket(copy_count_[h])];
@@ -440,15 +406,15 @@ void Sequence::add_copy_terms(float* logits) {
 }
 
 size_t Sequence::predict(size_t k, Prediction* out) {
-  const float* logits = head_logits(true);
+  const float* logits = action_logits();
   if (!logits || k == 0) return 0;
   const size_t V = hp_.vocab_size, blocks = head_max_.size();
   k = std::min(k, V - 1);
-  // Softmax denominator over the whole vocabulary (<unk> included: it is a possible outcome),
-  // from the per-block statistics: Σ_b sum_b · exp(max_b − M). V/64 exps, no pass over V.
+  // The maximum of every 64 logits (one SIMD pass); the softmax denominator over the whole
+  // vocabulary (<unk> included: it is a possible outcome) shifted by their maximum.
+  k_->f32_block_max(V, logits, head_max_.data());
   const float mx = k_->f32_max(blocks, head_max_.data());
-  float sum = 0.f;
-  for (size_t b = 0; b < blocks; ++b) sum += head_sum_[b] * hunch_expf(head_max_[b] - mx);
+  const float sum = k_->f32_exp_sum(V, logits, mx, nullptr);
   // Top-k with a sorted buffer of k, ties keeping the lower id first (deterministic), reading
   // only the blocks that can hold a top-k logit. The k-th largest block maximum t0 is a lower
   // bound on the k-th largest logit (those k blocks hold k distinct logits >= t0), so a logit
@@ -511,7 +477,7 @@ size_t Sequence::state_bytes() const {
                   ctx_.size() + hc_.size() + ffn_.size() + logits_.size() + attr_logits_.size() + scores_.size() + session_.size() +
                   3 * window_action_.size() + window_attr_.size() + 2 * attr_tick_of_.size() +  // ids: uint32_t
                   copy_key_.size() * 3 + copy_used_.capacity();
-  floats += head_max_.size() + head_sum_.size() + head_dirty_.size() / sizeof(float);  // head statistics
+  floats += head_max_.size();  // predict's block maxima
   return floats * sizeof(float) + xq_.size() + sizeof(*this);
 }
 

@@ -88,10 +88,8 @@ class Sequence {
   // Hyper::copy: adds each distinct window action's copy score to its logit (sequence.cpp).
   void add_copy_terms(float* logits);
   // Hyper::transition_bytes: adds the last action's counted successors' weights.
-  void add_transition_terms(float* logits);
+  void add_transition_terms(float* logits) const;
   void matvec(const Matrix& m, const float* x, const float* bias, float* y);
-  // action_logits(), and with stats the per-block softmax statistics (head_max_, head_sum_).
-  const float* head_logits(bool stats);
   void embed_add(const Matrix& table, uint32_t row, float* x);
   // Softmax attention of one head over the window; see sequence.cpp.
   void attend(const float* q, const float* keys, const float* values, size_t stride_k,
@@ -142,11 +140,7 @@ class Sequence {
   std::vector<float>   x_, tmp_, tmp2_, gates_, q_, ctx_, hc_, ffn_, logits_, scores_;
   std::vector<float>   attr_logits_;  // (AV) head.attr · z, with attributes
   std::vector<int8_t>  xq_;
-  // Per block of kHeadBlock logits (kernels.h): max and Σ exp(logit − max), written by
-  // head_logits(true); blocks touched by the copy/transition terms are marked and recomputed.
-  std::vector<float>   head_max_, head_sum_;
-  std::vector<uint8_t> head_dirty_;
-  bool                 mark_dirty_ = false;
+  std::vector<float>   head_max_;  // predict's scratch: the maximum of each kHeadBlock logits
 };
 
 }  // namespace hunch

@@ -24,9 +24,8 @@
 
 namespace hunch {
 
-// Rows per block of the action head's softmax statistics (qs8_gemv_head, f32_head_stats): small
-// enough that a block's logits are still in L1 when its exp-sum runs, large enough that the
-// top-k scan's per-block test is cheap next to the 64 logits it lets it skip.
+// Logits per block of f32_block_max: the top-k's per-block test is cheap next to the 64 logits it
+// lets the scan skip, and V/64 maxima stay small enough to select from.
 constexpr size_t kHeadBlock = 64;
 
 struct KernelTable {
@@ -60,18 +59,11 @@ struct KernelTable {
   // h = σ(o) tanh(c). In place on h and c.
   void (*f32_lstm_cell)(size_t hidden, const float* gates, float* h, float* c);
 
-  // The action head in one pass: qs8_gemv (y bit-exact with it) whose epilogue also writes, per
-  // block b of kHeadBlock rows (the last may be shorter), block_max[b] = max of y over the block
-  // (-inf if the block has only NaN) and block_sum[b] = Σ exp(y[i] − block_max[b]) over it,
-  // while the block's outputs are still in L1. The softmax denominator is then
-  // Σ_b block_sum[b]·exp(block_max[b] − M) with M = max_b block_max[b], and block_max lets the
-  // top-k scan skip whole blocks: no separate max, exp-sum or scan pass over the V logits.
-  // block_max exact; block_sum within relative 1e-5 of the reference (summation order).
-  void (*qs8_gemv_head)(size_t rows, size_t cols, const int8_t* w, const float* w_scale,
-                        const int8_t* xq, float x_scale, const float* bias, float* y,
-                        float* block_max, float* block_sum);
-  // The same statistics for logits already in memory (after terms added to them).
-  void (*f32_head_stats)(size_t n, const float* y, float* block_max, float* block_sum);
+  // block_max[b] = max of x over block b of kHeadBlock elements (the last may be shorter), as
+  // f32_max (-inf for a block of only NaN), one pass without a call per block. Exact in every
+  // implementation. The action head's top-k reads only the blocks whose maximum can enter it
+  // (docs/architecture.md, "Heads").
+  void (*f32_block_max)(size_t n, const float* x, float* block_max);
 };
 
 // Reference implementations (always present).

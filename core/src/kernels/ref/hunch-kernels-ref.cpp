@@ -153,31 +153,12 @@ void ref_f32_lstm_cell(size_t hidden, const float* gates, float* h, float* c) {
   }
 }
 
-// Per block of kHeadBlock: the max pass and the exp-sum pass above, on data still in L1. The
-// callees are called through pointers so that the compiler keeps one copy of each loop (the
-// table's) instead of inlining it here: the reference is built into the SDK's wasm too, whose
-// bytes are budgeted.
-void (*volatile ref_qs8_gemv_call)(size_t, size_t, const int8_t*, const float*, const int8_t*, float, const float*,
-                                   float*) = ref_qs8_gemv;
-float (*volatile ref_f32_max_call)(size_t, const float*) = ref_f32_max;
-float (*volatile ref_f32_exp_sum_call)(size_t, const float*, float, float*) = ref_f32_exp_sum;
-
-void ref_f32_head_stats(size_t n, const float* y, float* block_max, float* block_sum) {
+void ref_f32_block_max(size_t n, const float* x, float* block_max) {
   for (size_t s = 0, b = 0; s < n; s += kHeadBlock, ++b) {
-    const size_t len = n - s < kHeadBlock ? n - s : kHeadBlock;
-    block_max[b] = ref_f32_max_call(len, y + s);
-    block_sum[b] = ref_f32_exp_sum_call(len, y + s, block_max[b], nullptr);
-  }
-}
-
-// One block of rows at a time: its GEMV, then its statistics while its outputs are in L1.
-void ref_qs8_gemv_head(size_t rows, size_t cols, const int8_t* w, const float* w_scale,
-                       const int8_t* xq, float x_scale, const float* bias, float* y,
-                       float* block_max, float* block_sum) {
-  for (size_t s = 0, b = 0; s < rows; s += kHeadBlock, ++b) {
-    const size_t len = rows - s < kHeadBlock ? rows - s : kHeadBlock;
-    ref_qs8_gemv_call(len, cols, w + s * cols, w_scale + s, xq, x_scale, bias ? bias + s : nullptr, y + s);
-    ref_f32_head_stats(len, y + s, block_max + b, block_sum + b);
+    const size_t end = n - s < kHeadBlock ? n : s + kHeadBlock;
+    float m = -std::numeric_limits<float>::infinity();
+    for (size_t i = s; i < end; ++i) m = m < x[i] ? x[i] : m;
+    block_max[b] = m;
   }
 }
 
@@ -192,8 +173,7 @@ const KernelTable kRefTable = {
     ref_f32_exp_sum,
     ref_f32_layernorm,
     ref_f32_lstm_cell,
-    ref_qs8_gemv_head,
-    ref_f32_head_stats,
+    ref_f32_block_max,
 };
 
 }  // namespace

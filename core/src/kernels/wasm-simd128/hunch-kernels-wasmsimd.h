@@ -23,12 +23,6 @@ void hunch_f32_layernorm_ukernel__wasmsimd_x4(size_t n, const float* x, const fl
                                               const float* b, float eps, float* y);
 void hunch_f32_lstm_cell_ukernel__wasmsimd_x4(size_t hidden, const float* gates, float* h,
                                               float* c);
-// Per kHeadBlock rows: the 4x16 GEMV, then that block's max and exp-sum (kernels.h).
-void hunch_qs8_gemv_head_ukernel_4x16__wasmsimd(size_t rows, size_t cols, const int8_t* w,
-                                                const float* w_scale, const int8_t* xq,
-                                                float x_scale, const float* bias, float* y,
-                                                float* block_max, float* block_sum);
-void hunch_f32_head_stats_ukernel__wasmsimd(size_t n, const float* y, float* block_max,
-                                            float* block_sum);
+void hunch_f32_block_max_ukernel__wasmsimd_x16(size_t n, const float* x, float* block_max);
 
 }  // namespace hunch

@@ -138,15 +138,6 @@ void xnnpack_qs8_gemv(size_t rows, size_t cols, const int8_t* w, const float* w_
   }
 }
 
-// XNNPACK's operator is cached per whole matrix, so the head runs as one GEMV and the
-// statistics follow in the reference's block pass (one more read of the logits).
-void xnnpack_qs8_gemv_head(size_t rows, size_t cols, const int8_t* w, const float* w_scale,
-                           const int8_t* xq, float x_scale, const float* bias, float* y,
-                           float* block_max, float* block_sum) {
-  xnnpack_qs8_gemv(rows, cols, w, w_scale, xq, x_scale, bias, y);
-  kernels_ref().f32_head_stats(rows, y, block_max, block_sum);
-}
-
 }  // namespace
 
 const KernelTable* hunch_kernels_xnnpack_table() {
@@ -155,7 +146,6 @@ const KernelTable* hunch_kernels_xnnpack_table() {
     static KernelTable t = kernels_ref();
     t.name = "xnnpack";
     t.qs8_gemv = xnnpack_qs8_gemv;
-    t.qs8_gemv_head = xnnpack_qs8_gemv_head;
     return &t;
   }();
   return table;
