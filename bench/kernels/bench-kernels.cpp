@@ -79,5 +79,16 @@ int main() {
     std::printf("%-14s f32_quantize_qs8(64) %.3f us, f32_exp_sum(3707) %.3f us\n", t->name, tq * 1e6,
                 te * 1e6);
   }
+  // The per-64 block maxima the top-k reads, at V = 3,707 and 100,000, against one f32_max pass.
+  for (size_t V : {size_t(3707), size_t(100000)}) {
+    std::vector<float> y(V), bmax((V + hunch::kHeadBlock - 1) / hunch::kHeadBlock);
+    for (auto& v : y) v = float(int(lcg(seed) % 2001) - 1000) * 0.01f;
+    for (const hunch::KernelTable* t : impls) {
+      volatile float sink = 0;
+      const double mx = time_per_call([&] { sink = sink + t->f32_max(V, y.data()); });
+      const double bm = time_per_call([&] { t->f32_block_max(V, y.data(), bmax.data()); });
+      std::printf("%-14s V=%zu: f32_max %.2f us, f32_block_max %.2f us\n", t->name, V, mx * 1e6, bm * 1e6);
+    }
+  }
   return 0;
 }

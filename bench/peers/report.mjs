@@ -216,6 +216,13 @@ export function report(R, out) {
   md.push('', missed.length ? `Missed in this run: ${missed.map((r) => `${r.metric} vs ${r.peer} (${ratioTxt(r.ratio)} against ≤ ${ratioTxt(r.target)}, ${(r.ratio / r.target).toFixed(2)}× the target)`).join('; ')}. bench/README.md discusses why and what would close each.` : 'Every target with a peer figure in this run was met.');
 
   // ------------------------------------------------------------ notes
+  // The step's profile before / after the fused action head: bench/step-profile.sh writes it
+  // (a core micro-benchmark with its own command), copied here as measured.
+  const stepProfile = path.join(out, 'step-profile.md');
+  if (fs.existsSync(stepProfile)) {
+    md.push('', '## Where the step\'s microseconds go (push + top-10, before and after the fused action head)', '');
+    md.push(fs.readFileSync(stepProfile, 'utf8').trim());
+  }
   md.push('', '## How the peers are set up, and what is not measured here', '');
   md.push('- The peer graphs (`bench/peers/export_peers.py`) compute docs/architecture.md from the float .hunch file: event encoding (action + type + time-gap embeddings), the LSTM cell or the pre-LN transformer blocks with recency slopes, and the action head; then `values = exp(logit − logsumexp(all logits))` of the top-10 ids ≥ 1 — the probabilities hunch returns. They skip the type and exit heads that hunch also computes on every push.');
   md.push('- The transformer peers\' window-W forward equals hunch exactly while a sequence has at most W events (the correctness check). Past that, hunch\'s layer-2 keys still carry what layer 1 saw before the window (its ring holds them; docs/architecture.md); an exact peer would have to recompute the last L·(W−1)+1 = 2W−1 events, twice the work timed here — the peer figures are a lower bound.');

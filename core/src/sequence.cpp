@@ -55,6 +55,7 @@ Sequence::Sequence(const Model& model, const KernelTable* kernels)
   attn_w_.assign(W, 0.f);
   scores_.assign(W, 0.f);
   logits_.assign(V, 0.f);
+  head_max_.assign((V + kHeadBlock - 1) / kHeadBlock, 0.f);
   attr_logits_.assign(hp_.attr_columns ? hp_.attr_values : 0, 0.f);
   window_attr_.assign(size_t(W) * hp_.attr_columns, 0);
   attr_tick_of_.assign(hp_.attr_columns ? hp_.attr_values : 0, 0);
@@ -194,10 +195,19 @@ void Sequence::attend(const float* q, const float* keys, const float* values, si
   const uint64_t first = count_ + 1 > W ? count_ + 1 - W : 0;
   const size_t n = size_t(count_ - first + 1);
   const float inv_sqrt = 1.f / std::sqrt(float(dk));
-  for (size_t j = 0; j < n; ++j) {
-    const size_t slot = size_t((first + j) % W);
-    const float distance = float(n - 1 - j);
-    scores_[j] = k_->f32_dot(dk, q, keys + slot * stride_k) * inv_sqrt - slope * distance;
+  if (stride_k == dk) {
+    // Keys are whole ring rows (one head): the window is at most two runs of consecutive rows,
+    // each one f32_gemv (4 rows per pass sharing q) instead of a dot-product call per key.
+    const size_t s0 = size_t(first % W), run = std::min<size_t>(n, size_t(W) - s0);
+    k_->f32_gemv(run, dk, keys + s0 * stride_k, q, nullptr, scores_.data());
+    if (n > run) k_->f32_gemv(n - run, dk, keys, q, nullptr, scores_.data() + run);
+    for (size_t j = 0; j < n; ++j) scores_[j] = scores_[j] * inv_sqrt - slope * float(n - 1 - j);
+  } else {
+    for (size_t j = 0; j < n; ++j) {
+      const size_t slot = size_t((first + j) % W);
+      const float distance = float(n - 1 - j);
+      scores_[j] = k_->f32_dot(dk, q, keys + slot * stride_k) * inv_sqrt - slope * distance;
+    }
   }
   const float mx = k_->f32_max(n, scores_.data());
   const float sum = k_->f32_exp_sum(n, scores_.data(), mx, scores_.data());
@@ -384,29 +394,48 @@ void Sequence::add_copy_terms(float* logits) {
 size_t Sequence::predict(size_t k, Prediction* out) {
   const float* logits = action_logits();
   if (!logits || k == 0) return 0;
-  const size_t V = hp_.vocab_size;
+  const size_t V = hp_.vocab_size, blocks = head_max_.size();
   k = std::min(k, V - 1);
-  // Softmax denominator over the whole vocabulary (<unk> included: it is a possible outcome).
-  const float mx = k_->f32_max(V, logits);
+  // The maximum of every 64 logits (one SIMD pass); the softmax denominator over the whole
+  // vocabulary (<unk> included: it is a possible outcome) shifted by their maximum.
+  k_->f32_block_max(V, logits, head_max_.data());
+  const float mx = k_->f32_max(blocks, head_max_.data());
   const float sum = k_->f32_exp_sum(V, logits, mx, nullptr);
-  // Top-k by one pass with a sorted buffer of k: O(V) comparisons against the current k-th
-  // best, no sort of the vocabulary. Ties keep the lower id first (deterministic).
-  // Once the buffer is full, whole blocks whose maximum (one SIMD reduction) does not beat the
-  // k-th best are skipped: after the first blocks almost all of the vocabulary is.
-  constexpr size_t kBlock = 64;
+  // Top-k with a sorted buffer of k, ties keeping the lower id first (deterministic), reading
+  // only the blocks that can hold a top-k logit. The k-th largest block maximum t0 is a lower
+  // bound on the k-th largest logit (those k blocks hold k distinct logits >= t0), so a logit
+  // below t0 never enters and a block whose maximum is below t0 is not read: about k blocks of
+  // 64 are scanned whatever V. Block 0's maximum for t0 leaves out id 0 (never predicted).
+  // (k ≤ 64, the SDK's and the CLI's range: a sorted buffer on the stack, no library selection
+  // code in the wasm; a larger k reads every block, still exact.)
+  float t0 = -__builtin_inff();
+  if (blocks >= k && k <= 64) {
+    float best[64];  // the k largest block maxima so far, descending
+    size_t nb = 0;
+    for (size_t b = 0; b < blocks; ++b) {
+      const float m = b ? head_max_[b] : k_->f32_max(std::min(V, kHeadBlock) - 1, logits + 1);
+      if (nb == k && !(m > best[k - 1])) continue;
+      size_t pos = nb < k ? nb++ : k - 1;
+      for (; pos > 0 && m > best[pos - 1]; --pos) best[pos] = best[pos - 1];
+      best[pos] = m;
+    }
+    t0 = best[k - 1];
+  }
   size_t n = 0;
-  for (size_t start = 1; start < V; start += kBlock) {
-    const size_t end = std::min(V, start + kBlock);
-    if (n == k && !(k_->f32_max(end - start, logits + start) > logits[out[n - 1].action])) continue;
+  float kth = t0;  // the k-th best so far once the buffer is full; t0 until then
+  for (size_t b = 0; b < blocks; ++b) {
+    if (!(head_max_[b] >= kth)) continue;
+    const size_t start = std::max<size_t>(1, b * kHeadBlock), end = std::min(V, (b + 1) * kHeadBlock);
     for (size_t id = start; id < end; ++id) {
       const float v = logits[id];
-      if (n == k && !(v > logits[out[n - 1].action])) continue;
+      if (!(v >= t0) || (n == k && !(v > kth))) continue;
       size_t pos = n < k ? n++ : k - 1;
       while (pos > 0 && v > logits[out[pos - 1].action]) {
         out[pos] = out[pos - 1];
         --pos;
       }
       out[pos].action = uint32_t(id);
+      if (n == k) kth = logits[out[k - 1].action];
     }
   }
   for (size_t i = 0; i < n; ++i) out[i].probability = hunch_expf(logits[out[i].action] - mx) / sum;
@@ -434,6 +463,7 @@ size_t Sequence::state_bytes() const {
                   ctx_.size() + hc_.size() + ffn_.size() + logits_.size() + attr_logits_.size() + scores_.size() + session_.size() +
                   3 * window_action_.size() + window_attr_.size() + 2 * attr_tick_of_.size() +  // ids: uint32_t
                   copy_key_.size() * 3 + copy_used_.capacity();
+  floats += head_max_.size();  // predict's block maxima
   return floats * sizeof(float) + xq_.size() + sizeof(*this);
 }
 

@@ -534,3 +534,27 @@ TEST_CASE("kernels: hunch_sigmoidf and hunch_tanhf against std, absolute 1e-6") 
     CHECK(hunch::hunch_tanhf(-x) == -1.0f);
   }
 }
+
+// f32_block_max (the action head's top-k reads only the blocks whose maximum can enter): exact,
+// for lengths around the 64-element block and a vocabulary's worth, NaN never winning.
+TEST_CASE("kernels: f32_block_max is the maximum of each 64 elements, exactly") {
+  for (const KernelTable* impl : implementations()) {
+    Rng rng(0x5EED0012);
+    for (size_t n : {size_t(1), size_t(7), size_t(63), size_t(64), size_t(65), size_t(130), size_t(3707), size_t(100000)}) {
+      INFO(std::string(impl->name) << " n=" << n);
+      std::vector<float> x(n);
+      for (float& v : x) v = rng.uniform(-30.0f, 30.0f);
+      if (n > 5) x[n / 2] = NAN;
+      const size_t blocks = (n + hunch::kHeadBlock - 1) / hunch::kHeadBlock;
+      std::vector<float> got(blocks, -1.0f);
+      impl->f32_block_max(n, x.data(), got.data());
+      for (size_t b = 0; b < blocks; ++b) {
+        const size_t s = b * hunch::kHeadBlock, len = std::min(n - s, hunch::kHeadBlock);
+        CHECK(got[b] == hunch::kernels_ref().f32_max(len, x.data() + s));
+        float m = -INFINITY;
+        for (size_t i = s; i < s + len; ++i) m = x[i] > m ? x[i] : m;
+        CHECK(got[b] == m);
+      }
+    }
+  }
+}

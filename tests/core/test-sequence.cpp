@@ -374,6 +374,52 @@ TEST_CASE("predict: top-k is sorted, excludes <unk>, and sums with the rest to o
   CHECK(seq.exit_probability() < 1.f);
 }
 
+// predict reads only the 64-logit blocks whose maximum can enter the top-k (kernels.h
+// f32_block_max): the top-k must still be exactly a full sort of action_logits() (value
+// descending, lower id first on ties), and the probabilities the softmax of all V logits,
+// whatever V is against the blocks and k against 64, for int8 and f32 heads, with the terms added
+// after the head (copy and transitions; attributes).
+TEST_CASE("predict: top-k and probabilities equal a full sort and softmax of the logits") {
+  struct Case { uint32_t V; bool int8; int terms; };  // terms: 0 none, 1 copy+transitions, 2 attributes
+  const Case cases[] = {{11, true, 0}, {64, true, 0}, {65, false, 0}, {130, true, 1}, {700, true, 0},
+                        {700, false, 1}, {700, true, 1}, {700, true, 2}, {3707, true, 0}, {3707, true, 1}};
+  for (const Case& c : cases) {
+    ModelSpec spec = small_spec(Arch::TRANSFORMER, c.int8);
+    spec.hyper.vocab_size = c.V;
+    if (c.terms == 1) {
+      spec.hyper.copy = 1;
+      spec.transition_successors = 16;
+    } else if (c.terms == 2) {
+      spec.attr_sizes = {5, 3};
+    }
+    auto m = load(hunch_test::build_model(spec));
+    Sequence seq(*m);
+    std::vector<Prediction> top(c.V);
+    size_t checked = 0;
+    for (const Event& e : random_events(*m, 40, 7 + c.V)) {
+      REQUIRE(!seq.push(e));
+      for (size_t k : {size_t(1), size_t(10), size_t(64), size_t(65), size_t(c.V - 1)}) {
+        INFO("V=" << c.V << " int8=" << c.int8 << " terms=" << c.terms << " k=" << k);
+        const size_t n = seq.predict(k, top.data());
+        REQUIRE(n == std::min<size_t>(k, c.V - 1));
+        const float* logits = seq.action_logits();
+        std::vector<uint32_t> ids(c.V - 1);
+        for (uint32_t a = 1; a < c.V; ++a) ids[a - 1] = a;
+        std::stable_sort(ids.begin(), ids.end(), [&](uint32_t a, uint32_t b) { return logits[a] > logits[b]; });
+        double mx = *std::max_element(logits, logits + c.V), sum = 0;
+        for (uint32_t a = 0; a < c.V; ++a) sum += std::exp(double(logits[a]) - mx);
+        for (size_t i = 0; i < n; ++i) {
+          CHECK(top[i].action == ids[i]);
+          const double p = std::exp(double(logits[ids[i]]) - mx) / sum;
+          CHECK(std::fabs(top[i].probability - p) <= 2e-5 * p + 1e-12);
+        }
+        ++checked;
+      }
+    }
+    CHECK(checked == 200);
+  }
+}
+
 TEST_CASE("int8 model's top-10 matches the f32 model's") {
   // The int8 model is the f32 model's weights quantised per row (same seed). Tolerance, stated:
   // at least 8 of the 10 actions shared and each shared probability within 20% relative or 0.01

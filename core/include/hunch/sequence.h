@@ -161,6 +161,7 @@ class Sequence {
   std::vector<float>   x_, tmp_, tmp2_, gates_, q_, ctx_, hc_, ffn_, logits_, scores_;
   std::vector<float>   attr_logits_;  // (AV) head.attr · z, with attributes
   std::vector<int8_t>  xq_;
+  std::vector<float>   head_max_;  // predict's scratch: the maximum of each kHeadBlock logits
 };
 
 }  // namespace hunch

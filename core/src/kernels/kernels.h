@@ -24,6 +24,10 @@
 
 namespace hunch {
 
+// Logits per block of f32_block_max: the top-k's per-block test is cheap next to the 64 logits it
+// lets the scan skip, and V/64 maxima stay small enough to select from.
+constexpr size_t kHeadBlock = 64;
+
 struct KernelTable {
   const char* name;
 
@@ -54,6 +58,12 @@ struct KernelTable {
   // LSTM pointwise update, gates laid out i|f|g|o (4*hidden): c = σ(f)c + σ(i)tanh(g);
   // h = σ(o) tanh(c). In place on h and c.
   void (*f32_lstm_cell)(size_t hidden, const float* gates, float* h, float* c);
+
+  // block_max[b] = max of x over block b of kHeadBlock elements (the last may be shorter), as
+  // f32_max (-inf for a block of only NaN), one pass without a call per block. Exact in every
+  // implementation. The action head's top-k reads only the blocks whose maximum can enter it
+  // (docs/architecture.md, "Heads").
+  void (*f32_block_max)(size_t n, const float* x, float* block_max);
 };
 
 // Reference implementations (always present).

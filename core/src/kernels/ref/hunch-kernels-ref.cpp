@@ -153,6 +153,15 @@ void ref_f32_lstm_cell(size_t hidden, const float* gates, float* h, float* c) {
   }
 }
 
+void ref_f32_block_max(size_t n, const float* x, float* block_max) {
+  for (size_t s = 0, b = 0; s < n; s += kHeadBlock, ++b) {
+    const size_t end = n - s < kHeadBlock ? n : s + kHeadBlock;
+    float m = -std::numeric_limits<float>::infinity();
+    for (size_t i = s; i < end; ++i) m = m < x[i] ? x[i] : m;
+    block_max[b] = m;
+  }
+}
+
 const KernelTable kRefTable = {
     "ref",
     ref_qs8_gemv,
@@ -164,6 +173,7 @@ const KernelTable kRefTable = {
     ref_f32_exp_sum,
     ref_f32_layernorm,
     ref_f32_lstm_cell,
+    ref_f32_block_max,
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "kernels/kernels.h"
 #include "kernels/wasm-simd128/hunch-kernels-wasmsimd.h"
 
 namespace hunch {
@@ -64,6 +65,30 @@ float hunch_f32_max_ukernel__wasmsimd_x8(size_t n, const float* x) {
   }
   for (; i < n; ++i) m = m < x[i] ? x[i] : m;
   return m;
+}
+
+// Per 64-element block: 16 loads into four pmax chains, then the lanes; a short last block goes
+// through the x8 kernel above. pmax(m, x) is the reference's `m < x ? x : m`: NaN never wins.
+void hunch_f32_block_max_ukernel__wasmsimd_x16(size_t n, const float* x, float* block_max) {
+  static_assert(kHeadBlock == 64, "the loop below reads 64 floats per block");
+  size_t s = 0, b = 0;
+  for (; s + 64 <= n; s += 64, ++b) {
+    const float* p = x + s;
+    // Start from -inf, as the reference: a NaN first element must not stick (pmax keeps its
+    // first operand when the comparison fails).
+    v128_t m0 = wasm_f32x4_splat(-__builtin_inff()), m1 = m0, m2 = m0, m3 = m0;
+    for (size_t i = 0; i < 64; i += 16) {
+      m0 = wasm_f32x4_pmax(m0, wasm_v128_load(p + i));
+      m1 = wasm_f32x4_pmax(m1, wasm_v128_load(p + i + 4));
+      m2 = wasm_f32x4_pmax(m2, wasm_v128_load(p + i + 8));
+      m3 = wasm_f32x4_pmax(m3, wasm_v128_load(p + i + 12));
+    }
+    m0 = wasm_f32x4_pmax(wasm_f32x4_pmax(m0, m1), wasm_f32x4_pmax(m2, m3));
+    m0 = wasm_f32x4_pmax(m0, wasm_i32x4_shuffle(m0, m0, 2, 3, 0, 1));
+    m0 = wasm_f32x4_pmax(m0, wasm_i32x4_shuffle(m0, m0, 1, 0, 3, 2));
+    block_max[b] = wasm_f32x4_extract_lane(m0, 0);
+  }
+  if (s < n) block_max[b] = hunch_f32_max_ukernel__wasmsimd_x8(n - s, x + s);
 }
 
 void hunch_f32_layernorm_ukernel__wasmsimd_x4(size_t n, const float* x, const float* g,

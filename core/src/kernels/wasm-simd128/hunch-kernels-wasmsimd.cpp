@@ -17,6 +17,7 @@ const KernelTable* hunch_kernels_wasm_simd128_table() {
       hunch_f32_vexp_sum_ukernel__wasmsimd_x8,
       hunch_f32_layernorm_ukernel__wasmsimd_x4,
       hunch_f32_lstm_cell_ukernel__wasmsimd_x4,
+      hunch_f32_block_max_ukernel__wasmsimd_x16,
   };
   return &table;
 }

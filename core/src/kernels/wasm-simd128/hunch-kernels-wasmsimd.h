@@ -23,5 +23,6 @@ void hunch_f32_layernorm_ukernel__wasmsimd_x4(size_t n, const float* x, const fl
                                               const float* b, float eps, float* y);
 void hunch_f32_lstm_cell_ukernel__wasmsimd_x4(size_t hidden, const float* gates, float* h,
                                               float* c);
+void hunch_f32_block_max_ukernel__wasmsimd_x16(size_t n, const float* x, float* block_max);
 
 }  // namespace hunch
