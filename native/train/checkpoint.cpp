@@ -51,7 +51,7 @@ class Reader {
     }
     if (count > (n_ - at_) / elem) return fail(what);
     v->resize(count);
-    std::memcpy(v->data(), p_ + at_, count * elem);
+    if (count) std::memcpy(v->data(), p_ + at_, count * elem);  // an empty vector's data() may be null
     at_ += count * elem;
     return true;
   }
