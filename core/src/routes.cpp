@@ -37,8 +37,15 @@ void split(View s, char sep, std::vector<View>* out) {
   }
 }
 
-// Strict UTF-8 (no overlongs, surrogates or code points over U+10FFFF).
-bool utf8(View s) {
+
+Error rule_error(const char* what, View token) {
+  return Error(format_message("%s ('%.*s')", what, int(token.size() > 64 ? 64 : token.size()), token.data()));
+}
+
+}  // namespace
+
+// hunch/routes.h
+bool valid_utf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     const unsigned c = static_cast<unsigned char>(s[i++]);
     if (c < 0x80) continue;
@@ -55,12 +62,6 @@ bool utf8(View s) {
   }
   return true;
 }
-
-Error rule_error(const char* what, View token) {
-  return Error(format_message("%s ('%.*s')", what, int(token.size() > 64 ? 64 : token.size()), token.data()));
-}
-
-}  // namespace
 
 bool url_like(View a) {
   if (a.empty()) return false;
@@ -124,7 +125,7 @@ Error Routes::parse_rule(View line, Rule* out, std::string* canonical) {
     for (char c : p)
       if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F || c == '?' || c == '#')
         return rule_error("a path holds no control characters, '?' or '#'", p);
-    if (!utf8(p)) return rule_error("not valid UTF-8", p);
+    if (!valid_utf8(p)) return rule_error("not valid UTF-8", p);
   }
   std::vector<View> segs;
   out->pattern.clear();
@@ -170,7 +171,7 @@ Error Routes::set(const std::vector<std::string>& keep_query, const std::vector<
   Routes r;
   for (size_t i = 0; i < keep_query.size(); ++i) {
     const std::string& k = keep_query[i];
-    bool ok = !k.empty() && k.size() <= kMaxRouteBytes && utf8(k);
+    bool ok = !k.empty() && k.size() <= kMaxRouteBytes && valid_utf8(k);
     for (char c : k) ok = ok && static_cast<unsigned char>(c) > 0x20 && c != 0x7F && c != '&' && c != '=' && c != '#';
     if (!ok) return Error(format_message("%s: keep_query[%zu] is not a parameter name (non-empty UTF-8, no spaces, '&', '=' or '#')", where.c_str(), i));
   }

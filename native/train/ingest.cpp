@@ -23,6 +23,7 @@
 #include <unordered_set>
 
 #include "hunch/model.h"
+#include "hunch/routes.h"
 #include "train/ingest-formats.h"
 
 namespace hunch::train {
@@ -271,31 +272,6 @@ std::string quote_value(const std::string& v) {
     else out += c;
   }
   return out + "'";
-}
-
-bool valid_utf8(const std::string& s) {
-  const unsigned char* p = reinterpret_cast<const unsigned char*>(s.data());
-  const unsigned char* e = p + s.size();
-  while (p < e) {
-    unsigned c = *p++;
-    if (c < 0x80) continue;
-    int n;
-    unsigned cp;
-    if (c >= 0xC2 && c <= 0xDF) { n = 1; cp = c & 0x1F; }
-    else if (c >= 0xE0 && c <= 0xEF) { n = 2; cp = c & 0x0F; }
-    else if (c >= 0xF0 && c <= 0xF4) { n = 3; cp = c & 0x07; }
-    else return false;
-    if (e - p < n) return false;
-    for (int i = 0; i < n; ++i) {
-      if ((p[i] & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    p += n;
-    if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-  }
-  return true;
 }
 
 using formats::append_utf8;

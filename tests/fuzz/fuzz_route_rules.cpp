@@ -22,23 +22,6 @@
 
 namespace hunch_fuzz_route_rules {
 
-inline bool valid_utf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    const unsigned c = static_cast<unsigned char>(s[i++]);
-    if (c < 0x80) continue;
-    const int n = c >= 0xC2 && c <= 0xDF ? 1 : c >= 0xE0 && c <= 0xEF ? 2 : c >= 0xF0 && c <= 0xF4 ? 3 : 0;
-    if (!n || s.size() - i < size_t(n)) return false;
-    unsigned cp = c & (0x3F >> n);
-    for (int k = 0; k < n; ++k) {
-      const unsigned b = static_cast<unsigned char>(s[i++]);
-      if ((b & 0xC0) != 0x80) return false;
-      cp = cp << 6 | (b & 0x3F);
-    }
-    if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-  }
-  return true;
-}
 
 inline void check_apply(const hunch::Routes& r, std::string_view action, bool idempotent) {
   const std::string out = r.apply(action);
@@ -49,7 +32,7 @@ inline void check_apply(const hunch::Routes& r, std::string_view action, bool id
   HUNCH_FUZZ_CHECK(hunch::url_like(out), "a URL-like name becomes a URL-like route");
   HUNCH_FUZZ_CHECK(out.find('#') == std::string::npos, "no fragment");
   if (r.keep_query().empty()) HUNCH_FUZZ_CHECK(out.find('?') == std::string::npos, "no query string");
-  if (valid_utf8(action)) HUNCH_FUZZ_CHECK(valid_utf8(out), "valid UTF-8 stays valid");
+  if (hunch::valid_utf8(action)) HUNCH_FUZZ_CHECK(hunch::valid_utf8(out), "valid UTF-8 stays valid");
   if (idempotent) HUNCH_FUZZ_CHECK(r.apply(out) == out, "a route maps to itself (no rules)");
 }
 

@@ -35,6 +35,10 @@
 
 namespace hunch {
 
+// Strict UTF-8: no overlong forms, surrogates or code points over U+10FFFF. The one validator of
+// the project (route rules here, event-log values in the trainer, the fuzz targets' checks).
+bool valid_utf8(std::string_view s);
+
 // hunch.normalize.version: the identifier tests below are version 1. A model with a version
 // this core does not know is refused (it would map pages to routes the model never saw).
 constexpr uint32_t kRoutesVersion   = 1;
