@@ -315,6 +315,22 @@ Error validate(const Net& net, const Dataset& data, unsigned threads, bool exclu
   return Error();
 }
 
+// The part of a TrainResult a checkpoint carries (checkpoint.h): the epoch log and the best
+// epoch's figures; the rest is this run's (samples, the refitted action start, …).
+static void copy_progress(const TrainResult& from, TrainResult* to) {
+  to->log = from.log;
+  to->best_epoch = from.best_epoch;
+  to->best_valid_ndcg_10 = from.best_valid_ndcg_10;
+  to->best_valid_hr_10 = from.best_valid_hr_10;
+  to->best_valid_exit_auc = from.best_valid_exit_auc;
+  to->best_valid_conversion_auc = from.best_valid_conversion_auc;
+  to->best_valid_score = from.best_valid_score;
+  to->start_valid_ndcg_10 = from.start_valid_ndcg_10;
+  to->best_free_valid_ndcg_10 = from.best_free_valid_ndcg_10;
+  to->items_frozen = from.items_frozen;
+  to->items_frozen_after = from.items_frozen_after;
+}
+
 Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult* res,
             const std::function<void(const EpochLog&, const TrainResult&)>& on_epoch) {
   *res = TrainResult();
@@ -476,18 +492,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
     best_ndcg = c.best_score;
     train_seconds = c.train_seconds;
     epoch_seconds = c.epoch_seconds;
-    const TrainResult& r = c.result;
-    res->log = r.log;
-    res->best_epoch = r.best_epoch;
-    res->best_valid_ndcg_10 = r.best_valid_ndcg_10;
-    res->best_valid_hr_10 = r.best_valid_hr_10;
-    res->best_valid_exit_auc = r.best_valid_exit_auc;
-    res->best_valid_conversion_auc = r.best_valid_conversion_auc;
-    res->best_valid_score = r.best_valid_score;
-    res->start_valid_ndcg_10 = r.start_valid_ndcg_10;
-    res->best_free_valid_ndcg_10 = r.best_free_valid_ndcg_10;
-    res->items_frozen = r.items_frozen;
-    res->items_frozen_after = r.items_frozen_after;
+    copy_progress(c.result, res);
     res->resumed_after = c.epoch;
     first_phase = int(c.phase);
     resume_epoch = c.epoch;
@@ -514,17 +519,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
     c.adam_v = adam.v;
     c.adam_steps = adam.steps;
     c.adam_scaled = adam.scaled;
-    c.result.log = res->log;
-    c.result.best_epoch = res->best_epoch;
-    c.result.best_valid_ndcg_10 = res->best_valid_ndcg_10;
-    c.result.best_valid_hr_10 = res->best_valid_hr_10;
-    c.result.best_valid_exit_auc = res->best_valid_exit_auc;
-    c.result.best_valid_conversion_auc = res->best_valid_conversion_auc;
-    c.result.best_valid_score = res->best_valid_score;
-    c.result.start_valid_ndcg_10 = res->start_valid_ndcg_10;
-    c.result.best_free_valid_ndcg_10 = res->best_free_valid_ndcg_10;
-    c.result.items_frozen = res->items_frozen;
-    c.result.items_frozen_after = res->items_frozen_after;
+    copy_progress(*res, &c.result);
     if (Error e = write_file_atomic(opt.checkpoint, encode_checkpoint(c))) return e;
     ++res->checkpoints_written;
     return {};
