@@ -1,43 +1,13 @@
-// Shared set-up of the browser tests: the demo server, Debian's Chromium through playwright-core
-// (never a downloaded browser), and the SDK loaded in node for parity checks.
+// Shared set-up of the browser tests: the demo server, the engines (engines.mjs: Debian's Chromium
+// and Firefox ESR, never a downloaded browser), and the SDK loaded in node for parity checks.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-// playwright-core is a devDependency of demo/ (npm install --prefix demo).
-export function playwright() {
-  const require = createRequire(path.join(root, 'demo/package.json'));
-  try {
-    return require('playwright-core');
-  } catch {
-    throw new Error('playwright-core is not installed: run `npm install --prefix demo`');
-  }
-}
-
-export const CHROMIUM = process.env.HUNCH_CHROMIUM ?? '/usr/bin/chromium';
-
-export async function launch() {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium, or set HUNCH_CHROMIUM)`);
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hunch-e2e-'));
-  const context = await playwright().chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 1250 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  return {
-    context,
-    close: async () => {
-      await context.close();
-      fs.rmSync(userDataDir, { recursive: true, force: true });
-    },
-  };
-}
+// The browsers (Chromium, Firefox) and their drivers: engines.mjs.
+export { ENGINES, launch, notIn, skipFor } from './engines.mjs';
 
 // The model the demo serves in the tests: $HUNCH_DEMO_MODEL, else the one the main job trained
 // (demo/public/model.hunch) — always a model trained on the shop data.

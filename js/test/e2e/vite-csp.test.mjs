@@ -1,10 +1,13 @@
 // The packed package in a real bundler and a real browser: `npm pack` → install the tarball and
 // vite into a fresh folder → `vite build` of the page in ./app → serve it on 127.0.0.1 under a
-// strict CSP → headless Chromium (Debian's, through playwright-core; never a downloaded browser).
+// strict CSP → headless Chromium and Firefox (Debian's chromium and firefox-esr, through
+// ../../../tests/e2e/engines.mjs; never a downloaded browser). The app is built once; each
+// engine runs every check (Speculation Rules are Chromium's: in Firefox the check is of the
+// <link rel=prefetch> fallback, and says so).
 // The page must predict exactly what the SDK computes in node, run worker mode, persist to
 // IndexedDB with consent across reloads (main thread and worker), forget(), add prefetch links and
 // auto-track clicks and navigations, with no CSP violation and no request anywhere but 127.0.0.1.
-// Saves test-results/sdk-csp.png (the page after its first phase).
+// Saves test-results/sdk-csp.png (sdk-csp-firefox.png; the page after its first phase).
 //
 // Run: cd js && node --test test/e2e/   (needs js/dist built: npm run build)
 import { after, before, describe, it } from 'node:test';
@@ -17,6 +20,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { noCli, trainV2 } from '../update-fixture.mjs';
+import { ENGINES, launch, notIn, skipFor } from '../../../tests/e2e/engines.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const jsRoot = path.resolve(here, '../..');
@@ -25,8 +29,7 @@ const repoRoot = path.resolve(jsRoot, '..');
 // build, e.g. a candidate fix checked without touching js/.
 const pkgDir = path.resolve(process.env.HUNCH_PACKAGE_DIR ?? jsRoot);
 const MODEL_FILE = path.join(repoRoot, 'tests/data/fixtures/tiny-lstm-attn.hunch');
-const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOT = path.join(repoRoot, 'test-results/sdk-csp.png');
+const screenshot = (engine) => path.join(repoRoot, engine === 'chromium' ? 'test-results/sdk-csp.png' : `test-results/sdk-csp-${engine}.png`);
 // The policy of the issue, plus a report address: violations inside the worker never reach the
 // page's `securitypolicyviolation` listeners, but they are reported here.
 // 'inline-speculation-rules': the speculation rules prefetch() inserts (and nothing else inline).
@@ -38,10 +41,6 @@ const run = promisify(execFile);
 const npmEnv = { ...process.env, npm_config_update_notifier: 'false', npm_config_audit: 'false', npm_config_fund: 'false' };
 const npm = (args, cwd) => run('npm', args, { cwd, env: npmEnv, maxBuffer: 16 << 20 });
 
-const noChromium = !fs.existsSync(CHROMIUM);
-if (noChromium && process.env.CI) {
-  it('Chromium is required on CI', () => assert.fail(`${CHROMIUM} is missing (apt-get install chromium): the browser test cannot run`));
-}
 
 const MIME = {
   '.html': 'text/html; charset=utf-8',
@@ -109,13 +108,12 @@ function assertSameTop(actual, expected, what) {
     assert.ok(Math.abs(actual[i].probability - expected[i].probability) <= 1e-6, `${what}[${i}]: page ${actual[i].probability}, node ${expected[i].probability}`);
 }
 
-describe('the packed SDK in a Vite build, in Chromium under a strict CSP', { skip: noChromium && `${CHROMIUM} is missing (apt-get install chromium); set CI to make this a failure`, timeout: 180_000 }, () => {
-  let tmp, server, context, page, expected, threshold;
-  const requests = []; // every URL the browser asked for, from any page or worker
-  const problems = []; // console errors, uncaught errors, failed requests
-  const timings = {};
-
-  before(async () => {
+// npm pack → install into a fresh folder with vite → vite build, once for every engine.
+let tmp;
+let built;
+const timings = {};
+function buildApp() {
+  built ??= (async () => {
     const distIndex = path.join(pkgDir, 'dist/index.js');
     assert.ok(fs.existsSync(distIndex), `${distIndex} is missing: build the SDK first (cd js && npm run build)`);
     let t0 = Date.now();
@@ -135,7 +133,27 @@ describe('the packed SDK in a Vite build, in Chromium under a strict CSP', { ski
       assert.fail(`vite build failed:\n${e.stdout}${e.stderr}`);
     }
     timings.build = Date.now() - t0;
+  })();
+  return built;
+}
+after(() => {
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  if (Object.keys(timings).length) console.log(`e2e timings (ms): ${JSON.stringify(timings)}`);
+});
 
+for (const engine of ENGINES)
+describe(`the packed SDK in a Vite build, in ${engine} under a strict CSP`, { skip: skipFor(engine), timeout: 180_000 }, () => {
+  let browser, server, context, page, expected, threshold;
+  let current; // the phase loaded last
+  const requests = []; // every URL the browser asked for, from any page or worker
+  const problems = []; // console errors, uncaught errors, failed requests
+
+  before(async () => {
+    await buildApp();
+    const app = path.join(tmp, 'app');
+    live.model = MODEL_FILE;
+    live.v2 = null;
+    speculative.length = 0;
     // What the page must show: the SDK of the package, run in node on the same events.
     expected = await nodeTop(events);
     // Between the 3rd and 4th prediction: exactly three prefetch links (max is 5).
@@ -143,17 +161,13 @@ describe('the packed SDK in a Vite build, in Chromium under a strict CSP', { ski
     assert.ok(expected[2].probability - expected[3].probability > 1e-5, 'the fixture separates the 3rd and 4th predictions');
 
     server = await serve(path.join(app, 'dist'));
-    t0 = Date.now();
-    const { chromium } = await import('playwright-core');
-    const profile = path.join(tmp, 'profile');
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
+    const t0 = Date.now();
+    browser = await launch(engine, {
       viewport: { width: 1000, height: 1400 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-first-run', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
+      chromiumArgs: ['--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
     });
-    timings.launch = Date.now() - t0;
+    context = browser.context;
+    timings[`${engine}.launch`] = Date.now() - t0;
     // Installed by the browser, so not subject to the page's CSP; sees every violation of the page.
     await context.addInitScript(() => {
       window.__violations = [];
@@ -166,24 +180,26 @@ describe('the packed SDK in a Vite build, in Chromium under a strict CSP', { ski
     const deliberate = (url) => url && [MISSING_WORKER, '/models/missing.hunch'].includes(new URL(url).pathname);
     context.on('requestfailed', (r) => deliberate(r.url()) || problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
     context.on('console', (m) => m.type() === 'error' && !deliberate(m.location()?.url) && problems.push(`console: ${m.text()} (${m.location()?.url})`));
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    page = browser.page;
+    // Firefox (over BiDi) also reports what its console logs as a JavaScript error: the
+    // deliberate missing worker, and the control phase's refused eval (caught by the page).
+    const deliberateError = (msg) => msg.includes(MISSING_WORKER) || (current === 'control' && /Content-Security-Policy.*\beval\b/.test(msg));
+    page.on('pageerror', (e) => deliberateError(e.message) || problems.push(`pageerror: ${e.message}`));
     page.on('worker', (w) => w.on('console', (m) => m.type() === 'error' && !deliberate(m.location()?.url) && problems.push(`worker console: ${m.text()}`)));
   });
 
   after(async () => {
-    await context?.close();
+    await browser?.close();
     await server?.close();
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-    if (Object.keys(timings).length) console.log(`e2e timings (ms): ${JSON.stringify(timings)}`);
   });
 
   // Loads the page at one phase; resolves to what it wrote (see snapshot()).
   async function load(phase, query = '') {
     const t0 = Date.now();
+    current = phase;
     await page.goto(`${server.origin}/?phase=${phase}${query}`);
     await page.waitForSelector('#status:not([data-state="running"])', { timeout: 30_000 });
-    timings[phase] = Date.now() - t0;
+    timings[`${engine}.${phase}`] = Date.now() - t0;
     return snapshot();
   }
 
@@ -240,8 +256,8 @@ describe('the packed SDK in a Vite build, in Chromium under a strict CSP', { ski
 
   it('main thread: the page predicts the same top-10 as the SDK in node', async () => {
     phases.run = await load('run', `&threshold=${threshold}`);
-    fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    fs.mkdirSync(path.dirname(screenshot(engine)), { recursive: true });
+    await page.screenshot({ path: screenshot(engine), fullPage: true });
     const { facts } = phaseOk('run', 'main');
     assert.equal(facts.simd, true);
     assert.equal(facts.kernels, 'wasm-simd128');
@@ -321,13 +337,23 @@ describe('the packed SDK in a Vite build, in Chromium under a strict CSP', { ski
     assertSameTop(r.tops['top-track'], await nodeTop(tracked), 'after tracking (same events and times in node)');
   });
 
-  it('prefetch: Speculation Rules in Chromium: the browser prefetches and prerenders exactly what was predicted', async () => {
+  it('prefetch: Speculation Rules in Chromium: the browser prefetches and prerenders exactly what was predicted; elsewhere <link rel=prefetch>', async (t) => {
     const prerender = expected[0].probability; // only the top prediction is prerendered
     speculative.length = 0;
     const r = (phases.speculate = await load('speculate', `&threshold=${threshold}&prerender=${prerender}`));
     phaseOk('speculate');
     const want = expected.filter((p) => p.probability >= threshold).map((p) => `${server.origin}${p.action}`);
     const { speculationReport: rep } = r.facts;
+    if (engine !== 'chromium') {
+      // No Speculation Rules here (HTMLScriptElement.supports('speculationrules') is false):
+      // prefetch() falls back to links, and prerenders nothing.
+      assert.equal(rep.mechanism, 'link');
+      assert.deepEqual(rep.prefetched, want);
+      assert.deepEqual(rep.prerendered, []);
+      assert.deepEqual(r.facts.rules, [], 'no speculationrules script');
+      assert.deepEqual(r.prefetchLinks, want, 'links in the document head');
+      return notIn(t, engine, 'Speculation Rules (prefetch and prerender with Sec-Purpose) are Chromium-only; the <link rel=prefetch> fallback was checked instead');
+    }
     assert.equal(rep.mechanism, 'speculationrules');
     assert.deepEqual(rep.prerendered, want.slice(0, 1));
     assert.deepEqual(rep.prefetched, want.slice(1));
