@@ -14,6 +14,7 @@ APT_PACKAGES=(
   openmpi-bin libopenmpi-dev   # hunch train across processes (mpirun; CMake option HUNCH_MPI)
   clang libclang-rt-14-dev   # sanitizer / libFuzzer builds
   chromium              # headless browser tests (never a tool's own browser download)
+  firefox-esr           # the second engine of the browser tests (WebDriver BiDi, puppeteer-core)
 )
 
 missing=()
@@ -35,8 +36,11 @@ else
 fi
 
 # npm dependencies, exact versions from each package-lock.json; skipped when node_modules is
-# already newer than the lock file.
-for dir in . js demo bench; do
+# already newer than the lock file. The browser drivers never download a browser: the tests use
+# Debian's chromium and firefox-esr (PUPPETEER_SKIP_DOWNLOAD is a guard; puppeteer-core has no
+# download step of its own).
+export PUPPETEER_SKIP_DOWNLOAD=1
+for dir in . js demo bench examples/vite-react examples/next; do
   [ -f "$dir/package-lock.json" ] || continue
   if [ -f "$dir/node_modules/.package-lock.json" ] && [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then
     continue

@@ -4,7 +4,8 @@
 #   the same core suites on WASM under node build/wasm (SIMD128 kernels)
 #   the SDK's node tests, packaging, types  js/
 #   the main job on a small budget         scripts/main.sh --quick --no-serve (trains the demo model)
-#   browser end-to-end tests (Chromium)    npm run test:e2e
+#   browser end-to-end tests               npm run test:e2e (Chromium and Firefox ESR; the examples/
+#                                           apps built from the packed SDK, checked in Chromium)
 #   the native suite under ASan+UBSan+LSan scripts/sanitize.sh
 #   every fuzz target for 30 s             scripts/fuzz.sh 30
 # Fails on the first failing suite. HUNCH_SKIP_SETUP=1 skips the package installs.
@@ -39,7 +40,7 @@ echo "== WASM soak: 1,000,000 events + 100,000 predictions, 10,000 predictors: h
 (cd js && node scripts/soak.mjs)
 echo "== main job, quick (synth -> train -> eval -> demo model) =="
 HUNCH_SKIP_SETUP=1 bash scripts/main.sh --quick --no-serve
-echo "== browser end-to-end tests (headless Chromium) =="
+echo "== browser end-to-end tests (headless Chromium and Firefox ESR; examples/ built from the packed SDK) =="
 npm run --silent test:e2e
 echo "== native suite under ASan + UBSan + LeakSanitizer (scripts/sanitize.sh) =="
 bash scripts/sanitize.sh
