@@ -41,7 +41,6 @@ const run = promisify(execFile);
 const npmEnv = { ...process.env, npm_config_update_notifier: 'false', npm_config_audit: 'false', npm_config_fund: 'false' };
 const npm = (args, cwd) => run('npm', args, { cwd, env: npmEnv, maxBuffer: 16 << 20 });
 
-
 const MIME = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
