@@ -5,7 +5,7 @@
 #   the SDK's node tests, packaging, types  js/
 #   the main job on a small budget         scripts/main.sh --quick --no-serve (trains the demo model)
 #   browser end-to-end tests               npm run test:e2e (Chromium and Firefox ESR; the examples/
-#                                           apps built from the packed SDK, checked in Chromium)
+#                                           apps built from the packed SDK)
 #   the native suite under ASan+UBSan+LSan scripts/sanitize.sh
 #   every fuzz target for 30 s             scripts/fuzz.sh 30
 # Fails on the first failing suite. HUNCH_SKIP_SETUP=1 skips the package installs.

@@ -1,6 +1,7 @@
 // The examples/ apps as a user gets them: `npm pack` of js/ (its built dist/), the tarball
 // installed into each example (its other dependencies pinned by its package-lock.json, installed
-// by scripts/setup.sh), a production build, then the page in headless Chromium:
+// by scripts/setup.sh), a production build, then the page in headless Chromium and Firefox
+// (engines.mjs):
 //   examples/vite-react: `vite build`, served as static files under a strict CSP;
 //   examples/next:       `next build` + `next start`: the server component's prediction is in the
 //                        HTML the server sends, and the client component predicts in the browser.
@@ -8,7 +9,8 @@
 // same events (same times), with no console error, page error or CSP violation.
 //
 // Run: node --test tests/e2e/examples.test.mjs (needs js/dist, the demo model from
-// `bash scripts/main.sh --quick --no-serve`, `npm ci` in each example, /usr/bin/chromium)
+// `bash scripts/main.sh --quick --no-serve`, `npm ci` in each example, /usr/bin/chromium and
+// /usr/bin/firefox-esr; HUNCH_ENGINES=chromium runs one)
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -18,7 +20,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { demoModelPath, importSdk, launch, root, sdkDir, skipFor } from './helpers.mjs';
+import { ENGINES, demoModelPath, importSdk, launch, root, sdkDir, skipFor } from './helpers.mjs';
 
 const run = promisify(execFile);
 const env = { ...process.env, npm_config_update_notifier: 'false', npm_config_audit: 'false', npm_config_fund: 'false', NEXT_TELEMETRY_DISABLED: '1' };
@@ -42,7 +44,7 @@ const noModel = (() => {
     return e.message;
   }
 })();
-const skipAll = skipFor('chromium') || noModel || (!fs.existsSync(path.join(sdkDir(), 'index.js')) && 'js/dist is not built');
+const skipAll = noModel || (!fs.existsSync(path.join(sdkDir(), 'index.js')) && 'js/dist is not built');
 
 let tarball; // npm pack of js/, once for both examples
 let tmp;
@@ -120,8 +122,8 @@ async function clickThrough(page, what) {
 }
 
 // A browser with the page's problems recorded: console errors, uncaught errors, CSP violations.
-async function browse() {
-  const browser = await launch('chromium', { chromiumArgs: ['--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'] });
+async function browse(engine) {
+  const browser = await launch(engine, { chromiumArgs: ['--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'] });
   const problems = [];
   const requests = [];
   await browser.context.addInitScript(() =>
@@ -150,8 +152,8 @@ after(() => {
   if (Object.keys(timings).length) console.log(`examples timings (ms): ${JSON.stringify(timings)}`);
 });
 
-describe('examples/vite-react: built from the packed tarball, in Chromium under a strict CSP', { skip: skipAll || missing('vite-react'), timeout: 300_000 }, () => {
-  let dir, server, browser;
+describe('examples/vite-react: built from the packed tarball, in the browsers under a strict CSP', { skip: skipAll || missing('vite-react'), timeout: 300_000 }, () => {
+  let dir, server;
   before(async () => {
     dir = await prepare('vite-react');
     fs.rmSync(path.join(dir, 'dist'), { recursive: true, force: true });
@@ -166,28 +168,33 @@ describe('examples/vite-react: built from the packed tarball, in Chromium under 
       res.end(ok ? fs.readFileSync(file) : 'not found');
     });
     await new Promise((r) => server.listen(0, '127.0.0.1', r));
-    browser = await browse();
   });
-  after(async () => {
-    await browser?.close();
-    await new Promise((r) => (server ? server.close(r) : r()));
+  after(() => new Promise((r) => (server ? server.close(r) : r())));
+
+  it('vite emitted hunch.wasm as an asset', () => {
+    assert.ok(fs.readdirSync(path.join(dir, 'dist/assets')).some((f) => f.endsWith('.wasm')), 'hunch.wasm in dist/assets');
   });
 
-  it('vite emitted hunch.wasm as an asset; the page predicts the same top-3 as node after three clicks', async () => {
-    assert.ok(fs.readdirSync(path.join(dir, 'dist/assets')).some((f) => f.endsWith('.wasm')), 'hunch.wasm in dist/assets');
-    const origin = `http://127.0.0.1:${server.address().port}`;
-    await browser.page.goto(origin);
-    await clickThrough(browser.page, 'vite-react');
-    fs.mkdirSync(path.join(root, 'test-results'), { recursive: true });
-    await browser.page.screenshot({ path: path.join(root, 'test-results/example-vite-react.png') });
-    assert.ok(browser.requests.some((u) => u === `${origin}/model.hunch`), 'the model was fetched');
-    assert.deepEqual(browser.requests.filter((u) => new URL(u).origin !== origin), [], 'requests elsewhere');
-    assert.deepEqual(browser.problems, [], 'console errors, page errors or CSP violations');
-  });
+  for (const engine of ENGINES)
+    it(`${engine}: the page predicts the same top-3 as node after three clicks`, { skip: skipFor(engine) }, async () => {
+      const browser = await browse(engine);
+      try {
+        const origin = `http://127.0.0.1:${server.address().port}`;
+        await browser.page.goto(origin);
+        await clickThrough(browser.page, `vite-react in ${engine}`);
+        fs.mkdirSync(path.join(root, 'test-results'), { recursive: true });
+        await browser.page.screenshot({ path: path.join(root, `test-results/example-vite-react-${engine}.png`) });
+        assert.ok(browser.requests.some((u) => u === `${origin}/model.hunch`), 'the model was fetched');
+        assert.deepEqual(browser.requests.filter((u) => new URL(u).origin !== origin), [], 'requests elsewhere');
+        assert.deepEqual(browser.problems, [], 'console errors, page errors or CSP violations');
+      } finally {
+        await browser.close();
+      }
+    });
 });
 
 describe('examples/next: App Router, built from the packed tarball; server component and client component', { skip: skipAll || missing('next'), timeout: 400_000 }, () => {
-  let dir, proc, origin, browser;
+  let dir, proc, origin;
   const output = [];
   before(async () => {
     dir = await prepare('next');
@@ -211,10 +218,8 @@ describe('examples/next: App Router, built from the packed tarball; server compo
       await new Promise((r) => setTimeout(r, 200));
     }
     timings['next.start'] = Date.now() - t0;
-    browser = await browse();
   });
   after(async () => {
-    await browser?.close();
     if (proc && proc.exitCode === null) {
       proc.kill('SIGTERM');
       await new Promise((r) => proc.once('exit', r));
@@ -230,15 +235,21 @@ describe('examples/next: App Router, built from the packed tarball; server compo
     assert.deepEqual(output.join('').match(/Error|HunchEnvironmentError/g) ?? [], [], `errors in next start's output:\n${output.join('')}`);
   });
 
-  it('client component: the same page hydrates and predicts in the browser, the same top-3 as node after three clicks', async () => {
-    await browser.page.goto(origin);
-    const server = await readTop(browser.page, 'server-next');
-    assert.equal(server.length, 3, 'the server-rendered list is on the page');
-    await clickThrough(browser.page, 'next client component');
-    fs.mkdirSync(path.join(root, 'test-results'), { recursive: true });
-    await browser.page.screenshot({ path: path.join(root, 'test-results/example-next.png') });
-    assert.ok(browser.requests.some((u) => u.endsWith('.wasm')), 'the browser fetched hunch.wasm');
-    assert.deepEqual(browser.requests.filter((u) => new URL(u).origin !== origin), [], 'requests elsewhere');
-    assert.deepEqual(browser.problems, [], 'console errors or page errors');
-  });
+  for (const engine of ENGINES)
+    it(`${engine}: the client component hydrates and predicts in the browser, the same top-3 as node after three clicks`, { skip: skipFor(engine) }, async () => {
+      const browser = await browse(engine);
+      try {
+        await browser.page.goto(origin);
+        const server = await readTop(browser.page, 'server-next');
+        assert.equal(server.length, 3, 'the server-rendered list is on the page');
+        await clickThrough(browser.page, `next client component in ${engine}`);
+        fs.mkdirSync(path.join(root, 'test-results'), { recursive: true });
+        await browser.page.screenshot({ path: path.join(root, `test-results/example-next-${engine}.png`) });
+        assert.ok(browser.requests.some((u) => u.endsWith('.wasm')), 'the browser fetched hunch.wasm');
+        assert.deepEqual(browser.requests.filter((u) => new URL(u).origin !== origin), [], 'requests elsewhere');
+        assert.deepEqual(browser.problems, [], 'console errors or page errors');
+      } finally {
+        await browser.close();
+      }
+    });
 });
