@@ -1354,6 +1354,10 @@ Error Ingestor::finish(Dataset* out) {
   });
   uint64_t peak = events_.capacity() * sizeof(RawEvent) + user_state_.capacity() * sizeof(UserState) +
                   users_.bytes() + actions_.bytes() + types_.bytes() + route_count_.bytes();
+  if (admit_) {  // the names a second read counts (max_names), held beside the interned ones
+    peak += admit_->bucket_count() * sizeof(void*);
+    for (const auto& n : *admit_) peak += 48 + (n.size() > 15 ? n.capacity() + 1 : 0);
+  }
 
   // Duplicates, sessions and short sequences, compacting events_ in place.
   std::vector<uint64_t> seq_begin;          // into the compacted events_

@@ -6,7 +6,8 @@
 //
 // The file is streamed through zlib (gzread reads plain files too), one record at a time; what
 // stays in memory is one small record per accepted event (32 bytes while reading, 15 bytes in
-// the Dataset) plus the distinct user, action and type names. Raw bytes are never kept.
+// the Dataset) plus the distinct user and type names and at most max_names action names (a log
+// with more is counted in bounded memory and read twice). Raw bytes are never kept.
 //
 // Cleaning is a report, not a silent filter: every skipped row is counted under one reason and
 // the first instance of each reason is kept as a "file:line: …" example. With `strict`, the
