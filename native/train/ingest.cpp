@@ -203,6 +203,17 @@ class Source {
     if (pos_ == len_ && !fill()) return -1;
     return static_cast<unsigned char>(data_[pos_]);
   }
+  // Appends the buffered bytes before the next `delim`, '\n' or '\r' (or the buffer's end) to
+  // *out, at most `room` of them, and consumes them; returns how many there were. A delimited
+  // record's unquoted field in one step rather than a call per byte.
+  size_t scan(char delim, std::string* out, size_t room) {
+    size_t i = pos_;
+    while (i < len_ && data_[i] != delim && data_[i] != '\n' && data_[i] != '\r') ++i;
+    const size_t n = i - pos_;
+    out->append(data_ + pos_, std::min(n, room));
+    pos_ = i;
+    return n;
+  }
   // The first bytes of the input, for format sniffing (does not consume).
   std::string head(size_t n) {
     if (pos_ == len_) fill();
@@ -730,6 +741,10 @@ class Ingestor {
     return {};
   }
   Error accept(const Row& row);
+  // accept()'s action when memo_ does not know the logged name: its route (skipped when over
+  // max_field_bytes), counted by the counting read (then *action stays UINT32_MAX), or interned
+  // (or the sink, with its hash in *held) and remembered in memo_.
+  Error route_of(const Row& row, const std::string& column, uint32_t* action, uint32_t* held, bool* changed);
   Error read_delimited(Source* src, char delim);
   Error read_jsonl(Source* src);
   Error read_pairs(Source* src);
@@ -785,6 +800,14 @@ class Ingestor {
   std::unordered_set<std::string>        fixed_names_;  // a fixed vocabulary's, past max_names
   uint64_t admit_bound_ = 0;
   uint32_t sink_ = UINT32_MAX;
+  // Logged action name → its route's ids, so that a name seen before skips normalisation and
+  // interning; emptied when it reaches kMemoSize names (a log of ever new names gains nothing).
+  struct Memo {
+    uint32_t action, held;
+    bool     changed;
+  };
+  static constexpr size_t kMemoSize = size_t(1) << 16;
+  std::unordered_map<std::string, Memo> memo_;
   // Progress (IngestOptions::progress).
   Source*  progress_src_ = nullptr;
   uint64_t bytes_before_ = 0, total_bytes_ = 0, files_done_ = 0, files_total_ = 1, accepted_ = 0;
@@ -873,8 +896,9 @@ Error Ingestor::resolve_columns(const std::vector<std::string>& header) {
 }
 
 Error Ingestor::accept(const Row& row) {
-  const std::string col[ROLES] = {rep_->user_column, rep_->time_column, rep_->action_column,
-                                  rep_->type_column};
+  // The column names, for messages (pointers: no copy per row).
+  const std::string* col[ROLES] = {&rep_->user_column, &rep_->time_column, &rep_->action_column,
+                                   &rep_->type_column};
   // Missing-value tokens (NA, null, -, …) are missing ids, counted.
   bool token[ROLES] = {};
   for (Role r : {USER, ACTION, TYPE})
@@ -883,66 +907,45 @@ Error Ingestor::accept(const Row& row) {
   if (session_token) ++rep_->missing_tokens;
   for (Role r : {USER, ACTION}) {
     if (!row.present[r] || row.value[r].empty())
-      return skip(&rep_->missing_field, row.line, "column '" + col[r] + "': missing value");
+      return skip(&rep_->missing_field, row.line, "column '" + *col[r] + "': missing value");
     if (token[r])
       return skip(&rep_->missing_field, row.line,
-                  "column '" + col[r] + "': missing value (" + quote_value(row.value[r]) + ")");
+                  "column '" + *col[r] + "': missing value (" + quote_value(row.value[r]) + ")");
   }
   for (Role r : {USER, ACTION, TYPE}) {
     if (!row.present[r]) continue;
     if (row.value[r].size() > opt_.max_field_bytes)
       return skip(&rep_->too_long, row.line,
-                  "column '" + col[r] + "': value of " + std::to_string(row.value[r].size()) +
+                  "column '" + *col[r] + "': value of " + std::to_string(row.value[r].size()) +
                       " bytes, limit " + std::to_string(opt_.max_field_bytes));
     if (!valid_utf8(row.value[r]))
-      return skip(&rep_->bad_utf8, row.line, "column '" + col[r] + "': not valid UTF-8: " + quote_value(row.value[r]));
+      return skip(&rep_->bad_utf8, row.line, "column '" + *col[r] + "': not valid UTF-8: " + quote_value(row.value[r]));
     // NUL is valid UTF-8, but a model's vocabulary cannot hold it (Model::load refuses it, and
     // the WASM bindings join names with NUL): refused here rather than after training.
     if (row.value[r].find('\0') != std::string::npos)
-      return skip(&rep_->bad_utf8, row.line, "column '" + col[r] + "': contains a NUL byte");
+      return skip(&rep_->bad_utf8, row.line, "column '" + *col[r] + "': contains a NUL byte");
   }
   double t = std::nan("");
   bool has_time = row.present[TIME] && !row.value[TIME].empty();
   if (has_time && !parse_time(row.value[TIME], &t))
     return skip(&rep_->bad_time, row.line,
-                "column '" + col[TIME] + "': cannot parse " + quote_value(row.value[TIME]) + " as a time");
+                "column '" + *col[TIME] + "': cannot parse " + quote_value(row.value[TIME]) + " as a time");
   // Web events do not predate the epoch: a negative time is a sign error or a sentinel such
   // as -1, and sorting by it would move the event to the start of the sequence.
   if (has_time && t < 0)
     return skip(&rep_->bad_time, row.line,
-                "column '" + col[TIME] + "': " + quote_value(row.value[TIME]) + " is before 1970-01-01");
+                "column '" + *col[TIME] + "': " + quote_value(row.value[TIME]) + " is before 1970-01-01");
   if (!has_time) ++rep_->untimed_rows;
 
-  // Routes, not URLs (hunch/routes.h): the name is normalised before it is counted.
-  const std::string route = routes_.apply(row.value[ACTION]);
-  if (route.size() > opt_.max_field_bytes)
-    return skip(&rep_->too_long, row.line, "column '" + col[ACTION] + "': route of " + std::to_string(route.size()) +
-                                               " bytes, limit " + std::to_string(opt_.max_field_bytes));
-  file_lines_ = std::max(file_lines_, row.line);
-  if (summary_) {  // the counting read (max_names): names only
-    summary_->add(route, 1);
-    if (opt_.progress && (++accepted_ & 4095) == 0) show_progress(false);
-    return {};
-  }
-  uint32_t action = actions_.find(route);
-  if (action == UINT32_MAX) {
-    if (!admit_ && opt_.max_names && actions_.size() >= opt_.max_names) {
-      if (!opt_.vocabulary) {
-        start_counting(route);
-        return {};
-      }
-      // A model's vocabulary needs no counting: past max_names only its names are told apart.
-      for (size_t i = 1; i < opt_.vocabulary->actions.size(); ++i) fixed_names_.insert(opt_.vocabulary->actions[i]);
-      admit_ = &fixed_names_;
-      rep_->name_capacity = opt_.max_names;
-    }
-    action = admit_ && !admit_->count(route) ? sink() : actions_.id(route);
-  }
-  uint32_t held = action;
-  if (action == sink_) {
-    uint32_t h = 2166136261u;  // FNV-1a
-    for (char c : route) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
-    held = kOutside | (h & ~kOutside);
+  // Routes, not URLs (hunch/routes.h): the name is normalised before it is counted. A logged
+  // name seen before takes its route's id from memo_.
+  uint32_t action = UINT32_MAX, held = UINT32_MAX;
+  bool changed = false;
+  if (auto m = summary_ ? memo_.end() : memo_.find(row.value[ACTION]); m != memo_.end()) {
+    action = m->second.action, held = m->second.held, changed = m->second.changed;
+    file_lines_ = std::max(file_lines_, row.line);
+  } else if (Error e = route_of(row, *col[ACTION], &action, &held, &changed); e || action == UINT32_MAX) {
+    return e;  // skipped, or counted by the counting read
   }
   if (!admit_) {
     if (action >= name_rows_.size()) name_rows_.resize(action + 1, 0);
@@ -955,8 +958,8 @@ Error Ingestor::accept(const Row& row) {
   ev.line = line_base_ + row.line;
   ev.user = u;
   ev.action = held;
-  if (routes_.enabled() && action != sink_) route_count_.add(ev.action, row.value[ACTION], route != row.value[ACTION]);
-  rep_->normalized_rows += route != row.value[ACTION];
+  if (routes_.enabled() && action != sink_) route_count_.add(ev.action, row.value[ACTION], changed);
+  rep_->normalized_rows += changed;
   if (attrs_.columns()) attrs_.add(action, row.attr);
   ev.type = row.present[TYPE] && !row.value[TYPE].empty() && !token[TYPE] ? types_.id(row.value[TYPE]) : UINT32_MAX;
   ev.has_time = has_time;
@@ -978,6 +981,45 @@ Error Ingestor::accept(const Row& row) {
   events_.push_back(ev);
   if (opt_.keep_last && events_.size() >= compact_at_) trim();
   if (opt_.progress && (++accepted_ & 4095) == 0) show_progress(false);
+  return {};
+}
+
+Error Ingestor::route_of(const Row& row, const std::string& column, uint32_t* action, uint32_t* held,
+                         bool* changed) {
+  const std::string& raw = row.value[ACTION];
+  const std::string route = routes_.apply(raw);
+  if (route.size() > opt_.max_field_bytes)
+    return skip(&rep_->too_long, row.line, "column '" + column + "': route of " + std::to_string(route.size()) +
+                                               " bytes, limit " + std::to_string(opt_.max_field_bytes));
+  file_lines_ = std::max(file_lines_, row.line);
+  if (summary_) {  // the counting read (max_names): names only
+    summary_->add(route, 1);
+    if (opt_.progress && (++accepted_ & 4095) == 0) show_progress(false);
+    return {};
+  }
+  uint32_t a = actions_.find(route);
+  if (a == UINT32_MAX) {
+    if (!admit_ && opt_.max_names && actions_.size() >= opt_.max_names) {
+      if (!opt_.vocabulary) {
+        start_counting(route);
+        return {};
+      }
+      // A model's vocabulary needs no counting: past max_names only its names are told apart.
+      for (size_t i = 1; i < opt_.vocabulary->actions.size(); ++i) fixed_names_.insert(opt_.vocabulary->actions[i]);
+      admit_ = &fixed_names_;
+      rep_->name_capacity = opt_.max_names;
+    }
+    a = admit_ && !admit_->count(route) ? sink() : actions_.id(route);
+  }
+  *action = *held = a;
+  if (a == sink_) {
+    uint32_t h = 2166136261u;  // FNV-1a
+    for (char c : route) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+    *held = kOutside | (h & ~kOutside);
+  }
+  *changed = route != raw;
+  if (memo_.size() >= kMemoSize) memo_.clear();
+  memo_.emplace(raw, Memo{*action, *held, *changed});
   return {};
 }
 
@@ -1032,6 +1074,7 @@ void Ingestor::start_counting(const std::string& route) {
   user_state_ = {};
   users_ = {};
   actions_ = {};
+  memo_ = {};
   name_rows_ = {};
   route_count_ = {};
 }
@@ -1116,6 +1159,11 @@ Error Ingestor::read_delimited(Source* src, char delim) {
       if (c == '\n') { ++line; break; }
       if (++bytes <= opt_.max_line_bytes) fields.back().push_back(static_cast<char>(c));
       else too_long = true;
+      // The rest of an unquoted field ('"' past its first byte is text).
+      const size_t room = opt_.max_line_bytes - std::min(bytes, opt_.max_line_bytes);
+      const size_t n = src->scan(static_cast<char>(delim), &fields.back(), room);
+      if (n > room) too_long = true;
+      bytes += n;
       c = src->get();
     }
     if (!src->error().ok()) return src->error();
@@ -1353,7 +1401,8 @@ Error Ingestor::finish(Dataset* out) {
     return a.sub < b.sub;
   });
   uint64_t peak = events_.capacity() * sizeof(RawEvent) + user_state_.capacity() * sizeof(UserState) +
-                  users_.bytes() + actions_.bytes() + types_.bytes() + route_count_.bytes();
+                  users_.bytes() + actions_.bytes() + types_.bytes() + route_count_.bytes() +
+                  memo_.bucket_count() * sizeof(void*) + memo_.size() * 64;
   if (admit_) {  // the names a second read counts (max_names), held beside the interned ones
     peak += admit_->bucket_count() * sizeof(void*);
     for (const auto& n : *admit_) peak += 48 + (n.size() > 15 ? n.capacity() + 1 : 0);
