@@ -65,7 +65,7 @@ seed() {
       # The ingestion test logs behind a few option prefixes (see the target's header comment).
       local f o
       for f in tests/data/events/*; do
-        for o in '\x00\x00' '\x03\x00' '\x80\x20' '\x40\x01'; do
+        for o in '\x00\x00' '\x03\x00' '\x80\x20' '\x40\x01' '\x00\x06'; do
           { printf "$o"; cat "$f"; } > "$work/$(basename "$f")-$(printf '%s' "$o" | tr -d '\\x')"
         done
       done ;;

@@ -61,6 +61,9 @@ void add_ingest_options(Args& a) {
   a.option("keep-last", "0",
            "bounded memory for very long logs: keep only each user's last N events (the vocabulary still counts "
            "every event); 0 = keep all");
+  a.option("max-names", "1000000",
+           "bounded memory for logs with very many distinct actions: count at most this many exactly; a log with "
+           "more is read twice (the report says whether the vocabulary is still exact); 0 = no bound");
   a.option("progress", "auto", "reading progress on stderr: auto (when stderr is a terminal), always or never");
   // Attributes (train/attributes.h).
   a.option("attr-columns", "", "columns describing the action (category, brand, …), comma-separated: embedded with the event and scored with each action, so rare and new actions get their category's signal");
@@ -182,6 +185,8 @@ bool ingest_options_from_args(const Args& a, train::IngestOptions* o, std::strin
   o->max_types = static_cast<uint32_t>(v);
   if (!a.get_int("keep-last", 0, 1 << 30, &v, error)) return false;
   o->keep_last = static_cast<uint32_t>(v);
+  if (!a.get_int("max-names", 0, 1 << 30, &v, error)) return false;
+  o->max_names = static_cast<uint32_t>(v);
   {
     const std::string p = a.get("progress");
     if (p == "auto") o->progress = ::isatty(2) == 1;

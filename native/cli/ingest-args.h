@@ -13,7 +13,7 @@ namespace hunch::cli {
 // Declares --format, --delimiter, --columns, --user-column, --time-column, --action-column,
 // --session-column, --events-field, --type-column,
 // --session-gap, --min-length, --min-count, --min-users, --normalize, --keep-query, --no-normalize,
-// --max-vocab, --max-types, --gap-edges, --max-line-bytes, --keep-duplicates, --strict, --keep-last and
+// --max-vocab, --max-types, --gap-edges, --max-line-bytes, --keep-duplicates, --strict, --keep-last, --max-names and
 // --progress on `args`.
 void add_ingest_options(Args& args);
 

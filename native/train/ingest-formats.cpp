@@ -60,7 +60,14 @@ void append_utf8(std::string* out, uint32_t cp) {
 }
 
 bool is_missing_token(const std::string& v) {
-  if (v.empty() || v.size() > 9) return false;
+  // Most values are none of them: rejected by length and first letter before comparing (this
+  // runs on every id of every row).
+  switch (v.size()) {
+    case 1: case 2: case 3: case 4: case 9: break;
+    default: return false;
+  }
+  const char first = static_cast<char>(v[0] | 0x20);  // ASCII lower case ('-' stays '-')
+  if (first != 'n' && first != 'u' && first != '-') return false;
   for (const char* t : {"NA", "N/A", "null", "None", "undefined", "nan", "-"})
     if (iequal(v, t)) return true;
   return false;

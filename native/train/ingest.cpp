@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <sstream>
 #include <unordered_map>
 #include <filesystem>
@@ -201,6 +202,17 @@ class Source {
   int peek() {
     if (pos_ == len_ && !fill()) return -1;
     return static_cast<unsigned char>(data_[pos_]);
+  }
+  // Appends the buffered bytes before the next `delim`, '\n' or '\r' (or the buffer's end) to
+  // *out, at most `room` of them, and consumes them; returns how many there were. A delimited
+  // record's unquoted field in one step rather than a call per byte.
+  size_t scan(char delim, std::string* out, size_t room) {
+    size_t i = pos_;
+    while (i < len_ && data_[i] != delim && data_[i] != '\n' && data_[i] != '\r') ++i;
+    const size_t n = i - pos_;
+    out->append(data_ + pos_, std::min(n, room));
+    pos_ = i;
+    return n;
   }
   // The first bytes of the input, for format sniffing (does not consume).
   std::string head(size_t n) {
@@ -542,6 +554,11 @@ class Interner {
     ids_.emplace(s, id);
     return id;
   }
+  // UINT32_MAX when not interned.
+  uint32_t find(const std::string& s) const {
+    auto it = ids_.find(s);
+    return it == ids_.end() ? UINT32_MAX : it->second;
+  }
   size_t size() const { return ids_.size(); }
   std::vector<std::string> names() const {
     std::vector<std::string> out(ids_.size());
@@ -560,36 +577,118 @@ class Interner {
 
 // Per route (interned action id), how many distinct logged names became it, for the cleaning
 // report. Names the normalisation changed are remembered by a 64-bit hash (no raw name is kept);
-// a name that is its own route is counted once by a flag.
+// a name that is its own route is counted once by a flag. Bounded: past `cap` hashes only those
+// whose low `level` bits are zero are kept (adaptive sampling, Flajolet 1990), each standing for
+// 2^level names, and the level rises until the sample fits again.
 class RouteCount {
  public:
+  void set_cap(size_t cap) { cap_ = cap; }
   void add(uint32_t route, const std::string& raw, bool changed) {
-    if (route >= raws_.size()) raws_.resize(route + 1, 0), self_.resize(route + 1, false);
+    if (route >= kept_.size()) kept_.resize(route + 1, 0), self_.resize(route + 1, false);
     if (!changed) {
-      if (!self_[route]) self_[route] = true, ++raws_[route];
+      self_[route] = true;
       return;
     }
-    uint64_t h = 1469598103934665603ull;  // FNV-1a 64
+    uint64_t h = 1469598103934665603ull;  // FNV-1a 64, then a finaliser so that low bits sample well
     for (char c : raw) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
-    if (seen_.insert(h).second) ++raws_[route];
-  }
-  void report(const std::vector<std::string>& names, IngestReport* rep) const {
-    std::vector<uint32_t> order;
-    for (uint32_t i = 0; i < raws_.size(); ++i) {
-      rep->raw_actions += raws_[i];
-      if (raws_[i] > 1) order.push_back(i);
+    h ^= h >> 33, h *= 0xff51afd7ed558ccdull, h ^= h >> 33, h *= 0xc4ceb9fe1a85ec53ull, h ^= h >> 33;
+    if (h & mask_) return;
+    if (!seen_.emplace(h, route).second) return;
+    ++kept_[route];
+    while (cap_ && seen_.size() > cap_) {  // halve the sample
+      ++level_;
+      mask_ = (uint64_t(1) << level_) - 1;
+      for (auto it = seen_.begin(); it != seen_.end();)
+        if (it->first & mask_) --kept_[it->second], it = seen_.erase(it);
+        else ++it;
     }
-    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-      return raws_[a] != raws_[b] ? raws_[a] > raws_[b] : names[a] < names[b];
-    });
-    for (size_t i = 0; i < order.size() && i < 10; ++i) rep->top_routes.emplace_back(names[order[i]], raws_[order[i]]);
   }
-  uint64_t bytes() const { return seen_.bucket_count() * sizeof(void*) + seen_.size() * 24 + raws_.capacity() * 4; }
+  uint64_t raws(uint32_t route) const { return self_[route] + (kept_[route] << level_); }
+  void report(const std::vector<std::string>& names, uint32_t skip, IngestReport* rep) const {
+    std::vector<uint32_t> order;
+    for (uint32_t i = 0; i < kept_.size(); ++i) {
+      if (i == skip) continue;
+      rep->raw_actions += raws(i);
+      if (raws(i) > 1) order.push_back(i);
+    }
+    rep->raw_actions_estimated = level_ > 0;
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+      return raws(a) != raws(b) ? raws(a) > raws(b) : names[a] < names[b];
+    });
+    for (size_t i = 0; i < order.size() && i < 10; ++i) rep->top_routes.emplace_back(names[order[i]], raws(order[i]));
+  }
+  uint64_t bytes() const { return seen_.bucket_count() * sizeof(void*) + seen_.size() * 32 + kept_.capacity() * 8; }
 
  private:
-  std::vector<uint32_t>        raws_;
-  std::vector<bool>            self_;
-  std::unordered_set<uint64_t> seen_;
+  size_t                                 cap_ = 0;
+  unsigned                               level_ = 0;
+  uint64_t                               mask_ = 0;
+  std::vector<uint64_t>                  kept_;
+  std::vector<bool>                      self_;
+  std::unordered_map<uint64_t, uint32_t> seen_;  // sampled hash → its route
+};
+
+// The space-saving summary (Metwally, Agrawal and El Abbadi, "Efficient computation of frequent
+// and top-k elements in data streams", 2005): `capacity` names with counts; a new name when full
+// takes the place of the smallest count m and starts at m + 1. Every name whose true count
+// exceeds the final smallest count is in the summary, and a name not in it was seen at most
+// that many times (bound()). A min-heap over the slots finds the smallest in O(log capacity).
+class NameSummary {
+ public:
+  explicit NameSummary(size_t capacity) : capacity_(capacity) {}
+  void add(const std::string& name, uint64_t n) {
+    auto it = slot_.find(name);
+    if (it != slot_.end()) {
+      count_[it->second] += n;
+      down(pos_[it->second]);
+      return;
+    }
+    if (name_.size() < capacity_) {
+      const uint32_t s = static_cast<uint32_t>(name_.size());
+      name_.push_back(name);
+      count_.push_back(n);
+      pos_.push_back(static_cast<uint32_t>(heap_.size()));
+      heap_.push_back(s);
+      slot_.emplace(name, s);
+      up(pos_[s]);
+      return;
+    }
+    const uint32_t s = heap_[0];  // the smallest count gives up its place
+    slot_.erase(name_[s]);
+    name_[s] = name;
+    count_[s] += n;
+    slot_.emplace(name, s);
+    down(0);
+  }
+  uint64_t bound() const { return name_.size() < capacity_ || heap_.empty() ? 0 : count_[heap_[0]]; }
+  const std::vector<std::string>& names() const { return name_; }
+
+ private:
+  bool less(size_t i, size_t j) const { return count_[heap_[i]] < count_[heap_[j]]; }
+  void swap_at(size_t i, size_t j) {
+    std::swap(heap_[i], heap_[j]);
+    pos_[heap_[i]] = static_cast<uint32_t>(i);
+    pos_[heap_[j]] = static_cast<uint32_t>(j);
+  }
+  void up(size_t i) {
+    for (; i > 0 && less(i, (i - 1) / 2); i = (i - 1) / 2) swap_at(i, (i - 1) / 2);
+  }
+  void down(size_t i) {
+    for (;;) {
+      size_t m = i, l = 2 * i + 1, r = l + 1;
+      if (l < heap_.size() && less(l, m)) m = l;
+      if (r < heap_.size() && less(r, m)) m = r;
+      if (m == i) return;
+      swap_at(i, m);
+      i = m;
+    }
+  }
+
+  size_t                                    capacity_;
+  std::unordered_map<std::string, uint32_t> slot_;
+  std::vector<std::string>                  name_;
+  std::vector<uint64_t>                     count_;
+  std::vector<uint32_t>                     heap_, pos_;  // heap of slots; slot → heap position
 };
 
 class Ingestor {
@@ -599,6 +698,13 @@ class Ingestor {
 
   Error run(Source* src, Dataset* out);
   Error run_files(const std::vector<std::string>& paths, Dataset* out);
+  // Bounded name counting (IngestOptions::max_names). After a run that found more distinct
+  // actions than max_names, counted() is true, the Dataset is not filled and summary() holds
+  // the counting read's result; the log is then read again by an Ingestor given admit(): the
+  // summary's names, counted exactly, and the bound on the others.
+  bool counted() const { return summary_ != nullptr; }
+  const NameSummary& summary() const { return *summary_; }
+  void admit(const std::unordered_set<std::string>* names, uint64_t bound) { admit_ = names, admit_bound_ = bound; }
 
  private:
   Error configure();               // options and attribute columns, once per log
@@ -607,6 +713,21 @@ class Ingestor {
   std::string where(uint64_t position) const;
   // IngestOptions::keep_last: drops all but each user's last keep_last events, keeping counts.
   void trim();
+  // More distinct actions than max_names: from here on only count names (in summary_), holding
+  // no events; `route` is the row that did not fit.
+  void start_counting(const std::string& route);
+  // The action id standing for every action outside admit_ (it maps to <unk>): a name no log
+  // can hold (NUL bytes are refused).
+  uint32_t sink() {
+    if (sink_ == UINT32_MAX) sink_ = actions_.id(std::string("\0outside the counted actions", 28));
+    return sink_;
+  }
+  // An event of an action outside admit_ holds kOutside | a 31-bit hash of its name rather than
+  // the sink's id, so that de-duplication still tells two such actions apart (two different
+  // names at the same user, time and type are taken for one at odds of 2^-31); counting and ids
+  // read it as the sink. Interned ids stay below 2^31 (max_names <= 2^30).
+  static constexpr uint32_t kOutside = 0x80000000u;
+  uint32_t counted_id(uint32_t raw) const { return admit_ && (raw & kOutside) ? sink_ : raw; }
   void show_progress(bool final);
   Error check_options() const;
   Error resolve_columns(const std::vector<std::string>& header);
@@ -620,6 +741,10 @@ class Ingestor {
     return {};
   }
   Error accept(const Row& row);
+  // accept()'s action when memo_ does not know the logged name: its route (skipped when over
+  // max_field_bytes), counted by the counting read (then *action stays UINT32_MAX), or interned
+  // (or the sink, with its hash in *held) and remembered in memo_.
+  Error route_of(const Row& row, const std::string& column, uint32_t* action, uint32_t* held, bool* changed);
   Error read_delimited(Source* src, char delim);
   Error read_jsonl(Source* src);
   Error read_pairs(Source* src);
@@ -667,6 +792,22 @@ class Ingestor {
   // keep_last: events_ is trimmed when it reaches compact_at_; the trimmed events' counts.
   size_t   compact_at_ = 0;
   std::vector<uint64_t> trimmed_action_count_, trimmed_type_count_;
+  // Bounded name counting: rows accepted per action id (to seed the summary), the summary while
+  // counting, the names a second read counts (and the bound on the rest), the sink's id.
+  std::vector<uint64_t>        name_rows_;
+  std::unique_ptr<NameSummary> summary_;
+  const std::unordered_set<std::string>* admit_ = nullptr;
+  std::unordered_set<std::string>        fixed_names_;  // a fixed vocabulary's, past max_names
+  uint64_t admit_bound_ = 0;
+  uint32_t sink_ = UINT32_MAX;
+  // Logged action name → its route's ids, so that a name seen before skips normalisation and
+  // interning; emptied when it reaches kMemoSize names (a log of ever new names gains nothing).
+  struct Memo {
+    uint32_t action, held;
+    bool     changed;
+  };
+  static constexpr size_t kMemoSize = size_t(1) << 16;
+  std::unordered_map<std::string, Memo> memo_;
   // Progress (IngestOptions::progress).
   Source*  progress_src_ = nullptr;
   uint64_t bytes_before_ = 0, total_bytes_ = 0, files_done_ = 0, files_total_ = 1, accepted_ = 0;
@@ -755,8 +896,9 @@ Error Ingestor::resolve_columns(const std::vector<std::string>& header) {
 }
 
 Error Ingestor::accept(const Row& row) {
-  const std::string col[ROLES] = {rep_->user_column, rep_->time_column, rep_->action_column,
-                                  rep_->type_column};
+  // The column names, for messages (pointers: no copy per row).
+  const std::string* col[ROLES] = {&rep_->user_column, &rep_->time_column, &rep_->action_column,
+                                   &rep_->type_column};
   // Missing-value tokens (NA, null, -, …) are missing ids, counted.
   bool token[ROLES] = {};
   for (Role r : {USER, ACTION, TYPE})
@@ -765,52 +907,60 @@ Error Ingestor::accept(const Row& row) {
   if (session_token) ++rep_->missing_tokens;
   for (Role r : {USER, ACTION}) {
     if (!row.present[r] || row.value[r].empty())
-      return skip(&rep_->missing_field, row.line, "column '" + col[r] + "': missing value");
+      return skip(&rep_->missing_field, row.line, "column '" + *col[r] + "': missing value");
     if (token[r])
       return skip(&rep_->missing_field, row.line,
-                  "column '" + col[r] + "': missing value (" + quote_value(row.value[r]) + ")");
+                  "column '" + *col[r] + "': missing value (" + quote_value(row.value[r]) + ")");
   }
   for (Role r : {USER, ACTION, TYPE}) {
     if (!row.present[r]) continue;
     if (row.value[r].size() > opt_.max_field_bytes)
       return skip(&rep_->too_long, row.line,
-                  "column '" + col[r] + "': value of " + std::to_string(row.value[r].size()) +
+                  "column '" + *col[r] + "': value of " + std::to_string(row.value[r].size()) +
                       " bytes, limit " + std::to_string(opt_.max_field_bytes));
     if (!valid_utf8(row.value[r]))
-      return skip(&rep_->bad_utf8, row.line, "column '" + col[r] + "': not valid UTF-8: " + quote_value(row.value[r]));
+      return skip(&rep_->bad_utf8, row.line, "column '" + *col[r] + "': not valid UTF-8: " + quote_value(row.value[r]));
     // NUL is valid UTF-8, but a model's vocabulary cannot hold it (Model::load refuses it, and
     // the WASM bindings join names with NUL): refused here rather than after training.
     if (row.value[r].find('\0') != std::string::npos)
-      return skip(&rep_->bad_utf8, row.line, "column '" + col[r] + "': contains a NUL byte");
+      return skip(&rep_->bad_utf8, row.line, "column '" + *col[r] + "': contains a NUL byte");
   }
   double t = std::nan("");
   bool has_time = row.present[TIME] && !row.value[TIME].empty();
   if (has_time && !parse_time(row.value[TIME], &t))
     return skip(&rep_->bad_time, row.line,
-                "column '" + col[TIME] + "': cannot parse " + quote_value(row.value[TIME]) + " as a time");
+                "column '" + *col[TIME] + "': cannot parse " + quote_value(row.value[TIME]) + " as a time");
   // Web events do not predate the epoch: a negative time is a sign error or a sentinel such
   // as -1, and sorting by it would move the event to the start of the sequence.
   if (has_time && t < 0)
     return skip(&rep_->bad_time, row.line,
-                "column '" + col[TIME] + "': " + quote_value(row.value[TIME]) + " is before 1970-01-01");
+                "column '" + *col[TIME] + "': " + quote_value(row.value[TIME]) + " is before 1970-01-01");
   if (!has_time) ++rep_->untimed_rows;
 
+  // Routes, not URLs (hunch/routes.h): the name is normalised before it is counted. A logged
+  // name seen before takes its route's id from memo_.
+  uint32_t action = UINT32_MAX, held = UINT32_MAX;
+  bool changed = false;
+  if (auto m = summary_ ? memo_.end() : memo_.find(row.value[ACTION]); m != memo_.end()) {
+    action = m->second.action, held = m->second.held, changed = m->second.changed;
+    file_lines_ = std::max(file_lines_, row.line);
+  } else if (Error e = route_of(row, *col[ACTION], &action, &held, &changed); e || action == UINT32_MAX) {
+    return e;  // skipped, or counted by the counting read
+  }
+  if (!admit_) {
+    if (action >= name_rows_.size()) name_rows_.resize(action + 1, 0);
+    ++name_rows_[action];
+  }
   uint32_t u = users_.id(row.value[USER]);
   if (u == user_state_.size()) user_state_.emplace_back();
   UserState& us = user_state_[u];
   RawEvent ev;
-  file_lines_ = std::max(file_lines_, row.line);
   ev.line = line_base_ + row.line;
   ev.user = u;
-  // Routes, not URLs (hunch/routes.h): the name is normalised before it is counted.
-  const std::string route = routes_.apply(row.value[ACTION]);
-  if (route.size() > opt_.max_field_bytes)
-    return skip(&rep_->too_long, row.line, "column '" + col[ACTION] + "': route of " + std::to_string(route.size()) +
-                                               " bytes, limit " + std::to_string(opt_.max_field_bytes));
-  ev.action = actions_.id(route);
-  if (routes_.enabled()) route_count_.add(ev.action, row.value[ACTION], route != row.value[ACTION]);
-  rep_->normalized_rows += route != row.value[ACTION];
-  if (attrs_.columns()) attrs_.add(ev.action, row.attr);
+  ev.action = held;
+  if (routes_.enabled() && action != sink_) route_count_.add(ev.action, row.value[ACTION], changed);
+  rep_->normalized_rows += changed;
+  if (attrs_.columns()) attrs_.add(action, row.attr);
   ev.type = row.present[TYPE] && !row.value[TYPE].empty() && !token[TYPE] ? types_.id(row.value[TYPE]) : UINT32_MAX;
   ev.has_time = has_time;
   ev.sub = std::min<uint32_t>(row.sub, 0xFFFF);
@@ -831,6 +981,45 @@ Error Ingestor::accept(const Row& row) {
   events_.push_back(ev);
   if (opt_.keep_last && events_.size() >= compact_at_) trim();
   if (opt_.progress && (++accepted_ & 4095) == 0) show_progress(false);
+  return {};
+}
+
+Error Ingestor::route_of(const Row& row, const std::string& column, uint32_t* action, uint32_t* held,
+                         bool* changed) {
+  const std::string& raw = row.value[ACTION];
+  const std::string route = routes_.apply(raw);
+  if (route.size() > opt_.max_field_bytes)
+    return skip(&rep_->too_long, row.line, "column '" + column + "': route of " + std::to_string(route.size()) +
+                                               " bytes, limit " + std::to_string(opt_.max_field_bytes));
+  file_lines_ = std::max(file_lines_, row.line);
+  if (summary_) {  // the counting read (max_names): names only
+    summary_->add(route, 1);
+    if (opt_.progress && (++accepted_ & 4095) == 0) show_progress(false);
+    return {};
+  }
+  uint32_t a = actions_.find(route);
+  if (a == UINT32_MAX) {
+    if (!admit_ && opt_.max_names && actions_.size() >= opt_.max_names) {
+      if (!opt_.vocabulary) {
+        start_counting(route);
+        return {};
+      }
+      // A model's vocabulary needs no counting: past max_names only its names are told apart.
+      for (size_t i = 1; i < opt_.vocabulary->actions.size(); ++i) fixed_names_.insert(opt_.vocabulary->actions[i]);
+      admit_ = &fixed_names_;
+      rep_->name_capacity = opt_.max_names;
+    }
+    a = admit_ && !admit_->count(route) ? sink() : actions_.id(route);
+  }
+  *action = *held = a;
+  if (a == sink_) {
+    uint32_t h = 2166136261u;  // FNV-1a
+    for (char c : route) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+    *held = kOutside | (h & ~kOutside);
+  }
+  *changed = route != raw;
+  if (memo_.size() >= kMemoSize) memo_.clear();
+  memo_.emplace(raw, Memo{*action, *held, *changed});
   return {};
 }
 
@@ -864,7 +1053,7 @@ void Ingestor::trim() {
         continue;
       }
       ++rep_->trimmed_events;
-      ++trimmed_action_count_[events_[i].action];
+      ++trimmed_action_count_[counted_id(events_[i].action)];
       if (events_[i].type != UINT32_MAX) ++trimmed_type_count_[events_[i].type];
     }
     for (size_t i = first_kept; i < b; ++i) events_[w++] = events_[i];
@@ -873,6 +1062,21 @@ void Ingestor::trim() {
   events_.resize(w);
   // Next compaction when the held events have doubled: amortised O(log) sorts per event.
   compact_at_ = std::max<size_t>(size_t(1) << 16, 2 * w);
+}
+
+void Ingestor::start_counting(const std::string& route) {
+  summary_ = std::make_unique<NameSummary>(opt_.max_names);
+  const std::vector<std::string> names = actions_.names();
+  for (size_t i = 0; i < names.size(); ++i) summary_->add(names[i], name_rows_[i]);
+  summary_->add(route, 1);
+  // Nothing else of this read is used: the second read starts afresh.
+  events_ = {};
+  user_state_ = {};
+  users_ = {};
+  actions_ = {};
+  memo_ = {};
+  name_rows_ = {};
+  route_count_ = {};
 }
 
 std::string Ingestor::where(uint64_t position) const {
@@ -955,6 +1159,11 @@ Error Ingestor::read_delimited(Source* src, char delim) {
       if (c == '\n') { ++line; break; }
       if (++bytes <= opt_.max_line_bytes) fields.back().push_back(static_cast<char>(c));
       else too_long = true;
+      // The rest of an unquoted field ('"' past its first byte is text).
+      const size_t room = opt_.max_line_bytes - std::min(bytes, opt_.max_line_bytes);
+      const size_t n = src->scan(static_cast<char>(delim), &fields.back(), room);
+      if (n > room) too_long = true;
+      bytes += n;
       c = src->get();
     }
     if (!src->error().ok()) return src->error();
@@ -1192,7 +1401,12 @@ Error Ingestor::finish(Dataset* out) {
     return a.sub < b.sub;
   });
   uint64_t peak = events_.capacity() * sizeof(RawEvent) + user_state_.capacity() * sizeof(UserState) +
-                  users_.bytes() + actions_.bytes() + types_.bytes() + route_count_.bytes();
+                  users_.bytes() + actions_.bytes() + types_.bytes() + route_count_.bytes() +
+                  memo_.bucket_count() * sizeof(void*) + memo_.size() * 64;
+  if (admit_) {  // the names a second read counts (max_names), held beside the interned ones
+    peak += admit_->bucket_count() * sizeof(void*);
+    for (const auto& n : *admit_) peak += 48 + (n.size() > 15 ? n.capacity() + 1 : 0);
+  }
 
   // Duplicates, sessions and short sequences, compacting events_ in place.
   std::vector<uint64_t> seq_begin;          // into the compacted events_
@@ -1293,7 +1507,7 @@ Error Ingestor::finish(Dataset* out) {
 
   // Vocabulary.
   std::vector<std::string> action_names = actions_.names(), type_names = types_.names();
-  rep_->distinct_actions = action_names.size();
+  rep_->distinct_actions = action_names.size() - (sink_ != UINT32_MAX);
   std::vector<uint32_t> action_map(action_names.size(), 0), type_map(type_names.size(), 0);
   if (fixed) {
     std::unordered_map<std::string, uint32_t> ids;
@@ -1322,7 +1536,7 @@ Error Ingestor::finish(Dataset* out) {
       // of trimmed events are not counted: a lower bound, so the condition only gets stricter.
       std::vector<uint32_t> users(names.size(), 0), last_user(names.size(), UINT32_MAX);
       for (const RawEvent& e : events_) {
-        uint32_t id = is_type ? e.type : e.action;
+        uint32_t id = is_type ? e.type : counted_id(e.action);
         if (id == UINT32_MAX) continue;
         ++count[id];
         if (last_user[id] != e.user) last_user[id] = e.user, ++users[id];
@@ -1332,6 +1546,7 @@ Error Ingestor::finish(Dataset* out) {
       for (size_t i = 0; i < trimmed.size(); ++i) count[i] += trimmed[i];
       std::vector<uint32_t> order;
       for (uint32_t i = 0; i < names.size(); ++i) {
+        if (!is_type && i == sink_) continue;  // actions outside the counted ones (max_names): <unk>
         if (!(count[i] >= opt_.min_count && count[i] > 0 && names[i] != reserved)) continue;
         if (rep_->min_users > 1 && users[i] < rep_->min_users) {  // k-anonymous vocabulary: withheld, counted
           ++*(is_type ? &rep_->withheld_types : &rep_->withheld_actions);
@@ -1344,6 +1559,13 @@ Error Ingestor::finish(Dataset* out) {
         if (count[x] != count[y]) return count[x] > count[y];
         return names[x] < names[y];
       });
+      // Bounded name counting: an action outside the counted ones was kept at most B times (its
+      // users are fewer still), so it could have entered only if B reaches min_count and
+      // min_users and the vocabulary has room for it or its cut is at B or below.
+      if (!is_type && admit_ && !opt_.vocabulary) {
+        const uint64_t b = admit_bound_;
+        rep_->vocab_exact = b < opt_.min_count || b < rep_->min_users || (order.size() >= cap && count[order[cap - 1]] > b);
+      }
       if (order.size() > cap) order.resize(cap);
       vocab->assign(1, reserved);
       for (uint32_t i : order) {
@@ -1358,7 +1580,7 @@ Error Ingestor::finish(Dataset* out) {
     out->min_users = rep_->min_users;
   }
   out->routes = routes_;
-  if (routes_.enabled()) route_count_.report(action_names, rep_);
+  if (routes_.enabled()) route_count_.report(action_names, sink_, rep_);
 
   // The Dataset.
   out->offsets = std::move(offsets);
@@ -1379,7 +1601,7 @@ Error Ingestor::finish(Dataset* out) {
     double prev = std::nan("");
     for (uint64_t i = out->offsets[q]; i < out->offsets[q + 1]; ++i) {
       const RawEvent& e = events_[i];
-      uint32_t a = action_map[e.action];
+      uint32_t a = action_map[counted_id(e.action)];
       uint32_t t = e.type == UINT32_MAX ? 0 : type_map[e.type];
       if (a == 0) ++rep_->unknown_action_events;
       if (e.type != UINT32_MAX && t == 0) ++rep_->unknown_type_events;
@@ -1397,7 +1619,7 @@ Error Ingestor::finish(Dataset* out) {
     if (attrs_.columns()) {
       raw_actions.resize(kept);
       event_users.resize(kept);
-      for (size_t i = 0; i < kept; ++i) raw_actions[i] = events_[i].action, event_users[i] = events_[i].user;
+      for (size_t i = 0; i < kept; ++i) raw_actions[i] = counted_id(events_[i].action), event_users[i] = events_[i].user;
     }
     if (Error e = attrs_.finish(opt_.min_count, rep_->min_users, opt_.max_attr_values, opt_.numeric_buckets,
                                 opt_.vocabulary, action_map, raw_actions, event_users, out))
@@ -1720,6 +1942,8 @@ Error Ingestor::configure() {
     return e;
   }
   compact_at_ = size_t(1) << 16;
+  route_count_.set_cap(opt_.max_names);
+  if (admit_) rep_->name_capacity = opt_.max_names, rep_->name_bound = admit_bound_;
   started_ = last_shown_ = std::chrono::steady_clock::now();
   return {};
 }
@@ -1769,7 +1993,7 @@ Error Ingestor::read_source(Source* src) {
 Error Ingestor::run(Source* src, Dataset* out) {
   if (Error e = configure()) return e;
   if (Error e = read_source(src)) return e;
-  return finish(out);
+  return summary_ ? Error() : finish(out);
 }
 
 Error Ingestor::run_files(const std::vector<std::string>& paths, Dataset* out) {
@@ -1792,7 +2016,7 @@ Error Ingestor::run_files(const std::vector<std::string>& paths, Dataset* out) {
     struct stat st;
     if (::stat(p.c_str(), &st) == 0) bytes_before_ += static_cast<uint64_t>(st.st_size);
   }
-  return finish(out);
+  return summary_ ? Error() : finish(out);
 }
 
 }  // namespace
@@ -1807,8 +2031,30 @@ Error ingest_files(const std::vector<std::string>& paths, const IngestOptions& o
   *report = IngestReport();
   report->path = paths.empty() ? std::string() : paths[0];
   *out = Dataset();
-  Ingestor ing(report->path, options, report);
-  return ing.run_files(paths, out);
+  std::unordered_set<std::string> counted;
+  uint64_t bound = 0;
+  {
+    Ingestor ing(report->path, options, report);
+    if (Error e = ing.run_files(paths, out)) return e;
+    if (!ing.counted()) return {};
+    // More distinct actions than max_names: the first read counted them in bounded memory; the
+    // second keeps events, counting the summary's actions exactly.
+    for (const auto& p : paths) {
+      struct stat st;
+      if (::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+        return Error(p + ": more than " + std::to_string(options.max_names) +
+                     " distinct actions (--max-names), which needs a second read, and this input is not a regular "
+                     "file (a pipe?); give a file, or raise --max-names");
+    }
+    counted.insert(ing.summary().names().begin(), ing.summary().names().end());
+    bound = ing.summary().bound();
+  }
+  *report = IngestReport();
+  report->path = paths[0];
+  *out = Dataset();
+  Ingestor second(report->path, options, report);
+  second.admit(&counted, bound);
+  return second.run_files(paths, out);
 }
 
 namespace {
@@ -1868,10 +2114,26 @@ Error ingest_buffer(const std::string& name, const std::string& bytes, const Ing
   *report = IngestReport();
   report->path = name;
   *out = Dataset();
+  std::unordered_set<std::string> counted;
+  uint64_t bound = 0;
+  {
+    Source src;
+    src.open_memory(name, &bytes);
+    Ingestor ing(name, options, report);
+    if (Error e = ing.run(&src, out)) return e;
+    if (!ing.counted()) return {};
+    counted.insert(ing.summary().names().begin(), ing.summary().names().end());
+    bound = ing.summary().bound();
+  }
+  // Read twice (IngestOptions::max_names), as ingest_files does.
+  *report = IngestReport();
+  report->path = name;
+  *out = Dataset();
   Source src;
   src.open_memory(name, &bytes);
-  Ingestor ing(name, options, report);
-  return ing.run(&src, out);
+  Ingestor second(name, options, report);
+  second.admit(&counted, bound);
+  return second.run(&src, out);
 }
 
 std::string IngestReport::to_text() const {
@@ -1920,11 +2182,30 @@ std::string IngestReport::to_text() const {
   line("kept sequences", sequences);
   line("users", users);
   if (normalized) {
-    line("distinct actions as logged", raw_actions);
-    line("distinct routes (normalised)", distinct_actions);
+    // Past max_names only the counted routes' logged names are counted: a lower bound.
+    line(name_capacity ? "distinct actions as logged: over" : "distinct actions as logged", raw_actions,
+         raw_actions_estimated ? " (estimate: sampled)" : "");
+    line(name_capacity ? "distinct routes: more than" : "distinct routes (normalised)", distinct_actions);
     line("rows with a normalised action", normalized_rows);
   } else {
-    line("distinct actions", distinct_actions);
+    line(name_capacity ? "distinct actions: more than" : "distinct actions", distinct_actions);
+  }
+  if (name_capacity) {
+    char buf[320];
+    if (name_bound)
+      std::snprintf(buf, sizeof buf,
+                    "  names counted in bounded memory (--max-names %llu; the log read twice):\n    each action left out "
+                    "was seen at most %llu times; the vocabulary is %s\n",
+                    static_cast<unsigned long long>(name_capacity), static_cast<unsigned long long>(name_bound),
+                    vocab_exact ? "exact (that is below its cut)"
+                                : "approximate: actions seen that often or less may be missing from it (the counts of "
+                                  "those in it are exact)");
+    else
+      std::snprintf(buf, sizeof buf,
+                    "  names counted in bounded memory (--max-names %llu): past it only the model's actions are told "
+                    "apart\n",
+                    static_cast<unsigned long long>(name_capacity));
+    o << buf;
   }
   if (min_users > 1) {
     char label[64];

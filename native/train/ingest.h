@@ -6,7 +6,8 @@
 //
 // The file is streamed through zlib (gzread reads plain files too), one record at a time; what
 // stays in memory is one small record per accepted event (32 bytes while reading, 15 bytes in
-// the Dataset) plus the distinct user, action and type names. Raw bytes are never kept.
+// the Dataset) plus the distinct user and type names and at most max_names action names (a log
+// with more is counted in bounded memory and read twice). Raw bytes are never kept.
 //
 // Cleaning is a report, not a silent filter: every skipped row is counted under one reason and
 // the first instance of each reason is kept as a "file:line: …" example. With `strict`, the
@@ -147,6 +148,17 @@ struct IngestOptions {
   // ones' counts are kept), so a rare action is not promoted by trimming; a user's first kept
   // event starts a session. Dropped events are counted in IngestReport::trimmed_events.
   uint32_t keep_last = 0;
+  // Bounded name counting: at most this many distinct actions (routes) are counted exactly.
+  // A log with more is read twice: the first read counts them in a space-saving summary of
+  // max_names entries (Metwally et al. 2005: the max_names most frequent are kept, and any
+  // action left out was accepted at most B times, B = the summary's smallest count, at most
+  // rows / max_names), the second keeps events and counts the summary's actions exactly, the
+  // others becoming <unk>. The vocabulary is then provably the exact one when B is below
+  // min_count or min_users, or below the count at the max_vocab cut; the report says which
+  // (IngestReport::name_bound, vocab_exact). Inputs read twice must be regular files or a
+  // buffer (a pipe is an Error naming the limit). 0 = no bound. Logged names per route (the
+  // report's "distinct actions as logged") are counted by sampling beyond max_names.
+  uint32_t max_names = 1000000;
   // Progress on stderr while reading (files and bytes done of the total, events/s, time left),
   // rewritten in place about twice a second and cleared at the end. The CLI sets it when stderr
   // is a terminal. progress_delay_ms: how long a read stays quiet first, and the least time
@@ -192,10 +204,20 @@ struct IngestReport {
 
   uint64_t users = 0, sequences = 0, kept_events = 0;
   uint64_t distinct_actions = 0;     // before the vocabulary cut (routes, when normalised)
+  // Bounded name counting (IngestOptions::max_names), set when the log had more distinct actions
+  // than that and was read twice: then distinct_actions is the number counted exactly
+  // (name_capacity), an action outside them was accepted at most name_bound times, and
+  // vocab_exact says whether the vocabulary is provably the one exact counting gives (when not,
+  // actions seen at most name_bound times may be missing from it; the counts of those in it are
+  // exact either way).
+  uint64_t name_capacity = 0, name_bound = 0;
+  bool     vocab_exact = true;
   // Action normalisation: whether on, rows whose action it changed, distinct action names as
   // logged, and the routes that the most distinct logged names became (at most 10, most first).
   bool     normalized = false;
   uint64_t normalized_rows = 0, raw_actions = 0;
+  bool     raw_actions_estimated = false;  // more logged names than max_names: raw_actions (and
+                                           // top_routes' counts) are estimates from a hash sample
   std::vector<std::pair<std::string, uint64_t>> top_routes;
   // Withheld by min_users (they passed min_count): distinct actions / types and their events.
   uint32_t min_users = 1;

@@ -13,7 +13,8 @@
 //           bit  6    map to a fixed vocabulary (as `hunch eval` does)
 //           bit  7    read through a file (ingest_file on a memfd) instead of ingest_buffer
 //   byte 1  bit  0    min_length 1      bit 1  min_count 1
-//           bit  2    tiny limits: 64-byte records, 8-byte values
+//           bit  2    tiny limits: 64-byte records, 8-byte values, 2 action names counted
+//                     exactly (max_names: a log with more is read twice)
 //           bit  3    explicit column names u, t, a, ty; with format AUTO in the delimited
 //                     family also a header-less naming (columns u,a,,t,ty, session column s)
 //           bit  4    max_vocab 3, max_types 1
@@ -101,6 +102,9 @@ inline void check_dataset(const tr::Dataset& ds, const tr::IngestReport& rep, co
                      "strict mode accepted no bad row");
   HUNCH_FUZZ_CHECK(rep.kept_events == ds.events() && rep.sequences == ds.sequences(), "report matches the dataset");
   HUNCH_FUZZ_CHECK(rep.vocab_size == ds.actions.size() && rep.type_count == ds.types.size(), "report vocab sizes");
+  if (opt.max_names && !opt.vocabulary)
+    HUNCH_FUZZ_CHECK(rep.distinct_actions <= opt.max_names && (!rep.name_capacity || rep.name_bound >= 1),
+                     "bounded name counting: at most max_names counted, a bound when past it");
 
   const size_t n = ds.events();
   HUNCH_FUZZ_CHECK(ds.type.size() == n && ds.gap.size() == n && ds.time.size() == n, "per-event arrays agree");
@@ -178,6 +182,7 @@ inline int run(const uint8_t* data, size_t size, Family family) {
   if (b & 4) {
     opt.max_line_bytes = 64;
     opt.max_field_bytes = 8;
+    opt.max_names = 2;
   }
   if (b & 8) {
     opt.user_column = "u";

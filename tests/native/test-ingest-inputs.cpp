@@ -1,7 +1,8 @@
 // Ingestion of logs split over many files and of logs too long to hold (ingest.h:
 // ingest_files, expand_inputs, IngestOptions::keep_last, progress): the same Dataset and report
 // whichever way the input is split, export directories and globs found, bounded memory with the
-// vocabulary still counting every event, and the CLI taking several inputs.
+// vocabulary still counting every event, action names counted in bounded memory (max_names), and
+// the CLI taking several inputs.
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
@@ -242,6 +243,177 @@ TEST_CASE("ingest inputs: keep_last bounds each user's events; the vocabulary st
   CHECK(rk.peak_bytes < rf.peak_bytes);
 }
 
+
+namespace {
+
+// A log with many distinct action names: heavy-tailed "a<k>" names (a few frequent, many rare)
+// and one-off "r<n>" names, so bounded counting (max_names) overflows. Some rows repeat
+// (duplicates), and pairs of rows of one user share a time with two different one-off names,
+// which de-duplication must tell apart whether or not their names are counted.
+std::string many_names_csv(int users, int events_per_user, uint64_t seed) {
+  hunch::Rng rng(seed);
+  std::string csv = kHeader;
+  for (int e = 0; e < events_per_user; ++e)
+    for (int u = 0; u < users; ++u) {
+      const long t = 1700000000L + e * 60 + u % 7;
+      const double r = rng.uniform();
+      const std::string item = r < 0.75 ? "a" + std::to_string(int(1 / std::max(1e-6, double(rng.uniform())))) // Pareto(1)
+                                        : "r" + std::to_string(int(rng.uniform() * 1e9));
+      const std::string row = "u" + std::to_string(u) + "," + std::to_string(t) + "," + item + (r < 0.6 ? ",view\n" : ",cart\n");
+      csv += row;
+      if (rng.uniform() < 0.03) csv += row;  // a duplicate
+      if (rng.uniform() < 0.03)               // same user, time and type, another name: not a duplicate
+        csv += "u" + std::to_string(u) + "," + std::to_string(t) + ",r" + std::to_string(int(rng.uniform() * 1e9)) +
+               (r < 0.6 ? ",view\n" : ",cart\n");
+    }
+  return csv;
+}
+
+// Events per action name in a Dataset.
+std::map<std::string, uint64_t> name_counts(const Dataset& d) {
+  std::map<std::string, uint64_t> n;
+  for (uint32_t a : d.action) ++n[d.actions[a]];
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("ingest inputs: max_names counts names in bounded memory; within the bound nothing changes") {
+  const std::string path = put("names.csv", many_names_csv(200, 30, 5));
+  IngestOptions o;
+  o.whole_users = true;
+  o.min_users = 2;
+  o.max_names = 0;  // exact
+  Dataset exact, bounded;
+  IngestReport re, rb;
+  REQUIRE(ingest_file(path, o, &exact, &re).ok());
+  REQUIRE(re.distinct_actions > 1000);
+  CHECK(re.name_capacity == 0);
+  // As many names as the log has: counted exactly, the same Dataset and report.
+  o.max_names = static_cast<uint32_t>(re.distinct_actions);
+  REQUIRE(ingest_file(path, o, &bounded, &rb).ok());
+  check_same(exact, bounded);
+  check_same(re, rb);
+  CHECK(rb.name_capacity == 0);
+  CHECK(rb.to_text() == re.to_text());
+  // One fewer: the log is read twice.
+  o.max_names = static_cast<uint32_t>(re.distinct_actions - 1);
+  REQUIRE(ingest_file(path, o, &bounded, &rb).ok());
+  CHECK(rb.name_capacity == re.distinct_actions - 1);
+  CHECK(rb.name_bound >= 1);
+}
+
+TEST_CASE("ingest inputs: past max_names the vocabulary is the exact one when the bound is below its cut") {
+  const std::string csv = many_names_csv(200, 30, 5);
+  const std::string path = put("names-cut.csv", csv);
+  for (int variant = 0; variant < 3; ++variant) {
+    CAPTURE(variant);
+    IngestOptions o;
+    o.whole_users = variant != 1;
+    o.max_names = 300;
+    if (variant == 0) o.max_vocab = 12;     // a cut above the bound
+    if (variant == 1) o.min_users = 40;     // withheld below the bound's reach
+    if (variant == 2) o.min_count = 60, o.keep_last = 20;  // counted though trimmed
+    Dataset exact, bounded;
+    IngestReport re, rb;
+    hunch::Error e = ingest_file(path, o, &bounded, &rb);
+    REQUIRE_MESSAGE(e.ok(), e.message);
+    REQUIRE(rb.name_capacity == 300);
+    CHECK(rb.name_bound > 1);
+    CHECK(rb.vocab_exact);
+    CHECK(has(rb.to_text(), "the vocabulary is exact"));
+    o.max_names = 0;
+    REQUIRE(ingest_file(path, o, &exact, &re).ok());
+    REQUIRE(exact.actions.size() > 5);
+    check_same(exact, bounded);
+    CHECK(rb.rows == re.rows);
+    CHECK(rb.duplicates == re.duplicates);  // one-off names sharing a time stay apart
+    CHECK(rb.kept_events == re.kept_events);
+    CHECK(rb.trimmed_events == re.trimmed_events);
+    CHECK(rb.withheld_actions <= re.withheld_actions);  // only counted names are withheld by name
+    CHECK(rb.unknown_action_events == re.unknown_action_events);
+    // The same through ingest_buffer.
+    Dataset fromBuffer;
+    IngestReport rbuf;
+    o.max_names = 300;
+    REQUIRE(ingest_buffer("names-cut.csv", csv, o, &fromBuffer, &rbuf).ok());
+    check_same(bounded, fromBuffer);
+    CHECK(rbuf.name_bound == rb.name_bound);
+  }
+}
+
+TEST_CASE("ingest inputs: past max_names an approximate vocabulary says so, and misses only names under the bound") {
+  const std::string path = put("names-approx.csv", many_names_csv(200, 30, 9));
+  IngestOptions o;
+  o.whole_users = true;
+  o.min_count = 2;
+  o.max_names = 60;
+  Dataset all, bounded;
+  IngestReport ra, rb;
+  REQUIRE(ingest_file(path, o, &bounded, &rb).ok());
+  REQUIRE(rb.name_capacity == 60);
+  REQUIRE(!rb.vocab_exact);
+  const std::string text = rb.to_text();
+  CHECK(has(text, "approximate"));
+  CHECK(has(text, "at most " + std::to_string(rb.name_bound) + " times"));
+  o.max_names = 0, o.min_count = 1;  // every name, counted exactly
+  REQUIRE(ingest_file(path, o, &all, &ra).ok());
+  // Sequences do not depend on the vocabulary: the same events, each with its name or <unk>.
+  REQUIRE(all.offsets == bounded.offsets);
+  CHECK(all.sequence_key == bounded.sequence_key);
+  CHECK(ra.duplicates == rb.duplicates);
+  for (size_t i = 0; i < all.action.size(); ++i)
+    if (bounded.action[i] != 0) REQUIRE(bounded.actions[bounded.action[i]] == all.actions[all.action[i]]);
+  const auto n_all = name_counts(all), n_bounded = name_counts(bounded);
+  // The counts of the names in the vocabulary are exact …
+  for (size_t a = 1; a < bounded.actions.size(); ++a) CHECK(n_bounded.at(bounded.actions[a]) == n_all.at(bounded.actions[a]));
+  // … and a name the exact vocabulary would hold but this one lacks was seen at most name_bound times.
+  size_t missing = 0;
+  for (const auto& [name, n] : n_all) {
+    if (n < 2 || n_bounded.count(name)) continue;
+    ++missing;
+    CHECK(n <= rb.name_bound);
+  }
+  CHECK(missing > 0);
+}
+
+TEST_CASE("ingest inputs: past max_names a model's vocabulary maps the same; logged names per route are sampled") {
+  const std::string path = put("names-fixed.csv", many_names_csv(100, 20, 3));
+  IngestOptions o;
+  o.max_names = 0;
+  Dataset train, a, b;
+  IngestReport rt, ra, rbr;
+  REQUIRE(ingest_file(path, o, &train, &rt).ok());
+  FixedVocabulary v{train.actions, train.types, train.gap_edges, {}, {}, {}, {}};
+  o.vocabulary = &v;
+  REQUIRE(ingest_file(path, o, &a, &ra).ok());
+  o.max_names = 50;  // a model needs no counting read: past the bound only its names are told apart
+  REQUIRE(ingest_file(path, o, &b, &rbr).ok());
+  check_same(a, b);
+  CHECK(rbr.name_capacity == 50);
+  CHECK(rbr.name_bound == 0);
+  CHECK(rbr.duplicates == ra.duplicates);
+  CHECK(rbr.unknown_action_events == ra.unknown_action_events);
+
+  // 3,000 product pages become one route; with room for 100 hashes the count is an estimate.
+  std::string csv = kHeader;
+  for (int i = 0; i < 3000; ++i)
+    csv += "u" + std::to_string(i % 50) + "," + std::to_string(1700000000 + i) + ",/product/" + std::to_string(1000 + i) + ",view\n";
+  IngestOptions r;
+  r.max_names = 100;
+  Dataset d;
+  IngestReport rr;
+  REQUIRE(ingest_buffer("routes.csv", csv, r, &d, &rr).ok());
+  CHECK(rr.raw_actions_estimated);
+  CHECK(rr.raw_actions > 2000);
+  CHECK(rr.raw_actions < 4500);
+  CHECK(has(rr.to_text(), "(estimate: sampled)"));
+  r.max_names = 0;
+  REQUIRE(ingest_buffer("routes.csv", csv, r, &d, &rr).ok());
+  CHECK(!rr.raw_actions_estimated);
+  CHECK(rr.raw_actions == 3000);
+}
+
 #ifdef HUNCH_CLI_PATH
 TEST_CASE("ingest inputs: the CLI reads several files, a directory or a glob as one log") {
   const std::vector<std::string> rows = shop_rows(30, 20, 11);
@@ -273,5 +445,21 @@ TEST_CASE("ingest inputs: the CLI reads several files, a directory or a glob as 
   CHECK(hunch_test::run_command("'" HUNCH_CLI_PATH "' eval --baselines-only --progress sometimes " + p0 + " 2>&1",
                                 &bad) == 2);
   CHECK(has(bad, "--progress: expected auto, always or never"));
+}
+
+TEST_CASE("ingest inputs: the CLI's --max-names, and a pipe that would need a second read") {
+  const std::string path = put("cli-names.csv", many_names_csv(100, 20, 4));
+  std::string out;
+  REQUIRE(hunch_test::run_command("'" HUNCH_CLI_PATH "' train --dry-run --progress never --max-names 40 " + path + " 2>&1",
+                                  &out) == 0);
+  CHECK(has(out, "names counted in bounded memory (--max-names 40; the log read twice)"));
+  CHECK(has(out, "distinct routes: more than"));
+  REQUIRE(hunch_test::run_command("bash -c \"'" HUNCH_CLI_PATH "' train --dry-run --progress never --max-names 40 "
+                                  "<(cat " + path + ")\" 2>&1",
+                                  &out) == 1);
+  CHECK(has(out, "more than 40 distinct actions (--max-names)"));
+  CHECK(has(out, "not a regular file"));
+  REQUIRE(hunch_test::run_command("'" HUNCH_CLI_PATH "' train --dry-run --max-names -1 " + path + " 2>&1", &out) == 2);
+  CHECK(has(out, "--max-names"));
 }
 #endif
