@@ -675,7 +675,7 @@ TEST_CASE("transition counts: pairs within a session and the training part, leav
   CHECK(t.bucket(d, 4, 5, 1, 1) == 0xff);  // c → a was seen once: this very pair
   // The table decodes to the kept rows.
   std::vector<uint32_t> starts;
-  REQUIRE(hunch::index_transitions(t.table.data(), t.table.size(), 4, &starts).ok());
+  REQUIRE(hunch::index_transitions(t.table.data(), t.table.size(), 4, hunch::kTransitionBuckets, &starts).ok());
   hunch::TransitionRow row(t.table.data(), starts[1]);
   hunch::Transition tr;
   REQUIRE(row.next(&tr));
