@@ -243,7 +243,7 @@ uint32_t sym_value(Sym s, const Hyper& h) {
     case Sym::CD: return kCopyDistanceBuckets;
     case Sym::CC: return kCopyCountBuckets;
     case Sym::TB: return h.transition_bytes;
-    case Sym::TK: return transition_bucket_count(h.transition_pop_bins);
+    case Sym::TK: return kTransitionBuckets;
     case Sym::AV: return h.attr_values;
     case Sym::AB: return 2 * h.vocab_size * h.attr_columns;
     case Sym::AK: return h.attr_columns;

@@ -242,10 +242,6 @@ Error read_hyper(const ModelFile& f, Hyper* out) {
   // And the transition table: its size in bytes is the key.
   if (f.find_meta("hunch.transition.bytes"))
     HUNCH_TRY(get_u32(f, "hunch.transition.bytes", 1, uint32_t(kMaxDimSize), &hp.transition_bytes));
-  if (f.find_meta("hunch.transition.pop_bins")) {
-    if (!hp.transition_bytes) return Error("model metadata: hunch.transition.pop_bins without hunch.transition.bytes");
-    HUNCH_TRY(get_u32(f, "hunch.transition.pop_bins", 1, kTransitionMaxPopBins, &hp.transition_pop_bins));
-  }
   // And attributes: their columns' key says they are there (bind checks the values in full).
   if (f.find_meta("hunch.attr.columns")) {
     const std::vector<std::string> *columns = nullptr, *values = nullptr;
@@ -302,8 +298,7 @@ Error Model::bind() {
   }
   HUNCH_TRY(read_calibration(f, &calibration_));
   if (hp.transition_bytes)
-    HUNCH_TRY(index_transitions(w_.transition_table.data, w_.transition_table.size, hp.vocab_size,
-                                transition_bucket_count(hp.transition_pop_bins), &transition_rows_));
+    HUNCH_TRY(index_transitions(w_.transition_table.data, w_.transition_table.size, hp.vocab_size, &transition_rows_));
   if (hp.session_inputs) session_gap_ = f.find_meta("hunch.session.gap")->value.f;
   if (hp.attr_columns) HUNCH_TRY(bind_attributes());
   HUNCH_TRY(read_routes(f, &routes_));

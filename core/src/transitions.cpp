@@ -40,12 +40,6 @@ uint32_t transition_bucket(uint64_t pair_count, uint64_t from_count) {
   return c * kTransitionShareBuckets + s;
 }
 
-uint32_t transition_pop_bin(uint64_t target_count, uint64_t total_targets, uint64_t vocab_size) {
-  // share · V against 1/2, 2, 8: count · V · 2 against total, total · 4, total · 16.
-  const uint64_t x = target_count * vocab_size * 2;
-  return x < total_targets ? 0 : x < total_targets * 4 ? 1 : x < total_targets * 16 ? 2 : 3;
-}
-
 void encode_transitions(const std::vector<std::vector<Transition>>& rows, std::vector<uint8_t>* out) {
   for (const std::vector<Transition>& row : rows) {
     put_varint(uint32_t(row.size()), out);
@@ -58,8 +52,7 @@ void encode_transitions(const std::vector<std::vector<Transition>>& rows, std::v
   }
 }
 
-Error index_transitions(const uint8_t* data, size_t size, uint32_t V, uint32_t buckets,
-                        std::vector<uint32_t>* row_start) {
+Error index_transitions(const uint8_t* data, size_t size, uint32_t V, std::vector<uint32_t>* row_start) {
   if (size > 0xffffffffu) return Error("transition.table: larger than 4 GiB");
   row_start->assign(size_t(V) + 1, 0);
   size_t pos = 0;
@@ -85,9 +78,9 @@ Error index_transitions(const uint8_t* data, size_t size, uint32_t V, uint32_t b
         return Error(format_message("transition.table: action %u, successor %u at byte %zu is action %llu, "
                                     "outside the %u actions", a, i, entry, (unsigned long long)id, V));
       const uint8_t bucket = data[pos++];
-      if (bucket >= buckets)
+      if (bucket >= kTransitionBuckets)
         return Error(format_message("transition.table: action %u, successor %u: bucket %u at byte %zu, at most "
-                                    "%u", a, i, bucket, pos - 1, buckets - 1));
+                                    "%u", a, i, bucket, pos - 1, kTransitionBuckets - 1));
     }
   }
   if (pos != size)

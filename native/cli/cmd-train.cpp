@@ -111,7 +111,6 @@ struct TrainFlags {
   bool        no_session_inputs = false;  // --no-session-inputs
   bool        no_copy = false;            // --no-copy
   int64_t     transitions = 16;           // --transitions: most successors per action (0 = no table)
-  bool        transition_pop = true;      // --no-transition-pop: buckets without the successor's popularity
   train::TrainOptions::ItemWeights item_weights = train::TrainOptions::ItemWeights::AUTO;  // --item-weights
   int64_t     transition_bytes = 0;       // --transition-bytes (0 = 12% of the int8 network)
   // Privacy (train/privacy.h): --holdout-users, --dp-epsilon, --dp-delta (0 = 1 / training
@@ -162,7 +161,6 @@ void declare_train_flags(Args& args) {
   args.flag("mask-seen", "the action loss leaves out actions already in the sequence (not counted as negatives; for logs without repeats, with --exclude-seen)");
   args.flag("float", "write the float model (no int8 quantisation)");
   args.flag("dry-run", "read and clean the log, print the cleaning report and stop (no -o needed, nothing written)");
-  args.flag("no-transition-pop", "transition buckets without the successor's popularity bin (the form before it)");
   args.option("transitions", "16", "keep at most this many counted successors per action in the model's transition table (0 = no table)");
   args.option("transition-bytes", "0", "most bytes of the transition table (0 = 12% of the int8 network's bytes; the most frequent pairs are kept)");
   args.option("item-weights", "auto", "the network's per-action weights: train, freeze (keep the counts' start: popularity, copy and transition terms), count (the count head: next action from the counts alone, ranked for the top ten; the other heads train), or auto (train; when no epoch beats the start's validation NDCG@10, train again with them frozen; when no epoch beats the count head's, use it; the best is kept)");
@@ -270,7 +268,6 @@ int parse_train_flags(int argc, char** argv, TrainFlags* o) {
   o->float_model = args.get_bool("float");
   o->no_session_inputs = args.get_bool("no-session-inputs");
   o->no_copy = args.get_bool("no-copy");
-  o->transition_pop = !args.get_bool("no-transition-pop");
   {
     const std::string iw = args.get("item-weights");
     using IW = train::TrainOptions::ItemWeights;
@@ -406,7 +403,7 @@ void print_epoch(const train::EpochLog& l, const train::TrainResult& r, std::vec
       std::printf("count head (the start ranked for the top ten: biases x%.2f, terms refitted): training columns' "
                   "NDCG@10 %.4f -> %.4f", r.action_start.bias_scale, r.action_start.ndcg_fitted, r.action_start.ndcg_ranked);
     if (!std::isnan(r.count_valid_ndcg_10)) std::printf("; valid NDCG@10 %.4f", r.count_valid_ndcg_10);
-    if (!std::isnan(r.action_start.ndcg_ranked)) std::printf("\n");
+    if (!std::isnan(r.action_start.ndcg_ranked)) std::printf("  [%.1f s]\n", r.action_start.rank_seconds);
     if (r.items_frozen && r.items_frozen_after == 0) std::printf("per-action weights frozen at the start (--item-weights freeze)\n");
   }
   if (r.items_frozen && r.items_frozen_after > 0 && r.items_frozen_after + 1 == l.epoch)
@@ -416,12 +413,12 @@ void print_epoch(const train::EpochLog& l, const train::TrainResult& r, std::vec
                 r.best_free_valid_ndcg_10, r.start_valid_ndcg_10);
   if (r.count_head && r.count_head_after == 0 && l.epoch == 1)
     std::printf("the action head is the count head (--item-weights count); %s\n",
-                l.seconds > 0 ? "training the other heads on it" : "validated as is");
+                l.events_per_s > 0 ? "training the other heads on it" : "validated as is");
   else if (r.count_head && r.count_head_after + 1 == l.epoch)
     std::printf("no epoch reached the count head's valid NDCG@10 (best %.4f < %.4f): the action head keeps the "
                 "counts alone (a network adds nothing the counts do not know on this log); %s\n",
                 r.best_network_valid_ndcg_10, r.count_valid_ndcg_10,
-                l.seconds > 0 ? "training the other heads on it" : "validated as is");
+                l.events_per_s > 0 ? "training the other heads on it" : "validated as is");
   if (l.partial) {
     std::printf("epoch %3u  interrupted after %.1f s\n", l.epoch, l.seconds);
   } else {
@@ -457,12 +454,7 @@ void print_action_terms(const train::Net& net, const std::vector<std::string>& a
   if (h.transition_bytes) {
     const float* w = net.params.ptr(net.head_transition_weight);
     std::printf("transition terms, logit of the top successor (share 1/2 or more) seen 1, 2, 3-4, 5-8, 9+ times:");
-    static const char* const kPopBin[] = {"share of targets < 1/2V", "1/2V to 2/V", "2/V to 8/V", ">= 8/V"};
-    for (uint32_t p = 0; p < std::max(1u, h.transition_pop_bins); ++p) {
-      if (h.transition_pop_bins) std::printf("\n  successor %-24s", kPopBin[p]);
-      for (uint32_t c = 0; c < hunch::kTransitionCountBuckets; ++c)
-        std::printf(" %+.2f", w[p * hunch::kTransitionBuckets + c * hunch::kTransitionShareBuckets]);
-    }
+    for (uint32_t c = 0; c < hunch::kTransitionCountBuckets; ++c) std::printf(" %+.2f", w[c * hunch::kTransitionShareBuckets]);
     std::printf("\n");
   }
   for (uint32_t k = 0; k < h.attr_columns; ++k) {
@@ -711,8 +703,7 @@ void add_transitions(const TrainFlags& o, const train::Dataset& ds, const train:
   const uint64_t base = train::network_int8_bytes(nc->hyper);
   const uint64_t budget = o.transition_bytes ? uint64_t(o.transition_bytes) : base * 12 / 100;
   auto tc = std::make_shared<train::TransitionCounts>(
-      train::count_transitions(ds, samples, uint32_t(o.transitions), budget,
-                               o.transition_pop ? hunch::kTransitionMaxPopBins : 0));
+      train::count_transitions(ds, samples, uint32_t(o.transitions), budget));
   std::printf("transition table: %llu training pairs, %llu distinct; kept %llu (at most %lld per action) in %zu "
               "bytes (budget %llu = %s)\n\n",
               (unsigned long long)tc->pairs, (unsigned long long)tc->distinct, (unsigned long long)tc->kept,
@@ -720,7 +711,6 @@ void add_transitions(const TrainFlags& o, const train::Dataset& ds, const train:
               o.transition_bytes ? "--transition-bytes" : "12% of the int8 network");
   if (tc->table.empty()) return;
   nc->hyper.transition_bytes = uint32_t(tc->table.size());
-  nc->hyper.transition_pop_bins = tc->pop_bins;
   nc->transitions = std::move(tc);
 }
 

@@ -1,6 +1,7 @@
 #include "train/action-start.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include "hunch/transitions.h"
@@ -26,7 +27,7 @@ void write_theta(const std::vector<double>& theta, Net* net) {
   const hunch::Hyper& h = net->cfg.hyper;
   const size_t n_dist = h.copy ? 2 * hunch::kCopyDistanceBuckets : 0, n_type = h.copy ? 2 * h.type_count : 0;
   const size_t n_count = h.copy ? hunch::kCopyCountBuckets : 0, n_copy = n_dist + n_type + n_count;
-  const size_t n_trans = h.transition_bytes ? hunch::transition_bucket_count(h.transition_pop_bins) : 0;
+  const size_t n_trans = h.transition_bytes ? hunch::kTransitionBuckets : 0;
   const size_t n_match = h.attr_columns * hunch::kCopyDistanceBuckets;
   auto put = [&](size_t from, size_t n, size_t tensor) {
     if (n) std::transform(theta.begin() + long(from), theta.begin() + long(from + n), net->params.ptr(tensor),
@@ -51,7 +52,7 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
   // parts the model has.
   const size_t n_dist = h.copy ? 2 * hunch::kCopyDistanceBuckets : 0, n_type = h.copy ? 2 * T : 0;
   const size_t n_count = h.copy ? hunch::kCopyCountBuckets : 0;
-  const size_t n_trans = h.transition_bytes ? hunch::transition_bucket_count(h.transition_pop_bins) : 0;
+  const size_t n_trans = h.transition_bytes ? hunch::kTransitionBuckets : 0;
   const size_t n_copy = n_dist + n_type + n_count, K = h.attr_columns;
   const size_t n_match = K * hunch::kCopyDistanceBuckets, n_theta = n_copy + n_trans + n_match;
   // With attributes: the actions of each value (the match terms' inverse index).
@@ -199,11 +200,12 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
   // The ranking refinement: from the likelihood's θ, coordinate ascent of the columns' NDCG@10
   // over θ and a scale β of the biases (the count head, TrainResult::count_head).
   {
+    const auto t0 = std::chrono::steady_clock::now();
     std::vector<double> b(bias, bias + V);
     std::vector<double> sorted_b(b.begin() + 1, b.end());  // id 0 is never ranked
     std::sort(sorted_b.begin(), sorted_b.end());
     // At most kRankColumns of the columns, evenly spaced: each evaluation is O(their terms).
-    const size_t kRankColumns = 20000, every = (cols.size() + kRankColumns - 1) / kRankColumns;
+    const size_t kRankColumns = 12000, every = (cols.size() + kRankColumns - 1) / kRankColumns;
     std::vector<Column> rank_cols;
     for (size_t i = 0; i < cols.size(); i += every) rank_cols.push_back(cols[i]);
     // NDCG@10 of the target among all V (ties against it, as eval.h ranks): an untouched action
@@ -248,10 +250,10 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
     std::vector<double> th = theta;
     double beta = 1.0, best = ndcg(th, beta);
     out.ndcg_fitted = best;
-    // Steps 1, 1/2, … 1/16 logits (β by e^(±step/2)); a weight read by fewer than 20 of the
-    // columns stays: its NDCG would be noise.
-    for (double step = 1.0; step > 0.06; step *= 0.5)
-      for (int sweep = 0; sweep < 4; ++sweep) {
+    // Steps of 1, 1/2, 1/4 and 1/8 logits (β by e^(±step/2)), at most 3 sweeps each; a weight
+    // read by fewer than 20 of the columns stays: its NDCG would be noise.
+    for (double step = 1.0; step > 0.1; step *= 0.5)
+      for (int sweep = 0; sweep < 3; ++sweep) {
         bool improved = false;
         for (size_t i = 0; i <= n_theta; ++i) {
           if (i < n_theta && uses[i] < 20) continue;
@@ -277,6 +279,7 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
     out.ranked_bias.resize(V);
     for (size_t a = 0; a < V; ++a) out.ranked_bias[a] = float(beta * b[a]);
     out.ranked_theta.assign(th.begin(), th.end());
+    out.rank_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   write_theta(theta, net);
   return out;

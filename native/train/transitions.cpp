@@ -14,26 +14,14 @@ uint8_t TransitionCounts::bucket(const Dataset& data, uint64_t input, uint64_t t
     if (data.action[target] == next_action) --pair;
   }
   if (pair == 0) return 0xff;
-  return uint8_t(hunch::transition_bucket(pair, total) + (pop_bins ? hunch::kTransitionBuckets * pop_bin[next_action] : 0));
+  return uint8_t(hunch::transition_bucket(pair, total));
 }
 
 TransitionCounts count_transitions(const Dataset& data, const std::vector<Sample>& training,
-                                   uint32_t max_successors, uint64_t max_bytes, uint32_t pop_bins) {
+                                   uint32_t max_successors, uint64_t max_bytes) {
   const size_t V = data.actions.size();
   const bool sessions = data.flags.size() == data.events();
   TransitionCounts t;
-  if (pop_bins) {
-    std::vector<uint64_t> targets(V, 0);
-    uint64_t total = 0;
-    for (const Sample& s : training)
-      for (uint64_t c = s.begin; c < s.begin + s.len && c + 1 < s.target_end; ++c) {
-        ++targets[data.action[c + 1]];
-        ++total;
-      }
-    t.pop_bins = pop_bins;
-    t.pop_bin.resize(V);
-    for (size_t a = 0; a < V; ++a) t.pop_bin[a] = uint8_t(hunch::transition_pop_bin(targets[a], total, V));
-  }
   t.from.assign(V, 0);
   t.rows.assign(V, {});
   t.counted.assign(data.events(), 0);
@@ -81,9 +69,7 @@ TransitionCounts count_transitions(const Dataset& data, const std::vector<Sample
     std::vector<std::vector<hunch::Transition>> rows(V);
     std::vector<Pair> take(kept.begin(), kept.begin() + long(n));
     std::sort(take.begin(), take.end(), [](const Pair& x, const Pair& y) { return x.a != y.a ? x.a < y.a : x.b < y.b; });
-    for (const Pair& p : take)
-      rows[p.a].push_back({p.b, uint8_t(hunch::transition_bucket(p.count, t.from[p.a]) +
-                                        (pop_bins ? hunch::kTransitionBuckets * t.pop_bin[p.b] : 0))});
+    for (const Pair& p : take) rows[p.a].push_back({p.b, uint8_t(hunch::transition_bucket(p.count, t.from[p.a]))});
     out->clear();
     hunch::encode_transitions(rows, out);
     return take;

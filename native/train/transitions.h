@@ -31,8 +31,6 @@ struct TransitionCounts {
   std::vector<std::vector<Next>> rows;     // per action: the kept successors, increasing id
   std::vector<uint8_t>           counted;  // per event i of the dataset: pair (i, i + 1) counted
   std::vector<uint8_t>           table;    // transition.table (full counts' buckets)
-  uint32_t                       pop_bins = 0;  // Hyper::transition_pop_bins
-  std::vector<uint8_t>           pop_bin;       // per action with pop_bins: its popularity bin
   uint64_t pairs = 0, distinct = 0, kept = 0;  // counted pairs, distinct pairs, pairs kept
 
   // The bucket of a → next at the column whose input is event `input` and whose target event is
@@ -43,10 +41,8 @@ struct TransitionCounts {
 
 // Counts the pairs of `training`, keeps at most max_successors per action (the most frequent;
 // ties to the lower id), then the most frequent pairs overall whose encoding fits max_bytes.
-// With pop_bins (0 or hunch::kTransitionMaxPopBins) the buckets carry the successor's popularity
-// bin, from its count among the training samples' targets.
 TransitionCounts count_transitions(const Dataset& data, const std::vector<Sample>& training,
-                                   uint32_t max_successors, uint64_t max_bytes, uint32_t pop_bins = 0);
+                                   uint32_t max_successors, uint64_t max_bytes);
 
 // Bytes of the network's tensors as an int8 file stores them (quantised matrices 1 byte per
 // weight plus a scale per row, vectors 4 bytes per value): the base the default budget is a

@@ -31,7 +31,7 @@ std::vector<std::vector<Transition>> random_rows(uint32_t V, uint32_t most, uint
 
 std::string index_error(const std::vector<uint8_t>& t, uint32_t V) {
   std::vector<uint32_t> starts;
-  return index_transitions(t.data(), t.size(), V, kTransitionBuckets, &starts).message;
+  return index_transitions(t.data(), t.size(), V, &starts).message;
 }
 
 }  // namespace
@@ -57,7 +57,7 @@ TEST_CASE("encode then index: every row reads back, for a large vocabulary too")
     std::vector<uint8_t> table;
     encode_transitions(rows, &table);
     std::vector<uint32_t> starts;
-    Error e = index_transitions(table.data(), table.size(), V, kTransitionBuckets, &starts);
+    Error e = index_transitions(table.data(), table.size(), V, &starts);
     REQUIRE_MESSAGE(!e, e.message);
     REQUIRE(starts.size() == V + 1);
     CHECK(starts[V] == table.size());

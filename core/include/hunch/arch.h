@@ -55,12 +55,6 @@ struct Hyper {
   // hunch.transition.bytes; hunch/transitions.h): after each event, the counted successors of its
   // action get head.transition.weight[their bucket] added to their logits.
   uint32_t transition_bytes = 0;
-  // > 0 when the transition buckets also say how popular the successor is (the metadata key
-  // hunch.transition.pop_bins): bucket = count/share bucket + kTransitionBuckets · popularity bin,
-  // so head.transition.weight has kTransitionBuckets · pop_bins weights. A count-1 successor
-  // that is rarely seen otherwise is worth more logits over its bias than a popular one: the
-  // bias already says the popular one is likely (hunch/transitions.h).
-  uint32_t transition_pop_bins = 0;
   // > 0 when events carry attributes (the metadata key hunch.attr.columns is present): K
   // categorical columns (category, brand, a bucketised price) whose values share one id space of
   // attr_values ids (AV, each column's block starting with its "<none>"). Each event's encoding

@@ -25,29 +25,20 @@ constexpr uint32_t kTransitionShareBuckets = 8;
 constexpr uint32_t kTransitionBuckets = kTransitionCountBuckets * kTransitionShareBuckets;
 // pair_count >= 1 times b followed a, out of from_count >= pair_count events after a.
 uint32_t transition_bucket(uint64_t pair_count, uint64_t from_count);
-// With popularity bins (Hyper::transition_pop_bins = P > 0) each bucket above is split by the
-// successor's popularity bin p < P: bucket + kTransitionBuckets · p. The bins, by the successor's
-// share of the training targets against the uniform share 1/V: below 1/2, 1/2 to 2, 2 to 8, 8
-// and above (a popular successor's bias already says it is likely; a rare one's count says more).
-constexpr uint32_t kTransitionMaxPopBins = 4;
-uint32_t transition_pop_bin(uint64_t target_count, uint64_t total_targets, uint64_t vocab_size);
-// Weights (and bucket values) a table has: kTransitionBuckets · max(1, pop_bins).
-constexpr uint32_t transition_bucket_count(uint32_t pop_bins) { return kTransitionBuckets * (pop_bins ? pop_bins : 1); }
 
 struct Transition {
   uint32_t next;    // successor action id
-  uint8_t  bucket;  // < transition_bucket_count(pop bins)
+  uint8_t  bucket;  // < kTransitionBuckets
 };
 
 // rows[a]: the successors of action a in increasing id order (a = 0..V-1). Appends the encoding.
 void encode_transitions(const std::vector<std::vector<Transition>>& rows, std::vector<uint8_t>* out);
 
 // Checks an encoded table for V actions (every varint complete and at most 5 bytes, ids
-// increasing and < V, buckets < `buckets` (transition_bucket_count), no byte left over) and fills row_start with
+// increasing and < V, buckets < kTransitionBuckets, no byte left over) and fills row_start with
 // V + 1 byte offsets: row a is bytes [row_start[a], row_start[a + 1]), count varint included.
 // Errors name the byte offset and the action.
-Error index_transitions(const uint8_t* data, size_t size, uint32_t V, uint32_t buckets,
-                        std::vector<uint32_t>* row_start);
+Error index_transitions(const uint8_t* data, size_t size, uint32_t V, std::vector<uint32_t>* row_start);
 
 // Walks one row of a table index_transitions accepted (no checks: they were done there).
 class TransitionRow {
