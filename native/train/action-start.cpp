@@ -250,6 +250,35 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
     std::vector<double> th = theta;
     double beta = 1.0, best = ndcg(th, beta);
     out.ndcg_fitted = best;
+    // The ascent only goes uphill, by small steps: start it from the best of the likelihood's θ
+    // at a few bias scales and the simple baselines written as θ (popularity a tie-break):
+    // repeat (the window's actions, most recent first), Markov (successors by count, then by
+    // share) and Markov then repeat. So the count head starts no worse on these columns than the
+    // best baseline the mix can express.
+    {
+      auto consider = [&](const std::vector<double>& cand, double b0) {
+        const double v = ndcg(cand, b0);
+        if (v > best + 1e-9) {
+          best = v;
+          beta = b0;
+          th = cand;
+        }
+      };
+      const std::vector<double> fitted = theta;
+      for (double b0 : {0.5, 0.25, 0.1, 0.03}) consider(fitted, b0);
+      auto baseline = [&](double repeat_level, double markov_level) {
+        std::vector<double> c(n_theta, 0.0);
+        for (size_t i = 0; i < n_dist && repeat_level > 0; ++i)
+          c[i] = repeat_level - 0.5 * double(i % hunch::kCopyDistanceBuckets);
+        for (size_t i = 0; i < n_trans && markov_level > 0; ++i)
+          c[n_copy + i] = markov_level + 2.0 * double(i / hunch::kTransitionShareBuckets) -
+                          0.2 * double(i % hunch::kTransitionShareBuckets);
+        return c;
+      };
+      if (n_dist) consider(baseline(20, 0), 0.01);
+      if (n_trans) consider(baseline(0, 20), 0.01);
+      if (n_dist && n_trans) consider(baseline(10, 20), 0.01);
+    }
     // Steps of 1, 1/2, 1/4 and 1/8 logits (β by e^(±step/2)), at most 3 sweeps each; a weight
     // read by fewer than 20 of the columns stays: its NDCG would be noise.
     for (double step = 1.0; step > 0.1; step *= 0.5)
