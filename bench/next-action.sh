@@ -4,17 +4,18 @@
 # call; each call adds its rows to bench/results/next-action/SWEEP-<split>.md, so the table holds
 # every variant tried, the losers too.
 #
-#   logs with sessions (session protocol, bench/sessions.sh): the shop, Taobao, REES46, YOOCHOOSE
+#   logs with sessions (session protocol, bench/sessions.sh): the shop, Taobao, REES46, YOOCHOOSE,
+#   the access log (sessions by address and gap) and OTTO (a 20-session format sample: its
+#   validation and test are 2 sessions each, ~90 points: read it as a smoke test, not a figure)
 #   per-user item lists (leave-one-out): Amazon Toys and Sports (../shared/data/amazon-s3rec)
-# ML-1M has its own script (bench/ml1m-quality.sh: 22-35 minutes per architecture); OTTO's
-# nested JSON and the access log are not read by hunch yet.
+# ML-1M has its own script (bench/ml1m-quality.sh: 22-35 minutes per architecture).
 #
 # usage: bench/next-action.sh --variant NAME [--split valid|test] [--budget S] [--only LOG] [-- train flags]
 #   --variant  the row label and results folder (bench/results/next-action/NAME/); "defaults"
 #              for no extra flags
 #   --split    valid (choose settings on these) or test (look once per recipe); default valid
 #   --budget   training seconds per log (default 240; patience usually stops sooner)
-#   --only     one log: shop, taobao, rees46, yoochoose, amazon-toys, amazon-sports
+#   --only     one log: shop, taobao, rees46, yoochoose, access-log, otto, amazon-toys, amazon-sports
 #   --attrs    also read each log's attribute columns (bench/sessions.sh --attrs; Amazon has none)
 #   --table    only print the table again (every SWEEP row)
 #   --rows     no training: add the rows of the variant's existing results for --split (the test
@@ -55,7 +56,7 @@ mkdir -p "$out" "$tmp"
 
 # The session logs, through the session benchmark (same files, same flags).
 [ "$rows_only" = 1 ] && only=none
-for name in shop taobao rees46 yoochoose; do
+for name in shop taobao rees46 yoochoose access-log otto; do
   [ -n "$only" ] && [ "$only" != "$name" ] && continue
   bash bench/sessions.sh --budget "$budget" --split "$split" --only "$name" --tag "next-action-$variant" "${attrs[@]}" \
     -- "${extra[@]}" > /dev/null
@@ -85,7 +86,7 @@ node - "$out" "$split" "$variant" "${extra[*]:-}" "$sweep" <<'EOF'
 const fs = require('fs');
 const [dir, split, variant, flags, sweep] = process.argv.slice(2);
 const rows = [];
-for (const name of ['shop', 'taobao', 'rees46', 'yoochoose', 'amazon-toys', 'amazon-sports']) {
+for (const name of ['shop', 'taobao', 'rees46', 'yoochoose', 'access-log', 'otto', 'amazon-toys', 'amazon-sports']) {
   const p = `${dir}/${name}.json`;
   if (!fs.existsSync(p)) continue;
   const d = JSON.parse(fs.readFileSync(p, 'utf8'));

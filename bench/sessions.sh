@@ -9,7 +9,8 @@
 #   --arch    transformer (default) or lstm-attn
 #   --split   which held-out sessions the table shows (default valid: choose settings on these;
 #             look at test once per recipe)
-#   --only    one log: shop, taobao, rees46, yoochoose
+#   --only    one log: shop, taobao, rees46, yoochoose, access-log, otto (OTTO's 20 sessions are
+#             a format sample: 2 validation and 2 test sessions)
 #   --tag     results go to bench/results/sessions/<tag>/ (default: default)
 #   --table   no training: print the table of the tag's existing results for --split
 #   --attrs   also read each log's attribute columns (Taobao: category; REES46: category_id, brand
@@ -50,6 +51,8 @@ logs=(
   "taobao|$tmp/taobao.csv||--attr-columns category"
   "rees46|$data/rees46-sample/2019-Oct_head17k.csv|--time-column event_time --action-column product_id|--attr-columns category_id,brand --numeric-columns price"
   "yoochoose|$data/yoochoose-sample/yoochoose-clicks-100k_train_full.txt||"
+  "access-log|$data/access-log/apache.log|--format access-log|"
+  "otto|$data/otto-sample/train_20sessions.jsonl||"
 )
 # The shop with its truth; Taobao's file has no header (ingestion needs one).
 [ -f "$tmp/shop.csv.gz" ] || "$hunch" synth --users 10000 --seed 1 -o "$tmp/shop.csv.gz" --truth "$tmp/shop-truth.csv" >/dev/null
@@ -80,7 +83,7 @@ const rows = [];
 rows.push(`Session protocol, ${split} sessions (bench/sessions.sh; int8 models)\n`);
 rows.push('| log | points | NDCG@10 model | best baseline | type F1 model / markov | exit AUC model / logistic / oracle | exit ECE model | conv AUC model / logistic / oracle | conv ECE model |');
 rows.push('|---|---|---|---|---|---|---|---|---|');
-for (const name of ['shop', 'taobao', 'rees46', 'yoochoose']) {
+for (const name of ['shop', 'taobao', 'rees46', 'yoochoose', 'access-log', 'otto']) {
   const p = `${dir}/${name}.json`;
   if (!fs.existsSync(p)) continue;
   const d = JSON.parse(fs.readFileSync(p, 'utf8'));

@@ -163,7 +163,7 @@ void declare_train_flags(Args& args) {
   args.flag("dry-run", "read and clean the log, print the cleaning report and stop (no -o needed, nothing written)");
   args.option("transitions", "16", "keep at most this many counted successors per action in the model's transition table (0 = no table)");
   args.option("transition-bytes", "0", "most bytes of the transition table (0 = 12% of the int8 network's bytes; the most frequent pairs are kept)");
-  args.option("item-weights", "auto", "the network's per-action weights: train, freeze (keep the counts' start: popularity, copy and transition terms), or auto (train; when no epoch beats the start's validation NDCG@10, train again with them frozen and keep the better)");
+  args.option("item-weights", "auto", "the network's per-action weights: train, freeze (keep the counts' start: popularity, copy and transition terms), count (the count head: next action from the counts alone, ranked for the top ten; the other heads train), or auto (train; when no epoch beats the start's validation NDCG@10, train again with them frozen; when no epoch beats the count head's, use it; the best is kept)");
   args.flag("no-copy", "leave out the copy terms (the action head's direct score for the actions in the window: repeats)");
   args.flag("no-session-inputs", "sessions protocol: leave out the position-in-session and sessions-so-far inputs");
   args.option("report", "", "also write an HTML report (training curves, quantisation) to this path");
@@ -274,7 +274,8 @@ int parse_train_flags(int argc, char** argv, TrainFlags* o) {
     if (iw == "auto") o->item_weights = IW::AUTO;
     else if (iw == "train") o->item_weights = IW::TRAIN;
     else if (iw == "freeze") o->item_weights = IW::FREEZE;
-    else return fail(2, "--item-weights: expected auto, train or freeze, got '%s'", iw.c_str());
+    else if (iw == "count") o->item_weights = IW::COUNT;
+    else return fail(2, "--item-weights: expected auto, train, freeze or count, got '%s'", iw.c_str());
   }
   if (args.given("report")) o->report = args.get("report");
   o->loss.lookahead = uint32_t(lookahead);
@@ -398,6 +399,11 @@ void print_epoch(const train::EpochLog& l, const train::TrainResult& r, std::vec
                 (unsigned long long)r.action_start.columns, r.action_start.nll_popularity, r.action_start.nll_fitted);
     if (!std::isnan(r.start_valid_ndcg_10)) std::printf("; valid NDCG@10 %.4f", r.start_valid_ndcg_10);
     std::printf("\n");
+    if (!std::isnan(r.action_start.ndcg_ranked))
+      std::printf("count head (the start ranked for the top ten: biases x%.2f, terms refitted): training columns' "
+                  "NDCG@10 %.4f -> %.4f", r.action_start.bias_scale, r.action_start.ndcg_fitted, r.action_start.ndcg_ranked);
+    if (!std::isnan(r.count_valid_ndcg_10)) std::printf("; valid NDCG@10 %.4f", r.count_valid_ndcg_10);
+    if (!std::isnan(r.action_start.ndcg_ranked)) std::printf("  [%.1f s]\n", r.action_start.rank_seconds);
     if (r.items_frozen && r.items_frozen_after == 0) std::printf("per-action weights frozen at the start (--item-weights freeze)\n");
   }
   if (r.items_frozen && r.items_frozen_after > 0 && r.items_frozen_after + 1 == l.epoch)
@@ -405,6 +411,14 @@ void print_epoch(const train::EpochLog& l, const train::TrainResult& r, std::vec
                 "training events by heart on this log; training again from the start with them frozen "
                 "(--item-weights train keeps training them)\n",
                 r.best_free_valid_ndcg_10, r.start_valid_ndcg_10);
+  if (r.count_head && r.count_head_after == 0 && l.epoch == 1)
+    std::printf("the action head is the count head (--item-weights count); %s\n",
+                l.events_per_s > 0 ? "training the other heads on it" : "validated as is");
+  else if (r.count_head && r.count_head_after + 1 == l.epoch)
+    std::printf("no epoch reached the count head's valid NDCG@10 (best %.4f < %.4f): the action head keeps the "
+                "counts alone (a network adds nothing the counts do not know on this log); %s\n",
+                r.best_network_valid_ndcg_10, r.count_valid_ndcg_10,
+                l.events_per_s > 0 ? "training the other heads on it" : "validated as is");
   if (l.partial) {
     std::printf("epoch %3u  interrupted after %.1f s\n", l.epoch, l.seconds);
   } else {

@@ -1,6 +1,7 @@
 #include "train/action-start.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include "hunch/transitions.h"
@@ -19,6 +20,27 @@ struct Term {
   uint32_t action;
   uint32_t weight;  // index into the fitted vector θ
 };
+
+// Writes θ = [copy distance | copy type | copy count | transition weights | attribute match] into
+// the tensors the model has.
+void write_theta(const std::vector<double>& theta, Net* net) {
+  const hunch::Hyper& h = net->cfg.hyper;
+  const size_t n_dist = h.copy ? 2 * hunch::kCopyDistanceBuckets : 0, n_type = h.copy ? 2 * h.type_count : 0;
+  const size_t n_count = h.copy ? hunch::kCopyCountBuckets : 0, n_copy = n_dist + n_type + n_count;
+  const size_t n_trans = h.transition_bytes ? hunch::kTransitionBuckets : 0;
+  const size_t n_match = h.attr_columns * hunch::kCopyDistanceBuckets;
+  auto put = [&](size_t from, size_t n, size_t tensor) {
+    if (n) std::transform(theta.begin() + long(from), theta.begin() + long(from + n), net->params.ptr(tensor),
+                          [](double x) { return float(x); });
+  };
+  if (h.copy) {
+    put(0, n_dist, net->head_copy_distance);
+    put(n_dist, n_type, net->head_copy_type);
+    put(n_dist + n_type, n_count, net->head_copy_count);
+  }
+  if (h.transition_bytes) put(n_copy, n_trans, net->head_transition_weight);
+  if (h.attr_columns) put(n_copy + n_trans, n_match, net->head_attr_match);
+}
 
 }  // namespace
 
@@ -175,14 +197,141 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
     for (size_t a = 0; a < V; ++a) bias[a] = float(std::log(expb[a]) - log_z0);
   }
   out.nll_fitted = pass(false);
-  if (h.copy) {
-    std::copy_n(theta.begin(), n_dist, net->params.ptr(net->head_copy_distance));
-    std::copy_n(theta.begin() + long(n_dist), n_type, net->params.ptr(net->head_copy_type));
-    std::copy_n(theta.begin() + long(n_dist + n_type), n_count, net->params.ptr(net->head_copy_count));
+  // The ranking refinement: from the likelihood's θ, coordinate ascent of the columns' NDCG@10
+  // over θ and a scale β of the biases (the count head, TrainResult::count_head).
+  {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<double> b(bias, bias + V);
+    std::vector<double> sorted_b(b.begin() + 1, b.end());  // id 0 is never ranked
+    std::sort(sorted_b.begin(), sorted_b.end());
+    // At most kRankColumns of the columns, evenly spaced: each evaluation is O(their terms).
+    const size_t kRankColumns = 12000, every = (cols.size() + kRankColumns - 1) / kRankColumns;
+    std::vector<Column> rank_cols;
+    for (size_t i = 0; i < cols.size(); i += every) rank_cols.push_back(cols[i]);
+    // NDCG@10 of the target among all V (ties against it, as eval.h ranks): an untouched action
+    // scores β·b, so the count above the target is a binary search over the sorted biases,
+    // corrected for the column's touched actions.
+    auto ndcg = [&](const std::vector<double>& th, double beta) {
+      double sum = 0;
+      for (const Column& col : rank_cols) {
+        touched.clear();
+        for (uint32_t i = col.begin; i < col.end; ++i) {
+          const uint32_t a = terms[i].action;
+          if (!seen[a]) {
+            seen[a] = 1;
+            touched.push_back(a);
+            bonus[a] = 0;
+          }
+          bonus[a] += th[terms[i].weight];
+        }
+        const uint32_t t = col.target;
+        if (t != 0) {
+          const bool t_touched = seen[t];
+          // The target's bias without this column's own count (the biases were fitted on these
+          // columns: otherwise every target is "popular" by itself, and β learns to trust that).
+          const double b_t = b[t] + std::log((n_target[t] - 1.0) / n_target[t]);
+          const double st = beta * b_t + (t_touched ? bonus[t] : 0.0), thr = st / beta;
+          int64_t r = int64_t(sorted_b.end() - std::lower_bound(sorted_b.begin(), sorted_b.end(), thr));
+          if (!t_touched && b[t] >= thr) --r;  // the target itself
+          for (uint32_t a : touched) {
+            if (a == 0) continue;
+            if (b[a] >= thr) --r;
+            if (a != t && beta * b[a] + bonus[a] >= st) ++r;
+          }
+          if (r < 10) sum += 1.0 / std::log2(double(r) + 2.0);
+        }
+        for (uint32_t a : touched) seen[a] = 0;
+      }
+      return sum / double(rank_cols.size());
+    };
+    std::vector<uint64_t> uses(n_theta, 0);
+    for (const Column& col : rank_cols)
+      for (uint32_t i = col.begin; i < col.end; ++i) ++uses[terms[i].weight];
+    std::vector<double> th = theta;
+    double beta = 1.0, best = ndcg(th, beta);
+    out.ndcg_fitted = best;
+    // The ascent only goes uphill, by small steps: start it from the best of the likelihood's θ
+    // at a few bias scales and the simple baselines written as θ (popularity a tie-break):
+    // repeat (the window's actions, most recent first), Markov (successors by count, then by
+    // share) and Markov then repeat. So the count head starts no worse on these columns than the
+    // best baseline the mix can express.
+    {
+      auto consider = [&](const std::vector<double>& cand, double b0) {
+        const double v = ndcg(cand, b0);
+        if (v > best + 1e-9) {
+          best = v;
+          beta = b0;
+          th = cand;
+        }
+      };
+      const std::vector<double> fitted = theta;
+      for (double b0 : {0.5, 0.25, 0.1, 0.03}) consider(fitted, b0);
+      auto baseline = [&](double repeat_level, double markov_level) {
+        std::vector<double> c(n_theta, 0.0);
+        for (size_t i = 0; i < n_dist && repeat_level > 0; ++i)
+          c[i] = repeat_level - 0.5 * double(i % hunch::kCopyDistanceBuckets);
+        for (size_t i = 0; i < n_trans && markov_level > 0; ++i)
+          c[n_copy + i] = markov_level + 2.0 * double(i / hunch::kTransitionShareBuckets) -
+                          0.2 * double(i % hunch::kTransitionShareBuckets);
+        return c;
+      };
+      if (n_dist) consider(baseline(20, 0), 0.01);
+      if (n_trans) consider(baseline(0, 20), 0.01);
+      if (n_dist && n_trans) consider(baseline(10, 20), 0.01);
+    }
+    // Steps of 1, 1/2, 1/4 and 1/8 logits (β by e^(±step/2)), at most 3 sweeps each; a weight
+    // read by fewer than 20 of the columns stays: its NDCG would be noise.
+    for (double step = 1.0; step > 0.1; step *= 0.5)
+      for (int sweep = 0; sweep < 3; ++sweep) {
+        bool improved = false;
+        for (size_t i = 0; i <= n_theta; ++i) {
+          if (i < n_theta && uses[i] < 20) continue;
+          for (double d : {step, -step}) {
+            double nb = beta;
+            const double old = i < n_theta ? th[i] : 0;
+            if (i == n_theta) nb = beta * std::exp(d / 2);
+            else th[i] += d;
+            const double v = ndcg(th, nb);
+            if (v > best + 1e-9) {
+              best = v;
+              beta = nb;
+              improved = true;
+              break;
+            }
+            if (i < n_theta) th[i] = old;
+          }
+        }
+        if (!improved) break;
+      }
+    out.ndcg_ranked = best;
+    out.bias_scale = float(beta);
+    out.ranked_bias.resize(V);
+    for (size_t a = 0; a < V; ++a) out.ranked_bias[a] = float(beta * b[a]);
+    out.ranked_theta.assign(th.begin(), th.end());
+    out.rank_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
-  if (tc) std::copy_n(theta.begin() + long(n_copy), n_trans, net->params.ptr(net->head_transition_weight));
-  if (K) std::copy_n(theta.begin() + long(n_copy + n_trans), n_match, net->params.ptr(net->head_attr_match));
+  write_theta(theta, net);
   return out;
+}
+
+void apply_count_head(const ActionStart& start, Net* net) {
+  if (start.ranked_bias.empty()) return;
+  std::copy(start.ranked_bias.begin(), start.ranked_bias.end(), net->params.ptr(net->head_ab));
+  std::vector<double> theta(start.ranked_theta.begin(), start.ranked_theta.end());
+  write_theta(theta, net);
+  auto zero = [&](size_t t) { std::fill_n(net->params.ptr(t), net->params.entries[t].size, 0.0f); };
+  zero(net->head_aw);
+  if (net->cfg.hyper.copy) zero(net->head_copy_gate);
+  if (net->cfg.hyper.attr_columns) zero(net->head_attr);
+}
+
+std::vector<size_t> count_head_tensors(const Net& net) {
+  const hunch::Hyper& h = net.cfg.hyper;
+  std::vector<size_t> t = {net.head_aw, net.head_ab, net.emb_action};
+  if (h.copy) t.insert(t.end(), {net.head_copy_gate, net.head_copy_distance, net.head_copy_type, net.head_copy_count});
+  if (h.transition_bytes) t.push_back(net.head_transition_weight);
+  if (h.attr_columns) t.insert(t.end(), {net.head_attr, net.head_attr_match});
+  return t;
 }
 
 }  // namespace hunch::train

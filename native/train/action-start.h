@@ -23,11 +23,27 @@ struct ActionStart {
   uint64_t columns = 0;        // training columns the weights were fitted on
   double   nll_popularity = 0;  // mean next-action log-loss of the bias alone
   double   nll_fitted = 0;      // … with the fitted copy and transition terms
+  // The ranking refinement: the likelihood puts popular actions above count-1 successors and
+  // older repeats (a log-linear mix multiplies a rare successor's count by its rarity), which a
+  // first-order Markov chain ranks first. From the fitted θ, coordinate ascent of the training
+  // columns' NDCG@10 (at most 12,000 of them) over θ and a scale β of the biases gives the
+  // count head: the action head of counts alone, ranked for the top ten.
+  double   ndcg_fitted = NAN, ndcg_ranked = NAN;  // the columns' NDCG@10 before and after
+  float    bias_scale = 1;                        // β
+  std::vector<float>  ranked_bias;                // V: β · the fitted biases
+  std::vector<double> ranked_theta;               // θ after the ascent
+  double   rank_seconds = 0;                      // the ascent's wall time
 };
 
 // Sets head.action.b and fits head.copy.distance, .type and .count (with cfg.hyper.copy) and
 // head.transition.weight (with cfg.hyper.transition_bytes) on the columns of `training` (at most
 // 60,000 of them, evenly spaced). Leaves every other tensor as it is.
 ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& training, Net* net);
+
+// The count head: the ranked biases and θ, head.action.w, the copy gate and head.attr zero (the
+// action logits then read no network output: β·b + the terms).
+void apply_count_head(const ActionStart& start, Net* net);
+// The tensors frozen while the count head trains the other heads.
+std::vector<size_t> count_head_tensors(const Net& net);
 
 }  // namespace hunch::train

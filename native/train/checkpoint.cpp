@@ -138,6 +138,8 @@ std::vector<uint8_t> encode_checkpoint(const TrainCheckpoint& c) {
   w.pod(r.best_epoch), w.pod(r.best_valid_ndcg_10), w.pod(r.best_valid_hr_10), w.pod(r.best_valid_exit_auc);
   w.pod(r.best_valid_conversion_auc), w.pod(r.best_valid_score), w.pod(r.start_valid_ndcg_10);
   w.pod(r.best_free_valid_ndcg_10), w.pod(uint8_t(r.items_frozen)), w.pod(r.items_frozen_after);
+  w.pod(r.count_valid_ndcg_10), w.pod(r.best_network_valid_ndcg_10), w.pod(uint8_t(r.count_head));
+  w.pod(r.count_head_after);
   const uint32_t crc = hunch::crc32(w.out.data(), w.out.size());
   w.pod(crc);
   return w.out;
@@ -158,7 +160,7 @@ Error decode_checkpoint(const std::string& name, const std::vector<uint8_t>& byt
                  std::to_string(kCheckpointVersion));
   TrainCheckpoint c;
   uint64_t scaled = 0, logs = 0;
-  uint8_t frozen = 0;
+  uint8_t frozen = 0, count_head = 0;
   bool ok = r.pod(&c.fingerprint, "fingerprint") && r.pod(&c.phase, "phase") && r.pod(&c.epoch, "epoch") &&
             r.pod(&c.step, "step") && r.pod(&c.lr_scale, "lr_scale") && r.pod(&c.bad_epochs, "bad_epochs") &&
             r.pod(&c.best_score, "best_score") && r.pod(&c.train_seconds, "train_seconds") &&
@@ -173,7 +175,7 @@ Error decode_checkpoint(const std::string& name, const std::vector<uint8_t>& byt
     if (!m->empty() && m->size() != c.params.size())
       return Error(name + ": Adam's moments hold " + std::to_string(m->size()) + " values, the weights " +
                    std::to_string(c.params.size()));
-  if (c.phase < 1 || c.phase > 2) return Error(name + ": phase " + std::to_string(c.phase) + " (expected 1 or 2)");
+  if (c.phase < 1 || c.phase > 3) return Error(name + ": phase " + std::to_string(c.phase) + " (expected 1, 2 or 3)");
   if (scaled > 64) return Error(name + ": " + std::to_string(scaled) + " frozen ranges (at most 64)");
   for (uint64_t i = 0; i < scaled; ++i) {
     uint64_t b = 0, e = 0;
@@ -196,10 +198,14 @@ Error decode_checkpoint(const std::string& name, const std::vector<uint8_t>& byt
        r.pod(&res.best_valid_hr_10, "result") && r.pod(&res.best_valid_exit_auc, "result") &&
        r.pod(&res.best_valid_conversion_auc, "result") && r.pod(&res.best_valid_score, "result") &&
        r.pod(&res.start_valid_ndcg_10, "result") && r.pod(&res.best_free_valid_ndcg_10, "result") &&
-       r.pod(&frozen, "result") && r.pod(&res.items_frozen_after, "result");
+       r.pod(&frozen, "result") && r.pod(&res.items_frozen_after, "result") &&
+       r.pod(&res.count_valid_ndcg_10, "result") && r.pod(&res.best_network_valid_ndcg_10, "result") &&
+       r.pod(&count_head, "result") && r.pod(&res.count_head_after, "result");
   if (!ok) return r.error;
   if (frozen > 1) return Error(name + ": items_frozen: a flag that is neither 0 nor 1");
+  if (count_head > 1) return Error(name + ": count_head: a flag that is neither 0 nor 1");
   res.items_frozen = frozen != 0;
+  res.count_head = count_head != 0;
   if (r.at() != bytes.size() - 8)
     return Error(name + ": " + std::to_string(bytes.size() - 8 - r.at()) + " unexpected bytes after the fields");
   *out = std::move(c);

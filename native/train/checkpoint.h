@@ -20,7 +20,7 @@
 
 namespace hunch::train {
 
-constexpr uint32_t kCheckpointVersion = 1;
+constexpr uint32_t kCheckpointVersion = 2;  // 2: phase 3 (the count head) and its result fields
 
 struct TrainCheckpoint {
   uint64_t fingerprint = 0;  // checkpoint_fingerprint() of the run that wrote it

@@ -46,7 +46,9 @@ struct TrainOptions {
   // the training events by heart within an epoch (Taobao: 0.132 at the start, 0.112 after one
   // epoch, 0.078 after three), while the rest of the network still has the exit, conversion and
   // type heads and the copy gate to learn.
-  enum class ItemWeights { AUTO, TRAIN, FREEZE };
+  // COUNT: the count head from the start (ActionStart; TrainResult::count_head), no network in
+  // the action logits.
+  enum class ItemWeights { AUTO, TRAIN, FREEZE, COUNT };
   ItemWeights item_weights = ItemWeights::AUTO;
   // Set: the session protocol (sessions.h): samples from the training sessions, validation
   // NDCG@10 over the validation sessions' points. Null: leave-one-out.
@@ -128,6 +130,14 @@ struct TrainResult {
   double   best_free_valid_ndcg_10 = -1;  // the best epoch's with the per-action weights training
   bool     items_frozen = false;
   uint32_t items_frozen_after = 0;  // the last epoch before they were frozen (0: from the start)
+  // The count head (ActionStart's ranking refinement, TrainOptions::item_weights AUTO): its
+  // validation NDCG@10 (NaN when not measured), the best NDCG@10 of any epoch before it, and
+  // whether it was trained (phase 3: when no epoch reached it, the other heads train on a network
+  // whose action logits are the counts' alone), after which epoch.
+  double   count_valid_ndcg_10 = NAN;
+  double   best_network_valid_ndcg_10 = -1;
+  bool     count_head = false;
+  uint32_t count_head_after = 0;
   uint32_t resumed_after = 0;       // TrainOptions::resume: the checkpoint's epoch (0: a fresh run)
   uint32_t checkpoints_written = 0;
   DpSpent  dp;

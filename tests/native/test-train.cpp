@@ -136,6 +136,8 @@ void check_core_parity(hunch::Arch arch, bool copy, bool attrs = false) {
         d.attr[2 * i + k] = i % 7 == 3 ? uint16_t(k == 0 ? 1 + i % 3 : 5) : d.action_attr[2 * d.action[i] + k];
   }
   TrainOptions o = toy_options(arch, d, 2);
+  // Every tensor trained (auto could ship the count head, whose head.attr is zero).
+  o.item_weights = TrainOptions::ItemWeights::TRAIN;
   o.net.hyper.attr_columns = uint32_t(d.attr_count());
   o.net.hyper.attr_values = uint32_t(d.attr_values.size());
   o.net.hyper.copy = copy ? 1 : 0;
@@ -726,4 +728,50 @@ TEST_CASE("the action head's start: log-frequency bias, fitted copy and transiti
   const auto& body = frozen->params.entries[frozen->head_tw];
   CHECK(!std::equal(frozen->params.ptr(frozen->head_tw), frozen->params.ptr(frozen->head_tw) + body.size,
                     fresh->params.ptr(fresh->head_tw)));
+}
+
+TEST_CASE("the count head: the start ranked for the top ten; --item-weights count keeps the counts' action logits") {
+  Dataset d = make_toy(80, 20, 5);
+  TrainOptions o = toy_options(hunch::Arch::TRANSFORMER, d, 3);
+  o.net.hyper.copy = 1;
+  auto tc = std::make_shared<TransitionCounts>(
+      count_transitions(d, training_samples(d, o.max_len), 4, 1 << 20));
+  o.net.hyper.transition_bytes = uint32_t(tc->table.size());
+  o.net.transitions = tc;
+  auto net = make_net(o.net, o.seed);
+  const ActionStart st = fit_action_start(d, training_samples(d, o.max_len), net.get());
+  // The ascent only takes steps that raise the columns' NDCG@10.
+  REQUIRE(!std::isnan(st.ndcg_ranked));
+  CHECK(st.ndcg_ranked >= st.ndcg_fitted);
+  CHECK(st.ndcg_fitted > 0.05);
+  CHECK(st.bias_scale > 0);
+  CHECK(st.ranked_bias.size() == d.actions.size());
+  CHECK(st.ranked_theta.size() == 2 * hunch::kCopyDistanceBuckets + 2 * o.net.hyper.type_count +
+                                      hunch::kCopyCountBuckets + hunch::kTransitionBuckets);
+
+  o.item_weights = TrainOptions::ItemWeights::COUNT;
+  auto counted = make_net(o.net, o.seed);
+  TrainResult r;
+  REQUIRE(train(d, o, counted.get(), &r).ok());
+  CHECK(r.count_head);
+  CHECK(r.count_head_after == 0);
+  // The toy's type head trains on it; next action is the count head's at every epoch.
+  CHECK(r.log.size() == 3);
+  for (const EpochLog& l : r.log) CHECK(l.valid_ndcg_10 == doctest::Approx(r.count_valid_ndcg_10));
+  CHECK(r.best_valid_ndcg_10 == doctest::Approx(r.count_valid_ndcg_10));
+  // Without a type head there is nothing to train: one epoch, the count head validated as is.
+  o.weights.type = 0;
+  auto untyped = make_net(o.net, o.seed);
+  TrainResult u;
+  REQUIRE(train(d, o, untyped.get(), &u).ok());
+  CHECK(u.log.size() == 1);
+  CHECK(u.best_epoch == 1);
+  CHECK(u.seconds_per_epoch == 0);
+  // Its action logits read no network output: head.action.w and the copy gate are zero, the
+  // biases the ranked ones.
+  for (size_t t : {counted->head_aw, counted->head_copy_gate}) {
+    const float* w = counted->params.ptr(t);
+    CHECK(std::all_of(w, w + counted->params.entries[t].size, [](float x) { return x == 0.0f; }));
+  }
+  CHECK(std::equal(st.ranked_bias.begin(), st.ranked_bias.end(), counted->params.ptr(counted->head_ab)));
 }
