@@ -24,7 +24,7 @@ constexpr uint32_t kCheckpointVersion = 2;  // 2: phase 3 (the count head) and i
 
 struct TrainCheckpoint {
   uint64_t fingerprint = 0;  // checkpoint_fingerprint() of the run that wrote it
-  uint32_t phase = 1;        // the training loop's phase (trainer.cpp: 2 = per-action weights frozen)
+  uint32_t phase = 1;        // the training loop's phase (trainer.cpp: 2 = per-action weights frozen, 3 = the count head)
   uint32_t epoch = 0;        // the last completed (validated) epoch
   uint8_t  phase_ended = 0;  // early stopping ended the phase after it
   uint64_t step = 0;

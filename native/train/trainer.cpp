@@ -789,7 +789,9 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
       }
       log.lr = opt.lr * lr_scale;
       res->log.push_back(log);
-      if (!partial && opt.checkpoint_every && !opt.checkpoint.empty() && epoch % opt.checkpoint_every == 0)
+      // Not after a validate-only epoch: a run stopped by --epochs or the time budget validates
+      // the count head on its way out, and its resume must go on where the network's epochs were.
+      if (!partial && !validate_only && opt.checkpoint_every && !opt.checkpoint.empty() && epoch % opt.checkpoint_every == 0)
         if (Error e = write_checkpoint(phase, epoch, opt.patience && bad_epochs >= opt.patience)) return e;
       if (on_epoch) on_epoch(log, *res);
       if (partial || validate_only) break;

@@ -86,10 +86,12 @@ TEST_CASE("collective: mpirun -np 2 hunch train follows the one-process run; ran
     for (size_t p = 0; (p = two.find("rows read", p)) != std::string::npos; ++p) ++reports;
     CHECK(reports == 1);
     const auto e2 = epochs_of(one2), e1 = epochs_of(one1), et = epochs_of(two);
-    REQUIRE(e2.size() == 3);
-    REQUIRE(et.size() == 3);
-    REQUIRE(e1.size() == 3);
-    for (size_t i = 0; i < 3; ++i) {
+    // Three epochs, and a fourth when the count head is validated on the way out (trainer.cpp,
+    // phase 3): the same on every run.
+    REQUIRE(e2.size() >= 3);
+    REQUIRE(et.size() == e2.size());
+    REQUIRE(e1.size() == e2.size());
+    for (size_t i = 0; i < e2.size(); ++i) {
       CHECK(et[i].loss == doctest::Approx(e2[i].loss).epsilon(1e-4));
       CHECK(et[i].ndcg == doctest::Approx(e2[i].ndcg).epsilon(1e-4));
       CHECK(et[i].loss == doctest::Approx(e1[i].loss).epsilon(1e-3));

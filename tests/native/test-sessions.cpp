@@ -375,4 +375,38 @@ TEST_CASE("hunch train/eval --protocol sessions: conversion head, calibration, J
   std::remove(log.c_str());
   std::remove(model.c_str());
 }
+TEST_CASE("hunch train --item-weights count: the count head ships; the core scores what the trainer validated") {
+  const std::string log = temp_file("count-head-log.csv");
+  const std::string model = temp_file("count-head.hunch");
+  {
+    FILE* f = std::fopen(log.c_str(), "w");
+    REQUIRE(f);
+    const std::string csv = shop_log(60, 8);
+    std::fwrite(csv.data(), 1, csv.size(), f);
+    std::fclose(f);
+  }
+  std::string out;
+  REQUIRE(run_cli("train " + log + " -o " + model +
+                      " --protocol sessions --embed 16 --ffn 32 --epochs 2 --min-count 1 --min-users 1 --item-weights count",
+                  &out) == 0);
+  CHECK(out.find("count head (the start ranked for the top ten: biases x") != std::string::npos);
+  CHECK(out.find("the action head is the count head (--item-weights count); training the other heads on it") !=
+        std::string::npos);
+  // The training output's int8 validation through the core, and hunch eval's, agree.
+  const size_t at = out.find("int8 NDCG@10 ");
+  REQUIRE(at != std::string::npos);
+  const double trained = std::atof(out.c_str() + at + 13);
+  std::unique_ptr<hunch::Model> m;
+  REQUIRE(hunch::Model::load_file(model, &m).ok());
+  REQUIRE(run_cli("eval " + model + " " + log + " --protocol sessions --json 2>/dev/null", &out) == 0);
+  const size_t v = out.find("\"valid\": {\"points\"");  // the validation split's metrics (the model first)
+  REQUIRE(v != std::string::npos);
+  const size_t n = out.find("\"NDCG@10\": ", v);
+  REQUIRE(n != std::string::npos);
+  CHECK(std::atof(out.c_str() + n + 11) == doctest::Approx(trained).epsilon(1e-3));
+  CHECK(run_cli("train " + log + " -o " + model + " --item-weights counts", &out) == 2);
+  CHECK(out.find("--item-weights: expected auto, train, freeze or count, got 'counts'") != std::string::npos);
+  std::remove(log.c_str());
+  std::remove(model.c_str());
+}
 #endif
