@@ -204,8 +204,11 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
     std::vector<double> b(bias, bias + V);
     std::vector<double> sorted_b(b.begin() + 1, b.end());  // id 0 is never ranked
     std::sort(sorted_b.begin(), sorted_b.end());
-    // At most kRankColumns of the columns, evenly spaced: each evaluation is O(their terms).
-    const size_t kRankColumns = 12000, every = (cols.size() + kRankColumns - 1) / kRankColumns;
+    // At most kRankColumns of the columns, evenly spaced, and about kRankTerms terms among them (more than any log without attributes here has):
+    // each evaluation is O(their terms), and the ascent makes a few thousand. (With attributes a
+    // column's match terms are every action of its window's values: thousands.)
+    const size_t kRankColumns = 12000, kRankTerms = 12000000;
+    const size_t every = std::max((cols.size() + kRankColumns - 1) / kRankColumns, (terms.size() + kRankTerms - 1) / kRankTerms);
     std::vector<Column> rank_cols;
     for (size_t i = 0; i < cols.size(); i += every) rank_cols.push_back(cols[i]);
     // NDCG@10 of the target among all V (ties against it, as eval.h ranks): an untouched action

@@ -26,7 +26,7 @@ struct ActionStart {
   // The ranking refinement: the likelihood puts popular actions above count-1 successors and
   // older repeats (a log-linear mix multiplies a rare successor's count by its rarity), which a
   // first-order Markov chain ranks first. From the fitted θ, coordinate ascent of the training
-  // columns' NDCG@10 (at most 12,000 of them) over θ and a scale β of the biases gives the
+  // columns' NDCG@10 (at most 12,000 of them, with about 12 million terms) over θ and a scale β of the biases gives the
   // count head: the action head of counts alone, ranked for the top ten.
   double   ndcg_fitted = NAN, ndcg_ranked = NAN;  // the columns' NDCG@10 before and after
   float    bias_scale = 1;                        // β
