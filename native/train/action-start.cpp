@@ -144,22 +144,27 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
   std::vector<double> n_target(V, 0.5), corr(V, 0.0);
   for (const Column& col : cols) n_target[col.target] += 1;
   double inv_z = 0;
+  // A column's summed bonus per touched action (bonus[a], seen[a] = 1, the actions in touched)
+  // under the weights th; the caller clears seen for them when done.
+  auto gather = [&](const Column& col, const std::vector<double>& th) {
+    touched.clear();
+    for (uint32_t i = col.begin; i < col.end; ++i) {
+      const uint32_t a = terms[i].action;
+      if (!seen[a]) {
+        seen[a] = 1;
+        touched.push_back(a);
+        bonus[a] = 0;
+      }
+      bonus[a] += th[terms[i].weight];
+    }
+  };
   auto pass = [&](bool with_grad) {
     double nll = 0;
     std::fill(grad.begin(), grad.end(), 0.0);
     std::fill(corr.begin(), corr.end(), 0.0);
     inv_z = 0;
     for (const Column& col : cols) {
-      touched.clear();
-      for (uint32_t i = col.begin; i < col.end; ++i) {
-        const uint32_t a = terms[i].action;
-        if (!seen[a]) {
-          seen[a] = 1;
-          touched.push_back(a);
-          bonus[a] = 0;
-        }
-        bonus[a] += theta[terms[i].weight];
-      }
+      gather(col, theta);
       double z = z0;
       for (uint32_t a : touched) z += expb[a] * (std::exp(bonus[a]) - 1.0);
       const double t_bonus = seen[col.target] ? bonus[col.target] : 0.0;
@@ -217,16 +222,7 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
     auto ndcg = [&](const std::vector<double>& th, double beta) {
       double sum = 0;
       for (const Column& col : rank_cols) {
-        touched.clear();
-        for (uint32_t i = col.begin; i < col.end; ++i) {
-          const uint32_t a = terms[i].action;
-          if (!seen[a]) {
-            seen[a] = 1;
-            touched.push_back(a);
-            bonus[a] = 0;
-          }
-          bonus[a] += th[terms[i].weight];
-        }
+        gather(col, th);
         const uint32_t t = col.target;
         if (t != 0) {
           const bool t_touched = seen[t];

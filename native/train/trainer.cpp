@@ -409,15 +409,31 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   uint64_t dp_users_seen = 0, dp_users_clipped = 0;
   for (unsigned t = 0; t < threads; ++t) passes.push_back(net->make_pass());
   Adam adam;
+  // One step's parts: work(t) on threads 0..threads-1 (each into grads[t]), then their gradients
+  // summed into grads[0].
+  auto run_parts = [&](const std::function<void(unsigned)>& work) {
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
+    work(0);
+    for (auto& th : pool) th.join();
+    for (unsigned t = 1; t < threads; ++t) {
+      float* g0 = grads[0].data();
+      const float* gt = grads[t].data();
+      for (size_t k = 0, n = grads[0].size(); k < n; ++k) g0[k] += gt[k];
+    }
+  };
   // Freezing the per-action weights: a zero learning rate (their gradients are still computed:
   // the loss reads them).
+  auto freeze = [&](const std::vector<size_t>& tensors) {
+    for (size_t t : tensors)
+      adam.scaled.push_back({net->params.entries[t].offset, net->params.entries[t].offset + net->params.entries[t].size, 0.0f});
+  };
   auto freeze_items = [&]() {
     std::vector<size_t> frozen = {net->head_aw, net->head_ab, net->emb_action};
     // head.attr scores every action of a value alike: per category (or brand) weights, which
     // learn the training events by heart as the per-action ones do.
     if (net->cfg.hyper.attr_columns) frozen.push_back(net->head_attr);
-    for (size_t t : frozen)
-      adam.scaled.push_back({net->params.entries[t].offset, net->params.entries[t].offset + net->params.entries[t].size, 0.0f});
+    freeze(frozen);
     res->items_frozen = true;
   };
   // Validation metrics of the current weights into log (valid_*): NDCG@10, and with sessions
@@ -480,6 +496,15 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   uint32_t bad_epochs = 0;
   float lr_scale = 1.0f;  // halved on plateaus (opt.lr_plateau)
   uint64_t step = 0;
+  // A later phase starts afresh from `from`: new optimiser state, patience and warm-up.
+  auto restart_phase = [&](const Buffer& from) {
+    net->params.data = from;
+    adam = Adam();
+    res->early_stopped = false;
+    bad_epochs = 0;
+    step = 0;
+    lr_scale = 1.0f;
+  };
   double train_seconds = 0;
   std::vector<double> epoch_seconds;
   const bool bar = opt.progress && isatty(2);
@@ -562,14 +587,9 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
           res->count_valid_ndcg_10 > res->start_valid_ndcg_10 || stop_requested() || res->out_of_time ||
           epoch > opt.epochs)
         continue;
-      net->params.data = start;
-      adam = Adam();
+      restart_phase(start);
       freeze_items();
       res->items_frozen_after = epoch - 1;
-      res->early_stopped = false;
-      bad_epochs = 0;
-      step = 0;
-      lr_scale = 1.0f;
     }
     if (count_only && phase < 3) continue;
     if (phase == 3 && !resumed_phase) {
@@ -578,20 +598,15 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
         break;
       // From the best epoch so far (its other heads trained), the action head swapped for the
       // count head.
-      net->params.data = res->best_epoch > 0 ? best : start;
+      restart_phase(res->best_epoch > 0 ? best : start);
       apply_count_head(res->action_start, net);
-      adam = Adam();
-      for (size_t t : count_head_tensors(*net))
-        adam.scaled.push_back({net->params.entries[t].offset, net->params.entries[t].offset + net->params.entries[t].size, 0.0f});
+      freeze(count_head_tensors(*net));
       res->count_head = true;
       res->count_head_after = epoch - 1;
-      res->early_stopped = false;
-      bad_epochs = 0;
-      step = 0;
-      lr_scale = 1.0f;
     }
     // Nothing to train under the count head: its validation is the phase's one epoch.
     const bool validate_only = phase == 3 && (!other_heads || res->out_of_time || epoch > opt.epochs);
+    uint32_t next_epoch = epoch;  // after the loop, whether it broke or ran out of epochs
     for (; (epoch <= opt.epochs || validate_only) && !stop_requested(); ++epoch) {
       Rng shuffle = Rng::derive(opt.seed, 0x5EED, epoch);
       std::vector<Sample> order = samples;
@@ -641,15 +656,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
             for (size_t j = 0, m = ug.size(); j < m; ++j) g[j] += scale * x[j];
           }
         };
-        std::vector<std::thread> pool;
-        for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
-        work(0);
-        for (auto& th : pool) th.join();
-        for (unsigned t = 1; t < threads; ++t) {
-          float* g0 = grads[0].data();
-          const float* gt = grads[t].data();
-          for (size_t j = 0, m = grads[0].size(); j < m; ++j) g0[j] += gt[j];
-        }
+        run_parts(work);
         for (unsigned t = 0; t < threads; ++t) {
           epoch_loss.action += part_loss[t].action;
           epoch_loss.type += part_loss[t].type;
@@ -707,15 +714,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
           heads_loss(*net, data, *passes[t], opt.weights, norm, &part_loss[t], grads[t].data());
           net->backward(data, *passes[t], grads[t].data());
         };
-        std::vector<std::thread> pool;
-        for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
-        work(0);
-        for (auto& th : pool) th.join();
-        for (unsigned t = 1; t < threads; ++t) {
-          float* g0 = grads[0].data();
-          const float* gt = grads[t].data();
-          for (size_t k = 0, n = grads[0].size(); k < n; ++k) g0[k] += gt[k];
-        }
+        run_parts(work);
         world.sum(grads[0].data(), grads[0].size());
         for (const auto& l : part_loss) {
           epoch_loss.action += l.action;
@@ -789,6 +788,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
       }
       log.lr = opt.lr * lr_scale;
       res->log.push_back(log);
+      next_epoch = epoch + 1;
       // Not after a validate-only epoch: a run stopped by --epochs or the time budget validates
       // the count head on its way out, and its resume must go on where the network's epochs were.
       if (!partial && !validate_only && opt.checkpoint_every && !opt.checkpoint.empty() && epoch % opt.checkpoint_every == 0)
@@ -804,7 +804,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
         break;
       }
     }
-    ++epoch;  // the next phase's first epoch (the loop broke before its increment)
+    epoch = next_epoch;  // the next phase's first epoch
   }
   res->interrupted = stop_requested();
   if (dp) {

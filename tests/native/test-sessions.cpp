@@ -335,18 +335,20 @@ int run_cli(const std::string& args, std::string* out) {
   return hunch_test::run_command(std::string("cd '") + HUNCH_SOURCE_DIR + "' && '" + HUNCH_CLI_PATH + "' " + args + " 2>&1",
                                  out);
 }
+// The CLI tests' log: shop_log(60, 8) written to path.
+void write_shop_log(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "w");
+  REQUIRE(f);
+  const std::string csv = shop_log(60, 8);
+  std::fwrite(csv.data(), 1, csv.size(), f);
+  std::fclose(f);
+}
 }  // namespace
 
 TEST_CASE("hunch train/eval --protocol sessions: conversion head, calibration, JSON, errors") {
   const std::string log = temp_file("sessions-log.csv");
   const std::string model = temp_file("sessions.hunch");
-  {
-    FILE* f = std::fopen(log.c_str(), "w");
-    REQUIRE(f);
-    const std::string csv = shop_log(60, 8);
-    std::fwrite(csv.data(), 1, csv.size(), f);
-    std::fclose(f);
-  }
+  write_shop_log(log);
   std::string out;
   REQUIRE(run_cli("train " + log + " -o " + model +
                       " --protocol sessions --arch lstm-attn --embed 16 --hidden 16 --attn-size 8 --epochs 4 --min-count 1",
@@ -378,13 +380,7 @@ TEST_CASE("hunch train/eval --protocol sessions: conversion head, calibration, J
 TEST_CASE("hunch train --item-weights count: the count head ships; the core scores what the trainer validated") {
   const std::string log = temp_file("count-head-log.csv");
   const std::string model = temp_file("count-head.hunch");
-  {
-    FILE* f = std::fopen(log.c_str(), "w");
-    REQUIRE(f);
-    const std::string csv = shop_log(60, 8);
-    std::fwrite(csv.data(), 1, csv.size(), f);
-    std::fclose(f);
-  }
+  write_shop_log(log);
   std::string out;
   REQUIRE(run_cli("train " + log + " -o " + model +
                       " --protocol sessions --embed 16 --ffn 32 --epochs 2 --min-count 1 --min-users 1 --item-weights count",
