@@ -124,6 +124,7 @@ std::vector<uint8_t> build_model(const ModelSpec& s) {
   if (h.session_inputs) w.set_f32("hunch.session.gap", s.session_gap);
   if (h.copy) w.set_u32("hunch.copy", 1);
   if (h.transition_bytes) w.set_u32("hunch.transition.bytes", h.transition_bytes);
+  if (h.action_counts) w.set_u32("hunch.head.action.counts", 1);
   if (s.normalize) {
     w.set_u32("hunch.normalize.version", hunch::kRoutesVersion);
     if (!s.keep_query.empty()) w.set_strings("hunch.normalize.keep_query", s.keep_query);

@@ -34,10 +34,17 @@ const std::vector<TensorSpec>& embeddings() {
   return t;
 }
 
-const std::vector<TensorSpec>& heads() {
+// The action head's matrix: absent when the head is counts only (Hyper::action_counts).
+const std::vector<TensorSpec>& action_matrix() {
   static const std::vector<TensorSpec> t = {
       {"head.action.w", dim(Sym::V), dim(Sym::D), Part::HEAD, true, "emb.action", 0.f, 1.0f, Sym::ONE,
        HUNCH_MATRIX(w.head_action)},
+  };
+  return t;
+}
+
+const std::vector<TensorSpec>& heads() {
+  static const std::vector<TensorSpec> t = {
       {"head.action.b", dim(Sym::V), kNone, Part::HEAD, false, nullptr, 0.f, 0.5f, Sym::ONE,
        HUNCH_VECTOR(w.head_action_b)},
       {"head.type.w", dim(Sym::T), dim(Sym::D), Part::HEAD, true, nullptr, 0.f, 0.5f, Sym::ONE,
@@ -195,12 +202,23 @@ std::vector<ArchSpec> make_specs() {
 // Optional (Hyper::attr_columns): attribute embeddings added to the event encoding, their output
 // vectors added to every action's head row through its attributes, and the action → attributes
 // table (u16 little-endian value ids, V rows of K columns) that says which.
-const std::vector<TensorSpec>& attribute_tensors() {
+const std::vector<TensorSpec>& attribute_inputs() {
   static const std::vector<TensorSpec> t = {
       {"emb.attr", dim(Sym::AV), dim(Sym::D), Part::EMBEDDING, true, nullptr, 0.f, 0.5f, Sym::ONE,
        HUNCH_MATRIX(w.emb_attr)},
+  };
+  return t;
+}
+// head.attr: absent when the action head is counts only (Hyper::action_counts).
+const std::vector<TensorSpec>& attribute_head() {
+  static const std::vector<TensorSpec> t = {
       {"head.attr", dim(Sym::AV), dim(Sym::D), Part::HEAD, true, nullptr, 0.f, 0.5f, Sym::ONE,
        HUNCH_MATRIX(w.head_attr)},
+  };
+  return t;
+}
+const std::vector<TensorSpec>& attribute_tensors() {
+  static const std::vector<TensorSpec> t = {
       {"attr.table", dim(Sym::AB), kNone, Part::EMBEDDING, false, nullptr, 0.f, 0.f, Sym::ONE, nullptr, nullptr,
        [](Weights& w, uint32_t) -> Bytes* { return &w.attr_table; }},
       {"head.attr.match", dim(kCopyDistanceBuckets, Sym::AK), kNone, Part::HEAD, false, nullptr, 0.5f, 0.5f, Sym::ONE,
@@ -308,13 +326,18 @@ std::vector<TensorLayout> tensor_layout(const Hyper& h) {
   if (!a.block.empty())
     for (uint32_t b = 0; b < h.layers; ++b) append(&out, a.block, h, "blk." + std::to_string(b) + ".", b);
   append(&out, a.final_, h, "", 0);
+  if (!h.action_counts) append(&out, action_matrix(), h, "", 0);
   append(&out, heads(), h, "", 0);
   if (h.conversion) append(&out, conversion_head(), h, "", 0);
   if (h.session_inputs) append(&out, wide_exit_head(), h, "", 0);
   if (h.session_inputs && h.conversion) append(&out, wide_conversion_head(), h, "", 0);
   if (h.copy) append(&out, copy_head(), h, "", 0);
   if (h.transition_bytes) append(&out, transition_head(), h, "", 0);
-  if (h.attr_columns) append(&out, attribute_tensors(), h, "", 0);
+  if (h.attr_columns) {
+    append(&out, attribute_inputs(), h, "", 0);
+    if (!h.action_counts) append(&out, attribute_head(), h, "", 0);
+    append(&out, attribute_tensors(), h, "", 0);
+  }
   return out;
 }
 

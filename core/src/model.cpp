@@ -250,6 +250,9 @@ Error read_hyper(const ModelFile& f, Hyper* out) {
     hp.attr_columns = uint32_t(columns->size());
     hp.attr_values = uint32_t(values->size());
   }
+  // And a counts-only action head (the trainer's count head): no head.action.w or head.attr.
+  if (f.find_meta("hunch.head.action.counts"))
+    HUNCH_TRY(get_u32(f, "hunch.head.action.counts", 1, 1, &hp.action_counts));
   const std::string unsound = spec->check(hp);
   if (!unsound.empty()) return Error("model metadata: " + unsound);
   *out = hp;

@@ -300,8 +300,14 @@ void Sequence::conversion_head() {
 const float* Sequence::action_logits() {
   if (count_ == 0) return nullptr;
   const Weights& w = model_.weights();
-  matvec(w.head_action, z_.data(), w.head_action_b.data, logits_.data());
-  if (hp_.attr_columns) {
+  if (hp_.action_counts) {
+    // Counts only: no row reads z (Hyper::action_counts).
+    std::copy(w.head_action_b.data, w.head_action_b.data + hp_.vocab_size, logits_.begin());
+    if (hp_.attr_columns) add_attr_match_terms(logits_.data());
+  } else {
+    matvec(w.head_action, z_.data(), w.head_action_b.data, logits_.data());
+  }
+  if (hp_.attr_columns && !hp_.action_counts) {
     // Each action's row is head.action.w[a] + Σ_k head.attr[its value k]: the attribute part as
     // AV dot products, gathered per action.
     matvec(w.head_attr, z_.data(), nullptr, attr_logits_.data());

@@ -705,12 +705,32 @@ void add_transitions(const TrainFlags& o, const train::Dataset& ds, const train:
   auto tc = std::make_shared<train::TransitionCounts>(
       train::count_transitions(ds, samples, uint32_t(o.transitions), budget));
   std::printf("transition table: %llu training pairs, %llu distinct; kept %llu (at most %lld per action) in %zu "
-              "bytes (budget %llu = %s)\n\n",
+              "bytes (budget %llu = %s)\n",
               (unsigned long long)tc->pairs, (unsigned long long)tc->distinct, (unsigned long long)tc->kept,
               (long long)o.transitions, tc->table.size(), (unsigned long long)budget,
               o.transition_bytes ? "--transition-bytes" : "12% of the int8 network");
+  struct BlankLine {
+    ~BlankLine() { std::printf("\n"); }
+  } blank_line_after;
   if (tc->table.empty()) return;
   nc->hyper.transition_bytes = uint32_t(tc->table.size());
+  // The count head (--item-weights auto or count) ships no head.action.w or head.attr
+  // (hunch.head.action.counts): its table may take their bytes too, so its file is never larger
+  // than the network's. Only where the default budget left pairs out.
+  using IW = train::TrainOptions::ItemWeights;
+  if (!o.transition_bytes && o.dp_epsilon <= 0 && (o.item_weights == IW::AUTO || o.item_weights == IW::COUNT) &&
+      tc->kept < tc->distinct) {
+    hunch::Hyper counts = nc->hyper;
+    counts.action_counts = 1;
+    const uint64_t freed = base - train::network_int8_bytes(counts);
+    auto ctc = std::make_shared<train::TransitionCounts>(
+        train::count_transitions(ds, samples, uint32_t(o.transitions), budget + freed));
+    std::printf("the count head's transition table (with the %llu bytes of head.action.w%s it does not ship): kept "
+                "%llu pairs in %zu bytes\n",
+                (unsigned long long)freed, nc->hyper.attr_columns ? " and head.attr" : "",
+                (unsigned long long)ctc->kept, ctc->table.size());
+    if (ctc->kept > tc->kept) nc->count_transitions = std::move(ctc);
+  }
   nc->transitions = std::move(tc);
 }
 

@@ -87,46 +87,52 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
   // Fewer with attributes: a column's match terms are every action of its window's categories.
   const uint64_t kMaxColumns = K ? 20000 : 60000;
   const uint64_t stride = (all_columns + kMaxColumns - 1) / kMaxColumns;
+  std::vector<CopyEntry> entries;
+  // Every stride-th column with its terms, the successors from the table tc.
+  auto build_columns = [&](const TransitionCounts* tc, uint64_t stride, std::vector<Column>* cols_out,
+                           std::vector<Term>* terms_out) {
+    std::vector<Column>& cols = *cols_out;
+    std::vector<Term>& terms = *terms_out;
+    uint64_t k = 0;
+    for (const Sample& s : training)
+      for (uint64_t c = s.begin; c < s.begin + s.len && c + 1 < s.target_end; ++c) {
+        if (k++ % stride) continue;
+        Column col{data.action[c + 1], uint32_t(terms.size()), 0};
+        if (h.copy) {
+          const size_t start = std::max<uint64_t>(s.begin, c + 1 >= W ? c + 1 - W : 0);
+          copy_entries(start, c, V, [&](size_t j) { return data.action[j]; }, &entries);
+          for (const CopyEntry& e : entries) {
+            const bool same = !h.session_inputs || data.session_number[e.recent] == data.session_number[c];
+            const uint32_t d = hunch::copy_distance_bucket(c - e.recent) + (same ? hunch::kCopyDistanceBuckets : 0);
+            terms.push_back({e.action, d});
+            terms.push_back({e.action, uint32_t(n_dist + data.type[e.recent] + (e.recent == c ? T : 0))});
+            terms.push_back({e.action, uint32_t(n_dist + n_type + hunch::copy_count_bucket(e.count))});
+          }
+        }
+        if (tc)
+          for (const TransitionCounts::Next& n : tc->rows[data.action[c]]) {
+            const uint8_t b = tc->bucket(data, c, c + 1, n.action, n.count);
+            if (b != 0xff) terms.push_back({n.action, uint32_t(n_copy + b)});
+          }
+        if (K) {  // as for_attr_matches in nn-model.cpp, over the log's events
+          ++tick;
+          const size_t start = std::max<uint64_t>(s.begin, c + 1 >= W ? c + 1 - W : 0);
+          for (size_t j = c + 1; j-- > start;)
+            for (size_t k = 0; k < K; ++k) {
+              const uint32_t v = data.attr[j * K + k];
+              if (v == data.attr_start[k] || value_tick[v] == tick) continue;
+              value_tick[v] = tick;
+              const uint32_t w = uint32_t(n_copy + n_trans + k * hunch::kCopyDistanceBuckets + hunch::copy_distance_bucket(c - j));
+              for (uint32_t a : actions_of[v]) terms.push_back({a, w});
+            }
+        }
+        col.end = uint32_t(terms.size());
+        cols.push_back(col);
+      }
+  };
   std::vector<Column> cols;
   std::vector<Term> terms;
-  const TransitionCounts* tc = h.transition_bytes ? net->cfg.transitions.get() : nullptr;
-  uint64_t k = 0;
-  std::vector<CopyEntry> entries;
-  for (const Sample& s : training)
-    for (uint64_t c = s.begin; c < s.begin + s.len && c + 1 < s.target_end; ++c) {
-      if (k++ % stride) continue;
-      Column col{data.action[c + 1], uint32_t(terms.size()), 0};
-      if (h.copy) {
-        const size_t start = std::max<uint64_t>(s.begin, c + 1 >= W ? c + 1 - W : 0);
-        copy_entries(start, c, V, [&](size_t j) { return data.action[j]; }, &entries);
-        for (const CopyEntry& e : entries) {
-          const bool same = !h.session_inputs || data.session_number[e.recent] == data.session_number[c];
-          const uint32_t d = hunch::copy_distance_bucket(c - e.recent) + (same ? hunch::kCopyDistanceBuckets : 0);
-          terms.push_back({e.action, d});
-          terms.push_back({e.action, uint32_t(n_dist + data.type[e.recent] + (e.recent == c ? T : 0))});
-          terms.push_back({e.action, uint32_t(n_dist + n_type + hunch::copy_count_bucket(e.count))});
-        }
-      }
-      if (tc)
-        for (const TransitionCounts::Next& n : tc->rows[data.action[c]]) {
-          const uint8_t b = tc->bucket(data, c, c + 1, n.action, n.count);
-          if (b != 0xff) terms.push_back({n.action, uint32_t(n_copy + b)});
-        }
-      if (K) {  // as for_attr_matches in nn-model.cpp, over the log's events
-        ++tick;
-        const size_t start = std::max<uint64_t>(s.begin, c + 1 >= W ? c + 1 - W : 0);
-        for (size_t j = c + 1; j-- > start;)
-          for (size_t k = 0; k < K; ++k) {
-            const uint32_t v = data.attr[j * K + k];
-            if (v == data.attr_start[k] || value_tick[v] == tick) continue;
-            value_tick[v] = tick;
-            const uint32_t w = uint32_t(n_copy + n_trans + k * hunch::kCopyDistanceBuckets + hunch::copy_distance_bucket(c - j));
-            for (uint32_t a : actions_of[v]) terms.push_back({a, w});
-          }
-      }
-      col.end = uint32_t(terms.size());
-      cols.push_back(col);
-    }
+  build_columns(h.transition_bytes ? net->cfg.transitions.get() : nullptr, stride, &cols, &terms);
   out.columns = cols.size();
 
   // Full-batch Adam on the mean log-loss. With W·z = 0 the softmax over V is exp(b + bonus) over
@@ -146,16 +152,18 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
   double inv_z = 0;
   // A column's summed bonus per touched action (bonus[a], seen[a] = 1, the actions in touched)
   // under the weights th; the caller clears seen for them when done.
+  const std::vector<Term>* term_set = &terms;  // the columns' terms gather reads
   auto gather = [&](const Column& col, const std::vector<double>& th) {
     touched.clear();
+    const std::vector<Term>& tm = *term_set;
     for (uint32_t i = col.begin; i < col.end; ++i) {
-      const uint32_t a = terms[i].action;
+      const uint32_t a = tm[i].action;
       if (!seen[a]) {
         seen[a] = 1;
         touched.push_back(a);
         bonus[a] = 0;
       }
-      bonus[a] += th[terms[i].weight];
+      bonus[a] += th[tm[i].weight];
     }
   };
   auto pass = [&](bool with_grad) {
@@ -215,7 +223,15 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
     const size_t kRankColumns = 12000, kRankTerms = 12000000;
     const size_t every = std::max((cols.size() + kRankColumns - 1) / kRankColumns, (terms.size() + kRankTerms - 1) / kRankTerms);
     std::vector<Column> rank_cols;
-    for (size_t i = 0; i < cols.size(); i += every) rank_cols.push_back(cols[i]);
+    std::vector<Term> rank_terms;
+    if (net->cfg.count_transitions && h.transition_bytes) {
+      // The count head's own (larger) table: the same columns, their successors from it. Its
+      // buckets mean what the network table's do, so θ starts from the likelihood's fit.
+      build_columns(net->cfg.count_transitions.get(), stride * every, &rank_cols, &rank_terms);
+      term_set = &rank_terms;
+    } else {
+      for (size_t i = 0; i < cols.size(); i += every) rank_cols.push_back(cols[i]);
+    }
     // NDCG@10 of the target among all V (ties against it, as eval.h ranks): an untouched action
     // scores β·b, so the count above the target is a binary search over the sorted biases,
     // corrected for the column's touched actions.
@@ -245,7 +261,7 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
     };
     std::vector<uint64_t> uses(n_theta, 0);
     for (const Column& col : rank_cols)
-      for (uint32_t i = col.begin; i < col.end; ++i) ++uses[terms[i].weight];
+      for (uint32_t i = col.begin; i < col.end; ++i) ++uses[(*term_set)[i].weight];
     std::vector<double> th = theta;
     double beta = 1.0, best = ndcg(th, beta);
     out.ndcg_fitted = best;

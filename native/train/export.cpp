@@ -45,6 +45,7 @@ void write_network(const Net& net, const Dataset& data, hunch::ModelWriter* w) {
     w->set_floats("hunch.calibration.conversion", {c.conversion_a, c.conversion_b});
   if (c.type_temperature != 1) w->set_floats("hunch.calibration.type", {c.type_temperature});
   if (h.transition_bytes) w->set_u32("hunch.transition.bytes", h.transition_bytes);
+  if (h.action_counts) w->set_u32("hunch.head.action.counts", 1);
   if (h.attr_columns) {
     w->set_strings("hunch.attr.columns", data.attr_columns);
     std::vector<std::string> kinds;

@@ -29,6 +29,10 @@ struct NetConfig {
   // With hyper.transition_bytes: the counted successor pairs (train/transitions.h) the action
   // head scores with head.transition.weight, and the table the export writes.
   std::shared_ptr<const TransitionCounts> transitions;
+  // The count head's table (hyper.action_counts): a count head ships no head.action.w or
+  // head.attr, and the table may take their bytes (hunch train's budget). nullptr: the same
+  // table as the network's. The trainer swaps it in while the count head is the action head.
+  std::shared_ptr<const TransitionCounts> count_transitions;
 };
 
 // One example: the dataset's events [begin, begin + len) are the input positions. Position p's

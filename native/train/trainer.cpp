@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "train/privacy.h"
+#include "train/transitions.h"
 
 namespace hunch::train {
 
@@ -480,13 +481,24 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   // The count head's validation NDCG@10 (its action logits read nothing the network learns, so
   // it is the same on whatever body phase 3 starts from).
   const bool count_only = res->action_start.columns > 0 && opt.item_weights == TrainOptions::ItemWeights::COUNT;
-  const bool has_count_head = (decide || count_only) && !res->action_start.ranked_bias.empty();
+  // Not with --tie: zeroing head.action.w would zero the embeddings it shares.
+  const bool has_count_head =
+      (decide || count_only) && !res->action_start.ranked_bias.empty() && !net->cfg.tie_embeddings;
+  // The count head's own table (NetConfig::count_transitions) while it is the action head.
+  const std::shared_ptr<const TransitionCounts> network_table = net->cfg.transitions;
+  auto use_count_table = [&](bool on) {
+    if (!net->cfg.count_transitions || !network_table) return;
+    net->cfg.transitions = on ? net->cfg.count_transitions : network_table;
+    net->cfg.hyper.transition_bytes = uint32_t(net->cfg.transitions->table.size());
+  };
   if (has_count_head) {
+    use_count_table(true);
     apply_count_head(res->action_start, net);
     EpochLog at_start;
     if (Error e = validate_now(&at_start)) return e;
     res->count_valid_ndcg_10 = at_start.valid_ndcg_10;
     net->params.data = start;
+    use_count_table(false);
   }
   // Phase 3 trains what the count head leaves: the type, exit and conversion heads. Without them
   // (or without time or epochs left) its one epoch is the count head validated as it starts.
@@ -599,11 +611,13 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
       // From the best epoch so far (its other heads trained), the action head swapped for the
       // count head.
       restart_phase(res->best_epoch > 0 ? best : start);
+      use_count_table(true);
       apply_count_head(res->action_start, net);
       freeze(count_head_tensors(*net));
       res->count_head = true;
       res->count_head_after = epoch - 1;
     }
+    if (phase == 3 && resumed_phase && res->count_head) use_count_table(true);
     // Nothing to train under the count head: its validation is the phase's one epoch.
     const bool validate_only = phase == 3 && (!other_heads || res->out_of_time || epoch > opt.epochs);
     uint32_t next_epoch = epoch;  // after the loop, whether it broke or ran out of epochs
@@ -814,6 +828,11 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   }
   // With no validated epoch (stopped during the first), the current weights are all there is.
   if (res->best_epoch > 0) net->params.data = best;
+  // What ships: the count head when phase 3 holds the best epoch, a file without head.action.w
+  // and head.attr (hunch.head.action.counts) and with its table.
+  res->ships_count_head = res->count_head && (res->best_epoch == 0 || res->best_epoch > res->count_head_after);
+  use_count_table(res->ships_count_head);
+  if (res->ships_count_head) net->cfg.hyper.action_counts = 1;
   if (!epoch_seconds.empty()) {
     std::vector<double> s = epoch_seconds;
     std::nth_element(s.begin(), s.begin() + s.size() / 2, s.end());

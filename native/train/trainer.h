@@ -138,6 +138,9 @@ struct TrainResult {
   double   best_network_valid_ndcg_10 = -1;
   bool     count_head = false;
   uint32_t count_head_after = 0;
+  // The kept epoch is the count head's: the network's config then says so
+  // (hyper.action_counts, the count head's table), and the export writes its file.
+  bool     ships_count_head = false;
   uint32_t resumed_after = 0;       // TrainOptions::resume: the checkpoint's epoch (0: a fresh run)
   uint32_t checkpoints_written = 0;
   DpSpent  dp;

@@ -264,7 +264,7 @@ TEST_CASE("pipeline: synth, train --float, quantize, eval, inspect and predict t
   Run q = cli("quantize '" + f32 + "' -o '" + int8 + "' --events '" + logs + "'");
   CAPTURE(q.out);
   REQUIRE(q.code == 0);
-  CHECK(has(q.out, "head.action.w"));  // the round-trip error of every tensor
+  CHECK(has(q.out, "emb.action"));  // the round-trip error of every tensor
   CHECK(has(q.out, "max |err|"));
   CHECK(has(q.out, "before NDCG@10"));  // validation before and after
   CHECK(has(q.out, "after NDCG@10"));

@@ -394,6 +394,10 @@ TEST_CASE("hunch train --item-weights count: the count head ships; the core scor
   const double trained = std::atof(out.c_str() + at + 13);
   std::unique_ptr<hunch::Model> m;
   REQUIRE(hunch::Model::load_file(model, &m).ok());
+  // A counts-only head: no head.action.w in the file (hunch.head.action.counts).
+  CHECK(m->hyper().action_counts == 1);
+  CHECK(m->file().find_tensor("head.action.w") == nullptr);
+  CHECK(m->file().find_tensor("head.action.b") != nullptr);
   REQUIRE(run_cli("eval " + model + " " + log + " --protocol sessions --json 2>/dev/null", &out) == 0);
   const size_t v = out.find("\"valid\": {\"points\"");  // the validation split's metrics (the model first)
   REQUIRE(v != std::string::npos);

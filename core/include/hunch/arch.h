@@ -66,6 +66,11 @@ struct Hyper {
   // a session is mostly of a category just viewed: a count-like term, no per-value weight).
   uint32_t attr_columns = 0;
   uint32_t attr_values  = 0;
+  // 1 when the action head is counts only (the metadata key hunch.head.action.counts is 1, the
+  // trainer's count head): its logits read nothing of z, so head.action.w and head.attr are not
+  // in the file and the head's GEMV is skipped: logits = head.action.b + the copy, transition and
+  // attribute-match terms. The bytes saved go to a larger transition table.
+  uint32_t action_counts = 0;
 };
 
 // Attributes (Hyper::attr_columns): at most this many columns and value ids in all (ids are u16
