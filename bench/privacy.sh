@@ -112,7 +112,8 @@ for data in ("shop", "ml1m"):
             ndcg = r["model"]["NDCG@10"]
         m = re.search(r"best epoch (\d+).*?; ([\d.]+) s per epoch", log)
         secs = float(m.group(2)) if m else float("nan")
-        epochs = len(re.findall(r"^epoch +\d+ +loss", log, re.M))
+        # Not the count head's validate-only epoch (no step: "0.0 s (0 ev/s)").
+        epochs = len([l for l in re.findall(r"^epoch +\d+ +loss.*$", log, re.M) if "(0 ev/s)" not in l])
         dp = re.search(r"differential privacy: ε = ([\d.]+) spent \(target ([\d.]+), δ = ([\d.e+-]+)\) over (\d+) of (\d+) "
                        r"planned steps.*?noise σ = ([\d.]+)", log)
         fl = open(f"{out}/{name}.flags").read().strip() if os.path.exists(f"{out}/{name}.flags") else ""

@@ -120,7 +120,7 @@ struct TrainFlags {
   double      dp_epsilon = 0, dp_delta = 0, dp_clip = 1;
   // --dp-count-share (the share of ε the count start's release is set to spend alone; 0 = no
   // count start under DP), --dp-count-clip (one user's L2 norm in it): privacy.h dp_counts.
-  double      dp_count_share = 0.25, dp_count_clip = 6;
+  double      dp_count_share = 0.5, dp_count_clip = 6;
 
   bool transformer() const { return arch == "transformer"; }
 };
@@ -176,7 +176,7 @@ void declare_train_flags(Args& args) {
   args.option("dp-epsilon", "0", "differentially private training (DP-SGD, one user = the privacy unit): stop at this ε "
               "(0 = off); plans --epochs epochs (default 10 with it), counts the count-based start's popularity and transition "
               "table with Gaussian noise in the same ε (--dp-count-share), and validates on the held-out users only");
-  args.option("dp-count-share", "0.25", "--dp-epsilon: the count start's noised counts are set to spend this share of ε alone "
+  args.option("dp-count-share", "0.5", "--dp-epsilon: the count start's noised counts are set to spend this share of ε alone "
               "(composed with DP-SGD, the total is ε); 0 = no count start and no transition table under DP");
   args.option("dp-count-clip", "6", "--dp-epsilon: one user's contribution to the noised counts (1 per distinct action and "
               "per distinct successor pair) is scaled to at most this L2 norm");
@@ -406,9 +406,10 @@ struct Trained {
 
 void print_epoch(const train::EpochLog& l, const train::TrainResult& r, std::vector<train::EpochRecord>* curve) {
   if (l.epoch == 1 && r.action_start.columns) {
-    std::printf("action head start (popularity, copy, transition and attribute match weights fitted on %llu training "
-                "columns): next-action log-loss %.3f with popularity alone, %.3f with the terms",
-                (unsigned long long)r.action_start.columns, r.action_start.nll_popularity, r.action_start.nll_fitted);
+    std::printf("action head start (popularity, copy, transition and attribute match weights fitted on %llu %s): "
+                "next-action log-loss %.3f with popularity alone, %.3f with the terms",
+                (unsigned long long)r.action_start.columns,
+                r.dp.count_sigma > 0 ? "held-out users' training columns, the biases the DP counts'" : "training columns", r.action_start.nll_popularity, r.action_start.nll_fitted);
     if (!std::isnan(r.start_valid_ndcg_10)) std::printf("; valid NDCG@10 %.4f", r.start_valid_ndcg_10);
     std::printf("\n");
     if (!std::isnan(r.action_start.ndcg_ranked))
@@ -776,7 +777,7 @@ int add_dp_counts(const TrainFlags& o, const train::Dataset& ds, const train::Se
               co.clip, co.sigma, co.clip, c.noise_std, c.actions.size(), co.transitions ? " and every successor cell" : "");
   if (co.transitions)
     std::printf("; %llu pairs at or above %.3g · σ, kept %llu (at most %lld per action) in %zu bytes",
-                (unsigned long long)c.candidates, co.threshold, (unsigned long long)(c.transitions ? c.transitions->kept : 0),
+                (unsigned long long)c.candidates, c.threshold, (unsigned long long)(c.transitions ? c.transitions->kept : 0),
                 (long long)o.transitions, c.transitions ? c.transitions->table.size() : size_t(0));
   std::printf("\n\n");
   dp->delta = delta;

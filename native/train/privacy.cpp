@@ -262,7 +262,8 @@ Error dp_counts(const Dataset& data, const CountSums& sums, const DpCountOptions
   t->counted.assign(data.events(), 0);
   std::vector<TransitionPair> all;
   std::vector<double> row(V);
-  const double floor = o.threshold * out->noise_std;
+  out->threshold = o.threshold;
+  const double floor = out->threshold * out->noise_std;
   size_t p = 0;
   for (size_t a = 0; a < V; ++a) {
     for (size_t b = 0; b < V; ++b) row[b] = out->noise_std * normal.next();

@@ -92,7 +92,10 @@ struct DpCountOptions {
   uint64_t max_bytes = 0;
   // A pair is a candidate successor only when its noised sum is at least threshold x the noise's
   // standard deviation (sigma x clip): of the V x V cells without a count, a share
-  // Q(threshold) would otherwise fill the table with pure noise.
+  // Q(threshold) (0.13% at 3) would otherwise fill the table with pure noise. 3 was chosen on
+  // validation: on ML-1M (V = 3,416) it lets through about 15,700 pure-noise pairs of 16,900
+  // candidates, yet the count head validated no worse than at 3.85 (0.2 noise pairs per action;
+  // bench/results/privacy/NOTES.md): the fitted bucket weights learn what a small share is worth.
   double   threshold = 3;
 };
 struct DpCounts {
@@ -102,7 +105,7 @@ struct DpCounts {
   // `counted` all zero (no pair is any one event's: nothing to leave out).
   std::shared_ptr<TransitionCounts> transitions;
   uint64_t users = 0, clipped_users = 0, candidates = 0;
-  double   noise_std = 0;
+  double   noise_std = 0, threshold = 0;  // the threshold used, in noise standard deviations
 };
 // The noise on every cell of sums (count_sums with o.clip, and pairs when o.transitions; from
 // rng), then the table. V x V normals when transitions: Error when V exceeds kMaxDpPairActions.

@@ -208,7 +208,7 @@ TEST_CASE("DP counts: one user moves the summed counts by at most the clip; ever
   hunch::Rng rng(11);
   for (size_t u = 0; u < 24; ++u)
     for (int part = 0; part < (u % 3 == 0 ? 2 : 1); ++part) {
-      const size_t n = 3 + rng.below(u % 4 == 0 ? 30 : 6);
+      const size_t n = 4 + rng.below(u % 4 == 0 ? 30 : 6);  // at least one training column
       for (size_t k = 0; k < n; ++k) {
         d.action.push_back(u % 5 == 0 ? 1 + uint32_t(k % 2) : 1 + uint32_t(rng.below(V - 1)));  // some only repeat
         d.type.push_back(1);
@@ -273,6 +273,7 @@ TEST_CASE("DP counts: one user moves the summed counts by at most the clip; ever
   o.clip = 2;
   o.max_successors = 400;
   o.max_bytes = 1 << 20;
+  o.threshold = 3;
   DpCounts c;
   hunch::Rng noise(3);
   REQUIRE_FALSE(dp_counts(big, none, o, noise, &c));
@@ -502,6 +503,14 @@ double number_after(const std::string& text, const std::string& key) {
   return std::strtod(text.c_str() + at + key.size(), nullptr);
 }
 
+// The value of a metadata key in hunch inspect's listing ("key  f32  value").
+double meta_number(const std::string& text, const std::string& key) {
+  const size_t at = text.find(key + " ");
+  if (at == std::string::npos) return NAN;
+  const size_t type = text.find("f32", at + key.size());
+  return type == std::string::npos ? NAN : std::strtod(text.c_str() + type + 3, nullptr);
+}
+
 }  // namespace
 
 TEST_CASE("hunch train --dp-epsilon: trains, records ε, stops at its budget; eval --membership") {
@@ -516,19 +525,25 @@ TEST_CASE("hunch train --dp-epsilon: trains, records ε, stops at its budget; ev
   const double eps = number_after(out, "differential privacy: ε = ");
   CHECK(eps <= 4.0);
   CHECK(eps > 3.5);
-  CHECK(out.find("epoch   3") == std::string::npos);
+  // No DP step past the planned ones, even in the count head's epoch after --epochs (validated only).
+  CHECK(number_after(out, " spent (target 4, δ = ") > 0);
+  const size_t over = out.find(" planned steps");
+  REQUIRE(over != std::string::npos);
+  const std::string steps_text = out.substr(out.rfind("over ", over) + 5, over - out.rfind("over ", over) - 5);
+  INFO("steps: " << steps_text);
+  CHECK(steps_text.substr(0, steps_text.find(" of ")) == steps_text.substr(steps_text.find(" of ") + 4));
   // The count start runs on the noised counts (the held-out users' columns fit its weights),
   // its release composed into the same ε.
-  CHECK(out.find("DP counts (the count start's release, ε = 1 alone") != std::string::npos);
+  CHECK(out.find("DP counts (the count start's release, ε = 2 alone") != std::string::npos);
   CHECK(out.find("action head start") != std::string::npos);
   CHECK(out.find("composed with the count start's release") != std::string::npos);
   CHECK(out.find("transition table:") == std::string::npos);  // never counted outside the release
   REQUIRE(cli("inspect " + model, &out) == 0);
   CHECK(out.find("hunch.privacy.dp_epsilon ") != std::string::npos);
   CHECK(out.find("hunch.privacy.dp_count_share") != std::string::npos);
-  const double count_eps = number_after(out, "hunch.privacy.dp_count_epsilon");
-  const double sgd_eps = number_after(out, "hunch.privacy.dp_sgd_epsilon");
-  CHECK(count_eps == doctest::Approx(1.0).epsilon(0.01));  // a quarter of 4
+  const double count_eps = meta_number(out, "hunch.privacy.dp_count_epsilon");
+  const double sgd_eps = meta_number(out, "hunch.privacy.dp_sgd_epsilon");
+  CHECK(count_eps == doctest::Approx(2.0).epsilon(0.01));  // half of 4 (--dp-count-share 0.5)
   CHECK(sgd_eps < eps);
   CHECK(count_eps + sgd_eps > eps);  // RDP composes below the sum
   CHECK(out.find("composed with the count start's release") != std::string::npos);
