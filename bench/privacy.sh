@@ -23,6 +23,8 @@
 # (README: ~70 epochs). A 20-minute safety budget per run stops a run that hangs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+cmdline="bash bench/privacy.sh"
+for a in "$@"; do case "$a" in *" "*) cmdline+=" \"$a\"" ;; *) cmdline+=" $a" ;; esac; done
 
 budget=1200
 only=""
@@ -93,10 +95,9 @@ if [ "$only" != shop ]; then
 fi
 
 # The table, from the logs and JSONs.
-python3 - "$out" "$shop_epochs" "$ml1m_epochs" "$ml1m_max_len" "$only" "$ml1m_dp" <<'EOF'
+python3 - "$out" "$cmdline" <<'EOF'
 import json, os, re, sys
-out, shop_epochs, ml1m_epochs, ml1m_max_len, only, ml1m_dp = sys.argv[1:7]
-extra_args = "" if ml1m_dp == "--batch 512" else f' --ml1m-dp "{ml1m_dp}"'
+out, cmdline = sys.argv[1:3]
 rows = []
 for data in ("shop", "ml1m"):
     plain = None
@@ -131,8 +132,7 @@ for data in ("shop", "ml1m"):
         row["time"] = secs / plain["secs"] if plain and plain["secs"] else float("nan")
         rows.append(row)
 with open(f"{out}/TABLE.md", "w") as f:
-    f.write(f"`bash bench/privacy.sh --shop-epochs {shop_epochs} --ml1m-epochs {ml1m_epochs} --ml1m-max-len {ml1m_max_len}{extra_args}"
-            + "` (test split; membership AUC over training vs held-out users; "
+    f.write(f"`{cmdline}` (the last command; the rows of either log come from its last run in {out}; test split; membership AUC over training vs held-out users; "
             "seconds per epoch on a shared, loaded 2-core machine):\n\n")
     f.write("| run | DP flags | ε spent (δ) | ε alone: counts + DP-SGD | σ | steps | epochs | action head | NDCG@10 | vs plain | membership AUC | s / epoch | DP / plain time |\n")
     f.write("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
