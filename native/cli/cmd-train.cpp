@@ -16,6 +16,7 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -117,6 +118,9 @@ struct TrainFlags {
   // users), --dp-clip.
   double      holdout_users = 0;
   double      dp_epsilon = 0, dp_delta = 0, dp_clip = 1;
+  // --dp-count-share (the share of ε the count start's release is set to spend alone; 0 = no
+  // count start under DP), --dp-count-clip (one user's L2 norm in it): privacy.h dp_counts.
+  double      dp_count_share = 0.5, dp_count_clip = 6;
 
   bool transformer() const { return arch == "transformer"; }
 };
@@ -170,8 +174,12 @@ void declare_train_flags(Args& args) {
   args.option("holdout-users", "", "leave this fraction of users (drawn by a hash of --seed and the user id) out of training, "
               "for hunch eval --membership to compare with (default 0; 0.1 with --dp-epsilon)");
   args.option("dp-epsilon", "0", "differentially private training (DP-SGD, one user = the privacy unit): stop at this ε "
-              "(0 = off); plans --epochs epochs (default 10 with it), turns off the transition table and the count-based start, "
-              "and validates on the held-out users only");
+              "(0 = off); plans --epochs epochs (default 10 with it), counts the count-based start's popularity and transition "
+              "table with Gaussian noise in the same ε (--dp-count-share), and validates on the held-out users only");
+  args.option("dp-count-share", "0.5", "--dp-epsilon: the count start's noised counts are set to spend this share of ε alone "
+              "(composed with DP-SGD, the total is ε); 0 = no count start and no transition table under DP");
+  args.option("dp-count-clip", "6", "--dp-epsilon: one user's contribution to the noised counts (1 per distinct action and "
+              "per distinct successor pair) is scaled to at most this L2 norm");
   args.option("dp-delta", "", "the δ of --dp-epsilon (default 1 / training users)");
   args.option("dp-clip", "1", "--dp-epsilon: each user's gradient is clipped to this L2 norm");
 }
@@ -221,6 +229,8 @@ int parse_train_flags(int argc, char** argv, TrainFlags* o) {
                                     : (o->holdout_users = o->dp_epsilon > 0 ? 0.1 : 0, true)) ||
       (args.given("dp-delta") && !args.get_double("dp-delta", 1e-300, 0.999, &o->dp_delta, &error)) ||
       !args.get_double("dp-clip", 1e-9, 1e9, &o->dp_clip, &error) ||
+      !args.get_double("dp-count-share", 0, 0.95, &o->dp_count_share, &error) ||
+      !args.get_double("dp-count-clip", 1e-3, 1e6, &o->dp_count_clip, &error) ||
       !(args.given("batch") ? args.get_int("batch", 1, 1 << 20, &o->batch, &error)
                             : (o->batch = args.get("protocol") == "sessions" ? 32 : 128, true)) ||
       !args.get_double("lr", 1e-7, 1.0, &o->lr, &error) ||
@@ -250,9 +260,11 @@ int parse_train_flags(int argc, char** argv, TrainFlags* o) {
     return fail(2, "%s", error.c_str());
   if (o->dp_epsilon > 0 && !(o->holdout_users > 0))
     return fail(2, "--dp-epsilon validates on held-out users only: --holdout-users must be above 0");
-  if ((args.given("dp-delta") || args.given("dp-clip")) && !(o->dp_epsilon > 0))
-    return fail(2, "--dp-delta and --dp-clip need --dp-epsilon");
-  if (o->dp_epsilon > 0) o->transitions = 0;  // counted from every training user outside DP-SGD
+  if ((args.given("dp-delta") || args.given("dp-clip") || args.given("dp-count-share") || args.given("dp-count-clip")) &&
+      !(o->dp_epsilon > 0))
+    return fail(2, "--dp-delta, --dp-clip, --dp-count-share and --dp-count-clip need --dp-epsilon");
+  // Without the count release the table would be counted from every training user outside DP.
+  if (o->dp_epsilon > 0 && o->dp_count_share == 0) o->transitions = 0;
   if (o->transformer() && o->embed % o->heads != 0)
     return fail(2, "--heads %lld must divide --embed %lld", (long long)o->heads, (long long)o->embed);
 
@@ -394,9 +406,10 @@ struct Trained {
 
 void print_epoch(const train::EpochLog& l, const train::TrainResult& r, std::vector<train::EpochRecord>* curve) {
   if (l.epoch == 1 && r.action_start.columns) {
-    std::printf("action head start (popularity, copy, transition and attribute match weights fitted on %llu training "
-                "columns): next-action log-loss %.3f with popularity alone, %.3f with the terms",
-                (unsigned long long)r.action_start.columns, r.action_start.nll_popularity, r.action_start.nll_fitted);
+    std::printf("action head start (popularity, copy, transition and attribute match weights fitted on %llu %s): "
+                "next-action log-loss %.3f with popularity alone, %.3f with the terms",
+                (unsigned long long)r.action_start.columns,
+                r.dp.count_sigma > 0 ? "held-out users' training columns, the biases the DP counts'" : "training columns", r.action_start.nll_popularity, r.action_start.nll_fitted);
     if (!std::isnan(r.start_valid_ndcg_10)) std::printf("; valid NDCG@10 %.4f", r.start_valid_ndcg_10);
     std::printf("\n");
     if (!std::isnan(r.action_start.ndcg_ranked))
@@ -503,6 +516,9 @@ int train_net(const train::Dataset& ds, const train::TrainOptions& topt, train::
                 d.epsilon, d.epsilon_target, d.delta, (unsigned long long)d.steps, (unsigned long long)d.planned_steps,
                 d.budget_spent ? " (budget spent)" : "", d.sigma, d.clip, d.sample_rate, (unsigned long long)d.users,
                 100 * d.clipped_fraction);
+    if (d.count_sigma > 0)
+      std::printf("  composed with the count start's release (noise σ = %.3f · clip %.3g): ε = %.3f of it alone, "
+                  "%.3f of DP-SGD alone\n", d.count_sigma, d.count_clip, d.epsilon_counts, d.epsilon_sgd);
   }
   print_action_terms(*net, ds.attr_columns);
   return kGoOn;
@@ -602,7 +618,16 @@ int float_model_bytes(const TrainFlags& o, const train::Dataset& ds, const train
     fw.set_f32("hunch.privacy.dp_sample_rate", float(d.sample_rate));
     fw.set_u64("hunch.privacy.dp_steps", d.steps);
     fw.set_u64("hunch.privacy.dp_users", d.users);
-    fw.set_string("hunch.privacy.dp_accountant", "rdp-poisson-sampled-gaussian, improved conversion (Balle et al. 2020)");
+    fw.set_string("hunch.privacy.dp_accountant", d.count_sigma > 0
+        ? "rdp-poisson-sampled-gaussian + gaussian (count release), improved conversion (Balle et al. 2020)"
+        : "rdp-poisson-sampled-gaussian, improved conversion (Balle et al. 2020)");
+    if (d.count_sigma > 0) {  // the split of ε between the count release and DP-SGD
+      fw.set_f32("hunch.privacy.dp_count_share", float(o.dp_count_share));
+      fw.set_f32("hunch.privacy.dp_count_noise_multiplier", float(d.count_sigma));
+      fw.set_f32("hunch.privacy.dp_count_clip", float(d.count_clip));
+      fw.set_f32("hunch.privacy.dp_count_epsilon", float(d.epsilon_counts));
+      fw.set_f32("hunch.privacy.dp_sgd_epsilon", float(d.epsilon_sgd));
+    }
   }
   std::vector<float> loss_curve, ndcg_curve;
   for (const auto& c : t.curve) {
@@ -694,14 +719,24 @@ int write_train_report(const TrainFlags& o, const train::Net& net, const Trained
 
 // Counts the training part's successor pairs into the transition table (train/transitions.h)
 // and prints what it kept; no table when no pair fits the budget.
-void add_transitions(const TrainFlags& o, const train::Dataset& ds, const train::SessionSplit* split,
-                     train::NetConfig* nc) {
+// The training users' samples (the held-out users' left out).
+std::vector<train::Sample> training_part(const TrainFlags& o, const train::Dataset& ds, const train::SessionSplit* split) {
   const uint32_t max_len = uint32_t(o.max_len);
   std::vector<train::Sample> samples =
       split ? train::session_training_samples(ds, *split, max_len) : train::training_samples(ds, max_len);
   if (o.holdout_users > 0) train::drop_samples_of(ds, train::holdout_sequences(ds, o.holdout_users, uint64_t(o.seed)), &samples);
-  const uint64_t base = train::network_int8_bytes(nc->hyper);
-  const uint64_t budget = o.transition_bytes ? uint64_t(o.transition_bytes) : base * 12 / 100;
+  return samples;
+}
+
+// The transition table's byte budget.
+uint64_t transition_budget(const TrainFlags& o, const train::NetConfig& nc) {
+  return o.transition_bytes ? uint64_t(o.transition_bytes) : train::network_int8_bytes(nc.hyper) * 12 / 100;
+}
+
+void add_transitions(const TrainFlags& o, const train::Dataset& ds, const train::SessionSplit* split,
+                     train::NetConfig* nc) {
+  const std::vector<train::Sample> samples = training_part(o, ds, split);
+  const uint64_t budget = transition_budget(o, *nc);
   auto tc = std::make_shared<train::TransitionCounts>(
       train::count_transitions(ds, samples, uint32_t(o.transitions), budget));
   std::printf("transition table: %llu training pairs, %llu distinct; kept %llu (at most %lld per action) in %zu "
@@ -732,6 +767,50 @@ void add_transitions(const TrainFlags& o, const train::Dataset& ds, const train:
     if (ctc->kept > tc->kept) nc->count_transitions = std::move(ctc);
   }
   nc->transitions = std::move(tc);
+}
+
+// Under --dp-epsilon with --dp-count-share: the count start's one release from the training
+// users (privacy.h dp_counts): noised action counts (into topt->dp: the biases) and, with
+// --transitions, the transition table of the noised pair sums. Its noise multiplier makes the
+// release alone (share · ε, δ)-DP; the trainer composes it with DP-SGD's steps so that the
+// total is ε. δ is fixed here (1 / the users counted, unless --dp-delta) for both.
+int add_dp_counts(const TrainFlags& o, const train::Dataset& ds, const train::SessionSplit* split, train::NetConfig* nc,
+                  train::TrainOptions::Dp* dp) {
+  const std::vector<train::Sample> samples = training_part(o, ds, split);
+  train::DpCountOptions co;
+  co.clip = o.dp_count_clip;
+  co.transitions = o.transitions > 0;
+  co.max_successors = uint32_t(o.transitions);
+  co.max_bytes = transition_budget(o, *nc);
+  const train::CountSums sums = train::count_sums(ds, samples, co.clip, co.transitions);
+  if (sums.users == 0) return fail(1, "--dp-epsilon: no training user has a training column to count");
+  const double delta = o.dp_delta > 0 ? o.dp_delta : 1.0 / double(sums.users);
+  if (Error e = train::dp_noise_for(o.dp_count_share * o.dp_epsilon, delta, 1.0, 1, &co.sigma))
+    return fail(2, "--dp-count-share: %s", e.message.c_str());
+  std::random_device rd;  // the noise is secret: not from --seed
+  Rng secret((uint64_t(rd()) << 32) ^ uint64_t(rd()) ^ (uint64_t(rd()) << 16));
+  train::DpCounts c;
+  if (Error e = train::dp_counts(ds, sums, co, secret, &c)) return fail(1, "%s", e.message.c_str());
+  std::printf("DP counts (the count start's release, ε = %.3g alone at δ = %.3g): %llu users, %llu scaled to L2 norm %.3g; "
+              "noise σ = %.3f · %.3g = %.2f on each of %zu action cells%s",
+              o.dp_count_share * o.dp_epsilon, delta, (unsigned long long)c.users, (unsigned long long)c.clipped_users,
+              co.clip, co.sigma, co.clip, c.noise_std, c.actions.size(), co.transitions ? " and every successor cell" : "");
+  if (co.transitions)
+    std::printf("; %llu pairs at or above %.3g · σ, kept %llu (at most %lld per action) in %zu bytes",
+                (unsigned long long)c.candidates, c.threshold, (unsigned long long)(c.transitions ? c.transitions->kept : 0),
+                (long long)o.transitions, c.transitions ? c.transitions->table.size() : size_t(0));
+  std::printf("\n\n");
+  dp->delta = delta;
+  dp->count_sigma = co.sigma;
+  dp->count_clip = co.clip;
+  // The biases' counts: positive (the noise can take a rare action below zero).
+  dp->counts.resize(c.actions.size());
+  for (size_t a = 0; a < c.actions.size(); ++a) dp->counts[a] = std::max(c.actions[a], 0.0) + 1.0;
+  if (c.transitions) {
+    nc->hyper.transition_bytes = uint32_t(c.transitions->table.size());
+    nc->transitions = std::move(c.transitions);
+  }
+  return kGoOn;
 }
 
 }  // namespace
@@ -772,8 +851,19 @@ int run_train(int argc, char** argv) {
       nc.session_gap = float(o.ingest.session_gap);
     }
   }
-  if (o.transitions > 0) add_transitions(o, ds, o.sessions ? &split : nullptr, &nc);
+  train::TrainOptions::Dp dp_counts;
+  if (o.dp_epsilon > 0 && o.dp_count_share > 0) {
+    if (int rc = add_dp_counts(o, ds, o.sessions ? &split : nullptr, &nc, &dp_counts); rc != kGoOn) return rc;
+  } else if (o.transitions > 0) {
+    add_transitions(o, ds, o.sessions ? &split : nullptr, &nc);
+  }
   train::TrainOptions topt = trainer_options(o, nc, train::loss_weights(o.loss, signals));
+  if (dp_counts.count_sigma > 0) {
+    topt.dp.delta = dp_counts.delta;
+    topt.dp.count_sigma = dp_counts.count_sigma;
+    topt.dp.count_clip = dp_counts.count_clip;
+    topt.dp.counts = std::move(dp_counts.counts);
+  }
   if (o.sessions) topt.sessions = &split;
   // Under --dp-epsilon only the held-out users validate (epoch choice, early stop, calibration):
   // no training user's event is read outside DP-SGD but for the vocabulary (docs/privacy.md).

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <numeric>
 
 #include "hunch/transitions.h"
 #include "train/transitions.h"
@@ -44,7 +45,8 @@ void write_theta(const std::vector<double>& theta, Net* net) {
 
 }  // namespace
 
-ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& training, Net* net) {
+ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& training, Net* net,
+                             const std::vector<double>* counts) {
   const hunch::Hyper& h = net->cfg.hyper;
   const size_t V = h.vocab_size, T = h.type_count, W = h.window;
   ActionStart out;
@@ -63,7 +65,7 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
   std::vector<uint32_t> value_tick(actions_of.size(), 0);
   uint32_t tick = 0;
 
-  // The bias: log-frequency of the training targets (add-half smoothing).
+  // The bias: log-frequency of the training targets (add-half smoothing), or of the given counts.
   std::vector<double> freq(V, 0.5);
   double total = 0.5 * double(V);
   uint64_t all_columns = 0;
@@ -73,6 +75,10 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
       total += 1;
       ++all_columns;
     }
+  if (counts) {
+    freq = *counts;
+    total = std::accumulate(freq.begin(), freq.end(), 0.0);
+  }
   float* bias = net->params.ptr(net->head_ab);
   std::vector<double> expb(V);
   double z0 = 0;
@@ -195,7 +201,7 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
   const double lr = 0.1, b1 = 0.9, b2 = 0.99;
   for (int it = 1; it <= 200; ++it) {
     pass(true);
-    if (it % 10 == 0) fit_biases();  // its pass's gradient is for the old biases: close enough
+    if (it % 10 == 0 && !counts) fit_biases();  // its pass's gradient is for the old biases: close enough
     for (size_t i = 0; i < n_theta; ++i) {
       const double gi = grad[i] / double(cols.size()) + 1e-4 * theta[i];  // a touch of L2: unused buckets stay 0
       m[i] = b1 * m[i] + (1 - b1) * gi;
@@ -204,7 +210,7 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
     }
   }
   pass(false);
-  fit_biases();
+  if (!counts) fit_biases();
   {  // as log-probabilities (any shift is the same softmax; this keeps them readable)
     const double log_z0 = std::log(z0);
     for (size_t a = 0; a < V; ++a) bias[a] = float(std::log(expb[a]) - log_z0);
@@ -244,7 +250,8 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
           const bool t_touched = seen[t];
           // The target's bias without this column's own count (the biases were fitted on these
           // columns: otherwise every target is "popular" by itself, and β learns to trust that).
-          const double b_t = b[t] + std::log((n_target[t] - 1.0) / n_target[t]);
+          // (Given counts are not the columns': nothing to take out.)
+          const double b_t = counts ? b[t] : b[t] + std::log((n_target[t] - 1.0) / n_target[t]);
           const double st = beta * b_t + (t_touched ? bonus[t] : 0.0), thr = st / beta;
           int64_t r = int64_t(sorted_b.end() - std::lower_bound(sorted_b.begin(), sorted_b.end(), thr));
           if (!t_touched && b[t] >= thr) --r;  // the target itself

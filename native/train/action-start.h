@@ -38,7 +38,12 @@ struct ActionStart {
 // Sets head.action.b and fits head.copy.distance, .type and .count (with cfg.hyper.copy) and
 // head.transition.weight (with cfg.hyper.transition_bytes) on the columns of `training` (at most
 // 60,000 of them, evenly spaced). Leaves every other tensor as it is.
-ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& training, Net* net);
+// counts (V, positive; optional): the biases are their log-frequencies and stay as they are
+// (no alternating fit, no leave-one-out in the ranking): differentially private training fits
+// the weights on held-out users' columns and takes the biases from noised counts of the
+// training users (privacy.h, dp_counts).
+ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& training, Net* net,
+                             const std::vector<double>* counts = nullptr);
 
 // The count head: the ranked biases and θ, head.action.w, the copy gate and head.attr zero (the
 // action logits then read no network output: β·b + the terms).

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <mutex>
+#include <numeric>
 #include <thread>
 #include <unordered_map>
 
@@ -125,30 +126,165 @@ EpsilonAt epsilon_from_rdp(const std::vector<double>& orders, const std::vector<
   return best;
 }
 
-double dp_epsilon(double q, double sigma, uint64_t steps, double delta) {
+double rdp_gaussian(double sigma, double alpha) { return alpha / (2 * sigma * sigma); }
+
+double dp_epsilon(double q, double sigma, uint64_t steps, double delta, double count_sigma) {
   const std::vector<double>& orders = rdp_orders();
   std::vector<double> rdp(orders.size());
-  for (size_t k = 0; k < orders.size(); ++k) rdp[k] = double(steps) * rdp_sampled_gaussian(q, sigma, orders[k]);
+  for (size_t k = 0; k < orders.size(); ++k)
+    rdp[k] = double(steps) * rdp_sampled_gaussian(q, sigma, orders[k]) +
+             (count_sigma > 0 ? rdp_gaussian(count_sigma, orders[k]) : 0.0);
   return epsilon_from_rdp(orders, rdp, delta).epsilon;
 }
 
-Error dp_noise_for(double epsilon, double delta, double q, uint64_t steps, double* sigma) {
+Error dp_noise_for(double epsilon, double delta, double q, uint64_t steps, double* sigma, double count_sigma) {
   if (!(epsilon > 0) || !std::isfinite(epsilon)) return Error("--dp-epsilon must be a positive number");
   if (!(delta > 0 && delta < 1)) return Error("--dp-delta must lie strictly between 0 and 1");
   if (!(q > 0 && q <= 1)) return Error("the sampling rate must lie in (0, 1]");
   if (steps == 0) return Error("no training step is planned");
+  if (count_sigma > 0 && dp_epsilon(q, 1e6, steps, delta, count_sigma) > epsilon)
+    return Error("the count release alone spends ε = " + std::to_string(epsilon) + ": lower --dp-count-share");
   // ε falls as σ grows: double until the target is met, then bisect.
   double lo = 0.05, hi = 0.1;
-  while (dp_epsilon(q, hi, steps, delta) > epsilon) {
+  while (dp_epsilon(q, hi, steps, delta, count_sigma) > epsilon) {
     lo = hi;
     hi *= 2;
     if (hi > 1e6) return Error("no noise level reaches ε = " + std::to_string(epsilon) + " in " + std::to_string(steps) + " steps");
   }
   while (hi - lo > 1e-3 * hi) {
     const double mid = 0.5 * (lo + hi);
-    (dp_epsilon(q, mid, steps, delta) > epsilon ? lo : hi) = mid;
+    (dp_epsilon(q, mid, steps, delta, count_sigma) > epsilon ? lo : hi) = mid;
   }
   *sigma = hi;  // the upper end: its ε is at most the target
+  return Error();
+}
+
+// ---- differentially private counts
+
+CountSums count_sums(const Dataset& data, const std::vector<Sample>& training, double clip, bool with_pairs) {
+  CountSums out;
+  const size_t V = data.actions.size();
+  out.actions.assign(V, 0.0);
+  std::vector<std::string> names;
+  const std::vector<uint32_t> user_of = sequence_users(data, &names);
+  const std::vector<uint32_t> seq_of = sample_sequences(data, training);
+  // Each user's samples, then their distinct cells.
+  std::vector<std::vector<uint32_t>> of_user(names.size());
+  for (size_t k = 0; k < training.size(); ++k) of_user[user_of[seq_of[k]]].push_back(uint32_t(k));
+  std::vector<uint8_t> counted(with_pairs ? data.events() : 0, 0);
+  std::vector<uint8_t> has(V, 0);
+  std::unordered_map<uint64_t, double> pair_sum;
+  std::vector<uint32_t> acts;
+  std::vector<uint64_t> pairs;
+  std::vector<Sample> mine;
+  for (const std::vector<uint32_t>& ks : of_user) {
+    if (ks.empty()) continue;
+    acts.clear();
+    pairs.clear();
+    mine.clear();
+    for (uint32_t k : ks) {
+      const Sample& s = training[k];
+      mine.push_back(s);
+      // The targets the start's bias counts (action-start.cpp): columns c → c + 1 of the sample.
+      for (uint64_t c = s.begin; c < s.begin + s.len && c + 1 < s.target_end; ++c) {
+        const uint32_t a = data.action[c + 1];
+        if (!has[a]) {
+          has[a] = 1;
+          acts.push_back(a);
+        }
+      }
+    }
+    for (uint32_t a : acts) has[a] = 0;
+    if (with_pairs) {
+      for_counted_pairs(data, mine, &counted, [&](uint64_t, uint32_t a, uint32_t b) { pairs.push_back(uint64_t(a) << 32 | b); });
+      std::sort(pairs.begin(), pairs.end());
+      pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
+    }
+    ++out.users;
+    const double n = double(acts.size() + pairs.size());
+    if (n == 0) continue;
+    const double w = std::min(1.0, clip / std::sqrt(n));
+    out.clipped_users += w < 1.0;
+    for (uint32_t a : acts) out.actions[a] += w;
+    for (uint64_t p : pairs) pair_sum[p] += w;
+  }
+  out.pairs.assign(pair_sum.begin(), pair_sum.end());
+  std::sort(out.pairs.begin(), out.pairs.end());
+  return out;
+}
+
+namespace {
+
+// N(0, 1) pairs by Box-Muller in double precision from 53-bit uniforms (as DP-SGD's noise,
+// trainer.cpp's add_dp_noise).
+class Normals {
+ public:
+  explicit Normals(Rng& rng) : rng_(rng) {}
+  double next() {
+    if (has_) {
+      has_ = false;
+      return spare_;
+    }
+    const double u1 = 1.0 - rng_.uniform53(), u2 = rng_.uniform53();
+    const double r = std::sqrt(-2.0 * std::log(u1)), t = 6.283185307179586 * u2;
+    spare_ = r * std::sin(t);
+    has_ = true;
+    return r * std::cos(t);
+  }
+
+ private:
+  Rng&   rng_;
+  double spare_ = 0;
+  bool   has_ = false;
+};
+
+}  // namespace
+
+Error dp_counts(const Dataset& data, const CountSums& sums, const DpCountOptions& o, Rng& rng, DpCounts* out) {
+  *out = DpCounts();
+  const size_t V = data.actions.size();
+  if (!(o.clip > 0) || !(o.sigma > 0)) return Error("dp_counts: the clip and the noise multiplier must be positive");
+  if (o.transitions && V > kMaxDpPairActions)
+    return Error("--dp-epsilon with a transition table noises all V x V successor cells; V = " + std::to_string(V) +
+                 " actions is above " + std::to_string(kMaxDpPairActions) + ": use --transitions 0 or a smaller --max-vocab");
+  if (sums.actions.size() != V) return Error("dp_counts: the sums are of another vocabulary");
+  out->users = sums.users;
+  out->clipped_users = sums.clipped_users;
+  out->noise_std = o.sigma * o.clip;
+  Normals normal(rng);
+  out->actions = sums.actions;
+  for (double& x : out->actions) x += out->noise_std * normal.next();
+  if (!o.transitions) return Error();
+  // Every cell of every row, counted or not, gets its noise; a row's candidates are the cells
+  // at or above the threshold.
+  auto t = std::make_shared<TransitionCounts>();
+  t->from.assign(V, 0);
+  t->counted.assign(data.events(), 0);
+  std::vector<TransitionPair> all;
+  std::vector<double> row(V);
+  out->threshold = o.threshold;
+  const double floor = out->threshold * out->noise_std;
+  size_t p = 0;
+  for (size_t a = 0; a < V; ++a) {
+    for (size_t b = 0; b < V; ++b) row[b] = out->noise_std * normal.next();
+    for (; p < sums.pairs.size() && (sums.pairs[p].first >> 32) == a; ++p)
+      row[uint32_t(sums.pairs[p].first)] += sums.pairs[p].second;
+    // Neither end <unk> (as counted pairs): those cells are drawn but never released.
+    if (a == 0) continue;
+    double from = 0;
+    for (size_t b = 1; b < V; ++b)
+      if (row[b] >= floor) {
+        const uint32_t c = uint32_t(std::max(1.0, std::round(row[b])));
+        all.push_back({uint32_t(a), uint32_t(b), c});
+        from += c;
+      }
+    t->from[a] = uint32_t(std::min(from, 4e9));
+  }
+  out->candidates = all.size();
+  t->pairs = uint64_t(std::accumulate(t->from.begin(), t->from.end(), 0.0));
+  t->distinct = all.size();
+  keep_transitions(V, std::move(all), o.max_successors, o.max_bytes, t.get());
+  if (!t->table.empty()) out->transitions = std::move(t);
   return Error();
 }
 
@@ -255,6 +391,13 @@ std::string privacy_summary(const hunch::Model& model) {
                   f32("hunch.privacy.dp_sample_rate"), u64("hunch.privacy.dp_steps"), u64("hunch.privacy.dp_users"));
   }
   std::string out = buf;
+  const double count_eps = f32("hunch.privacy.dp_count_epsilon");
+  if (!std::isnan(eps) && !std::isnan(count_eps)) {
+    std::snprintf(buf, sizeof buf, "; composed with the count start's release (noise σ = %.3g · clip %.3g, ε = %.3g alone; "
+                  "DP-SGD alone ε = %.3g)", f32("hunch.privacy.dp_count_noise_multiplier"), f32("hunch.privacy.dp_count_clip"),
+                  count_eps, f32("hunch.privacy.dp_sgd_epsilon"));
+    out += buf;
+  }
   const Holdout h = holdout_of(model);
   if (h.fraction > 0) {
     std::snprintf(buf, sizeof buf, "; %.3g of users held out of training (seed %llu)", h.fraction, (unsigned long long)h.seed);

@@ -16,13 +16,16 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "hunch/error.h"
+#include "hunch/rng.h"
 #include "train/dataset.h"
 #include "train/nn-model.h"
 #include "train/sessions.h"
+#include "train/transitions.h"
 
 namespace hunch {
 class Model;
@@ -47,11 +50,67 @@ struct EpsilonAt {
 // conversion.
 EpsilonAt epsilon_from_rdp(const std::vector<double>& orders, const std::vector<double>& rdp, double delta,
                            bool improved = true);
-// ε after `steps` steps at rate q and noise sigma, for delta (rdp_orders, improved conversion).
-double dp_epsilon(double q, double sigma, uint64_t steps, double delta);
+// RDP at order alpha of the Gaussian mechanism without sampling at noise multiplier sigma:
+// alpha / (2 sigma^2) (Mironov 2017, Prop. 7).
+double rdp_gaussian(double sigma, double alpha);
+// ε after `steps` steps at rate q and noise sigma, for delta (rdp_orders, improved conversion),
+// composed (RDP adds up order by order) with one release of the Gaussian mechanism at noise
+// multiplier count_sigma (the DP counts below; 0: none).
+double dp_epsilon(double q, double sigma, uint64_t steps, double delta, double count_sigma = 0);
 // The smallest noise multiplier (to 0.1% relative, rounded up) whose dp_epsilon after `steps`
-// steps is at most epsilon. Error when epsilon, delta, q or steps are out of range.
-Error dp_noise_for(double epsilon, double delta, double q, uint64_t steps, double* sigma);
+// steps (composed with the count release at count_sigma) is at most epsilon. Error when epsilon,
+// delta, q or steps are out of range, or when the count release alone spends epsilon.
+Error dp_noise_for(double epsilon, double delta, double q, uint64_t steps, double* sigma, double count_sigma = 0);
+
+// ---- differentially private counts (the count-based start under DP)
+//
+// What the count-based start reads from the training users (action-start.h): how many took
+// each action (the bias) and which actions follow which (the transition table), released once
+// by the Gaussian mechanism with one user as the privacy unit. One user's contribution is a
+// vector over the V action cells and the V x V pair cells: 1 in the cell of every DISTINCT target
+// action of their training samples and of every DISTINCT counted pair (transitions.h's rule),
+// each counted once per user whatever its repeats, the whole vector then scaled by
+// min(1, clip / its L2 norm) (a user of n distinct cells counts 1 per cell up to n = clip^2).
+// Adding or removing one user changes the summed vector by at most `clip` in L2: N(0,
+// (sigma * clip)^2) on EVERY cell (all V action cells and all V x V pair cells, counted or not)
+// makes the release (RDP alpha / (2 sigma^2)) of the sums, and whatever is computed from them
+// afterwards (thresholds, top successors, the table's buckets, the biases) is post-processing.
+struct CountSums {
+  std::vector<double>                         actions;  // V: the summed contributions per action
+  std::vector<std::pair<uint64_t, double>>    pairs;    // (a << 32 | b, sum), increasing; only nonzero
+  uint64_t users = 0, clipped_users = 0;                // users with samples; of them scaled down
+};
+// Sums the contributions of the users of `training` (sample_sequences / sequence_users); pairs
+// only when with_pairs.
+CountSums count_sums(const Dataset& data, const std::vector<Sample>& training, double clip, bool with_pairs);
+
+struct DpCountOptions {
+  double   clip = 6;            // L2 norm of one user's contribution
+  double   sigma = 0;           // noise multiplier (> 0)
+  bool     transitions = true;  // release the pair cells (and build the table)
+  uint32_t max_successors = 16;
+  uint64_t max_bytes = 0;
+  // A pair is a candidate successor only when its noised sum is at least threshold x the noise's
+  // standard deviation (sigma x clip): of the V x V cells without a count, a share
+  // Q(threshold) (0.13% at 3) would otherwise fill the table with pure noise. 3 was chosen on
+  // validation: on ML-1M (V = 3,416) it lets through about 15,700 pure-noise pairs of 16,900
+  // candidates, yet the count head validated no worse than at 3.85 (0.2 noise pairs per action;
+  // bench/results/privacy/NOTES.md): the fitted bucket weights learn what a small share is worth.
+  double   threshold = 3;
+};
+struct DpCounts {
+  std::vector<double> actions;  // V: noised user counts per action (id 0 included)
+  // The table from the noised pair sums (null without pairs or when none passed the threshold):
+  // counts rounded to users (at least 1), `from` the noised row's sum over its candidates,
+  // `counted` all zero (no pair is any one event's: nothing to leave out).
+  std::shared_ptr<TransitionCounts> transitions;
+  uint64_t users = 0, clipped_users = 0, candidates = 0;
+  double   noise_std = 0, threshold = 0;  // the threshold used, in noise standard deviations
+};
+// The noise on every cell of sums (count_sums with o.clip, and pairs when o.transitions; from
+// rng), then the table. V x V normals when transitions: Error when V exceeds kMaxDpPairActions.
+constexpr size_t kMaxDpPairActions = 20000;
+Error dp_counts(const Dataset& data, const CountSums& sums, const DpCountOptions& o, Rng& rng, DpCounts* out);
 
 // ---- users
 

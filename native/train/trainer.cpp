@@ -344,8 +344,17 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   const unsigned ranks = unsigned(world.size()), first_part = unsigned(world.rank()) * threads;
   std::vector<Sample> samples =
       opt.sessions ? session_training_samples(data, *opt.sessions, opt.max_len) : training_samples(data, opt.max_len);
-  if (opt.holdout_users > 0)
-    res->holdout_samples = drop_samples_of(data, holdout_sequences(data, opt.holdout_users, opt.holdout_seed), &samples);
+  std::vector<Sample> held_samples;  // under DP with counts: the held-out users' (the count start's columns)
+  if (opt.holdout_users > 0) {
+    const std::vector<uint8_t> held = holdout_sequences(data, opt.holdout_users, opt.holdout_seed);
+    if (opt.dp.epsilon > 0 && !opt.dp.counts.empty()) {
+      std::vector<uint8_t> trained(held.size());
+      for (size_t q = 0; q < held.size(); ++q) trained[q] = !held[q];
+      held_samples = samples;
+      drop_samples_of(data, trained, &held_samples);
+    }
+    res->holdout_samples = drop_samples_of(data, held, &samples);
+  }
   if (samples.empty())
     return Error(opt.sessions ? "train: no training session (every session is held out)"
                               : "train: no training sequences (every sequence needs at least 2 events)");
@@ -395,7 +404,10 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
     d.sample_rate = std::min(1.0, double(opt.batch) / users);
     dp_steps_per_epoch = uint64_t(std::ceil(1.0 / d.sample_rate));
     d.planned_steps = uint64_t(opt.epochs) * dp_steps_per_epoch;
-    if (Error e = dp_noise_for(d.epsilon_target, d.delta, d.sample_rate, d.planned_steps, &d.sigma))
+    d.count_sigma = opt.dp.counts.empty() ? 0 : opt.dp.count_sigma;
+    d.count_clip = d.count_sigma > 0 ? opt.dp.count_clip : 0;
+    if (!opt.dp.counts.empty() && !(d.count_sigma > 0)) return Error("train: DP counts without their noise multiplier");
+    if (Error e = dp_noise_for(d.epsilon_target, d.delta, d.sample_rate, d.planned_steps, &d.sigma, d.count_sigma))
       return Error("train: " + e.message);
     if (!(d.clip > 0)) return Error("train: --dp-clip must be positive");
     std::random_device rd;
@@ -403,6 +415,13 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   }
   if (!dp && (net->cfg.hyper.copy || net->cfg.hyper.transition_bytes || net->cfg.hyper.attr_columns))
     res->action_start = fit_action_start(data, samples, net);
+  // Under DP no training user's event is read here: the biases are the noised counts', the
+  // weights are fitted on the held-out users' columns (not protected, as their validation).
+  if (dp && !opt.dp.counts.empty()) {
+    if (opt.dp.counts.size() != net->cfg.hyper.vocab_size) return Error("train: DP counts of another vocabulary");
+    if (held_samples.empty()) return Error("train: the DP count start fits on held-out users: none has a training column");
+    res->action_start = fit_action_start(data, held_samples, net, &opt.dp.counts);
+  }
 
   std::vector<std::unique_ptr<Pass>> passes;
   std::vector<Buffer> grads(threads, Buffer(net->params.size()));
@@ -634,7 +653,9 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
       // DP-SGD: ceil(1/q) steps make an epoch (each user is expected once), each over a Poisson
       // sample of the users, one clipped gradient per user (a pass over that user's samples
       // alone), the sum noised once.
-      for (uint64_t k = 0; dp && k < dp_steps_per_epoch; ++k) {
+      // Not in a validate-only epoch (the count head's, past --epochs), and never past the planned
+      // steps: the accountant's ε is for those.
+      for (uint64_t k = 0; dp && !validate_only && k < dp_steps_per_epoch && res->dp.steps < res->dp.planned_steps; ++k) {
         DpSpent& d = res->dp;
         if (stop_requested()) {
           partial = true;
@@ -823,7 +844,10 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   res->interrupted = stop_requested();
   if (dp) {
     res->dp.budget_spent = res->dp.steps >= res->dp.planned_steps;
-    res->dp.epsilon = dp_epsilon(res->dp.sample_rate, res->dp.sigma, res->dp.steps, res->dp.delta);
+    DpSpent& d = res->dp;
+    d.epsilon = dp_epsilon(d.sample_rate, d.sigma, d.steps, d.delta, d.count_sigma);
+    d.epsilon_sgd = dp_epsilon(d.sample_rate, d.sigma, d.steps, d.delta);
+    d.epsilon_counts = d.count_sigma > 0 ? dp_epsilon(d.sample_rate, d.sigma, 0, d.delta, d.count_sigma) : 0;
     res->dp.clipped_fraction = dp_users_seen ? double(dp_users_clipped) / double(dp_users_seen) : 0;
   }
   // With no validated epoch (stopped during the first), the current weights are all there is.

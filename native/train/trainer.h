@@ -64,12 +64,19 @@ struct TrainOptions {
   // noise for which the RDP accountant (privacy.h) gives ε <= epsilon at delta after the planned
   // epochs × ceil(users / batch) steps, and training stops when those steps are done. The noise
   // and the sampling draw from the operating system's random source, not from `seed` (which the
-  // model file records). Off under DP: the count-based start (fit_action_start) and so AUTO's
-  // second phase; the global gradient clip (clip above) does not apply.
+  // model file records). The global gradient clip (clip above) does not apply.
+  // The count-based start under DP: with `counts` (V noised action counts of the training
+  // users, privacy.h dp_counts, released with noise multiplier count_sigma; the transition
+  // table in net's config is the same release's) it runs on the HELD-OUT users' training
+  // columns with the biases from the counts (fit_action_start), and the accountant composes the
+  // count release with DP-SGD's steps: σ is searched so that both together spend epsilon.
+  // Without counts the count-based start and so AUTO's later phases are off.
   struct Dp {
     double epsilon = 0;
     double delta = 0;  // 0: 1 / training users
     double clip = 1;
+    double count_sigma = 0, count_clip = 0;  // the count release (0: none)
+    std::vector<double> counts;
   } dp;
   // Validation reads only these (null: everything the protocol validates on): the session
   // protocol's split with only some users' validation sessions (privacy.h:
@@ -98,6 +105,9 @@ struct DpSpent {
   uint64_t steps = 0, planned_steps = 0, users = 0;
   double   clipped_fraction = 0;  // of the per-user gradients, over every step
   bool     budget_spent = false;  // stopped because the planned steps were done
+  // The count release composed into epsilon (TrainOptions::Dp::counts; 0 without): its noise
+  // multiplier and clip, and what each part would spend alone (they compose to less than the sum).
+  double   count_sigma = 0, count_clip = 0, epsilon_counts = 0, epsilon_sgd = 0;
 };
 
 struct EpochLog {

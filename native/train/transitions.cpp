@@ -17,59 +17,44 @@ uint8_t TransitionCounts::bucket(const Dataset& data, uint64_t input, uint64_t t
   return uint8_t(hunch::transition_bucket(pair, total));
 }
 
-TransitionCounts count_transitions(const Dataset& data, const std::vector<Sample>& training,
-                                   uint32_t max_successors, uint64_t max_bytes) {
-  const size_t V = data.actions.size();
+void for_counted_pairs(const Dataset& data, const std::vector<Sample>& samples, std::vector<uint8_t>* counted,
+                       const std::function<void(uint64_t, uint32_t, uint32_t)>& fn) {
   const bool sessions = data.flags.size() == data.events();
-  TransitionCounts t;
-  t.from.assign(V, 0);
-  t.rows.assign(V, {});
-  t.counted.assign(data.events(), 0);
-  std::vector<uint64_t> pairs;  // a << 32 | b, one per counted pair
   // Every pair of a sample's training part: from its sequence's start (or the earliest event its
   // windows may start at) to its target_end.
-  for (const Sample& s : training) {
+  for (const Sample& s : samples) {
     const uint64_t start = *(std::upper_bound(data.offsets.begin(), data.offsets.end(), s.begin) - 1);
     for (uint64_t i = std::max(start, std::min(s.first, s.begin)); i + 1 < s.target_end; ++i) {
-      if (t.counted[i]) continue;
+      if ((*counted)[i]) continue;
       const uint32_t a = data.action[i], b = data.action[i + 1];
       if (a == 0 || b == 0 || (sessions && (data.flags[i + 1] & kSessionStart))) continue;
-      t.counted[i] = 1;
-      ++t.from[a];
-      pairs.push_back(uint64_t(a) << 32 | b);
+      (*counted)[i] = 1;
+      fn(i, a, b);
     }
   }
-  t.pairs = pairs.size();
-  std::sort(pairs.begin(), pairs.end());
-  struct Pair {
-    uint32_t a, b, count;
-  };
-  std::vector<Pair> all;
-  for (size_t i = 0; i < pairs.size();) {
-    size_t j = i;
-    while (j < pairs.size() && pairs[j] == pairs[i]) ++j;
-    all.push_back({uint32_t(pairs[i] >> 32), uint32_t(pairs[i]), uint32_t(j - i)});
-    i = j;
-  }
-  t.distinct = all.size();
+}
+
+void keep_transitions(size_t V, std::vector<TransitionPair> all, uint32_t max_successors, uint64_t max_bytes,
+                      TransitionCounts* t) {
+  t->rows.assign(V, {});
   // Per action the most frequent max_successors (all is sorted by a, then b).
-  std::vector<Pair> kept;
+  std::vector<TransitionPair> kept;
   for (size_t i = 0; i < all.size();) {
     size_t j = i;
     while (j < all.size() && all[j].a == all[i].a) ++j;
     std::stable_sort(all.begin() + long(i), all.begin() + long(j),
-                     [](const Pair& x, const Pair& y) { return x.count > y.count; });
+                     [](const TransitionPair& x, const TransitionPair& y) { return x.count > y.count; });
     kept.insert(kept.end(), all.begin() + long(i), all.begin() + long(std::min<size_t>(j, i + max_successors)));
     i = j;
   }
   // Then the most frequent overall, as many as the budget holds: the largest prefix whose
   // encoding fits (binary search; the encoding grows with the prefix).
-  std::stable_sort(kept.begin(), kept.end(), [](const Pair& x, const Pair& y) { return x.count > y.count; });
+  std::stable_sort(kept.begin(), kept.end(), [](const TransitionPair& x, const TransitionPair& y) { return x.count > y.count; });
   auto encode = [&](size_t n, std::vector<uint8_t>* out) {
     std::vector<std::vector<hunch::Transition>> rows(V);
-    std::vector<Pair> take(kept.begin(), kept.begin() + long(n));
-    std::sort(take.begin(), take.end(), [](const Pair& x, const Pair& y) { return x.a != y.a ? x.a < y.a : x.b < y.b; });
-    for (const Pair& p : take) rows[p.a].push_back({p.b, uint8_t(hunch::transition_bucket(p.count, t.from[p.a]))});
+    std::vector<TransitionPair> take(kept.begin(), kept.begin() + long(n));
+    std::sort(take.begin(), take.end(), [](const TransitionPair& x, const TransitionPair& y) { return x.a != y.a ? x.a < y.a : x.b < y.b; });
+    for (const TransitionPair& p : take) rows[p.a].push_back({p.b, uint8_t(hunch::transition_bucket(p.count, t->from[p.a]))});
     out->clear();
     hunch::encode_transitions(rows, out);
     return take;
@@ -82,9 +67,34 @@ TransitionCounts count_transitions(const Dataset& data, const std::vector<Sample
     if (probe.size() <= max_bytes) lo = mid;
     else hi = mid - 1;
   }
-  for (const Pair& p : encode(lo, &t.table)) t.rows[p.a].push_back({p.b, p.count});
-  t.kept = lo;
-  if (lo == 0) t.table.clear();  // nothing fits (or nothing counted): no table
+  for (const TransitionPair& p : encode(lo, &t->table)) t->rows[p.a].push_back({p.b, p.count});
+  t->kept = lo;
+  if (lo == 0) t->table.clear();  // nothing fits (or nothing counted): no table
+}
+
+TransitionCounts count_transitions(const Dataset& data, const std::vector<Sample>& training,
+                                   uint32_t max_successors, uint64_t max_bytes) {
+  const size_t V = data.actions.size();
+  TransitionCounts t;
+  t.from.assign(V, 0);
+  t.rows.assign(V, {});
+  t.counted.assign(data.events(), 0);
+  std::vector<uint64_t> pairs;  // a << 32 | b, one per counted pair
+  for_counted_pairs(data, training, &t.counted, [&](uint64_t, uint32_t a, uint32_t b) {
+    ++t.from[a];
+    pairs.push_back(uint64_t(a) << 32 | b);
+  });
+  t.pairs = pairs.size();
+  std::sort(pairs.begin(), pairs.end());
+  std::vector<TransitionPair> all;
+  for (size_t i = 0; i < pairs.size();) {
+    size_t j = i;
+    while (j < pairs.size() && pairs[j] == pairs[i]) ++j;
+    all.push_back({uint32_t(pairs[i] >> 32), uint32_t(pairs[i]), uint32_t(j - i)});
+    i = j;
+  }
+  t.distinct = all.size();
+  keep_transitions(V, std::move(all), max_successors, max_bytes, &t);
   return t;
 }
 

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "hunch/transitions.h"
@@ -38,6 +39,21 @@ struct TransitionCounts {
   // pair has no count left.
   uint8_t bucket(const Dataset& data, uint64_t input, uint64_t target, uint32_t next_action, uint32_t pair_count) const;
 };
+
+// The counted pairs of `samples` (the rule above), each once: fn(i, a, b) for the pair event i
+// (action a) → i + 1 (action b) whose (*counted)[i] (data.events() entries) was 0; it is set.
+void for_counted_pairs(const Dataset& data, const std::vector<Sample>& samples, std::vector<uint8_t>* counted,
+                       const std::function<void(uint64_t, uint32_t, uint32_t)>& fn);
+
+// A pair a → b counted `count` times (a count of users, once noised, under DP: privacy.h).
+struct TransitionPair {
+  uint32_t a, b, count;
+};
+// Fills t->rows, t->table and t->kept from `all` (sorted by a, then b; t->from set): at most
+// max_successors per action (the most frequent; ties to the lower id), then the most frequent
+// pairs overall whose encoding fits max_bytes.
+void keep_transitions(size_t V, std::vector<TransitionPair> all, uint32_t max_successors, uint64_t max_bytes,
+                      TransitionCounts* t);
 
 // Counts the pairs of `training`, keeps at most max_successors per action (the most frequent;
 // ties to the lower id), then the most frequent pairs overall whose encoding fits max_bytes.

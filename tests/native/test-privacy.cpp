@@ -128,6 +128,171 @@ TEST_CASE("ε grows with steps and the sampling rate, falls with the noise; the 
   CHECK(dp_noise_for(1, delta, 0.02, 0, &sigma));
 }
 
+namespace {
+
+// δ of the Gaussian mechanism at noise multiplier s (sensitivity 1) for ε, exactly (Balle & Wang
+// 2018, "Improving the Gaussian mechanism", Thm 8): Φ(1/(2s) − εs) − e^ε Φ(−1/(2s) − εs).
+double gaussian_delta(double s, double eps) {
+  auto phi = [](double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); };
+  return phi(0.5 / s - eps * s) - std::exp(eps) * phi(-0.5 / s - eps * s);
+}
+// The exact ε of that mechanism at δ (δ falls as ε grows: bisection).
+double gaussian_epsilon(double s, double delta) {
+  double lo = 0, hi = 100;
+  for (int k = 0; k < 200; ++k) {
+    const double mid = 0.5 * (lo + hi);
+    (gaussian_delta(s, mid) > delta ? lo : hi) = mid;
+  }
+  return hi;
+}
+
+}  // namespace
+
+TEST_CASE("the count release composes with DP-SGD: against the Gaussian mechanism's closed forms") {
+  // One release at noise multiplier σ: RDP α / (2σ²), the sampled Gaussian's at q = 1.
+  for (double a : {1.5, 2.0, 8.0, 64.0}) {
+    CHECK(rdp_gaussian(2.0, a) == doctest::Approx(a / 8.0));
+    CHECK(rdp_gaussian(2.0, a) == doctest::Approx(rdp_sampled_gaussian(1.0, 2.0, a)));
+  }
+  // RDP adds up: dp_epsilon with the release is the conversion of the summed curves.
+  const double delta = 1e-5;
+  {
+    const std::vector<double>& orders = rdp_orders();
+    std::vector<double> sum;
+    for (double a : orders) sum.push_back(300 * rdp_sampled_gaussian(0.02, 0.9, a) + rdp_gaussian(3.0, a));
+    CHECK(dp_epsilon(0.02, 0.9, 300, delta, 3.0) == doctest::Approx(epsilon_from_rdp(orders, sum, delta).epsilon));
+    CHECK(dp_epsilon(0.02, 0.9, 300, delta, 3.0) > dp_epsilon(0.02, 0.9, 300, delta));
+    CHECK(dp_epsilon(0.02, 0.9, 300, delta, 3.0) > dp_epsilon(0.02, 0.9, 0, delta, 3.0));
+    // Less than the two ε added (composition in RDP is tighter than in (ε, δ)).
+    CHECK(dp_epsilon(0.02, 0.9, 300, delta, 3.0) < dp_epsilon(0.02, 0.9, 300, delta) + dp_epsilon(0.02, 0.9, 0, delta, 3.0));
+  }
+  // Without sampling, T steps at σ and the release at σc are ONE Gaussian mechanism of noise
+  // multiplier (T/σ² + 1/σc²)^(−1/2): the accountant's ε lies between that mechanism's exact ε
+  // (Balle & Wang) and the standard RDP conversion's closed form 1/(2s²) + √(2 log(1/δ)) / s.
+  for (double sc : {1.0, 2.0, 5.0})
+    for (uint64_t T : {1ull, 4ull, 25ull}) {
+      const double sigma = 8.0, s = 1.0 / std::sqrt(double(T) / (sigma * sigma) + 1.0 / (sc * sc));
+      const double eps = dp_epsilon(1.0, sigma, T, delta, sc);
+      const double exact = gaussian_epsilon(s, delta);
+      const double standard = 1.0 / (2 * s * s) + std::sqrt(2.0 * std::log(1.0 / delta)) / s;
+      INFO("σc " << sc << " T " << T << ": ε " << eps << ", exact " << exact << ", standard " << standard);
+      CHECK(eps >= exact);
+      CHECK(eps <= standard * 1.001);
+      CHECK(eps <= exact * 1.3);  // and not far above the exact value
+    }
+  // The noise search keeps the total at the target: more noise on the steps with the release.
+  for (double target : {1.0, 4.0, 8.0}) {
+    double alone = 0, composed = 0, count_sigma = 0;
+    REQUIRE_FALSE(dp_noise_for(target * 0.25, delta, 1.0, 1, &count_sigma));  // the release alone: a quarter
+    CHECK(dp_epsilon(0.02, 1e9, 1, delta, count_sigma) <= target * 0.25 + 1e-9);
+    REQUIRE_FALSE(dp_noise_for(target, delta, 0.02, 500, &alone));
+    REQUIRE_FALSE(dp_noise_for(target, delta, 0.02, 500, &composed, count_sigma));
+    CHECK(composed > alone);
+    CHECK(dp_epsilon(0.02, composed, 500, delta, count_sigma) <= target);
+    CHECK(dp_epsilon(0.02, composed * 0.99, 500, delta, count_sigma) > target);
+  }
+  double sigma = 0;
+  CHECK(dp_noise_for(1.0, delta, 0.02, 500, &sigma, 0.5));  // the release alone spends more than ε = 1
+}
+
+TEST_CASE("DP counts: one user moves the summed counts by at most the clip; every cell gets its noise") {
+  // Users of one or two sequences ("u3#1", "u3#2" are one user), repeats of the same action
+  // and the same pair included.
+  Dataset d;
+  const uint32_t V = 9;
+  d.actions.push_back("<unk>");
+  for (uint32_t k = 1; k < V; ++k) d.actions.push_back("a" + std::to_string(k));
+  d.types = {"<none>", "view"};
+  d.gap_edges = {60.0f};
+  d.offsets.push_back(0);
+  hunch::Rng rng(11);
+  for (size_t u = 0; u < 24; ++u)
+    for (int part = 0; part < (u % 3 == 0 ? 2 : 1); ++part) {
+      const size_t n = 4 + rng.below(u % 4 == 0 ? 30 : 6);  // at least one training column
+      for (size_t k = 0; k < n; ++k) {
+        d.action.push_back(u % 5 == 0 ? 1 + uint32_t(k % 2) : 1 + uint32_t(rng.below(V - 1)));  // some only repeat
+        d.type.push_back(1);
+        d.time.push_back(NAN);
+        d.gap.push_back(0);
+      }
+      d.offsets.push_back(d.action.size());
+      d.sequence_key.push_back("u" + std::to_string(u) + (u % 3 == 0 ? "#" + std::to_string(part + 1) : ""));
+    }
+  d.flags.assign(d.action.size(), 0);
+  d.line.assign(d.action.size(), 0);
+  d.session_position.assign(d.action.size(), 1);
+  d.session_number.assign(d.action.size(), 1);
+  const std::vector<Sample> all = training_samples(d, 200);
+  std::vector<std::string> users;
+  const std::vector<uint32_t> user_of = sequence_users(d, &users);
+  REQUIRE(users.size() == 24);
+  // The sums as one dense vector over the V action cells and the V x V pair cells.
+  auto dense = [&](const CountSums& c) {
+    std::vector<double> v(c.actions);
+    v.resize(V + V * V, 0.0);
+    for (const auto& [key, x] : c.pairs) v[V + (key >> 32) * V + uint32_t(key)] += x;
+    return v;
+  };
+  for (double clip : {1.0, 2.5, 100.0}) {
+    const CountSums full = count_sums(d, all, clip, true);
+    CHECK(full.users == 24);
+    const std::vector<double> fv = dense(full);
+    double largest = 0;
+    for (uint32_t u = 0; u < users.size(); ++u) {
+      std::vector<Sample> rest;
+      for (const Sample& s : all) {
+        const size_t q = size_t(std::upper_bound(d.offsets.begin(), d.offsets.end(), s.first) - d.offsets.begin() - 1);
+        if (user_of[q] != u) rest.push_back(s);
+      }
+      const std::vector<double> rv = dense(count_sums(d, rest, clip, true));
+      double sq = 0;
+      for (size_t k = 0; k < fv.size(); ++k) sq += (fv[k] - rv[k]) * (fv[k] - rv[k]);
+      INFO("clip " << clip << " user " << users[u]);
+      CHECK(std::sqrt(sq) <= clip * (1 + 1e-12));  // the sensitivity dp_counts' noise is scaled to
+      largest = std::max(largest, std::sqrt(sq));
+    }
+    CHECK(largest > (clip == 100.0 ? 4.0 : clip * 0.999));  // the bound is reached (clip 1, 2.5)
+    if (clip == 100.0) {  // unclipped, a user adds exactly 1 to each distinct cell: repeats count once
+      CHECK(full.clipped_users == 0);
+      for (double x : fv) CHECK(x == std::floor(x));
+      CHECK(fv[V + 1 * V + 2] >= 5);  // a1 → a2: every repeating user (u0, u5, …) once
+      CHECK(fv[V + 1 * V + 2] <= 24);
+    }
+  }
+  CHECK(count_sums(d, all, 1.0, true).clipped_users > 0);
+  // The noise: N(0, (σ · clip)²) on every action cell and every pair cell, counted or not. With
+  // nothing counted, the action cells' spread is σ · clip, and about Q(3) of the (V−1)² pair
+  // cells pass the threshold of 3 σ · clip.
+  Dataset big;
+  for (uint32_t k = 0; k < 400; ++k) big.actions.push_back("b" + std::to_string(k));
+  big.offsets.push_back(0);
+  CountSums none;
+  none.actions.assign(400, 0.0);
+  DpCountOptions o;
+  o.sigma = 1.5;
+  o.clip = 2;
+  o.max_successors = 400;
+  o.max_bytes = 1 << 20;
+  o.threshold = 3;
+  DpCounts c;
+  hunch::Rng noise(3);
+  REQUIRE_FALSE(dp_counts(big, none, o, noise, &c));
+  double sq = 0;
+  for (double x : c.actions) sq += x * x;
+  CHECK(std::sqrt(sq / 400) == doctest::Approx(3.0).epsilon(0.12));
+  const double expected = 0.0013499 * 399.0 * 399.0;  // Q(3) of the cells
+  CHECK(double(c.candidates) > expected * 0.7);
+  CHECK(double(c.candidates) < expected * 1.3);
+  REQUIRE(c.transitions);
+  CHECK(c.transitions->kept == c.candidates);
+  for (uint32_t a : c.transitions->counted) CHECK(a == 0);
+  none.actions.resize(3);
+  CHECK(dp_counts(big, none, o, noise, &c));  // sums of another vocabulary
+  o.sigma = 0;
+  none.actions.assign(400, 0.0);
+  CHECK(dp_counts(big, none, o, noise, &c));  // no noise: refused
+}
+
 TEST_CASE("users of sequence keys, the held-out users") {
   CHECK(user_of_sequence_key("alice#3") == "alice");
   CHECK(user_of_sequence_key("alice") == "alice");
@@ -338,6 +503,14 @@ double number_after(const std::string& text, const std::string& key) {
   return std::strtod(text.c_str() + at + key.size(), nullptr);
 }
 
+// The value of a metadata key in hunch inspect's listing ("key  f32  value").
+double meta_number(const std::string& text, const std::string& key) {
+  const size_t at = text.find(key + " ");
+  if (at == std::string::npos) return NAN;
+  const size_t type = text.find("f32", at + key.size());
+  return type == std::string::npos ? NAN : std::strtod(text.c_str() + type + 3, nullptr);
+}
+
 }  // namespace
 
 TEST_CASE("hunch train --dp-epsilon: trains, records ε, stops at its budget; eval --membership") {
@@ -352,10 +525,28 @@ TEST_CASE("hunch train --dp-epsilon: trains, records ε, stops at its budget; ev
   const double eps = number_after(out, "differential privacy: ε = ");
   CHECK(eps <= 4.0);
   CHECK(eps > 3.5);
-  CHECK(out.find("epoch   3") == std::string::npos);
-  CHECK(out.find("transition table") == std::string::npos);  // off under DP
+  // No DP step past the planned ones, even in the count head's epoch after --epochs (validated only).
+  CHECK(number_after(out, " spent (target 4, δ = ") > 0);
+  const size_t over = out.find(" planned steps");
+  REQUIRE(over != std::string::npos);
+  const std::string steps_text = out.substr(out.rfind("over ", over) + 5, over - out.rfind("over ", over) - 5);
+  INFO("steps: " << steps_text);
+  CHECK(steps_text.substr(0, steps_text.find(" of ")) == steps_text.substr(steps_text.find(" of ") + 4));
+  // The count start runs on the noised counts (the held-out users' columns fit its weights),
+  // its release composed into the same ε.
+  CHECK(out.find("DP counts (the count start's release, ε = 2 alone") != std::string::npos);
+  CHECK(out.find("action head start") != std::string::npos);
+  CHECK(out.find("composed with the count start's release") != std::string::npos);
+  CHECK(out.find("transition table:") == std::string::npos);  // never counted outside the release
   REQUIRE(cli("inspect " + model, &out) == 0);
   CHECK(out.find("hunch.privacy.dp_epsilon ") != std::string::npos);
+  CHECK(out.find("hunch.privacy.dp_count_share") != std::string::npos);
+  const double count_eps = meta_number(out, "hunch.privacy.dp_count_epsilon");
+  const double sgd_eps = meta_number(out, "hunch.privacy.dp_sgd_epsilon");
+  CHECK(count_eps == doctest::Approx(2.0).epsilon(0.01));  // half of 4 (--dp-count-share 0.5)
+  CHECK(sgd_eps < eps);
+  CHECK(count_eps + sgd_eps > eps);  // RDP composes below the sum
+  CHECK(out.find("composed with the count start's release") != std::string::npos);
   CHECK(out.find("hunch.privacy.dp_noise_multiplier") != std::string::npos);
   CHECK(out.find("hunch.privacy.holdout_users") != std::string::npos);
   CHECK(out.find("-DP per user") != std::string::npos);
@@ -365,6 +556,15 @@ TEST_CASE("hunch train --dp-epsilon: trains, records ε, stops at its budget; ev
   CHECK(cli("train " + dir + "-shop.csv -o " + model + " --dp-epsilon 4 --holdout-users 0", &out) == 2);
   CHECK(out.find("--holdout-users") != std::string::npos);
   CHECK(cli("train " + dir + "-shop.csv -o " + model + " --dp-clip 2", &out) == 2);
+  CHECK(cli("train " + dir + "-shop.csv -o " + model + " --dp-count-share 0.5", &out) == 2);
+  CHECK(cli("train " + dir + "-shop.csv -o " + model + " --protocol sessions --dp-epsilon 4 --dp-count-share 0.99", &out) == 2);
+  // --dp-count-share 0: no count start, no table, DP-SGD alone.
+  REQUIRE(cli("train " + dir + "-shop.csv -o " + model + " --protocol sessions --dp-epsilon 4 --epochs 1 --batch 64 "
+              "--dp-count-share 0", &out) == 0);
+  CHECK(out.find("DP counts") == std::string::npos);
+  CHECK(out.find("action head start") == std::string::npos);
+  CHECK(out.find("transition table") == std::string::npos);
+  CHECK(number_after(out, "differential privacy: ε = ") <= 4.0);
   // Checkpoints do not hold the accountant's steps: refused (a usage error), not resumed with ε
   // undercounted; the trainer refuses the combination too, for library callers.
   CHECK(cli("train " + dir + "-shop.csv -o " + model + " --protocol sessions --dp-epsilon 4 --checkpoint-every 1", &out) == 2);
