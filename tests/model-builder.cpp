@@ -153,7 +153,9 @@ std::vector<uint8_t> build_model(const ModelSpec& s) {
 
   // Every tensor of the architecture's table, drawn as its entry says (TensorSpec::center,
   // range, range_over).
+  if (s.tied_head) w.set_u32("hunch.head.action.tied", 1);
   for (const hunch::TensorLayout& t : hunch::tensor_layout(h)) {
+    if (s.tied_head && t.name == "head.action.w") continue;
     const hunch::TensorSpec& spec = *t.spec;
     const float range = spec.range_over == hunch::Sym::ONE
                             ? spec.range

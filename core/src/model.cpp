@@ -323,12 +323,20 @@ Error Model::bind() {
     Bytes names;
     HUNCH_TRY(b.bytes(kActionsFc, uint32_t(f.find_tensor(kActionsFc)->shape[0]), &names));
   }
+  // A tied head (hunch.head.action.tied = 1, docs/format.md): no head.action.w in the file; the
+  // head scores with emb.action's rows (same shape, same dtype), so the kernels see one matrix.
+  uint32_t tied = 0;
+  if (f.find_meta("hunch.head.action.tied")) HUNCH_TRY(get_u32(f, "hunch.head.action.tied", 1, 1, &tied));
+  if (tied && f.find_tensor("head.action.w"))
+    return Error("model: hunch.head.action.tied = 1, so tensor 'head.action.w' must be absent (the head uses emb.action)");
   for (const TensorLayout& t : tensor_layout(hp)) {
+    if (tied && t.name == "head.action.w") continue;
     if (t.spec->bytes) HUNCH_TRY(b.bytes(t.name, t.rows, t.spec->bytes(w_, t.block)));
     else if (t.is_matrix()) HUNCH_TRY(b.matrix(t.name, t.rows, t.cols, t.spec->matrix(w_, t.block)));
     else HUNCH_TRY(b.vector(t.name, t.rows, t.spec->vector(w_, t.block)));
   }
   HUNCH_TRY(b.leftovers());
+  if (tied) w_.head_action = w_.emb_action;
   if (hp.conversion) {
     const std::vector<std::string>& goals = f.find_meta("hunch.conversion.goal_types")->value.strings;
     goal_types_.resize(goals.size());

@@ -46,6 +46,8 @@ void write_network(const Net& net, const Dataset& data, hunch::ModelWriter* w) {
     w->set_floats("hunch.calibration.conversion", {c.conversion_a, c.conversion_b});
   if (c.type_temperature != 1) w->set_floats("hunch.calibration.type", {c.type_temperature});
   if (h.transition_bytes) w->set_u32("hunch.transition.bytes", h.transition_bytes);
+  // --tie: head.action.w is emb.action; the file holds it once (docs/format.md).
+  if (net.cfg.tie_embeddings) w->set_u32("hunch.head.action.tied", 1);
   if (h.attr_columns) {
     w->set_strings("hunch.attr.columns", data.attr_columns);
     std::vector<std::string> kinds;
@@ -68,6 +70,7 @@ void write_network(const Net& net, const Dataset& data, hunch::ModelWriter* w) {
       w->add_u8(l.name, l.shape(), net.cfg.transitions->table.data());
       continue;
     }
+    if (net.cfg.tie_embeddings && l.name == "head.action.w") continue;
     const long i = net.params.find(l.name);
     w->add_f32(l.name, l.shape(), i < 0 ? nullptr : net.params.ptr(size_t(i)));
   }
