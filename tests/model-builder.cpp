@@ -9,6 +9,7 @@
 #include "hunch/transitions.h"
 
 #include <cstdio>
+#include <cstdlib>
 
 namespace hunch_test {
 
@@ -116,7 +117,16 @@ std::vector<uint8_t> build_model(const ModelSpec& s) {
   const char* type_names[] = {"view", "click", "add_to_cart", "purchase"};
   for (uint32_t i = 1; i < h.type_count; ++i)
     types.push_back(i <= 4 ? type_names[i - 1] : "type" + std::to_string(i));
-  w.set_strings("hunch.vocab.actions", actions);
+  if (s.front_coded_names) {  // the tensor vocab.actions.fc (hunch/names.h), first in the file
+    std::vector<uint8_t> fc;
+    if (hunch::Error e = hunch::encode_front_coded(actions, &fc)) {
+      std::fprintf(stderr, "model-builder: %s\n", e.message.c_str());
+      std::abort();
+    }
+    w.add_u8(hunch::kActionsFcTensor, {fc.size()}, fc.data());
+  } else {
+    w.set_strings("hunch.vocab.actions", actions);
+  }
   w.set_strings("hunch.vocab.event_types", types);
   w.set_floats("hunch.time.gap_edges", s.gap_edges);
   w.set_f32("hunch.train.valid_ndcg_10", 0.f);
@@ -144,7 +154,9 @@ std::vector<uint8_t> build_model(const ModelSpec& s) {
 
   // Every tensor of the architecture's table, drawn as its entry says (TensorSpec::center,
   // range, range_over).
+  if (s.tied_head) w.set_u32("hunch.head.action.tied", 1);
   for (const hunch::TensorLayout& t : hunch::tensor_layout(h)) {
+    if (s.tied_head && t.name == "head.action.w") continue;
     const hunch::TensorSpec& spec = *t.spec;
     const float range = spec.range_over == hunch::Sym::ONE
                             ? spec.range

@@ -31,6 +31,11 @@ struct ModelSpec {
   std::vector<bool>     attr_numeric;  // per column (missing entries: categorical)
   // Names of actions 1, 2, … (the rest stay "/page/<id>").
   std::vector<std::string> action_names;
+  // The names as the tensor vocab.actions.fc (hunch/names.h) instead of hunch.vocab.actions;
+  // names 1.. must then be in byte order (aborts otherwise): e.g. V <= 10 with the default names.
+  bool front_coded_names = false;
+  // A tied head: no head.action.w, the key hunch.head.action.tied = 1 (the head uses emb.action).
+  bool tied_head = false;
   // The hunch.normalize.* keys (hunch/routes.h): version 1 with these parameters and rules.
   bool normalize = false;
   std::vector<std::string> keep_query, route_rules;

@@ -79,16 +79,20 @@ class WasmModel {
   // Names as UTF-8 bytes joined with '\0' (names never contain NUL: the model loader refuses
   // them): one typed-array copy, decoded and split by the browser's native TextDecoder — no
   // per-name call, no per-byte JS loop at load time.
-  val actionNames() const { return joined(model_ ? &model_->actions() : nullptr); }
+  val actionNames() const {
+    if (!model_) return joined(nullptr);
+    const std::vector<std::string> names = model_->action_names();  // decoded here when front-coded
+    return joined(&names);
+  }
   val typeNames() const { return joined(model_ ? &model_->types() : nullptr); }
-  // Name -> id through the model's own hash map (0 = unknown), so the SDK builds no
+  // Name -> id through the model's own hash map or sorted names (0 = unknown), so the SDK builds no
   // vocabulary-sized map in JS; it caches the few names a user actually sends. The name is a
   // pushed one (a page's path and query): the model's normalisation maps it to its route first.
   uint32_t actionId(const std::string& name) const { return model_ ? model_->route_id(name) : 0; }
   // One name by id ("" out of range): predict() names its top-k without the SDK decoding the
   // whole vocabulary at load.
   std::string actionName(uint32_t id) const {
-    return model_ && id < model_->actions().size() ? model_->actions()[id] : std::string();
+    return model_ && id < model_->hyper().vocab_size ? model_->action_name(id) : std::string();
   }
   uint32_t typeId(const std::string& name) const { return model_ ? model_->type_id(name) : 0; }
   // Metadata and hyper-parameters as JSON (vocabularies left out: see actionNames).

@@ -4,7 +4,8 @@
 // same seed, so the int8 file is the f32 file quantised row by row — the pair a trained model
 // would give through `hunch train` + quantisation. Weights do not change timing.
 //
-// usage: make-models OUT_PREFIX lstm-attn|transformer VOCAB WINDOW
+// usage: make-models OUT_PREFIX lstm-attn|transformer VOCAB WINDOW [tied]
+//        tied: a tied head (hunch.head.action.tied: no head.action.w, the head uses emb.action)
 //        writes OUT_PREFIX-f32.hunch and OUT_PREFIX-int8.hunch, prints their sizes
 #include <cstdio>
 #include <cstdlib>
@@ -37,8 +38,9 @@ int write_one(const std::string& path, const hunch_test::ModelSpec& spec) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 5) {
-    std::fprintf(stderr, "usage: make-models OUT_PREFIX lstm-attn|transformer VOCAB WINDOW\n");
+  const bool tied = argc == 6 && std::string(argv[5]) == "tied";
+  if (argc != 5 && !tied) {
+    std::fprintf(stderr, "usage: make-models OUT_PREFIX lstm-attn|transformer VOCAB WINDOW [tied]\n");
     return 2;
   }
   const std::string prefix = argv[1], arch = argv[2];
@@ -55,6 +57,7 @@ int main(int argc, char** argv) {
   int rc = 0;
   for (bool int8 : {false, true}) {
     hunch_test::ModelSpec spec = hunch_test::default_spec(a, int8);
+    spec.tied_head = tied;
     spec.hyper.vocab_size = uint32_t(vocab);
     spec.hyper.window = uint32_t(window);
     rc |= write_one(prefix + (int8 ? "-int8.hunch" : "-f32.hunch"), spec);

@@ -130,6 +130,24 @@ class Binder {
     if (e_) return e_;         \
   } while (0)
 
+constexpr const char* kActionsFc = kActionsFcTensor;
+
+// The front-coded action names (hunch/names.h), checked in full; null *fc when the file names its
+// actions with hunch.vocab.actions instead. A file has exactly one of the two.
+Error open_actions_fc(const ModelFile& f, const TensorEntry** fc, FrontCodedNames* out) {
+  *fc = f.find_tensor(kActionsFc);
+  if (!*fc) return {};
+  if (f.find_meta("hunch.vocab.actions"))
+    return Error("model: both the key hunch.vocab.actions and the tensor vocab.actions.fc name the actions "
+                 "(a file has one of them)");
+  if ((*fc)->dtype != DType::U8 || (*fc)->shape.size() != 1)
+    return Error(format_message("tensor '%s' must be a 1-D U8 tensor (it is %s of rank %zu)", kActionsFc,
+                                dtype_name((*fc)->dtype), (*fc)->shape.size()));
+  return out->open((*fc)->u8, size_t((*fc)->shape[0]), kMaxVocab, "tensor vocab.actions.fc");
+}
+
+Error read_hyper_names(const ModelFile& f, Hyper* out, FrontCodedNames* fc_names);
+
 }  // namespace
 
 Error read_calibration(const ModelFile& f, Calibration* out) {
@@ -183,6 +201,14 @@ Error Model::load_file(const std::string& path, std::unique_ptr<Model>* out) {
 }
 
 Error read_hyper(const ModelFile& f, Hyper* out) {
+  FrontCodedNames names;
+  return read_hyper_names(f, out, &names);
+}
+
+namespace {
+
+// read_hyper, keeping the front-coded names it checked (Model::bind reads them in place).
+Error read_hyper_names(const ModelFile& f, Hyper* out, FrontCodedNames* fc_names) {
   Hyper hp;
   const MetaEntry* arch = f.find_meta("general.architecture");
   if (!arch) return Error("model metadata: missing key 'general.architecture'");
@@ -195,9 +221,14 @@ Error read_hyper(const ModelFile& f, Hyper* out) {
   hp.arch = spec->arch;
 
   const std::vector<std::string> *actions = nullptr, *types = nullptr;
-  HUNCH_TRY(get_strings(f, "hunch.vocab.actions", kMaxVocab, &actions));
+  const TensorEntry* fc = nullptr;
+  HUNCH_TRY(open_actions_fc(f, &fc, fc_names));
+  if (!fc) HUNCH_TRY(get_strings(f, "hunch.vocab.actions", kMaxVocab, &actions));
   HUNCH_TRY(get_strings(f, "hunch.vocab.event_types", kMaxTypes, &types));
-  if (actions->size() < 2) return Error("model metadata: hunch.vocab.actions needs <unk> and at least one action");
+  const size_t V = fc ? fc_names->size() : actions->size();
+  if (V < 2)
+    return Error(format_message("model metadata: %s needs <unk> and at least one action",
+                                fc ? "vocab.actions.fc" : "hunch.vocab.actions"));
 
   const MetaEntry* edges = f.find_meta("hunch.time.gap_edges");
   if (!edges) return Error("model metadata: missing key 'hunch.time.gap_edges'");
@@ -212,7 +243,7 @@ Error read_hyper(const ModelFile& f, Hyper* out) {
       return Error(format_message("model metadata: hunch.time.gap_edges[%zu] = %g: edges must be finite, "
                                   ">= 0 and strictly increasing", i, e[i]));
 
-  hp.vocab_size  = static_cast<uint32_t>(actions->size());
+  hp.vocab_size  = static_cast<uint32_t>(V);
   hp.type_count  = static_cast<uint32_t>(types->size());
   hp.gap_buckets = static_cast<uint32_t>(e.size() + 2);
   for (const HyperKey& k : hyper_keys(hp.arch)) HUNCH_TRY(get_u32(f, k.key, k.min, k.max, &(hp.*k.field)));
@@ -259,24 +290,27 @@ Error read_hyper(const ModelFile& f, Hyper* out) {
   return {};
 }
 
+}  // namespace
+
 Error Model::bind() {
   const ModelFile& f = file_;
   Hyper& hp = hyper_;
-  HUNCH_TRY(read_hyper(f, &hp));
-  // read_hyper proved these present and sound.
-  actions_ = &f.find_meta("hunch.vocab.actions")->value.strings;
+  HUNCH_TRY(read_hyper_names(f, &hp, &actions_fc_));
+  // read_hyper proved these present and sound (the front-coded names in full).
+  const MetaEntry* named = f.find_meta("hunch.vocab.actions");
+  actions_ = named ? &named->value.strings : nullptr;
   types_ = &f.find_meta("hunch.vocab.event_types")->value.strings;
   gap_edges_ = f.find_meta("hunch.time.gap_edges")->value.floats;
 
   // Vocabulary maps; duplicate names would make a name ambiguous.
   // Names never contain NUL (the WASM bindings pass the vocabulary as one NUL-joined string).
   for (const auto* names : {actions_, types_})
-    for (size_t i = 0; i < names->size(); ++i)
+    for (size_t i = 0; names && i < names->size(); ++i)
       if ((*names)[i].find('\0') != std::string::npos)
         return Error(format_message("model metadata: %s[%zu] contains a NUL byte",
                                     names == actions_ ? "hunch.vocab.actions" : "hunch.vocab.event_types", i));
-  action_ids_.reserve(actions_->size());
-  for (uint32_t i = 0; i < actions_->size(); ++i)
+  if (actions_) action_ids_.reserve(actions_->size());
+  for (uint32_t i = 0; actions_ && i < actions_->size(); ++i)
     if (!action_ids_.emplace((*actions_)[i], i).second)
       return Error(format_message("model metadata: hunch.vocab.actions[%u] '%.64s' is a duplicate", i,
                                   (*actions_)[i].c_str()));
@@ -288,12 +322,24 @@ Error Model::bind() {
   // Every tensor of the architecture's table (hunch/arch.h), bound into its slot of w_.
   w_.tf.blocks.resize(arch_spec(hp.arch).block.empty() ? 0 : hp.layers);
   Binder b(f);
+  if (!actions_) {  // the names' block is no weight, but it is this file's (not a leftover)
+    Bytes names;
+    HUNCH_TRY(b.bytes(kActionsFc, uint32_t(f.find_tensor(kActionsFc)->shape[0]), &names));
+  }
+  // A tied head (hunch.head.action.tied = 1, docs/format.md): no head.action.w in the file; the
+  // head scores with emb.action's rows (same shape, same dtype), so the kernels see one matrix.
+  uint32_t tied = 0;
+  if (f.find_meta("hunch.head.action.tied")) HUNCH_TRY(get_u32(f, "hunch.head.action.tied", 1, 1, &tied));
+  if (tied && f.find_tensor("head.action.w"))
+    return Error("model: hunch.head.action.tied = 1, so tensor 'head.action.w' must be absent (the head uses emb.action)");
   for (const TensorLayout& t : tensor_layout(hp)) {
+    if (tied && t.name == "head.action.w") continue;
     if (t.spec->bytes) HUNCH_TRY(b.bytes(t.name, t.rows, t.spec->bytes(w_, t.block)));
     else if (t.is_matrix()) HUNCH_TRY(b.matrix(t.name, t.rows, t.cols, t.spec->matrix(w_, t.block)));
     else HUNCH_TRY(b.vector(t.name, t.rows, t.spec->vector(w_, t.block)));
   }
   HUNCH_TRY(b.leftovers());
+  if (tied) w_.head_action = w_.emb_action;
   if (hp.conversion) {
     const std::vector<std::string>& goals = f.find_meta("hunch.conversion.goal_types")->value.strings;
     goal_types_.resize(goals.size());
@@ -359,6 +405,7 @@ Error Model::bind_attributes() {
 }
 
 uint32_t Model::action_id(const std::string& action) const {
+  if (!actions_) return actions_fc_.find(action);
   auto it = action_ids_.find(action);
   return it == action_ids_.end() ? 0 : it->second;
 }

@@ -1,36 +1,9 @@
 // The transition table's buckets and encoding (hunch/transitions.h).
 #include "hunch/transitions.h"
 
+#include "varint.h"
+
 namespace hunch {
-
-namespace {
-
-void put_varint(uint32_t v, std::vector<uint8_t>* out) {
-  while (v >= 0x80) {
-    out->push_back(uint8_t(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(uint8_t(v));
-}
-
-// Reads a varint at data[*pos] (pos < size checked by the caller per byte). False when it runs
-// past size or past 5 bytes or above 2^32 - 1.
-bool get_varint(const uint8_t* data, size_t size, size_t* pos, uint32_t* out) {
-  uint64_t v = 0;
-  for (int k = 0; k < 5; ++k) {
-    if (*pos >= size) return false;
-    const uint8_t b = data[(*pos)++];
-    v |= uint64_t(b & 0x7f) << (7 * k);
-    if (!(b & 0x80)) {
-      if (v > 0xffffffffu) return false;
-      *out = uint32_t(v);
-      return true;
-    }
-  }
-  return false;
-}
-
-}  // namespace
 
 uint32_t transition_bucket(uint64_t pair_count, uint64_t from_count) {
   const uint32_t c = pair_count <= 1 ? 0 : pair_count == 2 ? 1 : pair_count <= 4 ? 2 : pair_count <= 8 ? 3 : 4;

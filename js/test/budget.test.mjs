@@ -30,8 +30,10 @@ import { jsRoot } from './helpers.mjs';
 // identifier tests, rules and their checks at load, in WasmModel::load and actionId: +4,970
 // alone), and issue 17's action head (the block-maxima kernel in the reference and SIMD128
 // tables, predict's block bound for the top-k, the attention scores as a GEMV: +672 alone) grew
-// it to 81,902 (all merged): 32% of tfjs; 82,500.
-const BUDGET = 82_500;
+// it to 81,902 (all merged): 32% of tfjs; 82,500. Issue 17's big catalogues (front-coded action
+// names read in place — FrontCodedNames' checks at load, the decode per name, the binary search
+// for a name's id — and the tied head: +5,651 B raw wasm, +2,560 B gzip) grew it to 84,466; 85,000.
+const BUDGET = 85_000;
 
 test(`main-thread path: JS + wasm ≤ ${BUDGET} bytes gzip -9`, () => {
   const { main, worker } = sizes();

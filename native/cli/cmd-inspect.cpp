@@ -44,10 +44,12 @@ std::string value_text(const MetaValue& v, bool full) {
 }
 
 // --vocab: every string value of the file's metadata (the vocabularies, attribute values, goal
-// types, rules, the training file's name …), one per line as KEY[INDEX]<tab>TEXT — what anyone who
+// types, rules, the training file's name …) and front-coded action names (vocab.actions.fc[INDEX]), one
+// per line as KEY[INDEX]<tab>TEXT — what anyone who
 // downloads the model can read out of it. Tab, newline, carriage return and backslash are written
 // \t \n \r \\ so that one line is one string.
-void print_strings(const ModelFile& f) {
+void print_strings(const Model& model) {
+  const ModelFile& f = model.file();
   auto line = [](const std::string& where, const std::string& text) {
     std::string out = where + '\t';
     for (char c : text)
@@ -58,6 +60,10 @@ void print_strings(const ModelFile& f) {
     if (m.value.type == MetaType::STRING) line(m.key, m.value.str);
     if (m.value.type == MetaType::STRING_ARRAY)
       for (size_t i = 0; i < m.value.strings.size(); ++i) line(m.key + "[" + std::to_string(i) + "]", m.value.strings[i]);
+  }
+  if (model.front_coded_names()) {  // the names are a tensor (docs/format.md), as readable as the key
+    const std::vector<std::string> names = model.action_names();
+    for (size_t i = 0; i < names.size(); ++i) line(std::string(kActionsFcTensor) + "[" + std::to_string(i) + "]", names[i]);
   }
 }
 
@@ -92,7 +98,7 @@ int run_inspect(int argc, char** argv) {
   }
   const ModelFile& f = model->file();
   if (args.get_bool("vocab")) {
-    print_strings(f);
+    print_strings(*model);
     return 0;
   }
   const Hyper& hp = model->hyper();

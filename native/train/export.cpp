@@ -13,6 +13,7 @@
 #include <cstring>
 #include <map>
 
+#include "hunch/transitions.h"
 #include "hunch/version.h"
 #include "train/transitions.h"
 
@@ -46,6 +47,8 @@ void write_network(const Net& net, const Dataset& data, hunch::ModelWriter* w) {
   if (c.type_temperature != 1) w->set_floats("hunch.calibration.type", {c.type_temperature});
   if (h.transition_bytes) w->set_u32("hunch.transition.bytes", h.transition_bytes);
   if (h.action_counts) w->set_u32("hunch.head.action.counts", 1);
+  // --tie: head.action.w is emb.action; the file holds it once (docs/format.md).
+  if (net.cfg.tie_embeddings) w->set_u32("hunch.head.action.tied", 1);
   if (h.attr_columns) {
     w->set_strings("hunch.attr.columns", data.attr_columns);
     std::vector<std::string> kinds;
@@ -68,6 +71,7 @@ void write_network(const Net& net, const Dataset& data, hunch::ModelWriter* w) {
       w->add_u8(l.name, l.shape(), net.cfg.transitions->table.data());
       continue;
     }
+    if (net.cfg.tie_embeddings && l.name == "head.action.w") continue;
     const long i = net.params.find(l.name);
     w->add_f32(l.name, l.shape(), i < 0 ? nullptr : net.params.ptr(size_t(i)));
   }
@@ -103,13 +107,13 @@ Error quantize_model(const hunch::ModelFile& in, hunch::ModelWriter* out,
   std::vector<int8_t> q;
   std::vector<float> scales;
   for (const auto& t : in.tensors) {
-    const auto spec = quantised.find(t.name);
-    if (spec == quantised.end()) return Error("quantize: tensor '" + t.name + "' is not part of this architecture");
+    const auto spec = t.name == hunch::kActionsFcTensor ? quantised.end() : quantised.find(t.name);
+    if (spec == quantised.end() && t.name != hunch::kActionsFcTensor) return Error("quantize: tensor '" + t.name + "' is not part of this architecture");
     if (t.dtype == hunch::DType::I8) {
       out->add_i8(t.name, t.shape[0], t.shape[1], t.i8, t.scales);
       continue;
     }
-    if (t.dtype == hunch::DType::U8) {  // an encoded table (transition.table): as it is
+    if (t.dtype == hunch::DType::U8) {  // an encoded table (transition.table, the names): as it is
       out->add_u8(t.name, t.shape, t.u8);
       continue;
     }
@@ -129,6 +133,82 @@ Error quantize_model(const hunch::ModelFile& in, hunch::ModelWriter* out,
     for (uint64_t k = 0; k < rows * cols; ++k) r.max_abs = std::max(r.max_abs, std::fabs(t.f32[k]));
     out->add_i8(t.name, rows, cols, q.data(), scales.data());
     if (report) report->push_back(r);
+  }
+  return Error();
+}
+
+Error front_code_names(const hunch::ModelFile& in, hunch::ModelWriter* out) {
+  hunch::Hyper hp;
+  if (Error e = hunch::read_hyper(in, &hp)) return e;
+  const hunch::MetaEntry* named = in.find_meta("hunch.vocab.actions");
+  if (!named) return Error("front-coding names: the model's names are already front-coded");
+  const std::vector<std::string>& names = named->value.strings;
+  const uint32_t V = hp.vocab_size;
+  // old_of[new id] and new_of[old id]: id 0 (<unk>) stays, the rest in the names' byte order.
+  std::vector<uint32_t> old_of(V), new_of(V);
+  for (uint32_t i = 0; i < V; ++i) old_of[i] = i;
+  std::sort(old_of.begin() + 1, old_of.end(), [&](uint32_t a, uint32_t b) { return names[a] < names[b]; });
+  std::vector<std::string> sorted(V);
+  for (uint32_t n = 0; n < V; ++n) {
+    new_of[old_of[n]] = n;
+    sorted[n] = names[old_of[n]];
+  }
+  std::vector<uint8_t> block;
+  if (Error e = hunch::encode_front_coded(sorted, &block)) return Error("front-coding names: " + e.message);
+
+  std::map<std::string, const hunch::TensorSpec*> spec;
+  for (const hunch::TensorLayout& l : hunch::tensor_layout(hp)) spec[l.name] = l.spec;
+  for (const auto& m : in.metadata)
+    if (m.key != "hunch.vocab.actions") copy_meta(m, out);
+  out->add_u8(hunch::kActionsFcTensor, {block.size()}, block.data());
+  std::vector<uint8_t> bytes;
+  std::vector<float> scales;
+  for (const auto& t : in.tensors) {
+    const auto s = spec.find(t.name);
+    if (s == spec.end()) return Error("front-coding names: tensor '" + t.name + "' is not part of this architecture");
+    const bool by_action = s->second->rows.sym == hunch::Sym::V && s->second->rows.factor == 1;
+    const uint64_t rows = t.shape.empty() ? 0 : t.shape[0];
+    if (t.name == "transition.table") {
+      std::vector<uint32_t> row_start;
+      if (Error e = hunch::index_transitions(t.u8, size_t(t.elements()), V, &row_start)) return e;
+      std::vector<std::vector<hunch::Transition>> rows_new(V);
+      for (uint32_t n = 0; n < V; ++n) {
+        hunch::TransitionRow r(t.u8, row_start[old_of[n]]);
+        hunch::Transition x;
+        while (r.next(&x)) rows_new[n].push_back({new_of[x.next], x.bucket});
+        std::sort(rows_new[n].begin(), rows_new[n].end(),
+                  [](const hunch::Transition& a, const hunch::Transition& b) { return a.next < b.next; });
+      }
+      bytes.clear();
+      hunch::encode_transitions(rows_new, &bytes);
+      out->add_u8(t.name, {bytes.size()}, bytes.data());
+      out->set_u32("hunch.transition.bytes", uint32_t(bytes.size()));  // the gaps' varints changed size
+    } else if (t.name == "attr.table") {  // V rows of 2K bytes
+      const size_t row = size_t(2) * hp.attr_columns;
+      bytes.resize(size_t(t.elements()));
+      for (uint32_t n = 0; n < V; ++n) std::memcpy(bytes.data() + n * row, t.u8 + size_t(old_of[n]) * row, row);
+      out->add_u8(t.name, t.shape, bytes.data());
+    } else if (!by_action) {
+      if (t.dtype == hunch::DType::I8) out->add_i8(t.name, t.shape[0], t.shape[1], t.i8, t.scales);
+      else if (t.dtype == hunch::DType::U8) out->add_u8(t.name, t.shape, t.u8);
+      else out->add_f32(t.name, t.shape, t.f32);
+    } else if (rows != V || t.dtype == hunch::DType::U8) {
+      return Error("front-coding names: tensor '" + t.name + "' is indexed by action but not as rows of f32 or int8");
+    } else {  // rows of an f32 or int8 table: row n is the old row old_of[n]
+      const size_t cols = t.shape.size() == 2 ? size_t(t.shape[1]) : 1;
+      const size_t row = t.dtype == hunch::DType::I8 ? cols : 4 * cols;
+      const uint8_t* src = t.dtype == hunch::DType::I8 ? reinterpret_cast<const uint8_t*>(t.i8)
+                                                       : reinterpret_cast<const uint8_t*>(t.f32);
+      bytes.resize(row * V);
+      for (uint32_t n = 0; n < V; ++n) std::memcpy(bytes.data() + n * row, src + size_t(old_of[n]) * row, row);
+      if (t.dtype == hunch::DType::I8) {
+        scales.resize(V);
+        for (uint32_t n = 0; n < V; ++n) scales[n] = t.scales[old_of[n]];
+        out->add_i8(t.name, V, cols, reinterpret_cast<const int8_t*>(bytes.data()), scales.data());
+      } else {
+        out->add_f32(t.name, t.shape, reinterpret_cast<const float*>(bytes.data()));
+      }
+    }
   }
   return Error();
 }

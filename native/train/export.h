@@ -9,6 +9,7 @@
 
 #include "hunch/error.h"
 #include "hunch/format.h"
+#include "hunch/names.h"
 #include "train/dataset.h"
 #include "train/nn-model.h"
 
@@ -30,6 +31,15 @@ struct TensorQuantization {
 // One report entry per tensor quantised here.
 Error quantize_model(const hunch::ModelFile& in, hunch::ModelWriter* out,
                      std::vector<TensorQuantization>* report);
+
+// Copies a parsed model into *out with its action names front-coded (the tensor vocab.actions.fc,
+// hunch/names.h) instead of hunch.vocab.actions: ids 1..V-1 renumbered into the names' byte
+// order, and every tensor indexed by action id permuted to match (rows of the (V, ·) tensors,
+// attr.table's rows, transition.table's rows and successor ids), so the model predicts the same
+// names with the same probabilities and no permutation is stored. Saved states of the old file
+// do not restore into the new one (other ids, other checksum). Refuses a tensor indexed by
+// action id that it does not know how to permute, and a model already front-coded.
+Error front_code_names(const hunch::ModelFile& in, hunch::ModelWriter* out);
 
 // Writes bytes to path atomically: a temporary file in the same directory, fsync, rename over
 // the target. On any failure the temporary file is removed and an existing file at path is

@@ -76,7 +76,7 @@ std::vector<float> default_gap_edges() {
 }
 
 FixedVocabulary vocabulary_of(const hunch::Model& model) {
-  FixedVocabulary v{model.actions(), model.types(), model.gap_edges(), {}, {}, {}, {}};
+  FixedVocabulary v{model.action_names(), model.types(), model.gap_edges(), {}, {}, {}, {}};
   const hunch::AttrIndex& ai = model.attributes();
   for (uint32_t k = 0; k < ai.columns(); ++k) {
     v.attr_columns.push_back(ai.names()[k]);

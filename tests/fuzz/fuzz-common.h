@@ -84,7 +84,9 @@ inline void check_views(const hunch::ModelFile& mf, const uint8_t* data, size_t 
 // or table field.
 inline std::vector<std::vector<uint8_t>> small_models() {
   std::vector<std::vector<uint8_t>> out;
-  for (int which = 0; which < 5; ++which) {  // 4: int8 transformer with copy terms and a transition table
+  // 4: int8 transformer with copy terms and a transition table; 5: int8 lstm-attn whose names are
+  // the front-coded tensor vocab.actions.fc.
+  for (int which = 0; which < 6; ++which) {
     hunch_test::ModelSpec s;
     s.hyper.arch = which < 2 ? hunch::Arch::LSTM_ATTN : hunch::Arch::TRANSFORMER;
     s.int8 = which % 2 == 1;
@@ -102,6 +104,10 @@ inline std::vector<std::vector<uint8_t>> small_models() {
       s.hyper.arch = hunch::Arch::TRANSFORMER;
       s.hyper.copy = 1;
       s.transition_successors = 3;
+    }
+    if (which == 5) {
+      s.hyper.arch = hunch::Arch::LSTM_ATTN;
+      s.front_coded_names = true;  // "/page/1" … "/page/5": in byte order
     }
     out.push_back(hunch_test::build_model(s));
   }

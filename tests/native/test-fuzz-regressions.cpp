@@ -42,6 +42,7 @@ struct Broken {
 #include "../fuzz/fuzz_sequence_state.cpp"
 #include "../fuzz/fuzz_route_rules.cpp"
 #include "../fuzz/fuzz_checkpoint.cpp"
+#include "../fuzz/fuzz_front_coded_names.cpp"
 
 namespace {
 
@@ -74,6 +75,7 @@ const std::map<std::string, Entry>& targets() {
       {"fuzz_events_analytics", events_analytics},
       {"fuzz_route_rules", hunch_fuzz_route_rules::run},
       {"fuzz_checkpoint", hunch_fuzz_checkpoint::run},
+      {"fuzz_front_coded_names", hunch_fuzz_front_coded_names::run},
   };
   return t;
 }
@@ -150,6 +152,10 @@ TEST_CASE("fuzz seeds: the corpora the fuzzers start from replay clean") {
   }
   for (const auto& s : hunch_fuzz_sequence_state::seeds()) replay("fuzz_sequence_state", "a generated seed", s), ++inputs;
   for (const auto& s : hunch_fuzz_push_events::seeds()) replay("fuzz_push_events", "a generated seed", s), ++inputs;
+  // Front-coded names: each seed whole and cut at every length.
+  for (const auto& s : hunch_fuzz_front_coded_names::seeds())
+    for (size_t n = 0; n <= s.size(); ++n)
+      replay("fuzz_front_coded_names", "a (cut) seed", std::vector<uint8_t>(s.begin(), s.begin() + long(n))), ++inputs;
   // Checkpoints: each seed whole, cut at every length, and with each byte flipped (CRC fixed by
   // mode bit 0, so the field checks behind it run).
   for (auto s : hunch_fuzz_checkpoint::seeds()) {

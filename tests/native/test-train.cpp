@@ -118,7 +118,7 @@ std::vector<double> softmax(const float* x, size_t n) {
 
 // The f32 network and the core's incremental inference agree on every prefix of a few
 // sequences: next-action and next-type distributions and the exit probability.
-void check_core_parity(hunch::Arch arch, bool copy, bool attrs = false) {
+void check_core_parity(hunch::Arch arch, bool copy, bool attrs = false, bool tie = false) {
   Dataset d = make_toy(60, 20, 3);
   if (attrs) {  // a category per action (3 values) and a numeric column; every 7th event its own values
     d.attr_columns = {"category", "price"};
@@ -141,6 +141,7 @@ void check_core_parity(hunch::Arch arch, bool copy, bool attrs = false) {
   o.net.hyper.attr_columns = uint32_t(d.attr_count());
   o.net.hyper.attr_values = uint32_t(d.attr_values.size());
   o.net.hyper.copy = copy ? 1 : 0;
+  o.net.tie_embeddings = tie;  // --tie: the file holds emb.action once, with hunch.head.action.tied
   if (copy) {  // and a transition table; its leave-one-out marks cleared (the core has none)
     auto tc = std::make_shared<TransitionCounts>(count_transitions(d, training_samples(d, o.max_len), 4, 1 << 20));
     std::fill(tc->counted.begin(), tc->counted.end(), 0);
@@ -160,6 +161,8 @@ void check_core_parity(hunch::Arch arch, bool copy, bool attrs = false) {
   hunch::Error e = hunch::Model::load(bytes.data(), bytes.size(), &model);
   REQUIRE_MESSAGE(e.ok(), e.message);
   REQUIRE(model->hyper().copy == (copy ? 1u : 0u));
+  CHECK((model->file().find_tensor("head.action.w") == nullptr) == tie);
+  CHECK((model->file().find_meta("hunch.head.action.tied") != nullptr) == tie);
   REQUIRE((model->hyper().transition_bytes > 0) == copy);
   REQUIRE(model->hyper().attr_columns == (attrs ? 2u : 0u));
   if (attrs) {  // trained away from zero, so the comparison covers them
@@ -547,12 +550,14 @@ TEST_CASE("the exported transformer computes in the core what the trainer comput
   SUBCASE("without copy terms") { check_core_parity(hunch::Arch::TRANSFORMER, false); }
   SUBCASE("with copy terms") { check_core_parity(hunch::Arch::TRANSFORMER, true); }
   SUBCASE("with copy terms and attributes") { check_core_parity(hunch::Arch::TRANSFORMER, true, true); }
+  SUBCASE("tied (--tie)") { check_core_parity(hunch::Arch::TRANSFORMER, false, false, true); }
 }
 
 TEST_CASE("the exported lstm-attn computes in the core what the trainer computes") {
   SUBCASE("without copy terms") { check_core_parity(hunch::Arch::LSTM_ATTN, false); }
   SUBCASE("with copy terms") { check_core_parity(hunch::Arch::LSTM_ATTN, true); }
   SUBCASE("with attributes") { check_core_parity(hunch::Arch::LSTM_ATTN, false, true); }
+  SUBCASE("tied (--tie), with copy terms") { check_core_parity(hunch::Arch::LSTM_ATTN, true, false, true); }
 }
 
 TEST_CASE("int8 quantisation keeps the top-1 prediction and shrinks the file") {

@@ -136,7 +136,7 @@ struct TensorSpec {
   Part        part;
   bool        quantised;  // a matrix stored int8 with per-row scales in a quantised model
   // The trainer may share this tensor's storage with another (weight tying, --tie): that
-  // tensor's name, else nullptr. The file always holds both.
+  // tensor's name, else nullptr. The file holds the partner only (hunch.head.action.tied).
   const char* tied_with;
   // Random-weight models (tests, fixtures, benchmarks) draw it uniform in
   // center ± range / sqrt(range_over) (range_over ONE: ± range): magnitudes like a trained

@@ -14,6 +14,7 @@
 #include "hunch/attributes.h"
 #include "hunch/error.h"
 #include "hunch/format.h"
+#include "hunch/names.h"
 #include "hunch/routes.h"
 
 namespace hunch {
@@ -128,9 +129,14 @@ class Model {
   uint32_t           route_id(std::string_view action) const { return action_id(routes_.apply(action)); }
   // The normalisation the model was trained with (off for a model without hunch.normalize.version).
   const Routes&      routes() const { return routes_; }
-  const std::string& action_name(uint32_t id) const { return (*actions_)[id]; }
+  // An action's name by id (< V): from hunch.vocab.actions, or decoded from vocab.actions.fc
+  // (hunch/names.h) on each call, so a large vocabulary is never decoded whole at load.
+  std::string        action_name(uint32_t id) const { return actions_ ? (*actions_)[id] : actions_fc_.name(id); }
   const std::string& type_name(uint32_t id) const { return (*types_)[id]; }
-  const std::vector<std::string>& actions() const { return *actions_; }
+  // Every action name in id order (a copy; decodes the whole block of a front-coded vocabulary).
+  std::vector<std::string>        action_names() const { return actions_ ? *actions_ : actions_fc_.all(); }
+  // Whether the names are the front-coded block vocab.actions.fc (ids 1.. in name order).
+  bool                            front_coded_names() const { return actions_ == nullptr; }
   const std::vector<std::string>& types() const { return *types_; }
   const std::vector<float>&       gap_edges() const { return gap_edges_; }
   // Type ids that count as conversions (the conversion head's goal); empty without the head.
@@ -162,7 +168,10 @@ class Model {
   Weights                                       w_;
   // The vocabularies are the metadata arrays of file_ (no copy: at 100k actions a copy is a
   // visible part of load time in the browser); the maps key on views of those strings.
+  // A front-coded vocabulary (vocab.actions.fc) is read in place: actions_ stays null, no hash
+  // map is built, and a name's id is a binary search (hunch/names.h).
   const std::vector<std::string>*                 actions_ = nullptr;
+  FrontCodedNames                                 actions_fc_;
   const std::vector<std::string>*                 types_ = nullptr;
   std::unordered_map<std::string_view, uint32_t>  action_ids_, type_ids_;
   std::vector<float>                            gap_edges_;

@@ -68,6 +68,9 @@ class Sequence {
   // Next event type distribution (T floats) and exit probability, for the last pushed event.
   const std::vector<float>& type_probabilities() const { return type_probs_; }
   float exit_probability() const { return exit_prob_; }
+  // z (D): the body's output for the last pushed event, which every head reads (zeros before the
+  // first push). For measurements of the head (bench/core/cluster-recall.cpp).
+  const std::vector<float>& output() const { return z_; }
   // P(a goal event follows in this session) after the last pushed event (0 before the first
   // push); NaN when the model has no conversion head (Hyper::conversion). Calibrated as the
   // exit probability (Model::calibration).
