@@ -717,8 +717,6 @@ int write_train_report(const TrainFlags& o, const train::Net& net, const Trained
   return kGoOn;
 }
 
-// Counts the training part's successor pairs into the transition table (train/transitions.h)
-// and prints what it kept; no table when no pair fits the budget.
 // The training users' samples (the held-out users' left out).
 std::vector<train::Sample> training_part(const TrainFlags& o, const train::Dataset& ds, const train::SessionSplit* split) {
   const uint32_t max_len = uint32_t(o.max_len);
@@ -733,6 +731,8 @@ uint64_t transition_budget(const TrainFlags& o, const train::NetConfig& nc) {
   return o.transition_bytes ? uint64_t(o.transition_bytes) : train::network_int8_bytes(nc.hyper) * 12 / 100;
 }
 
+// Counts the training part's successor pairs into the transition table (train/transitions.h)
+// and prints what it kept; no table when no pair fits the budget.
 void add_transitions(const TrainFlags& o, const train::Dataset& ds, const train::SessionSplit* split,
                      train::NetConfig* nc) {
   const std::vector<train::Sample> samples = training_part(o, ds, split);
@@ -757,7 +757,7 @@ void add_transitions(const TrainFlags& o, const train::Dataset& ds, const train:
       tc->kept < tc->distinct) {
     hunch::Hyper counts = nc->hyper;
     counts.action_counts = 1;
-    const uint64_t freed = base - train::network_int8_bytes(counts);
+    const uint64_t freed = train::network_int8_bytes(nc->hyper) - train::network_int8_bytes(counts);
     auto ctc = std::make_shared<train::TransitionCounts>(
         train::count_transitions(ds, samples, uint32_t(o.transitions), budget + freed));
     std::printf("the count head's transition table (with the %llu bytes of head.action.w%s it does not ship): kept "
