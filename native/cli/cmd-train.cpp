@@ -731,10 +731,6 @@ uint64_t transition_budget(const TrainFlags& o, const train::NetConfig& nc) {
   return o.transition_bytes ? uint64_t(o.transition_bytes) : train::network_int8_bytes(nc.hyper) * 12 / 100;
 }
 
-// The count head's table keeps at most this many successors per action (or --transitions, if
-// more). 64 on Amazon Toys' validation: 0.0580 at 16, see bench/results/next-action/NOTES.md.
-constexpr uint32_t kCountHeadSuccessors = 64;
-
 // Counts the training part's successor pairs into the transition table (train/transitions.h)
 // and prints what it kept; no table when no pair fits the budget.
 void add_transitions(const TrainFlags& o, const train::Dataset& ds, const train::SessionSplit* split,
@@ -762,8 +758,9 @@ void add_transitions(const TrainFlags& o, const train::Dataset& ds, const train:
     hunch::Hyper counts = nc->hyper;
     counts.action_counts = 1;
     const uint64_t freed = train::network_int8_bytes(nc->hyper) - train::network_int8_bytes(counts);
-    // And more successors per action: the head has no embedding to rank the rest.
-    const uint32_t per_action = std::max<uint32_t>(uint32_t(o.transitions), kCountHeadSuccessors);
+    // As many successors per action as the network's (--transitions): 64 was tried and is no
+    // general win (bench/results/next-action/NOTES.md, "The count head's own file").
+    const uint32_t per_action = uint32_t(o.transitions);
     auto ctc = std::make_shared<train::TransitionCounts>(
         train::count_transitions(ds, samples, per_action, budget + freed));
     std::printf("the count head's transition table (with the %llu bytes of head.action.w%s it does not ship): kept "
