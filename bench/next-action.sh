@@ -109,6 +109,11 @@ const head = `Next action, NDCG@10 on the ${split} split (bench/next-action.sh; 
   '| variant | log | hunch | popularity | markov | repeat | hunch / best baseline | extra train flags |\n' +
   '|---|---|---|---|---|---|---|---|\n';
 if (!fs.existsSync(sweep)) fs.writeFileSync(sweep, head);
-fs.appendFileSync(sweep, rows.join('\n') + '\n');
+// A variant's row for a log replaces its earlier one (a run with --only re-reads every log in the
+// variant's folder): one row per variant and log.
+const fresh = new Set(rows.map((r) => r.split(' | ').slice(0, 2).join(' | ')));
+const kept = fs.readFileSync(sweep, 'utf8').split('\n')
+  .filter((l) => !(l.startsWith('| ') && fresh.has(l.split(' | ').slice(0, 2).join(' | ')))).join('\n');
+fs.writeFileSync(sweep, kept.replace(/\n*$/, '\n') + rows.join('\n') + '\n');
 console.log(head + rows.join('\n'));
 EOF
