@@ -276,9 +276,16 @@ export interface ModelInfo {
    * What the weights promise the users they were trained on: `(epsilon, delta)`-differential
    * privacy per user (`hunch train --dp-epsilon`), with the noise multiplier, clip norm, sampling
    * rate and steps of its DP-SGD; null for a model trained without it. Covers the training users,
-   * not this visitor's own events (which never leave the page).
+   * not this visitor's own events (which never leave the page). Where the count-based start's
+   * counts were released under DP too (`--dp-count-share`), `countRelease` gives that release's
+   * share of ε, its own ε, noise multiplier and clip norm, and `sgdEpsilon` the DP-SGD steps' own
+   * ε (the two compose to `epsilon`, less than their sum); both null otherwise.
    */
-  privacy: Readonly<{ epsilon: number; delta: number; noiseMultiplier: number; clip: number; sampleRate: number; steps: number }> | null;
+  privacy: Readonly<{
+    epsilon: number; delta: number; noiseMultiplier: number; clip: number; sampleRate: number; steps: number;
+    sgdEpsilon: number | null;
+    countRelease: Readonly<{ share: number; epsilon: number; noiseMultiplier: number; clip: number }> | null;
+  }> | null;
   /** Kernel set running the model (e.g. `wasm-simd128`). */
   kernels: string;
   /** Version of the hunch core. */

@@ -720,5 +720,12 @@ export type { PersistStorage };
 function privacyOf(m: Record<string, unknown>): ModelInfo['privacy'] {
   const n = (k: string): number => Number(m[`hunch.privacy.dp_${k}`]);
   if (typeof m['hunch.privacy.dp_epsilon'] !== 'number') return null;
-  return Object.freeze({ epsilon: n('epsilon'), delta: n('delta'), noiseMultiplier: n('noise_multiplier'), clip: n('clip'), sampleRate: n('sample_rate'), steps: n('steps') });
+  const counted = typeof m['hunch.privacy.dp_count_share'] === 'number';
+  return Object.freeze({
+    epsilon: n('epsilon'), delta: n('delta'), noiseMultiplier: n('noise_multiplier'), clip: n('clip'), sampleRate: n('sample_rate'), steps: n('steps'),
+    sgdEpsilon: counted ? n('sgd_epsilon') : null,
+    countRelease: counted
+      ? Object.freeze({ share: n('count_share'), epsilon: n('count_epsilon'), noiseMultiplier: n('count_noise_multiplier'), clip: n('count_clip') })
+      : null,
+  });
 }

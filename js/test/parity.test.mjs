@@ -77,6 +77,13 @@ test('info.privacy of a differentially private model, from hunch train --dp-epsi
     assert.equal(pr.epsilon, p.info.metadata['hunch.privacy.dp_epsilon']);
     assert.ok(pr.delta > 0 && pr.delta < 1 && pr.noiseMultiplier > 0 && pr.clip === 1 && pr.sampleRate > 0 && pr.steps > 0);
     assert.ok(Object.isFrozen(pr));
+    // The count start's release (--dp-count-share, 0.5 by default) and the DP-SGD steps each
+    // spend part of ε; composed they give ε, less than their sum.
+    const cr = pr.countRelease;
+    assert.ok(cr && Object.isFrozen(cr), JSON.stringify(pr));
+    assert.equal(cr.share, p.info.metadata['hunch.privacy.dp_count_share']);
+    assert.ok(cr.epsilon > 0 && cr.epsilon < pr.epsilon && cr.noiseMultiplier > 0 && cr.clip > 0, JSON.stringify(cr));
+    assert.ok(pr.sgdEpsilon > 0 && pr.sgdEpsilon < pr.epsilon && cr.epsilon + pr.sgdEpsilon > pr.epsilon, JSON.stringify(pr));
     p.close();
     const plain = await Predictor.fromBytes(modelBytes(CONVERSION_MODEL));
     assert.equal(plain.info.privacy, null);
