@@ -223,11 +223,14 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
     std::vector<double> b(bias, bias + V);
     std::vector<double> sorted_b(b.begin() + 1, b.end());  // id 0 is never ranked
     std::sort(sorted_b.begin(), sorted_b.end());
-    // At most kRankColumns of the columns, evenly spaced, and about kRankTerms terms among them (more than any log without attributes here has):
-    // each evaluation is O(their terms), and the ascent makes a few thousand. (With attributes a
-    // column's match terms are every action of its window's values: thousands.)
-    const size_t kRankColumns = 12000, kRankTerms = 12000000;
-    const size_t every = std::max((cols.size() + kRankColumns - 1) / kRankColumns, (terms.size() + kRankTerms - 1) / kRankTerms);
+    // At most kRankColumns of the columns, evenly spaced (every fitted column: 12,000 let the
+    // ascent follow noise, bench/results/next-action/NOTES.md), and about kRankTerms terms among
+    // them (more than any log without attributes here has): each evaluation is O(their terms),
+    // and the ascent makes a few thousand. (With attributes a column's match terms are every
+    // action of its window's values: thousands.)
+    const size_t kRankColumns = 60000, kRankTerms = 12000000;
+    const size_t by_terms = (terms.size() + kRankTerms - 1) / kRankTerms;
+    const size_t every = std::max((cols.size() + kRankColumns - 1) / kRankColumns, by_terms);
     std::vector<Column> rank_cols;
     std::vector<Term> rank_terms;
     if (net->cfg.count_transitions && h.transition_bytes) {
@@ -269,62 +272,76 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
     std::vector<uint64_t> uses(n_theta, 0);
     for (const Column& col : rank_cols)
       for (uint32_t i = col.begin; i < col.end; ++i) ++uses[(*term_set)[i].weight];
-    std::vector<double> th = theta;
-    double beta = 1.0, best = ndcg(th, beta);
-    out.ndcg_fitted = best;
-    // The ascent only goes uphill, by small steps: start it from the best of the likelihood's θ
-    // at a few bias scales and the simple baselines written as θ (popularity a tie-break):
+    // The ascent only goes uphill, by small steps, and the columns' NDCG has more than one local
+    // optimum (a popularity-led one at bias scales ~0.1 and a transition-led one at ~0.01). So it
+    // runs from two starts and keeps the better end (one, the better start, where the terms
+    // bound thinned the columns: with attributes an ascent takes minutes): the best of the likelihood's θ at a few
+    // bias scales, and the best of the simple baselines written as θ (popularity a tie-break):
     // repeat (the window's actions, most recent first), Markov (successors by count, then by
-    // share) and Markov then repeat. So the count head starts no worse on these columns than the
+    // share) and Markov then repeat. So the count head ends no worse on these columns than the
     // best baseline the mix can express.
-    {
-      auto consider = [&](const std::vector<double>& cand, double b0) {
-        const double v = ndcg(cand, b0);
-        if (v > best + 1e-9) {
-          best = v;
-          beta = b0;
-          th = cand;
-        }
-      };
-      const std::vector<double> fitted = theta;
-      for (double b0 : {0.5, 0.25, 0.1, 0.03}) consider(fitted, b0);
-      auto baseline = [&](double repeat_level, double markov_level) {
-        std::vector<double> c(n_theta, 0.0);
-        for (size_t i = 0; i < n_dist && repeat_level > 0; ++i)
-          c[i] = repeat_level - 0.5 * double(i % hunch::kCopyDistanceBuckets);
-        for (size_t i = 0; i < n_trans && markov_level > 0; ++i)
-          c[n_copy + i] = markov_level + 2.0 * double(i / hunch::kTransitionShareBuckets) -
-                          0.2 * double(i % hunch::kTransitionShareBuckets);
-        return c;
-      };
-      if (n_dist) consider(baseline(20, 0), 0.01);
-      if (n_trans) consider(baseline(0, 20), 0.01);
-      if (n_dist && n_trans) consider(baseline(10, 20), 0.01);
-    }
+    struct Start {
+      std::vector<double> th;
+      double beta = 1.0, ndcg = -1.0;
+    };
+    auto consider = [&](Start* s, const std::vector<double>& cand, double b0) {
+      const double v = ndcg(cand, b0);
+      if (v > s->ndcg + 1e-9) *s = Start{cand, b0, v};
+    };
+    Start from_fit, from_baseline;
+    for (double b0 : {1.0, 0.5, 0.25, 0.1, 0.03}) consider(&from_fit, theta, b0);
+    out.ndcg_fitted = ndcg(theta, 1.0);
+    auto baseline = [&](double repeat_level, double markov_level) {
+      std::vector<double> c(n_theta, 0.0);
+      for (size_t i = 0; i < n_dist && repeat_level > 0; ++i)
+        c[i] = repeat_level - 0.5 * double(i % hunch::kCopyDistanceBuckets);
+      for (size_t i = 0; i < n_trans && markov_level > 0; ++i)
+        c[n_copy + i] = markov_level + 2.0 * double(i / hunch::kTransitionShareBuckets) -
+                        0.2 * double(i % hunch::kTransitionShareBuckets);
+      return c;
+    };
+    if (n_dist) consider(&from_baseline, baseline(20, 0), 0.01);
+    if (n_trans) consider(&from_baseline, baseline(0, 20), 0.01);
+    if (n_dist && n_trans) consider(&from_baseline, baseline(10, 20), 0.01);
     // Steps of 1, 1/2, 1/4 and 1/8 logits (β by e^(±step/2)), at most 3 sweeps each; a weight
     // read by fewer than 20 of the columns stays: its NDCG would be noise.
-    for (double step = 1.0; step > 0.1; step *= 0.5)
-      for (int sweep = 0; sweep < 3; ++sweep) {
-        bool improved = false;
-        for (size_t i = 0; i <= n_theta; ++i) {
-          if (i < n_theta && uses[i] < 20) continue;
-          for (double d : {step, -step}) {
-            double nb = beta;
-            const double old = i < n_theta ? th[i] : 0;
-            if (i == n_theta) nb = beta * std::exp(d / 2);
-            else th[i] += d;
-            const double v = ndcg(th, nb);
-            if (v > best + 1e-9) {
-              best = v;
-              beta = nb;
-              improved = true;
-              break;
+    auto ascend = [&](Start s) {
+      for (double step = 1.0; step > 0.1; step *= 0.5)
+        for (int sweep = 0; sweep < 3; ++sweep) {
+          bool improved = false;
+          for (size_t i = 0; i <= n_theta; ++i) {
+            if (i < n_theta && uses[i] < 20) continue;
+            for (double d : {step, -step}) {
+              double nb = s.beta;
+              const double old = i < n_theta ? s.th[i] : 0;
+              if (i == n_theta) nb = s.beta * std::exp(d / 2);
+              else s.th[i] += d;
+              const double v = ndcg(s.th, nb);
+              if (v > s.ndcg + 1e-9) {
+                s.ndcg = v;
+                s.beta = nb;
+                improved = true;
+                break;
+              }
+              if (i < n_theta) s.th[i] = old;
             }
-            if (i < n_theta) th[i] = old;
           }
+          if (!improved) break;
         }
-        if (!improved) break;
+      return s;
+    };
+    Start end;
+    if (by_terms <= 1) {
+      end = ascend(from_fit);
+      if (from_baseline.ndcg >= 0) {
+        const Start other = ascend(from_baseline);
+        if (other.ndcg > end.ndcg) end = other;
       }
+    } else {
+      end = ascend(from_baseline.ndcg > from_fit.ndcg + 1e-9 ? from_baseline : from_fit);
+    }
+    std::vector<double> th = end.th;
+    double beta = end.beta, best = end.ndcg;
     out.ndcg_ranked = best;
     out.bias_scale = float(beta);
     out.ranked_bias.resize(V);
