@@ -728,7 +728,7 @@ std::vector<train::Sample> training_part(const TrainFlags& o, const train::Datas
 
 // The transition table's byte budget.
 uint64_t transition_budget(const TrainFlags& o, const train::NetConfig& nc) {
-  return o.transition_bytes ? uint64_t(o.transition_bytes) : train::network_int8_bytes(nc.hyper) * 12 / 100;
+  return o.transition_bytes ? uint64_t(o.transition_bytes) : train::network_int8_bytes(nc.hyper, nc.tie_embeddings) * 12 / 100;
 }
 
 // Counts the training part's successor pairs into the transition table (train/transitions.h)

@@ -98,10 +98,10 @@ TransitionCounts count_transitions(const Dataset& data, const std::vector<Sample
   return t;
 }
 
-uint64_t network_int8_bytes(const hunch::Hyper& h) {
+uint64_t network_int8_bytes(const hunch::Hyper& h, bool tied) {
   uint64_t bytes = 0;
   for (const hunch::TensorLayout& l : hunch::tensor_layout(h)) {
-    if (l.spec->bytes) continue;
+    if (l.spec->bytes || (tied && l.spec->tied_with)) continue;
     if (l.is_matrix() && l.spec->quantised) bytes += uint64_t(l.rows) * l.cols + 4ull * l.rows;
     else bytes += 4ull * l.rows * std::max<uint32_t>(1, l.cols);
   }

@@ -62,7 +62,7 @@ TransitionCounts count_transitions(const Dataset& data, const std::vector<Sample
 
 // Bytes of the network's tensors as an int8 file stores them (quantised matrices 1 byte per
 // weight plus a scale per row, vectors 4 bytes per value): the base the default budget is a
-// share of.
-uint64_t network_int8_bytes(const hunch::Hyper& h);
+// share of. `tied`: head.action.w is emb.action (--tie) and the file stores it once.
+uint64_t network_int8_bytes(const hunch::Hyper& h, bool tied = false);
 
 }  // namespace hunch::train

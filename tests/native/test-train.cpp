@@ -118,6 +118,20 @@ std::vector<double> softmax(const float* x, size_t n) {
 
 // The f32 network and the core's incremental inference agree on every prefix of a few
 // sequences: next-action and next-type distributions and the exit probability.
+// The default transition budget is 12% of the bytes the int8 file stores: a tied head's matrix
+// is emb.action, stored once, so it is counted once.
+TEST_CASE("network_int8_bytes counts a tied head's matrix once") {
+  const Dataset d = make_toy(60, 20, 3);
+  for (hunch::Arch arch : {hunch::Arch::TRANSFORMER, hunch::Arch::LSTM_ATTN}) {
+    const hunch::Hyper h = toy_options(arch, d, 2).net.hyper;
+    uint64_t head = 0;
+    for (const hunch::TensorLayout& l : hunch::tensor_layout(h))
+      if (l.spec->tied_with) head += uint64_t(l.rows) * l.cols + 4ull * l.rows;  // int8 rows + a scale each
+    CHECK(head == uint64_t(h.vocab_size) * (h.embed + 4));
+    CHECK(network_int8_bytes(h, true) == network_int8_bytes(h) - head);
+  }
+}
+
 void check_core_parity(hunch::Arch arch, bool copy, bool attrs = false, bool tie = false) {
   Dataset d = make_toy(60, 20, 3);
   if (attrs) {  // a category per action (3 values) and a numeric column; every 7th event its own values
