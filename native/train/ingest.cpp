@@ -4,6 +4,7 @@
 #include "train/ingest.h"
 #include "train/attributes.h"
 #include "train/chunked.h"
+#include "train/name-table.h"
 
 #include <glob.h>
 #include <sys/stat.h>
@@ -546,35 +547,9 @@ struct UserState {
   double max_time = -std::numeric_limits<double>::infinity();
 };
 
-class Interner {
- public:
-  uint32_t id(const std::string& s) {
-    auto it = ids_.find(s);
-    if (it != ids_.end()) return it->second;
-    uint32_t id = static_cast<uint32_t>(ids_.size());
-    ids_.emplace(s, id);
-    return id;
-  }
-  // UINT32_MAX when not interned.
-  uint32_t find(const std::string& s) const {
-    auto it = ids_.find(s);
-    return it == ids_.end() ? UINT32_MAX : it->second;
-  }
-  size_t size() const { return ids_.size(); }
-  std::vector<std::string> names() const {
-    std::vector<std::string> out(ids_.size());
-    for (const auto& kv : ids_) out[kv.second] = kv.first;
-    return out;
-  }
-  uint64_t bytes() const {
-    uint64_t b = ids_.bucket_count() * sizeof(void*);
-    for (const auto& kv : ids_) b += 48 + (kv.first.size() > 15 ? kv.first.capacity() + 1 : 0);
-    return b;
-  }
-
- private:
-  std::unordered_map<std::string, uint32_t> ids_;
-};
+// Distinct user, action and type names → dense ids in order of first sight, compactly
+// (name-table.h: the name's bytes + about 23–34 bytes each).
+using Interner = NameTable;
 
 // Per route (interned action id), how many distinct logged names became it, for the cleaning
 // report. Names the normalisation changed are remembered by a 64-bit hash (no raw name is kept);
@@ -782,7 +757,7 @@ class Ingestor {
   RouteCount             route_count_;
   AttrCollector          attrs_;
   std::vector<int>       attr_column_;  // CSV/TSV field index of each attribute column
-  std::vector<UserState> user_state_;
+  ChunkedVector<UserState, 12> user_state_;  // per user id (blocks: no doubling)
   ChunkedVector<RawEvent> events_;  // blocks: no doubling peak, freed as the Dataset is built
   SeenCounters           examples_seen_;
 
@@ -953,7 +928,7 @@ Error Ingestor::accept(const Row& row) {
     ++name_rows_[action];
   }
   uint32_t u = users_.id(row.value[USER]);
-  if (u == user_state_.size()) user_state_.emplace_back();
+  if (u == user_state_.size()) user_state_.push_back(UserState{});
   UserState& us = user_state_[u];
   RawEvent ev;
   ev.line = line_base_ + row.line;
@@ -963,6 +938,12 @@ Error Ingestor::accept(const Row& row) {
   rep_->normalized_rows += changed;
   if (attrs_.columns()) attrs_.add(action, row.attr);
   ev.type = row.present[TYPE] && !row.value[TYPE].empty() && !token[TYPE] ? types_.id(row.value[TYPE]) : UINT32_MAX;
+  // Type names are held until the vocabulary cut (at most max_types are kept): more distinct
+  // ones than max_names is not an event type column, and holding them would be unbounded.
+  if (opt_.max_names && ev.type != UINT32_MAX && ev.type >= opt_.max_names)
+    return Error(name_ + ":" + std::to_string(row.line) + ": column '" + *col[TYPE] + "': more than " +
+                 std::to_string(opt_.max_names) + " distinct values (--max-names), " + quote_value(row.value[TYPE]) +
+                 " the last: not an event type column? Name the right one with --type-column, or raise --max-names");
   ev.has_time = has_time;
   ev.sub = std::min<uint32_t>(row.sub, 0xFFFF);
   ev.session = UINT32_MAX;
@@ -1402,7 +1383,7 @@ Error Ingestor::finish(Dataset* out) {
     return a.sub < b.sub;
   });
   // The names and per-user state, held throughout; then the larger of the two phases below.
-  uint64_t peak = user_state_.capacity() * sizeof(UserState) +
+  uint64_t peak = user_state_.bytes() +
                   users_.bytes() + actions_.bytes() + types_.bytes() + route_count_.bytes() +
                   memo_.bucket_count() * sizeof(void*) + memo_.size() * 64;
   if (admit_) {  // the names a second read counts (max_names), held beside the interned ones
@@ -1608,11 +1589,10 @@ Error Ingestor::finish(Dataset* out) {
   out->goal_types.clear();
   out->sequence_key.clear();
   out->sequence_key.reserve(sequences);
-  std::vector<std::string> user_names = users_.names();
   for (size_t q = 0; q < sequences; ++q) {
     uint32_t u = seq_user[q];
-    out->sequence_key.push_back(user_sessions[u] > 1 ? user_names[u] + "#" + std::to_string(seq_index[q])
-                                                     : user_names[u]);
+    out->sequence_key.emplace_back(users_.name(u));
+    if (user_sessions[u] > 1) out->sequence_key.back() += "#" + std::to_string(seq_index[q]);
     double prev = std::nan("");
     uint32_t pos = 0, number = 0;
     for (uint64_t i = out->offsets[q]; i < out->offsets[q + 1]; ++i) {
