@@ -1568,7 +1568,7 @@ Error Ingestor::finish(Dataset* out) {
   }
   // The raw phase at its largest: the records, their flags and the sequences.
   const uint64_t raw_phase = events_.bytes() + session_flags.capacity() + raw_actions.capacity() * 8 +
-                             offsets.capacity() * sizeof(uint64_t) + sequences * 8;
+                             offsets.capacity() * sizeof(uint64_t) + (seq_user.capacity() + seq_index.capacity()) * 4;
 
   // The Dataset, filled in order while the records' blocks are freed behind it: each column is
   // reserved at its exact size and only becomes resident as it is written (push_back, not a
@@ -1618,8 +1618,13 @@ Error Ingestor::finish(Dataset* out) {
     events_.release_front(out->offsets[q + 1]);
   }
   events_.clear();
+  // The sequence keys: a std::string each, and past its 15 inline bytes a heap block (the
+  // allocator's 16-byte granules, its 8-byte header included).
+  uint64_t key_bytes = out->sequence_key.capacity() * sizeof(std::string);
+  for (const std::string& k : out->sequence_key) key_bytes += k.size() > 15 ? (k.size() + 1 + 8 + 15) / 16 * 16 : 0;
   uint64_t data_phase = kept * (3 * sizeof(uint32_t) + sizeof(uint16_t) + 2 * sizeof(uint8_t) + 2 * sizeof(double)) +
-                        out->offsets.capacity() * sizeof(uint64_t) + sequences * 8 + raw_actions.capacity() * 8 +
+                        out->offsets.capacity() * sizeof(uint64_t) + (seq_user.capacity() + seq_index.capacity()) * 4 +
+                        key_bytes + raw_actions.capacity() * 8 +
                         std::min<uint64_t>(kept, ChunkedVector<RawEvent>::kBlock) * sizeof(RawEvent);
   {
     if (Error e = attrs_.finish(opt_.min_count, rep_->min_users, opt_.max_attr_values, opt_.numeric_buckets,
