@@ -63,7 +63,8 @@ void add_ingest_options(Args& a) {
            "every event); 0 = keep all");
   a.option("max-names", "1000000",
            "bounded memory for logs with very many distinct actions: count at most this many exactly; a log with "
-           "more is read twice (the report says whether the vocabulary is still exact); 0 = no bound");
+           "more is read twice (the report says whether the vocabulary is still exact); also the most distinct event "
+           "types a log may have; 0 = no bound");
   a.option("progress", "auto", "reading progress on stderr: auto (when stderr is a terminal), always or never");
   // Attributes (train/attributes.h).
   a.option("attr-columns", "", "columns describing the action (category, brand, …), comma-separated: embedded with the event and scored with each action, so rare and new actions get their category's signal");

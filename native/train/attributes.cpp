@@ -35,16 +35,10 @@ Error AttrCollector::configure(const std::vector<std::string>& categorical, cons
 }
 
 uint32_t AttrCollector::Values::id(const std::string& v) {
-  auto it = ids_.find(v);
-  if (it != ids_.end()) {
-    ++count[it->second - 1];
-    return it->second;
-  }
-  names.push_back(v);
-  count.push_back(1);
-  const uint32_t id = uint32_t(names.size());
-  ids_.emplace(v, id);
-  return id;
+  const uint32_t i = table_.id(v);
+  if (i == count.size()) count.push_back(0);
+  ++count[i];
+  return i + 1;
 }
 
 void AttrCollector::add(uint32_t raw_action, const std::vector<std::string>& values) {
@@ -67,8 +61,7 @@ void AttrCollector::add(uint32_t raw_action, const std::vector<std::string>& val
 
 uint64_t AttrCollector::bytes() const {
   uint64_t b = first_.capacity() * sizeof(uint32_t);
-  for (const Values& v : values_)
-    for (const std::string& s : v.names) b += 2 * (48 + s.size()) + sizeof(uint64_t);
+  for (const Values& v : values_) b += v.bytes();
   return b;
 }
 
@@ -76,13 +69,13 @@ namespace {
 
 // Quantile edges of a numeric column's values (weighted by their event counts): at most
 // `buckets` buckets, named by their lower edges, the first "-inf" (hunch/attributes.h).
-std::vector<std::string> numeric_bucket_names(const std::vector<std::string>& names, const std::vector<uint64_t>& count,
+std::vector<std::string> numeric_bucket_names(const NameTable& names, const std::vector<uint64_t>& count,
                                               uint32_t buckets) {
   std::vector<std::pair<double, uint64_t>> v;
   uint64_t total = 0;
-  for (size_t i = 0; i < names.size(); ++i) {
+  for (uint32_t i = 0; i < names.size(); ++i) {
     double x = 0;
-    parse_attr_number(names[i], &x);  // add() kept numbers only
+    parse_attr_number(names.name(i), &x);  // add() kept numbers only
     v.emplace_back(x, count[i]);
     total += count[i];
   }
@@ -130,12 +123,12 @@ Error AttrCollector::finish(uint32_t min_count, uint32_t min_users, uint32_t max
       out->attr_values.push_back(kAttrNone);
       const Values& col = values_[k];
       if (numeric_[k]) {
-        for (const std::string& name : numeric_bucket_names(col.names, col.count, std::max(1u, numeric_buckets)))
+        for (const std::string& name : numeric_bucket_names(col.table(), col.count, std::max(1u, numeric_buckets)))
           out->attr_values.push_back(name);
         continue;
       }
       // Distinct users per value (ids 1-based) by a last-user stamp: each user's events are together.
-      std::vector<uint32_t> users(col.names.size() + 1, 0), last(col.names.size() + 1, UINT32_MAX);
+      std::vector<uint32_t> users(col.size() + 1, 0), last(col.size() + 1, UINT32_MAX);
       if (min_users > 1)
         for (size_t i = 0; i < event_raw_action.size() && i < event_user.size(); ++i) {
           const size_t a = event_raw_action[i];
@@ -143,14 +136,14 @@ Error AttrCollector::finish(uint32_t min_count, uint32_t min_users, uint32_t max
           if (v && last[v] != event_user[i]) last[v] = event_user[i], ++users[v];
         }
       std::vector<uint32_t> order;
-      for (uint32_t i = 0; i < col.names.size(); ++i)
+      for (uint32_t i = 0; i < col.size(); ++i)
         if (col.count[i] >= min_count && (min_users <= 1 || users[i + 1] >= min_users)) order.push_back(i);
       std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
         if (col.count[x] != col.count[y]) return col.count[x] > col.count[y];
-        return col.names[x] < col.names[y];
+        return col.name(x) < col.name(y);
       });
       if (order.size() > max_values) order.resize(max_values);
-      for (uint32_t i : order) out->attr_values.push_back(col.names[i]);
+      for (uint32_t i : order) out->attr_values.emplace_back(col.name(i));
     }
     if (out->attr_values.size() > kMaxAttrValues)
       return Error("attribute columns: " + std::to_string(out->attr_values.size()) + " values in all, at most " +
@@ -173,7 +166,7 @@ Error AttrCollector::finish(uint32_t min_count, uint32_t min_users, uint32_t max
     const size_t ck = size_t(at - names_.begin());  // the collector's column, or K: not read
     for (size_t a = 0; a < raw_actions; ++a) {
       const uint32_t first = ck < K && (a + 1) * K <= first_.size() ? first_[a * K + ck] : 0;
-      raw_ids[a * MK + k] = uint16_t(first ? index.id(uint32_t(k), values_[ck].names[first - 1]) : index.start(uint32_t(k)));
+      raw_ids[a * MK + k] = uint16_t(first ? index.id(uint32_t(k), values_[ck].name(first - 1)) : index.start(uint32_t(k)));
     }
   }
   out->attr.resize(event_raw_action.size() * MK);

@@ -16,6 +16,7 @@
 
 #include "hunch/attributes.h"
 #include "hunch/error.h"
+#include "train/name-table.h"
 
 namespace hunch::train {
 
@@ -52,10 +53,13 @@ class AttrCollector {
   class Values {  // one column's distinct raw values with their event counts
    public:
     uint32_t id(const std::string& v);  // 1-based
-    std::vector<std::string> names;     // id - 1 → value
-    std::vector<uint64_t>    count;
+    uint32_t size() const { return table_.size(); }
+    std::string_view name(uint32_t i) const { return table_.name(i); }  // id - 1 → value
+    const NameTable& table() const { return table_; }
+    std::vector<uint64_t> count;
+    uint64_t bytes() const { return table_.bytes() + count.capacity() * sizeof(uint64_t); }
    private:
-    std::unordered_map<std::string, uint32_t> ids_;
+    NameTable table_;  // held once, compactly (name-table.h)
   };
   std::vector<std::string> names_;
   std::vector<bool>        numeric_;

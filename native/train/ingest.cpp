@@ -3,6 +3,8 @@
 // sessions and the vocabulary.
 #include "train/ingest.h"
 #include "train/attributes.h"
+#include "train/chunked.h"
+#include "train/name-table.h"
 
 #include <glob.h>
 #include <sys/stat.h>
@@ -545,35 +547,9 @@ struct UserState {
   double max_time = -std::numeric_limits<double>::infinity();
 };
 
-class Interner {
- public:
-  uint32_t id(const std::string& s) {
-    auto it = ids_.find(s);
-    if (it != ids_.end()) return it->second;
-    uint32_t id = static_cast<uint32_t>(ids_.size());
-    ids_.emplace(s, id);
-    return id;
-  }
-  // UINT32_MAX when not interned.
-  uint32_t find(const std::string& s) const {
-    auto it = ids_.find(s);
-    return it == ids_.end() ? UINT32_MAX : it->second;
-  }
-  size_t size() const { return ids_.size(); }
-  std::vector<std::string> names() const {
-    std::vector<std::string> out(ids_.size());
-    for (const auto& kv : ids_) out[kv.second] = kv.first;
-    return out;
-  }
-  uint64_t bytes() const {
-    uint64_t b = ids_.bucket_count() * sizeof(void*);
-    for (const auto& kv : ids_) b += 48 + (kv.first.size() > 15 ? kv.first.capacity() + 1 : 0);
-    return b;
-  }
-
- private:
-  std::unordered_map<std::string, uint32_t> ids_;
-};
+// Distinct user, action and type names → dense ids in order of first sight, compactly
+// (name-table.h: the name's bytes + about 23–34 bytes each).
+using Interner = NameTable;
 
 // Per route (interned action id), how many distinct logged names became it, for the cleaning
 // report. Names the normalisation changed are remembered by a 64-bit hash (no raw name is kept);
@@ -781,8 +757,8 @@ class Ingestor {
   RouteCount             route_count_;
   AttrCollector          attrs_;
   std::vector<int>       attr_column_;  // CSV/TSV field index of each attribute column
-  std::vector<UserState> user_state_;
-  std::vector<RawEvent>  events_;
+  ChunkedVector<UserState, 12> user_state_;  // per user id (blocks: no doubling)
+  ChunkedVector<RawEvent> events_;  // blocks: no doubling peak, freed as the Dataset is built
   SeenCounters           examples_seen_;
 
   // Several files (ingest_files): each record's position is line_base_ + its line in its file.
@@ -952,7 +928,7 @@ Error Ingestor::accept(const Row& row) {
     ++name_rows_[action];
   }
   uint32_t u = users_.id(row.value[USER]);
-  if (u == user_state_.size()) user_state_.emplace_back();
+  if (u == user_state_.size()) user_state_.push_back(UserState{});
   UserState& us = user_state_[u];
   RawEvent ev;
   ev.line = line_base_ + row.line;
@@ -962,6 +938,12 @@ Error Ingestor::accept(const Row& row) {
   rep_->normalized_rows += changed;
   if (attrs_.columns()) attrs_.add(action, row.attr);
   ev.type = row.present[TYPE] && !row.value[TYPE].empty() && !token[TYPE] ? types_.id(row.value[TYPE]) : UINT32_MAX;
+  // Type names are held until the vocabulary cut (at most max_types are kept): more distinct
+  // ones than max_names is not an event type column, and holding them would be unbounded.
+  if (opt_.max_names && ev.type != UINT32_MAX && ev.type >= opt_.max_names)
+    return Error(name_ + ":" + std::to_string(row.line) + ": column '" + *col[TYPE] + "': more than " +
+                 std::to_string(opt_.max_names) + " distinct values (--max-names), " + quote_value(row.value[TYPE]) +
+                 " the last: not an event type column? Name the right one with --type-column, or raise --max-names");
   ev.has_time = has_time;
   ev.sub = std::min<uint32_t>(row.sub, 0xFFFF);
   ev.session = UINT32_MAX;
@@ -1059,7 +1041,7 @@ void Ingestor::trim() {
     for (size_t i = first_kept; i < b; ++i) events_[w++] = events_[i];
     a = b;
   }
-  events_.resize(w);
+  events_.shrink(w);
   // Next compaction when the held events have doubled: amortised O(log) sorts per event.
   compact_at_ = std::max<size_t>(size_t(1) << 16, 2 * w);
 }
@@ -1070,7 +1052,7 @@ void Ingestor::start_counting(const std::string& route) {
   for (size_t i = 0; i < names.size(); ++i) summary_->add(names[i], name_rows_[i]);
   summary_->add(route, 1);
   // Nothing else of this read is used: the second read starts afresh.
-  events_ = {};
+  events_.clear();
   user_state_ = {};
   users_ = {};
   actions_ = {};
@@ -1400,7 +1382,8 @@ Error Ingestor::finish(Dataset* out) {
     if (a.line != b.line) return a.line < b.line;
     return a.sub < b.sub;
   });
-  uint64_t peak = events_.capacity() * sizeof(RawEvent) + user_state_.capacity() * sizeof(UserState) +
+  // The names and per-user state, held throughout; then the larger of the two phases below.
+  uint64_t peak = user_state_.bytes() +
                   users_.bytes() + actions_.bytes() + types_.bytes() + route_count_.bytes() +
                   memo_.bucket_count() * sizeof(void*) + memo_.size() * 64;
   if (admit_) {  // the names a second read counts (max_names), held beside the interned ones
@@ -1409,13 +1392,15 @@ Error Ingestor::finish(Dataset* out) {
   }
 
   // Duplicates, sessions and short sequences, compacting events_ in place.
-  std::vector<uint64_t> seq_begin;          // into the compacted events_
-  std::vector<uint64_t> seq_len;
+  // A kept sequence moves to the front (to `kept`) as soon as it is complete: it lies at or
+  // after `kept`, and the events after it, still to be read, lie after its end.
+  std::vector<uint64_t> offsets(1, 0);
   std::vector<uint32_t> seq_user, seq_index;  // user, session number within the user (1-based)
   std::vector<uint32_t> user_sessions(users_.size(), 0);
   std::vector<std::pair<uint64_t, size_t>> group;  // (action<<32 | type, position) in a time run
   std::vector<uint8_t> session_flags;  // kSessionStart / kSessionEnd, by compacted position
-  size_t w = 0, n = events_.size();
+  session_flags.reserve(events_.size());  // exact: no doubling
+  size_t w = 0, n = events_.size(), kept = 0;
   for (size_t a = 0; a < n;) {
     size_t b = a;
     while (b < n && events_[b].user == events_[a].user) ++b;
@@ -1480,8 +1465,12 @@ Error Ingestor::finish(Dataset* out) {
         ++rep_->short_sequences;
         rep_->short_sequence_events += len;
       } else {
-        seq_begin.push_back(s);
-        seq_len.push_back(len);
+        for (size_t k = 0; k < len; ++k) {
+          events_[kept + k] = events_[s + k];
+          session_flags[kept + k] = session_flags[s + k];
+        }
+        kept += len;
+        offsets.push_back(kept);
         seq_user.push_back(user);
         seq_index.push_back(index);
       }
@@ -1489,21 +1478,9 @@ Error Ingestor::finish(Dataset* out) {
     }
     a = b;
   }
-  // Move the kept sequences' events to the front, in order.
-  size_t kept = 0;
-  std::vector<uint64_t> offsets(1, 0);
-  offsets.reserve(seq_begin.size() + 1);
-  for (size_t q = 0; q < seq_begin.size(); ++q) {
-    size_t begin = seq_begin[q], len = seq_len[q];
-    for (size_t i = 0; i < len; ++i) {
-      events_[kept + i] = events_[begin + i];
-      session_flags[kept + i] = session_flags[begin + i];
-    }
-    kept += len;
-    offsets.push_back(kept);
-  }
-  events_.resize(kept);
+  events_.shrink(kept);
   session_flags.resize(kept);
+  const size_t sequences = seq_user.size();
 
   // Vocabulary.
   std::vector<std::string> action_names = actions_.names(), type_names = types_.names();
@@ -1582,23 +1559,42 @@ Error Ingestor::finish(Dataset* out) {
   out->routes = routes_;
   if (routes_.enabled()) route_count_.report(action_names, sink_, rep_);
 
-  // The Dataset.
+  // Attributes read each kept event's raw action and user: taken before the records go.
+  std::vector<uint32_t> raw_actions, event_users;
+  if (attrs_.columns()) {
+    raw_actions.resize(kept);
+    event_users.resize(kept);
+    for (size_t i = 0; i < kept; ++i) raw_actions[i] = counted_id(events_[i].action), event_users[i] = events_[i].user;
+  }
+  // The raw phase at its largest: the records, their flags and the sequences.
+  const uint64_t raw_phase = events_.bytes() + session_flags.capacity() + raw_actions.capacity() * 8 +
+                             offsets.capacity() * sizeof(uint64_t) + (seq_user.capacity() + seq_index.capacity()) * 4;
+
+  // The Dataset, filled in order while the records' blocks are freed behind it: each column is
+  // reserved at its exact size and only becomes resident as it is written (push_back, not a
+  // zero-filling resize), so the records and the Dataset are never both whole.
   out->offsets = std::move(offsets);
-  out->action.resize(kept);
-  out->type.resize(kept);
-  out->gap.resize(kept);
-  out->time.resize(kept);
   out->flags = std::move(session_flags);
-  out->line.resize(kept);
+  auto fresh = [kept](auto* v) {
+    std::remove_reference_t<decltype(*v)>().swap(*v);
+    v->reserve(kept);
+  };
+  fresh(&out->action);
+  fresh(&out->type);
+  fresh(&out->gap);
+  fresh(&out->time);
+  fresh(&out->line);
+  fresh(&out->session_position);
+  fresh(&out->session_number);
   out->goal_types.clear();
   out->sequence_key.clear();
-  out->sequence_key.reserve(seq_begin.size());
-  std::vector<std::string> user_names = users_.names();
-  for (size_t q = 0; q < seq_begin.size(); ++q) {
+  out->sequence_key.reserve(sequences);
+  for (size_t q = 0; q < sequences; ++q) {
     uint32_t u = seq_user[q];
-    out->sequence_key.push_back(user_sessions[u] > 1 ? user_names[u] + "#" + std::to_string(seq_index[q])
-                                                     : user_names[u]);
+    out->sequence_key.emplace_back(users_.name(u));
+    if (user_sessions[u] > 1) out->sequence_key.back() += "#" + std::to_string(seq_index[q]);
     double prev = std::nan("");
+    uint32_t pos = 0, number = 0;
     for (uint64_t i = out->offsets[q]; i < out->offsets[q + 1]; ++i) {
       const RawEvent& e = events_[i];
       uint32_t a = action_map[counted_id(e.action)];
@@ -1606,44 +1602,42 @@ Error Ingestor::finish(Dataset* out) {
       if (a == 0) ++rep_->unknown_action_events;
       if (e.type != UINT32_MAX && t == 0) ++rep_->unknown_type_events;
       double time = e.has_time ? e.key : std::nan("");
-      out->action[i] = a;
-      out->type[i] = static_cast<uint16_t>(t);
-      out->time[i] = time;
-      out->line[i] = e.line;
-      out->gap[i] = i == out->offsets[q] ? 0 : gap_bucket(out->gap_edges, prev, time);
+      out->action.push_back(a);
+      out->type.push_back(static_cast<uint16_t>(t));
+      out->time.push_back(time);
+      out->line.push_back(e.line);
+      out->gap.push_back(i == out->offsets[q] ? 0 : gap_bucket(out->gap_edges, prev, time));
       prev = time;
+      if ((out->flags[i] & kSessionStart) || i == out->offsets[q]) {
+        pos = 0;
+        ++number;
+      }
+      out->session_position.push_back(++pos);
+      out->session_number.push_back(number);
     }
+    events_.release_front(out->offsets[q + 1]);
   }
+  events_.clear();
+  // The sequence keys: a std::string each, and past its 15 inline bytes a heap block (the
+  // allocator's 16-byte granules, its 8-byte header included).
+  uint64_t key_bytes = out->sequence_key.capacity() * sizeof(std::string);
+  for (const std::string& k : out->sequence_key) key_bytes += k.size() > 15 ? (k.size() + 1 + 8 + 15) / 16 * 16 : 0;
+  uint64_t data_phase = kept * (3 * sizeof(uint32_t) + sizeof(uint16_t) + 2 * sizeof(uint8_t) + 2 * sizeof(double)) +
+                        out->offsets.capacity() * sizeof(uint64_t) + (seq_user.capacity() + seq_index.capacity()) * 4 +
+                        key_bytes + raw_actions.capacity() * 8 +
+                        std::min<uint64_t>(kept, ChunkedVector<RawEvent>::kBlock) * sizeof(RawEvent);
   {
-    std::vector<uint32_t> raw_actions, event_users;
-    if (attrs_.columns()) {
-      raw_actions.resize(kept);
-      event_users.resize(kept);
-      for (size_t i = 0; i < kept; ++i) raw_actions[i] = counted_id(events_[i].action), event_users[i] = events_[i].user;
-    }
     if (Error e = attrs_.finish(opt_.min_count, rep_->min_users, opt_.max_attr_values, opt_.numeric_buckets,
                                 opt_.vocabulary, action_map, raw_actions, event_users, out))
       return e;
-    peak += attrs_.bytes() + out->attr.capacity() * sizeof(uint16_t);
+    data_phase += attrs_.bytes() + out->attr.capacity() * sizeof(uint16_t);
     rep_->attributes.clear();
     for (size_t k = 0; k < out->attr_count(); ++k)
       rep_->attributes += (k ? ", " : "") + out->attr_columns[k] + " (" +
                           std::to_string(out->attr_start[k + 1] - out->attr_start[k] - 1) +
                           (out->attr_numeric[k] ? " numeric buckets)" : " values)");
   }
-  out->session_position.resize(kept);
-  out->session_number.resize(kept);
-  for (size_t q = 0; q < out->sequences(); ++q) {
-    uint32_t pos = 0, number = 0;
-    for (uint64_t i = out->offsets[q]; i < out->offsets[q + 1]; ++i) {
-      if ((out->flags[i] & kSessionStart) || i == out->offsets[q]) {
-        pos = 0;
-        ++number;
-      }
-      out->session_position[i] = ++pos;
-      out->session_number[i] = number;
-    }
-  }
+  peak += std::max(raw_phase, data_phase);
   // Sessions cut by the end of the log: one whose last event lies within a session gap of the
   // log's last time may go on after it, so its end (and a conversion still to come) is unknown.
   if (opt_.session_gap > 0) {
@@ -1659,12 +1653,10 @@ Error Ingestor::finish(Dataset* out) {
       }
     }
   }
-  peak += kept * (3 * sizeof(uint32_t) + sizeof(uint16_t) + 2 * sizeof(uint8_t) + 2 * sizeof(double)) +
-          out->offsets.capacity() * sizeof(uint64_t) + seq_begin.capacity() * 16;
   std::vector<bool> user_kept(users_.size(), false);
   for (uint32_t u : seq_user) user_kept[u] = true;
   rep_->users = static_cast<uint64_t>(std::count(user_kept.begin(), user_kept.end(), true));
-  rep_->sequences = seq_begin.size();
+  rep_->sequences = sequences;
   rep_->kept_events = kept;
   rep_->vocab_size = out->actions.size();
   rep_->type_count = out->types.size();

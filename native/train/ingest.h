@@ -5,9 +5,12 @@
 // dataset.h). The per-format record readers are in ingest-formats.{h,cpp}.
 //
 // The file is streamed through zlib (gzread reads plain files too), one record at a time; what
-// stays in memory is one small record per accepted event (32 bytes while reading, 15 bytes in
-// the Dataset) plus the distinct user and type names and at most max_names action names (a log
-// with more is counted in bounded memory and read twice). Raw bytes are never kept.
+// stays in memory is one record per accepted event (32 bytes, in blocks: chunked.h) plus the
+// distinct user and type names and at most max_names action names (a log with more is counted
+// in bounded memory and read twice; name-table.h: the name's bytes + about 30 each). Raw bytes
+// are never kept. The records become the Dataset (32 bytes an event without attributes) in
+// order while their blocks are freed, so the peak is about 37 bytes per held event (the Dataset,
+// its sequence keys and offsets), not both.
 //
 // Cleaning is a report, not a silent filter: every skipped row is counted under one reason and
 // the first instance of each reason is kept as a "file:line: …" example. With `strict`, the

@@ -463,3 +463,23 @@ TEST_CASE("ingest inputs: the CLI's --max-names, and a pipe that would need a se
   CHECK(has(out, "--max-names"));
 }
 #endif
+
+TEST_CASE("ingest inputs: event type names are bounded by max_names, with file:line") {
+  std::string csv = "user,action,type,time\n";
+  for (int i = 0; i < 12; ++i)
+    csv += "u" + std::to_string(i % 3) + ",a" + std::to_string(i % 4) + ",t" + std::to_string(i % 6) + "," +
+           std::to_string(1000 + i) + "\n";
+  IngestOptions o;
+  Dataset d;
+  IngestReport r;
+  o.max_names = 6;  // as many types as the log has: read as before
+  REQUIRE(ingest_buffer("types.csv", csv, o, &d, &r).ok());
+  CHECK(r.kept_events == 12);
+  o.max_names = 5;  // the sixth type name, on line 7 (the header is line 1), is one too many
+  hunch::Error e = ingest_buffer("types.csv", csv, o, &d, &r);
+  REQUIRE(!e.ok());
+  CHECK(e.message.find("types.csv:7: column 'type': more than 5 distinct values") == 0);
+  CHECK(e.message.find("--type-column") != std::string::npos);
+  o.max_names = 0;  // no bound
+  REQUIRE(ingest_buffer("types.csv", csv, o, &d, &r).ok());
+}
