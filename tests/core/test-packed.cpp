@@ -52,88 +52,6 @@ Decoded decode(size_t rows, size_t cols, const std::vector<uint8_t>& packed, con
   return d;
 }
 
-void copy_meta(const MetaEntry& m, ModelWriter* w) {
-  switch (m.value.type) {
-    case MetaType::U32: w->set_u32(m.key, uint32_t(m.value.u)); break;
-    case MetaType::I32: w->set_i32(m.key, int32_t(m.value.i)); break;
-    case MetaType::F32: w->set_f32(m.key, m.value.f); break;
-    case MetaType::U64: w->set_u64(m.key, m.value.u); break;
-    case MetaType::STRING: w->set_string(m.key, m.value.str); break;
-    case MetaType::STRING_ARRAY: w->set_strings(m.key, m.value.strings); break;
-    case MetaType::F32_ARRAY: w->set_floats(m.key, m.value.floats); break;
-  }
-}
-
-// The model again with its action tables packed (packed = true), or as int8 tensors holding the
-// packed tables' decoded rows and f32 bias (packed = false): the two files must predict alike.
-// `damage` may edit the packed tensors' bytes or keys before they are written.
-struct Damage {
-  std::string drop_tensor, extra_tensor;        // a tensor left out / an f32 copy of X added as X
-  std::string key;                              // a key replaced by `key_value` (F32 array) ...
-  std::vector<float> key_value;
-  bool key_as_u32 = false;                      // ... or by a U32
-  size_t flip_byte = SIZE_MAX;                  // in emb.action.q4: set this byte to 0x08
-  bool q4_shape = false;                        // emb.action.q4 one column short
-  size_t bias_code = SIZE_MAX;                  // in head.action.b.u8: the code one past the table
-};
-
-std::vector<uint8_t> repack(const std::vector<uint8_t>& bytes, bool packed, const Damage& dmg = {}) {
-  ModelFile f;
-  REQUIRE(read_model_file(bytes.data(), bytes.size(), &f).message == "");
-  ModelWriter w;
-  for (const MetaEntry& m : f.metadata) copy_meta(m, &w);
-  for (const TensorEntry& t : f.tensors) {
-    const bool matrix = t.name == "emb.action" || t.name == "head.action.w";
-    const bool bias = t.name == "head.action.b";
-    if (!matrix && !bias) {
-      if (t.dtype == DType::I8) w.add_i8(t.name, t.shape[0], t.shape[1], t.i8, t.scales);
-      else if (t.dtype == DType::U8) w.add_u8(t.name, t.shape, t.u8);
-      else w.add_f32(t.name, t.shape, t.f32);
-      continue;
-    }
-    const size_t rows = size_t(t.shape[0]), cols = matrix ? size_t(t.shape[1]) : 1;
-    std::vector<float> x(rows * cols);
-    for (size_t k = 0; k < x.size(); ++k)
-      x[k] = t.dtype == DType::I8 ? float(t.i8[k]) * t.scales[k / cols] : t.f32[k];
-    std::vector<uint8_t> codes(rows);
-    if (matrix) {
-      std::vector<uint8_t> q4(rows * int4_row_bytes(cols));
-      float top = 0;
-      REQUIRE(quantize_rows_int4(rows, cols, x.data(), q4.data(), codes.data(), &top) >= 0);
-      if (!packed) {
-        const Decoded d = decode(rows, cols, q4, codes, top);
-        w.add_i8(t.name, rows, cols, d.q.data(), d.scales.data());
-        continue;
-      }
-      if (t.name == "emb.action" && dmg.flip_byte < q4.size()) q4[dmg.flip_byte] = 0x08;
-      w.set_f32("hunch.int4." + t.name, top);
-      const uint64_t rb = int4_row_bytes(cols) - (dmg.q4_shape && t.name == "emb.action");
-      if (dmg.drop_tensor != t.name + ".q4") w.add_u8(t.name + ".q4", {rows, rb}, q4.data());
-      if (dmg.drop_tensor != t.name + ".q4.scale") w.add_u8(t.name + ".q4.scale", {rows}, codes.data());
-    } else {
-      std::vector<float> table;
-      REQUIRE(quantize_u8_table(rows, x.data(), codes.data(), &table) >= 0);
-      if (!packed) {
-        std::vector<float> b(rows);
-        REQUIRE(decode_u8_table(rows, codes.data(), table, "b", b.data()).message == "");
-        w.add_f32(t.name, t.shape, b.data());
-        continue;
-      }
-      if (dmg.bias_code < rows) codes[dmg.bias_code] = uint8_t(table.size());
-      w.set_floats("hunch.u8." + t.name, table);
-      if (dmg.drop_tensor != t.name + ".u8") w.add_u8(t.name + ".u8", {rows}, codes.data());
-    }
-    if (dmg.extra_tensor == t.name) w.add_f32(t.name, t.shape, x.data());
-  }
-  if (!dmg.key.empty()) {
-    if (dmg.key_as_u32) w.set_u32(dmg.key, 1);
-    else w.set_floats(dmg.key, dmg.key_value);
-  }
-  std::vector<uint8_t> out;
-  REQUIRE(w.serialize(&out).message == "");
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("int4 rows: codes in [-7, 7], one-byte scales, round trip within the grid") {
@@ -262,7 +180,7 @@ TEST_CASE("a packed model predicts bit for bit what the int8 model of its decode
         s.transition_successors = 4;
         s.attr_sizes = {3};
         const std::vector<uint8_t> src = hunch_test::build_model(s);
-        const std::vector<uint8_t> packed = repack(src, true), plain = repack(src, false);
+        const std::vector<uint8_t> packed = hunch_test::repack_action_tables(src, true), plain = hunch_test::repack_action_tables(src, false);
         CHECK(packed.size() < plain.size());
         std::unique_ptr<Model> a, b;
         REQUIRE(Model::load(packed.data(), packed.size(), &a).message == "");
@@ -298,14 +216,14 @@ TEST_CASE("damaged or contradictory packed tables are refused, naming the tensor
   s.hyper.vocab_size = 40;
   s.int8 = true;
   const std::vector<uint8_t> src = hunch_test::build_model(s);
-  auto refused = [&](const Damage& d) {
-    const std::vector<uint8_t> bytes = repack(src, true, d);
+  auto refused = [&](const hunch_test::PackDamage& d) {
+    const std::vector<uint8_t> bytes = hunch_test::repack_action_tables(src, true, d);
     std::unique_ptr<Model> m;
     const Error e = Model::load(bytes.data(), bytes.size(), &m);
     CHECK(m == nullptr);
     return e.message;
   };
-  Damage d;
+  hunch_test::PackDamage d;
   d.drop_tensor = "emb.action.q4.scale";
   CHECK(refused(d) == "model is missing tensor 'emb.action.q4.scale'");
   d = {};
