@@ -7,7 +7,16 @@
 namespace hunch {
 
 float int4_scale(float top, uint8_t code) {
-  return top * std::exp2(float(int(code) - 255) / float(kInt4ScaleSteps));
+  // 2^(-e/16) = 2^(-q) · 2^(r/16) with e = 255 − code, q = ⌈e/16⌉, r = 16q − e: a table of the
+  // 16 fractional octaves (floats rounded to nearest) and an exact power of two, so the writer
+  // (native libm) and every reader (WASM) compute the same scale bit for bit, without exp2.
+  static const float kOctave[16] = {1.0f, 1.0442737340927124f, 1.0905077457427979f, 1.1387885808944702f,
+                                    1.1892070770263672f, 1.2418577671051025f, 1.2968395948410034f,
+                                    1.3542555570602417f, 1.4142135381698608f, 1.4768261909484863f,
+                                    1.5422108173370361f, 1.610490322113037f, 1.6817928552627563f,
+                                    1.7562521696090698f, 1.8340080976486206f, 1.9152065515518188f};
+  const int e = 255 - int(code), q = (e + kInt4ScaleSteps - 1) / kInt4ScaleSteps, r = q * kInt4ScaleSteps - e;
+  return std::ldexp(top * kOctave[r], -q);
 }
 
 namespace {
