@@ -5,6 +5,7 @@
 
 #include "hunch/format.h"
 #include "hunch/kernels.h"
+#include "hunch/packed.h"
 #include "hunch/rng.h"
 #include "hunch/transitions.h"
 
@@ -169,7 +170,79 @@ std::vector<uint8_t> build_model(const ModelSpec& s) {
   std::vector<uint8_t> bytes;
   hunch::Error e = w.serialize(&bytes);
   if (e) bytes.clear();  // callers check Model::load on the result; an empty file fails there
+  if (!e && s.packed_tables) bytes = repack_action_tables(bytes, true);
   return bytes;
+}
+
+static void copy_meta_entry(const hunch::MetaEntry& m, hunch::ModelWriter* w) {
+  switch (m.value.type) {
+    case hunch::MetaType::U32: w->set_u32(m.key, uint32_t(m.value.u)); break;
+    case hunch::MetaType::I32: w->set_i32(m.key, int32_t(m.value.i)); break;
+    case hunch::MetaType::F32: w->set_f32(m.key, m.value.f); break;
+    case hunch::MetaType::U64: w->set_u64(m.key, m.value.u); break;
+    case hunch::MetaType::STRING: w->set_string(m.key, m.value.str); break;
+    case hunch::MetaType::STRING_ARRAY: w->set_strings(m.key, m.value.strings); break;
+    case hunch::MetaType::F32_ARRAY: w->set_floats(m.key, m.value.floats); break;
+  }
+}
+
+std::vector<uint8_t> repack_action_tables(const std::vector<uint8_t>& bytes, bool packed, const PackDamage& dmg) {
+  hunch::ModelFile f;
+  if (hunch::read_model_file(bytes.data(), bytes.size(), &f)) std::abort();
+  hunch::ModelWriter w;
+  for (const hunch::MetaEntry& m : f.metadata) copy_meta_entry(m, &w);
+  for (const hunch::TensorEntry& t : f.tensors) {
+    const bool matrix = t.name == "emb.action" || t.name == "head.action.w";
+    const bool bias = t.name == "head.action.b";
+    if (!matrix && !bias) {
+      if (t.dtype == hunch::DType::I8) w.add_i8(t.name, t.shape[0], t.shape[1], t.i8, t.scales);
+      else if (t.dtype == hunch::DType::U8) w.add_u8(t.name, t.shape, t.u8);
+      else w.add_f32(t.name, t.shape, t.f32);
+      continue;
+    }
+    const size_t rows = size_t(t.shape[0]), cols = matrix ? size_t(t.shape[1]) : 1;
+    std::vector<float> x(rows * cols);
+    for (size_t k = 0; k < x.size(); ++k)
+      x[k] = t.dtype == hunch::DType::I8 ? float(t.i8[k]) * t.scales[k / cols] : t.f32[k];
+    std::vector<uint8_t> codes(rows);
+    if (matrix) {
+      std::vector<uint8_t> q4(rows * hunch::int4_row_bytes(cols));
+      float top = 0;
+      if (!(hunch::quantize_rows_int4(rows, cols, x.data(), q4.data(), codes.data(), &top) >= 0)) std::abort();
+      if (!packed) {
+        std::vector<int8_t> q(rows * cols);
+        std::vector<float> scales(rows);
+        if (hunch::decode_rows_int4(rows, cols, q4.data(), codes.data(), top, t.name, q.data(), scales.data())) std::abort();
+        w.add_i8(t.name, rows, cols, q.data(), scales.data());
+        continue;
+      }
+      if (t.name == "emb.action" && dmg.flip_byte < q4.size()) q4[dmg.flip_byte] = 0x08;
+      w.set_f32("hunch.int4." + t.name, top);
+      const uint64_t rb = hunch::int4_row_bytes(cols) - (dmg.q4_shape && t.name == "emb.action");
+      if (dmg.drop_tensor != t.name + ".q4") w.add_u8(t.name + ".q4", {rows, rb}, q4.data());
+      if (dmg.drop_tensor != t.name + ".q4.scale") w.add_u8(t.name + ".q4.scale", {rows}, codes.data());
+    } else {
+      std::vector<float> table;
+      if (!(hunch::quantize_u8_table(rows, x.data(), codes.data(), &table) >= 0)) std::abort();
+      if (!packed) {
+        std::vector<float> b(rows);
+        if (hunch::decode_u8_table(rows, codes.data(), table, t.name, b.data())) std::abort();
+        w.add_f32(t.name, t.shape, b.data());
+        continue;
+      }
+      if (dmg.bias_code < rows) codes[dmg.bias_code] = uint8_t(table.size());
+      w.set_floats("hunch.u8." + t.name, table);
+      if (dmg.drop_tensor != t.name + ".u8") w.add_u8(t.name + ".u8", {rows}, codes.data());
+    }
+    if (dmg.extra_tensor == t.name) w.add_f32(t.name, t.shape, x.data());
+  }
+  if (!dmg.key.empty()) {
+    if (dmg.key_as_u32) w.set_u32(dmg.key, 1);
+    else w.set_floats(dmg.key, dmg.key_value);
+  }
+  std::vector<uint8_t> out;
+  if (w.serialize(&out)) std::abort();
+  return out;
 }
 
 ModelSpec default_spec(hunch::Arch arch, bool int8) {

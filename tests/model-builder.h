@@ -2,6 +2,7 @@
 // tests, fixtures and benchmarks that need a model of a given shape without training one.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -36,6 +37,8 @@ struct ModelSpec {
   bool front_coded_names = false;
   // A tied head: no head.action.w, the key hunch.head.action.tied = 1 (the head uses emb.action).
   bool tied_head = false;
+  // Packed action tables (hunch/packed.h): the file as repack_action_tables(…, true) writes it.
+  bool packed_tables = false;
   // The hunch.normalize.* keys (hunch/routes.h): version 1 with these parameters and rules.
   bool normalize = false;
   std::vector<std::string> keep_query, route_rules;
@@ -52,6 +55,26 @@ std::vector<uint8_t> build_model(const ModelSpec& spec);
 // The default benchmark shape of the issue: V 3,707, D 64, H 128, A 64, W 32 (lstm-attn) or
 // L 2, NH 1, F 64, W 200 (transformer).
 ModelSpec default_spec(hunch::Arch arch, bool int8);
+
+// What repack_action_tables may damage in the packed file it writes (tests of the loader's refusals).
+struct PackDamage {
+  std::string drop_tensor;                // a packed tensor left out
+  std::string extra_tensor;               // X also written as an f32 tensor X beside its codes
+  std::string key;                        // a key set again after the rest: to key_value (F32_ARRAY) ...
+  std::vector<float> key_value;
+  bool key_as_u32 = false;                // ... or to the U32 1
+  size_t flip_byte = SIZE_MAX;            // this byte of emb.action.q4 set to 0x08 (the unused nibble)
+  bool q4_shape = false;                  // emb.action.q4 written one column short
+  size_t bias_code = SIZE_MAX;            // this code of head.action.b.u8 set one past its table
+};
+
+// The model `bytes` again with emb.action / head.action.w (f32 or int8) as int4 rows and
+// head.action.b as u8 codes (packed = true: the tensors X.q4, X.q4.scale, X.u8 and their keys),
+// or with those tables as the int8 rows and f32 values the packed file decodes to (packed =
+// false: a plain file that must predict bit for bit what the packed one predicts). Aborts on a
+// file it cannot read.
+std::vector<uint8_t> repack_action_tables(const std::vector<uint8_t>& bytes, bool packed,
+                                          const PackDamage& damage = {});
 
 // The fixed event list the fixture goldens were computed from (tests/data/fixtures/*.golden).
 std::vector<hunch::Event> fixture_events();

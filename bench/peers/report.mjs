@@ -223,6 +223,12 @@ export function report(R, out) {
     md.push('', '## Where the step\'s microseconds go (push + top-10, before and after the fused action head)', '');
     md.push(fs.readFileSync(stepProfile, 'utf8').trim());
   }
+  // Packed action tables at V 1k / 10k / 100k (issue 17, big catalogues): bench/packed.mjs writes it.
+  const packed = path.join(out, 'packed.md');
+  if (fs.existsSync(packed)) {
+    md.push('', '## Big catalogues: packed action tables (file bytes, load, push + top-10 at V = 1k / 10k / 100k)', '');
+    md.push(fs.readFileSync(packed, 'utf8').trim());
+  }
   md.push('', '## How the peers are set up, and what is not measured here', '');
   md.push('- The peer graphs (`bench/peers/export_peers.py`) compute docs/architecture.md from the float .hunch file: event encoding (action + type + time-gap embeddings), the LSTM cell or the pre-LN transformer blocks with recency slopes, and the action head; then `values = exp(logit − logsumexp(all logits))` of the top-10 ids ≥ 1 — the probabilities hunch returns. They skip the type and exit heads that hunch also computes on every push.');
   md.push('- The transformer peers\' window-W forward equals hunch exactly while a sequence has at most W events (the correctness check). Past that, hunch\'s layer-2 keys still carry what layer 1 saw before the window (its ring holds them; docs/architecture.md); an exact peer would have to recompute the last L·(W−1)+1 = 2W−1 events, twice the work timed here — the peer figures are a lower bound.');

@@ -7,6 +7,7 @@
 // compute with it.
 #include "hunch/model.h"
 
+#include "hunch/packed.h"
 #include "hunch/transitions.h"
 
 #include <cerrno>
@@ -48,12 +49,20 @@ Error get_strings(const ModelFile& f, const char* key, uint32_t max, const std::
   return {};
 }
 
+#define HUNCH_TRY(expr)        \
+  do {                         \
+    Error e_ = (expr);         \
+    if (e_) return e_;         \
+  } while (0)
+
 // Checks the tensor `name` exists with `shape` and an allowed dtype, and returns its view.
 class Binder {
  public:
-  explicit Binder(const ModelFile& f) : f_(f) {}
+  // Packed tensors (hunch/packed.h) are decoded into buffers appended to *decoded.
+  Binder(const ModelFile& f, DecodedTables* decoded) : f_(f), decoded_(decoded) {}
 
   Error matrix(const std::string& name, uint32_t rows, uint32_t cols, Matrix* out) {
+    if (const MetaEntry* key = f_.find_meta("hunch.int4." + name)) return int4_matrix(name, rows, cols, *key, out);
     const TensorEntry* t = take(name);
     if (!t) return missing(name);
     if (t->shape.size() != 2 || t->shape[0] != rows || t->shape[1] != cols)
@@ -73,6 +82,7 @@ class Binder {
   }
 
   Error vector(const std::string& name, uint32_t size, Vector* out) {
+    if (const MetaEntry* key = f_.find_meta("hunch.u8." + name)) return u8_vector(name, size, *key, out);
     const TensorEntry* t = take(name);
     if (!t) return missing(name);
     if (t->dtype != DType::F32)
@@ -108,6 +118,62 @@ class Binder {
   }
 
  private:
+  // hunch.int4.X (F32, the largest row scale): X is the tensors X.q4 (U8, rows × ⌈cols/2⌉) and
+  // X.q4.scale (U8, rows), decoded into int8 rows with f32 scales (docs/format.md, "Packed tables").
+  Error int4_matrix(const std::string& name, uint32_t rows, uint32_t cols, const MetaEntry& key, Matrix* out) {
+    if (take(name))
+      return Error(format_message("model: key '%s' says tensor '%s' is packed, but the file also has '%s' "
+                                  "(a packed matrix is %s.q4 and %s.q4.scale only)", key.key.c_str(), name.c_str(),
+                                  name.c_str(), name.c_str(), name.c_str()));
+    if (key.value.type != MetaType::F32)
+      return Error(format_message("model metadata: key '%s' has type %s, expected F32", key.key.c_str(),
+                                  meta_type_name(key.value.type)));
+    const TensorEntry *q = take(name + ".q4"), *s = take(name + ".q4.scale");
+    if (!q) return missing(name + ".q4");
+    if (!s) return missing(name + ".q4.scale");
+    HUNCH_TRY(check_u8(*q, {rows, int4_row_bytes(cols)}));
+    HUNCH_TRY(check_u8(*s, {rows}));
+    decoded_->i8.emplace_back(new (std::nothrow) int8_t[size_t(rows) * cols]);
+    decoded_->f32.emplace_back(new (std::nothrow) float[rows]);
+    if (!decoded_->i8.back() || !decoded_->f32.back())
+      return Error(format_message("out of memory decoding tensor '%s' (%u × %u)", name.c_str(), rows, cols));
+    HUNCH_TRY(decode_rows_int4(rows, cols, q->u8, s->u8, key.value.f, "tensor '" + name + ".q4'",
+                               decoded_->i8.back().get(), decoded_->f32.back().get()));
+    out->rows = rows;
+    out->cols = cols;
+    out->i8 = decoded_->i8.back().get();
+    out->scales = decoded_->f32.back().get();
+    return {};
+  }
+
+  // hunch.u8.X (F32_ARRAY, 1..256 values): X is the tensor X.u8 (U8, size), x[i] = table[code[i]].
+  Error u8_vector(const std::string& name, uint32_t size, const MetaEntry& key, Vector* out) {
+    if (take(name))
+      return Error(format_message("model: key '%s' says tensor '%s' is packed, but the file also has '%s' "
+                                  "(a packed vector is %s.u8 only)", key.key.c_str(), name.c_str(), name.c_str(),
+                                  name.c_str()));
+    if (key.value.type != MetaType::F32_ARRAY)
+      return Error(format_message("model metadata: key '%s' has type %s, expected F32_ARRAY", key.key.c_str(),
+                                  meta_type_name(key.value.type)));
+    const TensorEntry* t = take(name + ".u8");
+    if (!t) return missing(name + ".u8");
+    HUNCH_TRY(check_u8(*t, {size}));
+    decoded_->f32.emplace_back(new (std::nothrow) float[size]);
+    if (!decoded_->f32.back()) return Error(format_message("out of memory decoding tensor '%s'", name.c_str()));
+    HUNCH_TRY(decode_u8_table(size, t->u8, key.value.floats, "tensor '" + name + ".u8' (table " + key.key + ")",
+                              decoded_->f32.back().get()));
+    out->size = size;
+    out->data = decoded_->f32.back().get();
+    return {};
+  }
+
+  static Error check_u8(const TensorEntry& t, const std::vector<uint64_t>& shape) {
+    if (t.dtype != DType::U8 || t.shape != shape)
+      return Error(format_message("tensor '%s' is %s of shape %s, a packed table needs U8 of shape %s", t.name.c_str(),
+                                  dtype_name(t.dtype), shape_str(t.shape).c_str(), shape_str(shape).c_str()));
+    return {};
+  }
+
   const TensorEntry* take(const std::string& name) {
     used_.insert(name);
     return f_.find_tensor(name);
@@ -121,14 +187,9 @@ class Binder {
     return r + ")";
   }
   const ModelFile&      f_;
+  DecodedTables*        decoded_;
   std::set<std::string> used_;
 };
-
-#define HUNCH_TRY(expr)        \
-  do {                         \
-    Error e_ = (expr);         \
-    if (e_) return e_;         \
-  } while (0)
 
 constexpr const char* kActionsFc = kActionsFcTensor;
 
@@ -321,7 +382,7 @@ Error Model::bind() {
 
   // Every tensor of the architecture's table (hunch/arch.h), bound into its slot of w_.
   w_.tf.blocks.resize(arch_spec(hp.arch).block.empty() ? 0 : hp.layers);
-  Binder b(f);
+  Binder b(f, &decoded_);
   if (!actions_) {  // the names' block is no weight, but it is this file's (not a leftover)
     Bytes names;
     HUNCH_TRY(b.bytes(kActionsFc, uint32_t(f.find_tensor(kActionsFc)->shape[0]), &names));

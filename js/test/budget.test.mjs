@@ -33,7 +33,10 @@ import { jsRoot } from './helpers.mjs';
 // it to 81,902 (all merged): 32% of tfjs; 82,500. Issue 17's big catalogues (front-coded action
 // names read in place — FrontCodedNames' checks at load, the decode per name, the binary search
 // for a name's id — and the tied head: +5,651 B raw wasm, +2,560 B gzip) grew it to 84,466; 85,000.
-const BUDGET = 85_000;
+// Issue 17's packed action tables (int4 rows and u8-coded vectors decoded at load, every code and
+// shape checked with its own message: +5,164 B raw wasm, +1,741 B gzip against 715e770's
+// 68,283 B wasm) grew it to 86,372; 87,000.
+const BUDGET = 87_000;
 
 test(`main-thread path: JS + wasm ≤ ${BUDGET} bytes gzip -9`, () => {
   const { main, worker } = sizes();

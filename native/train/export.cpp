@@ -13,6 +13,7 @@
 #include <cstring>
 #include <map>
 
+#include "hunch/packed.h"
 #include "hunch/transitions.h"
 #include "hunch/version.h"
 #include "train/transitions.h"
@@ -95,6 +96,22 @@ void copy_meta(const hunch::MetaEntry& m, hunch::ModelWriter* w) {
 
 }  // namespace
 
+namespace {
+
+// Whether `name` holds the codes of a packed table (hunch/packed.h): X.q4 / X.q4.scale under the
+// key hunch.int4.X, X.u8 under hunch.u8.X. Copied as they are (U8) by quantize_model.
+bool is_packed_tensor(const hunch::ModelFile& f, const std::string& name) {
+  auto base = [&](const char* suffix) {
+    const size_t n = std::strlen(suffix);
+    return name.size() > n && name.compare(name.size() - n, n, suffix) == 0 ? name.substr(0, name.size() - n) : "";
+  };
+  for (const char* suffix : {".q4", ".q4.scale"})
+    if (!base(suffix).empty() && f.find_meta("hunch.int4." + base(suffix))) return true;
+  return !base(".u8").empty() && f.find_meta("hunch.u8." + base(".u8"));
+}
+
+}  // namespace
+
 Error quantize_model(const hunch::ModelFile& in, hunch::ModelWriter* out,
                      std::vector<TensorQuantization>* report) {
   // Which tensors are quantised is the architecture table's word (TensorSpec::quantised).
@@ -108,7 +125,8 @@ Error quantize_model(const hunch::ModelFile& in, hunch::ModelWriter* out,
   std::vector<float> scales;
   for (const auto& t : in.tensors) {
     const auto spec = t.name == hunch::kActionsFcTensor ? quantised.end() : quantised.find(t.name);
-    if (spec == quantised.end() && t.name != hunch::kActionsFcTensor) return Error("quantize: tensor '" + t.name + "' is not part of this architecture");
+    if (spec == quantised.end() && t.name != hunch::kActionsFcTensor && !is_packed_tensor(in, t.name))
+      return Error("quantize: tensor '" + t.name + "' is not part of this architecture");
     if (t.dtype == hunch::DType::I8) {
       out->add_i8(t.name, t.shape[0], t.shape[1], t.i8, t.scales);
       continue;
@@ -142,6 +160,10 @@ Error front_code_names(const hunch::ModelFile& in, hunch::ModelWriter* out) {
   if (Error e = hunch::read_hyper(in, &hp)) return e;
   const hunch::MetaEntry* named = in.find_meta("hunch.vocab.actions");
   if (!named) return Error("front-coding names: the model's names are already front-coded");
+  for (const auto& t : in.tensors)
+    if (is_packed_tensor(in, t.name))
+      return Error("front-coding names: the model's action tables are packed (tensor '" + t.name +
+                   "'); front-code the source model (--front-code-names --int4-embeddings does both, in that order)");
   const std::vector<std::string>& names = named->value.strings;
   const uint32_t V = hp.vocab_size;
   // old_of[new id] and new_of[old id]: id 0 (<unk>) stays, the rest in the names' byte order.
@@ -209,6 +231,55 @@ Error front_code_names(const hunch::ModelFile& in, hunch::ModelWriter* out) {
         out->add_f32(t.name, t.shape, reinterpret_cast<const float*>(bytes.data()));
       }
     }
+  }
+  return Error();
+}
+
+Error pack_action_tables(const hunch::ModelFile& in, hunch::ModelWriter* out,
+                         std::vector<TensorQuantization>* report) {
+  for (const auto& m : in.metadata) {
+    if (m.key.rfind("hunch.int4.", 0) == 0 || m.key.rfind("hunch.u8.", 0) == 0)
+      return Error("packing action tables: the model is already packed (key " + m.key + ")");
+    copy_meta(m, out);
+  }
+  std::vector<float> w, scales;
+  std::vector<uint8_t> packed, codes;
+  for (const auto& t : in.tensors) {
+    const bool matrix = (t.name == "emb.action" || t.name == "head.action.w") && t.shape.size() == 2 &&
+                        t.dtype != hunch::DType::U8;
+    const bool bias = t.name == "head.action.b" && t.shape.size() == 1 && t.dtype == hunch::DType::F32;
+    if (!matrix && !bias) {
+      if (t.dtype == hunch::DType::I8) out->add_i8(t.name, t.shape[0], t.shape[1], t.i8, t.scales);
+      else if (t.dtype == hunch::DType::U8) out->add_u8(t.name, t.shape, t.u8);
+      else out->add_f32(t.name, t.shape, t.f32);
+      continue;
+    }
+    TensorQuantization r;
+    r.name = t.name;
+    r.rows = t.shape[0];
+    r.cols = matrix ? t.shape[1] : 1;
+    const size_t n = size_t(r.rows * r.cols);
+    w.resize(n);  // the float values (an int8 table dequantised: the int4 codes round those)
+    for (size_t k = 0; k < n; ++k)
+      w[k] = t.dtype == hunch::DType::I8 ? float(t.i8[k]) * t.scales[k / r.cols] : t.f32[k];
+    for (float v : w) r.max_abs = std::max(r.max_abs, std::fabs(v));
+    codes.resize(size_t(r.rows));
+    if (matrix) {
+      float top = 0;
+      packed.resize(size_t(r.rows) * hunch::int4_row_bytes(size_t(r.cols)));
+      r.max_error = hunch::quantize_rows_int4(size_t(r.rows), size_t(r.cols), w.data(), packed.data(), codes.data(), &top);
+      if (std::isnan(r.max_error)) return Error("packing action tables: tensor '" + t.name + "' has a non-finite weight");
+      out->set_f32("hunch.int4." + t.name, top);
+      out->add_u8(t.name + ".q4", {r.rows, hunch::int4_row_bytes(size_t(r.cols))}, packed.data());
+      out->add_u8(t.name + ".q4.scale", {r.rows}, codes.data());
+    } else {
+      std::vector<float> table;
+      r.max_error = hunch::quantize_u8_table(n, w.data(), codes.data(), &table);
+      if (std::isnan(r.max_error)) return Error("packing action tables: tensor '" + t.name + "' has a non-finite value");
+      out->set_floats("hunch.u8." + t.name, table);
+      out->add_u8(t.name + ".u8", {r.rows}, codes.data());
+    }
+    if (report) report->push_back(r);
   }
   return Error();
 }

@@ -41,6 +41,15 @@ Error quantize_model(const hunch::ModelFile& in, hunch::ModelWriter* out,
 // action id that it does not know how to permute, and a model already front-coded.
 Error front_code_names(const hunch::ModelFile& in, hunch::ModelWriter* out);
 
+// Copies a parsed model into *out with its action tables packed (hunch/packed.h, docs/format.md
+// "Packed tables"): emb.action and head.action.w (f32 or int8) as int4 rows with a one-byte
+// logarithmic row scale, head.action.b as u8 codes into a table of at most 256 values;
+// everything else as it is. An int8 table is packed from its dequantised values. One report
+// entry per packed tensor (cols 1 for the bias). Refuses a model already packed. Run after front_code_names (which permutes rows of
+// f32 / int8 tables only).
+Error pack_action_tables(const hunch::ModelFile& in, hunch::ModelWriter* out,
+                         std::vector<TensorQuantization>* report);
+
 // Writes bytes to path atomically: a temporary file in the same directory, fsync, rename over
 // the target. On any failure the temporary file is removed and an existing file at path is
 // left untouched. Temporary files of earlier writers that were killed before their rename

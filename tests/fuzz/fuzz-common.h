@@ -85,8 +85,9 @@ inline void check_views(const hunch::ModelFile& mf, const uint8_t* data, size_t 
 inline std::vector<std::vector<uint8_t>> small_models() {
   std::vector<std::vector<uint8_t>> out;
   // 4: int8 transformer with copy terms and a transition table; 5: int8 lstm-attn whose names are
-  // the front-coded tensor vocab.actions.fc.
-  for (int which = 0; which < 6; ++which) {
+  // the front-coded tensor vocab.actions.fc; 6: int8 lstm-attn with packed action tables
+  // (hunch/packed.h: int4 rows, u8 bias).
+  for (int which = 0; which < 7; ++which) {
     hunch_test::ModelSpec s;
     s.hyper.arch = which < 2 ? hunch::Arch::LSTM_ATTN : hunch::Arch::TRANSFORMER;
     s.int8 = which % 2 == 1;
@@ -108,6 +109,11 @@ inline std::vector<std::vector<uint8_t>> small_models() {
     if (which == 5) {
       s.hyper.arch = hunch::Arch::LSTM_ATTN;
       s.front_coded_names = true;  // "/page/1" … "/page/5": in byte order
+    }
+    if (which == 6) {
+      s.hyper.arch = hunch::Arch::LSTM_ATTN;
+      s.hyper.embed = 5;  // odd rows: the padding nibble is checked too
+      s.packed_tables = true;
     }
     out.push_back(hunch_test::build_model(s));
   }

@@ -107,6 +107,12 @@ Error read_hyper(const ModelFile& f, Hyper* out);
 // off when the version key is absent. Errors name the key and entry.
 Error read_routes(const ModelFile& f, Routes* out);
 
+// The tables a packed file stores as codes (hunch/packed.h), decoded at load; owned by the Model.
+struct DecodedTables {
+  std::vector<std::unique_ptr<int8_t[]>> i8;
+  std::vector<std::unique_ptr<float[]>>  f32;
+};
+
 class Model {
  public:
   // Copies the bytes into an aligned buffer, reads and validates the container and the
@@ -181,6 +187,7 @@ class Model {
   std::vector<uint32_t>                         transition_rows_;
   AttrIndex                                     attrs_;
   Routes                                        routes_;
+  DecodedTables                                 decoded_;  // packed tables' decoded rows (w_ points into them)
 };
 
 }  // namespace hunch

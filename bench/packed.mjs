@@ -1,0 +1,95 @@
+// Packed action tables (issue 17, big catalogues; `hunch quantize --int4-embeddings`): file bytes,
+// load and push + top-10 through the SDK in node (WASM SIMD128, one thread) at V 1,000, 10,000
+// and 100,000, before (int8 tables, front-coded names) and after (packed tables, front-coded
+// names), measured in one process, alternating batches so both see the same machine load.
+//
+//   node bench/packed.mjs [calls]     (default 2000 push + top-10 per file and V); writes
+//                                     bench/results/packed.md, which `node bench/run.mjs` copies
+//                                     into RESULTS.md
+//   env: HUNCH_SDK_DIR (default js/dist), HUNCH (default build/native/hunch),
+//        HUNCH_MAKE_MODELS (default build/native/bench-make-models)
+//
+// Models: the vocabulary scaling table's generated lstm-attn (D 64, W 32) with a tied head
+// (`bench-make-models PREFIX lstm-attn V 32 tied`), then `hunch quantize PREFIX-int8.hunch -o OUT
+// --front-code-names [--int4-embeddings]`. Prints a markdown table.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SDK = process.env.HUNCH_SDK_DIR ?? path.join(ROOT, 'js/dist');
+const HUNCH = process.env.HUNCH ?? path.join(ROOT, 'build/native/hunch');
+const MAKE = process.env.HUNCH_MAKE_MODELS ?? path.join(ROOT, 'build/native/bench-make-models');
+const WORK = path.join(ROOT, 'build/bench/packed');
+const calls = Number(process.argv[2] ?? 2000);
+const { Predictor } = await import(pathToFileURL(path.join(SDK, 'index.js')).href);
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr || r.stdout}`);
+}
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
+
+fs.mkdirSync(WORK, { recursive: true });
+const rows = [];
+let warm = false;
+for (const V of [1000, 10000, 100000]) {
+  const prefix = path.join(WORK, `lstm-attn-v${V}`);
+  run(MAKE, [prefix, 'lstm-attn', String(V), '32', 'tied']);
+  const files = { before: `${prefix}-fc.hunch`, after: `${prefix}-packed.hunch` };
+  run(HUNCH, ['quantize', `${prefix}-int8.hunch`, '-o', files.before, '--front-code-names']);
+  run(HUNCH, ['quantize', `${prefix}-int8.hunch`, '-o', files.after, '--front-code-names', '--int4-embeddings']);
+  const m = {};
+  for (const [k, f] of Object.entries(files)) {
+    const bytes = fs.readFileSync(f);
+    if (!warm) {  // the first load in the process also compiles the wasm: not a model's cost
+      (await Predictor.fromBytes(bytes)).close();
+      warm = true;
+    }
+    const loads = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      const p = await Predictor.fromBytes(bytes);
+      const s = p.sequence();
+      s.push({ action: p.actionName ? p.actionName(1) : p.info.actions[1], type: p.info.types[0], time: 1.7e12 });
+      s.predict({ k: 10 });
+      loads.push(performance.now() - t0);
+      p.close();
+    }
+    const p = await Predictor.fromBytes(bytes);
+    const { actions, types } = p.info;
+    const events = Array.from({ length: 512 }, (_, i) => ({ action: actions[1 + ((i * 7919) % (V - 1))], type: types[0], time: 1.7e12 + i * 30_000 }));
+    m[k] = { bytes: bytes.length, loadMs: median(loads), p, seq: p.sequence(), events, batches: [], top: [] };
+  }
+  // Alternating batches of 100 calls; the same events in the same order for both files.
+  for (let done = 0, b = 0; done < calls; done += 100, b++) {
+    for (const k of b % 2 ? ['after', 'before'] : ['before', 'after']) {
+      const x = m[k];
+      const t0 = performance.now();
+      for (let i = 0; i < 100; i++) {
+        x.seq.push(x.events[(done + i) % 512]);
+        const top = x.seq.predict({ k: 10 });
+        if (i === 99) x.top.push(top.map((t) => t.action));
+      }
+      x.batches.push((performance.now() - t0) * 10);  // µs per call
+    }
+  }
+  let same = 0, total = 0;
+  m.before.top.forEach((t, i) => { const a = new Set(m.after.top[i]); for (const x of t) { total++; if (a.has(x)) same++; } });
+  rows.push({ V, before: m.before, after: m.after, overlap: same / total });
+  for (const x of Object.values(m)) x.p.close();
+}
+const f1 = (x) => x.toFixed(1);
+const out = [];
+out.push(`\`node bench/packed.mjs ${calls}\`, ${new Date().toISOString()}, node ${process.version}, WASM SIMD128 through the SDK, one thread; load: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (1/5/15 min, 2 cores shared). lstm-attn D 64 W 32, tied head, front-coded names; before = int8 tables, after = \`--int4-embeddings\`. Push + top-10: median µs per call over batches of 100, the two files alternating (their ratio: the median over adjacent pairs of batches, which saw the same load). The top-10 overlap compares random-weight models (int4 against int8 rounding of the same weights), not accuracy: that is bench/results/next-action/NOTES.md, "Packed tables". Load: \`fromBytes\` → first prediction, median of 5.`, '');
+out.push('| V | file before B | file after B | after / before | ≤ 4 MB (4,000,000 B) | load before ms | load after ms | push + top-10 before µs | push + top-10 after µs | after / before (median of adjacent batch pairs) | top-10 overlap (last call of each batch) |');
+out.push('|---|---|---|---|---|---|---|---|---|---|---|');
+for (const r of rows) {
+  const pb = median(r.before.batches), pa = median(r.after.batches);
+  const pairs = median(r.after.batches.map((a, i) => a / r.before.batches[i]));
+  out.push(`| ${r.V.toLocaleString('en')} | ${r.before.bytes.toLocaleString('en')} | ${r.after.bytes.toLocaleString('en')} | ${(r.after.bytes / r.before.bytes).toFixed(3)} | ${r.after.bytes <= 4e6 ? 'met' : 'missed'} | ${f1(r.before.loadMs)} | ${f1(r.after.loadMs)} | ${f1(pb)} | ${f1(pa)} | ${pairs.toFixed(2)} | ${r.overlap.toFixed(3)} |`);
+}
+fs.writeFileSync(path.join(ROOT, 'bench/results/packed.md'), out.join('\n') + '\n');
+console.log(out.join('\n'));
