@@ -274,9 +274,9 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
       for (uint32_t i = col.begin; i < col.end; ++i) ++uses[(*term_set)[i].weight];
     // The ascent only goes uphill, by small steps, and the columns' NDCG has more than one local
     // optimum (a popularity-led one at bias scales ~0.1 and a transition-led one at ~0.01). So it
-    // runs from two starts and keeps the better end (one, the better start, where the terms
-    // bound thinned the columns: with attributes an ascent takes minutes): the best of the likelihood's θ at a few
-    // bias scales, and the best of the simple baselines written as θ (popularity a tie-break):
+    // runs from two starts and keeps the better end (only the better start where the terms bound
+    // thinned the columns: with attributes an ascent takes minutes): the best of the likelihood's
+    // θ at a few bias scales, and the best of the simple baselines written as θ (popularity a tie-break):
     // repeat (the window's actions, most recent first), Markov (successors by count, then by
     // share) and Markov then repeat. So the count head ends no worse on these columns than the
     // best baseline the mix can express.
@@ -288,9 +288,9 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
       const double v = ndcg(cand, b0);
       if (v > s->ndcg + 1e-9) *s = Start{cand, b0, v};
     };
-    Start from_fit, from_baseline;
-    for (double b0 : {1.0, 0.5, 0.25, 0.1, 0.03}) consider(&from_fit, theta, b0);
     out.ndcg_fitted = ndcg(theta, 1.0);
+    Start from_fit{theta, 1.0, out.ndcg_fitted}, from_baseline;
+    for (double b0 : {0.5, 0.25, 0.1, 0.03}) consider(&from_fit, theta, b0);
     auto baseline = [&](double repeat_level, double markov_level) {
       std::vector<double> c(n_theta, 0.0);
       for (size_t i = 0; i < n_dist && repeat_level > 0; ++i)
@@ -340,13 +340,11 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
     } else {
       end = ascend(from_baseline.ndcg > from_fit.ndcg + 1e-9 ? from_baseline : from_fit);
     }
-    std::vector<double> th = end.th;
-    double beta = end.beta, best = end.ndcg;
-    out.ndcg_ranked = best;
-    out.bias_scale = float(beta);
+    out.ndcg_ranked = end.ndcg;
+    out.bias_scale = float(end.beta);
     out.ranked_bias.resize(V);
-    for (size_t a = 0; a < V; ++a) out.ranked_bias[a] = float(beta * b[a]);
-    out.ranked_theta.assign(th.begin(), th.end());
+    for (size_t a = 0; a < V; ++a) out.ranked_bias[a] = float(end.beta * b[a]);
+    out.ranked_theta.assign(end.th.begin(), end.th.end());
     out.rank_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   write_theta(theta, net);

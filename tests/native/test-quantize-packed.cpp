@@ -36,14 +36,7 @@ std::unique_ptr<Model> load(const std::string& path) {
   return m;
 }
 
-long file_size(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  REQUIRE(f);
-  std::fseek(f, 0, SEEK_END);
-  const long n = std::ftell(f);
-  std::fclose(f);
-  return n;
-}
+long file_size(const std::string& path) { return long(hunch_test::read_file(path).size()); }
 
 }  // namespace
 
