@@ -758,10 +758,10 @@ void add_transitions(const TrainFlags& o, const train::Dataset& ds, const train:
     hunch::Hyper counts = nc->hyper;
     counts.action_counts = 1;
     const uint64_t freed = train::network_int8_bytes(nc->hyper) - train::network_int8_bytes(counts);
-    // Four times the network's successors per action (--transitions; 64 by default): with the
-    // ascent on every column, 64 beat 16 on validation on Amazon and YOOCHOOSE
-    // (bench/results/next-action/NOTES.md, "The count head's own file").
-    const uint32_t per_action = uint32_t(4 * o.transitions);
+    // Sixteen times the network's successors per action (--transitions; 256 by default), the
+    // bytes bounding it: 64 beat 16 and 256 beat 64 on validation (Amazon Sports, YOOCHOOSE; no
+    // log lost), bench/results/next-action/NOTES.md, "The count head's table".
+    const uint32_t per_action = uint32_t(16 * o.transitions);
     auto ctc = std::make_shared<train::TransitionCounts>(
         train::count_transitions(ds, samples, per_action, budget + freed));
     std::printf("the count head's transition table (with the %llu bytes of head.action.w%s it does not ship): kept "
