@@ -416,6 +416,9 @@ void print_epoch(const train::EpochLog& l, const train::TrainResult& r, std::vec
       std::printf("count head (the start ranked for the top ten: biases x%.2f, terms refitted): training columns' "
                   "NDCG@10 %.4f -> %.4f", r.action_start.bias_scale, r.action_start.ndcg_fitted, r.action_start.ndcg_ranked);
     if (!std::isnan(r.count_valid_ndcg_10)) std::printf("; valid NDCG@10 %.4f", r.count_valid_ndcg_10);
+    if (std::strcmp(r.action_start.chosen, "the ascent") != 0)
+      std::printf(" with %s, chosen on validation over the ascent's %.4f", r.action_start.chosen,
+                  r.count_valid_ndcg_ascent);
     if (!std::isnan(r.action_start.ndcg_ranked)) std::printf("  [%.1f s]\n", r.action_start.rank_seconds);
     if (r.items_frozen && r.items_frozen_after == 0) std::printf("per-action weights frozen at the start (--item-weights freeze)\n");
   }

@@ -377,12 +377,21 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
     if (by_terms <= 1) {
       end = ascend(from_fit);
       if (from_baseline.ndcg >= 0) {
-        const Start other = ascend(from_baseline);
-        if (other.ndcg > end.ndcg) end = other;
+        Start other = ascend(from_baseline);
+        if (other.ndcg > end.ndcg) std::swap(end, other);
+        out.alternatives.push_back({"the other start's ascent", float(other.beta), other.th, other.ndcg});
       }
     } else {
       end = ascend(from_baseline.ndcg > from_fit.ndcg + 1e-9 ? from_baseline : from_fit);
     }
+    auto add_baseline = [&](const char* name, double repeat_level, double markov_level) {
+      const std::vector<double> th = baseline(repeat_level, markov_level);
+      out.alternatives.push_back({name, 0.01f, th, ndcg(th, 0.01)});
+    };
+    if (n_dist) add_baseline("the repeat baseline's mix", 20, 0);
+    if (n_trans) add_baseline("the Markov baseline's mix", 0, 20);
+    if (n_dist && n_trans) add_baseline("the Markov-then-repeat mix", 10, 20);
+    out.fitted_bias.assign(b.begin(), b.end());
     out.ndcg_ranked = end.ndcg;
     out.bias_scale = float(end.beta);
     out.ranked_bias.resize(V);
@@ -392,6 +401,17 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
   }
   write_theta(theta, net);
   return out;
+}
+
+void choose_count_head(ActionStart* start, size_t i) {
+  ActionStart::Alternative& alt = start->alternatives.at(i);
+  ActionStart::Alternative was{start->chosen, start->bias_scale, start->ranked_theta, start->ndcg_ranked};
+  start->chosen = alt.name;
+  start->bias_scale = alt.bias_scale;
+  start->ranked_theta = alt.theta;
+  start->ndcg_ranked = alt.ndcg;
+  for (size_t a = 0; a < start->ranked_bias.size(); ++a) start->ranked_bias[a] = alt.bias_scale * start->fitted_bias[a];
+  alt = std::move(was);
 }
 
 void apply_count_head(const ActionStart& start, Net* net) {

@@ -33,7 +33,26 @@ struct ActionStart {
   std::vector<float>  ranked_bias;                // V: β · the fitted biases
   std::vector<double> ranked_theta;               // θ after the ascent
   double   rank_seconds = 0;                      // the ascent's wall time
+  // Other count heads, for the trainer to validate beside the ascent's (it ships whichever
+  // validates best, choose_count_head): the other start's end where two were ascended, and the
+  // simple baselines written as θ (repeat, Markov, Markov then repeat; popularity a tie-break).
+  // Why: on a small log the training columns are few and the ascent can fit their noise (the
+  // 20-session OTTO sample: 0.90× the repeat baseline on validation); a baseline's own mix then
+  // validates better, and the count head should never ship below a baseline it can express.
+  struct Alternative {
+    const char*         name;         // "the other start's ascent", "the repeat baseline's mix", …
+    float               bias_scale;   // β
+    std::vector<double> theta;
+    double              ndcg;         // on the training columns
+  };
+  std::vector<Alternative> alternatives;
+  std::vector<float>       fitted_bias;    // V: the likelihood's biases (ranked_bias = β · these)
+  const char*              chosen = "the ascent";  // which count head ranked_* hold
 };
+
+// Makes alternatives[i] the count head (ranked_bias, ranked_theta, bias_scale, ndcg_ranked and
+// chosen); the head it replaces takes its place in the list.
+void choose_count_head(ActionStart* start, size_t i);
 
 // Sets head.action.b and fits head.copy.distance, .type and .count (with cfg.hyper.copy) and
 // head.transition.weight (with cfg.hyper.transition_bytes) on the columns of `training` (at most

@@ -515,7 +515,21 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
     apply_count_head(res->action_start, net);
     EpochLog at_start;
     if (Error e = validate_now(&at_start)) return e;
-    res->count_valid_ndcg_10 = at_start.valid_ndcg_10;
+    res->count_valid_ndcg_10 = res->count_valid_ndcg_ascent = at_start.valid_ndcg_10;
+    // The alternatives (the other start's end, the baselines' mixes) on validation: the count
+    // head is whichever validates best (ActionStart::alternatives says why).
+    size_t best_alt = SIZE_MAX;
+    for (size_t i = 0; i < res->action_start.alternatives.size(); ++i) {
+      ActionStart alt = res->action_start;
+      choose_count_head(&alt, i);
+      apply_count_head(alt, net);
+      if (Error e = validate_now(&at_start)) return e;
+      if (at_start.valid_ndcg_10 > res->count_valid_ndcg_10 + 1e-9) {
+        res->count_valid_ndcg_10 = at_start.valid_ndcg_10;
+        best_alt = i;
+      }
+    }
+    if (best_alt != SIZE_MAX) choose_count_head(&res->action_start, best_alt);
     net->params.data = start;
     use_count_table(false);
   }

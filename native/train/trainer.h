@@ -145,6 +145,7 @@ struct TrainResult {
   // whether it was trained (phase 3: when no epoch reached it, the other heads train on a network
   // whose action logits are the counts' alone), after which epoch.
   double   count_valid_ndcg_10 = NAN;
+  double   count_valid_ndcg_ascent = NAN;  // the ascent's own, before the alternatives were validated
   double   best_network_valid_ndcg_10 = -1;
   bool     count_head = false;
   uint32_t count_head_after = 0;

@@ -767,6 +767,22 @@ TEST_CASE("the count head: the start ranked for the top ten; --item-weights coun
   CHECK(st.ranked_bias.size() == d.actions.size());
   CHECK(st.ranked_theta.size() == 2 * hunch::kCopyDistanceBuckets + 2 * o.net.hyper.type_count +
                                       hunch::kCopyCountBuckets + hunch::kTransitionBuckets);
+  // The alternatives the trainer validates beside it: the other start's end and the three
+  // baselines' mixes; choosing one swaps it in (β times the fitted biases), choosing the same
+  // slot again swaps the ascent back.
+  REQUIRE(st.alternatives.size() == 4);
+  CHECK(std::string(st.alternatives[1].name) == "the repeat baseline's mix");
+  CHECK(st.alternatives[0].ndcg <= st.ndcg_ranked);
+  ActionStart swapped = st;
+  choose_count_head(&swapped, 2);
+  CHECK(std::string(swapped.chosen) == "the Markov baseline's mix");
+  CHECK(swapped.ranked_theta == st.alternatives[2].theta);
+  CHECK(swapped.ranked_bias[3] == doctest::Approx(st.alternatives[2].bias_scale * st.fitted_bias[3]));
+  CHECK(swapped.ndcg_ranked == st.alternatives[2].ndcg);
+  choose_count_head(&swapped, 2);
+  CHECK(std::string(swapped.chosen) == "the ascent");
+  CHECK(swapped.ranked_theta == st.ranked_theta);
+  CHECK(swapped.bias_scale == st.bias_scale);
 
   o.item_weights = TrainOptions::ItemWeights::COUNT;
   auto counted = make_net(o.net, o.seed);
@@ -792,5 +808,8 @@ TEST_CASE("the count head: the start ranked for the top ten; --item-weights coun
     const float* w = counted->params.ptr(t);
     CHECK(std::all_of(w, w + counted->params.entries[t].size, [](float x) { return x == 0.0f; }));
   }
-  CHECK(std::equal(st.ranked_bias.begin(), st.ranked_bias.end(), counted->params.ptr(counted->head_ab)));
+  // (the chosen count head's: the ascent's or an alternative that validated better)
+  CHECK(r.count_valid_ndcg_10 >= r.count_valid_ndcg_ascent);
+  const std::vector<float>& shipped = r.action_start.ranked_bias;
+  CHECK(std::equal(shipped.begin(), shipped.end(), counted->params.ptr(counted->head_ab)));
 }
