@@ -51,8 +51,9 @@ struct Run {
   std::string out;    // stdout and stderr
 };
 
-// Runs the CLI under `timeout`, so a hang fails the test instead of freezing the suite.
-Run cli(const std::string& args, int limit_s = 60) {
+// Runs the CLI under `timeout`, so a hang fails the test instead of freezing the suite. The limit
+// is generous: under the sanitizers on a loaded 2-core machine a small retrain passed 60 s.
+Run cli(const std::string& args, int limit_s = 300) {
   std::string cmd = "timeout -k 5 " + std::to_string(limit_s) + " '" HUNCH_CLI_PATH "' " + args + " 2>&1";
   Run r;
   FILE* p = popen(cmd.c_str(), "r");
