@@ -4,9 +4,12 @@
 # sampled softmax. Each figure is the median epoch of a short run (epochs 2..E; the first pays
 # for warm-up), read from `hunch train`'s epoch lines.
 #
-# usage: bench/train-scale.sh [--users U] [--epochs E] [--skip-vocab]
+# usage: bench/train-scale.sh [--users U] [--epochs E] [--repeats R] [--skip-vocab]
 #   --users   synthetic shop users for the process rows (default 20000: about 500k events)
 #   --epochs  epochs per run (default 4)
+#   --repeats rounds of the three process runs, interleaved (default 1); each speed-up is the
+#             median over rounds of the ratio within a round (runs close in time saw the same load)
+#   --skip-vocab  only the process rows (the vocabulary rows of the last run are kept)
 # The vocabulary rows use a generated log: 2,000 users × 30 events over V actions drawn Zipf(1),
 # each user drifting along the catalogue (so there is something to learn).
 # Prints the table and writes bench/results/train-scale.md. Timings on a busy machine are
@@ -14,13 +17,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-users=20000 epochs=4 vocab=1
+users=20000 epochs=4 vocab=1 repeats=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --users) users=$2; shift ;;
     --epochs) epochs=$2; shift ;;
+    --repeats) repeats=$2; shift ;;
     --skip-vocab) vocab=0 ;;
-    -h|--help) sed -n 2,14p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,17p "$0"; exit 0 ;;
     *) echo "train-scale.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -42,25 +46,46 @@ common=(--epochs "$epochs" --patience 0 --progress never --embed 64 --batch 128 
 
 shop="$data/shop-$users.csv.gz"
 [ -s "$shop" ] || "$hunch" synth --users "$users" --seed 1 -o "$shop" --quiet
-"$hunch" train "$shop" "${common[@]}" --threads 1 > "$tmp.1" 2>&1
-r1=$(rate "$tmp.1")
-mpi=""
+# --item-weights train: the count head's fit (seconds to a minute per run, before epoch 1, every
+# rank alike) is not what the epochs measure; the network trained is the same.
+proc=(--item-weights train --threads)
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else print v[int((NR + 1) / 2)] }'; }
 help=$("$hunch" train --help 2>&1 || true)
-if command -v mpirun >/dev/null && [[ "$help" == *mpirun* ]] && ldd "$hunch" | grep -q libmpi; then
-  mpirun --allow-run-as-root --oversubscribe -np 2 "$hunch" train "$shop" "${common[@]}" --threads 1 > "$tmp.2" 2>&1
-  r2=$(rate "$tmp.2")
-  "$hunch" train "$shop" "${common[@]}" --threads 2 > "$tmp.t2" 2>&1
-  rt=$(rate "$tmp.t2")
-  mpi=$(awk -v a="$r1" -v b="$r2" -v t="$rt" 'BEGIN {
+has_mpi=0
+command -v mpirun >/dev/null && [[ "$help" == *mpirun* ]] && ldd "$hunch" | grep -q libmpi && has_mpi=1
+r1s="" r2s="" rts="" s2s="" sts=""
+for ((round = 1; round <= repeats; round++)); do
+  "$hunch" train "$shop" "${common[@]}" "${proc[@]}" 1 > "$tmp.1" 2>&1
+  r1=$(rate "$tmp.1")
+  r1s+="$r1 "
+  if [ "$has_mpi" = 1 ]; then
+    mpirun --allow-run-as-root --oversubscribe -np 2 "$hunch" train "$shop" "${common[@]}" "${proc[@]}" 1 > "$tmp.2" 2>&1
+    "$hunch" train "$shop" "${common[@]}" "${proc[@]}" 2 > "$tmp.t2" 2>&1
+    r2=$(rate "$tmp.2") rt=$(rate "$tmp.t2")
+    r2s+="$r2 " rts+="$rt "
+    s2s+="$(awk -v a="$r1" -v b="$r2" 'BEGIN { print b / a }') " sts+="$(awk -v a="$r1" -v b="$rt" 'BEGIN { print b / a }') "
+    echo "round $round: 1 process $r1 ev/s, 2 processes $r2, 2 threads $rt (load $(cut -d' ' -f1 /proc/loadavg))" >&2
+  fi
+done
+r1=$(echo $r1s | tr ' ' '\n' | median)
+mpi=""
+if [ "$has_mpi" = 1 ]; then
+  r2=$(echo $r2s | tr ' ' '\n' | median) rt=$(echo $rts | tr ' ' '\n' | median)
+  s2=$(echo $s2s | tr ' ' '\n' | median) st=$(echo $sts | tr ' ' '\n' | median)
+  mpi=$(awk -v a="$r1" -v b="$r2" -v t="$rt" -v s2="$s2" -v st="$st" 'BEGIN {
     printf "| 1 process, 1 thread | %d | 1.00 | |\n| 2 processes (mpirun), 1 thread each | %d | %.2f | %.2f |\n| 1 process, 2 threads | %d | %.2f | %.2f |\n",
-      a, b, b / a, b / (2 * a), t, t / a, t / (2 * a) }')
+      a, b, s2, s2 / 2, t, st, st / 2 }')
+  [ "$repeats" -gt 1 ] && mpi+=$'\n'$'\n'"Rounds (events/s, 1 process / 2 processes / 2 threads): $(paste -d/ <(echo $r1s | tr ' ' '\n') <(echo $r2s | tr ' ' '\n') <(echo $rts | tr ' ' '\n') | paste -sd' ')"
 fi
+old_vocab=""
+[ "$vocab" = 0 ] && [ -f "$out" ] && old_vocab=$(sed -n '/^## Vocabulary/,/^Load average at the end/{/^Load average at the end/!p}' "$out")
 {
   echo "# Training throughput"
   echo
-  echo "\`bash bench/train-scale.sh --users $users --epochs $epochs\` on $(date -u +%Y-%m-%d), $(nproc) cores"
+  echo "\`bash bench/train-scale.sh --users $users --epochs $epochs --repeats $repeats\` on $(date -u +%Y-%m-%d), $(nproc) cores"
   echo "($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')); load average $load0 at the start."
-  echo "Transformer, --embed 64, batch 128; events/s = the median epoch after the first."
+  echo "Transformer, --embed 64, batch 128; events/s = the median epoch after the first (the median"
+  echo "over rounds; a speed-up is the median over rounds of the ratio within a round)."
   echo
   echo "## Processes (synthetic shop, $users users)"
   echo
@@ -103,6 +128,9 @@ if [ "$vocab" = 1 ]; then
     awk -v v="$v" -v k="${kept:-0}" -v f="${f:-0}" -v s="${s:-0}" 'BEGIN {
       printf "| %d (%d kept) | %d | %d | %.1f |\n", v, k, f, s, (f > 0 ? s / f : 0) }' >> "$out"
   done
+fi
+if [ "$vocab" = 0 ] && [ -n "$old_vocab" ]; then
+  { echo; echo "$old_vocab" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}'; echo; echo "(the vocabulary rows are an earlier run's: this one had --skip-vocab)"; } >> "$out"
 fi
 echo >> "$out"
 echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)." >> "$out"

@@ -46,7 +46,7 @@ void write_theta(const std::vector<double>& theta, Net* net) {
 }  // namespace
 
 ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& training, Net* net,
-                             const std::vector<double>* counts) {
+                             const std::vector<double>* counts, bool rank) {
   const hunch::Hyper& h = net->cfg.hyper;
   const size_t V = h.vocab_size, T = h.type_count, W = h.window;
   ActionStart out;
@@ -218,7 +218,7 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
   out.nll_fitted = pass(false);
   // The ranking refinement: from the likelihood's θ, coordinate ascent of the columns' NDCG@10
   // over θ and a scale β of the biases (the count head, TrainResult::count_head).
-  {
+  if (rank) {
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<double> b(bias, bias + V);
     std::vector<double> sorted_b(b.begin() + 1, b.end());  // id 0 is never ranked

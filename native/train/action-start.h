@@ -61,8 +61,10 @@ void choose_count_head(ActionStart* start, size_t i);
 // (no alternating fit, no leave-one-out in the ranking): differentially private training fits
 // the weights on held-out users' columns and takes the biases from noised counts of the
 // training users (privacy.h, dp_counts).
+// rank: also the ranking refinement (the count head); false leaves ndcg_ranked NaN and ranked_*
+// empty (--item-weights train or freeze, or a tied head: nothing would read them).
 ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& training, Net* net,
-                             const std::vector<double>* counts = nullptr);
+                             const std::vector<double>* counts = nullptr, bool rank = true);
 
 // The count head: the ranked biases and θ, head.action.w, the copy gate and head.attr zero (the
 // action logits then read no network output: β·b + the terms).

@@ -413,14 +413,17 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
     std::random_device rd;
     secret = std::make_unique<Rng>((uint64_t(rd()) << 32) ^ uint64_t(rd()) ^ (uint64_t(rd()) << 16));
   }
+  // The count head is only read with --item-weights auto or count, and never with a tied head.
+  const bool rank_count_head = !net->cfg.tie_embeddings && (opt.item_weights == TrainOptions::ItemWeights::AUTO ||
+                                                            opt.item_weights == TrainOptions::ItemWeights::COUNT);
   if (!dp && (net->cfg.hyper.copy || net->cfg.hyper.transition_bytes || net->cfg.hyper.attr_columns))
-    res->action_start = fit_action_start(data, samples, net);
+    res->action_start = fit_action_start(data, samples, net, nullptr, rank_count_head);
   // Under DP no training user's event is read here: the biases are the noised counts', the
   // weights are fitted on the held-out users' columns (not protected, as their validation).
   if (dp && !opt.dp.counts.empty()) {
     if (opt.dp.counts.size() != net->cfg.hyper.vocab_size) return Error("train: DP counts of another vocabulary");
     if (held_samples.empty()) return Error("train: the DP count start fits on held-out users: none has a training column");
-    res->action_start = fit_action_start(data, held_samples, net, &opt.dp.counts);
+    res->action_start = fit_action_start(data, held_samples, net, &opt.dp.counts, rank_count_head);
   }
 
   std::vector<std::unique_ptr<Pass>> passes;
