@@ -1,5 +1,7 @@
 #include "model-builder.h"
 
+#include <algorithm>
+
 #include <cmath>
 #include <random>
 
@@ -74,11 +76,13 @@ std::vector<uint8_t> build_model(const ModelSpec& s) {
     hunch::Rng rng(s.seed ^ 0x7a);
     std::vector<std::vector<hunch::Transition>> rows(h.vocab_size);
     for (uint32_t a = 1; a < h.vocab_size; ++a) {
-      std::vector<uint8_t> taken(h.vocab_size, 0);
+      // The drawn ids sorted and deduplicated (not a V-sized mark per action: V² at V = 100,000).
+      std::vector<uint32_t> taken;
       const uint64_t n = rng.below(s.transition_successors + 1);
-      for (uint64_t k = 0; k < n; ++k) taken[1 + rng.below(h.vocab_size - 1)] = 1;
-      for (uint32_t b = 0; b < h.vocab_size; ++b)
-        if (taken[b]) rows[a].push_back({b, uint8_t(rng.below(hunch::kTransitionBuckets))});
+      for (uint64_t k = 0; k < n; ++k) taken.push_back(1 + uint32_t(rng.below(h.vocab_size - 1)));
+      std::sort(taken.begin(), taken.end());
+      taken.erase(std::unique(taken.begin(), taken.end()), taken.end());
+      for (uint32_t b : taken) rows[a].push_back({b, uint8_t(rng.below(hunch::kTransitionBuckets))});
     }
     hunch::encode_transitions(rows, &table);
     h.transition_bytes = uint32_t(table.size());
