@@ -53,7 +53,8 @@ for (const V of [1000, 10000, 100000]) {
   run(HUNCH, ['quantize', `${prefix}-int8.hunch`, '-o', files.before, '--front-code-names']);
   run(HUNCH, ['quantize', `${prefix}-int8.hunch`, '-o', files.after, '--front-code-names', '--int4-embeddings']);
   run(HUNCH, ['quantize', `${counts}-int8.hunch`, '-o', files.counts, '--front-code-names', '--int4-embeddings']);
-  if (Base) files.countsBase = files.counts;
+  // The base SDK may predate packed files: the unpacked int8 count-head file through both SDKs.
+  if (Base) Object.assign(files, { countsInt8: `${counts}-int8.hunch`, countsBase: `${counts}-int8.hunch` });
   const m = {};
   for (const [k, f] of Object.entries(files)) {
     const bytes = fs.readFileSync(f);
@@ -95,8 +96,8 @@ for (const V of [1000, 10000, 100000]) {
   let same = 0, total = 0;
   m.before.top.forEach((t, i) => { const a = new Set(m.after.top[i]); for (const x of t) { total++; if (a.has(x)) same++; } });
   let sameTop = 0;
-  if (m.countsBase) m.counts.top.forEach((t, i) => { sameTop += t.join() === m.countsBase.top[i].join(); });
-  rows.push({ V, before: m.before, after: m.after, counts: m.counts, countsBase: m.countsBase, sameTop, overlap: same / total });
+  if (m.countsBase) m.countsInt8.top.forEach((t, i) => { sameTop += t.join() === m.countsBase.top[i].join(); });
+  rows.push({ V, before: m.before, after: m.after, counts: m.counts, countsInt8: m.countsInt8, countsBase: m.countsBase, sameTop, overlap: same / total });
   for (const x of Object.values(m)) x.p.close();
 }
 const f1 = (x) => x.toFixed(1);
@@ -109,16 +110,16 @@ for (const r of rows) {
   const pairs = median(r.after.batches.map((a, i) => a / r.before.batches[i]));
   out.push(`| ${r.V.toLocaleString('en')} | ${r.before.bytes.toLocaleString('en')} | ${r.after.bytes.toLocaleString('en')} | ${(r.after.bytes / r.before.bytes).toFixed(3)} | ${r.after.bytes <= 4e6 ? 'met' : 'missed'} | ${f1(r.before.loadMs)} | ${f1(r.after.loadMs)} | ${f1(pb)} | ${f1(pa)} | ${pairs.toFixed(2)} | ${r.overlap.toFixed(3)} |`);
 }
-out.push('', `Counts-only action head (\`bench-make-models PREFIX lstm-attn V 32 counts\`: copy terms and up to 64 random successors per action, every push a new action so the copy terms touch the whole window; quantised with \`--front-code-names --int4-embeddings\`), in the same rotation: its top-k from the biases' best ids and their exp-sum (docs/architecture.md, "Sparse count head")${Base ? `; "base" is the same file through ${path.relative(ROOT, path.resolve(BASE)) || BASE} (dense scan over all V), top-10 compared on the last call of each batch` : ''}.`, '');
-out.push(`| V | file B | load ms | push + top-10 µs | ≤ 100 µs | count head / tied packed (median of adjacent batch pairs) |${Base ? ' base µs | base / sparse (median of adjacent batch pairs) | same top-10 as base |' : ''}`);
-out.push(`|---|---|---|---|---|---|${Base ? '---|---|---|' : ''}`);
+out.push('', `Counts-only action head (\`bench-make-models PREFIX lstm-attn V 32 counts\`: copy terms and up to 64 random successors per action, every push a new action so the copy terms touch the whole window; quantised with \`--front-code-names --int4-embeddings\`), in the same rotation: its top-k from the biases' best ids and their exp-sum (docs/architecture.md, "Sparse count head")${Base ? `; "int8" is the unpacked int8 count-head file, through this SDK and through the base SDK (${BASE}: the dense scan over all V), top-10 compared on the last call of each batch` : ''}.`, '');
+out.push(`| V | file B | load ms | push + top-10 µs | ≤ 100 µs | count head / tied packed (median of adjacent batch pairs) |${Base ? ' int8 µs | int8 through base µs | base / this (median of adjacent batch pairs) | same top-10 as base |' : ''}`);
+out.push(`|---|---|---|---|---|---|${Base ? '---|---|---|---|' : ''}`);
 for (const r of rows) {
   const pc = median(r.counts.batches);
   const vsTied = median(r.counts.batches.map((c, i) => c / r.after.batches[i]));
   let extra = '';
   if (r.countsBase) {
     const pb = median(r.countsBase.batches);
-    extra = ` ${f1(pb)} | ${median(r.countsBase.batches.map((c, i) => c / r.counts.batches[i])).toFixed(1)} | ${r.sameTop}/${r.counts.top.length} |`;
+    extra = ` ${f1(median(r.countsInt8.batches))} | ${f1(pb)} | ${median(r.countsBase.batches.map((c, i) => c / r.countsInt8.batches[i])).toFixed(1)} | ${r.sameTop}/${r.countsInt8.top.length} |`;
   }
   out.push(`| ${r.V.toLocaleString('en')} | ${r.counts.bytes.toLocaleString('en')} | ${f1(r.counts.loadMs)} | ${f1(pc)} | ${pc <= 100 ? 'met' : 'missed'} | ${vsTied.toFixed(2)} |${extra}`);
 }
