@@ -1,6 +1,7 @@
 #include "model-builder.h"
 
 #include <algorithm>
+#include <functional>
 
 #include <cmath>
 #include <random>
@@ -188,6 +189,29 @@ static void copy_meta_entry(const hunch::MetaEntry& m, hunch::ModelWriter* w) {
     case hunch::MetaType::STRING_ARRAY: w->set_strings(m.key, m.value.strings); break;
     case hunch::MetaType::F32_ARRAY: w->set_floats(m.key, m.value.floats); break;
   }
+}
+
+std::vector<uint8_t> edit_f32_tensor(const std::vector<uint8_t>& bytes, const std::string& name,
+                                     const std::function<void(std::vector<float>*)>& edit) {
+  hunch::ModelFile f;
+  if (hunch::read_model_file(bytes.data(), bytes.size(), &f)) std::abort();
+  hunch::ModelWriter w;
+  for (const hunch::MetaEntry& m : f.metadata) copy_meta_entry(m, &w);
+  bool found = false;
+  for (const hunch::TensorEntry& t : f.tensors) {
+    if (t.dtype == hunch::DType::I8) w.add_i8(t.name, t.shape[0], t.shape[1], t.i8, t.scales);
+    else if (t.dtype == hunch::DType::U8) w.add_u8(t.name, t.shape, t.u8);
+    else if (t.name != name) w.add_f32(t.name, t.shape, t.f32);
+    else {
+      std::vector<float> x(t.f32, t.f32 + t.elements());
+      edit(&x);
+      w.add_f32(t.name, t.shape, x.data());
+      found = true;
+    }
+  }
+  std::vector<uint8_t> out;
+  if (!found || w.serialize(&out)) std::abort();
+  return out;
 }
 
 std::vector<uint8_t> repack_action_tables(const std::vector<uint8_t>& bytes, bool packed, const PackDamage& dmg) {

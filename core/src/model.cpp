@@ -9,7 +9,6 @@
 
 #include "hunch/packed.h"
 #include "hunch/transitions.h"
-#include "kernels/kernels.h"
 
 #include <cerrno>
 #include <cmath>
@@ -415,38 +414,6 @@ Error Model::bind() {
   HUNCH_TRY(read_routes(f, &routes_));
   index_count_head();
   return {};
-}
-
-// O(V log P) once at load (a partial sort of the ids by bias, P = kCountHeadTopK + max_touched)
-// and V exps, so that a push needs none of them.
-void Model::index_count_head() {
-  const Hyper& hp = hyper_;
-  if (!hp.action_counts || hp.attr_columns || hp.vocab_size < 2) return;
-  const uint32_t V = hp.vocab_size;
-  const float* b = w_.head_action_b.data;
-  float mx = b[0];
-  for (uint32_t a = 0; a < V; ++a) {
-    if (!std::isfinite(b[a])) return;  // the dense scan handles what the index cannot
-    mx = std::max(mx, b[a]);
-  }
-  double z = 0;
-  for (uint32_t a = 0; a < V; ++a) z += double(hunch_expf(b[a] - mx));
-  // A row of n successors takes at least 1 byte for n and 2 bytes per successor (hunch/transitions.h).
-  uint32_t succ = 0;
-  for (uint32_t a = 0; a + 1 < transition_rows_.size(); ++a)
-    succ = std::max(succ, (transition_rows_[a + 1] - transition_rows_[a]) / 2);
-  const uint32_t touched = (hp.copy ? hp.window : 0) + succ;
-  std::vector<uint32_t> ids(V - 1);
-  for (uint32_t a = 1; a < V; ++a) ids[a - 1] = a;
-  const size_t P = std::min<size_t>(V - 1, kCountHeadTopK + size_t(touched));
-  std::partial_sort(ids.begin(), ids.begin() + P, ids.end(),
-                    [b](uint32_t x, uint32_t y) { return b[x] > b[y] || (b[x] == b[y] && x < y); });
-  ids.resize(P);
-  ids.shrink_to_fit();
-  count_head_.top = std::move(ids);
-  count_head_.bias_max = mx;
-  count_head_.z0 = z;
-  count_head_.max_touched = touched;
 }
 
 // hunch.normalize.*: the action normalisation (hunch/routes.h), checked as a rules file is.

@@ -77,7 +77,8 @@ Sequence::Sequence(const Model& model, const KernelTable* kernels)
     const size_t touched = model.count_head().max_touched;
     size_t slots = 1;
     while (slots < 2 * touched) slots *= 2;
-    touched_.reserve(touched);
+    touch_id_.assign(touched, 0);
+    touch_logit_.assign(touched, 0.f);
     touch_key_.assign(slots, 0);
     touch_entry_.assign(slots, 0);
   }
@@ -383,7 +384,8 @@ void Sequence::add_copy_terms(float* logits) {
   }
 }
 
-void Sequence::collect_copy_window() {
+// Out of line: add_copy_terms and predict_sparse share one copy of it in the wasm.
+__attribute__((noinline)) void Sequence::collect_copy_window() {
   const uint64_t W = hp_.window, last = count_ - 1;
   const uint64_t first = count_ > W ? count_ - W : 0;
   const uint32_t mask = uint32_t(copy_key_.size() - 1);
@@ -412,87 +414,6 @@ float Sequence::copy_term(uint32_t h, float gate, float current) const {
   return gate + w.head_copy_distance.data[copy_distance_bucket(last - e) + same] +
          w.head_copy_type.data[window_type_[slot] + (e == last ? hp_.type_count : 0)] +
          w.head_copy_count.data[copy_count_bucket(copy_count_[h])];
-}
-
-// The count head's logits are bias[a] plus the terms of the touched actions (the window's, the
-// last action's successors), added in the dense path's order, so a touched logit is the same
-// float. Every other action's logit is its bias: the best untouched ones are the first of the
-// index's ids (by bias) that are not touched, and the softmax denominator is Σ exp(bias) (at load)
-// plus, per touched action, exp(logit) − exp(bias). Ties keep the lower id first, as the scan.
-size_t Sequence::predict_sparse(size_t k, Prediction* out) {
-  const CountHeadIndex& ix = model_.count_head();
-  const Weights& w = model_.weights();
-  const float* bias = w.head_action_b.data;
-  const uint32_t mask = uint32_t(touch_key_.size() - 1);
-  touched_.clear();
-  auto touch = [&](uint32_t a) -> float& {
-    uint32_t h = ((a + 1) * 2654435761u) & mask;
-    while (touch_key_[h] != 0 && touch_key_[h] != a + 1) h = (h + 1) & mask;
-    if (touch_key_[h] == 0) {
-      touch_key_[h] = a + 1;
-      touch_entry_[h] = uint32_t(touched_.size());
-      touched_.push_back({a, h, bias[a]});
-    }
-    return touched_[touch_entry_[h]].logit;
-  };
-  auto is_touched = [&](uint32_t a) {
-    uint32_t h = ((a + 1) * 2654435761u) & mask;
-    while (touch_key_[h] != 0 && touch_key_[h] != a + 1) h = (h + 1) & mask;
-    return touch_key_[h] != 0;
-  };
-  if (hp_.copy) {
-    collect_copy_window();
-    const float gate = k_->f32_dot(hp_.embed, w.head_copy_gate.data, z_.data());
-    const float current = window_session_[size_t((count_ - 1) % hp_.window)];
-    for (uint32_t h : copy_used_) {
-      touch(copy_key_[h]) += copy_term(h, gate, current);
-      copy_key_[h] = 0;
-    }
-  }
-  if (hp_.transition_bytes) {
-    const float* weight = w.head_transition_weight.data;
-    TransitionRow row(w.transition_table.data, model_.transition_rows()[last_action_]);
-    for (Transition t; row.next(&t);) touch(t.next) += weight[t.bucket];
-  }
-  float mx = ix.bias_max;
-  for (const Touched& t : touched_) mx = std::max(mx, t.logit);
-  // Z = Σ_untouched exp(b − mx) + Σ_touched exp(l − mx), the first as the whole sum less the
-  // touched biases' part. Where that part is most of the whole (a touched action of a dominant
-  // bias lost most of it) the difference would keep too few digits: scan instead.
-  double z = ix.z0 * double(hunch_expf(ix.bias_max - mx)), removed = 0;
-  for (const Touched& t : touched_) {
-    const double eb = hunch_expf(bias[t.id] - mx);
-    z += double(hunch_expf(t.logit - mx)) - eb;
-    removed += eb;
-  }
-  size_t n = 0;
-  if (std::isfinite(mx) && std::isfinite(z) && z * 1e3 >= removed) {
-    // out[i].probability holds the logit until the end.
-    auto offer = [&](uint32_t id, float v) {
-      if (id == 0) return;
-      auto before = [&](const Prediction& p) {
-        return v > p.probability || (v == p.probability && id < p.action);
-      };
-      if (n == k && !before(out[k - 1])) return;
-      size_t pos = n < k ? n++ : k - 1;
-      for (; pos > 0 && before(out[pos - 1]); --pos) out[pos] = out[pos - 1];
-      out[pos] = {id, v};
-    };
-    for (const Touched& t : touched_) offer(t.id, t.logit);
-    size_t untouched = 0;
-    for (uint32_t id : ix.top) {
-      if (untouched == k || (n == k && bias[id] < out[k - 1].probability)) break;
-      if (is_touched(id)) continue;
-      ++untouched;
-      offer(id, bias[id]);
-    }
-    const float sum = float(z);
-    for (size_t i = 0; i < n; ++i) out[i].probability = hunch_expf(out[i].probability - mx) / sum;
-  } else {
-    n = SIZE_MAX;
-  }
-  for (const Touched& t : touched_) touch_key_[t.slot] = 0;
-  return n;
 }
 
 size_t Sequence::predict(size_t k, Prediction* out) {
@@ -572,7 +493,7 @@ size_t Sequence::state_bytes() const {
                   3 * window_action_.size() + window_attr_.size() + 2 * attr_tick_of_.size() +  // ids: uint32_t
                   copy_key_.size() * 3 + copy_used_.capacity();
   floats += head_max_.size();  // predict's block maxima
-  floats += 3 * touched_.capacity() + touch_key_.size() + touch_entry_.size();  // predict_sparse's
+  floats += touch_id_.size() + touch_logit_.size() + touch_key_.size() + touch_entry_.size();  // predict_sparse's
   return floats * sizeof(float) + xq_.size() + sizeof(*this);
 }
 

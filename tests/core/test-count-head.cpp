@@ -1,8 +1,9 @@
 // The sparse count head (Model::count_head, Sequence::predict for a counts-only action head): its
 // top-k is the dense scan's (same ids in the same order, ties to the lower id) and its
 // probabilities are the full softmax's within float rounding, for both architectures, f32, int8
-// and packed files (the packed bias table makes many ties), k from 1 to 64; a network head or a
-// count head with attributes keeps the dense scan.
+// and packed files (the packed bias table makes many ties), k from 1 to 64, and where the sparse
+// denominator would cancel (a dominant bias pushed down: predict scans instead); a network head
+// or a count head with attributes keeps the dense scan.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include "hunch/model.h"
 #include "hunch/rng.h"
 #include "hunch/sequence.h"
+#include "hunch/transitions.h"
 #include "model-builder.h"
 
 using namespace hunch;
@@ -111,4 +113,39 @@ TEST_CASE("a network head, and a count head with attributes, keep the dense scan
   const std::unique_ptr<Model> m = load(s);
   CHECK_FALSE(m->count_head().built());
   check_against_dense(*m, 3);
+}
+
+TEST_CASE("a dominant bias that the terms push down: the denominator is not a cancellation") {
+  // Action 1's successors get bias 30 (the rest are O(1)) and every transition bucket weighs −60:
+  // after action 1, Σ exp(bias) is almost all theirs and the sparse difference would keep no
+  // digits of what is left; predict must still give the dense softmax.
+  hunch_test::ModelSpec s = count_spec(Arch::LSTM_ATTN, 400, false, false);
+  std::vector<uint8_t> bytes = hunch_test::build_model(s);
+  std::unique_ptr<Model> m;
+  REQUIRE(Model::load(bytes.data(), bytes.size(), &m).message == "");
+  std::vector<uint32_t> successors;
+  TransitionRow row(m->weights().transition_table.data, m->transition_rows()[1]);
+  for (Transition t; row.next(&t);) successors.push_back(t.next);
+  REQUIRE(!successors.empty());
+  bytes = hunch_test::edit_f32_tensor(bytes, "head.action.b", [&](std::vector<float>* b) {
+    for (uint32_t a : successors) (*b)[a] = 30.f;
+  });
+  bytes = hunch_test::edit_f32_tensor(bytes, "head.transition.weight", [](std::vector<float>* w) {
+    std::fill(w->begin(), w->end(), -60.f);
+  });
+  REQUIRE(Model::load(bytes.data(), bytes.size(), &m).message == "");
+  REQUIRE(m->count_head().built());
+  Sequence seq(*m);
+  Event e;
+  e.action = 1;
+  e.time = 100;
+  REQUIRE(seq.push(e).message == "");
+  std::vector<Prediction> got(10);
+  REQUIRE(seq.predict(10, got.data()) == 10);
+  const std::vector<Prediction> want = dense(seq.action_logits(), 400, 10);
+  for (size_t j = 0; j < 10; ++j) {
+    CAPTURE(j);
+    CHECK(got[j].action == want[j].action);
+    CHECK(std::fabs(got[j].probability - want[j].probability) <= 2e-5f * want[j].probability);
+  }
 }

@@ -173,13 +173,11 @@ class Sequence {
   std::vector<float>   attr_logits_;  // (AV) head.attr · z, with attributes
   std::vector<int8_t>  xq_;
   std::vector<float>   head_max_;  // predict's scratch: the maximum of each kHeadBlock logits
-  // predict_sparse's scratch: the touched actions with their logits, and an open-addressing table
-  // (key id + 1, a power of two >= 2 · max_touched slots) from action to its entry.
-  struct Touched {
-    uint32_t id, slot;
-    float    logit;
-  };
-  std::vector<Touched>  touched_;
+  // predict_sparse's scratch: the touched actions and their logits (max_touched entries each), and
+  // an open-addressing table (key id + 1, a power of two >= 2 · max_touched slots) from action to
+  // its entry.
+  std::vector<uint32_t> touch_id_;
+  std::vector<float>    touch_logit_;
   std::vector<uint32_t> touch_key_, touch_entry_;
 };
 
