@@ -12,7 +12,8 @@
 //   env: HUNCH_SDK_DIR (default js/dist), HUNCH (default build/native/hunch),
 //        HUNCH_MAKE_MODELS (default build/native/bench-make-models),
 //        HUNCH_BASE_SDK_DIR (optional: another SDK build, e.g. one from before the sparse count
-//        head, timing the count-head file too in the same rotation, its top-10 compared)
+//        head, timing the count-head file too in the same rotation, its top-10 compared) and
+//        HUNCH_BASE_LABEL (how the table names that build; default: its folder)
 //
 // Models: the vocabulary scaling table's generated lstm-attn (D 64, W 32) with a tied head
 // (`bench-make-models PREFIX lstm-attn V 32 tied`), then `hunch quantize PREFIX-int8.hunch -o OUT
@@ -110,7 +111,7 @@ for (const r of rows) {
   const pairs = median(r.after.batches.map((a, i) => a / r.before.batches[i]));
   out.push(`| ${r.V.toLocaleString('en')} | ${r.before.bytes.toLocaleString('en')} | ${r.after.bytes.toLocaleString('en')} | ${(r.after.bytes / r.before.bytes).toFixed(3)} | ${r.after.bytes <= 4e6 ? 'met' : 'missed'} | ${f1(r.before.loadMs)} | ${f1(r.after.loadMs)} | ${f1(pb)} | ${f1(pa)} | ${pairs.toFixed(2)} | ${r.overlap.toFixed(3)} |`);
 }
-out.push('', `Counts-only action head (\`bench-make-models PREFIX lstm-attn V 32 counts\`: copy terms and up to 64 random successors per action, every push a new action so the copy terms touch the whole window; quantised with \`--front-code-names --int4-embeddings\`), in the same rotation: its top-k from the biases' best ids and their exp-sum (docs/architecture.md, "Sparse count head")${Base ? `; "int8" is the unpacked int8 count-head file, through this SDK and through the base SDK (${BASE}: the dense scan over all V), top-10 compared on the last call of each batch` : ''}.`, '');
+out.push('', `Counts-only action head (\`bench-make-models PREFIX lstm-attn V 32 counts\`: copy terms and up to 64 random successors per action, every push a new action so the copy terms touch the whole window; quantised with \`--front-code-names --int4-embeddings\`), in the same rotation: its top-k from the biases' best ids and their exp-sum (docs/architecture.md, "Sparse count head")${Base ? `; "int8" is the unpacked int8 count-head file, through this SDK and through the base SDK (${process.env.HUNCH_BASE_LABEL ?? BASE}: the dense scan over all V), top-10 compared on the last call of each batch` : ''}.`, '');
 out.push(`| V | file B | load ms | push + top-10 µs | ≤ 100 µs | count head / tied packed (median of adjacent batch pairs) |${Base ? ' int8 µs | int8 through base µs | base / this (median of adjacent batch pairs) | same top-10 as base |' : ''}`);
 out.push(`|---|---|---|---|---|---|${Base ? '---|---|---|---|' : ''}`);
 for (const r of rows) {
