@@ -1,4 +1,4 @@
-// The sparse count head (docs/architecture.md, "Sparse count head"): a counts-only action head
+// The sparse count head (docs/architecture.md, "Built: the sparse count head"): a counts-only action head
 // without attributes scores every action as its bias plus the copy and transition terms, which
 // touch at most window + (a row's successors) actions. Model::index_count_head keeps the biases'
 // best ids and their exp-sum from load; Sequence::predict_sparse ranks and normalises from them

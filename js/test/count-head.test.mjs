@@ -1,5 +1,5 @@
 // A counts-only action head (hunch.head.action.counts: what `hunch train` ships on sparse logs)
-// ranks through the sparse top-k (docs/architecture.md, "Sparse count head"): the SDK's WASM core
+// ranks through the sparse top-k (docs/architecture.md, "Built: the sparse count head"): the SDK's WASM core
 // predicts what the native CLI's core predicts (`hunch predict --json`: same ids in the same
 // order, probabilities within float rounding) for k 10 and 64, on the fixture as written and
 // packed with front-coded names (the 100k-action recipe). That the sparse top-k is the dense

@@ -110,7 +110,7 @@ Error read_routes(const ModelFile& f, Routes* out);
 // A counts-only action head (Hyper::action_counts) without attributes scores every action as its
 // bias plus the copy and transition terms, which touch at most window + (most successors of a
 // row) actions; the rest keep their bias. So predict (k <= kCountHeadTopK) needs only the biases'
-// best ids and their exp-sum, computed once at load (docs/architecture.md, "Sparse count head").
+// best ids and their exp-sum, computed once at load (docs/architecture.md, "Built: the sparse count head").
 constexpr size_t kCountHeadTopK = 64;
 struct CountHeadIndex {
   std::vector<uint32_t> top;    // ids 1..V-1 by bias descending, ties lower id first: the best
