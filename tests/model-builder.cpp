@@ -1,5 +1,8 @@
 #include "model-builder.h"
 
+#include <algorithm>
+#include <functional>
+
 #include <cmath>
 #include <random>
 
@@ -74,11 +77,13 @@ std::vector<uint8_t> build_model(const ModelSpec& s) {
     hunch::Rng rng(s.seed ^ 0x7a);
     std::vector<std::vector<hunch::Transition>> rows(h.vocab_size);
     for (uint32_t a = 1; a < h.vocab_size; ++a) {
-      std::vector<uint8_t> taken(h.vocab_size, 0);
+      // The drawn ids sorted and deduplicated (not a V-sized mark per action: V² at V = 100,000).
+      std::vector<uint32_t> taken;
       const uint64_t n = rng.below(s.transition_successors + 1);
-      for (uint64_t k = 0; k < n; ++k) taken[1 + rng.below(h.vocab_size - 1)] = 1;
-      for (uint32_t b = 0; b < h.vocab_size; ++b)
-        if (taken[b]) rows[a].push_back({b, uint8_t(rng.below(hunch::kTransitionBuckets))});
+      for (uint64_t k = 0; k < n; ++k) taken.push_back(1 + uint32_t(rng.below(h.vocab_size - 1)));
+      std::sort(taken.begin(), taken.end());
+      taken.erase(std::unique(taken.begin(), taken.end()), taken.end());
+      for (uint32_t b : taken) rows[a].push_back({b, uint8_t(rng.below(hunch::kTransitionBuckets))});
     }
     hunch::encode_transitions(rows, &table);
     h.transition_bytes = uint32_t(table.size());
@@ -184,6 +189,29 @@ static void copy_meta_entry(const hunch::MetaEntry& m, hunch::ModelWriter* w) {
     case hunch::MetaType::STRING_ARRAY: w->set_strings(m.key, m.value.strings); break;
     case hunch::MetaType::F32_ARRAY: w->set_floats(m.key, m.value.floats); break;
   }
+}
+
+std::vector<uint8_t> edit_f32_tensor(const std::vector<uint8_t>& bytes, const std::string& name,
+                                     const std::function<void(std::vector<float>*)>& edit) {
+  hunch::ModelFile f;
+  if (hunch::read_model_file(bytes.data(), bytes.size(), &f)) std::abort();
+  hunch::ModelWriter w;
+  for (const hunch::MetaEntry& m : f.metadata) copy_meta_entry(m, &w);
+  bool found = false;
+  for (const hunch::TensorEntry& t : f.tensors) {
+    if (t.dtype == hunch::DType::I8) w.add_i8(t.name, t.shape[0], t.shape[1], t.i8, t.scales);
+    else if (t.dtype == hunch::DType::U8) w.add_u8(t.name, t.shape, t.u8);
+    else if (t.name != name) w.add_f32(t.name, t.shape, t.f32);
+    else {
+      std::vector<float> x(t.f32, t.f32 + t.elements());
+      edit(&x);
+      w.add_f32(t.name, t.shape, x.data());
+      found = true;
+    }
+  }
+  std::vector<uint8_t> out;
+  if (!found || w.serialize(&out)) std::abort();
+  return out;
 }
 
 std::vector<uint8_t> repack_action_tables(const std::vector<uint8_t>& bytes, bool packed, const PackDamage& dmg) {

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,11 @@ struct PackDamage {
 // file it cannot read.
 std::vector<uint8_t> repack_action_tables(const std::vector<uint8_t>& bytes, bool packed,
                                           const PackDamage& damage = {});
+
+// The model `bytes` again with the f32 tensor `name` changed by edit (aborts when the file does
+// not read or has no such f32 tensor).
+std::vector<uint8_t> edit_f32_tensor(const std::vector<uint8_t>& bytes, const std::string& name,
+                                     const std::function<void(std::vector<float>*)>& edit);
 
 // The fixed event list the fixture goldens were computed from (tests/data/fixtures/*.golden).
 std::vector<hunch::Event> fixture_events();

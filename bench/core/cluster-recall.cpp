@@ -8,7 +8,12 @@
 // under "bound" the exact search: clusters in order of centroid · z + radius · |z| + largest bias
 // (no member can score above it), scanned until the next cannot beat the 10th logit so far.
 //
-// usage: cluster-recall MODEL.hunch ITEMS.txt [users]
+// usage: cluster-recall MODEL.hunch ITEMS.txt [users] [mips] [clusters] [bias_share]
+//   mips (0|1, default 0): cluster the rows extended by the bias and a norm coordinate
+//   (x = [w, b, √(M² − |w|² − b²)], so that the largest inner product with [z, 1, 0] is the
+//   nearest x: maximum inner product search as Euclidean k-means), clusters ranked by
+//   centroid · [z, 1, 0]; clusters (default round(√V)); bias_share (default 0): the share of the
+//   actions with the largest biases always scored (counted in share_scored).
 //   ITEMS.txt: `user item item …` per line in time order (../shared/data/amazon-s3rec). Each user's
 //   items but the last two are pushed (the last two are the validation and test targets of
 //   leave-one-out: neither is pushed nor read), so the contexts are the validation split's.
@@ -41,17 +46,39 @@ int main(int argc, char** argv) {
     return 1;
   }
   const size_t max_users = argc > 3 ? size_t(std::atol(argv[3])) : 2000;
+  const bool mips = argc > 4 && std::atoi(argv[4]) == 1;
+  const double bias_share = argc > 6 ? std::atof(argv[6]) : 0.0;
   const Hyper& hp = model->hyper();
-  const uint32_t V = hp.vocab_size, D = hp.embed;
+  const uint32_t V = hp.vocab_size, D0 = hp.embed, D = mips ? D0 + 2 : D0;
   const Matrix& H = model->weights().head_action;
   const float* bias = model->weights().head_action_b.data;
-  // The rows as floats (dequantised when int8).
+  // The rows as floats (dequantised when int8), extended for mips.
   std::vector<float> rows(size_t(V) * D);
   for (uint32_t a = 0; a < V; ++a)
-    for (uint32_t d = 0; d < D; ++d)
-      rows[size_t(a) * D + d] = H.is_int8() ? float(H.i8[size_t(a) * D + d]) * H.scales[a] : H.f32[size_t(a) * D + d];
-  // k-means, C = round(√V), 15 Lloyd iterations from C distinct random rows (ids 1..).
-  const uint32_t C = uint32_t(std::lround(std::sqrt(double(V))));
+    for (uint32_t d = 0; d < D0; ++d)
+      rows[size_t(a) * D + d] = H.is_int8() ? float(H.i8[size_t(a) * D0 + d]) * H.scales[a] : H.f32[size_t(a) * D0 + d];
+  if (mips) {
+    double M2 = 0;
+    for (uint32_t a = 0; a < V; ++a) {
+      double n2 = double(bias[a]) * bias[a];
+      for (uint32_t d = 0; d < D0; ++d) n2 += double(rows[size_t(a) * D + d]) * rows[size_t(a) * D + d];
+      M2 = std::max(M2, n2);
+    }
+    for (uint32_t a = 0; a < V; ++a) {
+      double n2 = double(bias[a]) * bias[a];
+      for (uint32_t d = 0; d < D0; ++d) n2 += double(rows[size_t(a) * D + d]) * rows[size_t(a) * D + d];
+      rows[size_t(a) * D + D0] = bias[a];
+      rows[size_t(a) * D + D0 + 1] = float(std::sqrt(std::max(0.0, M2 - n2)));
+    }
+  }
+  // The actions with the largest biases, always scored.
+  std::vector<uint32_t> by_bias(V - 1);
+  std::iota(by_bias.begin(), by_bias.end(), 1u);
+  std::sort(by_bias.begin(), by_bias.end(), [&](uint32_t x, uint32_t y) { return bias[x] > bias[y]; });
+  by_bias.resize(size_t(bias_share * double(V - 1)));
+  // k-means, C = round(√V) unless given, 15 Lloyd iterations from C distinct random rows (ids 1..).
+  const uint32_t C = argc > 5 && std::atol(argv[5]) > 0 ? uint32_t(std::atol(argv[5]))
+                                                        : uint32_t(std::lround(std::sqrt(double(V))));
   std::vector<float> cent(size_t(C) * D);
   std::vector<uint32_t> of(V, 0);
   Rng rng(17);
@@ -94,7 +121,7 @@ int main(int argc, char** argv) {
   }
   double bound_recall = 0, bound_scored = 0;
 
-  const std::vector<uint32_t> ms = {1, 2, 4, 8, 16, 32, 64};
+  const std::vector<uint32_t> ms = {1, 2, 4, 8, 16, 32, 64, 128, 256};
   std::vector<double> recall(ms.size(), 0), scored(ms.size(), 0);
   size_t events = 0;
   std::ifstream in(argv[2]);
@@ -131,8 +158,8 @@ int main(int argc, char** argv) {
     const std::vector<uint32_t> exact = top10(std::vector<uint32_t>(ids.begin() + 1, ids.end()));
     const std::vector<float>& z = seq.output();
     for (uint32_t c = 0; c < C; ++c) {
-      float s = max_bias[c];
-      for (uint32_t d = 0; d < D; ++d) s += cent[size_t(c) * D + d] * z[d];
+      float s = mips ? cent[size_t(c) * D + D0] : max_bias[c];
+      for (uint32_t d = 0; d < D0; ++d) s += cent[size_t(c) * D + d] * z[d];
       cscore[c] = members[c].empty() ? -INFINITY : s;
     }
     std::iota(corder.begin(), corder.end(), 0u);
@@ -149,8 +176,8 @@ int main(int argc, char** argv) {
     // bias; clusters in order of that bound until the next one cannot beat the 10th logit so far.
     {
       float zn = 0;
-      for (uint32_t d = 0; d < D; ++d) zn += z[d] * z[d];
-      zn = std::sqrt(zn);
+      for (uint32_t d = 0; d < D0; ++d) zn += z[d] * z[d];
+      zn = std::sqrt(zn + (mips ? 1.f : 0.f));  // |[z, 1, 0]| for mips
       std::vector<float> ub(C);
       for (uint32_t c = 0; c < C; ++c) ub[c] = members[c].empty() ? -INFINITY : cscore[c] + radius[c] * zn;
       std::vector<uint32_t> border(C);
@@ -186,6 +213,8 @@ int main(int argc, char** argv) {
         for (uint32_t a : members[corder[j]]) cand[a] = 1, pool.push_back(a), ++from_clusters;
       for (uint32_t a : extra)
         if (a && !cand[a]) cand[a] = 1, pool.push_back(a);
+      for (uint32_t a : by_bias)
+        if (!cand[a]) cand[a] = 1, pool.push_back(a), ++from_clusters;
       const std::vector<uint32_t> approx = top10(pool);
       size_t hit = 0;
       for (uint32_t a : exact) hit += std::find(approx.begin(), approx.end(), a) != approx.end();
@@ -194,7 +223,8 @@ int main(int argc, char** argv) {
     }
     ++events;
   }
-  std::printf("{\"model\": \"%s\", \"V\": %u, \"clusters\": %u, \"events\": %zu, \"rows\": [", argv[1], V, C, events);
+  std::printf("{\"model\": \"%s\", \"V\": %u, \"mips\": %d, \"clusters\": %u, \"bias_share\": %.3f, \"events\": %zu, \"rows\": [",
+              argv[1], V, int(mips), C, bias_share, events);
   for (size_t mi = 0; mi < ms.size(); ++mi)
     std::printf("%s{\"m\": %u, \"recall_at_10\": %.4f, \"share_scored\": %.4f}", mi ? ", " : "", ms[mi],
                 recall[mi] / double(events), scored[mi] / double(events));

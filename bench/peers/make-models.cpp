@@ -4,8 +4,11 @@
 // same seed, so the int8 file is the f32 file quantised row by row — the pair a trained model
 // would give through `hunch train` + quantisation. Weights do not change timing.
 //
-// usage: make-models OUT_PREFIX lstm-attn|transformer VOCAB WINDOW [tied]
+// usage: make-models OUT_PREFIX lstm-attn|transformer VOCAB WINDOW [tied|counts]
 //        tied: a tied head (hunch.head.action.tied: no head.action.w, the head uses emb.action)
+//        counts: a counts-only action head (hunch.head.action.counts, as `hunch train` ships on
+//        sparse logs) with the copy terms and up to 64 random successors per action (the count
+//        head's default transition budget)
 //        writes OUT_PREFIX-f32.hunch and OUT_PREFIX-int8.hunch, prints their sizes
 #include <cstdio>
 #include <cstdlib>
@@ -39,8 +42,9 @@ int write_one(const std::string& path, const hunch_test::ModelSpec& spec) {
 
 int main(int argc, char** argv) {
   const bool tied = argc == 6 && std::string(argv[5]) == "tied";
-  if (argc != 5 && !tied) {
-    std::fprintf(stderr, "usage: make-models OUT_PREFIX lstm-attn|transformer VOCAB WINDOW [tied]\n");
+  const bool counts = argc == 6 && std::string(argv[5]) == "counts";
+  if (argc != 5 && !tied && !counts) {
+    std::fprintf(stderr, "usage: make-models OUT_PREFIX lstm-attn|transformer VOCAB WINDOW [tied|counts]\n");
     return 2;
   }
   const std::string prefix = argv[1], arch = argv[2];
@@ -58,6 +62,11 @@ int main(int argc, char** argv) {
   for (bool int8 : {false, true}) {
     hunch_test::ModelSpec spec = hunch_test::default_spec(a, int8);
     spec.tied_head = tied;
+    if (counts) {
+      spec.hyper.action_counts = 1;
+      spec.hyper.copy = 1;
+      spec.transition_successors = 64;
+    }
     spec.hyper.vocab_size = uint32_t(vocab);
     spec.hyper.window = uint32_t(window);
     rc |= write_one(prefix + (int8 ? "-int8.hunch" : "-f32.hunch"), spec);

@@ -412,6 +412,7 @@ Error Model::bind() {
   if (hp.session_inputs) session_gap_ = f.find_meta("hunch.session.gap")->value.f;
   if (hp.attr_columns) HUNCH_TRY(bind_attributes());
   HUNCH_TRY(read_routes(f, &routes_));
+  index_count_head();
   return {};
 }
 

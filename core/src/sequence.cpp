@@ -73,6 +73,15 @@ Sequence::Sequence(const Model& model, const KernelTable* kernels)
     copy_recent_.assign(slots, 0);
     copy_used_.reserve(W);
   }
+  if (model.count_head().built()) {
+    const size_t touched = model.count_head().max_touched;
+    size_t slots = 1;
+    while (slots < 2 * touched) slots *= 2;
+    touch_id_.assign(touched, 0);
+    touch_logit_.assign(touched, 0.f);
+    touch_key_.assign(slots, 0);
+    touch_entry_.assign(slots, 0);
+  }
   last_time_ = __builtin_nan("");
   conversion_prob_ = hp_.conversion ? 0.f : __builtin_nanf("");
 }
@@ -366,7 +375,17 @@ void Sequence::add_transition_terms(float* logits) const {
 // "Copy"). <unk> events add nothing (id 0 is never predicted). O(W) with the table in the
 // scratch, no allocation.
 void Sequence::add_copy_terms(float* logits) {
-  const Weights& w = model_.weights();
+  collect_copy_window();
+  const float gate = k_->f32_dot(hp_.embed, model_.weights().head_copy_gate.data, z_.data());
+  const float current = window_session_[size_t((count_ - 1) % hp_.window)];
+  for (uint32_t h : copy_used_) {
+    logits[copy_key_[h]] += copy_term(h, gate, current);
+    copy_key_[h] = 0;
+  }
+}
+
+// Out of line: add_copy_terms and predict_sparse share one copy of it in the wasm.
+__attribute__((noinline)) void Sequence::collect_copy_window() {
   const uint64_t W = hp_.window, last = count_ - 1;
   const uint64_t first = count_ > W ? count_ - W : 0;
   const uint32_t mask = uint32_t(copy_key_.size() - 1);
@@ -384,24 +403,28 @@ void Sequence::add_copy_terms(float* logits) {
     }
     ++copy_count_[h];
   }
-  const float gate = k_->f32_dot(hp_.embed, w.head_copy_gate.data, z_.data());
-  const float current = window_session_[size_t(last % W)];
-  for (uint32_t h : copy_used_) {
-    const uint32_t slot = copy_recent_[h];
-    const uint64_t e = last - (last + W - slot) % W;  // the event in that slot
-    const uint32_t same = window_session_[slot] == current ? kCopyDistanceBuckets : 0;
-    logits[copy_key_[h]] += gate + w.head_copy_distance.data[copy_distance_bucket(last - e) + same] +
-                            w.head_copy_type.data[window_type_[slot] + (e == last ? hp_.type_count : 0)] +
-                            w.head_copy_count.data[copy_count_bucket(copy_count_[h])];
-    copy_key_[h] = 0;
-  }
+}
+
+float Sequence::copy_term(uint32_t h, float gate, float current) const {
+  const Weights& w = model_.weights();
+  const uint64_t W = hp_.window, last = count_ - 1;
+  const uint32_t slot = copy_recent_[h];
+  const uint64_t e = last - (last + W - slot) % W;  // the event in that slot
+  const uint32_t same = window_session_[slot] == current ? kCopyDistanceBuckets : 0;
+  return gate + w.head_copy_distance.data[copy_distance_bucket(last - e) + same] +
+         w.head_copy_type.data[window_type_[slot] + (e == last ? hp_.type_count : 0)] +
+         w.head_copy_count.data[copy_count_bucket(copy_count_[h])];
 }
 
 size_t Sequence::predict(size_t k, Prediction* out) {
-  const float* logits = action_logits();
-  if (!logits || k == 0) return 0;
+  if (count_ == 0 || k == 0) return 0;
   const size_t V = hp_.vocab_size, blocks = head_max_.size();
   k = std::min(k, V - 1);
+  if (model_.count_head().built() && k <= kCountHeadTopK) {
+    const size_t n = predict_sparse(k, out);
+    if (n != SIZE_MAX) return n;
+  }
+  const float* logits = action_logits();
   // The maximum of every 64 logits (one SIMD pass); the softmax denominator over the whole
   // vocabulary (<unk> included: it is a possible outcome) shifted by their maximum.
   k_->f32_block_max(V, logits, head_max_.data());
@@ -470,6 +493,7 @@ size_t Sequence::state_bytes() const {
                   3 * window_action_.size() + window_attr_.size() + 2 * attr_tick_of_.size() +  // ids: uint32_t
                   copy_key_.size() * 3 + copy_used_.capacity();
   floats += head_max_.size();  // predict's block maxima
+  floats += touch_id_.size() + touch_logit_.size() + touch_key_.size() + touch_entry_.size();  // predict_sparse's
   return floats * sizeof(float) + xq_.size() + sizeof(*this);
 }
 

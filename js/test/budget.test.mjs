@@ -35,8 +35,11 @@ import { jsRoot } from './helpers.mjs';
 // for a name's id — and the tied head: +5,651 B raw wasm, +2,560 B gzip) grew it to 84,466; 85,000.
 // Issue 17's packed action tables (int4 rows and u8-coded vectors decoded at load, every code and
 // shape checked with its own message: +5,164 B raw wasm, +1,741 B gzip against 715e770's
-// 68,283 B wasm) grew it to 86,372; 87,000.
-const BUDGET = 87_000;
+// 68,283 B wasm) grew it to 86,372; 87,000. Issue 17's sparse count head (a counts-only head's
+// top-k and softmax denominator from the biases' best ids and their exp-sum, indexed at load, and
+// the touched actions' hash table: +3,129 B raw wasm, +1,271 B gzip against 9d79a6d's 178,723 B;
+// compiled for size, core/src/count-head.cpp) grew it to 87,724; 88,000.
+const BUDGET = 88_000;
 
 test(`main-thread path: JS + wasm ≤ ${BUDGET} bytes gzip -9`, () => {
   const { main, worker } = sizes();

@@ -17,7 +17,7 @@ using namespace hunch;
 
 TEST_CASE("fixture models: top-10 equals the native reference golden in this build") {
   const char* names[] = {"tiny-lstm-attn", "tiny-lstm-attn-f32", "tiny-transformer", "tiny-transformer-conversion",
-                         "tiny-lstm-attn-sessions", "tiny-transformer-terms"};
+                         "tiny-lstm-attn-sessions", "tiny-transformer-terms", "tiny-transformer-counts"};
   size_t compared = 0;
   for (const char* name : names) {
     CAPTURE(name);

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
     bool        sessions;    // session inputs, session gap 600 s: fixture_events() splits 3 sessions
     bool        terms = false;  // copy terms and a transition table (up to 8 successors per action)
     bool        attrs = false;  // attribute columns attr0 (12 categories) and attr1 (numeric, 6 buckets)
+    bool        counts = false;  // a counts-only action head (hunch.head.action.counts; with terms)
   } fixtures[] = {
       {"tiny-lstm-attn.hunch", hunch::Arch::LSTM_ATTN, true, false, false},
       {"tiny-lstm-attn-f32.hunch", hunch::Arch::LSTM_ATTN, false, false, false},
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
       {"tiny-lstm-attn-sessions.hunch", hunch::Arch::LSTM_ATTN, true, true, true},
       {"tiny-transformer-terms.hunch", hunch::Arch::TRANSFORMER, true, true, true, true},
       {"tiny-transformer-attrs.hunch", hunch::Arch::TRANSFORMER, true, true, true, true, true},
+      {"tiny-transformer-counts.hunch", hunch::Arch::TRANSFORMER, true, true, true, true, false, true},
   };
   for (const auto& f : fixtures) {
     hunch_test::ModelSpec s;
@@ -57,6 +59,7 @@ int main(int argc, char** argv) {
       s.hyper.copy = 1;
       s.transition_successors = 8;
     }
+    if (f.counts) s.hyper.action_counts = 1;
     if (f.attrs) {
       s.attr_sizes = {12, 6};
       s.attr_numeric = {false, true};

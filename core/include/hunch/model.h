@@ -107,6 +107,20 @@ Error read_hyper(const ModelFile& f, Hyper* out);
 // off when the version key is absent. Errors name the key and entry.
 Error read_routes(const ModelFile& f, Routes* out);
 
+// A counts-only action head (Hyper::action_counts) without attributes scores every action as its
+// bias plus the copy and transition terms, which touch at most window + (most successors of a
+// row) actions; the rest keep their bias. So predict (k <= kCountHeadTopK) needs only the biases'
+// best ids and their exp-sum, computed once at load (docs/architecture.md, "Built: the sparse count head").
+constexpr size_t kCountHeadTopK = 64;
+struct CountHeadIndex {
+  std::vector<uint32_t> top;    // ids 1..V-1 by bias descending, ties lower id first: the best
+                                // kCountHeadTopK + max_touched of them (all when fewer)
+  float    bias_max = 0;        // the largest of the V biases (<unk> included)
+  double   z0 = 0;              // Σ over all V actions of exp(bias − bias_max), hunch_expf terms
+  uint32_t max_touched = 0;     // window + an upper bound on any row's successors
+  bool built() const { return !top.empty(); }
+};
+
 // The tables a packed file stores as codes (hunch/packed.h), decoded at load; owned by the Model.
 struct DecodedTables {
   std::vector<std::unique_ptr<int8_t[]>> i8;
@@ -158,6 +172,9 @@ class Model {
     const uint8_t* p = w_.attr_table.data + 2 * (size_t(a) * hyper_.attr_columns + k);
     return uint32_t(p[0]) | uint32_t(p[1]) << 8;
   }
+  // The sparse count head's index (built() only for a counts-only head without attributes whose
+  // biases are all finite).
+  const CountHeadIndex& count_head() const { return count_head_; }
   // Seconds of inactivity that start a new session (hunch.session.gap); 0 without session inputs.
   double                          session_gap() const { return session_gap_; }
   // Bucket of a gap in seconds (docs/architecture.md); NaN / negative-infinity → 0.
@@ -167,6 +184,7 @@ class Model {
   Model() = default;
   Error bind();  // fills hyper_, vocab and weights_ from file_, validating as it goes
   Error bind_attributes();  // the attribute metadata and attr.table (Hyper::attr_columns)
+  void  index_count_head();  // fills count_head_ (see CountHeadIndex)
 
   std::unique_ptr<uint8_t[]>                    aligned_;  // 64-aligned copy of the file
   ModelFile                                     file_;
@@ -187,6 +205,7 @@ class Model {
   std::vector<uint32_t>                         transition_rows_;
   AttrIndex                                     attrs_;
   Routes                                        routes_;
+  CountHeadIndex                                count_head_;
   DecodedTables                                 decoded_;  // packed tables' decoded rows (w_ points into them)
 };
 

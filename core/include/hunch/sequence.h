@@ -99,6 +99,14 @@ class Sequence {
   void conversion_head();
   // Hyper::copy: adds each distinct window action's copy score to its logit (sequence.cpp).
   void add_copy_terms(float* logits);
+  // The window's distinct actions into the copy table (copy_used_ lists their slots), and the copy
+  // score of one of them; the slot's key is the caller's to clear.
+  void  collect_copy_window();
+  float copy_term(uint32_t h, float gate, float current) const;
+  // predict for a count head with Model::count_head() built: O(touched + k), the same top-k as the
+  // dense scan and its probabilities within float rounding; SIZE_MAX where the sparse denominator
+  // would lose precision (the caller then scans every action).
+  size_t predict_sparse(size_t k, Prediction* out);
   // Hyper::transition_bytes: adds the last action's counted successors' weights.
   void add_transition_terms(float* logits) const;
   void matvec(const Matrix& m, const float* x, const float* bias, float* y);
@@ -165,6 +173,12 @@ class Sequence {
   std::vector<float>   attr_logits_;  // (AV) head.attr · z, with attributes
   std::vector<int8_t>  xq_;
   std::vector<float>   head_max_;  // predict's scratch: the maximum of each kHeadBlock logits
+  // predict_sparse's scratch: the touched actions and their logits (max_touched entries each), and
+  // an open-addressing table (key id + 1, a power of two >= 2 · max_touched slots) from action to
+  // its entry.
+  std::vector<uint32_t> touch_id_;
+  std::vector<float>    touch_logit_;
+  std::vector<uint32_t> touch_key_, touch_entry_;
 };
 
 }  // namespace hunch
