@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "contexts.h"
 #include "hunch/model.h"
 #include "hunch/rng.h"
 #include "hunch/sequence.h"
@@ -40,11 +41,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: cluster-recall MODEL.hunch ITEMS.txt [users]\n");
     return 2;
   }
-  std::unique_ptr<Model> model;
-  if (Error e = Model::load_file(argv[1], &model)) {
-    std::fprintf(stderr, "cluster-recall: %s\n", e.message.c_str());
-    return 1;
-  }
+  const std::unique_ptr<Model> model = bench::load_model("cluster-recall", argv[1]);
+  if (!model) return 1;
   const size_t max_users = argc > 3 ? size_t(std::atol(argv[3])) : 2000;
   const bool mips = argc > 4 && std::atoi(argv[4]) == 1;
   const double bias_share = argc > 6 ? std::atof(argv[6]) : 0.0;
@@ -124,28 +122,11 @@ int main(int argc, char** argv) {
   const std::vector<uint32_t> ms = {1, 2, 4, 8, 16, 32, 64, 128, 256};
   std::vector<double> recall(ms.size(), 0), scored(ms.size(), 0);
   size_t events = 0;
-  std::ifstream in(argv[2]);
-  std::string line;
   Sequence seq(*model);
   std::vector<float> cscore(C);
   std::vector<uint32_t> corder(C), ids(V);
   std::vector<char> cand(V);
-  while (events < max_users && std::getline(in, line)) {
-    std::istringstream ls(line);
-    std::string user, item;
-    std::vector<std::string> items;
-    ls >> user;
-    while (ls >> item) items.push_back(item);
-    if (items.size() < 3) continue;
-    seq.reset();
-    std::vector<uint32_t> window;
-    for (size_t i = 0; i + 2 < items.size(); ++i) {
-      Event e;
-      e.action = model->action_id(items[i]);
-      e.time = double(i) * 60;
-      if (seq.push(e)) return 1;
-      window.push_back(e.action);
-    }
+  const long n_contexts = bench::replay_contexts("cluster-recall", argv[2], max_users, *model, &seq, [&](const std::vector<uint32_t>& window) {
     const float* logits = seq.action_logits();
     std::iota(ids.begin(), ids.end(), 0u);
     auto top10 = [&](const std::vector<uint32_t>& pool) {
@@ -221,8 +202,9 @@ int main(int argc, char** argv) {
       recall[mi] += double(hit) / double(exact.size());
       scored[mi] += double(from_clusters) / double(V - 1);
     }
-    ++events;
-  }
+  });
+  if (n_contexts < 0) return 1;
+  events = size_t(n_contexts);
   std::printf("{\"model\": \"%s\", \"V\": %u, \"mips\": %d, \"clusters\": %u, \"bias_share\": %.3f, \"events\": %zu, \"rows\": [",
               argv[1], V, int(mips), C, bias_share, events);
   for (size_t mi = 0; mi < ms.size(); ++mi)

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "contexts.h"
 #include "hunch/model.h"
 #include "hunch/sequence.h"
 
@@ -40,11 +41,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: count-head-check MODEL.hunch ITEMS.txt [users] [k]\n");
     return 2;
   }
-  std::unique_ptr<Model> model;
-  if (Error e = Model::load_file(argv[1], &model)) {
-    std::fprintf(stderr, "count-head-check: %s\n", e.message.c_str());
-    return 1;
-  }
+  const std::unique_ptr<Model> model = bench::load_model("count-head-check", argv[1]);
+  if (!model) return 1;
   const size_t max_users = argc > 3 ? size_t(std::atol(argv[3])) : 2000;
   const size_t k = argc > 4 ? size_t(std::atol(argv[4])) : 10;
   if (!model->count_head().built()) {
@@ -52,32 +50,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   const uint32_t V = model->hyper().vocab_size;
-  std::ifstream in(argv[2]);
-  if (!in) {
-    std::fprintf(stderr, "count-head-check: cannot read %s\n", argv[2]);
-    return 1;
-  }
   Sequence seq(*model);
   std::vector<Prediction> got(k);
   std::vector<uint32_t> ids(V - 1);
   std::vector<double> t_sparse;
   size_t contexts = 0, same = 0;
   double worst = 0;
-  std::string line;
-  while (contexts < max_users && std::getline(in, line)) {
-    std::istringstream ls(line);
-    std::string user, item;
-    std::vector<std::string> items;
-    ls >> user;
-    while (ls >> item) items.push_back(item);
-    if (items.size() < 3) continue;
-    seq.reset();
-    for (size_t i = 0; i + 2 < items.size(); ++i) {
-      Event e;
-      e.action = model->action_id(items[i]);
-      e.time = double(i) * 60;
-      if (seq.push(e)) return 1;
-    }
+  const long n_contexts = bench::replay_contexts("count-head-check", argv[2], max_users, *model, &seq, [&](const std::vector<uint32_t>&) {
     const double t0 = now_us();
     const size_t n = seq.predict(k, got.data());
     t_sparse.push_back(now_us() - t0);
@@ -95,8 +74,9 @@ int main(int argc, char** argv) {
       worst = std::max(worst, std::fabs(double(got[j].probability) - p) / p);
     }
     same += ok;
-    ++contexts;
-  }
+  });
+  if (n_contexts < 0) return 1;
+  contexts = size_t(n_contexts);
   std::printf("{\"model\": \"%s\", \"V\": %u, \"k\": %zu, \"contexts\": %zu, \"same_top_k\": %zu, "
               "\"max_rel_prob_diff\": %.3g, \"sparse_predict_us\": %.2f}\n",
               argv[1], V, k, contexts, same, worst, median(t_sparse));

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "contexts.h"
 #include "hunch/model.h"
 #include "hunch/sequence.h"
 #include "hunch/transitions.h"
@@ -74,11 +75,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: lowrank-bound MODEL.hunch ITEMS.txt [users]\n");
     return 2;
   }
-  std::unique_ptr<Model> model;
-  if (Error e = Model::load_file(argv[1], &model)) {
-    std::fprintf(stderr, "lowrank-bound: %s\n", e.message.c_str());
-    return 1;
-  }
+  const std::unique_ptr<Model> model = bench::load_model("lowrank-bound", argv[1]);
+  if (!model) return 1;
   const size_t max_users = argc > 3 ? size_t(std::atol(argv[3])) : 1000;
   const Hyper& hp = model->hyper();
   if (hp.action_counts) {
@@ -121,28 +119,11 @@ int main(int argc, char** argv) {
 
   std::vector<double> scored(rs.size(), 0);
   size_t contexts = 0;
-  std::ifstream in(argv[2]);
-  std::string line;
   Sequence seq(*model);
   std::vector<float> ub(V), zp(D);
   std::vector<uint32_t> ids(V);
   std::vector<char> touched(V);
-  while (contexts < max_users && std::getline(in, line)) {
-    std::istringstream ls(line);
-    std::string user, item;
-    std::vector<std::string> items;
-    ls >> user;
-    while (ls >> item) items.push_back(item);
-    if (items.size() < 3) continue;
-    seq.reset();
-    std::vector<uint32_t> window;
-    for (size_t i = 0; i + 2 < items.size(); ++i) {
-      Event e;
-      e.action = model->action_id(items[i]);
-      e.time = double(i) * 60;
-      if (seq.push(e)) return 1;
-      window.push_back(e.action);
-    }
+  const long n_contexts = bench::replay_contexts("lowrank-bound", argv[2], max_users, *model, &seq, [&](const std::vector<uint32_t>& window) {
     const float* logits = seq.action_logits();
     project(seq.output().data(), zp.data());
     std::fill(touched.begin(), touched.end(), 0);
@@ -182,8 +163,9 @@ int main(int argc, char** argv) {
       }
       scored[ri] += double(n) / double(V - 1);
     }
-    ++contexts;
-  }
+  });
+  if (n_contexts < 0) return 1;
+  contexts = size_t(n_contexts);
   std::printf("{\"model\": \"%s\", \"V\": %u, \"contexts\": %zu, \"rows\": [", argv[1], V, contexts);
   for (size_t ri = 0; ri < rs.size(); ++ri) {
     double energy = 0;
