@@ -16,7 +16,8 @@
 //  3. the shared harness (../shared/bench/peers/lib/run_one.mjs, run unmodified through the
 //     stage's lib/ symlink) in fresh processes, hunch / ORT / tfjs alternating: correctness
 //     against hunch f32, warm latency, cold start, memory.
-//  4. shipped bytes with the shared sizes.mjs; optional training; RESULTS.md, summary.json, SVGs.
+//  4. shipped bytes with the shared sizes.mjs; optional training; saved states (bench/state.mjs);
+//     big catalogues (bench/packed.mjs); RESULTS.md, summary.json, SVGs.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -339,6 +340,16 @@ if (QUICK ? args.includes('--train') : !args.includes('--no-train')) {
 {
   const { measureStates } = await import('./state.mjs');
   R.states = await measureStates({ sdkDir: SDK, makeModels: path.join(NATIVE, 'bench-make-models'), work: path.join(WORK, 'state') });
+}
+// Big catalogues (issue 17): packed tables and the sparse count head at V 1k / 10k / 100k, in
+// this run so that the targets table has its file-size and 100k push + top-10 rows from it
+{
+  await idle('packed tables');
+  const { measurePacked } = await import('./packed.mjs');
+  const calls = QUICK ? 1000 : 3000;
+  R.packed = await measurePacked({ sdkDir: SDK, hunch: path.join(NATIVE, 'hunch'), makeModels: path.join(NATIVE, 'bench-make-models'),
+    work: path.join(WORK, 'packed'), calls, command: `node bench/run.mjs${QUICK ? ' --quick' : ''}` });
+  log(`packed: ${R.packed.summary.map((x) => `V ${x.V}: ${x.packedBytes} B, tied packed ${x.packedUs.toFixed(1)} µs, count head ${x.countsUs.toFixed(1)} µs`).join('; ')}`);
 }
 R.idle = idleLog;
 R.machine.loadavgEnd = os.loadavg().map((x) => +x.toFixed(2));
