@@ -21,9 +21,13 @@ function whyMissed(r, R) {
   const split = p ? `push ${f(p.warm.rawPushUs, 1)} µs (the network step and the type/exit heads), predict ${f(p.warm.rawPredictUs, 1)} µs (the int8 action head's GEMV over all V rows, the softmax denominator's exp-sum over all V, the top-10 scan) and the SDK's JS ${f(p.warm.sdkOverheadUs, 1)} µs (bench/peers/profile.mjs, medians of fresh processes)` : '';
   if (/vs its int8 MACs/.test(r.metric))
     return `The limit counts only multiply-adds. hunch's step: ${split}. The action head's GEMV is 64 × V of the step's MACs and runs near the SIMD peak; what the limit does not count is the exp-sum over all V logits (its own pass, one exp per action), the gates' sigmoid/tanh, quantising each activation vector, the top-10 scan and the Embind call. What would close it: a denominator that does not touch every action (it is there only for the returned probabilities), or a cheaper vectorised exp; the GEMV itself has no room.`;
+  if (/^latency lstm-attn W=32 median/.test(r.metric) && name) {
+    const w = R.headline[name].warm;
+    return `The processes' medians: hunch ${(w.hunch?.medians ?? []).map(us).join(', ')}; ORT ${(w.ort?.medians ?? []).map(us).join(', ')}. hunch's step: ${split}. A process runs either at ~31 µs or at ~45 µs per push + top-10 on a quiet machine while push alone and predict alone keep their speed (bench/README.md, "The missed targets"), so the median of three processes moves between the two. What would close it: removing the slow mode, and the predict half (see the MAC-limit row).`;
+  }
   if (/^latency transformer/.test(r.metric)) {
     const flat = R.context.filter((x) => x.W === 32 || x.W === 512).map((x) => `${us(x.warm.hunch?.op?.median)} at W ${x.W}`).join(', ');
-    return `hunch's step does not grow with W (§5: ${flat}), so the ratio follows ORT's window time. hunch's step: ${split}. In Chromium the same comparison is in the table of §2. What would close it: the predict half, which does not depend on W and is the same as lstm-attn's (see the MAC-limit row); the network step is a small share.`;
+    return `hunch's step does not grow with W (§5: ${flat}), so the ratio follows ORT's window time. hunch's step: ${split}. The target needs ${us(r.peer_value * r.target)}, ${us(r.hunch - r.peer_value * r.target)} less (Chromium's figure for the same pair: §2). What would close it: the predict half, which does not depend on W and is the same work as lstm-attn's (the MAC-limit row), or a faster push (two blocks of int8 GEMVs and attention over the cached window).`;
   }
   if (/^cold start/.test(r.metric) && p) {
     const c = p.cold;
@@ -33,7 +37,8 @@ function whyMissed(r, R) {
     const b = Object.entries(R.browser ?? {}).find(([n]) => r.metric.includes(n))?.[1];
     if (b?.hunch?.coldImportToFirstMs != null) {
       const fixed = b.hunch.coldNavToFirstMs - b.hunch.coldImportToFirstMs;
-      return `Of hunch's ${f(b.hunch.coldNavToFirstMs, 0)} ms, the page's own script (runtime import → first prediction, model fetched from 127.0.0.1) is ${f(b.hunch.coldImportToFirstMs, 0)} ms; the other ${f(fixed, 0)} ms pass before any runtime code runs (a fresh profile's navigation and the page's fetch), the same for ORT, whose import → first prediction is ${f(b.ort.coldImportToFirstMs, 0)} ms (hunch/ORT on that part: ${ratioTxt(b.hunch.coldImportToFirstMs / b.ort.coldImportToFirstMs)}). What would close it: nothing inside the runtime can — the fixed navigation cost alone is ${f(fixed / b.ort.coldNavToFirstMs, 2)}× ORT's whole cold start; the target holds only for the part after the page starts.`;
+      const need = b.hunch.coldNavToFirstMs - r.target * b.ort.coldNavToFirstMs;
+      return `Of hunch's ${f(b.hunch.coldNavToFirstMs, 0)} ms, the page's own script (runtime import → first prediction: the SDK, hunch.wasm and the model fetched from 127.0.0.1, compile, instantiate, parse, first push) is ${f(b.hunch.coldImportToFirstMs, 0)} ms (ORT's: ${f(b.ort.coldImportToFirstMs, 0)} ms, hunch/ORT ${ratioTxt(b.hunch.coldImportToFirstMs / b.ort.coldImportToFirstMs)}); the other ${f(fixed, 0)} ms pass before any runtime code runs (a fresh profile's navigation and the page itself), a cost ORT pays too. Meeting ≤ ${r.target} needs ${f(need, 0)} ms less, all of it from the script part (node's split of the same work: the cold-start rows). What would close it: what closes the node cold start, and overlapping the model's download with the wasm's compile: the benchmark page (bench/peers/browser/page.html) fetches the model and then calls \`Predictor.fromBytes\`, which fetches and compiles hunch.wasm after it; \`Predictor.fromUrl\`, the SDK's path for pages, starts the compile while the model downloads.`;
     }
   }
   if (/V=100,000, network head/.test(r.metric))
