@@ -27,7 +27,7 @@ function whyMissed(r, R) {
   }
   if (/^latency transformer/.test(r.metric)) {
     const flat = R.context.filter((x) => x.W === 32 || x.W === 512).map((x) => `${us(x.warm.hunch?.op?.median)} at W ${x.W}`).join(', ');
-    return `hunch's step does not grow with W (§5: ${flat}), so the ratio follows ORT's window time. hunch's step: ${split}. The target needs ${us(r.peer_value * r.target)}, ${us(r.hunch - r.peer_value * r.target)} less (Chromium's figure for the same pair: §2). What would close it: the predict half, which does not depend on W and is the same work as lstm-attn's (the MAC-limit row), or a faster push (two blocks of int8 GEMVs and attention over the cached window).`;
+    return `hunch's step grows slowly with W (the attention over the cached window; §5: ${flat}) while ORT's window forward grows with W, so the ratio is mostly ORT's window time. hunch's step: ${split}. The target needs ${us(r.peer_value * r.target)}, ${us(r.hunch - r.peer_value * r.target)} less (Chromium's figure for the same pair: §2). What would close it: the predict half, which does not depend on W and is the same work as lstm-attn's (the MAC-limit row), or a faster push (two blocks of int8 GEMVs and attention over the cached window).`;
   }
   if (/^cold start/.test(r.metric) && p) {
     const c = p.cold;
