@@ -27,6 +27,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// Issue 17's big-catalogue targets at V = 100,000 (the report's targets table reads them too)
+export const PACKED_TARGETS = { fileBytes: 4e6, pushTop10Us: 100 };
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
 
 function run(cmd, args) {
@@ -113,7 +115,7 @@ export async function measurePacked({ sdkDir = process.env.HUNCH_SDK_DIR ?? path
   for (const r of rows) {
     const pb = median(r.before.batches), pa = median(r.after.batches);
     const pairs = median(r.after.batches.map((a, i) => a / r.before.batches[i]));
-    out.push(`| ${r.V.toLocaleString('en')} | ${r.before.bytes.toLocaleString('en')} | ${r.after.bytes.toLocaleString('en')} | ${(r.after.bytes / r.before.bytes).toFixed(3)} | ${r.after.bytes <= 4e6 ? 'met' : 'missed'} | ${f1(r.before.loadMs)} | ${f1(r.after.loadMs)} | ${f1(pb)} | ${f1(pa)} | ${pairs.toFixed(2)} | ${r.overlap.toFixed(3)} |`);
+    out.push(`| ${r.V.toLocaleString('en')} | ${r.before.bytes.toLocaleString('en')} | ${r.after.bytes.toLocaleString('en')} | ${(r.after.bytes / r.before.bytes).toFixed(3)} | ${r.after.bytes <= PACKED_TARGETS.fileBytes ? 'met' : 'missed'} | ${f1(r.before.loadMs)} | ${f1(r.after.loadMs)} | ${f1(pb)} | ${f1(pa)} | ${pairs.toFixed(2)} | ${r.overlap.toFixed(3)} |`);
   }
   out.push('', `Counts-only action head (\`bench-make-models PREFIX lstm-attn V 32 counts\`: copy terms and up to 64 random successors per action, every push a new action so the copy terms touch the whole window; quantised with \`--front-code-names --int4-embeddings\`), in the same rotation: its top-k from the biases' best ids and their exp-sum (docs/architecture.md, "Built: the sparse count head")${Base ? `; "int8" is the unpacked int8 count-head file, through this SDK and through the base SDK (${baseLabel ?? BASE}: the dense scan over all V), top-10 compared on the last call of each batch` : ''}.`, '');
   out.push(`| V | file B | load ms | push + top-10 µs | ≤ 100 µs | count head / tied packed (median of adjacent batch pairs) |${Base ? ' int8 µs | int8 through base µs | base / this (median of adjacent batch pairs) | same top-10 as base |' : ''}`);
@@ -126,7 +128,7 @@ export async function measurePacked({ sdkDir = process.env.HUNCH_SDK_DIR ?? path
       const pb = median(r.countsBase.batches);
       extra = ` ${f1(median(r.countsInt8.batches))} | ${f1(pb)} | ${median(r.countsBase.batches.map((c, i) => c / r.countsInt8.batches[i])).toFixed(1)} | ${r.sameTop}/${r.countsInt8.top.length} |`;
     }
-    out.push(`| ${r.V.toLocaleString('en')} | ${r.counts.bytes.toLocaleString('en')} | ${f1(r.counts.loadMs)} | ${f1(pc)} | ${pc <= 100 ? 'met' : 'missed'} | ${vsTied.toFixed(2)} |${extra}`);
+    out.push(`| ${r.V.toLocaleString('en')} | ${r.counts.bytes.toLocaleString('en')} | ${f1(r.counts.loadMs)} | ${f1(pc)} | ${pc <= PACKED_TARGETS.pushTop10Us ? 'met' : 'missed'} | ${vsTied.toFixed(2)} |${extra}`);
   }
   const summary = rows.map((r) => ({ V: r.V, tiedInt8Bytes: r.before.bytes, packedBytes: r.after.bytes, countsBytes: r.counts.bytes,
     tiedInt8Us: median(r.before.batches), packedUs: median(r.after.batches), countsUs: median(r.counts.batches) }));

@@ -2,6 +2,8 @@
 // SVG plots. Every number printed comes from the raw object; nothing here measures.
 import fs from 'node:fs';
 import path from 'node:path';
+import { STATE_TARGETS } from '../state.mjs';
+import { PACKED_TARGETS } from '../packed.mjs';
 
 const PEER = { ort: 'onnxruntime-web', tfjs: 'tfjs-wasm' };
 const f = (x, d = 3) => (x == null || Number.isNaN(x) ? '–' : Number(x).toFixed(d));
@@ -9,21 +11,24 @@ const us = (ms) => (ms == null ? '–' : ms < 1 ? `${(ms * 1000).toFixed(1)} µs
 const kib = (b) => (b == null ? '–' : `${(b / 1024).toFixed(1)}`);
 const ratioTxt = (r) => (r == null ? '–' : r < 0.01 ? `1/${(1 / r).toFixed(0)}` : r.toFixed(3));
 
+// How far a row is from its target: hunch's figure for an absolute target, the ratio otherwise.
+const timesTarget = (r) => (r.absolute ? r.hunch : r.ratio) / r.target;
 const fmtValue = (r, v) => (v == null ? '–' : r.unit === 'ms' ? us(v) : r.unit === 'bytes' ? `${kib(v)} KiB` : r.unit === 'B' ? `${Math.round(v).toLocaleString('en')} B` : r.unit === 's' ? `${v.toFixed(1)} s` : f(v, 4));
 
 // Where the time of a missed target goes, from this run's profile (bench/peers/profile.mjs), and
 // what would close it. The reasoning behind each sentence: bench/README.md, "The missed targets".
 function whyMissed(r, R) {
-  const pr = (name) => R.profile?.[name];
-  const name = Object.keys(R.headline).find((n) => r.metric.includes(n)) ??
-    (/lstm-attn/.test(r.metric) ? Object.keys(R.headline).find((n) => n.startsWith('lstm')) : /transformer/.test(r.metric) ? Object.keys(R.headline).find((n) => /w200$/.test(n)) : null);
-  const p = name ? pr(name) : null;
+  // The headline model the row is about: named in the metric, or by its architecture (W 200 for the transformer)
+  const names = Object.keys(R.headline);
+  const name = names.find((n) => r.metric.includes(n)) ??
+    names.find((n) => (/lstm-attn/.test(r.metric) && n.startsWith('lstm')) || (/transformer/.test(r.metric) && n.endsWith('w200')));
+  const p = name ? R.profile?.[name] : null;
   const split = p ? `push ${f(p.warm.rawPushUs, 1)} µs (the network step and the type/exit heads), predict ${f(p.warm.rawPredictUs, 1)} µs (the int8 action head's GEMV over all V rows, the softmax denominator's exp-sum over all V, the top-10 scan) and the SDK's JS ${f(p.warm.sdkOverheadUs, 1)} µs (bench/peers/profile.mjs, medians of fresh processes)` : '';
   if (/vs its int8 MACs/.test(r.metric))
     return `The limit counts only multiply-adds. hunch's step: ${split}. The action head's GEMV is 64 × V of the step's MACs and runs near the SIMD peak; what the limit does not count is the exp-sum over all V logits (its own pass, one exp per action), the gates' sigmoid/tanh, quantising each activation vector, the top-10 scan and the Embind call. What would close it: a denominator that does not touch every action (it is there only for the returned probabilities), or a cheaper vectorised exp; the GEMV itself has no room.`;
   if (/^latency lstm-attn W=32 median/.test(r.metric) && name) {
     const w = R.headline[name].warm;
-    return `The processes' medians: hunch ${(w.hunch?.medians ?? []).map(us).join(', ')}; ORT ${(w.ort?.medians ?? []).map(us).join(', ')}. hunch's step: ${split}. A process runs either at ~31 µs or at ~45 µs per push + top-10 on a quiet machine while push alone and predict alone keep their speed (bench/README.md, "The missed targets"), so the median of three processes moves between the two. What would close it: removing the slow mode, and the predict half (see the MAC-limit row).`;
+    return `The processes' medians: hunch ${(w.hunch?.medians ?? []).map(us).join(', ')}; ORT ${(w.ort?.medians ?? []).map(us).join(', ')}. hunch's step: ${split}. On 2026-12-04 a process ran either at ~31 µs or at ~45 µs per push + top-10 on a quiet machine while push alone and predict alone kept their speed (bench/README.md, "The missed targets"), so the median of three processes moves between the two. What would close it: removing the slow mode, and the predict half (see the MAC-limit row).`;
   }
   if (/^latency transformer/.test(r.metric)) {
     const flat = R.context.filter((x) => x.W === 32 || x.W === 512).map((x) => `${us(x.warm.hunch?.op?.median)} at W ${x.W}`).join(', ');
@@ -265,23 +270,23 @@ export function report(R, out) {
   // ------------------------------------------------------------ issue 17's own-figure targets
   // Saved state (bench/state.mjs) and big catalogues (bench/packed.mjs), both measured in this run.
   const st = (n) => (R.states ?? []).find((x) => x.arch === 'transformer' && x.events === n);
-  if (st(5)) absRow('saved state transformer W=200 after 5 events (`save()` bytes)', 'B', st(5).sdkSaveBytes, 8192);
-  if (st(200)) absRow('saved state transformer W=200, full window (`save()` bytes)', 'B', st(200).sdkSaveBytes, 65536);
+  if (st(5)) absRow('saved state transformer W=200 after 5 events (`save()` bytes)', 'B', st(5).sdkSaveBytes, STATE_TARGETS.fiveEvents);
+  if (st(200)) absRow('saved state transformer W=200, full window (`save()` bytes)', 'B', st(200).sdkSaveBytes, STATE_TARGETS.fullWindow);
   const big = R.packed?.summary.find((x) => x.V === 100000);
   if (big) {
-    absRow('int8 model file V=100,000 (lstm-attn W 32, tied head, `--int4-embeddings --front-code-names`)', 'B', big.packedBytes, 4e6);
-    absRow('push + top-10 V=100,000, count head (packed: what `hunch train` ships on sparse logs)', 'ms', big.countsUs / 1000, 0.1);
-    absRow('push + top-10 V=100,000, network head (lstm-attn W 32, tied, packed)', 'ms', big.packedUs / 1000, 0.1);
+    absRow('int8 model file V=100,000 (lstm-attn W 32, tied head, `--int4-embeddings --front-code-names`)', 'B', big.packedBytes, PACKED_TARGETS.fileBytes);
+    absRow('push + top-10 V=100,000, count head (packed: what `hunch train` ships on sparse logs)', 'ms', big.countsUs / 1000, PACKED_TARGETS.pushTop10Us / 1000);
+    absRow('push + top-10 V=100,000, network head (lstm-attn W 32, tied, packed)', 'ms', big.packedUs / 1000, PACKED_TARGETS.pushTop10Us / 1000);
   }
   for (const x of R.vocab.filter((v) => v.V === 100000))
-    absRow(`push + top-10 V=100,000, network head (${x.arch} W ${x.stage.W}, int8, §5)`, 'ms', x.warm.hunch?.op?.median, 0.1);
+    absRow(`push + top-10 V=100,000, network head (${x.arch} W ${x.stage.W}, int8, §5)`, 'ms', x.warm.hunch?.op?.median, PACKED_TARGETS.pushTop10Us / 1000);
 
   // ------------------------------------------------------------ the missed targets, explained
   // Every number below comes from this run (R); the sentences say what the numbers mean.
   const missed = rows.filter((r) => r.met === false);
   md.push('', '## The missed targets: where the time goes and what would close it', '');
   if (!missed.length) md.push('Every target in this run was met.');
-  for (const r of missed) md.push(`- **${r.metric}**${r.absolute ? ` (${fmtValue(r, r.hunch)} against ≤ ${fmtValue(r, r.target)})` : ` vs ${r.peer} (${ratioTxt(r.ratio)} against ≤ ${ratioTxt(r.target)})`}: ${(r.ratio ?? r.hunch) / r.target > 0 ? `${(((r.ratio ?? r.hunch) / r.target)).toFixed(2)}× the target. ` : ''}${whyMissed(r, R)}`);
+  for (const r of missed) md.push(`- **${r.metric}**${r.absolute ? ` (${fmtValue(r, r.hunch)} against ≤ ${fmtValue(r, r.target)})` : ` vs ${r.peer} (${ratioTxt(r.ratio)} against ≤ ${ratioTxt(r.target)})`}: ${timesTarget(r).toFixed(2)}× the target. ${whyMissed(r, R)}`);
 
   // ------------------------------------------------------------ notes
   // The step's profile before / after the fused action head: bench/step-profile.sh writes it
@@ -314,8 +319,8 @@ export function report(R, out) {
   const fmt = fmtValue;
   const glance = ['| figure | hunch | peer | peer figure | hunch / peer | target | met |', '|---|---|---|---|---|---|---|',
     ...rows.filter((r) => r.target != null).map((r) => r.absolute
-      ? `| ${r.metric} | ${fmt(r, r.hunch)} | – | – | – | ≤ ${fmt(r, r.target)} | ${r.met == null ? '–' : r.met ? 'yes' : `**no** (${(r.hunch / r.target).toFixed(2)}× the target)`} |`
-      : `| ${r.metric} | ${fmt(r, r.hunch)} | ${r.peer} | ${fmt(r, r.peer_value)} | ${ratioTxt(r.ratio)} | ≤ ${ratioTxt(r.target)} | ${r.met == null ? '–' : r.met ? 'yes' : `**no** (${(r.ratio / r.target).toFixed(2)}× the target)`} |`)];
+      ? `| ${r.metric} | ${fmt(r, r.hunch)} | – | – | – | ≤ ${fmt(r, r.target)} | ${r.met == null ? '–' : r.met ? 'yes' : `**no** (${timesTarget(r).toFixed(2)}× the target)`} |`
+      : `| ${r.metric} | ${fmt(r, r.hunch)} | ${r.peer} | ${fmt(r, r.peer_value)} | ${ratioTxt(r.ratio)} | ≤ ${ratioTxt(r.target)} | ${r.met == null ? '–' : r.met ? 'yes' : `**no** (${timesTarget(r).toFixed(2)}× the target)`} |`)];
   const at = md.indexOf('## Correctness first: the same top-10 from the same weights');
   md.splice(at - 1, 0, '', '## Targets at a glance', '', ...glance);
   fs.writeFileSync(path.join(out, 'RESULTS.md'), md.join('\n') + '\n');
