@@ -139,6 +139,7 @@ std::vector<uint8_t> build_model(const ModelSpec& s) {
   if (h.conversion) w.set_strings("hunch.conversion.goal_types", s.goal_types);
   if (h.session_inputs) w.set_f32("hunch.session.gap", s.session_gap);
   if (h.copy) w.set_u32("hunch.copy", 1);
+  if ((h.copy || h.attr_columns) && h.copy_window) w.set_u32("hunch.copy.window", h.copy_window);
   if (h.transition_bytes) w.set_u32("hunch.transition.bytes", h.transition_bytes);
   if (h.action_counts) w.set_u32("hunch.head.action.counts", 1);
   if (s.normalize) {

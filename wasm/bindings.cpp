@@ -74,6 +74,7 @@ class WasmModel {
   uint32_t vocabSize() const { return model_ ? model_->hyper().vocab_size : 0; }
   uint32_t typeCount() const { return model_ ? model_->hyper().type_count : 0; }
   uint32_t window() const { return model_ ? model_->hyper().window : 0; }
+  uint32_t copyWindow() const { return model_ ? hunch::copy_window_of(model_->hyper()) : 0; }
   uint32_t checksum() const { return model_ ? model_->checksum() : 0; }
   std::string architecture() const { return model_ ? hunch::arch_name(model_->hyper().arch) : ""; }
   // Names as UTF-8 bytes joined with '\0' (names never contain NUL: the model loader refuses
@@ -244,6 +245,7 @@ EMSCRIPTEN_BINDINGS(hunch) {
       .function("vocabSize", &WasmModel::vocabSize)
       .function("typeCount", &WasmModel::typeCount)
       .function("window", &WasmModel::window)
+      .function("copyWindow", &WasmModel::copyWindow)
       .function("checksum", &WasmModel::checksum)
       .function("architecture", &WasmModel::architecture)
       .function("actionNames", &WasmModel::actionNames)

@@ -33,7 +33,7 @@ void Model::index_count_head() {
   uint32_t succ = 0;
   for (uint32_t a = 0; a + 1 < transition_rows_.size(); ++a)
     succ = std::max(succ, (transition_rows_[a + 1] - transition_rows_[a]) / 2);
-  const uint32_t touched = (hp.copy ? hp.window : 0) + succ;
+  const uint32_t touched = (hp.copy ? copy_window_of(hp) : 0) + succ;
   const size_t P = std::min<size_t>(V - 1, kCountHeadTopK + size_t(touched));
   std::vector<uint32_t> ids(P);
   size_t n = 0;
@@ -78,7 +78,7 @@ size_t Sequence::predict_sparse(size_t k, Prediction* out) {
   if (hp_.copy) {
     collect_copy_window();
     const float gate = k_->f32_dot(hp_.embed, w.head_copy_gate.data, z_.data());
-    const float current = window_session_[size_t((count_ - 1) % hp_.window)];
+    const float current = window_session_[size_t((count_ - 1) % copy_window_of(hp_))];
     for (uint32_t h : copy_used_) {
       touch(copy_key_[h]) += copy_term(h, gate, current);
       copy_key_[h] = 0;

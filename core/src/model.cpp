@@ -342,6 +342,12 @@ Error read_hyper_names(const ModelFile& f, Hyper* out, FrontCodedNames* fc_names
     hp.attr_columns = uint32_t(columns->size());
     hp.attr_values = uint32_t(values->size());
   }
+  // The copy window: optional, only with terms that read it (absent: W).
+  if (f.find_meta("hunch.copy.window")) {
+    if (!hp.copy && !hp.attr_columns)
+      return Error("model metadata: hunch.copy.window without copy terms or attributes (nothing reads it)");
+    HUNCH_TRY(get_u32(f, "hunch.copy.window", 1, kMaxWindow, &hp.copy_window));
+  }
   // And a counts-only action head (the trainer's count head): no head.action.w or head.attr.
   if (f.find_meta("hunch.head.action.counts"))
     HUNCH_TRY(get_u32(f, "hunch.head.action.counts", 1, 1, &hp.action_counts));

@@ -162,10 +162,12 @@ void Sequence::ring_rows(size_t n, std::vector<RingRows>* out) const {
 }
 
 size_t Sequence::saved_bytes(uint64_t count, StateEncoding enc) const {
+  // n slots of the attention rings, nc of the count-like terms' id rings (Wc may differ from W).
   const size_t n = size_t(std::min<uint64_t>(count, hp_.window)), K = hp_.attr_columns;
+  const size_t nc = size_t(std::min<uint64_t>(count, copy_window_of(hp_)));
   size_t bytes = kStateHeaderBytes + 4 * (h_.size() + c_.size() + z_.size() + type_probs_.size() + 1 + n) +
-                 (hp_.session_inputs ? 12 : 0) + (hp_.transition_bytes ? 4 : 0) + (hp_.copy ? 12 * n : 0) +
-                 4 * K * n + 4;
+                 (hp_.session_inputs ? 12 : 0) + (hp_.transition_bytes ? 4 : 0) + (hp_.copy ? 12 * nc : 0) +
+                 4 * K * nc + 4;
   std::vector<RingRows> rows;
   ring_rows(n, &rows);
   for (const RingRows& r : rows) bytes += r.n * row_bytes(enc, r.len);
@@ -174,6 +176,7 @@ size_t Sequence::saved_bytes(uint64_t count, StateEncoding enc) const {
 
 void Sequence::save(std::vector<uint8_t>* out, StateEncoding enc) const {
   const size_t n = size_t(std::min<uint64_t>(count_, hp_.window)), K = hp_.attr_columns;
+  const size_t nc = size_t(std::min<uint64_t>(count_, copy_window_of(hp_)));
   out->assign(saved_bytes(count_, enc), 0);
   uint8_t* p = out->data();
   std::memcpy(p, kStateMagic, 4);
@@ -204,11 +207,11 @@ void Sequence::save(std::vector<uint8_t>* out, StateEncoding enc) const {
   }
   if (hp_.transition_bytes) u32(last_action_);
   if (hp_.copy) {
-    for (size_t s = 0; s < n; ++s) u32(window_action_[s]);
-    for (size_t s = 0; s < n; ++s) u32(window_type_[s]);
-    for (size_t s = 0; s < n; ++s) u32(uint32_t(window_session_[s]));
+    for (size_t s = 0; s < nc; ++s) u32(window_action_[s]);
+    for (size_t s = 0; s < nc; ++s) u32(window_type_[s]);
+    for (size_t s = 0; s < nc; ++s) u32(uint32_t(window_session_[s]));
   }
-  for (size_t i = 0; i < n * K; ++i) u32(window_attr_[i]);
+  for (size_t i = 0; i < nc * K; ++i) u32(window_attr_[i]);
   std::vector<RingRows> rows;
   ring_rows(n, &rows);
   for (const RingRows& r : rows) {
@@ -256,7 +259,7 @@ Error Sequence::restore(const uint8_t* bytes, size_t size) {
       return Error("saved state: reserved bytes at offsets 33-35 are not zero (damaged)");
     enc = StateEncoding(bytes[32]);
     // Checked before the size it implies (a huge count must not overflow the arithmetic).
-    expected = saved_bytes(std::min<uint64_t>(count, hp_.window), enc);
+    expected = saved_bytes(std::min<uint64_t>(count, std::max(hp_.window, copy_window_of(hp_))), enc);
   }
   if (size != expected)
     return Error(format_message("saved state is %zu bytes, its header implies %zu (truncated or padded)", size,
@@ -383,8 +386,8 @@ Error Sequence::check_window_attrs(const std::vector<uint32_t>& ids, size_t firs
 }
 
 Error Sequence::stage_v2(const uint8_t* bytes, size_t size, StateEncoding enc, Staged* st) const {
-  const size_t W = hp_.window, K = hp_.attr_columns;
-  const size_t n = size_t(std::min<uint64_t>(st->count, W));
+  const size_t W = hp_.window, K = hp_.attr_columns, Wc = copy_window_of(hp_);
+  const size_t n = size_t(std::min<uint64_t>(st->count, W)), nc = size_t(std::min<uint64_t>(st->count, Wc));
   size_t at = kStateHeaderBytes;
   const size_t end = size - 4;  // the CRC
   // Every read is bounds-checked against the size the header implied (already equal to size).
@@ -444,20 +447,20 @@ Error Sequence::stage_v2(const uint8_t* bytes, size_t size, StateEncoding enc, S
   st->window_action.assign(copy_slots, 0), st->window_type.assign(copy_slots, 0), st->window_session.assign(copy_slots, 0.f);
   if (hp_.copy) {
     std::vector<uint32_t> sessions;
-    if ((e = ids(&st->window_action, n, W, 0, "window actions", hp_.vocab_size - 1)) ||
-        (e = ids(&st->window_type, n, W, 0, "window types", hp_.type_count - 1)) ||
-        (e = ids(&sessions, n, W, 0, "window sessions", uint32_t(kMaxSessionCounter))))
+    if ((e = ids(&st->window_action, nc, Wc, 0, "window actions", hp_.vocab_size - 1)) ||
+        (e = ids(&st->window_type, nc, Wc, 0, "window types", hp_.type_count - 1)) ||
+        (e = ids(&sessions, nc, Wc, 0, "window sessions", uint32_t(kMaxSessionCounter))))
       return e;
-    for (size_t s = 0; s < W; ++s) st->window_session[s] = float(sessions[s]);
+    for (size_t s = 0; s < Wc; ++s) st->window_session[s] = float(sessions[s]);
   }
   st->window_attr.assign(window_attr_.size(), 0);
   if (K) {
     const size_t first = at;
-    if ((e = ids(&st->window_attr, n * K, n * K, 0, "window attributes", hp_.attr_values - 1))) return e;
+    if ((e = ids(&st->window_attr, nc * K, nc * K, 0, "window attributes", hp_.attr_values - 1))) return e;
     if ((e = check_window_attrs(st->window_attr, first, 4, false))) return e;
     // Slots not yet filled hold each column's <none>, as in a fresh sequence.
     st->window_attr.resize(window_attr_.size());
-    for (size_t s = n * K; s < window_attr_.size(); ++s)
+    for (size_t s = nc * K; s < window_attr_.size(); ++s)
       st->window_attr[s] = model_.attributes().start(uint32_t(s % K));
   }
   st->ring_k.assign(ring_k_.size(), 0.f);

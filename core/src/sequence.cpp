@@ -57,21 +57,23 @@ Sequence::Sequence(const Model& model, const KernelTable* kernels)
   logits_.assign(V, 0.f);
   head_max_.assign((V + kHeadBlock - 1) / kHeadBlock, 0.f);
   attr_logits_.assign(hp_.attr_columns ? hp_.attr_values : 0, 0.f);
-  window_attr_.assign(size_t(W) * hp_.attr_columns, 0);
+  // The count-like terms' rings (ids only) hold the last Wc events, Wc >= 1 (copy_window_of).
+  const size_t Wc = copy_window_of(hp_);
+  window_attr_.assign(Wc * hp_.attr_columns, 0);
   attr_tick_of_.assign(hp_.attr_columns ? hp_.attr_values : 0, 0);
   attr_bucket_.assign(hp_.attr_columns ? hp_.attr_values : 0, 0);
   reset_window_attrs();
   session_.assign(hp_.session_inputs ? 2 : 0, 0.f);
-  window_action_.assign(hp_.copy ? W : 0, 0);
-  window_type_.assign(hp_.copy ? W : 0, 0);
-  window_session_.assign(hp_.copy ? W : 0, 0.f);
+  window_action_.assign(hp_.copy ? Wc : 0, 0);
+  window_type_.assign(hp_.copy ? Wc : 0, 0);
+  window_session_.assign(hp_.copy ? Wc : 0, 0.f);
   if (hp_.copy) {
     size_t slots = 1;
-    while (slots < 2 * W) slots *= 2;
+    while (slots < 2 * Wc) slots *= 2;
     copy_key_.assign(slots, 0);
     copy_count_.assign(slots, 0);
     copy_recent_.assign(slots, 0);
-    copy_used_.reserve(W);
+    copy_used_.reserve(Wc);
   }
   if (model.count_head().built()) {
     const size_t touched = model.count_head().max_touched;
@@ -174,11 +176,11 @@ Error Sequence::push(const Event& e) {
   // The attributes, with the action (the item's identity, not its context).
   for (uint32_t k = 0; k < hp_.attr_columns; ++k) {
     embed_add(w.emb_attr, attr[k], x_.data());
-    window_attr_[size_t(count_ % hp_.window) * hp_.attr_columns + k] = attr[k];
+    window_attr_[size_t(count_ % copy_window_of(hp_)) * hp_.attr_columns + k] = attr[k];
   }
 
   if (hp_.copy) {
-    const size_t slot = size_t(count_ % hp_.window);
+    const size_t slot = size_t(count_ % copy_window_of(hp_));
     window_action_[slot] = e.action;
     window_type_[slot] = e.type;
     window_session_[slot] = session_.empty() ? 0.f : session_[1];
@@ -339,7 +341,7 @@ void Sequence::reset_window_attrs() {
 // recent event; then every action whose value is marked gains that column's weight for the bucket.
 void Sequence::add_attr_match_terms(float* logits) {
   const uint32_t K = hp_.attr_columns, V = hp_.vocab_size;
-  const uint64_t W = hp_.window, n = count_ < W ? count_ : W;
+  const uint64_t W = copy_window_of(hp_), n = count_ < W ? count_ : W;
   const AttrIndex& ai = model_.attributes();
   if (++attr_tick_ == 0) {  // wrapped: old marks could match the new tick
     std::fill(attr_tick_of_.begin(), attr_tick_of_.end(), 0);
@@ -377,7 +379,7 @@ void Sequence::add_transition_terms(float* logits) const {
 void Sequence::add_copy_terms(float* logits) {
   collect_copy_window();
   const float gate = k_->f32_dot(hp_.embed, model_.weights().head_copy_gate.data, z_.data());
-  const float current = window_session_[size_t((count_ - 1) % hp_.window)];
+  const float current = window_session_[size_t((count_ - 1) % copy_window_of(hp_))];
   for (uint32_t h : copy_used_) {
     logits[copy_key_[h]] += copy_term(h, gate, current);
     copy_key_[h] = 0;
@@ -386,7 +388,7 @@ void Sequence::add_copy_terms(float* logits) {
 
 // Out of line: add_copy_terms and predict_sparse share one copy of it in the wasm.
 __attribute__((noinline)) void Sequence::collect_copy_window() {
-  const uint64_t W = hp_.window, last = count_ - 1;
+  const uint64_t W = copy_window_of(hp_), last = count_ - 1;
   const uint64_t first = count_ > W ? count_ - W : 0;
   const uint32_t mask = uint32_t(copy_key_.size() - 1);
   copy_used_.clear();
@@ -407,7 +409,7 @@ __attribute__((noinline)) void Sequence::collect_copy_window() {
 
 float Sequence::copy_term(uint32_t h, float gate, float current) const {
   const Weights& w = model_.weights();
-  const uint64_t W = hp_.window, last = count_ - 1;
+  const uint64_t W = copy_window_of(hp_), last = count_ - 1;
   const uint32_t slot = copy_recent_[h];
   const uint64_t e = last - (last + W - slot) % W;  // the event in that slot
   const uint32_t same = window_session_[slot] == current ? kCopyDistanceBuckets : 0;

@@ -14,6 +14,7 @@ export interface RawModel extends RawHandle {
   vocabSize(): number;
   typeCount(): number;
   window(): number;
+  copyWindow(): number;
   checksum(): number;
   architecture(): string;
   /** UTF-8 names joined with NUL. */

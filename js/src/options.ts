@@ -231,7 +231,7 @@ export interface SequenceStats {
   persistence: 'indexeddb' | 'localStorage' | 'memory' | 'custom' | 'none';
   /**
    * Events carried over from a state of another model (a stored state after a model update, or
-   * an open sequence across `predictor.update()`): the old state's last `window` events,
+   * an open sequence across `predictor.update()`): the old state's last max(`window`, `copyWindow`) events,
    * replayed by action and type name into this model. 0 when nothing was carried.
    */
   carriedEvents: number;
@@ -256,6 +256,13 @@ export interface ModelInfo {
   architecture: string;
   /** Attention window W: how many past events explain() can weigh. */
   window: number;
+  /**
+   * Copy window Wc: how many past events the model's count-like terms read (a repeat of a product
+   * viewed that many events ago still counts). Equal to `window` in models without it; it may be
+   * larger (`hunch train --copy-window`). A sequence keeps the names of its last
+   * max(window, copyWindow) events, what a model update replays.
+   */
+  copyWindow: number;
   /** CRC-32 of the model file: states saved for another model are refused. */
   checksum: number;
   /** Action vocabulary, id order (index 0 is `<unk>`). */

@@ -152,6 +152,7 @@ export class Predictor implements PredictorApi {
     this.info = Object.freeze({
       architecture: model.architecture(),
       window: model.window(),
+      copyWindow: model.copyWindow(),
       checksum: model.checksum() >>> 0,
       get actions(): readonly string[] {
         return (actions ??= self.#names = Object.freeze(utf8.decode(actionBytes ?? model.actionNames()).split('\0')));
@@ -240,7 +241,7 @@ export class Predictor implements PredictorApi {
 
   /**
    * Swaps in another model (bytes, or a URL fetched like fromUrl's, with `options.integrity`
-   * checked), keeping every open sequence: each one's last `window` events are replayed by name
+   * checked), keeping every open sequence: each one's last max(`window`, `copyWindow`) events are replayed by name
    * into the new model (`stats().carriedEvents`, `carriedUnknown`). Stored states of the old
    * model are carried over the same way when their sequence is opened. Rejects with
    * HunchModelError (fetch failure, integrity mismatch, a file this core refuses, such as a newer
@@ -467,7 +468,8 @@ export class Sequence implements SequenceApi {
   #apply(checked: CheckedEvent[]): void {
     const h = this.#h();
     const rt = this.#p._rt();
-    const W = this.#p.info.window;
+    // The names of the events the model still reads: its attention's and its copy terms' windows.
+    const W = Math.max(this.#p.info.window, this.#p.info.copyWindow);
     for (const e of checked) {
       const pushed = e.attrs === null ? () => h.push(e.actionId, e.typeId, e.timeMs / 1000)
         : () => h.pushWithAttributes(e.actionId, e.typeId, e.timeMs / 1000, e.attrs as string);
@@ -578,7 +580,7 @@ export class Sequence implements SequenceApi {
 
   #restore(bytes: Uint8Array | ArrayBuffer): void {
     const h = this.#h();
-    const { meta, core } = readEnvelope(toBytes(bytes, 'restore(bytes)'), this.#p.info.window);
+    const { meta, core } = readEnvelope(toBytes(bytes, 'restore(bytes)'), Math.max(this.#p.info.window, this.#p.info.copyWindow));
     if (!guard(this.#p._rt(), () => h.restore(core))) {
       const e = new HunchStateError(h.lastError());
       if (h.lastErrorCode() === 'state_for_other_model') forOtherModel.add(e);

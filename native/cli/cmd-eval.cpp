@@ -239,6 +239,7 @@ int run_eval(int argc, char** argv) {
       rd.facts.push_back({"event types (T)", std::to_string(h.type_count)});
       rd.facts.push_back({"embedding (D)", std::to_string(h.embed)});
       rd.facts.push_back({"window (W)", std::to_string(h.window)});
+      if (hunch::copy_window_of(h) != h.window) rd.facts.push_back({"copy window (Wc)", std::to_string(hunch::copy_window_of(h))});
       rd.facts.push_back({"privacy", train::privacy_summary(*model)});
     }
     if (membership) rd.membership = &mr;

@@ -107,6 +107,7 @@ int run_inspect(int argc, char** argv) {
               f.file_size, f.data_offset, f.crc32, opts.verify_crc ? "verified" : "not checked");
   std::printf("  architecture %s: V=%u actions, T=%u types, G=%u gap buckets, D=%u, W=%u", arch_name(hp.arch),
               hp.vocab_size, hp.type_count, hp.gap_buckets, hp.embed, hp.window);
+  if (copy_window_of(hp) != hp.window) std::printf(", copy window Wc=%u", copy_window_of(hp));
   if (hp.arch == Arch::LSTM_ATTN) std::printf(", H=%u, A=%u\n", hp.hidden, hp.attn_size);
   else std::printf(", L=%u, heads=%u, F=%u\n", hp.layers, hp.heads, hp.ffn);
   // The optional parts (docs/format.md): what the SDK's conversionProbability() and the session

@@ -38,6 +38,8 @@ namespace hunch::cli {
 namespace {
 
 constexpr int kGoOn = -1;  // a step's "no error": run_train goes on to the next step
+// The copy window (Wc) by default: at least this many events (net_config_from).
+constexpr uint32_t kDefaultCopyWindow = 256;
 
 // Prints "hunch train: <message>" on stderr and returns exit_code (1 runtime error, 2 usage).
 [[gnu::format(printf, 2, 3)]] int fail(int exit_code, const char* format, ...) {
@@ -89,7 +91,7 @@ struct TrainFlags {
   train::IngestOptions       ingest;
   std::string                arch;    // "transformer" or "lstm-attn"
   // The network (net_config_from). window 0: the architecture's default.
-  int64_t embed = 0, hidden = 0, attn_size = 0, window = 0, layers = 0, heads = 0, ffn = 0;
+  int64_t embed = 0, hidden = 0, attn_size = 0, window = 0, copy_window = 0, layers = 0, heads = 0, ffn = 0;
   double  dropout = 0;
   bool    tie = false;
   // The trainer (trainer_options).
@@ -145,6 +147,7 @@ void declare_train_flags(Args& args) {
   args.option("hidden", "128", "LSTM hidden size H (lstm-attn)");
   args.option("attn-size", "64", "attention size A (lstm-attn)");
   args.option("window", "", "attention window W (default 200 for transformer, 32 for lstm-attn)");
+  args.option("copy-window", "", "how many of the last events the copy and attribute-match terms read (Wc; default: the larger of W and 256). Only ids are kept for them, so Wc may exceed W: repeats of older events still count");
   args.option("layers", "2", "transformer layers L");
   args.option("heads", "1", "attention heads NH (transformer; must divide --embed)");
   args.option("ffn", "128", "feed-forward size F (transformer)");
@@ -246,6 +249,7 @@ int parse_train_flags(int argc, char** argv, TrainFlags* o) {
       !args.get_int("hidden", 1, kW, &o->hidden, &error) ||
       !args.get_int("attn-size", 1, kW, &o->attn_size, &error) ||
       (args.given("window") && !args.get_int("window", 1, kMaxWindow, &o->window, &error)) ||
+      (args.given("copy-window") && !args.get_int("copy-window", 1, kMaxWindow, &o->copy_window, &error)) ||
       !args.get_int("layers", 1, kMaxLayers, &o->layers, &error) ||
       !args.get_int("heads", 1, kW, &o->heads, &error) ||
       !args.get_int("ffn", 1, kW, &o->ffn, &error) ||
@@ -330,6 +334,9 @@ train::NetConfig net_config_from(const TrainFlags& o, const train::Dataset& ds) 
   nc.hyper.hidden = uint32_t(o.hidden);
   nc.hyper.attn_size = uint32_t(o.attn_size);
   nc.hyper.window = uint32_t(o.window ? o.window : (tf ? 200 : 32));
+  // The count-like terms keep ids only (12 bytes an event in a saved state), so by default they
+  // read further back than the attention: a repeat of a product seen 250 events ago still counts.
+  nc.hyper.copy_window = o.copy_window ? uint32_t(o.copy_window) : std::max(nc.hyper.window, kDefaultCopyWindow);
   nc.hyper.layers = uint32_t(o.layers);
   nc.hyper.heads = uint32_t(o.heads);
   nc.hyper.ffn = uint32_t(o.ffn);
@@ -347,6 +354,7 @@ void print_model(const std::string& arch, const train::NetConfig& nc, size_t par
   std::printf("model: %s, D=%u", arch.c_str(), nc.hyper.embed);
   if (nc.hyper.arch == Arch::TRANSFORMER) std::printf(" L=%u NH=%u F=%u", nc.hyper.layers, nc.hyper.heads, nc.hyper.ffn);
   else std::printf(" H=%u A=%u", nc.hyper.hidden, nc.hyper.attn_size);
+  if (hunch::copy_window_of(nc.hyper) != nc.hyper.window) std::printf(" Wc=%u", hunch::copy_window_of(nc.hyper));
   std::printf(" W=%u, V=%u T=%u G=%u, %zu parameters\n", nc.hyper.window, nc.hyper.vocab_size, nc.hyper.type_count, nc.hyper.gap_buckets, parameters);
   std::printf("loss weights: action %.3g, type %.3g, exit %.3g (%llu exit positives), conversion %.3g\n", w.action,
               w.type, w.exit, (unsigned long long)exit_positives, nc.hyper.conversion ? w.conversion : 0.0);

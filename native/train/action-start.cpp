@@ -48,7 +48,7 @@ void write_theta(const std::vector<double>& theta, Net* net) {
 ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& training, Net* net,
                              const std::vector<double>* counts, bool rank) {
   const hunch::Hyper& h = net->cfg.hyper;
-  const size_t V = h.vocab_size, T = h.type_count, W = h.window;
+  const size_t V = h.vocab_size, T = h.type_count, W = hunch::copy_window_of(h);  // the copy window Wc
   ActionStart out;
   // θ = [copy distance (32) | copy type (2T) | copy count (8) | transition weights (40)], the
   // parts the model has.
@@ -195,7 +195,11 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
   };
   auto fit_biases = [&]() {  // after a pass: inv_z and corr are the last θ's
     z0 = 0;
-    for (size_t a = 0; a < V; ++a) z0 += expb[a] = n_target[a] / (inv_z + corr[a]);
+    // S_a is a sum of positive terms, computed as inv_z + corr[a]: when every column touches a
+    // with a very negative bonus (a log where a always follows something else), the difference
+    // cancels to 0 or below in floating point and the bias would be inf or NaN. Floored at the
+    // smallest share of it any column can give.
+    for (size_t a = 0; a < V; ++a) z0 += expb[a] = n_target[a] / std::max(inv_z + corr[a], 1e-12 * inv_z);
   };
   out.nll_popularity = pass(false);
   const double lr = 0.1, b1 = 0.9, b2 = 0.99;

@@ -41,6 +41,9 @@ void write_network(const Net& net, const Dataset& data, hunch::ModelWriter* w) {
   if (h.conversion) w->set_strings("hunch.conversion.goal_types", data.goal_types);
   if (h.session_inputs) w->set_f32("hunch.session.gap", net.cfg.session_gap);
   if (h.copy) w->set_u32("hunch.copy", 1);
+  // Only where it differs from W: files of a copy window W stay byte for byte what they were.
+  if ((h.copy || h.attr_columns) && h.copy_window && h.copy_window != h.window)
+    w->set_u32("hunch.copy.window", h.copy_window);
   const hunch::Calibration& c = net.calibration;
   if (c.exit_a != 1 || c.exit_b != 0) w->set_floats("hunch.calibration.exit", {c.exit_a, c.exit_b});
   if (c.conversion_a != 1 || c.conversion_b != 0)

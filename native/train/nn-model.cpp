@@ -258,7 +258,7 @@ namespace {
 // The copy window of column `col` (add_action_terms): [*from, col] within its sample.
 size_t copy_window_start(const Net& net, const Pass& pass, size_t col) {
   const size_t s = size_t(std::upper_bound(pass.start.begin(), pass.start.end(), col) - pass.start.begin()) - 1;
-  const size_t W = net.cfg.hyper.window;
+  const size_t W = hunch::copy_window_of(net.cfg.hyper);  // Wc, not the attention's W
   return std::max(pass.start[s], col + 1 >= W ? col + 1 - W : 0);
 }
 

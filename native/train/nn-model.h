@@ -206,7 +206,7 @@ void copy_entries(size_t start, size_t col, size_t V, ActionAt action_at, std::v
 // The action head's terms beyond W·z + b, added to column `col`'s V action logits as the core
 // adds them (Sequence::action_logits):
 // - the copy terms (Hyper::copy): the column's window is its sample's columns from
-//   max(first, col - W + 1) through col (copy_entries); distance counts columns back to the
+//   max(first, col - Wc + 1) through col (copy_entries; Wc = copy_window_of); distance counts columns back to the
 //   action's most recent column; "same session" compares Dataset::session_number (always true
 //   without session inputs);
 // - the transition terms (Hyper::transition_bytes): the kept successors of the column's action,

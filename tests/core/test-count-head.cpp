@@ -104,6 +104,21 @@ TEST_CASE("the sparse count head predicts what the dense scan of all V logits pr
       }
 }
 
+TEST_CASE("a copy window longer than W: the sparse count head still predicts what the dense scan does") {
+  // 80 events with repeats over a copy window of 48 (W is the builder's default, far below): the
+  // touched buffers are sized for Wc, and the copy table reads events the attention does not.
+  for (Arch arch : {Arch::LSTM_ATTN, Arch::TRANSFORMER}) {
+    CAPTURE(arch_name(arch));
+    hunch_test::ModelSpec s = count_spec(arch, 400, true, false);
+    s.hyper.copy_window = 48;
+    const std::unique_ptr<Model> m = load(s);
+    REQUIRE(m->hyper().window < 48);
+    REQUIRE(copy_window_of(m->hyper()) == 48);
+    CHECK(m->count_head().max_touched >= 48);
+    check_against_dense(*m, 17);
+  }
+}
+
 TEST_CASE("a network head, and a count head with attributes, keep the dense scan") {
   hunch_test::ModelSpec s = count_spec(Arch::LSTM_ATTN, 400, true, false);
   s.hyper.action_counts = 0;

@@ -183,10 +183,10 @@ Vec reference_probs(const Model& m, const std::vector<Event>& ev, double* conver
     for (uint32_t a = 0; a < hp.vocab_size; ++a)
       for (uint32_t k = 0; k < hp.attr_columns; ++k) logits[a] += u[m.action_attr(a, k)];
   }
-  const size_t n = ev.size();
+  const size_t n = ev.size(), Wc = copy_window_of(hp);  // the count-like terms' window
   for (uint32_t k = 0; k < hp.attr_columns; ++k) {  // match terms: values of the window's events
     std::map<uint32_t, size_t> recent;  // value → distance of its most recent event
-    for (size_t j = n > W ? n - W : 0; j < n; ++j) {
+    for (size_t j = n > Wc ? n - Wc : 0; j < n; ++j) {
       const uint32_t v = ev[j].attr[k] == kAttrOfAction ? m.action_attr(ev[j].action, k) : ev[j].attr[k];
       if (v != m.attributes().start(k)) recent[v] = n - 1 - j;
     }
@@ -199,7 +199,7 @@ Vec reference_probs(const Model& m, const std::vector<Event>& ev, double* conver
     double gate = 0;
     for (size_t d = 0; d < D; ++d) gate += double(w.head_copy_gate.data[d]) * z[d];
     std::vector<size_t> recent(hp.vocab_size, SIZE_MAX), count(hp.vocab_size, 0);
-    for (size_t j = n > W ? n - W : 0; j < n; ++j) {
+    for (size_t j = n > Wc ? n - Wc : 0; j < n; ++j) {
       if (ev[j].action == 0) continue;
       recent[ev[j].action] = j;  // the last one wins
       ++count[ev[j].action];
@@ -296,20 +296,25 @@ TEST_CASE("incremental push equals a from-scratch recomputation (f32, both archi
   // Plain, and with the session inputs and the conversion head: random_events' gaps (0 to
   // 2000 s) split several sessions at a session gap of 1200 s.
   for (Arch arch : {Arch::LSTM_ATTN, Arch::TRANSFORMER})
-    for (int variant : {0, 1, 2, 3}) {
+    for (int variant : {0, 1, 2, 3, 4}) {
       const bool optional = variant > 0;
       const std::string label = std::string(arch_name(arch)) + (variant == 1   ? " with session inputs"
                                                                  : variant == 2 ? " with session inputs, copy, transitions"
                                                                  : variant == 3 ? " with copy, transitions, attributes"
+                                                                 : variant == 4 ? " with attributes, copy window 15 > W"
                                                                                 : "");
       CAPTURE(label);
-      auto m = load(hunch_test::build_model(variant == 3   ? attrs_spec(arch, false)
+      ModelSpec wide = attrs_spec(arch, false);
+      wide.hyper.copy_window = 15;  // the 20 events wrap it too; the attention still reads 6
+      auto m = load(hunch_test::build_model(variant == 4   ? wide
+                                            : variant == 3 ? attrs_spec(arch, false)
                                             : variant == 2 ? terms_spec(arch, false)
                                             : variant == 1 ? session_spec(arch, false)
                                                            : small_spec(arch, false)));
       if (variant >= 2) REQUIRE(m->hyper().transition_bytes > 0);
+      CHECK(copy_window_of(m->hyper()) == (variant == 4 ? 15u : m->hyper().window));
       auto ev = random_events(*m, 20, 3);  // longer than the window (6): the ring wraps
-      if (variant == 3) {
+      if (variant >= 3) {
         REQUIRE(m->hyper().attr_columns == 2);
         // Some events give their attributes: an unknown product with its category and price.
         for (size_t i = 0; i < ev.size(); i += 3) {
@@ -1009,15 +1014,17 @@ TEST_CASE("saved state v2: restore reproduces predictions within the stated boun
   Drift worst[2][3];  // [int8 model][encoding]
   for (Arch arch : {Arch::LSTM_ATTN, Arch::TRANSFORMER})
     for (bool int8 : {false, true})
-      for (bool optional : {false, true}) {
+      for (int parts : {0, 1, 2}) {  // none; attributes, copy, transitions; and a copy window 20 > W
+        const bool optional = parts > 0;
         ModelSpec spec = optional ? attrs_spec(arch, int8) : small_spec(arch, int8);
         spec.hyper.window = 12;
+        if (parts == 2) spec.hyper.copy_window = 20;
         auto m = load(hunch_test::build_model(spec));
         const size_t W = m->hyper().window;
-        for (size_t n : {size_t(1), size_t(5), W / 2, W, W + 7}) {
+        for (size_t n : {size_t(1), size_t(5), W / 2, W, W + 7, W + 11}) {
           CAPTURE(std::string(arch_name(arch)));
           CAPTURE(int8);
-          CAPTURE(optional);
+          CAPTURE(parts);
           CAPTURE(n);
           auto ev = random_events(*m, n + W + 1, 40 + n);
           const std::vector<Event> first(ev.begin(), ev.begin() + n), more(ev.begin() + n, ev.end());

@@ -132,7 +132,8 @@ TEST_CASE("network_int8_bytes counts a tied head's matrix once") {
   }
 }
 
-void check_core_parity(hunch::Arch arch, bool copy, bool attrs = false, bool tie = false) {
+// copy_window: Wc (0: W, the file without hunch.copy.window).
+void check_core_parity(hunch::Arch arch, bool copy, bool attrs = false, bool tie = false, uint32_t copy_window = 0) {
   Dataset d = make_toy(60, 20, 3);
   if (attrs) {  // a category per action (3 values) and a numeric column; every 7th event its own values
     d.attr_columns = {"category", "price"};
@@ -155,6 +156,7 @@ void check_core_parity(hunch::Arch arch, bool copy, bool attrs = false, bool tie
   o.net.hyper.attr_columns = uint32_t(d.attr_count());
   o.net.hyper.attr_values = uint32_t(d.attr_values.size());
   o.net.hyper.copy = copy ? 1 : 0;
+  o.net.hyper.copy_window = copy_window;
   o.net.tie_embeddings = tie;  // --tie: the file holds emb.action once, with hunch.head.action.tied
   if (copy) {  // and a transition table; its leave-one-out marks cleared (the core has none)
     auto tc = std::make_shared<TransitionCounts>(count_transitions(d, training_samples(d, o.max_len), 4, 1 << 20));
@@ -175,6 +177,8 @@ void check_core_parity(hunch::Arch arch, bool copy, bool attrs = false, bool tie
   hunch::Error e = hunch::Model::load(bytes.data(), bytes.size(), &model);
   REQUIRE_MESSAGE(e.ok(), e.message);
   REQUIRE(model->hyper().copy == (copy ? 1u : 0u));
+  CHECK(hunch::copy_window_of(model->hyper()) == (copy_window ? copy_window : o.net.hyper.window));
+  CHECK((model->file().find_meta("hunch.copy.window") != nullptr) == (copy_window && copy_window != o.net.hyper.window));
   CHECK((model->file().find_tensor("head.action.w") == nullptr) == tie);
   CHECK((model->file().find_meta("hunch.head.action.tied") != nullptr) == tie);
   REQUIRE((model->hyper().transition_bytes > 0) == copy);
@@ -564,12 +568,15 @@ TEST_CASE("the exported transformer computes in the core what the trainer comput
   SUBCASE("without copy terms") { check_core_parity(hunch::Arch::TRANSFORMER, false); }
   SUBCASE("with copy terms") { check_core_parity(hunch::Arch::TRANSFORMER, true); }
   SUBCASE("with copy terms and attributes") { check_core_parity(hunch::Arch::TRANSFORMER, true, true); }
+  // The copy and match terms read 13 events, the attention 4 (the toy's sequences are longer).
+  SUBCASE("with copy terms and attributes, copy window 13 > W") { check_core_parity(hunch::Arch::TRANSFORMER, true, true, false, 13); }
   SUBCASE("tied (--tie)") { check_core_parity(hunch::Arch::TRANSFORMER, false, false, true); }
 }
 
 TEST_CASE("the exported lstm-attn computes in the core what the trainer computes") {
   SUBCASE("without copy terms") { check_core_parity(hunch::Arch::LSTM_ATTN, false); }
   SUBCASE("with copy terms") { check_core_parity(hunch::Arch::LSTM_ATTN, true); }
+  SUBCASE("with copy terms, copy window 13 > W") { check_core_parity(hunch::Arch::LSTM_ATTN, true, false, false, 13); }
   SUBCASE("with attributes") { check_core_parity(hunch::Arch::LSTM_ATTN, false, true); }
   SUBCASE("tied (--tie), with copy terms") { check_core_parity(hunch::Arch::LSTM_ATTN, true, false, true); }
 }

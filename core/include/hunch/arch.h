@@ -51,6 +51,11 @@ struct Hyper {
   // the window's events are a (docs/architecture.md, "Copy"). Repeats (view → cart of one
   // product) then need no embedding.
   uint32_t copy = 0;
+  // Wc: how many of the last events the count-like terms read (the copy terms and the attribute
+  // match terms): the metadata key hunch.copy.window; absent, W. It may exceed W: these terms keep
+  // only ids (12 bytes an event), so a repeat of a product seen 200 events ago still counts
+  // while the attention reads the last W. Read it through copy_window_of (0 here means W).
+  uint32_t copy_window = 0;
   // > 0 when the model has a transition table of this many bytes (the metadata key
   // hunch.transition.bytes; hunch/transitions.h): after each event, the counted successors of its
   // action get head.transition.weight[their bucket] added to their logits.
@@ -72,6 +77,9 @@ struct Hyper {
   // attribute-match terms. The bytes saved go to a larger transition table.
   uint32_t action_counts = 0;
 };
+
+// Wc (Hyper::copy_window): the events the copy and attribute-match terms read.
+inline uint32_t copy_window_of(const Hyper& h) { return h.copy_window ? h.copy_window : h.window; }
 
 // Attributes (Hyper::attr_columns): at most this many columns and value ids in all (ids are u16
 // in attr.table).
