@@ -29,11 +29,13 @@ double now_us() {
 }
 
 // terms: the same shape with the action head's copy terms and a transition table of 16
-// successors per action (issue 14's cost: push + top-10 at most +10%).
-void run(hunch::Arch arch, bool int8, bool terms, size_t calls, const char* platform) {
+// successors per action (issue 14's cost: push + top-10 at most +10%). copy_window: their Wc
+// (0: W, the file without hunch.copy.window; `hunch train --copy-window 256` writes 256).
+void run(hunch::Arch arch, bool int8, bool terms, size_t calls, const char* platform, uint32_t copy_window = 0) {
   hunch_test::ModelSpec spec = hunch_test::default_spec(arch, int8);
   if (terms) {
     spec.hyper.copy = 1;
+    spec.hyper.copy_window = copy_window;
     spec.transition_successors = 16;
   }
   auto bytes = hunch_test::build_model(spec);
@@ -74,7 +76,10 @@ void run(hunch::Arch arch, bool int8, bool terms, size_t calls, const char* plat
   std::printf("{\"platform\":\"%s\",\"arch\":\"%s\",\"dtype\":\"%s\",\"kernels\":\"%s\",\"calls\":%zu,"
               "\"median_us\":%.2f,\"p95_us\":%.2f,\"min_us\":%.2f,\"model_bytes\":%zu,\"state_bytes\":%zu,"
               "\"checksum\":%.4f}\n",
-              platform, (std::string(hunch::arch_name(arch)) + (terms ? "+copy+transitions" : "")).c_str(),
+              platform,
+              (std::string(hunch::arch_name(arch)) + (terms ? "+copy+transitions" : "") +
+               (copy_window ? "+Wc" + std::to_string(copy_window) : ""))
+                  .c_str(),
               int8 ? "int8" : "f32", hunch::kernels_name(hunch::kernels_default()), calls,
               us[calls / 2], us[calls * 95 / 100], us[0], bytes.size(), seq.state_bytes(), checksum);
   std::fflush(stdout);
@@ -228,6 +233,7 @@ int main(int argc, char** argv) {
   for (hunch::Arch arch : {hunch::Arch::LSTM_ATTN, hunch::Arch::TRANSFORMER}) {
     for (bool int8 : {true, false}) run(arch, int8, false, calls, platform);
     run(arch, true, true, calls, platform);
+    run(arch, true, true, calls, platform, 256);  // --copy-window 256: its cost (issue 14's +10%)
   }
   return 0;
 }

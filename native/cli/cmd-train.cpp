@@ -38,8 +38,6 @@ namespace hunch::cli {
 namespace {
 
 constexpr int kGoOn = -1;  // a step's "no error": run_train goes on to the next step
-// The copy window (Wc) by default: at least this many events (net_config_from).
-constexpr uint32_t kDefaultCopyWindow = 256;
 
 // Prints "hunch train: <message>" on stderr and returns exit_code (1 runtime error, 2 usage).
 [[gnu::format(printf, 2, 3)]] int fail(int exit_code, const char* format, ...) {
@@ -147,7 +145,7 @@ void declare_train_flags(Args& args) {
   args.option("hidden", "128", "LSTM hidden size H (lstm-attn)");
   args.option("attn-size", "64", "attention size A (lstm-attn)");
   args.option("window", "", "attention window W (default 200 for transformer, 32 for lstm-attn)");
-  args.option("copy-window", "", "how many of the last events the copy and attribute-match terms read (Wc; default: the larger of W and 256). Only ids are kept for them, so Wc may exceed W: repeats of older events still count");
+  args.option("copy-window", "", "how many of the last events the copy and attribute-match terms read (Wc; default: W). Only ids are kept for them, so Wc may exceed W: repeats of older events still count");
   args.option("layers", "2", "transformer layers L");
   args.option("heads", "1", "attention heads NH (transformer; must divide --embed)");
   args.option("ffn", "128", "feed-forward size F (transformer)");
@@ -334,9 +332,11 @@ train::NetConfig net_config_from(const TrainFlags& o, const train::Dataset& ds) 
   nc.hyper.hidden = uint32_t(o.hidden);
   nc.hyper.attn_size = uint32_t(o.attn_size);
   nc.hyper.window = uint32_t(o.window ? o.window : (tf ? 200 : 32));
-  // The count-like terms keep ids only (12 bytes an event in a saved state), so by default they
-  // read further back than the attention: a repeat of a product seen 250 events ago still counts.
-  nc.hyper.copy_window = o.copy_window ? uint32_t(o.copy_window) : std::max(nc.hyper.window, kDefaultCopyWindow);
+  // The count-like terms keep ids only (12 bytes an event in a saved state), so they may read
+  // further back than the attention. By default they read W: a longer window changed no log's
+  // validation NDCG@10 and costs up to +11% WASM push + top-10 on lstm-attn
+  // (bench/results/next-action/NOTES.md, "The copy window").
+  nc.hyper.copy_window = o.copy_window ? uint32_t(o.copy_window) : nc.hyper.window;
   nc.hyper.layers = uint32_t(o.layers);
   nc.hyper.heads = uint32_t(o.heads);
   nc.hyper.ffn = uint32_t(o.ffn);

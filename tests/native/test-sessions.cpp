@@ -409,17 +409,17 @@ TEST_CASE("hunch train --item-weights count: the count head ships; the core scor
   std::remove(log.c_str());
   std::remove(model.c_str());
 }
-TEST_CASE("hunch train --copy-window: the copy terms read Wc events, by default the larger of W and 256") {
+TEST_CASE("hunch train --copy-window: the copy terms read Wc events (by default W)") {
   const std::string log = temp_file("copy-window-log.csv");
   const std::string model = temp_file("copy-window.hunch");
   write_shop_log(log);
   std::string out;
   const std::string base = "train " + log + " -o " + model +
                            " --arch lstm-attn --window 8 --embed 16 --hidden 16 --attn-size 8 --epochs 1 --min-count 1 --min-users 1";
-  // The default: W 8, Wc 256, said in the model summary, in the file, and by hunch inspect.
+  // W 8, Wc 256: said in the model summary, in the file, and by hunch inspect.
   // (This log's funnel is deterministic under leave-one-out: the action start's bias fit once
   // cancelled to 0 there and wrote NaN weights; it must train.)
-  REQUIRE_MESSAGE(run_cli(base, &out) == 0, out);
+  REQUIRE_MESSAGE(run_cli(base + " --copy-window 256", &out) == 0, out);
   CHECK(out.find("-nan") == std::string::npos);
   CHECK(out.find(" Wc=256 W=8,") != std::string::npos);
   std::unique_ptr<hunch::Model> m;
@@ -428,7 +428,11 @@ TEST_CASE("hunch train --copy-window: the copy terms read Wc events, by default 
   CHECK(hunch::copy_window_of(m->hyper()) == 256);
   REQUIRE(run_cli("inspect " + model, &out) == 0);
   CHECK(out.find("W=8, copy window Wc=256") != std::string::npos);
-  // Wc = W: no key, the file as before the option.
+  // The default, and Wc = W: no key, the file as before the option.
+  REQUIRE(run_cli(base, &out) == 0);
+  REQUIRE(hunch::Model::load_file(model, &m).ok());
+  CHECK(m->file().find_meta("hunch.copy.window") == nullptr);
+  CHECK(hunch::copy_window_of(m->hyper()) == 8);
   REQUIRE(run_cli(base + " --copy-window 8", &out) == 0);
   REQUIRE(hunch::Model::load_file(model, &m).ok());
   CHECK(m->file().find_meta("hunch.copy.window") == nullptr);
