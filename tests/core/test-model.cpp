@@ -209,3 +209,41 @@ TEST_CASE("Model::load checks the optional parts: session inputs, conversion hea
   CHECK(m->goal_types().empty());
   CHECK(m->calibration().is_identity());
 }
+
+TEST_CASE("Model::load checks the copy window: a U32 in 1…4096, only where copy or match terms read it") {
+  hunch_test::ModelSpec spec;
+  spec.hyper.copy = 1;
+  spec.hyper.copy_window = 40;
+  const auto good = hunch_test::build_model(spec);
+  std::unique_ptr<Model> m;
+  REQUIRE(Model::load(good.data(), good.size(), &m).message == "");
+  CHECK(copy_window_of(m->hyper()) == 40);
+  CHECK(m->hyper().window != 40);
+  struct Case {
+    const char*                 what;
+    std::function<void(Parts&)> edit;
+    std::string                 expected;
+  } cases[] = {
+      {"0", [](Parts& p) { meta(p, "hunch.copy.window")->value.u = 0; }, "hunch.copy.window"},
+      {"past the largest window", [](Parts& p) { meta(p, "hunch.copy.window")->value.u = 4097; }, "hunch.copy.window"},
+      {"as F32",
+       [](Parts& p) {
+         MetaEntry* w = meta(p, "hunch.copy.window");
+         w->value.type = MetaType::F32;
+         w->value.f = 40;
+       },
+       "hunch.copy.window"},
+      {"without copy terms or attributes",
+       [](Parts& p) {
+         drop_key("hunch.copy")(p);
+         for (size_t i = p.tensors.size(); i-- > 0;)
+           if (p.tensors[i].name.rfind("head.copy.", 0) == 0) p.tensors.erase(p.tensors.begin() + long(i));
+       },
+       "hunch.copy.window without copy terms or attributes"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(std::string(c.what));
+    std::string msg = load_error(rewrite(good, c.edit));
+    CHECK_MESSAGE(msg.find(c.expected) != std::string::npos, msg);
+  }
+}

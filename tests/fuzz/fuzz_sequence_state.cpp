@@ -9,7 +9,8 @@
 //   bit  5    the same model with the optional parts: session inputs (the state's two session
 //             counters after the attention weights), the conversion head, the copy terms (the
 //             window's action, type and session ids), a transition table (the last action) and
-//             attribute columns (the window's value ids, per column)
+//             attribute columns (the window's value ids, per column); for lstm-attn with a
+//             copy window of 7 over W 4 (hunch.copy.window: the id rings longer than the others)
 // Bits 2-3 let the fuzzer past the two checks it cannot guess (a 32-bit checksum and a CRC of
 // its own bytes) into the field checks behind them; with both clear the raw bytes are tested.
 //
@@ -57,6 +58,7 @@ inline hunch_test::ModelSpec spec(int which) {
     s.transition_successors = 3;
     s.attr_sizes = {3, 2};  // attributes: their window values in the state
     s.attr_numeric = {false, true};
+    if ((which & 2) == 0) s.hyper.copy_window = 7;  // lstm-attn: Wc 7, W 4
   }
   s.hyper.vocab_size = 12;
   s.hyper.type_count = 3;
