@@ -22,6 +22,8 @@ inline std::vector<uint8_t> state_v1(const hunch::Sequence& seq) {
   uint64_t count;
   std::memcpy(&count, v2.data() + 16, 8);
   const size_t W = h.window, n = size_t(std::min<uint64_t>(count, W)), K = h.attr_columns, D = h.embed;
+  // The id rings hold Wc slots (hunch.copy.window); the v1 reader reads them at that length.
+  const size_t Wc = hunch::copy_window_of(h), nc = size_t(std::min<uint64_t>(count, Wc));
   const bool lstm = h.arch == hunch::Arch::LSTM_ATTN;
   const size_t H = lstm ? h.hidden : 0, A = lstm ? h.attn_size : 0;
   size_t at = 36;
@@ -49,12 +51,12 @@ inline std::vector<uint8_t> state_v1(const hunch::Sequence& seq) {
   if (h.session_inputs) session = floats(3, 3);  // the two counters, the conversion wide term
   if (h.transition_bytes) last = ids(1, 1);
   if (h.copy) {
-    window_action = ids(n, W);
-    window_type = ids(n, W);
-    window_session = ids(n, W);
+    window_action = ids(nc, Wc);
+    window_type = ids(nc, Wc);
+    window_session = ids(nc, Wc);
   }
-  std::vector<float> attrs = ids(n * K, W * K);
-  for (size_t s = n * K; s < W * K; ++s) attrs[s] = float(seq.model().attributes().start(uint32_t(s % K)));
+  std::vector<float> attrs = ids(nc * K, Wc * K);
+  for (size_t s = nc * K; s < Wc * K; ++s) attrs[s] = float(seq.model().attributes().start(uint32_t(s % K)));
   // Rings: slot s's row at s·width (lstm-attn), at (l·W + s)·D per layer (transformer).
   std::vector<float> ring_k(lstm ? W * A : h.layers * W * D, 0.f), ring_v(lstm ? W * H : h.layers * W * D, 0.f);
   for (uint32_t l = 0; l < (lstm ? 1u : h.layers); ++l) {

@@ -147,7 +147,7 @@ int main(int argc, char** argv) {
     std::sort(corder.begin(), corder.end(), [&](uint32_t x, uint32_t y) { return cscore[x] > cscore[y]; });
     // The term candidates: the window's actions (copy) and the last action's successors.
     std::vector<uint32_t> extra;
-    if (hp.copy) extra.insert(extra.end(), window.end() - long(std::min<size_t>(window.size(), hp.window)), window.end());
+    if (hp.copy) extra.insert(extra.end(), window.end() - long(std::min<size_t>(window.size(), copy_window_of(hp))), window.end());
     if (hp.transition_bytes) {
       TransitionRow r(model->weights().transition_table.data, model->transition_rows()[window.back()]);
       Transition t;

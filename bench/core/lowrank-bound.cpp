@@ -128,7 +128,8 @@ int main(int argc, char** argv) {
     project(seq.output().data(), zp.data());
     std::fill(touched.begin(), touched.end(), 0);
     if (hp.copy)
-      for (size_t i = window.size() > hp.window ? window.size() - hp.window : 0; i < window.size(); ++i) touched[window[i]] = 1;
+      for (size_t i = window.size() > copy_window_of(hp) ? window.size() - copy_window_of(hp) : 0; i < window.size(); ++i)
+        touched[window[i]] = 1;
     if (hp.transition_bytes) {
       TransitionRow r(model->weights().transition_table.data, model->transition_rows()[window.back()]);
       for (Transition t; r.next(&t);) touched[t.next] = 1;

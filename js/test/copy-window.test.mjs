@@ -35,7 +35,7 @@ test('copy window 40 over an attention window of 4: SDK and native core agree, s
     assert.equal(p.info.window, 4);
     assert.equal(p.info.copyWindow, 40);
     const events = [];
-    for (let i = 0; i < 30; ++i) events.push({ action: `item${(i * 5) % 12}`, type: i % 4 ? 'view' : 'click', time: T0 + i * 20_000 });
+    for (let i = 0; i < 50; ++i) events.push({ action: `item${(i * 5) % 12}`, type: i % 4 ? 'view' : 'click', time: T0 + i * 20_000 });
     const s = p.sequence();
     for (const e of events) s.push(e);
     const top = s.predict({ k: 10 });
@@ -43,19 +43,24 @@ test('copy window 40 over an attention window of 4: SDK and native core agree, s
     const native = JSON.parse(execFileSync(cli, ['predict', file, '--events', arg, '--json', '--k', '10'], { encoding: 'utf8' }));
     assert.deepEqual(top.map((t) => t.action), native.top.map((t) => t.action));
     for (let i = 0; i < 10; ++i) assert.ok(Math.abs(top[i].probability - native.top[i].probability) < 1e-6);
-    // The saved state: 30 names (more than W), and it restores to the same predictions.
+    // The saved state: the last 40 names (more than W, trimmed at Wc), and it restores to the same
+    // predictions.
     const bytes = s.save();
     const n = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
     const meta = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + n)));
-    assert.equal(meta.r.length, 30);
+    assert.equal(meta.r.length, 40);
+    assert.equal(meta.r[0][0], events[10].action);
     const r = p.sequence();
     r.restore(bytes);
     assert.deepEqual(r.predict({ k: 10 }), top);
-    // A model update replays every name the copy terms read (the same model here: same predictions
-    // up to the float state's int8 rings, same top-10 ids).
+    // A model update replays every name the copy terms read: the last 40 events, as a fresh
+    // sequence of them predicts (the same model here).
+    const fresh = p.sequence();
+    for (const e of events.slice(10)) fresh.push(e);
+    const want = fresh.predict({ k: 10 });
     await p.update(new Uint8Array(fs.readFileSync(file)));
-    assert.equal(s.stats().carriedEvents, 30);
-    assert.deepEqual(s.predict({ k: 10 }).map((t) => t.action), top.map((t) => t.action));
+    assert.equal(s.stats().carriedEvents, 40);
+    assert.deepEqual(s.predict({ k: 10 }), want);
     p.close();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

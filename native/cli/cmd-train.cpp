@@ -898,6 +898,13 @@ int run_train(int argc, char** argv) {
 
   auto net = train::make_net(topt.net, topt.seed);
   print_model(o.arch, topt.net, net->params.size(), topt.weights, signals.exit_positives);
+  // --copy-window where it cannot act as asked: said, not refused (the run is still sound).
+  if (o.copy_window && !topt.net.hyper.copy && !topt.net.hyper.attr_columns)
+    std::printf("note: --copy-window has no effect: the model has no copy terms (--no-copy) and no attribute columns\n");
+  else if (o.copy_window > o.max_len)
+    std::printf("note: the copy window (%lld events) is longer than --max-len %lld: training samples are cut to "
+                "--max-len, so copy distances past it are never trained (buckets only they read keep their start weights)\n",
+                (long long)o.copy_window, (long long)o.max_len);
 
   Trained trained;
   if (int rc = train_net(ds, topt, net.get(), &trained); rc != kGoOn) return rc;

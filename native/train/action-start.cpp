@@ -197,8 +197,8 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
     z0 = 0;
     // S_a is a sum of positive terms, computed as inv_z + corr[a]: when every column touches a
     // with a very negative bonus (a log where a always follows something else), the difference
-    // cancels to 0 or below in floating point and the bias would be inf or NaN. Floored at the
-    // smallest share of it any column can give.
+    // cancels to 0 or below in floating point and the bias would be inf or NaN. Floored at a
+    // tiny share of Σ_c 1/Z_c (an arbitrary relative floor: only the cancelled cases reach it).
     for (size_t a = 0; a < V; ++a) z0 += expb[a] = n_target[a] / std::max(inv_z + corr[a], 1e-12 * inv_z);
   };
   out.nll_popularity = pass(false);

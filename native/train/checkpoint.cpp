@@ -99,7 +99,7 @@ uint64_t fnv(uint64_t h, const void* p, size_t n) {
 }  // namespace
 
 uint64_t checkpoint_fingerprint(const Dataset& data, const std::vector<Sample>& samples, const TrainOptions& opt,
-                                size_t params) {
+                                size_t params, const hunch::Hyper& hyper) {
   uint64_t h = 14695981039346656037ull;
   h = fnv(h, data.action.data(), data.action.size() * sizeof(data.action[0]));
   h = fnv(h, data.type.data(), data.type.size() * sizeof(data.type[0]));
@@ -117,7 +117,9 @@ uint64_t checkpoint_fingerprint(const Dataset& data, const std::vector<Sample>& 
   h = fnv(h, &opt.lr_plateau, sizeof opt.lr_plateau);
   h = fnv(h, &opt.patience, sizeof opt.patience);
   const uint8_t flags[2] = {uint8_t(opt.random_crops), uint8_t(opt.item_weights)};
-  return fnv(h, flags, 2);
+  h = fnv(h, flags, 2);
+  const uint32_t windows[2] = {hyper.window, hunch::copy_window_of(hyper)};
+  return fnv(h, windows, sizeof windows);
 }
 
 std::vector<uint8_t> encode_checkpoint(const TrainCheckpoint& c) {

@@ -41,8 +41,9 @@ struct TrainCheckpoint {
 
 // What must match for a checkpoint to continue a run: the data, the network's shape and the
 // options that change the result (not --epochs, --time-budget, --threads or the process count).
+// The network's windows (W, Wc) count too: they change what it computes, not its parameters.
 uint64_t checkpoint_fingerprint(const Dataset& data, const std::vector<Sample>& samples, const TrainOptions& opt,
-                                size_t params);
+                                size_t params, const hunch::Hyper& hyper);
 
 std::vector<uint8_t> encode_checkpoint(const TrainCheckpoint& c);
 // `name` is used in messages ("run.ckpt: truncated at byte 4120 (reading adam_m)").

@@ -559,7 +559,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   const size_t batch = std::max<uint32_t>(1, opt.batch);
 
   // Checkpoints: resume from one of this run, and how to write one.
-  const uint64_t fingerprint = checkpoint_fingerprint(data, samples, opt, net->params.size());
+  const uint64_t fingerprint = checkpoint_fingerprint(data, samples, opt, net->params.size(), net->cfg.hyper);
   int first_phase = 1;
   uint32_t resume_epoch = 0;  // the checkpoint's last completed epoch (0: none)
   bool resume_phase_ended = false;

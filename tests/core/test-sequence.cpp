@@ -296,23 +296,26 @@ TEST_CASE("incremental push equals a from-scratch recomputation (f32, both archi
   // Plain, and with the session inputs and the conversion head: random_events' gaps (0 to
   // 2000 s) split several sessions at a session gap of 1200 s.
   for (Arch arch : {Arch::LSTM_ATTN, Arch::TRANSFORMER})
-    for (int variant : {0, 1, 2, 3, 4}) {
+    for (int variant : {0, 1, 2, 3, 4, 5}) {
       const bool optional = variant > 0;
       const std::string label = std::string(arch_name(arch)) + (variant == 1   ? " with session inputs"
                                                                  : variant == 2 ? " with session inputs, copy, transitions"
                                                                  : variant == 3 ? " with copy, transitions, attributes"
                                                                  : variant == 4 ? " with attributes, copy window 15 > W"
+                                                                 : variant == 5 ? " with attributes, copy window 3 < W"
                                                                                 : "");
       CAPTURE(label);
-      ModelSpec wide = attrs_spec(arch, false);
+      ModelSpec wide = attrs_spec(arch, false), narrow = attrs_spec(arch, false);
       wide.hyper.copy_window = 15;  // the 20 events wrap it too; the attention still reads 6
-      auto m = load(hunch_test::build_model(variant == 4   ? wide
+      narrow.hyper.copy_window = 3;
+      auto m = load(hunch_test::build_model(variant == 5   ? narrow
+                                            : variant == 4 ? wide
                                             : variant == 3 ? attrs_spec(arch, false)
                                             : variant == 2 ? terms_spec(arch, false)
                                             : variant == 1 ? session_spec(arch, false)
                                                            : small_spec(arch, false)));
       if (variant >= 2) REQUIRE(m->hyper().transition_bytes > 0);
-      CHECK(copy_window_of(m->hyper()) == (variant == 4 ? 15u : m->hyper().window));
+      CHECK(copy_window_of(m->hyper()) == (variant == 4 ? 15u : variant == 5 ? 3u : m->hyper().window));
       auto ev = random_events(*m, 20, 3);  // longer than the window (6): the ring wraps
       if (variant >= 3) {
         REQUIRE(m->hyper().attr_columns == 2);
@@ -1014,11 +1017,11 @@ TEST_CASE("saved state v2: restore reproduces predictions within the stated boun
   Drift worst[2][3];  // [int8 model][encoding]
   for (Arch arch : {Arch::LSTM_ATTN, Arch::TRANSFORMER})
     for (bool int8 : {false, true})
-      for (int parts : {0, 1, 2}) {  // none; attributes, copy, transitions; and a copy window 20 > W
+      for (int parts : {0, 1, 2, 3}) {  // none; attributes, copy, transitions; and a copy window 20 > W, 5 < W
         const bool optional = parts > 0;
         ModelSpec spec = optional ? attrs_spec(arch, int8) : small_spec(arch, int8);
         spec.hyper.window = 12;
-        if (parts == 2) spec.hyper.copy_window = 20;
+        if (parts >= 2) spec.hyper.copy_window = parts == 2 ? 20 : 5;
         auto m = load(hunch_test::build_model(spec));
         const size_t W = m->hyper().window;
         for (size_t n : {size_t(1), size_t(5), W / 2, W, W + 7, W + 11}) {

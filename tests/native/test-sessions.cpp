@@ -439,8 +439,12 @@ TEST_CASE("hunch train --copy-window: the copy terms read Wc events (by default 
   CHECK(hunch::copy_window_of(m->hyper()) == 8);
   // Without copy terms or attributes nothing reads it: no key either.
   REQUIRE(run_cli(base + " --no-copy --copy-window 64", &out) == 0);
+  CHECK(out.find("note: --copy-window has no effect") != std::string::npos);
   REQUIRE(hunch::Model::load_file(model, &m).ok());
   CHECK(m->file().find_meta("hunch.copy.window") == nullptr);
+  // Longer than the training samples: said (those distances are never trained).
+  REQUIRE(run_cli(base + " --copy-window 64 --max-len 20", &out) == 0);
+  CHECK(out.find("the copy window (64 events) is longer than --max-len 20") != std::string::npos);
   CHECK(run_cli(base + " --copy-window 0", &out) == 2);
   CHECK(out.find("--copy-window") != std::string::npos);
   std::remove(log.c_str());

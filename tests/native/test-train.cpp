@@ -756,6 +756,31 @@ TEST_CASE("the action head's start: log-frequency bias, fitted copy and transiti
                     fresh->params.ptr(fresh->head_tw)));
 }
 
+TEST_CASE("the action head's start reads the copy window Wc, not the attention's W") {
+  // Every event from the seventh on repeats the action six events back: the target of column c
+  // is the action at distance 5. W 4 cannot see it, Wc 8 can, and the fit puts its weight there.
+  Dataset d = make_toy(80, 40, 9, 12, 14);
+  for (size_t q = 0; q < d.sequences(); ++q)
+    for (uint64_t i = d.offsets[q]; i < d.offsets[q + 1]; ++i) {
+      const uint64_t k = i - d.offsets[q];
+      d.action[i] = k < 6 ? uint32_t(1 + (q * 7 + k * 5) % 39) : d.action[i - 6];
+      d.type[i] = uint16_t(1 + d.action[i] % 2);
+    }
+  TrainOptions o = toy_options(hunch::Arch::LSTM_ATTN, d, 1);
+  o.net.hyper.copy = 1;
+  REQUIRE(o.net.hyper.window == 4);
+  auto narrow = make_net(o.net, o.seed);
+  const ActionStart at_w = fit_action_start(d, training_samples(d, o.max_len), narrow.get());
+  o.net.hyper.copy_window = 8;
+  auto wide = make_net(o.net, o.seed);
+  const ActionStart at_wc = fit_action_start(d, training_samples(d, o.max_len), wide.get());
+  CHECK(at_wc.nll_fitted < at_w.nll_fitted - 1.0);
+  // Without session inputs every event is in the same session: the second half of the buckets.
+  const float* dist = wide->params.ptr(wide->head_copy_distance);
+  CHECK(dist[hunch::kCopyDistanceBuckets + 5] > 2.0f);
+  CHECK(dist[hunch::kCopyDistanceBuckets + 5] == *std::max_element(dist, dist + 2 * hunch::kCopyDistanceBuckets));
+}
+
 TEST_CASE("the count head: the start ranked for the top ten; --item-weights count keeps the counts' action logits") {
   Dataset d = make_toy(80, 20, 5);
   TrainOptions o = toy_options(hunch::Arch::TRANSFORMER, d, 3);

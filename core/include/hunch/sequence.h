@@ -150,12 +150,12 @@ class Sequence {
   // on its context encoding; 0 without the head), saved after the counters so that restore can
   // recompute the conversion probability with z.
   float              wide_conversion_ = 0;
-  // With Hyper::copy: the window's events as the copy terms read them, by ring slot (event e in
-  // slot e % W): action id, type id and session number (sessions so far; 0 without session
+  // With Hyper::copy: the copy window's events as the copy terms read them, by ring slot (event e
+  // in slot e % Wc, Wc = copy_window_of): action id, type id and session number (sessions so far; 0 without session
   // inputs). Saved after the rest, as whole-number floats.
   std::vector<uint32_t> window_action_, window_type_;
   std::vector<float>    window_session_;
-  // Scratch of add_copy_terms: an open-addressing table (a power of two >= 2W slots) from action
+  // Scratch of add_copy_terms: an open-addressing table (a power of two >= 2Wc slots) from action
   // to its most recent window event and count, and the slots in use.
   std::vector<uint32_t> copy_key_, copy_count_, copy_recent_, copy_used_;
   // With Hyper::transition_bytes: the last pushed action (saved after the window, as a float).
