@@ -425,6 +425,10 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
     if (held_samples.empty()) return Error("train: the DP count start fits on held-out users: none has a training column");
     res->action_start = fit_action_start(data, held_samples, net, &opt.dp.counts, rank_count_head);
   }
+  if (res->action_start.columns && !std::isfinite(res->action_start.nll_fitted))
+    return Error(format_message("train: the action head's start (popularity, copy and transition weights) came out "
+                                "non-finite (log-loss %g on %llu columns): a bug, please report it with the log",
+                                res->action_start.nll_fitted, (unsigned long long)res->action_start.columns));
 
   std::vector<std::unique_ptr<Pass>> passes;
   std::vector<Buffer> grads(threads, Buffer(net->params.size()));
@@ -812,6 +816,11 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
       EpochLog log;
       log.epoch = epoch;
       log.loss = epoch_loss.weighted(opt.weights);
+      // A diverged run says so at once, not epochs later as NaN weights the int8 export refuses.
+      if (!validate_only && !partial && done_positions > 0 && !std::isfinite(log.loss))
+        return Error(format_message("train: the training loss is %g in epoch %u: the weights diverged (lower --lr, "
+                                    "now %g, or --clip, now %g)", log.loss, epoch, double(opt.lr * lr_scale),
+                                    double(opt.clip)));
       log.seconds = secs;
       log.events_per_s = done_positions / std::max(secs, 1e-9);
       log.partial = partial;

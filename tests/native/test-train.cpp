@@ -756,6 +756,19 @@ TEST_CASE("the action head's start: log-frequency bias, fitted copy and transiti
                     fresh->params.ptr(fresh->head_tw)));
 }
 
+TEST_CASE("a diverged run stops with an error that says so, not with NaN weights") {
+  Dataset d = make_toy(40, 20, 3);
+  TrainOptions o = toy_options(hunch::Arch::LSTM_ATTN, d, 3);
+  o.lr = 1e30f;  // Adam's steps are about lr: the weights overflow in the first epoch
+  o.clip = 0;
+  auto net = make_net(o.net, o.seed);
+  TrainResult r;
+  const hunch::Error e = train(d, o, net.get(), &r);
+  REQUIRE_FALSE(e.ok());
+  CHECK(e.message.find("the weights diverged (lower --lr") != std::string::npos);
+  CHECK(e.message.find("in epoch 1") != std::string::npos);
+}
+
 TEST_CASE("the action head's start reads the copy window Wc, not the attention's W") {
   // Every event from the seventh on repeats the action six events back: the target of column c
   // is the action at distance 5. W 4 cannot see it, Wc 8 can, and the fit puts its weight there.
