@@ -84,7 +84,8 @@ inline void check_views(const hunch::ModelFile& mf, const uint8_t* data, size_t 
 // or table field.
 inline std::vector<std::vector<uint8_t>> small_models() {
   std::vector<std::vector<uint8_t>> out;
-  // 4: int8 transformer with copy terms and a transition table; 5: int8 lstm-attn whose names are
+  // 4: int8 transformer with copy terms (a copy window of 7 over W 3: hunch.copy.window) and a
+  // transition table; 5: int8 lstm-attn whose names are
   // the front-coded tensor vocab.actions.fc; 6: int8 lstm-attn with packed action tables
   // (hunch/packed.h: int4 rows, u8 bias).
   for (int which = 0; which < 7; ++which) {
@@ -104,6 +105,7 @@ inline std::vector<std::vector<uint8_t>> small_models() {
     if (which == 4) {
       s.hyper.arch = hunch::Arch::TRANSFORMER;
       s.hyper.copy = 1;
+      s.hyper.copy_window = 7;
       s.transition_successors = 3;
     }
     if (which == 5) {
