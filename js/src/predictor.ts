@@ -75,6 +75,10 @@ const ringOf = (meta: any): RingEntry[] =>
     a: typeof e[0] === 'string' ? e[0] : null, k: e[1] === 1, t: typeof e[2] === 'string' ? e[2] : null, m: typeof e[3] === 'number' ? e[3] : null,
   }));
 
+// How many events' names a sequence keeps (saved, replayed on a model update): as many as the
+// model reads, through its attention (window) or its copy terms (copyWindow).
+const keptEvents = (info: ModelInfo): number => Math.max(info.window, info.copyWindow);
+
 // The longest ring a state of another model may carry: its window is not known beforehand, and
 // the core caps windows far below this (docs/limits.md).
 const MAX_CARRIED = 4096;
@@ -468,8 +472,7 @@ export class Sequence implements SequenceApi {
   #apply(checked: CheckedEvent[]): void {
     const h = this.#h();
     const rt = this.#p._rt();
-    // The names of the events the model still reads: its attention's and its copy terms' windows.
-    const W = Math.max(this.#p.info.window, this.#p.info.copyWindow);
+    const W = keptEvents(this.#p.info);
     for (const e of checked) {
       const pushed = e.attrs === null ? () => h.push(e.actionId, e.typeId, e.timeMs / 1000)
         : () => h.pushWithAttributes(e.actionId, e.typeId, e.timeMs / 1000, e.attrs as string);
@@ -580,7 +583,7 @@ export class Sequence implements SequenceApi {
 
   #restore(bytes: Uint8Array | ArrayBuffer): void {
     const h = this.#h();
-    const { meta, core } = readEnvelope(toBytes(bytes, 'restore(bytes)'), Math.max(this.#p.info.window, this.#p.info.copyWindow));
+    const { meta, core } = readEnvelope(toBytes(bytes, 'restore(bytes)'), keptEvents(this.#p.info));
     if (!guard(this.#p._rt(), () => h.restore(core))) {
       const e = new HunchStateError(h.lastError());
       if (h.lastErrorCode() === 'state_for_other_model') forOtherModel.add(e);

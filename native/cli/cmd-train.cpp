@@ -336,7 +336,7 @@ train::NetConfig net_config_from(const TrainFlags& o, const train::Dataset& ds) 
   // further back than the attention. By default they read W: a longer window changed no log's
   // validation NDCG@10 and costs up to +11% WASM push + top-10 on lstm-attn
   // (bench/results/next-action/NOTES.md, "The copy window").
-  nc.hyper.copy_window = o.copy_window ? uint32_t(o.copy_window) : nc.hyper.window;
+  nc.hyper.copy_window = uint32_t(o.copy_window);  // 0: W (hunch::copy_window_of)
   nc.hyper.layers = uint32_t(o.layers);
   nc.hyper.heads = uint32_t(o.heads);
   nc.hyper.ffn = uint32_t(o.ffn);
