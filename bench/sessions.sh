@@ -13,8 +13,9 @@
 #             a format sample: 2 validation and 2 test sessions)
 #   --tag     results go to bench/results/sessions/<tag>/ (default: default)
 #   --table   no training: print the table of the tag's existing results for --split
-#   --attrs   also read each log's attribute columns (Taobao: category; REES46: category_id, brand
-#             and price as numeric; the shop and YOOCHOOSE have none)
+#   --attrs   name each log's attribute columns (Taobao: category; REES46: category_id, brand
+#             and price as numeric; the shop and YOOCHOOSE have none). Since session 12 `hunch
+#             train` finds these same columns by name; -- --attr-columns none trains without them
 # Everything after -- goes to `hunch train` (a variant to compare, e.g. -- --embed 32).
 # Writes <log>.train.log and <log>.json per log and prints the table (also TABLE-<split>.md).
 set -euo pipefail

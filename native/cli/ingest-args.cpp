@@ -67,8 +67,15 @@ void add_ingest_options(Args& a) {
            "types a log may have; 0 = no bound");
   a.option("progress", "auto", "reading progress on stderr: auto (when stderr is a terminal), always or never");
   // Attributes (train/attributes.h).
-  a.option("attr-columns", "", "columns describing the action (category, brand, …), comma-separated: embedded with the event and scored with each action, so rare and new actions get their category's signal");
-  a.option("numeric-columns", "", "numeric attribute columns (price, …), comma-separated: bucketised by quantiles");
+  a.option("attr-columns", "",
+           "columns describing the action (category, brand, …), comma-separated: embedded with the event and scored "
+           "with each action, so rare and new actions get their category's signal" +
+               std::string(ships ? " (default: a category, brand and price column found by name in a header, e.g. "
+                                   "category_id, brand, price; none = no attribute columns)"
+                                 : ""));
+  a.option("numeric-columns", "",
+           "numeric attribute columns (price, …), comma-separated: bucketised by quantiles" +
+               std::string(ships ? " (none: no attribute columns)" : ""));
   a.option("max-attr-values", "1000", "keep at most this many values per attribute column (most frequent first, seen --min-count times)");
   a.option("numeric-buckets", "16", "quantile buckets per numeric attribute column");
 }
@@ -231,6 +238,14 @@ bool ingest_options_from_args(const Args& a, train::IngestOptions* o, std::strin
   o->strict = a.get_bool("strict");
   o->attr_columns = split_list(a.get("attr-columns"));
   o->numeric_columns = split_list(a.get("numeric-columns"));
+  // Neither given: `hunch train` takes a category, brand and price column found by name ("none":
+  // no attribute columns at all). A model's own columns replace these when a log is scored.
+  const bool none = (o->attr_columns.size() == 1 && o->attr_columns[0] == "none") ||
+                    (o->numeric_columns.size() == 1 && o->numeric_columns[0] == "none");
+  if (o->attr_columns.size() == 1 && o->attr_columns[0] == "none") o->attr_columns.clear();
+  if (o->numeric_columns.size() == 1 && o->numeric_columns[0] == "none") o->numeric_columns.clear();
+  o->find_attributes =
+      a.command() == "train" && !none && !a.given("attr-columns") && !a.given("numeric-columns");
   if (o->attr_columns.size() + o->numeric_columns.size() > kMaxAttrColumns) {
     *error = "--attr-columns, --numeric-columns: at most " + std::to_string(kMaxAttrColumns) + " columns together";
     return false;

@@ -509,6 +509,18 @@ const std::vector<std::string> kDefaults[ROLES] = {
     {"action", "item", "item_id", "ItemId", "page", "url", "product_id"},
     {"type", "event", "event_type"}};
 
+// Attribute columns found by name (IngestOptions::find_attributes): per group, the first name
+// present. The names of the common e-commerce schemas: REES46 and Taobao's logs, Segment's
+// e-commerce spec (category, brand, price), GA4's items (item_category, item_brand, price).
+struct AutoAttributeGroup {
+  bool numeric;
+  std::vector<std::string> names;
+};
+const std::vector<AutoAttributeGroup> kAutoAttributes = {
+    {false, {"category_id", "category", "categoryid", "item_category", "category_code", "category_name"}},
+    {false, {"brand", "brand_id", "item_brand", "brand_name", "manufacturer"}},
+    {true, {"price", "item_price", "unit_price"}}};
+
 bool same_name(const std::string& a, const std::string& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
@@ -765,6 +777,7 @@ class Ingestor {
   uint64_t line_base_ = 0, file_lines_ = 0;
   std::vector<std::pair<uint64_t, std::string>> file_bases_;  // (line_base_, name) per file
   bool     format_known_ = false;
+  bool     attributes_searched_ = false;  // IngestOptions::find_attributes: done at the first header
   // keep_last: events_ is trimmed when it reaches compact_at_; the trimmed events' counts.
   size_t   compact_at_ = 0;
   std::vector<uint64_t> trimmed_action_count_, trimmed_type_count_;
@@ -838,6 +851,27 @@ Error Ingestor::resolve_columns(const std::vector<std::string>& header) {
       }
       return Error(name_ + ":1: no " + kRoleNames[r] + " column (looked for " + looked +
                    "); the header has " + have + " — name it with --" + kRoleNames[r] + "-column");
+    }
+  }
+  if (opt_.find_attributes && !opt_.vocabulary && !attributes_searched_) {
+    // Once, at the first header: every part of a log must then have the columns found here.
+    attributes_searched_ = true;
+    std::vector<std::string> categorical, numeric;
+    for (const AutoAttributeGroup& g : kAutoAttributes) {
+      int hit = -1;
+      for (const std::string& name : g.names) {
+        for (size_t i = 0; i < header.size() && hit < 0; ++i) {
+          bool role = false;
+          for (int r = 0; r < ROLES; ++r) role = role || column_[r] == int(i);
+          if (!role && same_name(header[i], name)) hit = int(i);
+        }
+        if (hit >= 0) break;
+      }
+      if (hit >= 0) (g.numeric ? numeric : categorical).push_back(header[size_t(hit)]);
+    }
+    if (!categorical.empty() || !numeric.empty()) {
+      if (Error e = attrs_.configure(categorical, numeric)) return e;
+      rep_->attributes_found = true;
     }
   }
   attr_column_.assign(attrs_.columns(), -1);
@@ -2146,12 +2180,19 @@ std::string IngestReport::to_text() const {
     o << " delimiter=" << (delimiter == '\t' ? std::string("tab") : std::string(1, delimiter));
   o << "\n";
   if (headerless) o << "  no header: the first row is data; columns named by --columns\n";
-  if (!attributes.empty()) o << "  attributes: " << attributes << "\n";
+  if (!attributes.empty())
+    o << "  attributes: " << attributes
+      << (attributes_found ? " — found by name (--attr-columns none leaves them out; --attr-columns / "
+                             "--numeric-columns choose others)"
+                           : "")
+      << "\n";
   if (!unused_columns.empty()) {
     o << "  columns not read:";
     for (size_t i = 0; i < unused_columns.size(); ++i) o << (i ? ", " : " ") << unused_columns[i];
-    o << " (columns that describe the action, such as a category, brand or price, help with --attr-columns / "
-         "--numeric-columns)\n";
+    if (!attributes_found)
+      o << " (columns that describe the action, such as a category, brand or price, help with --attr-columns / "
+           "--numeric-columns)";
+    o << "\n";
   }
   line("rows read", rows);
   line("skipped: malformed records", malformed);

@@ -97,6 +97,11 @@ struct IngestOptions {
   // numeric_buckets quantile buckets; at most max_attr_values values per categorical column
   // (most frequent first, seen min_count times or more). A fixed vocabulary's columns replace these.
   std::vector<std::string> attr_columns, numeric_columns;
+  // With neither list given (and no fixed vocabulary): take the attribute columns a file with a
+  // header (or --columns) names the usual way, at most one of each kAutoAttributes group: a
+  // category, a brand and a price (numeric) column that no role reads. `hunch train` sets it
+  // (--attr-columns none clears it); JSON keys are not searched.
+  bool find_attributes = false;
   uint32_t max_attr_values = 1000;
   uint32_t numeric_buckets = 16;
   // Sessions given by the log: a column (JSON key) whose value changes where a session starts.
@@ -184,7 +189,8 @@ struct IngestReport {
   char        delimiter = 0;    // CSV-like: the delimiter read
   bool        headerless = false;  // the first row was data (columns named by IngestOptions::columns)
   std::vector<std::string> unused_columns;  // header columns no role, session or attribute reads
-  std::string attributes;                   // "category (812 values), price (16 numeric buckets)"; empty without
+  std::string attributes;                   // "category (812 values), price (16 numeric buckets)"; empty without any
+  bool        attributes_found = false;     // they were found by name (IngestOptions::find_attributes)
   std::string events_field;     // per-session JSON: the events key
 
   uint64_t rows           = 0;  // data records read (header and blank lines not counted)

@@ -37,6 +37,19 @@ std::string shop_log(int users) {
 
 uint32_t value_of(const Dataset& d, uint64_t event, size_t k) { return d.attr[event * d.attr_count() + k]; }
 
+#ifdef HUNCH_CLI_PATH
+void write_text(const std::string& path, const std::string& text) {
+  FILE* f = std::fopen(path.c_str(), "w");
+  REQUIRE(f);
+  REQUIRE(std::fwrite(text.data(), 1, text.size(), f) == text.size());
+  std::fclose(f);
+}
+
+int cli(const std::string& args, std::string* out) {
+  return hunch_test::run_command(std::string("'") + HUNCH_CLI_PATH + "' " + args + " 2>&1", out);
+}
+#endif
+
 }  // namespace
 
 TEST_CASE("attribute columns: per action its first record's values, missing tokens, numeric buckets") {
@@ -135,16 +148,7 @@ TEST_CASE("attribute columns: errors name the column") {
 #ifdef HUNCH_CLI_PATH
 TEST_CASE("hunch train --attr-columns: inspect shows them, eval reads them, predict takes an unknown product's category") {
   const std::string log = temp_file("log.csv"), model = temp_file("model.hunch");
-  {
-    FILE* f = std::fopen(log.c_str(), "w");
-    REQUIRE(f);
-    const std::string csv = shop_log(120);
-    REQUIRE(std::fwrite(csv.data(), 1, csv.size(), f) == csv.size());
-    std::fclose(f);
-  }
-  auto cli = [](const std::string& args, std::string* out) {
-    return hunch_test::run_command(std::string("'") + HUNCH_CLI_PATH + "' " + args + " 2>&1", out);
-  };
+  write_text(log, shop_log(120));
   std::string out;
   REQUIRE_MESSAGE(cli("train '" + log + "' -o '" + model + "' --attr-columns category --numeric-columns price "
                       "--numeric-buckets 4 --epochs 2 --embed 16",
@@ -181,12 +185,7 @@ TEST_CASE("hunch train --attr-columns: inspect shows them, eval reads them, pred
   CHECK(out.find("no attribute column 'colour' (it has: category, price)") != std::string::npos);
   // A log without the model's attribute column cannot be evaluated: the column is named.
   const std::string plain = temp_file("plain.csv");
-  {
-    FILE* f = std::fopen(plain.c_str(), "w");
-    REQUIRE(f);
-    std::fputs("user,item,time\nu,sku1,1\nu,sku2,2\nu,sku3,3\n", f);
-    std::fclose(f);
-  }
+  write_text(plain, "user,item,time\nu,sku1,1\nu,sku2,2\nu,sku3,3\n");
   CHECK(cli("eval '" + model + "' '" + plain + "'", &out) != 0);
   CHECK(out.find("no attribute column 'category' (the model reads it)") != std::string::npos);
   std::remove(log.c_str());
@@ -220,3 +219,78 @@ TEST_CASE("the cleaning report names the attributes read and the columns nothing
   CHECK(text.find("attributes: price (") != std::string::npos);
   CHECK(text.find("columns not read: category, brand (") != std::string::npos);
 }
+
+TEST_CASE("attribute columns found by name: one category, brand and price column, never a role's") {
+  IngestOptions o;
+  o.min_count = 1;
+  o.find_attributes = true;
+  Dataset d;
+  IngestReport rep;
+  // REES46's header: category_id is taken before category_code (one column per group), the
+  // price is numeric; the report says they were found and how to leave them out.
+  const std::string rees =
+      "event_time,event_type,product_id,category_id,category_code,brand,price,user_id\n"
+      "2019-10-01 00:00:00 UTC,view,p1,11,shoes.boots,acme,35.79,u1\n"
+      "2019-10-01 00:01:00 UTC,view,p2,12,bags.small,zeta,12.50,u1\n"
+      "2019-10-01 00:02:00 UTC,cart,p2,12,bags.small,zeta,12.50,u1\n";
+  REQUIRE(!ingest_buffer("rees.csv", rees, o, &d, &rep));
+  CHECK(d.attr_columns == std::vector<std::string>{"category_id", "brand", "price"});
+  CHECK(d.attr_numeric == std::vector<bool>{false, false, true});
+  CHECK(rep.attributes_found);
+  std::string text = rep.to_text();
+  CHECK(text.find("found by name (--attr-columns none leaves them out") != std::string::npos);
+  CHECK(text.find("columns not read: category_code\n") != std::string::npos);
+
+  // Named by --columns (the Taobao layout), case-insensitive.
+  o.columns = {"user", "item", "Category", "type", "time"};
+  REQUIRE(!ingest_buffer("taobao.csv", "1,10,7,pv,1511544070\n1,11,9,pv,1511544080\n", o, &d, &rep));
+  CHECK(d.attr_columns == std::vector<std::string>{"Category"});
+  o.columns.clear();
+
+  // A column a role reads is not an attribute too (the category is the action here).
+  o.action_column = "category";
+  REQUIRE(!ingest_buffer("cats.csv", "user,category,brand,time\nu,c1,b1,1\nu,c2,b2,2\n", o, &d, &rep));
+  CHECK(d.attr_columns == std::vector<std::string>{"brand"});
+  o.action_column.clear();
+
+  // None of the names: no attributes, and the hint about unread columns stays.
+  REQUIRE(!ingest_buffer("plain.csv", "user,item,colour,time\nu,a,red,1\nu,b,blue,2\n", o, &d, &rep));
+  CHECK(d.attr_count() == 0);
+  CHECK(!rep.attributes_found);
+  CHECK(rep.to_text().find("columns not read: colour (columns that describe the action") != std::string::npos);
+
+  // Off (the default of IngestOptions, and --attr-columns none): nothing is read.
+  o.find_attributes = false;
+  REQUIRE(!ingest_buffer("rees.csv", rees, o, &d, &rep));
+  CHECK(d.attr_count() == 0);
+}
+
+#ifdef HUNCH_CLI_PATH
+TEST_CASE("hunch train finds a log's category and price columns by name; --attr-columns none leaves them out") {
+  const std::string log = temp_file("auto.csv"), model = temp_file("auto.hunch");
+  write_text(log, shop_log(60));
+  std::string out;
+  REQUIRE_MESSAGE(cli("train '" + log + "' -o '" + model + "' --epochs 1 --embed 16 --min-users 1", &out) == 0, out);
+  CHECK(out.find("attributes: category (4 values), price (16 numeric buckets) — found by name") != std::string::npos);
+  std::unique_ptr<hunch::Model> m;
+  REQUIRE(!hunch::Model::load_file(model, &m));
+  CHECK(m->attributes().names() == std::vector<std::string>{"category", "price"});
+  // The model's columns are what eval reads (found by name or not).
+  REQUIRE_MESSAGE(cli("eval '" + model + "' '" + log + "' --json", &out) == 0, out);
+
+  REQUIRE_MESSAGE(cli("train '" + log + "' -o '" + model + "' --epochs 1 --embed 16 --min-users 1 --attr-columns none",
+                      &out) == 0,
+                  out);
+  CHECK(out.find("columns not read: category, price (columns that describe the action") != std::string::npos);
+  REQUIRE(!hunch::Model::load_file(model, &m));
+  CHECK(m->hyper().attr_columns == 0);
+  // Either list given: only what it names.
+  REQUIRE_MESSAGE(cli("train '" + log + "' -o '" + model + "' --epochs 1 --embed 16 --min-users 1 --numeric-columns price",
+                      &out) == 0,
+                  out);
+  REQUIRE(!hunch::Model::load_file(model, &m));
+  CHECK(m->attributes().names() == std::vector<std::string>{"price"});
+  std::remove(log.c_str());
+  std::remove(model.c_str());
+}
+#endif
