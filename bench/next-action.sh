@@ -63,14 +63,14 @@ for name in shop taobao rees46 yoochoose access-log otto; do
   cp "bench/results/sessions/next-action-$variant/$name.json" "bench/results/sessions/next-action-$variant/$name.train.log" "$out/"
 done
 
-# The per-user item lists: `user item item …` per line, turned into `user item` lines (file
-# order is time order), leave-one-out.
+# The per-user item lists: `user item item …` per line (file order is time order), leave-one-out.
+# hunch reads them as they are (`--format lists`, found by content) since session 12; the rows
+# before it read `user item` lines made with awk, the same Dataset (tests/native/test-formats.cpp).
 for name in amazon-toys amazon-sports; do
   [ -n "$only" ] && [ "$only" != "$name" ] && continue
   src=../shared/data/amazon-s3rec/$([ "$name" = amazon-toys ] && echo Toys_and_Games || echo Sports_and_Outdoors).txt
   [ -f "$src" ] || { echo "next-action.sh: $src not found; skipping $name" >&2; continue; }
-  file=$tmp/$name.txt
-  [ -f "$file" ] || awk '{ for (i = 2; i <= NF; i++) print $1, $i }' "$src" > "$file"
+  file=$src
   echo "== $name: train (budget ${budget}s) ==" >&2
   # --min-users 1: the vocabulary of the results before issue 16 (k-anonymous names would drop the
   # items of fewer than 5 users and move the figures; docs/privacy.md).

@@ -201,7 +201,8 @@ int parse_train_flags(int argc, char** argv, TrainFlags* o) {
             "is held out for testing, the second-last for validation and early stopping), then quantises\n"
             "it to int8 and writes MODEL.hunch. EVENTS: CSV or TSV (delimiter and header found by content;\n"
             "--columns names a file without one), JSON Lines, GA4's BigQuery export, Segment calls, one JSON\n"
-            "record per session (--events-field), a web server's access log or 'user item' lines, gzip or not;\n"
+            "record per session (--events-field), a web server's access log, 'user item' lines or\n"
+            "'user item item …' lists, gzip or not;\n"
             "the format is found by extension and content (--format forces one). Several files, a directory of\n"
             "parts or a quoted glob ('events/part-*.json.gz') are read as one log. Under mpirun (a build with\n"
             "MPI) the ranks train data-parallel: docs/training-at-scale.md.");

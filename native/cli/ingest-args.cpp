@@ -13,7 +13,7 @@ namespace hunch::cli {
 
 void add_ingest_options(Args& a) {
   a.option("format", "auto",
-           "input format: auto (by extension, then content), csv, tsv, jsonl, pairs ('user item' lines), ga4 "
+           "input format: auto (by extension, then content), csv, tsv, jsonl, pairs ('user item' lines), lists ('user item item …' lines, one per user), ga4 "
            "(BigQuery export, JSON Lines), segment (track/page/screen calls, JSON Lines), access-log (web server: "
            "common, combined, or 'ip - - dd/MM/yyyy:hh:mm:ss +zzzz GET /path'); ga4, segment, access logs and "
            "per-session JSON are found by content too");

@@ -40,6 +40,7 @@ const char* format_name(Format f) {
     case Format::GA4: return "ga4";
     case Format::SEGMENT: return "segment";
     case Format::ACCESS_LOG: return "access-log";
+    case Format::LISTS: return "lists";
     default: return "auto";
   }
 }
@@ -48,7 +49,8 @@ bool parse_format(const std::string& name, Format* out) {
   static const struct { const char* n; Format f; } kNames[] = {
       {"auto", Format::AUTO}, {"csv", Format::CSV},     {"tsv", Format::TSV},
       {"jsonl", Format::JSONL}, {"ndjson", Format::JSONL}, {"pairs", Format::PAIRS},
-      {"ga4", Format::GA4},     {"segment", Format::SEGMENT}, {"access-log", Format::ACCESS_LOG}};
+      {"ga4", Format::GA4},     {"segment", Format::SEGMENT}, {"access-log", Format::ACCESS_LOG},
+      {"lists", Format::LISTS}};
   for (const auto& k : kNames)
     if (name == k.n) { *out = k.f; return true; }
   return false;
@@ -719,6 +721,9 @@ class Ingestor {
   void show_progress(bool final);
   Error check_options() const;
   Error resolve_columns(const std::vector<std::string>& header);
+  // IngestOptions::find_attributes, once per log (at its first header or JSON record): the
+  // attribute columns among `names` (those no role reads). Every part of the log must then have them.
+  Error find_attributes(const std::vector<std::string>& names);
   // Records a skipped row under `counter`; in strict mode returns the Error instead.
   Error skip(uint64_t* counter, uint64_t line, const std::string& reason) {
     ++*counter;
@@ -735,7 +740,7 @@ class Ingestor {
   Error route_of(const Row& row, const std::string& column, uint32_t* action, uint32_t* held, bool* changed);
   Error read_delimited(Source* src, char delim);
   Error read_jsonl(Source* src);
-  Error read_pairs(Source* src);
+  Error read_pairs(Source* src, bool lists);  // `user item` pairs, or (lists) `user item item …` lines
   Error finish(Dataset* out);
   // Newer formats and sniffing (IngestOptions::columns, session_column, events_field).
   Error resolve_header(std::vector<std::string>* fields, bool* data_row);
@@ -823,6 +828,22 @@ Error Ingestor::check_options() const {
   return {};
 }
 
+Error Ingestor::find_attributes(const std::vector<std::string>& names) {
+  if (!opt_.find_attributes || opt_.vocabulary || attributes_searched_) return {};
+  attributes_searched_ = true;
+  std::vector<std::string> categorical, numeric;
+  for (const AutoAttributeGroup& g : kAutoAttributes) {
+    const std::string* hit = nullptr;
+    for (size_t c = 0; c < g.names.size() && !hit; ++c)
+      for (const std::string& name : names)
+        if (same_name(name, g.names[c])) { hit = &name; break; }
+    if (hit) (g.numeric ? numeric : categorical).push_back(*hit);
+  }
+  if (categorical.empty() && numeric.empty()) return {};
+  rep_->attributes_found = true;
+  return attrs_.configure(categorical, numeric);
+}
+
 Error Ingestor::resolve_columns(const std::vector<std::string>& header) {
   const std::string* given[ROLES] = {&opt_.user_column, &opt_.time_column, &opt_.action_column,
                                      &opt_.type_column};
@@ -853,26 +874,14 @@ Error Ingestor::resolve_columns(const std::vector<std::string>& header) {
                    "); the header has " + have + " — name it with --" + kRoleNames[r] + "-column");
     }
   }
-  if (opt_.find_attributes && !opt_.vocabulary && !attributes_searched_) {
-    // Once, at the first header: every part of a log must then have the columns found here.
-    attributes_searched_ = true;
-    std::vector<std::string> categorical, numeric;
-    for (const AutoAttributeGroup& g : kAutoAttributes) {
-      int hit = -1;
-      for (const std::string& name : g.names) {
-        for (size_t i = 0; i < header.size() && hit < 0; ++i) {
-          bool role = false;
-          for (int r = 0; r < ROLES; ++r) role = role || column_[r] == int(i);
-          if (!role && same_name(header[i], name)) hit = int(i);
-        }
-        if (hit >= 0) break;
-      }
-      if (hit >= 0) (g.numeric ? numeric : categorical).push_back(header[size_t(hit)]);
+  {
+    std::vector<std::string> free_columns;  // the header's names no role reads
+    for (size_t i = 0; i < header.size(); ++i) {
+      bool role = false;
+      for (int r = 0; r < ROLES; ++r) role = role || column_[r] == int(i);
+      if (!role) free_columns.push_back(header[i]);
     }
-    if (!categorical.empty() || !numeric.empty()) {
-      if (Error e = attrs_.configure(categorical, numeric)) return e;
-      rep_->attributes_found = true;
-    }
+    if (Error e = find_attributes(free_columns)) return e;
   }
   attr_column_.assign(attrs_.columns(), -1);
   for (size_t k = 0; k < attrs_.columns(); ++k) {
@@ -1307,6 +1316,17 @@ Error Ingestor::read_jsonl(Source* src) {
         if (r == USER) rep_->user_column = hit->key;
         if (r == ACTION) rep_->action_column = hit->key;
       }
+      if (opt_.find_attributes && !attributes_searched_) {  // among the first record's flat keys
+        std::vector<std::string> free_keys;
+        for (size_t i = 0; i < nfields; ++i) {
+          bool role = fields[i].is_nested;
+          const std::string* role_key[ROLES] = {&rep_->user_column, &rep_->time_column, &rep_->action_column,
+                                                &rep_->type_column};
+          for (int r = 0; r < ROLES; ++r) role = role || (row.present[r] && fields[i].key == *role_key[r]);
+          if (!role) free_keys.push_back(fields[i].key);
+        }
+        if (Error fe = find_attributes(free_keys)) return fe;
+      }
       row.attr.resize(attrs_.columns());
       for (size_t k = 0; k < attrs_.columns(); ++k) {  // by exact key; absent, null or nested: missing
         row.attr[k].clear();
@@ -1346,13 +1366,13 @@ Error Ingestor::read_jsonl(Source* src) {
 }
 
 // `user item` per line, whitespace separated, no header, file order = time order.
-Error Ingestor::read_pairs(Source* src) {
+Error Ingestor::read_pairs(Source* src, bool lists) {
   std::string line;
   uint64_t lineno = 0;
   bool too_long;
   Row row;
   rep_->user_column = "user (field 1)";
-  rep_->action_column = "item (field 2)";
+  rep_->action_column = lists ? "items (fields 2, 3, … in order)" : "item (field 2)";
   while (read_line(src, opt_.max_line_bytes, &line, &too_long)) {
     ++lineno;
     if (!too_long && blank(line)) continue;
@@ -1361,26 +1381,62 @@ Error Ingestor::read_pairs(Source* src) {
     if (too_long) {
       e = skip(&rep_->too_long, lineno, "line longer than " + std::to_string(opt_.max_line_bytes) + " bytes");
     } else {
-      int n = 0;
-      size_t i = 0;
-      while (i < line.size() && n < 2) {
-        while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-        size_t s = i;
-        while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
-        if (i > s) row.value[n == 0 ? USER : ACTION].assign(line, s, i - s), ++n;
-      }
-      if (n < 2) {
-        e = skip(&rep_->malformed, lineno, "expected 'user item', got " + quote_value(line));
+      // Fields split at spaces and tabs; a list line is one event per field after the user.
+      auto next_field = [&](size_t* i, size_t* start) {
+        while (*i < line.size() && (line[*i] == ' ' || line[*i] == '\t' || line[*i] == '\r')) ++*i;
+        *start = *i;
+        while (*i < line.size() && line[*i] != ' ' && line[*i] != '\t' && line[*i] != '\r') ++*i;
+        return *i > *start;
+      };
+      size_t i = 0, s = 0;
+      const bool has_user = next_field(&i, &s);
+      if (has_user) row.value[USER].assign(line, s, i - s);
+      if (!has_user || !next_field(&i, &s)) {
+        e = skip(&rep_->malformed, lineno,
+                 std::string(lists ? "expected 'user item item …'" : "expected 'user item'") + ", got " +
+                     quote_value(line));
       } else {
         row.line = lineno;
         row.present[USER] = row.present[ACTION] = true;
         row.present[TIME] = row.present[TYPE] = false;
-        e = accept(row);
+        // Each item is a record of its own (rows counts events, as for per-session JSON), its
+        // place on the line the tie-break of the time order (RawEvent::sub: 16 bits, so a line
+        // holds at most 65,536 items; the rest are skipped and counted).
+        for (row.sub = 0;; ++row.sub) {
+          if (row.sub) ++rep_->rows;
+          if (row.sub > 0xFFFF) {
+            e = skip(&rep_->too_long, lineno, "more than 65,536 items on one line: the rest are skipped");
+          } else {
+            row.value[ACTION].assign(line, s, i - s);
+            e = accept(row);
+          }
+          if (e || !lists || !next_field(&i, &s)) break;
+        }
       }
     }
     if (e) return e;
   }
   return src->error();
+}
+
+// Whitespace-separated lines from `at` in the head: LISTS when the complete lines hold different
+// numbers of fields (one user's items per line), PAIRS when they agree (`user item`, or a fixed
+// layout such as `user item rating time`, whose fields past the second are not read).
+Format pairs_or_lists(const std::string& h, size_t at) {
+  int fields = -1;
+  for (size_t eol = h.find('\n', at); eol != std::string::npos; at = eol + 1, eol = h.find('\n', at)) {
+    int n = 0;
+    for (size_t i = at; i < eol;) {
+      while (i < eol && (h[i] == ' ' || h[i] == '\t' || h[i] == '\r')) ++i;
+      if (i == eol) break;
+      ++n;
+      while (i < eol && h[i] != ' ' && h[i] != '\t' && h[i] != '\r') ++i;
+    }
+    if (n == 0) continue;
+    if (fields >= 0 && n != fields) return Format::LISTS;
+    fields = n;
+  }
+  return Format::PAIRS;
 }
 
 Format sniff(Source* src) {
@@ -1395,14 +1451,14 @@ Format sniff(Source* src) {
     bool digits_only = true;
     for (char c : first)
       if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '\t' || c == ' ' || c == '\r')) digits_only = false;
-    return digits_only ? Format::PAIRS : Format::TSV;
+    return digits_only ? pairs_or_lists(h, i) : Format::TSV;
   }
   if (first.find(',') != std::string::npos) return Format::CSV;
   formats::AccessRecord access;
   std::string why;
   if (formats::parse_access_line(first, &access, &why)) return Format::ACCESS_LOG;
   if (first.find(';') != std::string::npos || first.find('|') != std::string::npos) return Format::CSV;
-  return Format::PAIRS;
+  return pairs_or_lists(h, i);
 }
 
 Error Ingestor::finish(Dataset* out) {
@@ -1993,9 +2049,10 @@ Error Ingestor::read_source(Source* src) {
                  format_name(rep_->format) + "; give files of one format (or force one with --format)");
   format_known_ = true;
   rep_->format = f;
-  if (f == Format::PAIRS && attrs_.columns())
+  if ((f == Format::PAIRS || f == Format::LISTS) && attrs_.columns())
     return Error(name_ + ": attribute columns ('" + attrs_.names()[0] + "', …) need a file with named columns (CSV, "
-                 "TSV or JSON Lines); this one reads as `user item` pairs");
+                 "TSV or JSON Lines); this one reads as " +
+                 (f == Format::LISTS ? "`user item item …` lists" : "`user item` pairs"));
   file_lines_ = 0;
   file_bases_.emplace_back(line_base_, name_);
   progress_src_ = src;
@@ -2007,7 +2064,8 @@ Error Ingestor::read_source(Source* src) {
     case Format::GA4:
     case Format::SEGMENT: e = read_json_events(src, f); break;
     case Format::ACCESS_LOG: e = read_access_log(src); break;
-    default: e = read_pairs(src); break;
+    case Format::LISTS: e = read_pairs(src, true); break;
+    default: e = read_pairs(src, false); break;
   }
   if (opt_.progress) show_progress(false);
   progress_src_ = nullptr;

@@ -1,6 +1,7 @@
 // Event-log ingestion: CSV / TSV (any of `,` `;` tab `|`, with or without a header), JSON Lines
 // (flat records, or one record per session holding an array of events), GA4's BigQuery export,
-// Segment's track/page/screen calls, web-server access logs and `user item` pair files
+// Segment's track/page/screen calls, web-server access logs, `user item` pair files and
+// `user item item …` list files
 // (optionally gzip) → cleaned, time-ordered, sessionised sequences with a vocabulary (a Dataset,
 // dataset.h). The per-format record readers are in ingest-formats.{h,cpp}.
 //
@@ -43,15 +44,17 @@ namespace hunch::train {
 // properties.path or name, the screen's name; the call type is the event type; timestamp).
 // ACCESS_LOG: web-server access logs (common, combined, and `ip - - dd/MM/yyyy:HH:mm:ss +zzzz
 // METHOD PATH`): GET page requests only, user = address + user agent, sessions by gap.
-enum class Format { AUTO, CSV, TSV, JSONL, PAIRS, GA4, SEGMENT, ACCESS_LOG };
-// "auto", "csv", "tsv", "jsonl", "pairs", "ga4", "segment", "access-log"
+// LISTS: one line per user, `user item item …` in time order (the S3Rec / SASRec layout).
+enum class Format { AUTO, CSV, TSV, JSONL, PAIRS, GA4, SEGMENT, ACCESS_LOG, LISTS };
+// "auto", "csv", "tsv", "jsonl", "pairs", "ga4", "segment", "access-log", "lists"
 const char* format_name(Format f);
 bool        parse_format(const std::string& name, Format* out);
 // By extension, a trailing .gz ignored: .csv → CSV, .tsv/.tab → TSV, .jsonl/.ndjson/.json →
 // JSONL, .txt/.dat → PAIRS, .log → ACCESS_LOG. AUTO when unknown. Ingestion sniffs the content
 // when this is AUTO, PAIRS or ACCESS_LOG (and no format was forced): '{' → JSONL; an access-log
 // request line → ACCESS_LOG; a first line with a tab and a non-numeric field → TSV (header);
-// with a comma, ';' or '|' → CSV; otherwise PAIRS. JSON Lines not forced with --format jsonl are
+// with a comma, ';' or '|' → CSV; otherwise whitespace-separated fields: LISTS when the first
+// lines hold different numbers of fields (a user's items), else PAIRS (fields past the second unread). JSON Lines not forced with --format jsonl are
 // told apart by the first record's keys: user_pseudo_id + event_name → GA4; userId or
 // anonymousId + a type of track/page/screen/identify/group/alias → SEGMENT; an `events` array
 // of objects and no action key → one record per session (IngestOptions::events_field).
@@ -100,7 +103,7 @@ struct IngestOptions {
   // With neither list given (and no fixed vocabulary): take the attribute columns a file with a
   // header (or --columns) names the usual way, at most one of each kAutoAttributes group: a
   // category, a brand and a price (numeric) column that no role reads. `hunch train` sets it
-  // (--attr-columns none clears it); JSON keys are not searched.
+  // (--attr-columns none clears it). In flat JSON Lines the first record's keys are searched.
   bool find_attributes = false;
   uint32_t max_attr_values = 1000;
   uint32_t numeric_buckets = 16;
@@ -193,7 +196,7 @@ struct IngestReport {
   bool        attributes_found = false;     // they were found by name (IngestOptions::find_attributes)
   std::string events_field;     // per-session JSON: the events key
 
-  uint64_t rows           = 0;  // data records read (header and blank lines not counted)
+  uint64_t rows           = 0;  // data records read (header and blank lines not counted; per-session JSON and lists: events)
   uint64_t malformed      = 0;  // unparsable record: bad JSON, too few fields
   uint64_t missing_field  = 0;  // empty or absent user/action (or time when the column exists)
   uint64_t bad_time       = 0;  // time present but not a number or ISO-8601 date

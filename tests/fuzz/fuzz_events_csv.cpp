@@ -22,6 +22,8 @@
 //                     min_users 1 with routes keeping `page` and three rules (with bit 1: no
 //                     normalisation) instead of the defaults (min_users 5, routes on)
 //           bit  7    three gap edges instead of the default
+//   bit 5 of byte 1 also reads attribute columns: category and a numeric price, or (with bit 5 of
+//   byte 0) those IngestOptions::find_attributes finds by name
 // A gzip stream is made here from the log rather than left for the fuzzer to find, so the zlib
 // path sees both well-formed and truncated streams of arbitrary text.
 //
@@ -205,9 +207,13 @@ inline int run(const uint8_t* data, size_t size, Family family) {
     opt.route_rules = {"/a/* -> /a/:x", "/b/** -> /b/**", "/c/x*y/* -> /$2/$1"};
     opt.normalize = !(b & 2);
   }
-  if (b & 32) {  // attribute columns (train/attributes.h), one of them numeric
-    opt.attr_columns = {"category"};
-    opt.numeric_columns = {"price"};
+  if (b & 32) {  // attribute columns (train/attributes.h), one of them numeric; or found by name
+    if (a & 32) {
+      opt.find_attributes = true;
+    } else {
+      opt.attr_columns = {"category"};
+      opt.numeric_columns = {"price"};
+    }
     opt.numeric_buckets = 4;
   }
 

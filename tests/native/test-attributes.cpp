@@ -259,6 +259,17 @@ TEST_CASE("attribute columns found by name: one category, brand and price column
   CHECK(!rep.attributes_found);
   CHECK(rep.to_text().find("columns not read: colour (columns that describe the action") != std::string::npos);
 
+  // JSON Lines: the first record's flat keys (not the roles' keys, not nested objects).
+  REQUIRE(!ingest_buffer("events.jsonl",
+                         "{\"user\":\"u\",\"item\":\"a\",\"time\":1,\"Brand\":\"acme\",\"price\":9.5,"
+                         "\"category\":{\"id\":3}}\n"
+                         "{\"user\":\"u\",\"item\":\"b\",\"time\":2,\"Brand\":\"zeta\",\"price\":20}\n",
+                         o, &d, &rep));
+  CHECK(d.attr_columns == std::vector<std::string>{"Brand", "price"});
+  CHECK(d.attr_numeric == std::vector<bool>{false, true});
+  REQUIRE(d.events() == 2);
+  CHECK(d.attr_values[value_of(d, 1, 0)] == "zeta");
+
   // Off (the default of IngestOptions, and --attr-columns none): nothing is read.
   o.find_attributes = false;
   REQUIRE(!ingest_buffer("rees.csv", rees, o, &d, &rep));

@@ -595,6 +595,67 @@ std::string visits(Write write) {
 
 }  // namespace
 
+TEST_CASE("formats: `user item item …` lists (the S3Rec layout) read as the pairs they stand for") {
+  std::string lists, pairs;
+  for (int u = 1; u <= 40; ++u) {
+    lists += std::to_string(u);
+    for (int i = 0; i < 3 + u % 5; ++i) {
+      const std::string item = std::to_string((u * 7 + i * 3) % 23 + 1);
+      lists += (i % 2 ? "\t" : " ") + item;
+      pairs += std::to_string(u) + " " + item + "\n";
+    }
+    lists += u % 3 ? "\n" : " \r\n";
+  }
+  Ingested l = ingest_text("Toys_and_Games.txt", lists, loose());
+  Ingested p = ingest_text("toys.txt", pairs, loose());
+  REQUIRE(l.error.ok());
+  REQUIRE(p.error.ok());
+  CHECK(l.rep.format == Format::LISTS);  // found by content: the lines hold different numbers of fields
+  CHECK(p.rep.format == Format::PAIRS);
+  CHECK(l.ds.offsets == p.ds.offsets);
+  CHECK(l.ds.actions == p.ds.actions);
+  CHECK(l.ds.action == p.ds.action);
+  CHECK(l.ds.sequence_key == p.ds.sequence_key);
+  CHECK(l.rep.rows == p.rep.rows);  // rows count events, one per item
+  check_accounting(l.rep);
+  CHECK(has(l.rep.to_text(), "(lists): user=user (field 1) action=items (fields 2, 3, … in order)"));
+
+  // Every line with the same number of fields is a fixed layout (user item rating time): pairs.
+  CHECK(ingest_text("u.data", "1\t10\t5\t881250949\n1\t11\t3\t881250950\n2\t10\t4\t881250951\n", loose()).rep.format ==
+        Format::PAIRS);
+  // Forced, and a line with a user but no item: counted with file:line; strict stops there.
+  IngestOptions o = loose();
+  o.format = Format::LISTS;
+  Ingested bad = ingest_text("l.txt", "1 a b c\n2\n3 a b\n", o);
+  REQUIRE(bad.error.ok());
+  CHECK(bad.rep.malformed == 1);
+  CHECK(bad.rep.kept_events == 5);
+  check_accounting(bad.rep);
+  CHECK(has(bad.rep.to_text(), "l.txt:2: expected 'user item item …', got '2'"));
+  o.strict = true;
+  Ingested strict = ingest_text("l.txt", "1 a b c\n2\n3 a b\n", o);
+  CHECK(has(strict.error.message, "l.txt:2: expected 'user item item …'"));
+  // A line of more than 65,536 items keeps the first 65,536 in order; the rest are counted.
+  std::string longline = "u";
+  for (int i = 0; i < 70000; ++i) longline += " i" + std::to_string(i % 1000);
+  o.strict = false;
+  o.min_count = 1;
+  Ingested big = ingest_text("big.txt", longline + "\nv i1 i2\n", o);
+  REQUIRE(big.error.ok());
+  CHECK(big.rep.too_long == 70000 - 65536);
+  check_accounting(big.rep);
+  REQUIRE(big.ds.sequences() == 2);
+  const std::vector<std::string> kept = names_of(big.ds, 0);
+  REQUIRE(kept.size() == 65536);
+  bool in_order = true;
+  for (size_t i = 0; i < kept.size(); ++i) in_order = in_order && kept[i] == "i" + std::to_string(i % 1000);
+  CHECK(in_order);
+  Format f;
+  CHECK(parse_format("lists", &f));
+  CHECK(f == Format::LISTS);
+  CHECK(std::string(format_name(Format::LISTS)) == "lists");
+}
+
 TEST_CASE("formats CLI: every new format trains and evaluates with at most one flag") {
   struct Case {
     const char* file;
@@ -643,6 +704,13 @@ TEST_CASE("formats CLI: every new format trains and evaluates with at most one f
     return ip + " - - [" + b + "] \"GET " + p + " HTTP/1.1\" 200 100 \"-\" \"agent\"\n" + ip + " - - [" + b +
            "] \"GET /static/app.js HTTP/1.1\" 200 100 \"-\" \"agent\"\n";
   });
+  // `user item item …` lines: no times, so the session protocol sees one session per user.
+  std::string lists;
+  for (int u = 0; u < 90; ++u) {
+    lists += std::to_string(u);
+    for (int i = 0; i < 4 + u % 6; ++i) lists += " " + std::to_string((u + i * i) % 9);
+    lists += "\n";
+  }
   const Case cases[] = {
       {"eu.csv", semicolon, "", "session=user_session delimiter=;", 90},
       {"UserBehavior.csv", headerless, "--columns user,item,category,type,time", "no header: the first row is data", 0},
@@ -651,6 +719,7 @@ TEST_CASE("formats CLI: every new format trains and evaluates with at most one f
       {"segment.jsonl", segment, "", "(segment)", 30},
       {"otto.jsonl", otto, "", "events=events", 60},
       {"access.log", access, "", "(access-log)", 90},
+      {"Toys_and_Games.txt", lists, "", "(lists)", 0},
   };
   for (const Case& c : cases) {
     CAPTURE(c.file);
