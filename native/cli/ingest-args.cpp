@@ -70,7 +70,7 @@ void add_ingest_options(Args& a) {
   a.option("attr-columns", "",
            "columns describing the action (category, brand, …), comma-separated: embedded with the event and scored "
            "with each action, so rare and new actions get their category's signal" +
-               std::string(ships ? " (default: a category, brand and price column found by name in a header, e.g. "
+               std::string(ships ? " (default: a category, brand and price column found by name in a header or JSON records' keys (Segment properties, GA4 items), e.g. "
                                    "category_id, brand, price; none = no attribute columns)"
                                  : ""));
   a.option("numeric-columns", "",

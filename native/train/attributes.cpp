@@ -34,6 +34,19 @@ Error AttrCollector::configure(const std::vector<std::string>& categorical, cons
   return {};
 }
 
+Error AttrCollector::add_column(const std::string& name, bool numeric) {
+  const size_t K = names_.size();
+  if (K == kMaxAttrColumns) return Error("attribute columns: at most " + std::to_string(kMaxAttrColumns));
+  std::vector<uint32_t> first((first_.size() / std::max<size_t>(K, 1)) * (K + 1), 0);
+  for (size_t a = 0; K && a < first_.size() / K; ++a)
+    std::copy(first_.begin() + a * K, first_.begin() + (a + 1) * K, first.begin() + a * (K + 1));
+  first_.swap(first);
+  names_.push_back(name);
+  numeric_.push_back(numeric);
+  values_.emplace_back();
+  return {};
+}
+
 uint32_t AttrCollector::Values::id(const std::string& v) {
   const uint32_t i = table_.id(v);
   if (i == count.size()) count.push_back(0);

@@ -28,6 +28,9 @@ class AttrCollector {
   // The attribute columns: `categorical` then those of `numeric` not already listed (numeric
   // ones bucketised). Errors on more than kMaxAttrColumns or a repeated name.
   Error configure(const std::vector<std::string>& categorical, const std::vector<std::string>& numeric);
+  // One more column after records were added (JSON logs, whose keys show up record by record):
+  // the actions added before have no value in it yet. Errors past kMaxAttrColumns.
+  Error add_column(const std::string& name, bool numeric);
   size_t columns() const { return names_.size(); }
   const std::vector<std::string>& names() const { return names_; }
 

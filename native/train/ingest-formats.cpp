@@ -523,6 +523,9 @@ bool ga4_event(const Json& r, EventFields* out, std::string* why) {
   put(out, F_USER, member_any(r, {"user_pseudo_id", "user_id"}));
   put(out, F_TIME, r.get("event_timestamp"));
   put(out, F_TYPE, r.get("event_name"));
+  const Json* items = r.get("items");  // e-commerce events: item_category, item_brand, price, …
+  if (items && items->kind == Json::ARRAY && !items->items.empty() && items->items[0].kind == Json::OBJECT)
+    out->attributes = &items->items[0];
   const Json* params = r.get("event_params");
   if (params && params->kind == Json::ARRAY) {
     std::string action_key;  // the first found of page_location, page_path, firebase_screen, screen_name
@@ -571,8 +574,15 @@ int segment_event(const Json& r, EventFields* out, std::string* why) {
   out->present[F_TYPE] = true;
   out->value[F_TYPE] = call;
   const Json* props = r.get("properties");
+  if (props && props->kind == Json::OBJECT) out->attributes = props;  // category, brand, price, …
   if (call == "track") {
-    put(out, F_ACTION, r.get("event"));
+    // The event's name is its type (Segment's e-commerce spec: Product Viewed, Product Added,
+    // Order Completed: the last a default goal type); the action is the product it names
+    // (properties.product_id, else sku), or the event itself.
+    const Json* event = r.get("event");
+    if (event && event->scalar() && !event->text.empty()) out->value[F_TYPE] = event->text;
+    const Json* product = props ? member_any(*props, {"product_id", "sku"}) : nullptr;
+    put(out, F_ACTION, product && product->scalar() && !product->text.empty() ? product : event);
   } else {
     const Json* path = props ? props->get("path") : nullptr;
     if (path && path->scalar() && !path->text.empty()) {

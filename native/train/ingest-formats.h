@@ -67,8 +67,13 @@ enum Field { F_USER = 0, F_TIME, F_ACTION, F_TYPE, F_SESSION, FIELDS };
 struct EventFields {
   bool        present[FIELDS] = {};
   std::string value[FIELDS];
+  // The object whose scalar members describe the event's action (attribute columns: a Segment
+  // call's properties, a GA4 row's first item, a per-session event itself); null for none. Points
+  // into the parsed record: valid while it is.
+  const Json* attributes = nullptr;
   void        clear() {
     for (int i = 0; i < FIELDS; ++i) present[i] = false, value[i].clear();
+    attributes = nullptr;
   }
 };
 

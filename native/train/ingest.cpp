@@ -723,7 +723,10 @@ class Ingestor {
   Error resolve_columns(const std::vector<std::string>& header);
   // IngestOptions::find_attributes, once per log (at its first header or JSON record): the
   // attribute columns among `names` (those no role reads). Every part of the log must then have them.
-  Error find_attributes(const std::vector<std::string>& names);
+  // `last`: a header (the search ends there); JSON records search on until every group is found
+  // or kAttributeSearchRecords records were read (their keys show up record by record).
+  Error find_attributes(const std::vector<std::string>& names, bool last);
+  static constexpr uint64_t kAttributeSearchRecords = 10000;
   // Records a skipped row under `counter`; in strict mode returns the Error instead.
   Error skip(uint64_t* counter, uint64_t line, const std::string& reason) {
     ++*counter;
@@ -782,7 +785,8 @@ class Ingestor {
   uint64_t line_base_ = 0, file_lines_ = 0;
   std::vector<std::pair<uint64_t, std::string>> file_bases_;  // (line_base_, name) per file
   bool     format_known_ = false;
-  bool     attributes_searched_ = false;  // IngestOptions::find_attributes: done at the first header
+  bool     attributes_searched_ = false;  // IngestOptions::find_attributes: done (a header, or every group found)
+  uint32_t attribute_groups_found_ = 0;   // bit g: kAutoAttributes[g] has its column
   // keep_last: events_ is trimmed when it reaches compact_at_; the trimmed events' counts.
   size_t   compact_at_ = 0;
   std::vector<uint64_t> trimmed_action_count_, trimmed_type_count_;
@@ -828,20 +832,22 @@ Error Ingestor::check_options() const {
   return {};
 }
 
-Error Ingestor::find_attributes(const std::vector<std::string>& names) {
+Error Ingestor::find_attributes(const std::vector<std::string>& names, bool last) {
   if (!opt_.find_attributes || opt_.vocabulary || attributes_searched_) return {};
-  attributes_searched_ = true;
-  std::vector<std::string> categorical, numeric;
-  for (const AutoAttributeGroup& g : kAutoAttributes) {
+  attributes_searched_ = last;
+  for (size_t g = 0; g < kAutoAttributes.size(); ++g) {
+    if (attribute_groups_found_ & (1u << g)) continue;
     const std::string* hit = nullptr;
-    for (size_t c = 0; c < g.names.size() && !hit; ++c)
+    for (size_t c = 0; c < kAutoAttributes[g].names.size() && !hit; ++c)
       for (const std::string& name : names)
-        if (same_name(name, g.names[c])) { hit = &name; break; }
-    if (hit) (g.numeric ? numeric : categorical).push_back(*hit);
+        if (same_name(name, kAutoAttributes[g].names[c])) { hit = &name; break; }
+    if (!hit) continue;
+    attribute_groups_found_ |= 1u << g;
+    rep_->attributes_found = true;
+    if (Error e = attrs_.add_column(*hit, kAutoAttributes[g].numeric)) return e;
   }
-  if (categorical.empty() && numeric.empty()) return {};
-  rep_->attributes_found = true;
-  return attrs_.configure(categorical, numeric);
+  if (attribute_groups_found_ == (1u << kAutoAttributes.size()) - 1) attributes_searched_ = true;
+  return {};
 }
 
 Error Ingestor::resolve_columns(const std::vector<std::string>& header) {
@@ -881,7 +887,7 @@ Error Ingestor::resolve_columns(const std::vector<std::string>& header) {
       for (int r = 0; r < ROLES; ++r) role = role || column_[r] == int(i);
       if (!role) free_columns.push_back(header[i]);
     }
-    if (Error e = find_attributes(free_columns)) return e;
+    if (Error e = find_attributes(free_columns, true)) return e;
   }
   attr_column_.assign(attrs_.columns(), -1);
   for (size_t k = 0; k < attrs_.columns(); ++k) {
@@ -889,12 +895,20 @@ Error Ingestor::resolve_columns(const std::vector<std::string>& header) {
       if (header[i] == attrs_.names()[k]) attr_column_[k] = int(i);
     for (size_t i = 0; i < header.size() && attr_column_[k] < 0; ++i)
       if (same_name(header[i], attrs_.names()[k])) attr_column_[k] = int(i);
-    if (attr_column_[k] < 0) {
-      std::string have;
-      for (const auto& h : header) have += (have.empty() ? "" : ", ") + quote_value(h);
-      return Error(name_ + ":1: no attribute column '" + attrs_.names()[k] + "'" +
-                   (opt_.vocabulary ? " (the model reads it)" : "") + "; the header has " + have);
+    if (attr_column_[k] >= 0) continue;
+    // A column found by name (absent from a later part) or read for a model (whose attr.table
+    // holds each known action's values, as the SDK uses them): its values are missing here.
+    // One the user named is an error (a typo would otherwise train without it).
+    if (rep_->attributes_found || opt_.vocabulary) {
+      const std::string note = "attribute column '" + attrs_.names()[k] + "' not in " + name_ +
+                               (opt_.vocabulary ? ": the model's table gives each known action's values"
+                                                : ": its values are missing there");
+      if (std::find(rep_->notes.begin(), rep_->notes.end(), note) == rep_->notes.end()) rep_->notes.push_back(note);
+      continue;
     }
+    std::string have;
+    for (const auto& h : header) have += (have.empty() ? "" : ", ") + quote_value(h);
+    return Error(name_ + ":1: no attribute column '" + attrs_.names()[k] + "'; the header has " + have);
   }
   rep_->user_column = header[column_[USER]];
   rep_->action_column = header[column_[ACTION]];
@@ -1316,16 +1330,17 @@ Error Ingestor::read_jsonl(Source* src) {
         if (r == USER) rep_->user_column = hit->key;
         if (r == ACTION) rep_->action_column = hit->key;
       }
-      if (opt_.find_attributes && !attributes_searched_) {  // among the first record's flat keys
+      if (opt_.find_attributes && !attributes_searched_) {  // among the records' flat keys
         std::vector<std::string> free_keys;
         for (size_t i = 0; i < nfields; ++i) {
           bool role = fields[i].is_nested;
           const std::string* role_key[ROLES] = {&rep_->user_column, &rep_->time_column, &rep_->action_column,
                                                 &rep_->type_column};
-          for (int r = 0; r < ROLES; ++r) role = role || (row.present[r] && fields[i].key == *role_key[r]);
+          for (int r = 0; r < ROLES; ++r)
+            role = role || (row.present[r] && fields[i].key == *role_key[r]) || fields[i].key == *given[r];
           if (!role) free_keys.push_back(fields[i].key);
         }
-        if (Error fe = find_attributes(free_keys)) return fe;
+        if (Error fe = find_attributes(free_keys, rep_->rows >= kAttributeSearchRecords)) return fe;
       }
       row.attr.resize(attrs_.columns());
       for (size_t k = 0; k < attrs_.columns(); ++k) {  // by exact key; absent, null or nested: missing
@@ -1375,6 +1390,7 @@ Error Ingestor::read_pairs(Source* src, bool lists) {
   rep_->action_column = lists ? "items (fields 2, 3, … in order)" : "item (field 2)";
   while (read_line(src, opt_.max_line_bytes, &line, &too_long)) {
     ++lineno;
+    if (lineno == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
     if (!too_long && blank(line)) continue;
     ++rep_->rows;
     Error e;
@@ -1412,6 +1428,7 @@ Error Ingestor::read_pairs(Source* src, bool lists) {
           }
           if (e || !lists || !next_field(&i, &s)) break;
         }
+        if (!lists && !e && next_field(&i, &s)) ++rep_->unread_fields;
       }
     }
     if (e) return e;
@@ -1419,24 +1436,37 @@ Error Ingestor::read_pairs(Source* src, bool lists) {
   return src->error();
 }
 
-// Whitespace-separated lines from `at` in the head: LISTS when the complete lines hold different
-// numbers of fields (one user's items per line), PAIRS when they agree (`user item`, or a fixed
-// layout such as `user item rating time`, whose fields past the second are not read).
+// Whitespace-separated lines from `at` in the head (up to 64 KiB): LISTS (one user's items per
+// line) when the lines' numbers of fields vary — no one number on 90% of them, or fewer than 10
+// lines to tell — or when a line runs past the head; PAIRS when one number holds (`user item`, or
+// a fixed layout such as `user item rating time`, whose fields past the second are not read and
+// are counted in the report), a stray short line or two included.
 Format pairs_or_lists(const std::string& h, size_t at) {
-  int fields = -1;
-  for (size_t eol = h.find('\n', at); eol != std::string::npos; at = eol + 1, eol = h.find('\n', at)) {
-    int n = 0;
+  std::vector<size_t> counts;
+  bool cut = false;  // a line the head ends inside
+  while (at < h.size()) {
+    size_t eol = h.find('\n', at);
+    if (eol == std::string::npos) cut = true, eol = h.size();
+    size_t n = 0;
     for (size_t i = at; i < eol;) {
       while (i < eol && (h[i] == ' ' || h[i] == '\t' || h[i] == '\r')) ++i;
       if (i == eol) break;
       ++n;
       while (i < eol && h[i] != ' ' && h[i] != '\t' && h[i] != '\r') ++i;
     }
-    if (n == 0) continue;
-    if (fields >= 0 && n != fields) return Format::LISTS;
-    fields = n;
+    if (cut) {
+      // A line longer than the head is a list; a short last piece says nothing.
+      if (counts.empty() && n > 2 && h.size() >= (size_t(1) << 16)) return Format::LISTS;
+      break;
+    }
+    if (n) counts.push_back(n);
+    at = eol + 1;
   }
-  return Format::PAIRS;
+  if (counts.empty()) return Format::PAIRS;
+  size_t best = 0;
+  for (size_t c : counts) best = std::max<size_t>(best, std::count(counts.begin(), counts.end(), c));
+  if (best == counts.size()) return Format::PAIRS;
+  return counts.size() >= 10 && best * 10 >= counts.size() * 9 ? Format::PAIRS : Format::LISTS;
 }
 
 Format sniff(Source* src) {
@@ -1451,14 +1481,14 @@ Format sniff(Source* src) {
     bool digits_only = true;
     for (char c : first)
       if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '\t' || c == ' ' || c == '\r')) digits_only = false;
-    return digits_only ? pairs_or_lists(h, i) : Format::TSV;
+    return digits_only ? pairs_or_lists(src->head(size_t(1) << 16), i) : Format::TSV;
   }
   if (first.find(',') != std::string::npos) return Format::CSV;
   formats::AccessRecord access;
   std::string why;
   if (formats::parse_access_line(first, &access, &why)) return Format::ACCESS_LOG;
   if (first.find(';') != std::string::npos || first.find('|') != std::string::npos) return Format::CSV;
-  return pairs_or_lists(h, i);
+  return pairs_or_lists(src->head(size_t(1) << 16), i);
 }
 
 Error Ingestor::finish(Dataset* out) {
@@ -1844,6 +1874,25 @@ Error Ingestor::row_from_fields(const formats::EventFields& f, uint64_t line, ui
   if (f.present[formats::F_TYPE]) rep_->has_type_column = true;
   row->line = line;
   row->sub = sub;
+  // Attribute columns: scalar members of f.attributes, by exact name, else case-insensitively.
+  if (f.attributes && f.attributes->kind == formats::Json::OBJECT && opt_.find_attributes && !attributes_searched_) {
+    std::vector<std::string> keys;
+    for (const auto& m : f.attributes->members)
+      if (m.second.kind != formats::Json::OBJECT && m.second.kind != formats::Json::ARRAY &&
+          m.first != opt_.user_column && m.first != opt_.action_column && m.first != opt_.time_column &&
+          m.first != opt_.type_column)
+        keys.push_back(m.first);
+    if (Error e = find_attributes(keys, rep_->rows >= kAttributeSearchRecords)) return e;
+  }
+  row->attr.resize(attrs_.columns());
+  for (size_t k = 0; k < attrs_.columns(); ++k) {
+    row->attr[k].clear();
+    if (!f.attributes || f.attributes->kind != formats::Json::OBJECT) continue;
+    const formats::Json* v = f.attributes->get(attrs_.names()[k]);
+    for (size_t i = 0; !v && i < f.attributes->members.size(); ++i)
+      if (same_name(f.attributes->members[i].first, attrs_.names()[k])) v = &f.attributes->members[i].second;
+    if (v && v->scalar()) row->attr[k] = v->text;
+  }
   return accept(*row);
 }
 
@@ -1867,8 +1916,8 @@ Error Ingestor::read_json_events(Source* src, Format f) {
   } else if (f == Format::SEGMENT) {
     rep_->user_column = "anonymousId|userId";
     rep_->time_column = "timestamp";
-    rep_->action_column = "event|properties.path|name";
-    rep_->type_column = "type (track/page/screen)";
+    rep_->action_column = "properties.product_id|sku|event|properties.path|name";
+    rep_->type_column = "event (track) or type (page/screen)";
   } else {
     rep_->events_field = events_field_;
     rep_->user_column = opt_.user_column.empty() ? "session" : opt_.user_column;
@@ -1951,6 +2000,7 @@ Error Ingestor::read_json_events(Source* src, Format f) {
               ev.value[formats::F_SESSION] = v->text;
               rep_->session_column = opt_.session_column;
             }
+          ev.attributes = &item;
           e = row_from_fields(ev, lineno, uint32_t(std::min<size_t>(k, 0xFFFF)), &row);
         }
       }
@@ -2043,6 +2093,10 @@ Error Ingestor::read_source(Source* src) {
     f = Format::JSONL;
     events_field_ = opt_.events_field;
   }
+  // Whitespace parts follow the first part's reading (a short part may look like either).
+  if (format_known_ && opt_.format == Format::AUTO && (f == Format::PAIRS || f == Format::LISTS) &&
+      (rep_->format == Format::PAIRS || rep_->format == Format::LISTS))
+    f = rep_->format;
   // One log, one format: a file that reads otherwise is most likely not part of it.
   if (format_known_ && f != rep_->format)
     return Error(name_ + ": reads as " + format_name(f) + ", the first input (" + rep_->path + ") as " +
@@ -2244,6 +2298,10 @@ std::string IngestReport::to_text() const {
                              "--numeric-columns choose others)"
                            : "")
       << "\n";
+  for (const std::string& n : notes) o << "  note: " << n << "\n";
+  if (unread_fields)
+    o << "  note: " << unread_fields << " line" << (unread_fields == 1 ? " has" : "s have")
+      << " fields past the second, not read (`user item` pairs; --format lists reads each line as a user's items)\n";
   if (!unused_columns.empty()) {
     o << "  columns not read:";
     for (size_t i = 0; i < unused_columns.size(); ++i) o << (i ? ", " : " ") << unused_columns[i];

@@ -40,8 +40,10 @@ namespace hunch::train {
 // GA4: BigQuery's GA4 export as JSON Lines (user_pseudo_id, event_name, event_timestamp in µs,
 // event_params [{key, value: {string_value, int_value, …}}]: the page_location's path is the
 // action, event_name the type, ga_session_id the session). SEGMENT: Segment's track / page /
-// screen calls as JSON Lines (anonymousId, else userId; the track call's event, the page's
-// properties.path or name, the screen's name; the call type is the event type; timestamp).
+// screen calls as JSON Lines (anonymousId, else userId; a track call's event is its type and the
+// product it names its action — properties.product_id, else sku, else the event itself: Segment's
+// e-commerce spec; a page's properties.path or name and a screen's name are the action, the call
+// type theirs; timestamp).
 // ACCESS_LOG: web-server access logs (common, combined, and `ip - - dd/MM/yyyy:HH:mm:ss +zzzz
 // METHOD PATH`): GET page requests only, user = address + user agent, sessions by gap.
 // LISTS: one line per user, `user item item …` in time order (the S3Rec / SASRec layout).
@@ -103,7 +105,9 @@ struct IngestOptions {
   // With neither list given (and no fixed vocabulary): take the attribute columns a file with a
   // header (or --columns) names the usual way, at most one of each kAutoAttributes group: a
   // category, a brand and a price (numeric) column that no role reads. `hunch train` sets it
-  // (--attr-columns none clears it). In flat JSON Lines the first record's keys are searched.
+  // (--attr-columns none clears it). In JSON logs the keys of the records' flat fields, Segment's
+  // properties, GA4's first item and per-session events are searched, record by record, until each
+  // group has its column or 10,000 records were read (the actions before have no value yet).
   bool find_attributes = false;
   uint32_t max_attr_values = 1000;
   uint32_t numeric_buckets = 16;
@@ -194,8 +198,10 @@ struct IngestReport {
   std::vector<std::string> unused_columns;  // header columns no role, session or attribute reads
   std::string attributes;                   // "category (812 values), price (16 numeric buckets)"; empty without any
   bool        attributes_found = false;     // they were found by name (IngestOptions::find_attributes)
+  std::vector<std::string> notes;           // what the reading worked around, one line each (an absent attribute column)
   std::string events_field;     // per-session JSON: the events key
 
+  uint64_t unread_fields  = 0;  // pairs: lines with fields past the second (not read; not a skip)
   uint64_t rows           = 0;  // data records read (header and blank lines not counted; per-session JSON and lists: events)
   uint64_t malformed      = 0;  // unparsable record: bad JSON, too few fields
   uint64_t missing_field  = 0;  // empty or absent user/action (or time when the column exists)

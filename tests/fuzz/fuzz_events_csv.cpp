@@ -5,8 +5,8 @@
 // include this file with HUNCH_FUZZ_EVENTS_HARNESS_ONLY defined.
 //
 // Input: bytes 0-1 are options, the rest is the log.
-//   byte 0  bits 0-1  format: the target's own family (CSV/TSV/pairs, JSONL, access log, or
-//                     GA4/Segment/per-session JSON), or AUTO
+//   byte 0  bits 0-1  format: the target's own family (CSV/TSV/pairs or lists, JSONL, access
+//                     log, or GA4/Segment/per-session JSON), or AUTO
 //           bit  2    strict (first bad row is an error)
 //           bit  3    no de-duplication
 //           bits 4-5  session gap: 1800 s, 0 (one per user), 1 s, 1e9 s
@@ -163,6 +163,7 @@ inline int run(const uint8_t* data, size_t size, Family family) {
 
   tr::IngestOptions opt;
   static const tr::Format kDelimited[] = {tr::Format::CSV, tr::Format::TSV, tr::Format::PAIRS, tr::Format::AUTO};
+  // PAIRS's slot reads LISTS when bit 4 of byte 0 is set too (shared with the session gap).
   static const tr::Format kJson[] = {tr::Format::JSONL, tr::Format::JSONL, tr::Format::AUTO, tr::Format::AUTO};
   static const tr::Format kAccess[] = {tr::Format::ACCESS_LOG, tr::Format::ACCESS_LOG, tr::Format::AUTO, tr::Format::AUTO};
   // ANALYTICS: GA4, Segment, per-session JSON (events_field "events"), or sniffed.
@@ -172,6 +173,7 @@ inline int run(const uint8_t* data, size_t size, Family family) {
                 : family == Family::ANALYTICS  ? kAnalytics
                                                : kDelimited)[a & 3];
   if (family == Family::ANALYTICS && (a & 3) == 2) opt.events_field = "events";
+  if (opt.format == tr::Format::PAIRS && (a & 16)) opt.format = tr::Format::LISTS;
   opt.strict = a & 4;
   opt.dedupe = !(a & 8);
   static const double kGaps[] = {1800, 0, 1, 1e9};

@@ -37,14 +37,14 @@ std::string shop_log(int users) {
 
 uint32_t value_of(const Dataset& d, uint64_t event, size_t k) { return d.attr[event * d.attr_count() + k]; }
 
-#ifdef HUNCH_CLI_PATH
-void write_text(const std::string& path, const std::string& text) {
+void write_file(const std::string& path, const std::string& text) {
   FILE* f = std::fopen(path.c_str(), "w");
   REQUIRE(f);
   REQUIRE(std::fwrite(text.data(), 1, text.size(), f) == text.size());
   std::fclose(f);
 }
 
+#ifdef HUNCH_CLI_PATH
 int cli(const std::string& args, std::string* out) {
   return hunch_test::run_command(std::string("'") + HUNCH_CLI_PATH + "' " + args + " 2>&1", out);
 }
@@ -148,7 +148,7 @@ TEST_CASE("attribute columns: errors name the column") {
 #ifdef HUNCH_CLI_PATH
 TEST_CASE("hunch train --attr-columns: inspect shows them, eval reads them, predict takes an unknown product's category") {
   const std::string log = temp_file("log.csv"), model = temp_file("model.hunch");
-  write_text(log, shop_log(120));
+  write_file(log, shop_log(120));
   std::string out;
   REQUIRE_MESSAGE(cli("train '" + log + "' -o '" + model + "' --attr-columns category --numeric-columns price "
                       "--numeric-buckets 4 --epochs 2 --embed 16",
@@ -185,9 +185,12 @@ TEST_CASE("hunch train --attr-columns: inspect shows them, eval reads them, pred
   CHECK(out.find("no attribute column 'colour' (it has: category, price)") != std::string::npos);
   // A log without the model's attribute column cannot be evaluated: the column is named.
   const std::string plain = temp_file("plain.csv");
-  write_text(plain, "user,item,time\nu,sku1,1\nu,sku2,2\nu,sku3,3\n");
-  CHECK(cli("eval '" + model + "' '" + plain + "'", &out) != 0);
-  CHECK(out.find("no attribute column 'category' (the model reads it)") != std::string::npos);
+  write_file(plain, "user,item,time\nu,sku1,1\nu,sku2,2\nu,sku3,3\n");
+  // A log without the model's attribute columns is scored with the model's table of each known
+  // action's values (what the SDK does when the app gives none); the report says so.
+  REQUIRE_MESSAGE(cli("eval '" + model + "' '" + plain + "'", &out) == 0, out);
+  CHECK(out.find("note: attribute column 'category' not in " + plain + ": the model's table gives each known action's values") !=
+        std::string::npos);
   std::remove(log.c_str());
   std::remove(model.c_str());
   std::remove(plain.c_str());
@@ -253,13 +256,55 @@ TEST_CASE("attribute columns found by name: one category, brand and price column
   CHECK(d.attr_columns == std::vector<std::string>{"brand"});
   o.action_column.clear();
 
+  // Segment calls: the properties, searched record by record (a page call first has no brand or
+  // price); GA4 rows: the first item; per-session JSON: each event's own keys.
+  REQUIRE(!ingest_buffer(
+      "seg.jsonl",
+      "{\"type\":\"page\",\"anonymousId\":\"a1\",\"timestamp\":\"2024-05-01T12:00:00Z\",\"properties\":{\"path\":\"/\",\"category\":\"home\"}}\n"
+      "{\"type\":\"track\",\"anonymousId\":\"a1\",\"timestamp\":\"2024-05-01T12:00:10Z\",\"event\":\"Product Viewed\","
+      "\"properties\":{\"product_id\":\"p1\",\"category\":\"Coffee\",\"brand\":\"Bialetti\",\"price\":39.5}}\n"
+      "{\"type\":\"track\",\"anonymousId\":\"a1\",\"timestamp\":\"2024-05-01T12:00:20Z\",\"event\":\"Order Completed\","
+      "\"properties\":{\"order_id\":\"o1\",\"revenue\":39.5}}\n",
+      o, &d, &rep));
+  CHECK(d.attr_columns == std::vector<std::string>{"category", "brand", "price"});
+  REQUIRE(d.events() == 3);
+  CHECK(d.actions[d.action[1]] == "p1");
+  CHECK(d.attr_values[value_of(d, 1, 0)] == "Coffee");
+  CHECK(d.attr_values[value_of(d, 1, 1)] == "Bialetti");
+  CHECK(d.attr_values[value_of(d, 0, 0)] == "home");
+  REQUIRE(!ingest_buffer(
+      "ga4.jsonl",
+      "{\"user_pseudo_id\":\"u1\",\"event_name\":\"view_item\",\"event_timestamp\":\"1714564800000000\","
+      "\"event_params\":[{\"key\":\"page_location\",\"value\":{\"string_value\":\"https://x/p/moka\"}}],"
+      "\"items\":[{\"item_id\":\"moka\",\"item_brand\":\"Bialetti\",\"item_category\":\"Coffee\",\"price\":39.5}]}\n"
+      "{\"user_pseudo_id\":\"u1\",\"event_name\":\"page_view\",\"event_timestamp\":\"1714564810000000\","
+      "\"event_params\":[{\"key\":\"page_location\",\"value\":{\"string_value\":\"https://x/cart\"}}]}\n",
+      o, &d, &rep));
+  CHECK(d.attr_columns == std::vector<std::string>{"item_category", "item_brand", "price"});
+  CHECK(d.attr_values[value_of(d, 0, 1)] == "Bialetti");
+  REQUIRE(!ingest_buffer("otto.jsonl",
+                         "{\"session\":1,\"events\":[{\"aid\":5,\"ts\":1659304800025,\"type\":\"clicks\",\"category\":\"c7\"},"
+                         "{\"aid\":6,\"ts\":1659304900025,\"type\":\"carts\",\"category\":\"c8\"}]}\n",
+                         o, &d, &rep));
+  CHECK(d.attr_columns == std::vector<std::string>{"category"});
+  CHECK(d.attr_values[value_of(d, 1, 0)] == "c8");
+
+  // A role the user gave is never an attribute, even where its value is null.
+  o.action_column = "category";
+  REQUIRE(!ingest_buffer("j.jsonl", "{\"user\":\"u\",\"category\":null,\"brand\":\"b1\",\"time\":1}\n"
+                                    "{\"user\":\"u\",\"category\":\"c1\",\"brand\":\"b2\",\"time\":2}\n"
+                                    "{\"user\":\"u\",\"category\":\"c2\",\"brand\":\"b2\",\"time\":3}\n",
+                         o, &d, &rep));
+  CHECK(d.attr_columns == std::vector<std::string>{"brand"});
+  o.action_column.clear();
+
   // None of the names: no attributes, and the hint about unread columns stays.
   REQUIRE(!ingest_buffer("plain.csv", "user,item,colour,time\nu,a,red,1\nu,b,blue,2\n", o, &d, &rep));
   CHECK(d.attr_count() == 0);
   CHECK(!rep.attributes_found);
   CHECK(rep.to_text().find("columns not read: colour (columns that describe the action") != std::string::npos);
 
-  // JSON Lines: the first record's flat keys (not the roles' keys, not nested objects).
+  // JSON Lines: the records' flat keys (not the roles' keys, not nested objects).
   REQUIRE(!ingest_buffer("events.jsonl",
                          "{\"user\":\"u\",\"item\":\"a\",\"time\":1,\"Brand\":\"acme\",\"price\":9.5,"
                          "\"category\":{\"id\":3}}\n"
@@ -270,6 +315,26 @@ TEST_CASE("attribute columns found by name: one category, brand and price column
   REQUIRE(d.events() == 2);
   CHECK(d.attr_values[value_of(d, 1, 0)] == "zeta");
 
+  // Several parts: a column found in the first part's header and absent from a later part has
+  // missing values there (said in the report); one the user named is an error.
+  {
+    const std::string p1 = temp_file("part-1.csv"), p2 = temp_file("part-2.csv");
+    write_file(p1, "user,item,category,time\nu,a,c1,1\nu,b,c2,2\n");
+    write_file(p2, "user,item,time\nv,a,3\nv,b,4\n");
+    REQUIRE(!ingest_files({p1, p2}, o, &d, &rep));
+    CHECK(d.attr_columns == std::vector<std::string>{"category"});
+    CHECK(d.events() == 4);
+    CHECK(rep.to_text().find("note: attribute column 'category' not in " + p2 + ": its values are missing there") !=
+          std::string::npos);
+    IngestOptions named = o;
+    named.find_attributes = false;
+    named.attr_columns = {"category"};
+    const hunch::Error e = ingest_files({p1, p2}, named, &d, &rep);
+    CHECK(e.message.find(p2 + ":1: no attribute column 'category'") != std::string::npos);
+    std::remove(p1.c_str());
+    std::remove(p2.c_str());
+  }
+
   // Off (the default of IngestOptions, and --attr-columns none): nothing is read.
   o.find_attributes = false;
   REQUIRE(!ingest_buffer("rees.csv", rees, o, &d, &rep));
@@ -279,7 +344,7 @@ TEST_CASE("attribute columns found by name: one category, brand and price column
 #ifdef HUNCH_CLI_PATH
 TEST_CASE("hunch train finds a log's category and price columns by name; --attr-columns none leaves them out") {
   const std::string log = temp_file("auto.csv"), model = temp_file("auto.hunch");
-  write_text(log, shop_log(60));
+  write_file(log, shop_log(60));
   std::string out;
   REQUIRE_MESSAGE(cli("train '" + log + "' -o '" + model + "' --epochs 1 --embed 16 --min-users 1", &out) == 0, out);
   CHECK(out.find("attributes: category (4 values), price (16 numeric buckets) — found by name") != std::string::npos);

@@ -342,8 +342,9 @@ TEST_CASE("formats: Segment's track, page and screen calls (found by content; --
     REQUIRE(r.ds.sequences() == 2);
     // The visitor keeps one history across the login (anonymousId first).
     CHECK(r.ds.sequence_key[0] == "507f191e810c19729de860ea");
-    CHECK(names_of(r.ds, 0) == std::vector<std::string>{"/", "/c/coffee", "Product Added", "Order Completed"});
-    CHECK(types_of(r.ds, 0) == std::vector<std::string>{"page", "page", "track", "track"});
+    // A track call: its event is the type, the product it names (else the event) the action.
+    CHECK(names_of(r.ds, 0) == std::vector<std::string>{"/", "/c/coffee", "moka-pot", "Order Completed"});
+    CHECK(types_of(r.ds, 0) == std::vector<std::string>{"page", "page", "Product Added", "Order Completed"});
     CHECK(names_of(r.ds, 1) == std::vector<std::string>{"Home", "Search", "/c/tea"});
     CHECK(types_of(r.ds, 1) == std::vector<std::string>{"screen", "screen", "page"});
     CHECK(r.ds.time[0] == 1714564800.0);
@@ -620,9 +621,24 @@ TEST_CASE("formats: `user item item …` lists (the S3Rec layout) read as the pa
   check_accounting(l.rep);
   CHECK(has(l.rep.to_text(), "(lists): user=user (field 1) action=items (fields 2, 3, … in order)"));
 
-  // Every line with the same number of fields is a fixed layout (user item rating time): pairs.
-  CHECK(ingest_text("u.data", "1\t10\t5\t881250949\n1\t11\t3\t881250950\n2\t10\t4\t881250951\n", loose()).rep.format ==
-        Format::PAIRS);
+  // Every line with the same number of fields is a fixed layout (user item rating time): pairs,
+  // its unread fields said in the report; a stray short line among 10 or more does not change it.
+  std::string fixed;
+  for (int i = 0; i < 12; ++i) fixed += std::to_string(1 + i / 4) + "\t" + std::to_string(10 + i) + "\t5\t8812509" + std::to_string(10 + i) + "\n";
+  Ingested u = ingest_text("u.data", fixed, loose());
+  CHECK(u.rep.format == Format::PAIRS);
+  CHECK(u.rep.unread_fields == 12);
+  CHECK(has(u.rep.to_text(), "note: 12 lines have fields past the second, not read"));
+  const size_t cut = fixed.find('\n', fixed.find('\n') + 1) + 1;  // after the second line
+  CHECK(ingest_text("u.data", fixed.substr(0, cut) + "2\t10\t4\n" + fixed.substr(cut), loose()).rep.format == Format::PAIRS);
+  // A list longer than the sniffed head (64 KiB) is still a list; so is a byte-order mark's file.
+  std::string huge = "\xEF\xBB\xBF" "1";
+  for (int i = 0; i < 20000; ++i) huge += " " + std::to_string(i % 500);
+  Ingested h = ingest_text("huge.txt", huge + "\n2 1 2\n", loose());
+  REQUIRE(h.error.ok());
+  CHECK(h.rep.format == Format::LISTS);
+  CHECK(h.rep.kept_events == 20002);
+  CHECK(h.ds.sequence_key[0] == "1");
   // Forced, and a line with a user but no item: counted with file:line; strict stops there.
   IngestOptions o = loose();
   o.format = Format::LISTS;
@@ -650,6 +666,11 @@ TEST_CASE("formats: `user item item …` lists (the S3Rec layout) read as the pa
   bool in_order = true;
   for (size_t i = 0; i < kept.size(); ++i) in_order = in_order && kept[i] == "i" + std::to_string(i % 1000);
   CHECK(in_order);
+  Ingested fx = ingest_fixture("lists.txt", loose());  // the repository's sample of the shape
+  REQUIRE(fx.error.ok());
+  CHECK(fx.rep.format == Format::LISTS);
+  CHECK(fx.rep.kept_events == 18);
+  CHECK(names_of(fx.ds, 2) == std::vector<std::string>{"p1", "p3", "p7", "p2", "p9"});
   Format f;
   CHECK(parse_format("lists", &f));
   CHECK(f == Format::LISTS);

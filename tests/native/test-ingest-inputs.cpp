@@ -196,6 +196,21 @@ TEST_CASE("ingest inputs: inputs that name nothing, or files of two formats, are
   e = ingest_files({csv, json}, IngestOptions(), &d, &r);
   REQUIRE(!e.ok());
   CHECK(has(e.message, "f2.jsonl: reads as jsonl, the first input"));
+
+  // Whitespace parts follow the first part: a short part of a lists log that looks like pairs
+  // (or of a pairs log that looks like lists) is read the same way.
+  IngestOptions loose;
+  loose.min_count = 1;
+  loose.min_users = 1;
+  const std::string l1 = put("l1.txt", "1 a b c\n2 a b\n3 c a b d\n"), l2 = put("l2.txt", "4 a b c\n");
+  REQUIRE(ingest_files({l1, l2}, loose, &d, &r).ok());
+  CHECK(r.format == Format::LISTS);
+  CHECK(r.kept_events == 12);
+  const std::string p1 = put("p1.txt", "1 a\n1 b\n2 a\n2 c\n"), p2 = put("p2.txt", "3 a\n3 b c\n");
+  REQUIRE(ingest_files({p1, p2}, loose, &d, &r).ok());
+  CHECK(r.format == Format::PAIRS);
+  CHECK(r.kept_events == 6);
+  CHECK(r.unread_fields == 1);
 }
 
 TEST_CASE("ingest inputs: keep_last bounds each user's events; the vocabulary still counts them all") {
