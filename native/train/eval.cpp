@@ -503,7 +503,12 @@ ScoreFn model_scorer(const hunch::Model& model, const Dataset& ds, unsigned thre
       e.action = ds.action[o + st.pushed];
       e.type = ds.type[o + st.pushed];
       e.time = ds.time[o + st.pushed];
-      for (size_t k = 0; k < ds.attr_count(); ++k) e.attr[k] = ds.attr[(o + st.pushed) * ds.attr_count() + k];  // given, as logged
+      for (size_t k = 0; k < ds.attr_count(); ++k) {
+        // Given as logged; a missing value (the column's <none>) is left to the model's table, as
+        // the SDK does when the app gives none (a log read for a model may lack the column).
+        const uint32_t v = ds.attr[(o + st.pushed) * ds.attr_count() + k];
+        e.attr[k] = v == ds.attr_start[k] ? hunch::kAttrOfAction : v;
+      }
       if (Error err = st.seq->push(e)) return err;
     }
     if (out->actions) {

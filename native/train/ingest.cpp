@@ -1343,13 +1343,14 @@ Error Ingestor::read_jsonl(Source* src) {
         if (Error fe = find_attributes(free_keys, rep_->rows >= kAttributeSearchRecords)) return fe;
       }
       row.attr.resize(attrs_.columns());
-      for (size_t k = 0; k < attrs_.columns(); ++k) {  // by exact key; absent, null or nested: missing
+      for (size_t k = 0; k < attrs_.columns(); ++k) {  // by key (exact, else any case); absent, null or nested: missing
         row.attr[k].clear();
-        for (size_t i = 0; i < nfields; ++i)
-          if (fields[i].key == attrs_.names()[k] && !fields[i].is_null && !fields[i].is_nested) {
-            row.attr[k] = fields[i].value;
-            break;
-          }
+        const JsonField* hit = nullptr;
+        for (size_t i = 0; i < nfields && !hit; ++i)
+          if (fields[i].key == attrs_.names()[k]) hit = &fields[i];
+        for (size_t i = 0; i < nfields && !hit; ++i)  // as headers are matched
+          if (same_name(fields[i].key, attrs_.names()[k])) hit = &fields[i];
+        if (hit && !hit->is_null && !hit->is_nested) row.attr[k] = hit->value;
       }
       // The session key (IngestOptions::session_column), not the user's.
       row.has_session = false;
@@ -1438,15 +1439,16 @@ Error Ingestor::read_pairs(Source* src, bool lists) {
 
 // Whitespace-separated lines from `at` in the head (up to 64 KiB): LISTS (one user's items per
 // line) when the lines' numbers of fields vary — no one number on 90% of them, or fewer than 10
-// lines to tell — or when a line runs past the head; PAIRS when one number holds (`user item`, or
-// a fixed layout such as `user item rating time`, whose fields past the second are not read and
-// are counted in the report), a stray short line or two included.
+// lines to tell —, when the most common number is over 4, or when a line the head cuts has more
+// than 4 fields; PAIRS when one number of 4 or fewer holds (`user item`, or a fixed layout such as
+// `user item rating time`, whose fields past the second are not read and are counted in the
+// report), a stray short line or two included.
 Format pairs_or_lists(const std::string& h, size_t at) {
   std::vector<size_t> counts;
-  bool cut = false;  // a line the head ends inside
+  bool cut = false;  // a line the head ends inside (a head under 64 KiB is the whole input)
   while (at < h.size()) {
     size_t eol = h.find('\n', at);
-    if (eol == std::string::npos) cut = true, eol = h.size();
+    if (eol == std::string::npos) cut = h.size() >= (size_t(1) << 16), eol = h.size();
     size_t n = 0;
     for (size_t i = at; i < eol;) {
       while (i < eol && (h[i] == ' ' || h[i] == '\t' || h[i] == '\r')) ++i;
@@ -1455,16 +1457,22 @@ Format pairs_or_lists(const std::string& h, size_t at) {
       while (i < eol && h[i] != ' ' && h[i] != '\t' && h[i] != '\r') ++i;
     }
     if (cut) {
-      // A line longer than the head is a list; a short last piece says nothing.
-      if (counts.empty() && n > 2 && h.size() >= (size_t(1) << 16)) return Format::LISTS;
+      // A line the head cuts after more fields than a fixed layout has (user item rating time)
+      // is a list; a short cut piece says nothing.
+      if (n > 4) return Format::LISTS;
       break;
     }
     if (n) counts.push_back(n);
     at = eol + 1;
   }
   if (counts.empty()) return Format::PAIRS;
-  size_t best = 0;
-  for (size_t c : counts) best = std::max<size_t>(best, std::count(counts.begin(), counts.end(), c));
+  size_t best = 0, common = 0;
+  for (size_t c : counts) {
+    const size_t k = size_t(std::count(counts.begin(), counts.end(), c));
+    if (k > best) best = k, common = c;
+  }
+  // A fixed layout has at most 4 fields; lists cut to one length (--max-len exports) have more.
+  if (common > 4) return Format::LISTS;
   if (best == counts.size()) return Format::PAIRS;
   return counts.size() >= 10 && best * 10 >= counts.size() * 9 ? Format::PAIRS : Format::LISTS;
 }
@@ -2103,7 +2111,11 @@ Error Ingestor::read_source(Source* src) {
                  format_name(rep_->format) + "; give files of one format (or force one with --format)");
   format_known_ = true;
   rep_->format = f;
-  if ((f == Format::PAIRS || f == Format::LISTS) && attrs_.columns())
+  if ((f == Format::PAIRS || f == Format::LISTS) && attrs_.columns() && opt_.vocabulary) {
+    const std::string note = name_ + " has no attribute columns: the model's table gives each known action's values";
+    if (std::find(rep_->notes.begin(), rep_->notes.end(), note) == rep_->notes.end()) rep_->notes.push_back(note);
+  }
+  if ((f == Format::PAIRS || f == Format::LISTS) && attrs_.columns() && !opt_.vocabulary)
     return Error(name_ + ": attribute columns ('" + attrs_.names()[0] + "', …) need a file with named columns (CSV, "
                  "TSV or JSON Lines); this one reads as " +
                  (f == Format::LISTS ? "`user item item …` lists" : "`user item` pairs"));

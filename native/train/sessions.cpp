@@ -167,7 +167,12 @@ SessionScoreFn model_session_scorer(const hunch::Model& model, const Dataset& ds
         e.action = ds.action[o + pushed];
         e.type = ds.type[o + pushed];
         e.time = ds.time[o + pushed];
-        for (size_t k = 0; k < ds.attr_count(); ++k) e.attr[k] = ds.attr[(o + pushed) * ds.attr_count() + k];  // given, as logged
+        for (size_t k = 0; k < ds.attr_count(); ++k) {
+          // Given as logged; a missing value (the column's <none>) is left to the model's table,
+          // as the SDK does when the app gives none (a log read for a model may lack the column).
+          const uint32_t v = ds.attr[(o + pushed) * ds.attr_count() + k];
+          e.attr[k] = v == ds.attr_start[k] ? hunch::kAttrOfAction : v;
+        }
         if (Error err = sq.push(e)) return err;
       }
       PointScores ps;

@@ -183,17 +183,44 @@ TEST_CASE("hunch train --attr-columns: inspect shows them, eval reads them, pred
   CHECK(mass("cat0", '0') > mass("cat2", '0') + 0.1);
   CHECK(cli("predict '" + model + "' --events 'x[colour=red]'", &out) != 0);
   CHECK(out.find("no attribute column 'colour' (it has: category, price)") != std::string::npos);
-  // A log without the model's attribute column cannot be evaluated: the column is named.
-  const std::string plain = temp_file("plain.csv");
-  write_file(plain, "user,item,time\nu,sku1,1\nu,sku2,2\nu,sku3,3\n");
   // A log without the model's attribute columns is scored with the model's table of each known
-  // action's values (what the SDK does when the app gives none); the report says so.
+  // action's values (what the SDK does when the app gives none); the report says so. Here each
+  // item's values are its first record's, so the figures are those of the whole log; a pairs
+  // file of the same events scores the same too.
+  const std::string plain = temp_file("plain.csv"), pairs = temp_file("pairs.txt");
+  {
+    std::string csv = "user,item,time\n", txt;
+    const std::string full = shop_log(120);
+    for (size_t at = full.find('\n') + 1; at < full.size();) {
+      const size_t eol = full.find('\n', at);
+      const std::string row = full.substr(at, eol - at);
+      const size_t c1 = row.find(','), c2 = row.find(',', c1 + 1), c3 = row.find(',', c2 + 1), c4 = row.find(',', c3 + 1);
+      csv += row.substr(0, c2) + row.substr(c4) + "\n";  // user,item + ,time
+      txt += row.substr(0, c1) + " " + row.substr(c1 + 1, c2 - c1 - 1) + "\n";
+      at = eol + 1;
+    }
+    write_file(plain, csv);
+    write_file(pairs, txt);
+  }
+  auto ndcg = [&](const std::string& file, const std::string& flags) {
+    std::string o;
+    REQUIRE_MESSAGE(cli("eval '" + model + "' '" + file + "' --json " + flags, &o) == 0, o);
+    const size_t at = o.find("\"NDCG@10\":");
+    REQUIRE(at != std::string::npos);
+    return std::stod(o.substr(at + 10));
+  };
+  const double whole = ndcg(log, "");
+  CHECK(ndcg(plain, "") == doctest::Approx(whole).epsilon(1e-9));
+  CHECK(ndcg(pairs, "--format pairs") == doctest::Approx(whole).epsilon(1e-9));
   REQUIRE_MESSAGE(cli("eval '" + model + "' '" + plain + "'", &out) == 0, out);
   CHECK(out.find("note: attribute column 'category' not in " + plain + ": the model's table gives each known action's values") !=
         std::string::npos);
+  REQUIRE_MESSAGE(cli("eval '" + model + "' '" + pairs + "' --format pairs", &out) == 0, out);
+  CHECK(out.find("has no attribute columns: the model's table gives each known action's values") != std::string::npos);
   std::remove(log.c_str());
   std::remove(model.c_str());
   std::remove(plain.c_str());
+  std::remove(pairs.c_str());
 }
 #endif
 
@@ -314,6 +341,16 @@ TEST_CASE("attribute columns found by name: one category, brand and price column
   CHECK(d.attr_numeric == std::vector<bool>{false, true});
   REQUIRE(d.events() == 2);
   CHECK(d.attr_values[value_of(d, 1, 0)] == "zeta");
+  {  // a later record keyed in another case is read, as a header's name is matched
+    IngestOptions named = o;
+    named.find_attributes = false;
+    named.attr_columns = {"brand"};
+    REQUIRE(!ingest_buffer("case.jsonl", "{\"user\":\"u\",\"item\":\"a\",\"time\":1,\"Brand\":\"acme\"}\n"
+                                         "{\"user\":\"u\",\"item\":\"b\",\"time\":2,\"brand\":\"zeta\"}\n",
+                           named, &d, &rep));
+    CHECK(d.attr_values[value_of(d, 0, 0)] == "acme");
+    CHECK(d.attr_values[value_of(d, 1, 0)] == "zeta");
+  }
 
   // Several parts: a column found in the first part's header and absent from a later part has
   // missing values there (said in the report); one the user named is an error.

@@ -666,6 +666,20 @@ TEST_CASE("formats: `user item item …` lists (the S3Rec layout) read as the pa
   bool in_order = true;
   for (size_t i = 0; i < kept.size(); ++i) in_order = in_order && kept[i] == "i" + std::to_string(i % 1000);
   CHECK(in_order);
+  // A long line after a short one is still a list (a line cut by the 64 KiB head with more than
+  // 4 fields); so are lists cut to one length of more than 4 items, and a small file's last line
+  // counts without its newline.
+  std::string cutlists = "1 5 6 7 8 9\n";
+  for (int u = 2; u < 6; ++u) {
+    cutlists += std::to_string(u);
+    for (int i = 0; i < 20000; ++i) cutlists += " " + std::to_string(i % 300);
+    cutlists += "\n";
+  }
+  CHECK(ingest_text("s3.txt", cutlists, loose()).rep.format == Format::LISTS);
+  std::string capped;
+  for (int u = 0; u < 20; ++u) capped += std::to_string(u) + " 1 2 3 4 5 6" + (u == 7 ? " 7" : "") + "\n";
+  CHECK(ingest_text("capped.txt", capped, loose()).rep.format == Format::LISTS);
+  CHECK(ingest_text("two.txt", "1 5 6 7 8\n2 8 9 10", loose()).rep.format == Format::LISTS);
   Ingested fx = ingest_fixture("lists.txt", loose());  // the repository's sample of the shape
   REQUIRE(fx.error.ok());
   CHECK(fx.rep.format == Format::LISTS);
