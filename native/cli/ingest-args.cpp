@@ -238,14 +238,11 @@ bool ingest_options_from_args(const Args& a, train::IngestOptions* o, std::strin
   o->strict = a.get_bool("strict");
   o->attr_columns = split_list(a.get("attr-columns"));
   o->numeric_columns = split_list(a.get("numeric-columns"));
-  // Neither given: `hunch train` takes a category, brand and price column found by name ("none":
-  // no attribute columns at all). A model's own columns replace these when a log is scored.
-  const bool none = (o->attr_columns.size() == 1 && o->attr_columns[0] == "none") ||
-                    (o->numeric_columns.size() == 1 && o->numeric_columns[0] == "none");
-  if (o->attr_columns.size() == 1 && o->attr_columns[0] == "none") o->attr_columns.clear();
-  if (o->numeric_columns.size() == 1 && o->numeric_columns[0] == "none") o->numeric_columns.clear();
-  o->find_attributes =
-      a.command() == "train" && !none && !a.given("attr-columns") && !a.given("numeric-columns");
+  // Neither given: `hunch train` takes a category, brand and price column found by name; "none"
+  // gives an empty list (no attribute columns). A model's own columns replace these when a log is scored.
+  for (std::vector<std::string>* list : {&o->attr_columns, &o->numeric_columns})
+    if (list->size() == 1 && (*list)[0] == "none") list->clear();
+  o->find_attributes = a.command() == "train" && !a.given("attr-columns") && !a.given("numeric-columns");
   if (o->attr_columns.size() + o->numeric_columns.size() > kMaxAttrColumns) {
     *error = "--attr-columns, --numeric-columns: at most " + std::to_string(kMaxAttrColumns) + " columns together";
     return false;

@@ -484,6 +484,16 @@ struct SequenceScorerState {
 
 }  // namespace
 
+void core_event(const Dataset& ds, uint64_t i, hunch::Event* out) {
+  out->action = ds.action[i];
+  out->type = ds.type[i];
+  out->time = ds.time[i];
+  for (size_t k = 0; k < ds.attr_count(); ++k) {
+    const uint32_t v = ds.attr[i * ds.attr_count() + k];
+    out->attr[k] = v == ds.attr_start[k] ? hunch::kAttrOfAction : v;
+  }
+}
+
 ScoreFn model_scorer(const hunch::Model& model, const Dataset& ds, unsigned threads) {
   auto states = std::make_shared<std::vector<SequenceScorerState>>(std::max(1u, threads));
   for (auto& st : *states) st.seq = std::make_unique<hunch::Sequence>(model);
@@ -500,15 +510,7 @@ ScoreFn model_scorer(const hunch::Model& model, const Dataset& ds, unsigned thre
     const uint64_t o = ds.offsets[s];
     for (; st.pushed < input_len; ++st.pushed) {
       hunch::Event e;
-      e.action = ds.action[o + st.pushed];
-      e.type = ds.type[o + st.pushed];
-      e.time = ds.time[o + st.pushed];
-      for (size_t k = 0; k < ds.attr_count(); ++k) {
-        // Given as logged; a missing value (the column's <none>) is left to the model's table, as
-        // the SDK does when the app gives none (a log read for a model may lack the column).
-        const uint32_t v = ds.attr[(o + st.pushed) * ds.attr_count() + k];
-        e.attr[k] = v == ds.attr_start[k] ? hunch::kAttrOfAction : v;
-      }
+      core_event(ds, o + st.pushed, &e);
       if (Error err = st.seq->push(e)) return err;
     }
     if (out->actions) {

@@ -45,6 +45,7 @@
 
 namespace hunch {
 class Model;
+struct Event;
 }
 
 namespace hunch::train {
@@ -145,6 +146,11 @@ Error evaluate(const Dataset& ds, const ScoreFn& model, const EvalOptions& optio
 // (one pass per sequence gives all three calls). ds must use the model's vocabulary
 // (IngestOptions::vocabulary = vocabulary_of(model)). The Model must outlive the scorer.
 ScoreFn model_scorer(const hunch::Model& model, const Dataset& ds, unsigned threads);
+
+// Event i of ds as the core takes it (action, type, time, attributes as logged). A missing
+// attribute value (the column's <none>) is left to the model's table, as the SDK does when the
+// app gives none: a log read for a model may lack the column.
+void core_event(const Dataset& ds, uint64_t i, hunch::Event* out);
 
 // Validation NDCG@10 / HR@10 of a .hunch model through the core, as the browser computes it
 // (the before/after figures of quantisation in `hunch train` and `hunch quantize`); only as

@@ -21,6 +21,7 @@
 #include <limits>
 #include <memory>
 #include <sstream>
+#include <string_view>
 #include <unordered_map>
 #include <filesystem>
 #include <unordered_set>
@@ -531,6 +532,27 @@ bool same_name(const std::string& a, const std::string& b) {
   return true;
 }
 
+// Where `name` is among n keys (key(i): a std::string): the exact spelling first, else any case,
+// as headers are matched; n when absent.
+template <class KeyOf>
+size_t find_name(size_t n, const std::string& name, KeyOf key) {
+  for (size_t i = 0; i < n; ++i)
+    if (key(i) == name) return i;
+  for (size_t i = 0; i < n; ++i)
+    if (same_name(key(i), name)) return i;
+  return n;
+}
+
+// The next field of a whitespace-separated line (`user item …`) from *i: its start in *start,
+// *i past it; false when none is left.
+bool next_field(std::string_view line, size_t* i, size_t* start) {
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
+  while (*i < line.size() && space(line[*i])) ++*i;
+  *start = *i;
+  while (*i < line.size() && !space(line[*i])) ++*i;
+  return *i > *start;
+}
+
 // One record reduced to the four roles.
 struct Row {
   uint64_t    line = 0;
@@ -721,12 +743,16 @@ class Ingestor {
   void show_progress(bool final);
   Error check_options() const;
   Error resolve_columns(const std::vector<std::string>& header);
-  // IngestOptions::find_attributes, once per log (at its first header or JSON record): the
-  // attribute columns among `names` (those no role reads). Every part of the log must then have them.
-  // `last`: a header (the search ends there); JSON records search on until every group is found
-  // or kAttributeSearchRecords records were read (their keys show up record by record).
+  // IngestOptions::find_attributes: the attribute columns among `names` (those no role reads),
+  // one per kAutoAttributes group. `last`: a header (the search ends there); JSON records search
+  // on until every group is found or kAttributeSearchRecords records were read (their keys show
+  // up record by record).
   Error find_attributes(const std::vector<std::string>& names, bool last);
   static constexpr uint64_t kAttributeSearchRecords = 10000;
+  // A note for the cleaning report, once however many parts or records give it.
+  void note(const std::string& text) {
+    if (std::find(rep_->notes.begin(), rep_->notes.end(), text) == rep_->notes.end()) rep_->notes.push_back(text);
+  }
   // Records a skipped row under `counter`; in strict mode returns the Error instead.
   Error skip(uint64_t* counter, uint64_t line, const std::string& reason) {
     ++*counter;
@@ -891,19 +917,17 @@ Error Ingestor::resolve_columns(const std::vector<std::string>& header) {
   }
   attr_column_.assign(attrs_.columns(), -1);
   for (size_t k = 0; k < attrs_.columns(); ++k) {
-    for (size_t i = 0; i < header.size() && attr_column_[k] < 0; ++i)
-      if (header[i] == attrs_.names()[k]) attr_column_[k] = int(i);
-    for (size_t i = 0; i < header.size() && attr_column_[k] < 0; ++i)
-      if (same_name(header[i], attrs_.names()[k])) attr_column_[k] = int(i);
-    if (attr_column_[k] >= 0) continue;
+    const size_t i = find_name(header.size(), attrs_.names()[k], [&](size_t j) -> const std::string& { return header[j]; });
+    if (i < header.size()) {
+      attr_column_[k] = int(i);
+      continue;
+    }
     // A column found by name (absent from a later part) or read for a model (whose attr.table
     // holds each known action's values, as the SDK uses them): its values are missing here.
     // One the user named is an error (a typo would otherwise train without it).
     if (rep_->attributes_found || opt_.vocabulary) {
-      const std::string note = "attribute column '" + attrs_.names()[k] + "' not in " + name_ +
-                               (opt_.vocabulary ? ": the model's table gives each known action's values"
-                                                : ": its values are missing there");
-      if (std::find(rep_->notes.begin(), rep_->notes.end(), note) == rep_->notes.end()) rep_->notes.push_back(note);
+      note("attribute column '" + attrs_.names()[k] + "' not in " + name_ +
+           (opt_.vocabulary ? ": the model's table gives each known action's values" : ": its values are missing there"));
       continue;
     }
     std::string have;
@@ -1345,12 +1369,8 @@ Error Ingestor::read_jsonl(Source* src) {
       row.attr.resize(attrs_.columns());
       for (size_t k = 0; k < attrs_.columns(); ++k) {  // by key (exact, else any case); absent, null or nested: missing
         row.attr[k].clear();
-        const JsonField* hit = nullptr;
-        for (size_t i = 0; i < nfields && !hit; ++i)
-          if (fields[i].key == attrs_.names()[k]) hit = &fields[i];
-        for (size_t i = 0; i < nfields && !hit; ++i)  // as headers are matched
-          if (same_name(fields[i].key, attrs_.names()[k])) hit = &fields[i];
-        if (hit && !hit->is_null && !hit->is_nested) row.attr[k] = hit->value;
+        const size_t i = find_name(nfields, attrs_.names()[k], [&](size_t j) -> const std::string& { return fields[j].key; });
+        if (i < nfields && !fields[i].is_null && !fields[i].is_nested) row.attr[k] = fields[i].value;
       }
       // The session key (IngestOptions::session_column), not the user's.
       row.has_session = false;
@@ -1398,17 +1418,11 @@ Error Ingestor::read_pairs(Source* src, bool lists) {
     if (too_long) {
       e = skip(&rep_->too_long, lineno, "line longer than " + std::to_string(opt_.max_line_bytes) + " bytes");
     } else {
-      // Fields split at spaces and tabs; a list line is one event per field after the user.
-      auto next_field = [&](size_t* i, size_t* start) {
-        while (*i < line.size() && (line[*i] == ' ' || line[*i] == '\t' || line[*i] == '\r')) ++*i;
-        *start = *i;
-        while (*i < line.size() && line[*i] != ' ' && line[*i] != '\t' && line[*i] != '\r') ++*i;
-        return *i > *start;
-      };
+      // A list line is one event per field after the user.
       size_t i = 0, s = 0;
-      const bool has_user = next_field(&i, &s);
+      const bool has_user = next_field(line, &i, &s);
       if (has_user) row.value[USER].assign(line, s, i - s);
-      if (!has_user || !next_field(&i, &s)) {
+      if (!has_user || !next_field(line, &i, &s)) {
         e = skip(&rep_->malformed, lineno,
                  std::string(lists ? "expected 'user item item …'" : "expected 'user item'") + ", got " +
                      quote_value(line));
@@ -1427,9 +1441,9 @@ Error Ingestor::read_pairs(Source* src, bool lists) {
             row.value[ACTION].assign(line, s, i - s);
             e = accept(row);
           }
-          if (e || !lists || !next_field(&i, &s)) break;
+          if (e || !lists || !next_field(line, &i, &s)) break;
         }
-        if (!lists && !e && next_field(&i, &s)) ++rep_->unread_fields;
+        if (!lists && !e && next_field(line, &i, &s)) ++rep_->unread_fields;
       }
     }
     if (e) return e;
@@ -1449,13 +1463,9 @@ Format pairs_or_lists(const std::string& h, size_t at) {
   while (at < h.size()) {
     size_t eol = h.find('\n', at);
     if (eol == std::string::npos) cut = h.size() >= (size_t(1) << 16), eol = h.size();
+    const std::string_view line(h.data() + at, eol - at);
     size_t n = 0;
-    for (size_t i = at; i < eol;) {
-      while (i < eol && (h[i] == ' ' || h[i] == '\t' || h[i] == '\r')) ++i;
-      if (i == eol) break;
-      ++n;
-      while (i < eol && h[i] != ' ' && h[i] != '\t' && h[i] != '\r') ++i;
-    }
+    for (size_t i = 0, s = 0; next_field(line, &i, &s);) ++n;
     if (cut) {
       // A line the head cuts after more fields than a fixed layout has (user item rating time)
       // is a list; a short cut piece says nothing.
@@ -1466,10 +1476,11 @@ Format pairs_or_lists(const std::string& h, size_t at) {
     at = eol + 1;
   }
   if (counts.empty()) return Format::PAIRS;
+  std::sort(counts.begin(), counts.end());  // the most common number: the longest run
   size_t best = 0, common = 0;
-  for (size_t c : counts) {
-    const size_t k = size_t(std::count(counts.begin(), counts.end(), c));
-    if (k > best) best = k, common = c;
+  for (size_t a = 0, b; a < counts.size(); a = b) {
+    for (b = a; b < counts.size() && counts[b] == counts[a]; ++b) {}
+    if (b - a > best) best = b - a, common = counts[a];
   }
   // A fixed layout has at most 4 fields; lists cut to one length (--max-len exports) have more.
   if (common > 4) return Format::LISTS;
@@ -1882,7 +1893,7 @@ Error Ingestor::row_from_fields(const formats::EventFields& f, uint64_t line, ui
   if (f.present[formats::F_TYPE]) rep_->has_type_column = true;
   row->line = line;
   row->sub = sub;
-  // Attribute columns: scalar members of f.attributes, by exact name, else case-insensitively.
+  // Attribute columns: scalar members of f.attributes (find_name).
   if (f.attributes && f.attributes->kind == formats::Json::OBJECT && opt_.find_attributes && !attributes_searched_) {
     std::vector<std::string> keys;
     for (const auto& m : f.attributes->members)
@@ -1896,10 +1907,9 @@ Error Ingestor::row_from_fields(const formats::EventFields& f, uint64_t line, ui
   for (size_t k = 0; k < attrs_.columns(); ++k) {
     row->attr[k].clear();
     if (!f.attributes || f.attributes->kind != formats::Json::OBJECT) continue;
-    const formats::Json* v = f.attributes->get(attrs_.names()[k]);
-    for (size_t i = 0; !v && i < f.attributes->members.size(); ++i)
-      if (same_name(f.attributes->members[i].first, attrs_.names()[k])) v = &f.attributes->members[i].second;
-    if (v && v->scalar()) row->attr[k] = v->text;
+    const auto& members = f.attributes->members;
+    const size_t i = find_name(members.size(), attrs_.names()[k], [&](size_t j) -> const std::string& { return members[j].first; });
+    if (i < members.size() && members[i].second.scalar()) row->attr[k] = members[i].second.text;
   }
   return accept(*row);
 }
@@ -2111,10 +2121,8 @@ Error Ingestor::read_source(Source* src) {
                  format_name(rep_->format) + "; give files of one format (or force one with --format)");
   format_known_ = true;
   rep_->format = f;
-  if ((f == Format::PAIRS || f == Format::LISTS) && attrs_.columns() && opt_.vocabulary) {
-    const std::string note = name_ + " has no attribute columns: the model's table gives each known action's values";
-    if (std::find(rep_->notes.begin(), rep_->notes.end(), note) == rep_->notes.end()) rep_->notes.push_back(note);
-  }
+  if ((f == Format::PAIRS || f == Format::LISTS) && attrs_.columns() && opt_.vocabulary)
+    note(name_ + " has no attribute columns: the model's table gives each known action's values");
   if ((f == Format::PAIRS || f == Format::LISTS) && attrs_.columns() && !opt_.vocabulary)
     return Error(name_ + ": attribute columns ('" + attrs_.names()[0] + "', …) need a file with named columns (CSV, "
                  "TSV or JSON Lines); this one reads as " +

@@ -164,15 +164,7 @@ SessionScoreFn model_session_scorer(const hunch::Model& model, const Dataset& ds
     for (size_t k = 0; k < points.size(); ++k) {
       for (; pushed < points[k]; ++pushed) {
         hunch::Event e;
-        e.action = ds.action[o + pushed];
-        e.type = ds.type[o + pushed];
-        e.time = ds.time[o + pushed];
-        for (size_t k = 0; k < ds.attr_count(); ++k) {
-          // Given as logged; a missing value (the column's <none>) is left to the model's table,
-          // as the SDK does when the app gives none (a log read for a model may lack the column).
-          const uint32_t v = ds.attr[(o + pushed) * ds.attr_count() + k];
-          e.attr[k] = v == ds.attr_start[k] ? hunch::kAttrOfAction : v;
-        }
+        core_event(ds, o + pushed, &e);
         if (Error err = sq.push(e)) return err;
       }
       PointScores ps;
