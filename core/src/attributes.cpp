@@ -46,6 +46,83 @@ bool parse_attr_number(std::string_view text, double* out) {
   return true;
 }
 
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Length of a currency marker at the start of `t` (reading forwards) or its end (backwards): up
+// to 3 ASCII letters and '$' signs ("USD", "US$", "R$", "kr"), or one non-ASCII symbol ("€",
+// "£", "¥", "₹": 2-4 bytes of UTF-8), with one space between it and the number; 0 when none.
+// ASCII tests by hand: std::isalpha would bring the locale's tables into the wasm.
+size_t currency_marker(std::string_view t, bool at_end) {
+  size_t n = 0;
+  const size_t size = t.size();
+  auto at = [&](size_t i) { return static_cast<unsigned char>(t[at_end ? size - 1 - i : i]); };
+  const bool symbol = size && at(0) >= 0x80;
+  while (n < size && n < 4 &&
+         (symbol ? at(n) >= 0x80 : ((at(n) | 0x20) >= 'a' && (at(n) | 0x20) <= 'z') || at(n) == '$'))
+    ++n;
+  if (symbol ? n < 2 : n == 0 || n > 3) return 0;
+  return n < size && at(n) == ' ' ? n + 1 : n;
+}
+
+}  // namespace
+
+bool read_attr_number(std::string_view text, double* out) {
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+  if (parse_attr_number(text, out)) return true;
+  if (text.empty() || text.size() > 64) return false;
+  // A sign before or after the currency marker: "-$5", "$-5".
+  bool negative = text.front() == '-';
+  if (negative || text.front() == '+') text.remove_prefix(1);
+  if (size_t n = currency_marker(text, false)) text.remove_prefix(n);
+  else text.remove_suffix(currency_marker(text, true));
+  if (!text.empty() && (text.front() == '-' || text.front() == '+')) {
+    if (negative) return false;
+    negative = text.front() == '-';
+    text.remove_prefix(1);
+  }
+  // The decimal separator: the last ',' or '.', when the other of the two is there too, or when
+  // it is the only one of its kind and not three digits after 1-3 ("1,299": grouped).
+  size_t commas = 0, dots = 0, last = std::string_view::npos, digits = 0;
+  for (size_t i = 0; i < text.size(); ++i)
+    if (text[i] == ',' || text[i] == '.') (text[i] == ',' ? commas : dots)++, last = i;
+  size_t decimal = std::string_view::npos;
+  if (last != std::string_view::npos) {
+    const size_t same = text[last] == ',' ? commas : dots, other = commas + dots - same;
+    const bool grouped = text.size() - last == 4 && last <= 3 && same == 1;
+    if (other || (same == 1 && !grouped)) decimal = last;
+  }
+  // Rebuilt as a plain number; grouping separators (',' '.' '\'' ' ' U+00A0 U+202F, one kind)
+  // must cut the integer part into threes after a first group of 1-3.
+  char buf[72];
+  size_t b = 0, run = 0, groups = 0;
+  char group = 0;
+  if (negative) buf[b++] = '-';
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (is_digit(c)) {
+      buf[b++] = c, ++run, ++digits;
+      continue;
+    }
+    if (run == 0) return false;  // a separator first or two in a row
+    if (i == decimal) {
+      if (groups && run != 3) return false;
+      buf[b++] = '.', run = 0, groups = 0;
+      continue;
+    }
+    char kind = c;
+    if (c == '\xC2' && i + 1 < text.size() && text[i + 1] == '\xA0') kind = ' ', ++i;
+    else if (c == '\xE2' && i + 2 < text.size() && text[i + 1] == '\x80' && text[i + 2] == '\xAF') kind = ' ', i += 2;
+    else if (c != ',' && c != '.' && c != '\'' && c != ' ') return false;
+    if (decimal < i || (group && kind != group) || (groups ? run != 3 : run > 3)) return false;
+    group = kind, run = 0, ++groups;
+  }
+  if (digits == 0 || run == 0 || (groups && run != 3)) return false;
+  return parse_attr_number(std::string_view(buf, b), out);
+}
+
 Error AttrIndex::build(const std::vector<std::string>& columns, const std::vector<bool>& numeric,
                        const std::vector<std::string>* values) {
   *this = AttrIndex();
@@ -105,7 +182,7 @@ uint32_t AttrIndex::id(uint32_t k, std::string_view value) const {
     return it == ids_[k].end() ? none : it->second;
   }
   double x = 0;
-  if (!parse_attr_number(value, &x) || !std::isfinite(x)) return none;
+  if (!read_attr_number(value, &x) || !std::isfinite(x)) return none;
   uint32_t id = none;  // the last bucket whose lower edge is <= x (binary search: edges increase)
   uint32_t lo = none + 1, hi = start_[k + 1];
   while (lo < hi) {

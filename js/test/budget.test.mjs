@@ -38,8 +38,11 @@ import { jsRoot } from './helpers.mjs';
 // 68,283 B wasm) grew it to 86,372; 87,000. Issue 17's sparse count head (a counts-only head's
 // top-k and softmax denominator from the biases' best ids and their exp-sum, indexed at load, and
 // the touched actions' hash table: +3,129 B raw wasm, +1,271 B gzip against 9d79a6d's 178,723 B;
-// compiled for size, core/src/count-head.cpp) grew it to 87,724; 88,000.
-const BUDGET = 88_000;
+// compiled for size, core/src/count-head.cpp) grew it to 87,724; 88,000. Later changes took it to
+// 87,986 (7c79932's main). Prices as logs write them (read_attr_number: currency signs and codes,
+// thousands grouping, decimal commas, so a pushed "$1,299.00" falls in the trainer's bucket:
+// +1,577 B raw wasm, +588 B gzip) grew it to 88,574; 89,000.
+const BUDGET = 89_000;
 
 test(`main-thread path: JS + wasm ≤ ${BUDGET} bytes gzip -9`, () => {
   const { main, worker } = sizes();

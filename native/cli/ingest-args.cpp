@@ -23,8 +23,13 @@ void add_ingest_options(Args& a) {
            "(names give the roles as a header would; empty or other names are ignored)");
   a.option("user-column", "", "user or session id column (default: user, user_id, session, session_id, SessionId)");
   a.option("time-column", "",
-           "timestamp column: epoch s, ms, µs or ns (by magnitude), ISO-8601 (T or space, Z, offsets, ' UTC') or "
-           "an access-log time (default: time, timestamp, ts, Time, event_time; none = file order)");
+           "timestamp column: epoch s, ms, µs or ns (by magnitude), ISO-8601 (T or space, Z, offsets, ' UTC'), "
+           "2024/05/01, 01.05.2024, 05/01/2024 and 5-1-24 (see --date-order), 20240501, 'Wed, 01 May 2024 12:00:00 GMT', "
+           "'May 1, 2024, 1:05 PM', an access-log time; clocks with AM/PM (default: time, timestamp, ts, Time, "
+           "event_time; none = file order)");
+  a.option("date-order", "auto",
+           "how 03/04/2024 is read: month-first, day-first, or auto: as the log shows (the first date with a day "
+           "above 12), month first until it does (the report says so; a later day-first date is an error)");
   a.option("action-column", "", "action column (default: action, item, item_id, ItemId, page, url, product_id)");
   a.option("session-column", "",
            "session id column, when the log has a user column too: sessions start where it changes instead of at "
@@ -127,6 +132,16 @@ bool ingest_options_from_args(const Args& a, train::IngestOptions* o, std::strin
   }
   o->user_column = a.get("user-column");
   o->time_column = a.get("time-column");
+  {
+    const std::string d = a.get("date-order");
+    if (d == "auto") o->date_order = train::DateOrder::AUTO;
+    else if (d == "month-first" || d == "mdy") o->date_order = train::DateOrder::MONTH_FIRST;
+    else if (d == "day-first" || d == "dmy") o->date_order = train::DateOrder::DAY_FIRST;
+    else {
+      *error = "--date-order: expected auto, month-first or day-first, got '" + d + "'";
+      return false;
+    }
+  }
   o->action_column = a.get("action-column");
   o->type_column = a.get("type-column");
   o->session_column = a.get("session-column");

@@ -65,7 +65,7 @@ void AttrCollector::add(uint32_t raw_action, const std::vector<std::string>& val
     // for the SDK) is missing, as a token is.
     if (v.empty() || v == kAttrNone || formats::is_missing_token(v) || v.size() > hunch::kMaxStringBytes || v.find('\0') != std::string::npos) continue;
     double x = 0;
-    if (numeric_[k] && (!parse_attr_number(v, &x) || !std::isfinite(x))) continue;  // not a number: missing
+    if (numeric_[k] && (!read_attr_number(v, &x) || !std::isfinite(x))) continue;  // not a number: missing
     const uint32_t id = values_[k].id(v);
     uint32_t& first = first_[size_t(raw_action) * K + k];
     if (!first) first = id;
@@ -88,7 +88,7 @@ std::vector<std::string> numeric_bucket_names(const NameTable& names, const std:
   uint64_t total = 0;
   for (uint32_t i = 0; i < names.size(); ++i) {
     double x = 0;
-    parse_attr_number(names.name(i), &x);  // add() kept numbers only
+    read_attr_number(names.name(i), &x);  // add() kept numbers only
     v.emplace_back(x, count[i]);
     total += count[i];
   }
@@ -132,10 +132,17 @@ Error AttrCollector::finish(uint32_t min_count, uint32_t min_users, uint32_t max
     out->attr_numeric = fixed->attr_numeric;
     out->attr_values = fixed->attr_values;
   } else {
+    // A column left without a value (none read as a number, or every value withheld) is not
+    // shipped: it would cost bytes and steps and say nothing. The report names it.
+    out->attr_columns.clear();
+    out->attr_numeric.clear();
     for (size_t k = 0; k < K; ++k) {
-      out->attr_values.push_back(kAttrNone);
       const Values& col = values_[k];
       if (numeric_[k]) {
+        if (col.size() == 0) continue;
+        out->attr_columns.push_back(names_[k]);
+        out->attr_numeric.push_back(true);
+        out->attr_values.push_back(kAttrNone);
         for (const std::string& name : numeric_bucket_names(col.table(), col.count, std::max(1u, numeric_buckets)))
           out->attr_values.push_back(name);
         continue;
@@ -156,6 +163,10 @@ Error AttrCollector::finish(uint32_t min_count, uint32_t min_users, uint32_t max
         return col.name(x) < col.name(y);
       });
       if (order.size() > max_values) order.resize(max_values);
+      if (order.empty()) continue;
+      out->attr_columns.push_back(names_[k]);
+      out->attr_numeric.push_back(false);
+      out->attr_values.push_back(kAttrNone);
       for (uint32_t i : order) out->attr_values.emplace_back(col.name(i));
     }
     if (out->attr_values.size() > kMaxAttrValues)

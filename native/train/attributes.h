@@ -33,6 +33,7 @@ class AttrCollector {
   Error add_column(const std::string& name, bool numeric);
   size_t columns() const { return names_.size(); }
   const std::vector<std::string>& names() const { return names_; }
+  bool numeric(size_t k) const { return numeric_[k]; }
 
   // One accepted record of raw action `raw_action` (ids from 0, dense, in order of first sight)
   // with its K attribute values (missing ones empty or a missing token; absent ones past the end of

@@ -118,7 +118,8 @@ bool looks_like_data(const std::vector<std::string>& fields, const std::vector<s
     for (const std::string& n : names)
       if (!n.empty() && iequal(f, n)) return false;
     double t;
-    if (!value && !f.empty() && parse_time(f, &t)) value = true;
+    std::string why;
+    if (!value && !f.empty() && TimeColumn().read(f, &t, &why) == TimeColumn::TIME) value = true;
   }
   return value;
 }

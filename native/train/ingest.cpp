@@ -92,90 +92,6 @@ FixedVocabulary vocabulary_of(const hunch::Model& model) {
   return v;
 }
 
-// ---- time parsing ----------------------------------------------------------------------------
-
-using formats::days_from_civil;
-using formats::read_digits;
-
-static bool parse_iso8601(const char* p, const char* end, double* seconds) {
-  int y, mo, d, h = 0, mi = 0, s = 0;
-  if (!read_digits(p, end, 4, &y) || p >= end || *p++ != '-' || !read_digits(p, end, 2, &mo) ||
-      p >= end || *p++ != '-' || !read_digits(p, end, 2, &d))
-    return false;
-  static const int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1]) return false;
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  if (mo == 2 && d == 29 && !leap) return false;
-  double frac = 0, offset = 0;
-  if (p < end && (*p == 'T' || *p == 't' || *p == ' ')) {
-    ++p;
-    if (!read_digits(p, end, 2, &h) || p >= end || *p++ != ':' || !read_digits(p, end, 2, &mi))
-      return false;
-    if (p < end && *p == ':') {
-      ++p;
-      if (!read_digits(p, end, 2, &s)) return false;
-      if (p < end && (*p == '.' || *p == ',')) {
-        ++p;
-        double scale = 0.1;
-        const char* start = p;
-        while (p < end && *p >= '0' && *p <= '9') { frac += (*p - '0') * scale; scale *= 0.1; ++p; }
-        if (p == start) return false;
-      }
-    }
-    if (h > 23 || mi > 59 || s > 60) return false;  // 60: a leap second, folded into the next
-    if (p < end) {
-      if (*p == 'Z' || *p == 'z') {
-        ++p;
-      } else if (*p == '+' || *p == '-') {
-        int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
-        if (!read_digits(p, end, 2, &oh)) return false;
-        if (p < end && *p == ':') ++p;
-        if (p < end && !read_digits(p, end, 2, &om)) return false;
-        if (oh > 23 || om > 59) return false;
-        offset = sign * (oh * 3600.0 + om * 60.0);
-      }
-    }
-  }
-  if (p != end) return false;
-  *seconds = double(days_from_civil(y, mo, d)) * 86400.0 + h * 3600.0 + mi * 60.0 + s + frac - offset;
-  return true;
-}
-
-bool parse_time(const std::string& text, double* seconds) {
-  const char* b = text.data();
-  const char* e = b + text.size();
-  while (b < e && (*b == ' ' || *b == '\t')) ++b;
-  while (e > b && (e[-1] == ' ' || e[-1] == '\t')) --e;
-  if (b == e) return false;
-  // Plain decimal number (strtod alone would also take "inf", "nan" and hex floats).
-  bool numeric = true;
-  for (const char* p = b; p < e; ++p)
-    if (!((*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '+' || *p == 'e' || *p == 'E'))
-      numeric = false;
-  if (numeric) {
-    std::string s(b, e);
-    char* stop = nullptr;
-    errno = 0;
-    double v = std::strtod(s.c_str(), &stop);
-    if (stop == s.c_str() + s.size() && errno == 0 && std::isfinite(v)) {
-      // 1e11 s is the year 5138, 1e11 ms is 1973: larger values can only be milliseconds; the
-      // same step again for microseconds (GA4's event_timestamp) and nanoseconds.
-      const double a = std::fabs(v);
-      *seconds = a > 1e17 ? v / 1e9 : a > 1e14 ? v / 1e6 : a > 1e11 ? v / 1000.0 : v;
-      return true;
-    }
-  }
-  // A trailing " UTC" (REES46, many SQL exports: "2019-10-01 00:00:00 UTC") is the same as "Z".
-  if (e - b > 4 && std::string(e - 4, e) == " UTC") {
-    const std::string zulu = std::string(b, e - 4) + "Z";
-    return parse_iso8601(zulu.data(), zulu.data() + zulu.size(), seconds);
-  }
-  // Access logs: "[10/Oct/2000:13:55:36 -0700]", "17/05/2015:10:05:03 +0000".
-  if (e - b >= 19 && (b[2] == '/' || (b[0] == '[' && b[3] == '/')))
-    return formats::parse_access_time(b, e, seconds);
-  return parse_iso8601(b, e, seconds);
-}
-
 // ---- input -----------------------------------------------------------------------------------
 
 namespace {
@@ -715,6 +631,8 @@ class Ingestor {
   // the counting read's result; the log is then read again by an Ingestor given admit(): the
   // summary's names, counted exactly, and the bound on the others.
   bool counted() const { return summary_ != nullptr; }
+  // The run stopped at a time that showed the day first after others were read month first.
+  bool day_first_shown_late() const { return day_first_late_; }
   const NameSummary& summary() const { return *summary_; }
   void admit(const std::unordered_set<std::string>* names, uint64_t bound) { admit_ = names, admit_bound_ = bound; }
 
@@ -763,6 +681,9 @@ class Ingestor {
     return {};
   }
   Error accept(const Row& row);
+  TimeColumn time_;  // the log's time column: what it showed of its date order (train/times.h)
+  bool day_first_late_ = false;
+  void note_time_reading();
   // accept()'s action when memo_ does not know the logged name: its route (skipped when over
   // max_field_bytes), counted by the counting read (then *action stays UINT32_MAX), or interned
   // (or the sink, with its hash in *held) and remembered in memo_.
@@ -984,9 +905,18 @@ Error Ingestor::accept(const Row& row) {
   }
   double t = std::nan("");
   bool has_time = row.present[TIME] && !row.value[TIME].empty();
-  if (has_time && !parse_time(row.value[TIME], &t))
-    return skip(&rep_->bad_time, row.line,
-                "column '" + *col[TIME] + "': cannot parse " + quote_value(row.value[TIME]) + " as a time");
+  if (has_time) {
+    std::string why;
+    switch (time_.read(row.value[TIME], &t, &why)) {
+      case TimeColumn::TIME: break;
+      case TimeColumn::NOT_A_TIME:
+        return skip(&rep_->bad_time, row.line,
+                    "column '" + *col[TIME] + "': cannot parse " + quote_value(row.value[TIME]) + " as a time");
+      case TimeColumn::CONTRADICTION:
+        day_first_late_ = true;
+        return Error(name_ + ":" + std::to_string(row.line) + ": column '" + *col[TIME] + "': " + why);
+    }
+  }
   // Web events do not predate the epoch: a negative time is a sign error or a sentinel such
   // as -1, and sorting by it would move the event to the start of the sequence.
   if (has_time && t < 0)
@@ -1771,6 +1701,12 @@ Error Ingestor::finish(Dataset* out) {
       return e;
     data_phase += attrs_.bytes() + out->attr.capacity() * sizeof(uint16_t);
     rep_->attributes.clear();
+    for (size_t k = 0; k < attrs_.columns() && !opt_.vocabulary; ++k) {
+      const std::string& name = attrs_.names()[k];
+      if (std::find(out->attr_columns.begin(), out->attr_columns.end(), name) == out->attr_columns.end())
+        note("attribute column '" + name + "' left out: no value of it was kept (" +
+             (attrs_.numeric(k) ? "none reads as a number" : "each is rarer than --min-count or --min-users") + ")");
+    }
     for (size_t k = 0; k < out->attr_count(); ++k)
       rep_->attributes += (k ? ", " : "") + out->attr_columns[k] + " (" +
                           std::to_string(out->attr_start[k + 1] - out->attr_start[k] - 1) +
@@ -2092,6 +2028,7 @@ Error Ingestor::configure() {
     return e;
   }
   compact_at_ = size_t(1) << 16;
+  time_ = TimeColumn(opt_.date_order);
   route_count_.set_cap(opt_.max_names);
   if (admit_) rep_->name_capacity = opt_.max_names, rep_->name_bound = admit_bound_;
   started_ = last_shown_ = std::chrono::steady_clock::now();
@@ -2148,9 +2085,21 @@ Error Ingestor::read_source(Source* src) {
   return e;
 }
 
+// What the report says of times read in an order the log did not show, or showed.
+void Ingestor::note_time_reading() {
+  if (time_.assumed() && time_.order() == DateOrder::AUTO)
+    note("times such as '" + time_.assumed_example() + "' were read month first (" + std::to_string(time_.assumed()) +
+         " of them; no time in the log has a day above 12 to show the order): --date-order day-first reads them day first");
+  else if (!time_.shown_by().empty())
+    note(std::string("times read ") + (time_.order() == DateOrder::DAY_FIRST ? "day" : "month") + " first, as '" +
+         time_.shown_by() + "' shows (--date-order gives the order)");
+  if (time_.compact_dates()) note("8-digit times read as yyyymmdd dates (midnight UTC)");
+}
+
 Error Ingestor::run(Source* src, Dataset* out) {
   if (Error e = configure()) return e;
   if (Error e = read_source(src)) return e;
+  note_time_reading();
   return summary_ ? Error() : finish(out);
 }
 
@@ -2174,6 +2123,7 @@ Error Ingestor::run_files(const std::vector<std::string>& paths, Dataset* out) {
     struct stat st;
     if (::stat(p.c_str(), &st) == 0) bytes_before_ += static_cast<uint64_t>(st.st_size);
   }
+  note_time_reading();
   return summary_ ? Error() : finish(out);
 }
 
@@ -2184,8 +2134,56 @@ Error ingest_file(const std::string& path, const IngestOptions& options, Dataset
   return ingest_files({path}, options, out, report);
 }
 
+namespace {
+
+// A log whose dates showed the day first only after others had been read month first is read
+// again, day first (TimeColumn), when its inputs can be read again: the error otherwise.
+template <typename Read>
+Error read_with_date_order(const IngestOptions& options, bool rereadable, IngestReport* report, Read read) {
+  bool late = false;
+  Error e = read(options, &late);
+  if (!e || !late || !rereadable) return e;
+  IngestOptions day_first = options;
+  day_first.date_order = DateOrder::DAY_FIRST;
+  const std::string why = e.message;
+  if (Error again = read(day_first, &late)) return again;
+  report->notes.push_back("times read day first, the log read a second time: " + why.substr(0, why.find("; give")));
+  return {};
+}
+
+bool regular_files(const std::vector<std::string>& paths) {
+  for (const auto& p : paths) {
+    struct stat st;
+    if (::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  }
+  return true;
+}
+
+Error ingest_files_once(const std::vector<std::string>& paths, const IngestOptions& options, Dataset* out,
+                        IngestReport* report, bool* day_first_late);
+Error ingest_buffer_once(const std::string& name, const std::string& bytes, const IngestOptions& options,
+                         Dataset* out, IngestReport* report, bool* day_first_late);
+
+}  // namespace
+
 Error ingest_files(const std::vector<std::string>& paths, const IngestOptions& options, Dataset* out,
                    IngestReport* report) {
+  return read_with_date_order(options, regular_files(paths), report, [&](const IngestOptions& o, bool* late) {
+    return ingest_files_once(paths, o, out, report, late);
+  });
+}
+
+Error ingest_buffer(const std::string& name, const std::string& bytes, const IngestOptions& options,
+                    Dataset* out, IngestReport* report) {
+  return read_with_date_order(options, true, report, [&](const IngestOptions& o, bool* late) {
+    return ingest_buffer_once(name, bytes, o, out, report, late);
+  });
+}
+
+namespace {
+
+Error ingest_files_once(const std::vector<std::string>& paths, const IngestOptions& options, Dataset* out,
+                        IngestReport* report, bool* day_first_late) {
   *report = IngestReport();
   report->path = paths.empty() ? std::string() : paths[0];
   *out = Dataset();
@@ -2193,7 +2191,9 @@ Error ingest_files(const std::vector<std::string>& paths, const IngestOptions& o
   uint64_t bound = 0;
   {
     Ingestor ing(report->path, options, report);
-    if (Error e = ing.run_files(paths, out)) return e;
+    Error e = ing.run_files(paths, out);
+    *day_first_late = ing.day_first_shown_late();
+    if (e) return e;
     if (!ing.counted()) return {};
     // More distinct actions than max_names: the first read counted them in bounded memory; the
     // second keeps events, counting the summary's actions exactly.
@@ -2214,6 +2214,8 @@ Error ingest_files(const std::vector<std::string>& paths, const IngestOptions& o
   second.admit(&counted, bound);
   return second.run_files(paths, out);
 }
+
+}  // namespace
 
 namespace {
 
@@ -2267,8 +2269,10 @@ Error expand_inputs(const std::vector<std::string>& inputs, std::vector<std::str
   return {};
 }
 
-Error ingest_buffer(const std::string& name, const std::string& bytes, const IngestOptions& options,
-                    Dataset* out, IngestReport* report) {
+namespace {
+
+Error ingest_buffer_once(const std::string& name, const std::string& bytes, const IngestOptions& options,
+                         Dataset* out, IngestReport* report, bool* day_first_late) {
   *report = IngestReport();
   report->path = name;
   *out = Dataset();
@@ -2278,7 +2282,9 @@ Error ingest_buffer(const std::string& name, const std::string& bytes, const Ing
     Source src;
     src.open_memory(name, &bytes);
     Ingestor ing(name, options, report);
-    if (Error e = ing.run(&src, out)) return e;
+    Error e = ing.run(&src, out);
+    *day_first_late = ing.day_first_shown_late();
+    if (e) return e;
     if (!ing.counted()) return {};
     counted.insert(ing.summary().names().begin(), ing.summary().names().end());
     bound = ing.summary().bound();
@@ -2293,6 +2299,8 @@ Error ingest_buffer(const std::string& name, const std::string& bytes, const Ing
   second.admit(&counted, bound);
   return second.run(&src, out);
 }
+
+}  // namespace
 
 std::string IngestReport::to_text() const {
   std::ostringstream o;

@@ -30,6 +30,7 @@
 #include "hunch/error.h"
 #include "hunch/routes.h"
 #include "train/dataset.h"
+#include "train/times.h"
 
 namespace hunch {
 class Model;
@@ -131,6 +132,9 @@ struct IngestOptions {
   // "clicks"}, …]}). The user is the record's user key; action (also `aid`), time and type are
   // the events' keys. Empty = found by content (an `events` array, no action key).
   std::string events_field;
+  // How numeric dates such as "03/04/2024" are read (train/times.h, TimeColumn): AUTO = as the
+  // log shows (the first value with a day above 12), month first until it does.
+  DateOrder date_order = DateOrder::AUTO;
 
   double   session_gap = 1800;  // seconds; a larger gap starts a new session; 0 = one per user
   // false: every session is its own sequence (leave-one-out); true: one sequence per user, the
@@ -205,7 +209,7 @@ struct IngestReport {
   uint64_t rows           = 0;  // data records read (header and blank lines not counted; per-session JSON and lists: events)
   uint64_t malformed      = 0;  // unparsable record: bad JSON, too few fields
   uint64_t missing_field  = 0;  // empty or absent user/action (or time when the column exists)
-  uint64_t bad_time       = 0;  // time present but not a number or ISO-8601 date
+  uint64_t bad_time       = 0;  // time present but not a time (train/times.h)
   uint64_t bad_utf8       = 0;  // user/action/type not valid UTF-8, or holding a NUL byte
   uint64_t too_long       = 0;  // record over max_line_bytes or a value over max_field_bytes
   uint64_t duplicates     = 0;  // same user, action, type and time as an earlier event
@@ -277,13 +281,7 @@ Error expand_inputs(const std::vector<std::string>& inputs, std::vector<std::str
 Error ingest_buffer(const std::string& name, const std::string& bytes,
                     const IngestOptions& options, Dataset* out, IngestReport* report);
 
-// Time parsing shared with the tests: epoch seconds (fractional allowed), milliseconds, micro-
-// seconds or nanoseconds told apart by magnitude (over 1e11 = ms, over 1e14 = µs, over 1e17 =
-// ns: each boundary is the year 5138 in the smaller unit and 1973 in the larger), ISO-8601
-// "YYYY-MM-DD[(T| )hh:mm[:ss[.fff]]][Z|±hh[:mm]| UTC]" (no zone = UTC), or an access log's
-// "[dd/Mon/yyyy:hh:mm:ss ±zzzz]" (brackets optional, month as a name or a number). Returns false
-// when the text is none of these.
-bool parse_time(const std::string& text, double* seconds);
+// Time parsing (parse_time, TimeColumn) is train/times.h.
 
 // Time-gap buckets are the core's hunch::gap_bucket (hunch/arch.h): one definition for training
 // and inference.

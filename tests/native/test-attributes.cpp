@@ -406,4 +406,59 @@ TEST_CASE("hunch train finds a log's category and price columns by name; --attr-
   std::remove(log.c_str());
   std::remove(model.c_str());
 }
+
+TEST_CASE("hunch train: prices written with currency signs bucket as their numbers; a column of no numbers is left out") {
+  // The same log three ways: plain prices, "$1,234.50" prices, and prices no one can read.
+  const std::string plain = shop_log(60);
+  auto rewrite = [&](auto price) {
+    std::string out;
+    for (size_t at = 0; at < plain.size();) {
+      const size_t eol = plain.find('\n', at);
+      std::string row = plain.substr(at, eol - at);
+      at = eol + 1;
+      const size_t c2 = row.find(',', row.find(',') + 1), c3 = row.find(',', c2 + 1), c4 = row.find(',', c3 + 1);
+      if (out.empty()) { out = row + "\n"; continue; }
+      out += row.substr(0, c3 + 1) + price(row.substr(c3 + 1, c4 - c3 - 1)) + row.substr(c4) + "\n";
+    }
+    return out;
+  };
+  const std::string dollars = rewrite([](const std::string& p) {
+    const double v = std::stod(p) * 100;  // thousands, for the grouping: "$1,234.50"
+    char b[32];
+    std::snprintf(b, sizeof b, "%d,%03d.%02d", int(v) / 1000, int(v) % 1000, int(v * 100) % 100);
+    return "\"$" + std::string(b) + "\"";
+  });
+  const std::string hundreds = rewrite([](const std::string& p) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.2f", std::stod(p) * 100);
+    return std::string(b);
+  });
+  const std::string words = rewrite([](const std::string&) { return std::string("ask us"); });
+  IngestOptions o;
+  o.min_count = 1;
+  o.find_attributes = true;
+  Dataset a, b, c;
+  IngestReport ra, rb, rc;
+  REQUIRE(!ingest_buffer("dollars.csv", dollars, o, &a, &ra));
+  REQUIRE(!ingest_buffer("hundreds.csv", hundreds, o, &b, &rb));
+  CHECK(a.attr_values == b.attr_values);
+  CHECK(a.action_attr == b.action_attr);
+  REQUIRE(!ingest_buffer("words.csv", words, o, &c, &rc));
+  CHECK(c.attr_columns == std::vector<std::string>{"category"});
+  CHECK(rc.to_text().find("note: attribute column 'price' left out: no value of it was kept (none reads as a number)") !=
+        std::string::npos);
+  // Through the CLI and the core: predict reads "$40.00" as 40.
+  const std::string log = temp_file("dollars.csv"), model = temp_file("dollars.hunch");
+  write_file(log, dollars);
+  std::string out, plain_out, sign_out;
+  REQUIRE_MESSAGE(cli("train '" + log + "' -o '" + model + "' --epochs 1 --embed 16 --min-users 1", &out) == 0, out);
+  CHECK(out.find("price (16 numeric buckets) — found by name") != std::string::npos);
+  REQUIRE(cli("predict '" + model + "' --events 'brand-new[category=cat2;price=4000]@1000' --json --k 5", &plain_out) == 0);
+  REQUIRE(cli("predict '" + model + "' --events 'brand-new[category=cat2;price=$4000.00]@1000' --json --k 5", &sign_out) == 0);
+  CHECK(plain_out == sign_out);
+  REQUIRE(cli("predict '" + model + "' --events 'brand-new[category=cat2;price=1]@1000' --json --k 5", &out) == 0);
+  CHECK(out != plain_out);  // the price moves the prediction, so the equality above says something
+  std::remove(log.c_str());
+  std::remove(model.c_str());
+}
 #endif

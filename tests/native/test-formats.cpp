@@ -60,6 +60,19 @@ std::vector<std::string> types_of(const Dataset& ds, size_t s) {
 
 bool has(const std::string& text, const std::string& piece) { return text.find(piece) != std::string::npos; }
 
+// 30 users, 4 events each a minute apart, one user a day from 1 October, dd/mm/yyyy: days 13
+// and later show the order only after 12 days' events were read (month first, as US dates).
+std::string day_first_log() {
+  std::string log = "user;item;time\n";
+  for (int u = 0; u < 30; ++u)
+    for (int i = 0; i < 4; ++i) {
+      char b[32];
+      std::snprintf(b, sizeof b, "%02d/10/2019 10:%02d", u + 1, i);
+      log += "u" + std::to_string(u) + ";i" + std::to_string((u + i) % 7) + ";" + b + "\n";
+    }
+  return log;
+}
+
 // Every row is kept or counted under exactly one reason (ingest.h).
 void check_accounting(const IngestReport& r) {
   CHECK(r.rows == r.malformed + r.missing_field + r.bad_time + r.bad_utf8 + r.too_long + r.duplicates +
@@ -98,6 +111,106 @@ TEST_CASE("formats: times in µs and ns by magnitude, ' UTC', offsets and access
     CAPTURE(bad);
     CHECK_FALSE(parse_time(bad, &t));
   }
+}
+
+TEST_CASE("formats: dates as exports and people write them (train/times.h)") {
+  double t = 0;
+  struct Case {
+    const char* text;
+    double      seconds;
+  };
+  const Case cases[] = {
+      {"2024/05/01 12:00:00", 1714564800},            // year first with slashes
+      {"2024.5.1 12:00", 1714564800},                 // or dots, one-digit month and day
+      {"01.05.2024 14:00 +02:00", 1714564800},        // dotted: day first
+      {"1.5.24", 1714521600},                         // two-digit year
+      {"Wed, 01 May 2024 12:00:00 GMT", 1714564800},  // RFC 2822 / HTTP, Date.toUTCString
+      {"01 May 2024 14:00:00 +0200", 1714564800},
+      {"Wed May 01 2024 14:00:00 GMT+0200 (Central European Summer Time)", 1714564800},  // Date.toString
+      {"May 1, 2024, 12:00:00 PM", 1714564800},       // toLocaleString('en-US')
+      {"May 1, 2024 12:00 AM", 1714521600},           // 12 AM is midnight
+      {"September 30 2024", 1727654400},
+      {"Sept. 30, 2024", 1727654400},
+      {"20240501T120000Z", 1714564800},               // ISO-8601 basic
+      {"20240501T1400+0200", 1714564800},
+      {"20240501120000", 1714564800},                 // yyyymmddhhmmss (as ms: past 2286)
+      {"2024-05-01 1:00:00 PM", 1714568400},          // ISO date, 12-hour clock
+      {"2024-05-01T12:00:00 GMT", 1714564800},
+      {"2024-05-01T12:00:00.5 UTC", 1714564800.5},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.text);
+    CHECK(parse_time(c.text, &t));
+    CHECK(t == doctest::Approx(c.seconds));
+  }
+  // What stays refused: impossible dates and clocks, trailing words, an ambiguous numeric date
+  // on its own (only a column can say its order: TimeColumn), a zone name without an offset.
+  for (const char* bad : {"2024/13/01", "2024/02/30", "31.04.2024", "May 32, 2024", "Foo 1, 2024", "May 1, 2024 13:00 PM",
+                          "May 1, 2024 0:30 AM", "May 1 2024 12:00 soon", "Wed, 01 May 2024 12:00:00 CEST",
+                          "20240532T000000Z", "05/01/2024", "5-1-2024", "May 2024", "1st May 2024",
+                          "2024-05-01 12:00:00 (UTC)"}) {
+    const std::string text = bad;
+    CAPTURE(text);
+    CHECK_FALSE(parse_time(bad, &t));
+  }
+  // A column: the first date with a day above 12 shows the order.
+  std::string why;
+  TimeColumn us;
+  CHECK(us.read("05/01/2024 12:00", &t, &why) == TimeColumn::TIME);  // either: month first for now
+  CHECK(t == 1714564800.0);
+  CHECK(us.assumed() == 1);
+  CHECK(us.read("05/13/2024", &t, &why) == TimeColumn::TIME);  // shows month first: agrees
+  CHECK(us.order() == DateOrder::MONTH_FIRST);
+  CHECK(us.shown_by() == "05/13/2024");
+  CHECK(us.read("13/05/2024", &t, &why) == TimeColumn::NOT_A_TIME);  // impossible month first
+  TimeColumn eu;
+  CHECK(eu.read("13/05/2024 1:00 PM", &t, &why) == TimeColumn::TIME);
+  CHECK(eu.order() == DateOrder::DAY_FIRST);
+  CHECK(eu.read("01-05-2024 12:00", &t, &why) == TimeColumn::TIME);  // then day first
+  CHECK(t == 1714564800.0);
+  CHECK(eu.assumed() == 0);
+  TimeColumn late;
+  CHECK(late.read("01/05/2024", &t, &why) == TimeColumn::TIME);
+  CHECK(late.read("13/05/2024", &t, &why) == TimeColumn::CONTRADICTION);
+  CHECK(has(why, "--date-order day-first"));
+  CHECK(has(why, "'01/05/2024'"));
+  TimeColumn given(DateOrder::DAY_FIRST);
+  CHECK(given.read("01/05/2024", &t, &why) == TimeColumn::TIME);
+  CHECK(t == 1714521600.0);
+  CHECK(given.read("05/13/2024", &t, &why) == TimeColumn::NOT_A_TIME);
+  // 8-digit numbers: dates when the column's first number is one, epoch seconds otherwise.
+  TimeColumn dates;
+  CHECK(dates.read("20240501", &t, &why) == TimeColumn::TIME);
+  CHECK(t == 1714521600.0);
+  CHECK(dates.compact_dates());
+  CHECK(dates.read("20240532", &t, &why) == TimeColumn::NOT_A_TIME);
+  CHECK(dates.read("1714564800", &t, &why) == TimeColumn::NOT_A_TIME);
+  TimeColumn seconds;
+  CHECK(seconds.read("17", &t, &why) == TimeColumn::TIME);
+  CHECK(seconds.read("20240501", &t, &why) == TimeColumn::TIME);
+  CHECK(t == 20240501.0);
+}
+
+TEST_CASE("formats: a log whose dates show the day first late is read again, day first") {
+  const std::string log = day_first_log();
+  IngestOptions day_first = loose();
+  day_first.date_order = DateOrder::DAY_FIRST;
+  Ingested given = ingest_text("dmy.csv", log, day_first);
+  REQUIRE(given.error.ok());
+  Ingested found = ingest_text("dmy.csv", log, loose());
+  REQUIRE(found.error.ok());
+  CHECK(found.rep.kept_events == 120);
+  CHECK(found.ds.time == given.ds.time);
+  CHECK(has(found.rep.to_text(), "times read day first, the log read a second time: dmy.csv:50: column 'time': "
+                                 "'13/10/2019 10:00' puts the day first, but 48 earlier times"));
+  // US dates that never show their order: read month first, and the report says so.
+  std::string us = "user,item,time\n";
+  for (int u = 0; u < 10; ++u)
+    for (int i = 0; i < 4; ++i) us += "u" + std::to_string(u) + ",i" + std::to_string(i) + ",10/0" + std::to_string(1 + u % 9) + "/2019 1:0" + std::to_string(i) + " PM\n";
+  Ingested month_first = ingest_text("us.csv", us, loose());
+  REQUIRE(month_first.error.ok());
+  CHECK(month_first.ds.time[0] == doctest::Approx(1569934800.0));  // 2019-10-01 13:00 UTC
+  CHECK(has(month_first.rep.to_text(), "times such as '10/01/2019 1:00 PM' were read month first (40 of them"));
 }
 
 TEST_CASE("formats: the delimiter is sniffed (, ; tab |); --delimiter forces one") {
@@ -553,8 +666,9 @@ struct Run {
   std::string out;
 };
 
-Run cli(const std::string& args, int limit_s = 120) {
-  std::string cmd = "timeout -k 5 " + std::to_string(limit_s) + " '" HUNCH_CLI_PATH "' " + args + " 2>&1";
+// `before`: a shell prefix such as "cat f | " (input from a pipe).
+Run cli(const std::string& args, int limit_s = 120, const std::string& before = "") {
+  std::string cmd = before + "timeout -k 5 " + std::to_string(limit_s) + " '" HUNCH_CLI_PATH "' " + args + " 2>&1";
   Run r;
   FILE* p = popen(cmd.c_str(), "r");
   REQUIRE(p);
@@ -842,6 +956,27 @@ TEST_CASE("formats CLI: bad records in the new formats: counted, file:line, non-
     CHECK(s.code == 1);
     CHECK(has(s.out, c.example));
   }
+}
+
+TEST_CASE("formats CLI: --date-order, and a day-first log read twice or refused from a pipe") {
+  const std::string path = put("dmy.csv", day_first_log()), model = scratch() + "/dmy.hunch";
+  Run found = cli("train '" + path + "' -o '" + model + "' --epochs 1 --min-users 1 --dry-run");
+  CAPTURE(found.out.substr(0, 3000));
+  CHECK(found.code == 0);
+  CHECK(has(found.out, "times read day first, the log read a second time"));
+  CHECK(report_count(found.out, "skipped: unparsable time", 0));
+  Run given = cli("train '" + path + "' -o '" + model + "' --epochs 1 --min-users 1 --dry-run --date-order day-first");
+  CHECK(given.code == 0);
+  CHECK_FALSE(has(given.out, "read a second time"));
+  Run us = cli("train '" + path + "' -o '" + model + "' --dry-run --date-order month-first");
+  CHECK(report_count(us.out, "skipped: unparsable time", 18 * 4));  // days 13-30 are not months
+  Run piped = cli("train /dev/stdin -o '" + model + "' --format csv --dry-run", 120, "cat '" + path + "' | ");
+  CHECK(piped.code == 1);
+  CHECK(has(piped.out, "puts the day first, but 48 earlier times such as '01/10/2019 10:00' could be either and were "
+                       "read month first; give the order: --date-order day-first"));
+  Run bad = cli("train '" + path + "' -o '" + model + "' --date-order ymd");
+  CHECK(bad.code == 2);
+  CHECK(has(bad.out, "--date-order: expected auto, month-first or day-first, got 'ymd'"));
 }
 
 TEST_CASE("formats CLI: clean up the scratch directory") {
