@@ -21,16 +21,18 @@ void add_ingest_options(Args& a) {
   a.option("columns", "",
            "names of the columns of a file without a header, comma-separated, e.g. user,item,category,type,time "
            "(names give the roles as a header would; empty or other names are ignored)");
-  a.option("user-column", "", "user or session id column (default: user, user_id, session, session_id, SessionId)");
+  a.option("user-column", "", "user or session id column (default: user, user_id, session, session_id, SessionId, then visitor_id, customer_id, client_id, "
+           "distinct_id, anonymous_id, domain_userid, device_id, uid; any case, and failing that with _ - . and spaces ignored)");
   a.option("time-column", "",
            "timestamp column: epoch s, ms, µs or ns (by magnitude), ISO-8601 (T or space, Z, offsets, ' UTC'), "
            "2024/05/01, 01.05.2024, 05/01/2024 and 5-1-24 (see --date-order), 20240501, 'Wed, 01 May 2024 12:00:00 GMT', "
            "'May 1, 2024, 1:05 PM', an access-log time; clocks with AM/PM (default: time, timestamp, ts, Time, "
-           "event_time; none = file order)");
+           "event_time, event_timestamp, datetime, created_at, occurred_at; none = file order)");
   a.option("date-order", "auto",
            "how 03/04/2024 is read: month-first, day-first, or auto: as the log shows (the first date with a day "
            "above 12), month first until it does (the report says so; a later day-first date is an error)");
-  a.option("action-column", "", "action column (default: action, item, item_id, ItemId, page, url, product_id)");
+  a.option("action-column", "", "action column (default: action, item, item_id, ItemId, page, url, product_id, product, sku, product_sku, page_path, "
+           "path, page_url, screen_name, content_id)");
   a.option("session-column", "",
            "session id column, when the log has a user column too: sessions start where it changes instead of at "
            "--session-gap (default: session, session_id, user_session, SessionId, ga_session_id unless it is the user "
@@ -38,7 +40,7 @@ void add_ingest_options(Args& a) {
   a.option("events-field", "",
            "JSON Lines with one record per session: the key of its array of events, e.g. events (the OTTO "
            "shape; found by content when the records have an events array and no action key)");
-  a.option("type-column", "", "event-type column (default: type, event, event_type; optional)");
+  a.option("type-column", "", "event-type column (default: type, event, event_type, event_name, action_type, behavior, behaviour; optional)");
   a.option("session-gap", "1800", "seconds of inactivity that start a new sequence; 0 = one sequence per user");
   a.option("min-length", "2", "drop sequences with fewer events");
   a.option("min-count", "2", "actions and types seen fewer times become <unk> / <none>");

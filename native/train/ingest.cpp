@@ -422,11 +422,21 @@ class JsonLine {
 
 enum Role { USER = 0, TIME = 1, ACTION = 2, TYPE = 3, ROLES = 4 };
 const char* const kRoleNames[ROLES] = {"user", "time", "action", "type"};
+// Searched in order, each name in any case first; failing all of those, with everything but
+// letters and digits ignored (find_default: RetailRocket's "visitorid", "userId", "User ID").
+// The names after the first row of each list come from common exports (RetailRocket, Mixpanel,
+// Snowplow, Amplitude, Tmall, warehouse tables); they are tried after the older ones, so a log
+// that one of those matched reads as it did.
 const std::vector<std::string> kDefaults[ROLES] = {
-    {"user", "user_id", "session", "session_id", "SessionId"},
-    {"time", "timestamp", "ts", "Time", "event_time"},
-    {"action", "item", "item_id", "ItemId", "page", "url", "product_id"},
-    {"type", "event", "event_type"}};
+    {"user", "user_id", "session", "session_id", "SessionId",
+     "visitor_id", "customer_id", "client_id", "distinct_id", "anonymous_id", "domain_userid", "device_id", "uid"},
+    {"time", "timestamp", "ts", "Time", "event_time",
+     "event_timestamp", "datetime", "created_at", "occurred_at"},
+    {"action", "item", "item_id", "ItemId", "page", "url", "product_id",
+     "product", "sku", "product_sku", "page_path", "path", "page_url", "screen_name", "content_id"},
+    {"type", "event", "event_type",
+     "event_name", "action_type", "behavior", "behaviour"}};
+const std::vector<std::string> kSessionNames = {"session", "session_id", "user_session", "SessionId", "ga_session_id"};
 
 // Attribute columns found by name (IngestOptions::find_attributes): per group, the first name
 // present. The names of the common e-commerce schemas: REES46 and Taobao's logs, Segment's
@@ -446,6 +456,32 @@ bool same_name(const std::string& a, const std::string& b) {
     if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
       return false;
   return true;
+}
+
+// The same name with everything but ASCII letters and digits left out, in any case: "userId",
+// "User ID" and "user_id" are one.
+bool same_letters(std::string_view a, std::string_view b) {
+  auto alnum = [](char c) { return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'); };
+  size_t i = 0, j = 0;
+  while (true) {
+    while (i < a.size() && !alnum(a[i])) ++i;
+    while (j < b.size() && !alnum(b[j])) ++j;
+    if (i == a.size() || j == b.size()) return i == a.size() && j == b.size();
+    if ((a[i] | 0x20) != (b[j] | 0x20)) return false;
+    ++i, ++j;
+  }
+}
+
+// The first of `candidates` among n names (name(i): a std::string; skip(i): not to be taken),
+// matched in any case; failing every candidate so, the first matched by same_letters. n when
+// none is.
+template <class NameOf, class Skip>
+size_t find_default(size_t n, NameOf name, const std::vector<std::string>& candidates, Skip skip) {
+  for (bool loose : {false, true})
+    for (const std::string& c : candidates)
+      for (size_t i = 0; i < n; ++i)
+        if (!skip(i) && (loose ? same_letters(name(i), c) : same_name(name(i), c))) return i;
+  return n;
 }
 
 // Where `name` is among n keys (key(i): a std::string): the exact spelling first, else any case,
@@ -784,11 +820,10 @@ Error Ingestor::find_attributes(const std::vector<std::string>& names, bool last
   attributes_searched_ = last;
   for (size_t g = 0; g < kAutoAttributes.size(); ++g) {
     if (attribute_groups_found_ & (1u << g)) continue;
-    const std::string* hit = nullptr;
-    for (size_t c = 0; c < kAutoAttributes[g].names.size() && !hit; ++c)
-      for (const std::string& name : names)
-        if (same_name(name, kAutoAttributes[g].names[c])) { hit = &name; break; }
-    if (!hit) continue;
+    const size_t i = find_default(names.size(), [&](size_t j) -> const std::string& { return names[j]; },
+                                  kAutoAttributes[g].names, [](size_t) { return false; });
+    if (i == names.size()) continue;
+    const std::string* hit = &names[i];
     attribute_groups_found_ |= 1u << g;
     rep_->attributes_found = true;
     if (Error e = attrs_.add_column(*hit, kAutoAttributes[g].numeric)) return e;
@@ -807,11 +842,9 @@ Error Ingestor::resolve_columns(const std::vector<std::string>& header) {
       for (size_t i = 0; i < header.size(); ++i)
         if (header[i] == *given[r]) { column_[r] = int(i); break; }
     } else {
-      for (const auto& cand : kDefaults[r]) {
-        for (size_t i = 0; i < header.size() && column_[r] < 0; ++i)
-          if (same_name(header[i], cand)) column_[r] = int(i);
-        if (column_[r] >= 0) break;
-      }
+      const size_t i = find_default(header.size(), [&](size_t j) -> const std::string& { return header[j]; }, kDefaults[r],
+                                    [](size_t) { return false; });
+      if (i < header.size()) column_[r] = int(i);
     }
     if (column_[r] < 0 && (r == USER || r == ACTION || !given[r]->empty())) {
       std::string have;
@@ -1269,11 +1302,9 @@ Error Ingestor::read_jsonl(Source* src) {
           for (size_t i = 0; i < nfields && !hit; ++i)
             if (fields[i].key == *given[r]) hit = &fields[i];
         } else {
-          for (const auto& cand : kDefaults[r]) {
-            for (size_t i = 0; i < nfields && !hit; ++i)
-              if (same_name(fields[i].key, cand)) hit = &fields[i];
-            if (hit) break;
-          }
+          const size_t i = find_default(nfields, [&](size_t j) -> const std::string& { return fields[j].key; }, kDefaults[r],
+                                        [](size_t) { return false; });
+          if (i < nfields) hit = &fields[i];
         }
         if (!hit || hit->is_null) continue;
         if (hit->is_nested) { nested = true; nested_key = hit->key; continue; }
@@ -1305,20 +1336,20 @@ Error Ingestor::read_jsonl(Source* src) {
       // The session key (IngestOptions::session_column), not the user's.
       row.has_session = false;
       if (opt_.session_column != "none") {
-        static const char* const kSessionKeys[] = {"session", "session_id", "user_session", "SessionId", "ga_session_id"};
-        for (size_t k = 0; k < 5 && !row.has_session; ++k) {
-          if (!opt_.session_column.empty() && k > 0) break;
-          const std::string want = opt_.session_column.empty() ? kSessionKeys[k] : opt_.session_column;
-          for (size_t i = 0; i < nfields; ++i) {
-            const JsonField& f = fields[i];
-            if (f.is_null || f.is_nested || f.key == rep_->user_column) continue;
-            if (opt_.session_column.empty() ? !same_name(f.key, want) : f.key != want) continue;
-            row.has_session = true;
-            row.session = f.value;
-            rep_->has_session_column = true;
-            rep_->session_column = f.key;
-            break;
-          }
+        auto unusable = [&](size_t j) {
+          return fields[j].is_null || fields[j].is_nested || fields[j].key == rep_->user_column;
+        };
+        size_t i = nfields;
+        if (opt_.session_column.empty())
+          i = find_default(nfields, [&](size_t j) -> const std::string& { return fields[j].key; }, kSessionNames, unusable);
+        else
+          for (size_t j = 0; j < nfields && i == nfields; ++j)
+            if (!unusable(j) && fields[j].key == opt_.session_column) i = j;
+        if (i < nfields) {
+          row.has_session = true;
+          row.session = fields[i].value;
+          rep_->has_session_column = true;
+          rep_->session_column = fields[i].key;
         }
       }
       if (nested)
@@ -1775,11 +1806,9 @@ Error Ingestor::resolve_session(const std::vector<std::string>& header) {
       return Error(name_ + ":1: no session column (looked for '" + opt_.session_column +
                    "') — name it with --session-column, or none");
   } else {
-    for (const char* cand : {"session", "session_id", "user_session", "SessionId", "ga_session_id"}) {
-      for (size_t i = 0; i < header.size() && session_column_ < 0; ++i)
-        if (int(i) != column_[USER] && same_name(header[i], cand)) session_column_ = int(i);
-      if (session_column_ >= 0) break;
-    }
+    const size_t i = find_default(header.size(), [&](size_t j) -> const std::string& { return header[j]; }, kSessionNames,
+                                  [&](size_t j) { return int(j) == column_[USER]; });
+    if (i < header.size()) session_column_ = int(i);
   }
   if (session_column_ >= 0 && session_column_ == column_[USER]) session_column_ = -1;
   if (session_column_ >= 0) {
@@ -1887,10 +1916,9 @@ Error Ingestor::read_json_events(Source* src, Format f) {
     }
     std::vector<std::string> cands = kDefaults[role];
     if (extra) cands.push_back(extra);
-    for (const auto& c : cands)
-      for (const auto& m : o.members)
-        if (same_name(m.first, c) && m.second.scalar()) return &m.second;
-    return nullptr;
+    const size_t i = find_default(o.members.size(), [&](size_t j) -> const std::string& { return o.members[j].first; }, cands,
+                                  [&](size_t j) { return !o.members[j].second.scalar(); });
+    return i < o.members.size() ? &o.members[i].second : nullptr;
   };
   while (read_line(src, opt_.max_line_bytes, &line, &too_long)) {
     ++lineno;

@@ -88,10 +88,14 @@ FixedVocabulary vocabulary_of(const hunch::Model& model);
 struct IngestOptions {
   Format format = Format::AUTO;
   // Column (CSV/TSV header name or JSON key). Empty = the first present of the defaults:
-  //   user:   user, user_id, session, session_id, SessionId
-  //   time:   time, timestamp, ts, Time, event_time
-  //   action: action, item, item_id, ItemId, page, url, product_id
-  //   type:   type, event, event_type
+  //   user:   user, user_id, session, session_id, SessionId, visitor_id, customer_id, client_id,
+  //           distinct_id, anonymous_id, domain_userid, device_id, uid
+  //   time:   time, timestamp, ts, Time, event_time, event_timestamp, datetime, created_at, occurred_at
+  //   action: action, item, item_id, ItemId, page, url, product_id, product, sku, product_sku,
+  //           page_path, path, page_url, screen_name, content_id
+  //   type:   type, event, event_type, event_name, action_type, behavior, behaviour
+  // each in any case; failing every one so, with all but letters and digits ignored ("userId",
+  // "User ID"). The same for the session column's and the attribute columns' names.
   // user and action are required; without a time column (or with time_column "none") the file
   // order is the time order; without a type column every event has type 0.
   // Ids (user, action, type, session) that read as a missing-value token — empty, NA, N/A, null,

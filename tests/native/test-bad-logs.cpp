@@ -130,11 +130,13 @@ TEST_CASE("bad logs: unusable files are a clear error with a non-zero exit") {
       // A ';'-separated file now reads (its delimiter is sniffed: test-formats.cpp); a file
       // without a header asks for its column names.
       {"headerless.csv", good_rows(),
-       "no user column (looked for any of user, user_id, session, session_id, SessionId); the header has 'u0', "
+       "no user column (looked for any of user, user_id, session, session_id, SessionId, visitor_id, customer_id, client_id, "
+       "distinct_id, anonymous_id, domain_userid, device_id, uid); the header has 'u0', "
        "'1700000000', '/p/0', 'view' — name it with --user-column; the first row looks like data, not a header: "
        "name the file's columns with --columns"},
       {"no-action.csv", "user,time,type\nu1,1700000000,view\nu1,1700000010,view\n",
-       "no action column (looked for any of action, item, item_id, ItemId, page, url, product_id); the header has 'user', 'time', 'type'"},
+       "no action column (looked for any of action, item, item_id, ItemId, page, url, product_id, product, sku, product_sku, "
+       "page_path, path, page_url, screen_name, content_id); the header has 'user', 'time', 'type'"},
       {"junk.csv", junk, "no user column"},
       {"cut.csv.gz", gz.substr(0, gz.size() / 2), "unexpected end of the gzip stream (truncated file?)"},
       {"cut-header.csv.gz", gz.substr(0, 12), "cut-header.csv.gz"},

@@ -306,6 +306,40 @@ TEST_CASE("formats: a file without a header is detected and named with columns")
   CHECK(formats::looks_like_data({"u1", "1714564800", "/a"}, {"user"}));
 }
 
+TEST_CASE("formats: columns named as common exports name them (RetailRocket, camelCase JSON, 'User ID')") {
+  // RetailRocket's events.csv: timestamp (ms), visitorid, event, itemid, transactionid.
+  std::string rr = "timestamp,visitorid,event,itemid,transactionid\n";
+  for (int u = 0; u < 6; ++u)
+    for (int i = 0; i < 3; ++i)
+      rr += std::to_string(1433221332117L + u * 1000000L + i * 60000L) + "," + std::to_string(257597 + u) + "," +
+            (i == 2 ? "addtocart" : "view") + "," + std::to_string(355908 + i) + ",\n";
+  Ingested r = ingest_text("events.csv", rr, loose());
+  REQUIRE_MESSAGE(r.error.ok(), r.error.message);
+  // The columns the roles read: user, time, action, type.
+  auto roles = [](const IngestReport& rep) {
+    return rep.user_column + "|" + rep.time_column + "|" + rep.action_column + "|" + rep.type_column;
+  };
+  CHECK(roles(r.rep) == "visitorid|timestamp|itemid|event");
+  CHECK(r.rep.kept_events == 18);
+  // Spelled with spaces and capitals, and camelCase keys in JSON Lines.
+  Ingested spaced = ingest_text("export.csv", "User ID,Event Time,Product ID,Event Name\n"
+                                              "a,2024-05-01 12:00:00,p1,view\na,2024-05-01 12:01:00,p2,view\n", loose());
+  REQUIRE_MESSAGE(spaced.error.ok(), spaced.error.message);
+  CHECK(roles(spaced.rep) == "User ID|Event Time|Product ID|Event Name");
+  Ingested camel = ingest_text("events.jsonl", "{\"userId\":\"a\",\"createdAt\":1714564800,\"sku\":\"x\"}\n"
+                                               "{\"userId\":\"a\",\"createdAt\":1714564860,\"sku\":\"y\"}\n", loose());
+  REQUIRE_MESSAGE(camel.error.ok(), camel.error.message);
+  CHECK(roles(camel.rep).rfind("userId|createdAt|sku|", 0) == 0);
+  // A name matched in any case still wins over one matched only without its separators: the
+  // Diginetica layout keeps reading sessionId as the user, as before (its userId is mostly NA).
+  Ingested dig = ingest_text("train-item-views.csv", "sessionId;userId;itemId;timeframe;eventdate\n"
+                                                     "1;NA;81766;526309;2016-05-09\n1;NA;31331;1031018;2016-05-09\n", loose());
+  REQUIRE_MESSAGE(dig.error.ok(), dig.error.message);
+  CHECK(roles(dig.rep).rfind("sessionId|", 0) == 0);
+  CHECK(dig.rep.action_column == "itemId");
+  CHECK_FALSE(dig.rep.has_time_column);
+}
+
 TEST_CASE("formats: missing-id tokens are missing values, counted; NA is not one giant user") {
   std::string text = "user,time,action,type\n";
   const char* tokens[] = {"NA", "N/A", "null", "NULL", "None", "undefined", "nan", "-", ""};
