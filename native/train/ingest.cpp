@@ -719,7 +719,7 @@ class Ingestor {
   Error accept(const Row& row);
   TimeColumn time_;  // the log's time column: what it showed of its date order (train/times.h)
   bool day_first_late_ = false;
-  void note_time_reading();
+  void note_reading();  // what the report says of times and encodings read
   // accept()'s action when memo_ does not know the logged name: its route (skipped when over
   // max_field_bytes), counted by the counting read (then *action stays UINT32_MAX), or interned
   // (or the sink, with its hash in *held) and remembered in memo_.
@@ -2063,7 +2063,21 @@ Error Ingestor::configure() {
   return {};
 }
 
+// Text in UTF-16 or UTF-32 (Excel's "Unicode Text", some Windows tools) reads as garbage with
+// NUL bytes in every name: refused with the way out rather than read so. Told by a byte-order
+// mark, or by NUL bytes in the first line (no text log has them).
+Error check_text_encoding(const std::string& name, const std::string& head) {
+  const char* which = nullptr;
+  if (head.rfind(std::string("\xFF\xFE\0\0", 4), 0) == 0 || head.rfind(std::string("\0\0\xFE\xFF", 4), 0) == 0) which = "UTF-32";
+  else if (head.rfind("\xFF\xFE", 0) == 0 || head.rfind("\xFE\xFF", 0) == 0) which = "UTF-16";
+  else if (head.substr(0, head.find('\n')).find('\0') != std::string::npos) which = "UTF-16 or binary (NUL bytes in the first line)";
+  if (!which) return {};
+  return Error(name + ": the text is " + which + "; hunch reads UTF-8 — convert it first, e.g. iconv -f UTF-16 -t UTF-8 '" +
+               name + "' > events.csv (or export as UTF-8 / \"CSV UTF-8\")");
+}
+
 Error Ingestor::read_source(Source* src) {
+  if (Error e = check_text_encoding(name_, src->head(4096))) return e;
   Format f = opt_.format != Format::AUTO ? opt_.format : format_from_path(name_);
   // .txt says little: a tab-separated file with a header (the yoochoose layout) is common.
   // .log neither: an access log, or lines of JSON or CSV.
@@ -2113,8 +2127,12 @@ Error Ingestor::read_source(Source* src) {
   return e;
 }
 
-// What the report says of times read in an order the log did not show, or showed.
-void Ingestor::note_time_reading() {
+// What the report says of times read in an order the log did not show, or showed, and of rows
+// that were not UTF-8.
+void Ingestor::note_reading() {
+  if (rep_->bad_utf8)
+    note("rows that are not UTF-8 were skipped: if the file is Latin-1 / Windows-1252 (a spreadsheet's CSV), convert it "
+         "first (iconv -f WINDOWS-1252 -t UTF-8)");
   if (time_.assumed() && time_.order() == DateOrder::AUTO)
     note("times such as '" + time_.assumed_example() + "' were read month first (" + std::to_string(time_.assumed()) +
          " of them; no time in the log has a day above 12 to show the order): --date-order day-first reads them day first");
@@ -2127,7 +2145,7 @@ void Ingestor::note_time_reading() {
 Error Ingestor::run(Source* src, Dataset* out) {
   if (Error e = configure()) return e;
   if (Error e = read_source(src)) return e;
-  note_time_reading();
+  note_reading();
   return summary_ ? Error() : finish(out);
 }
 
@@ -2151,7 +2169,7 @@ Error Ingestor::run_files(const std::vector<std::string>& paths, Dataset* out) {
     struct stat st;
     if (::stat(p.c_str(), &st) == 0) bytes_before_ += static_cast<uint64_t>(st.st_size);
   }
-  note_time_reading();
+  note_reading();
   return summary_ ? Error() : finish(out);
 }
 

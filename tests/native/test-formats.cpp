@@ -340,6 +340,29 @@ TEST_CASE("formats: columns named as common exports name them (RetailRocket, cam
   CHECK_FALSE(dig.rep.has_time_column);
 }
 
+TEST_CASE("formats: UTF-16 and UTF-32 text is refused with the way out; Latin-1 rows are counted with a hint") {
+  const std::string utf8 = "user\titem\ttime\nu1\ti1\t1\nu1\ti2\t2\n";
+  auto utf16 = [&](bool big_endian) {
+    std::string out = big_endian ? "\xFE\xFF" : "\xFF\xFE";
+    for (char c : utf8) out += big_endian ? std::string{'\0', c} : std::string{c, '\0'};
+    return out;
+  };
+  for (bool be : {false, true}) {
+    CAPTURE(be);
+    Ingested r = ingest_text("unicode.txt", utf16(be), loose());
+    CHECK(has(r.error.message, "unicode.txt: the text is UTF-16; hunch reads UTF-8 — convert it first, e.g. iconv -f UTF-16"));
+  }
+  std::string no_bom = utf16(false).substr(2);
+  CHECK(has(ingest_text("unicode.txt", no_bom, loose()).error.message, "the text is UTF-16 or binary (NUL bytes in the first line)"));
+  CHECK(has(ingest_text("u32.txt", std::string("\xFF\xFE\0\0", 4) + "u", loose()).error.message, "the text is UTF-32"));
+  // Latin-1 (a spreadsheet's CSV): its rows with accents are skipped, counted, and the report
+  // says how to convert the file.
+  Ingested latin = ingest_text("latin.csv", "user,item,time\nu1,caf\xE9,1\nu1,tea,2\nu1,tea,3\n", loose());
+  REQUIRE(latin.error.ok());
+  CHECK(latin.rep.bad_utf8 == 1);
+  CHECK(has(latin.rep.to_text(), "convert it first (iconv -f WINDOWS-1252 -t UTF-8)"));
+}
+
 TEST_CASE("formats: missing-id tokens are missing values, counted; NA is not one giant user") {
   std::string text = "user,time,action,type\n";
   const char* tokens[] = {"NA", "N/A", "null", "NULL", "None", "undefined", "nan", "-", ""};
