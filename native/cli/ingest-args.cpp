@@ -14,8 +14,9 @@ namespace hunch::cli {
 void add_ingest_options(Args& a) {
   a.option("format", "auto",
            "input format: auto (by extension, then content), csv, tsv, jsonl, pairs ('user item' lines), lists ('user item item …' lines, one per user), ga4 "
-           "(BigQuery export, JSON Lines), segment (track/page/screen calls, JSON Lines), access-log (web server: "
-           "common, combined, or 'ip - - dd/MM/yyyy:hh:mm:ss +zzzz GET /path'); ga4, segment, access logs and "
+           "(BigQuery export, JSON Lines), segment (track/page/screen calls, JSON Lines), analytics (Mixpanel, PostHog or Amplitude events: an event "
+           "name and a properties object, JSON Lines), access-log (web server: "
+           "common, combined, or 'ip - - dd/MM/yyyy:hh:mm:ss +zzzz GET /path'); ga4, segment, analytics, access logs and "
            "per-session JSON are found by content too");
   a.option("delimiter", "", "CSV field delimiter: , ; | : space or tab (default: sniffed from the first lines among , ; | and tab)");
   a.option("columns", "",
@@ -129,7 +130,7 @@ bool read_small_file(const std::string& path, size_t limit, std::string* out, st
 
 bool ingest_options_from_args(const Args& a, train::IngestOptions* o, std::string* error) {
   if (!train::parse_format(a.get("format"), &o->format)) {
-    *error = "--format: expected auto, csv, tsv, jsonl, pairs, ga4, segment or access-log, got '" + a.get("format") + "'";
+    *error = "--format: expected auto, csv, tsv, jsonl, pairs, lists, ga4, segment, analytics or access-log, got '" + a.get("format") + "'";
     return false;
   }
   o->user_column = a.get("user-column");

@@ -512,7 +512,52 @@ JsonShape json_shape(const Json& r, const std::vector<std::string>& action_keys,
     *events_field = "events";
     return JsonShape::NESTED;
   }
+  // An event name beside a properties object, no action key at the top: Mixpanel, PostHog, Amplitude.
+  const Json* name = member_any(r, {"event", "event_type", "event_name"});
+  const Json* props = member_any(r, {"properties", "event_properties"});
+  if (name && name->kind == Json::STRING && props && props->kind == Json::OBJECT) return JsonShape::ANALYTICS;
   return JsonShape::FLAT;
+}
+
+bool analytics_event(const Json& r, EventFields* out, std::string* why) {
+  out->clear();
+  const Json* name = r.kind == Json::OBJECT ? member_any(r, {"event", "event_type", "event_name"}) : nullptr;
+  if (!name || !name->scalar() || name->text.empty()) {
+    *why = "expected an event object with an 'event' (or event_type, event_name)";
+    return false;
+  }
+  const Json* props = member_any(r, {"properties", "event_properties"});
+  if (props && props->kind != Json::OBJECT) props = nullptr;
+  static const Json kEmpty = [] {
+    Json j;
+    j.kind = Json::OBJECT;
+    return j;
+  }();
+  const Json& p = props ? *props : kEmpty;
+  auto usable = [](const Json* v) { return v && v->scalar() && !v->text.empty() && !is_missing_token(v->text); };
+  auto first = [&](std::initializer_list<const char*> top, std::initializer_list<const char*> in_props) -> const Json* {
+    for (const char* k : top)
+      if (const Json* v = r.get(k); usable(v)) return v;
+    for (const char* k : in_props)
+      if (const Json* v = p.get(k); usable(v)) return v;
+    return nullptr;
+  };
+  put(out, F_USER, first({"distinct_id", "user_id", "userId", "device_id"}, {"distinct_id", "$user_id", "user_id", "$device_id", "device_id"}));
+  put(out, F_TIME, first({"timestamp", "time", "event_time"}, {"time", "$time", "timestamp"}));
+  put(out, F_TYPE, name);
+  put(out, F_SESSION, first({"session_id", "$session_id"}, {"$session_id", "session_id"}));
+  out->attributes = props;  // category, brand, price, …
+  if (const Json* product = first({}, {"product_id", "item_id", "sku", "item"})) {
+    put(out, F_ACTION, product);
+  } else if (const Json* path = first({}, {"$pathname", "path"})) {
+    put(out, F_ACTION, path);
+  } else if (const Json* url = first({}, {"$current_url", "url", "page_url"})) {
+    out->present[F_ACTION] = true;
+    out->value[F_ACTION] = url_path(url->text);
+  } else {
+    put(out, F_ACTION, name);
+  }
+  return true;
 }
 
 bool ga4_event(const Json& r, EventFields* out, std::string* why) {

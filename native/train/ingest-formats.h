@@ -78,7 +78,7 @@ struct EventFields {
 };
 
 // What a first JSON record looks like (format sniffing, ingest.h).
-enum class JsonShape { FLAT, GA4, SEGMENT, NESTED };
+enum class JsonShape { FLAT, GA4, SEGMENT, NESTED, ANALYTICS };
 // NESTED sets *events_field (the key of the events array).
 JsonShape json_shape(const Json& record, const std::vector<std::string>& action_keys,
                      std::string* events_field);
@@ -93,5 +93,15 @@ bool ga4_event(const Json& record, EventFields* out, std::string* why);
 // properties.path, else name; the call type is the event type). Returns 1 for an event (track / page / screen), 0 for a call that is
 // not one (identify, group, alias: *why says which), -1 + *why when the record is not a call.
 int segment_event(const Json& record, EventFields* out, std::string* why);
+
+// A product-analytics event (Mixpanel's export, PostHog's, Amplitude's): an event name (event,
+// event_type or event_name) and a properties object (properties or event_properties). The user
+// is distinct_id, user_id, userId or device_id at the top or in the properties ($user_id,
+// $device_id too); the time timestamp, time or event_time (top first, then properties' time /
+// $time); the action the product the properties name (product_id, item_id, sku, item), else the
+// page ($pathname, path, or the path of $current_url / url / page_url), else the event name;
+// the event name is the type; the session $session_id / session_id. False + *why when the record
+// is not an object with an event name.
+bool analytics_event(const Json& record, EventFields* out, std::string* why);
 
 }  // namespace hunch::train::formats

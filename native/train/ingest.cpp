@@ -40,6 +40,7 @@ const char* format_name(Format f) {
     case Format::PAIRS: return "pairs";
     case Format::GA4: return "ga4";
     case Format::SEGMENT: return "segment";
+    case Format::ANALYTICS: return "analytics";
     case Format::ACCESS_LOG: return "access-log";
     case Format::LISTS: return "lists";
     default: return "auto";
@@ -50,7 +51,7 @@ bool parse_format(const std::string& name, Format* out) {
   static const struct { const char* n; Format f; } kNames[] = {
       {"auto", Format::AUTO}, {"csv", Format::CSV},     {"tsv", Format::TSV},
       {"jsonl", Format::JSONL}, {"ndjson", Format::JSONL}, {"pairs", Format::PAIRS},
-      {"ga4", Format::GA4},     {"segment", Format::SEGMENT}, {"access-log", Format::ACCESS_LOG},
+      {"ga4", Format::GA4},     {"segment", Format::SEGMENT}, {"analytics", Format::ANALYTICS}, {"access-log", Format::ACCESS_LOG},
       {"lists", Format::LISTS}};
   for (const auto& k : kNames)
     if (name == k.n) { *out = k.f; return true; }
@@ -1840,6 +1841,7 @@ Format Ingestor::refine_json(Source* src) {
   switch (formats::json_shape(first, action_keys, &events_field_)) {
     case formats::JsonShape::GA4: return Format::GA4;
     case formats::JsonShape::SEGMENT: return Format::SEGMENT;
+    case formats::JsonShape::ANALYTICS: return Format::ANALYTICS;
     default: return Format::JSONL;  // per-session records when events_field_ was set
   }
 }
@@ -1901,6 +1903,11 @@ Error Ingestor::read_json_events(Source* src, Format f) {
     rep_->time_column = "timestamp";
     rep_->action_column = "properties.product_id|sku|event|properties.path|name";
     rep_->type_column = "event (track) or type (page/screen)";
+  } else if (f == Format::ANALYTICS) {
+    rep_->user_column = "distinct_id|user_id|device_id";
+    rep_->time_column = "timestamp|time|event_time";
+    rep_->action_column = "properties.product_id|item_id|sku|$pathname|$current_url (path)|event";
+    rep_->type_column = "event|event_type";
   } else {
     rep_->events_field = events_field_;
     rep_->user_column = opt_.user_column.empty() ? "session" : opt_.user_column;
@@ -1934,6 +1941,10 @@ Error Ingestor::read_json_events(Source* src, Format f) {
     } else if (f == Format::GA4) {
       ++rep_->rows;
       if (!formats::ga4_event(rec, &ev, &why)) e = skip(&rep_->malformed, lineno, why);
+      else e = row_from_fields(ev, lineno, 0, &row);
+    } else if (f == Format::ANALYTICS) {
+      ++rep_->rows;
+      if (!formats::analytics_event(rec, &ev, &why)) e = skip(&rep_->malformed, lineno, why);
       else e = row_from_fields(ev, lineno, 0, &row);
     } else if (f == Format::SEGMENT) {
       ++rep_->rows;
@@ -2115,7 +2126,8 @@ Error Ingestor::read_source(Source* src) {
     case Format::TSV: e = read_delimited(src, rep_->delimiter = delimiter_for(src, f)); break;
     case Format::JSONL: e = events_field_.empty() ? read_jsonl(src) : read_json_events(src, f); break;
     case Format::GA4:
-    case Format::SEGMENT: e = read_json_events(src, f); break;
+    case Format::SEGMENT:
+    case Format::ANALYTICS: e = read_json_events(src, f); break;
     case Format::ACCESS_LOG: e = read_access_log(src); break;
     case Format::LISTS: e = read_pairs(src, true); break;
     default: e = read_pairs(src, false); break;

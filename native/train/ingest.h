@@ -48,8 +48,10 @@ namespace hunch::train {
 // ACCESS_LOG: web-server access logs (common, combined, and `ip - - dd/MM/yyyy:HH:mm:ss +zzzz
 // METHOD PATH`): GET page requests only, user = address + user agent, sessions by gap.
 // LISTS: one line per user, `user item item …` in time order (the S3Rec / SASRec layout).
-enum class Format { AUTO, CSV, TSV, JSONL, PAIRS, GA4, SEGMENT, ACCESS_LOG, LISTS };
-// "auto", "csv", "tsv", "jsonl", "pairs", "ga4", "segment", "access-log", "lists"
+// ANALYTICS: product-analytics events as JSON Lines, an event name beside a properties object
+// (Mixpanel's export, PostHog's, Amplitude's; formats::analytics_event says which keys).
+enum class Format { AUTO, CSV, TSV, JSONL, PAIRS, GA4, SEGMENT, ACCESS_LOG, LISTS, ANALYTICS };
+// "auto", "csv", "tsv", "jsonl", "pairs", "ga4", "segment", "access-log", "lists", "analytics"
 const char* format_name(Format f);
 bool        parse_format(const std::string& name, Format* out);
 // By extension, a trailing .gz ignored: .csv → CSV, .tsv/.tab → TSV, .jsonl/.ndjson/.json →
@@ -60,7 +62,8 @@ bool        parse_format(const std::string& name, Format* out);
 // lines hold different numbers of fields (a user's items), else PAIRS (fields past the second unread). JSON Lines not forced with --format jsonl are
 // told apart by the first record's keys: user_pseudo_id + event_name → GA4; userId or
 // anonymousId + a type of track/page/screen/identify/group/alias → SEGMENT; an `events` array
-// of objects and no action key → one record per session (IngestOptions::events_field).
+// of objects and no action key → one record per session (IngestOptions::events_field); an
+// event name and a properties object, no action key → ANALYTICS.
 // CSV's delimiter is sniffed from the first lines (the one of `,` `;` tab `|` found the same
 // number of times, >= 1, on each line; most often first) unless IngestOptions::delimiter is set
 // or the format was forced to TSV.

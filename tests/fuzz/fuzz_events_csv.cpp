@@ -164,7 +164,8 @@ inline int run(const uint8_t* data, size_t size, Family family) {
   tr::IngestOptions opt;
   static const tr::Format kDelimited[] = {tr::Format::CSV, tr::Format::TSV, tr::Format::PAIRS, tr::Format::AUTO};
   // PAIRS's slot reads LISTS when bit 4 of byte 0 is set too (shared with the session gap).
-  static const tr::Format kJson[] = {tr::Format::JSONL, tr::Format::JSONL, tr::Format::AUTO, tr::Format::AUTO};
+  // JSON Lines: flat, product-analytics events (event + properties), or sniffed.
+  static const tr::Format kJson[] = {tr::Format::JSONL, tr::Format::ANALYTICS, tr::Format::AUTO, tr::Format::AUTO};
   static const tr::Format kAccess[] = {tr::Format::ACCESS_LOG, tr::Format::ACCESS_LOG, tr::Format::AUTO, tr::Format::AUTO};
   // ANALYTICS: GA4, Segment, per-session JSON (events_field "events"), or sniffed.
   static const tr::Format kAnalytics[] = {tr::Format::GA4, tr::Format::SEGMENT, tr::Format::JSONL, tr::Format::AUTO};

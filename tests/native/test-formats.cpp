@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -528,6 +529,47 @@ TEST_CASE("formats: Segment's track, page and screen calls (found by content; --
   CHECK(u.ds.sequence_key[0] == "u9");
 }
 
+TEST_CASE("formats: product-analytics events: Mixpanel, PostHog and Amplitude exports (found by content)") {
+  const std::string log =
+      // Mixpanel: everything in properties; the product named there is the action.
+      "{\"event\":\"Viewed Item\",\"properties\":{\"distinct_id\":\"m1\",\"time\":1714564800,\"item_id\":\"sku-1\",\"category\":\"shoes\"}}\n"
+      "{\"event\":\"Purchase\",\"properties\":{\"distinct_id\":\"m1\",\"time\":1714564860,\"item_id\":\"sku-1\"}}\n"
+      // PostHog: user and time at the top, the page's path from $current_url, $session_id.
+      "{\"event\":\"$pageview\",\"distinct_id\":\"p1\",\"timestamp\":\"2024-05-01T12:00:00Z\",\"properties\":"
+      "{\"$current_url\":\"https://shop.example/c/coffee?utm=x\",\"$session_id\":\"s1\"}}\n"
+      "{\"event\":\"$pageview\",\"distinct_id\":\"p1\",\"timestamp\":\"2024-05-01T12:01:00Z\",\"properties\":"
+      "{\"$pathname\":\"/p/moka\",\"$session_id\":\"s1\"}}\n"
+      // Amplitude: event_type and event_properties; no user_id (null): the device is the user;
+      // no product or page: the event name is the action.
+      "{\"user_id\":null,\"device_id\":\"a1\",\"event_time\":\"2024-05-01 12:00:00.250000\",\"event_type\":\"signup\","
+      "\"event_properties\":{}}\n"
+      "{\"user_id\":null,\"device_id\":\"a1\",\"event_time\":\"2024-05-01 12:02:00.000000\",\"event_type\":\"view\","
+      "\"event_properties\":{\"sku\":\"k9\"}}\n"
+      // Not an event: counted as malformed.
+      "{\"properties\":{\"distinct_id\":\"m2\"}}\n";
+  for (Format forced : {Format::AUTO, Format::ANALYTICS}) {
+    IngestOptions o = loose();
+    o.format = forced;
+    o.min_length = 1;
+    Ingested r = ingest_text("events.jsonl", log, o);
+    REQUIRE_MESSAGE(r.error.ok(), r.error.message);
+    CHECK(r.rep.format == Format::ANALYTICS);
+    CHECK(r.rep.kept_events == 6);
+    CHECK(r.rep.malformed == 1);
+    check_accounting(r.rep);
+    REQUIRE(r.ds.sequences() == 3);
+    std::vector<std::vector<std::string>> actions, types;
+    for (size_t q = 0; q < 3; ++q) actions.push_back(names_of(r.ds, q)), types.push_back(types_of(r.ds, q));
+    std::sort(actions.begin(), actions.end());
+    CHECK(actions == std::vector<std::vector<std::string>>{{"/c/coffee", "/p/moka"}, {"signup", "k9"}, {"sku-1", "sku-1"}});
+    std::sort(types.begin(), types.end());
+    CHECK(types == std::vector<std::vector<std::string>>{{"$pageview", "$pageview"}, {"Viewed Item", "Purchase"}, {"signup", "view"}});
+  }
+  // The first record decides: a flat record with an action key stays flat JSON Lines.
+  Ingested flat = ingest_text("flat.jsonl", "{\"user\":\"a\",\"item\":\"x\",\"event\":\"view\",\"properties\":{\"p\":1}}\n", loose());
+  CHECK(flat.rep.format == Format::JSONL);
+}
+
 TEST_CASE("formats: per-session JSON with an events array (the OTTO shape)") {
   for (bool flag : {false, true}) {
     IngestOptions o = loose();
@@ -910,6 +952,12 @@ TEST_CASE("formats CLI: every new format trains and evaluates with at most one f
     return ip + " - - [" + b + "] \"GET " + p + " HTTP/1.1\" 200 100 \"-\" \"agent\"\n" + ip + " - - [" + b +
            "] \"GET /static/app.js HTTP/1.1\" 200 100 \"-\" \"agent\"\n";
   });
+  // Mixpanel-style events: the page's path from $current_url, sessions from $session_id.
+  const std::string mixpanel = visits([](int u, int v, long t, const std::string& p, const std::string& ty) {
+    return "{\"event\":\"" + ty + "\",\"properties\":{\"distinct_id\":\"u" + std::to_string(u) + "\",\"time\":" +
+           std::to_string(t) + ",\"$current_url\":\"https://shop.example" + p + "?ref=x\",\"$session_id\":\"s" +
+           std::to_string(u) + "-" + std::to_string(v) + "\"}}\n";
+  });
   // `user item item …` lines: no times, so the session protocol sees one session per user.
   std::string lists;
   for (int u = 0; u < 90; ++u) {
@@ -923,6 +971,7 @@ TEST_CASE("formats CLI: every new format trains and evaluates with at most one f
       {"ga4.json", ga4, "", "(ga4)", 90},
       {"ga4-forced.txt", ga4, "--format ga4", "(ga4)", 90},
       {"segment.jsonl", segment, "", "(segment)", 30},
+      {"mixpanel.jsonl", mixpanel, "", "(analytics)", 90},
       {"otto.jsonl", otto, "", "events=events", 60},
       {"access.log", access, "", "(access-log)", 90},
       {"Toys_and_Games.txt", lists, "", "(lists)", 0},
