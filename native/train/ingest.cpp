@@ -1261,6 +1261,99 @@ bool read_line(Source* src, size_t max_bytes, std::string* line, bool* too_long)
   return true;
 }
 
+// One JSON record at a time: a line of JSON Lines, or an element of a file holding one top-level
+// array ("[{…},\n  {…}]", pretty-printed or not: what many tools and APIs write as .json), so both
+// read through the same record readers. *line is the record's first line in the file.
+class JsonRecords {
+ public:
+  explicit JsonRecords(Source* src) : src_(src) {
+    const std::string h = src->head(4096);
+    size_t i = h.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;
+    while (i < h.size() && (h[i] == ' ' || h[i] == '\t' || h[i] == '\r' || h[i] == '\n')) ++i;
+    array_ = i < h.size() && h[i] == '[';
+    // JSON Lines may hold arrays too, a line each: an array that closes on its first line with
+    // more text after it is such a line.
+    int depth = 0;
+    bool in_string = false, escape = false;
+    for (size_t k = i; array_ && k < h.size() && h[k] != '\n'; ++k) {
+      const char c = h[k];
+      if (in_string) {
+        if (escape) escape = false;
+        else if (c == '\\') escape = true;
+        else if (c == '"') in_string = false;
+      } else if (c == '"') {
+        in_string = true;
+      } else if (c == '[' || c == '{') {
+        ++depth;
+      } else if ((c == ']' || c == '}') && --depth == 0) {
+        array_ = h.find_first_not_of(" \t\r\n", k + 1) == std::string::npos;
+        break;
+      }
+    }
+    if (!array_) return;
+    for (size_t k = 0; k <= i; ++k)  // up to and past the '['
+      if (src_->get() == '\n') ++line_;
+  }
+  bool array() const { return array_; }
+  // A broken array (not closed, text after its end), once next() has returned false.
+  const std::string& error() const { return error_; }
+
+  bool next(size_t max_bytes, std::string* out, bool* too_long, uint64_t* line) {
+    if (!array_) {
+      ++line_;
+      *line = line_;
+      return read_line(src_, max_bytes, out, too_long);
+    }
+    out->clear();
+    *too_long = false;
+    if (done_) return false;
+    int c;
+    while ((c = src_->get()) >= 0 && (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ','))
+      if (c == '\n') ++line_;
+    if (c < 0 || c == ']') {
+      done_ = true;
+      if (c < 0) error_ = "the JSON array is not closed (no ']' at the end)";
+      while ((c = src_->get()) >= 0)
+        if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+          error_ = "text after the JSON array's closing ']'";
+          break;
+        }
+      return false;
+    }
+    *line = line_ + 1;
+    int depth = 0;
+    bool in_string = false, escape = false;
+    while (true) {
+      if (out->size() < max_bytes) out->push_back(static_cast<char>(c));
+      else *too_long = true;
+      if (c == '\n') ++line_;
+      if (in_string) {
+        if (escape) escape = false;
+        else if (c == '\\') escape = true;
+        else if (c == '"') in_string = false;
+      } else if (c == '"') {
+        in_string = true;
+      } else if (c == '{' || c == '[') {
+        ++depth;
+      } else if (c == '}' || c == ']') {
+        --depth;
+      }
+      if (!in_string && depth <= 0) {
+        const int n = src_->peek();
+        if (depth < 0 || c == '}' || c == ']' || n < 0 || n == ',' || n == ']' || n == ' ' || n == '\t' || n == '\r' || n == '\n')
+          return true;
+      }
+      if ((c = src_->get()) < 0) return true;  // cut short: the parser says how
+    }
+  }
+
+ private:
+  Source*     src_;
+  bool        array_ = false, done_ = false;
+  uint64_t    line_ = 0;
+  std::string error_;
+};
+
 bool blank(const std::string& s) {
   for (char c : s)
     if (c != ' ' && c != '\t' && c != '\r') return false;
@@ -1281,8 +1374,8 @@ Error Ingestor::read_jsonl(Source* src) {
   rep_->type_column = opt_.type_column.empty() ? "type" : opt_.type_column;
   const std::string* given[ROLES] = {&opt_.user_column, &opt_.time_column, &opt_.action_column,
                                      &opt_.type_column};
-  while (read_line(src, opt_.max_line_bytes, &line, &too_long)) {
-    ++lineno;
+  JsonRecords records(src);
+  while (records.next(opt_.max_line_bytes, &line, &too_long, &lineno)) {
     if (lineno == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
     if (!too_long && blank(line)) continue;
     ++rep_->rows;
@@ -1360,7 +1453,8 @@ Error Ingestor::read_jsonl(Source* src) {
     }
     if (e) return e;
   }
-  return src->error();
+  if (!src->error().ok()) return src->error();
+  return records.error().empty() ? Error() : Error(name_ + ": " + records.error());
 }
 
 // `user item` per line, whitespace separated, no header, file order = time order.
@@ -1454,7 +1548,13 @@ Format sniff(Source* src) {
   std::string h = src->head(4096);
   size_t i = h.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;
   while (i < h.size() && (h[i] == ' ' || h[i] == '\t' || h[i] == '\r' || h[i] == '\n')) ++i;
+  // JSON Lines, or a JSON array of records ("[{" with white space between).
   if (i < h.size() && h[i] == '{') return Format::JSONL;
+  if (i < h.size() && h[i] == '[') {
+    size_t j = i + 1;
+    while (j < h.size() && (h[j] == ' ' || h[j] == '\t' || h[j] == '\r' || h[j] == '\n')) ++j;
+    if (j < h.size() && h[j] == '{') return Format::JSONL;
+  }
   size_t eol = h.find('\n', i);
   std::string first = h.substr(i, eol == std::string::npos ? std::string::npos : eol - i);
   if (first.find('\t') != std::string::npos) {
@@ -1828,14 +1928,19 @@ char Ingestor::delimiter_for(Source* src, Format f) {
 }
 
 Format Ingestor::refine_json(Source* src) {
-  std::string h = src->head(1 << 18);
-  size_t i = h.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;
-  while (i < h.size() && (h[i] == ' ' || h[i] == '\t' || h[i] == '\r' || h[i] == '\n')) ++i;
-  size_t eol = h.find('\n', i);
-  if (eol == std::string::npos) eol = h.size();
+  // The first record: the first non-blank line, or a top-level array's first element.
+  const std::string h = src->head(1 << 18);
+  Source head;
+  head.open_memory(name_, &h);
+  JsonRecords records(&head);
+  std::string rec;
+  bool too_long = false;
+  uint64_t line = 0;
+  while (records.next(h.size(), &rec, &too_long, &line) && blank(rec)) {}
+  if (rec.rfind("\xEF\xBB\xBF", 0) == 0) rec.erase(0, 3);
   formats::Json first;
   std::string why;
-  if (!formats::parse_json(h.data() + i, h.data() + eol, &first, &why)) return Format::JSONL;
+  if (!formats::parse_json(rec.data(), rec.data() + rec.size(), &first, &why)) return Format::JSONL;
   std::vector<std::string> action_keys = kDefaults[ACTION];
   if (!opt_.action_column.empty()) action_keys = {opt_.action_column};
   switch (formats::json_shape(first, action_keys, &events_field_)) {
@@ -1927,8 +2032,8 @@ Error Ingestor::read_json_events(Source* src, Format f) {
                                   [&](size_t j) { return !o.members[j].second.scalar(); });
     return i < o.members.size() ? &o.members[i].second : nullptr;
   };
-  while (read_line(src, opt_.max_line_bytes, &line, &too_long)) {
-    ++lineno;
+  JsonRecords records(src);
+  while (records.next(opt_.max_line_bytes, &line, &too_long, &lineno)) {
     if (lineno == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
     if (!too_long && blank(line)) continue;
     Error e;
@@ -2000,7 +2105,8 @@ Error Ingestor::read_json_events(Source* src, Format f) {
     }
     if (e) return e;
   }
-  return src->error();
+  if (!src->error().ok()) return src->error();
+  return records.error().empty() ? Error() : Error(name_ + ": " + records.error());
 }
 
 // Web-server access logs: page views only (GET/HEAD of a non-asset path with a 2xx/3xx status

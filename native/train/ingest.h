@@ -56,7 +56,8 @@ const char* format_name(Format f);
 bool        parse_format(const std::string& name, Format* out);
 // By extension, a trailing .gz ignored: .csv → CSV, .tsv/.tab → TSV, .jsonl/.ndjson/.json →
 // JSONL, .txt/.dat → PAIRS, .log → ACCESS_LOG. AUTO when unknown. Ingestion sniffs the content
-// when this is AUTO, PAIRS or ACCESS_LOG (and no format was forced): '{' → JSONL; an access-log
+// when this is AUTO, PAIRS or ACCESS_LOG (and no format was forced): '{' or "[{" → JSONL (a file
+// holding one JSON array reads its elements as records: every JSON reader); an access-log
 // request line → ACCESS_LOG; a first line with a tab and a non-numeric field → TSV (header);
 // with a comma, ';' or '|' → CSV; otherwise whitespace-separated fields: LISTS when the first
 // lines hold different numbers of fields (a user's items), else PAIRS (fields past the second unread). JSON Lines not forced with --format jsonl are

@@ -570,6 +570,49 @@ TEST_CASE("formats: product-analytics events: Mixpanel, PostHog and Amplitude ex
   CHECK(flat.rep.format == Format::JSONL);
 }
 
+TEST_CASE("formats: a JSON array of records reads as JSON Lines would, pretty-printed or not") {
+  const std::string lines = "{\"user\":\"a\",\"item\":\"x\",\"time\":1}\n{\"user\":\"a\",\"item\":\"y\",\"time\":2}\n"
+                            "{\"user\":\"b\",\"item\":\"x\",\"time\":3}\n{\"user\":\"b\",\"item\":\"z\",\"time\":4}\n";
+  const std::string compact = "[{\"user\":\"a\",\"item\":\"x\",\"time\":1},{\"user\":\"a\",\"item\":\"y\",\"time\":2},"
+                              "{\"user\":\"b\",\"item\":\"x\",\"time\":3},{\"user\":\"b\",\"item\":\"z\",\"time\":4}]";
+  const std::string pretty = "\xEF\xBB\xBF[\n  {\n    \"user\": \"a\",\n    \"item\": \"x\",\n    \"time\": 1\n  },\n"
+                             "  {\"user\": \"a\", \"item\": \"y\", \"time\": 2},\n  {\"user\": \"b\", \"item\": \"x\", \"time\": 3},\n"
+                             "  {\"user\": \"b\", \"item\": \"z\", \"time\": 4}\n]\n";
+  Ingested want = ingest_text("events.jsonl", lines, loose());
+  REQUIRE(want.error.ok());
+  for (const std::string* text : {&compact, &pretty}) {
+    for (const char* name : {"events.json", "events.txt"}) {  // by extension, and by content
+      CAPTURE(name);
+      Ingested r = ingest_text(name, *text, loose());
+      REQUIRE_MESSAGE(r.error.ok(), r.error.message);
+      CHECK(r.rep.format == Format::JSONL);
+      CHECK(r.ds.action == want.ds.action);
+      CHECK(r.ds.time == want.ds.time);
+      CHECK(r.rep.kept_events == 4);
+    }
+  }
+  // An element that is no record is counted with its first line; the analytics shape is found
+  // in an array's first element too.
+  Ingested bad = ingest_text("bad.json", "[\n  {\"user\":\"a\",\"item\":\"x\",\"time\":1},\n  42,\n  {\"user\":\"a\",\"item\":\"y\",\"time\":2}\n]", loose());
+  REQUIRE(bad.error.ok());
+  CHECK(bad.rep.malformed == 1);
+  CHECK(has(bad.rep.to_text(), "bad.json:3: invalid JSON"));
+  Ingested mp = ingest_text("mp.json", "[{\"event\":\"view\",\"properties\":{\"distinct_id\":\"a\",\"time\":1,\"item_id\":\"x\"}},"
+                                       "{\"event\":\"view\",\"properties\":{\"distinct_id\":\"a\",\"time\":2,\"item_id\":\"y\"}}]", loose());
+  REQUIRE_MESSAGE(mp.error.ok(), mp.error.message);
+  CHECK(mp.rep.format == Format::ANALYTICS);
+  CHECK(mp.rep.kept_events == 2);
+  // A cut or trailed array is an error, not a short log.
+  CHECK(has(ingest_text("cut.json", compact.substr(0, compact.size() - 1), loose()).error.message,
+            "cut.json: the JSON array is not closed"));
+  CHECK(has(ingest_text("cut.json", compact.substr(0, 60), loose()).error.message, "the JSON array is not closed"));
+  CHECK(has(ingest_text("two.json", pretty + "{}\n", loose()).error.message, "text after the JSON array's closing ']'"));
+  // JSON Lines whose first line is an array (closed on that line, more lines after it) stay lines.
+  Ingested jl = ingest_text("lines.jsonl", "[1, 2]\n" + lines, loose());
+  CHECK(jl.rep.malformed == 1);
+  CHECK(jl.rep.kept_events == 4);
+}
+
 TEST_CASE("formats: per-session JSON with an events array (the OTTO shape)") {
   for (bool flag : {false, true}) {
     IngestOptions o = loose();
