@@ -1265,6 +1265,28 @@ bool read_line(Source* src, size_t max_bytes, std::string* line, bool* too_long)
 // array ("[{…},\n  {…}]", pretty-printed or not: what many tools and APIs write as .json), so both
 // read through the same record readers. *line is the record's first line in the file.
 class JsonRecords {
+  // Brackets and strings of JSON text, a character at a time: step() is true for a closing
+  // bracket outside strings.
+  struct Nesting {
+    int  depth = 0;
+    bool in_string = false, escape = false;
+    bool step(char c) {
+      if (in_string) {
+        if (escape) escape = false;
+        else if (c == '\\') escape = true;
+        else if (c == '"') in_string = false;
+      } else if (c == '"') {
+        in_string = true;
+      } else if (c == '{' || c == '[') {
+        ++depth;
+      } else if (c == '}' || c == ']') {
+        --depth;
+        return true;
+      }
+      return false;
+    }
+  };
+
  public:
   explicit JsonRecords(Source* src) : src_(src) {
     const std::string h = src->head(4096);
@@ -1273,23 +1295,12 @@ class JsonRecords {
     array_ = i < h.size() && h[i] == '[';
     // JSON Lines may hold arrays too, a line each: an array that closes on its first line with
     // more text after it is such a line.
-    int depth = 0;
-    bool in_string = false, escape = false;
-    for (size_t k = i; array_ && k < h.size() && h[k] != '\n'; ++k) {
-      const char c = h[k];
-      if (in_string) {
-        if (escape) escape = false;
-        else if (c == '\\') escape = true;
-        else if (c == '"') in_string = false;
-      } else if (c == '"') {
-        in_string = true;
-      } else if (c == '[' || c == '{') {
-        ++depth;
-      } else if ((c == ']' || c == '}') && --depth == 0) {
+    Nesting n;
+    for (size_t k = i; array_ && k < h.size() && h[k] != '\n'; ++k)
+      if (n.step(h[k]) && n.depth == 0) {
         array_ = h.find_first_not_of(" \t\r\n", k + 1) == std::string::npos;
         break;
       }
-    }
     if (!array_) return;
     for (size_t k = 0; k <= i; ++k)  // up to and past the '['
       if (src_->get() == '\n') ++line_;
@@ -1321,26 +1332,15 @@ class JsonRecords {
       return false;
     }
     *line = line_ + 1;
-    int depth = 0;
-    bool in_string = false, escape = false;
+    Nesting nest;
     while (true) {
       if (out->size() < max_bytes) out->push_back(static_cast<char>(c));
       else *too_long = true;
       if (c == '\n') ++line_;
-      if (in_string) {
-        if (escape) escape = false;
-        else if (c == '\\') escape = true;
-        else if (c == '"') in_string = false;
-      } else if (c == '"') {
-        in_string = true;
-      } else if (c == '{' || c == '[') {
-        ++depth;
-      } else if (c == '}' || c == ']') {
-        --depth;
-      }
-      if (!in_string && depth <= 0) {
+      const bool closed = nest.step(static_cast<char>(c));
+      if (!nest.in_string && nest.depth <= 0) {
         const int n = src_->peek();
-        if (depth < 0 || c == '}' || c == ']' || n < 0 || n == ',' || n == ']' || n == ' ' || n == '\t' || n == '\r' || n == '\n')
+        if (closed || nest.depth < 0 || n < 0 || n == ',' || n == ']' || n == ' ' || n == '\t' || n == '\r' || n == '\n')
           return true;
       }
       if ((c = src_->get()) < 0) return true;  // cut short: the parser says how
