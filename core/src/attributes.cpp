@@ -55,12 +55,11 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 // "£", "¥", "₹": 2-4 bytes of UTF-8), with one space between it and the number; 0 when none.
 // ASCII tests by hand: std::isalpha would bring the locale's tables into the wasm.
 size_t currency_marker(std::string_view t, bool at_end) {
-  size_t n = 0;
   const size_t size = t.size();
   auto at = [&](size_t i) { return static_cast<unsigned char>(t[at_end ? size - 1 - i : i]); };
   const bool symbol = size && at(0) >= 0x80;
-  while (n < size && n < 4 &&
-         (symbol ? at(n) >= 0x80 : ((at(n) | 0x20) >= 'a' && (at(n) | 0x20) <= 'z') || at(n) == '$'))
+  size_t n = 0;
+  while (n < size && n < 4 && (symbol ? at(n) >= 0x80 : ((at(n) | 0x20) >= 'a' && (at(n) | 0x20) <= 'z') || at(n) == '$'))
     ++n;
   if (symbol ? n < 2 : n == 0 || n > 3) return 0;
   return n < size && at(n) == ' ' ? n + 1 : n;
@@ -68,11 +67,24 @@ size_t currency_marker(std::string_view t, bool at_end) {
 
 }  // namespace
 
-bool read_attr_number(std::string_view text, double* out) {
+bool read_attr_number(std::string_view value, double* out) {
+  if (parse_attr_number(value, out)) return true;
+  if (value.empty() || value.size() > 64) return false;
+  // No-break spaces (U+00A0, U+202F: what Intl.NumberFormat writes between a currency and its
+  // number, and between groups) as plain ones, then the spaces around trimmed.
+  char spaced[64];
+  size_t len = 0;
+  for (size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
+    if (c == '\xC2' && i + 1 < value.size() && value[i + 1] == '\xA0') spaced[len++] = ' ', i += 1;
+    else if (c == '\xE2' && i + 2 < value.size() && value[i + 1] == '\x80' && value[i + 2] == '\xAF') spaced[len++] = ' ', i += 2;
+    else spaced[len++] = c;
+  }
+  std::string_view text(spaced, len);
   while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
   while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
   if (parse_attr_number(text, out)) return true;
-  if (text.empty() || text.size() > 64) return false;
+  if (text.empty()) return false;
   // A sign before or after the currency marker: "-$5", "$-5".
   bool negative = text.front() == '-';
   if (negative || text.front() == '+') text.remove_prefix(1);
@@ -84,14 +96,15 @@ bool read_attr_number(std::string_view text, double* out) {
     text.remove_prefix(1);
   }
   // The decimal separator: the last ',' or '.', when the other of the two is there too, or when
-  // it is the only one of its kind and not three digits after 1-3 ("1,299": grouped).
+  // it is the only one of its kind, but for one ',' three digits after 1-3 not starting with 0
+  // ("1,299" is grouped; "0,125", "9,99" and "1.299" are not).
   size_t commas = 0, dots = 0, last = std::string_view::npos, digits = 0;
   for (size_t i = 0; i < text.size(); ++i)
     if (text[i] == ',' || text[i] == '.') (text[i] == ',' ? commas : dots)++, last = i;
   size_t decimal = std::string_view::npos;
   if (last != std::string_view::npos) {
     const size_t same = text[last] == ',' ? commas : dots, other = commas + dots - same;
-    const bool grouped = text.size() - last == 4 && last <= 3 && same == 1;
+    const bool grouped = text[last] == ',' && same == 1 && text.size() - last == 4 && last <= 3 && text[0] != '0';
     if (other || (same == 1 && !grouped)) decimal = last;
   }
   // Rebuilt as a plain number; grouping separators (',' '.' '\'' ' ' U+00A0 U+202F, one kind)
@@ -112,10 +125,8 @@ bool read_attr_number(std::string_view text, double* out) {
       buf[b++] = '.', run = 0, groups = 0;
       continue;
     }
-    char kind = c;
-    if (c == '\xC2' && i + 1 < text.size() && text[i + 1] == '\xA0') kind = ' ', ++i;
-    else if (c == '\xE2' && i + 2 < text.size() && text[i + 1] == '\x80' && text[i + 2] == '\xAF') kind = ' ', i += 2;
-    else if (c != ',' && c != '.' && c != '\'' && c != ' ') return false;
+    const char kind = c;
+    if (c != ',' && c != '.' && c != '\'' && c != ' ') return false;
     if (decimal < i || (group && kind != group) || (groups ? run != 3 : run > 3)) return false;
     group = kind, run = 0, ++groups;
   }

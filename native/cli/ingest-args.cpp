@@ -23,15 +23,18 @@ void add_ingest_options(Args& a) {
            "names of the columns of a file without a header, comma-separated, e.g. user,item,category,type,time "
            "(names give the roles as a header would; empty or other names are ignored)");
   a.option("user-column", "", "user or session id column (default: user, user_id, session, session_id, SessionId, then visitor_id, customer_id, client_id, "
-           "distinct_id, anonymous_id, domain_userid, device_id, uid; any case, and failing that with _ - . and spaces ignored)");
+           "distinct_id, anonymous_id, domain_userid, device_id, uid; in any case, and when none matches so, with everything but "
+           "letters and digits ignored: userId, User ID)");
   a.option("time-column", "",
            "timestamp column: epoch s, ms, µs or ns (by magnitude), ISO-8601 (T or space, Z, offsets, ' UTC'), "
-           "2024/05/01, 01.05.2024, 05/01/2024 and 5-1-24 (see --date-order), 20240501, 'Wed, 01 May 2024 12:00:00 GMT', "
+           "2024/05/01, 01.05.2024, 05/01/2024 and 5/1/24 (see --date-order), 20240501, 'Wed, 01 May 2024 12:00:00 GMT', "
            "'May 1, 2024, 1:05 PM', an access-log time; clocks with AM/PM (default: time, timestamp, ts, Time, "
            "event_time, event_timestamp, datetime, created_at, occurred_at; none = file order)");
   a.option("date-order", "auto",
-           "how 03/04/2024 is read: month-first, day-first, or auto: as the log shows (the first date with a day "
-           "above 12), month first until it does (the report says so; a later day-first date is an error)");
+           "how 03/04/2024 is read: month-first, day-first, or auto: as the log shows (the first date valid in one "
+           "order only, such as 13/04/2024), month first until it does (the report says so); a day-first date after "
+           "dates read month first has the log read again day first (an error for a pipe). Access-log times "
+           "(dd/mm/yyyy:hh:mm:ss) are always day first");
   a.option("action-column", "", "action column (default: action, item, item_id, ItemId, page, url, product_id, product, sku, product_sku, page_path, "
            "path, page_url, screen_name, content_id)");
   a.option("session-column", "",

@@ -34,6 +34,7 @@ class AttrCollector {
   size_t columns() const { return names_.size(); }
   const std::vector<std::string>& names() const { return names_; }
   bool numeric(size_t k) const { return numeric_[k]; }
+  uint32_t distinct(size_t k) const { return values_[k].size(); }  // values read (numbers only, when numeric)
 
   // One accepted record of raw action `raw_action` (ids from 0, dense, in order of first sight)
   // with its K attribute values (missing ones empty or a missing token; absent ones past the end of

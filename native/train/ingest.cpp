@@ -1837,7 +1837,9 @@ Error Ingestor::finish(Dataset* out) {
       const std::string& name = attrs_.names()[k];
       if (std::find(out->attr_columns.begin(), out->attr_columns.end(), name) == out->attr_columns.end())
         note("attribute column '" + name + "' left out: no value of it was kept (" +
-             (attrs_.numeric(k) ? "none reads as a number" : "each is rarer than --min-count or --min-users") + ")");
+             (attrs_.distinct(k) == 0 ? (attrs_.numeric(k) ? "none reads as a number" : "no row has one")
+                                      : "each is rarer than --min-count or --min-users") +
+             ")");
     }
     for (size_t k = 0; k < out->attr_count(); ++k)
       rep_->attributes += (k ? ", " : "") + out->attr_columns[k] + " (" +

@@ -191,6 +191,7 @@ bool year_first(const char* p, const char* e, double* seconds) {
 struct NumericDate {
   int   a = 0, b = 0, y = 0;
   char  sep = 0;
+  bool  short_year = false;  // written with 2 digits
   Clock clock;
 };
 bool numeric_date(const char* p, const char* e, NumericDate* out) {
@@ -200,6 +201,7 @@ bool numeric_date(const char* p, const char* e, NumericDate* out) {
   if (!read_some_digits(p, e, 2, &out->b, nullptr) || p >= e || *p++ != out->sep ||
       !read_some_digits(p, e, 4, &out->y, &ny) || (ny != 4 && ny != 2))
     return false;
+  out->short_year = ny == 2;
   if (ny == 2) out->y += out->y < 70 ? 2000 : 1900;
   return read_time_part(p, e, &out->clock);
 }
@@ -364,8 +366,14 @@ TimeColumn::Result TimeColumn::read(const std::string& text, double* seconds, st
   if (parse_time(text, seconds)) return TIME;
   NumericDate nd;
   if (!numeric_date(b, e, &nd) || nd.sep == '.') return NOT_A_TIME;
-  // Which of the two numbers can be the day says the order, when one is above 12.
-  const DateOrder shows = nd.a > 12 ? DateOrder::DAY_FIRST : nd.b > 12 ? DateOrder::MONTH_FIRST : DateOrder::AUTO;
+  // "24-05-01" may be yy-mm-dd: a dashed date needs its 4-digit year.
+  if (nd.sep == '-' && nd.short_year) return NOT_A_TIME;
+  const bool day_first_valid = valid_date(nd.y, nd.b, nd.a), month_first_valid = valid_date(nd.y, nd.a, nd.b);
+  if (!day_first_valid && !month_first_valid) return NOT_A_TIME;  // "31/31/2024", "00/00/2024": no evidence
+  // A date valid in one order only shows the order ("13/05/2024", "05/13/2024").
+  const DateOrder shows = day_first_valid == month_first_valid ? DateOrder::AUTO
+                          : day_first_valid                   ? DateOrder::DAY_FIRST
+                                                              : DateOrder::MONTH_FIRST;
   if (shows != DateOrder::AUTO && order_ == DateOrder::AUTO) {
     if (shows == DateOrder::DAY_FIRST && assumed_) {
       *why = "'" + std::string(b, e) + "' puts the day first, but " + std::to_string(assumed_) +
@@ -376,13 +384,10 @@ TimeColumn::Result TimeColumn::read(const std::string& text, double* seconds, st
     order_ = shows;
     shown_by_ = std::string(b, e);
   }
-  DateOrder order = order_;
-  if (order == DateOrder::AUTO) {
-    order = DateOrder::MONTH_FIRST;
-    if (!assumed_++) assumed_example_ = std::string(b, e);
-  }
+  const DateOrder order = order_ == DateOrder::AUTO ? DateOrder::MONTH_FIRST : order_;
   const int month = order == DateOrder::DAY_FIRST ? nd.b : nd.a, day = order == DateOrder::DAY_FIRST ? nd.a : nd.b;
   if (!valid_date(nd.y, month, day)) return NOT_A_TIME;
+  if (order_ == DateOrder::AUTO && !assumed_++) assumed_example_ = std::string(b, e);
   *seconds = to_seconds(nd.y, month, day, nd.clock);
   return TIME;
 }

@@ -30,13 +30,17 @@ bool parse_time(const std::string& text, double* seconds);
 enum class DateOrder : uint8_t { AUTO, MONTH_FIRST, DAY_FIRST };
 
 // The time column of one log (all its files, in reading order). Besides parse_time's forms:
-// - numeric dates with '/' or '-' and the year last ("04/03/2024", "4-3-24 1:05 PM"; a 2-digit
-//   year is 1970-2069). Under DateOrder::AUTO the first value whose first number is above 12
-//   shows the day first ("13/03/2024"), one whose second is the month first; until one does,
-//   values are read month first (the US convention and JavaScript's Date.parse) and counted in
-//   assumed(). A value that then shows the day first is a contradiction: the events before were
-//   misplaced, and only a rerun with the order given (--date-order day-first) reads them right.
-//   A value impossible in the column's order ("10/13/2024" in a day-first column) is not a time.
+// - numeric dates with '/' or '-' and the year last ("04/03/2024", "4/3/24 1:05 PM"; a 2-digit
+//   year is 1970-2069, and not with '-': "24-05-01" may be yy-mm-dd). Under DateOrder::AUTO the
+//   first value valid in one order only shows the order ("13/03/2024": day first; "03/13/2024":
+//   month first); one valid in neither ("31/31/2024") is not a time and shows nothing. Until one
+//   shows it, values are read month first (the US convention and JavaScript's Date.parse) and
+//   counted in assumed(). A value that then shows the day first is a contradiction: the events
+//   before were misplaced. Ingestion then reads the log again with the order given, or, when it
+//   cannot be read twice (a pipe), stops with an error that names --date-order day-first. A value
+//   impossible in the column's order ("10/13/2024" in a day-first column) is not a time.
+//   Access-log times ("05/01/2024:10:00:00", with a ':' before the clock) are always day first,
+//   as web servers write them: parse_time reads them, whatever the order.
 // - 8-digit integers: when the column's first integer is a valid yyyymmdd date of 1970-2100 (as
 //   epoch seconds it would be 1970-1973, no web log's time), its 8-digit integers are such dates
 //   (midnight UTC) and any other integer is not a time; otherwise they are epoch seconds.

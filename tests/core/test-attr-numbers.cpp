@@ -24,6 +24,12 @@ TEST_CASE("read_attr_number: prices as written, read as the number they say") {
       {"1'299.50", 1299.5},  {"1\xC2\xA0" "299,50", 1299.5}, {"USD 5", 5},    {"5 USD", 5},
       {"US$ 5.25", 5.25},    {"-$5", -5},             {"$-5", -5},           {"£0.99", 0.99},
       {"R$ 1.299,90", 1299.9}, {"1,2", 1.2},          {"0,5 kr", 0.5},       {"\xE2\x82\xB9" "1,00,000", 0},
+      // Intl.NumberFormat's output (de-DE, fr-FR, de-CH, en-IE), no-break spaces and all.
+      {"1.299,00\xC2\xA0\xE2\x82\xAC", 1299}, {"1\xE2\x80\xAF" "299,00\xC2\xA0\xE2\x82\xAC", 1299},
+      {"CHF\xC2\xA0" "1'299.00", 1299},        {"EUR\xC2\xA0" "1.299,00", 1299}, {"\xE2\x82\xAC" "1,299.00", 1299},
+      // One separator with three digits after: a leading 0 or a '.' makes it decimal, so a sign
+      // or not reads the same.
+      {"$0.125", 0.125}, {"0,125", 0.125}, {"\xE2\x82\xAC" "0,750", 0.75}, {"$3.499", 3.499}, {"3,499", 3499},
   };
   for (const Case& c : cases) {
     const std::string text = c.text;

@@ -175,6 +175,18 @@ TEST_CASE("formats: dates as exports and people write them (train/times.h)") {
   CHECK(late.read("13/05/2024", &t, &why) == TimeColumn::CONTRADICTION);
   CHECK(has(why, "--date-order day-first"));
   CHECK(has(why, "'01/05/2024'"));
+  // A date valid in neither order is not a time and shows nothing (one bad row must not decide
+  // the order of a whole log); nor is a dashed date with a 2-digit year (yy-mm-dd or dd-mm-yy?).
+  TimeColumn noisy;
+  for (const char* bad : {"31/31/2024", "00/00/2024", "45/07/2024", "00/13/2024", "24-05-01"}) {
+    const std::string text = bad;
+    CAPTURE(text);
+    CHECK(noisy.read(text, &t, &why) == TimeColumn::NOT_A_TIME);
+  }
+  CHECK(noisy.order() == DateOrder::AUTO);
+  CHECK(noisy.assumed() == 0);
+  CHECK(noisy.read("05/01/24", &t, &why) == TimeColumn::TIME);  // a slashed 2-digit year is fine
+  CHECK(t == 1714521600.0);
   TimeColumn given(DateOrder::DAY_FIRST);
   CHECK(given.read("01/05/2024", &t, &why) == TimeColumn::TIME);
   CHECK(t == 1714521600.0);

@@ -54,11 +54,12 @@ bool parse_attr_number(std::string_view text, double* out);
 
 // A numeric attribute's value as logs and pages write it: a plain number (parse_attr_number),
 // or a price with a currency sign or code at either end ("$1,299.00", "1.299,00 €", "USD 5",
-// "-$5"), thousands grouped by ',', '.', ' ', '\'' or a no-break space in threes, the decimal
-// separator '.' or ','. One ',' or '.' alone is the decimal separator unless three digits follow
-// it after 1-3 digits with a second separator of the other kind nowhere ("1,299" is 1299,
-// "9,99" 9.99, "1.299" 1.299). The trainer's buckets and the SDK's lookups both read values
-// through this one function, so they agree. False when the text is not such a number.
+// "-$5"; a space, U+00A0 or U+202F between, as Intl.NumberFormat writes them), thousands grouped
+// by ',', '.', '\'', a space, U+00A0 or U+202F in threes, the decimal separator '.' or ','. When
+// only one ',' or '.' is there it is the decimal separator, but for one ',' with three digits
+// after 1-3 not starting with 0: "1,299" is 1299; "9,99" 9.99, "0,125" 0.125, "1.299" 1.299. The
+// trainer's buckets and the SDK's lookups both read values through this one function, so they
+// agree. False when the text is not such a number.
 bool read_attr_number(std::string_view text, double* out);
 
 }  // namespace hunch
