@@ -32,6 +32,18 @@ bool read_digits(const char*& p, const char* e, int n, int* out) {
   return true;
 }
 
+bool same_letters(std::string_view a, std::string_view b) {
+  auto alnum = [](char c) { return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'); };
+  size_t i = 0, j = 0;
+  while (true) {
+    while (i < a.size() && !alnum(a[i])) ++i;
+    while (j < b.size() && !alnum(b[j])) ++j;
+    if (i == a.size() || j == b.size()) return i == a.size() && j == b.size();
+    if ((a[i] | 0x20) != (b[j] | 0x20)) return false;
+    ++i, ++j;
+  }
+}
+
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
   const int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -506,16 +518,23 @@ JsonShape json_shape(const Json& r, const std::vector<std::string>& action_keys,
   }
   for (const auto& m : r.members)
     for (const std::string& k : action_keys)
-      if (iequal(m.first, k)) return JsonShape::FLAT;
+      if (iequal(m.first, k) || same_letters(m.first, k)) return JsonShape::FLAT;
   const Json* ev = r.get("events");
   if (ev && ev->kind == Json::ARRAY && (ev->items.empty() || ev->items[0].kind == Json::OBJECT)) {
     *events_field = "events";
     return JsonShape::NESTED;
   }
   // An event name beside a properties object, no action key at the top: Mixpanel, PostHog, Amplitude.
+  // An event name beside a properties object that holds what the analytics tools put there, or
+  // their user ids at the top: a flat log's record with a properties object of its own stays flat.
   const Json* name = member_any(r, {"event", "event_type", "event_name"});
   const Json* props = member_any(r, {"properties", "event_properties"});
-  if (name && name->kind == Json::STRING && props && props->kind == Json::OBJECT) return JsonShape::ANALYTICS;
+  if (name && name->kind == Json::STRING && props && props->kind == Json::OBJECT) {
+    if (member_any(r, {"distinct_id", "amplitude_id", "device_id"})) return JsonShape::ANALYTICS;
+    for (const char* k : {"distinct_id", "time", "$time", "$current_url", "$pathname", "$session_id", "$device_id",
+                          "$user_id", "product_id", "item_id", "sku"})
+      if (props->get(k)) return JsonShape::ANALYTICS;
+  }
   return JsonShape::FLAT;
 }
 
@@ -542,10 +561,14 @@ bool analytics_event(const Json& r, EventFields* out, std::string* why) {
       if (const Json* v = p.get(k); usable(v)) return v;
     return nullptr;
   };
-  put(out, F_USER, first({"distinct_id", "user_id", "userId", "device_id"}, {"distinct_id", "$user_id", "user_id", "$device_id", "device_id"}));
+  // Amplitude's amplitude_id is its merged id (a visitor before and after logging in); its
+  // session_id -1 means "outside a session": missing.
+  put(out, F_USER, first({"distinct_id", "amplitude_id", "user_id", "userId", "device_id"},
+                         {"distinct_id", "$user_id", "user_id", "$device_id", "device_id"}));
   put(out, F_TIME, first({"timestamp", "time", "event_time"}, {"time", "$time", "timestamp"}));
   put(out, F_TYPE, name);
-  put(out, F_SESSION, first({"session_id", "$session_id"}, {"$session_id", "session_id"}));
+  if (const Json* session = first({"session_id", "$session_id"}, {"$session_id", "session_id"}); session && session->text != "-1")
+    put(out, F_SESSION, session);
   out->attributes = props;  // category, brand, price, …
   if (const Json* product = first({}, {"product_id", "item_id", "sku", "item"})) {
     put(out, F_ACTION, product);

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -15,6 +16,9 @@ namespace hunch::train::formats {
 // Shared text helpers of the readers: n decimal digits at p (advanced past them), days since
 // 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil), a code point as UTF-8.
 bool    read_digits(const char*& p, const char* e, int n, int* out);
+// The same name with everything but ASCII letters and digits left out, in any case: "userId",
+// "User ID" and "user_id" are one.
+bool    same_letters(std::string_view a, std::string_view b);
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
 void    append_utf8(std::string* out, uint32_t cp);
 
@@ -96,12 +100,14 @@ int segment_event(const Json& record, EventFields* out, std::string* why);
 
 // A product-analytics event (Mixpanel's export, PostHog's, Amplitude's): an event name (event,
 // event_type or event_name) and a properties object (properties or event_properties). The user
-// is distinct_id, user_id, userId or device_id at the top or in the properties ($user_id,
-// $device_id too); the time timestamp, time or event_time (top first, then properties' time /
+// is distinct_id, amplitude_id, user_id, userId or device_id at the top or in the properties
+// ($user_id, $device_id too); the time timestamp, time or event_time (top first, then properties' time /
 // $time); the action the product the properties name (product_id, item_id, sku, item), else the
 // page ($pathname, path, or the path of $current_url / url / page_url), else the event name;
-// the event name is the type; the session $session_id / session_id. False + *why when the record
-// is not an object with an event name.
+// the event name is the type; the session $session_id / session_id (Amplitude's -1, no session,
+// is none). False + *why when the record is not an object with an event name. json_shape takes a
+// record for one when its properties hold such keys (or it has distinct_id, amplitude_id or
+// device_id at the top) and no action key is at the top.
 bool analytics_event(const Json& record, EventFields* out, std::string* why);
 
 }  // namespace hunch::train::formats

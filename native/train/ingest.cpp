@@ -459,19 +459,7 @@ bool same_name(const std::string& a, const std::string& b) {
   return true;
 }
 
-// The same name with everything but ASCII letters and digits left out, in any case: "userId",
-// "User ID" and "user_id" are one.
-bool same_letters(std::string_view a, std::string_view b) {
-  auto alnum = [](char c) { return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'); };
-  size_t i = 0, j = 0;
-  while (true) {
-    while (i < a.size() && !alnum(a[i])) ++i;
-    while (j < b.size() && !alnum(b[j])) ++j;
-    if (i == a.size() || j == b.size()) return i == a.size() && j == b.size();
-    if ((a[i] | 0x20) != (b[j] | 0x20)) return false;
-    ++i, ++j;
-  }
-}
+using formats::same_letters;
 
 // The first of `candidates` among n names (name(i): a std::string; skip(i): not to be taken),
 // matched in any case; failing every candidate so, the first matched by same_letters. n when
@@ -732,9 +720,9 @@ class Ingestor {
   // Newer formats and sniffing (IngestOptions::columns, session_column, events_field).
   Error resolve_header(std::vector<std::string>* fields, bool* data_row);
   Error resolve_session(const std::vector<std::string>& header);
-  Error read_json_events(Source* src, Format f);  // GA4, Segment, per-session JSON
+  Error read_json_events(Source* src, Format f);  // GA4, Segment, analytics, per-session JSON
   Error read_access_log(Source* src);
-  Format refine_json(Source* src);  // JSONL not forced → GA4, SEGMENT or per-session
+  Format refine_json(Source* src);  // JSONL not forced → GA4, SEGMENT, ANALYTICS or per-session
   char  delimiter_for(Source* src, Format f);
   Error row_from_fields(const formats::EventFields& f, uint64_t line, uint32_t sub, Row* row);
 
@@ -1306,6 +1294,10 @@ class JsonRecords {
       if (src_->get() == '\n') ++line_;
   }
   bool array() const { return array_; }
+  // The record's place among those starting on its line (elements of a minified array share one
+  // line): RawEvent::sub, the tie-break that keeps their file order. Past 65,536 on one line
+  // the line number itself moves on (a message's line there counts on from the real one).
+  uint32_t sub() const { return sub_; }
   // A broken array (not closed, text after its end), once next() has returned false.
   const std::string& error() const { return error_; }
 
@@ -1331,7 +1323,9 @@ class JsonRecords {
         }
       return false;
     }
-    *line = line_ + 1;
+    if (line_ + 1 + overflow_ == last_start_ && ++sub_ > 0xFFFF) ++overflow_;
+    if (line_ + 1 + overflow_ != last_start_) sub_ = 0;
+    *line = last_start_ = line_ + 1 + overflow_;
     Nesting nest;
     while (true) {
       if (out->size() < max_bytes) out->push_back(static_cast<char>(c));
@@ -1350,7 +1344,8 @@ class JsonRecords {
  private:
   Source*     src_;
   bool        array_ = false, done_ = false;
-  uint64_t    line_ = 0;
+  uint64_t    line_ = 0, overflow_ = 0, last_start_ = 0;
+  uint32_t    sub_ = 0;
   std::string error_;
 };
 
@@ -1386,6 +1381,7 @@ Error Ingestor::read_jsonl(Source* src) {
       e = skip(&rep_->malformed, lineno, why);
     } else {
       row.line = lineno;
+      row.sub = records.sub();
       bool nested = false;
       std::string nested_key;
       for (int r = 0; r < ROLES; ++r) {
@@ -1938,8 +1934,10 @@ Format Ingestor::refine_json(Source* src) {
   std::string rec;
   bool too_long = false;
   uint64_t line = 0;
-  while (records.next(h.size(), &rec, &too_long, &line) && blank(rec)) {}
-  if (rec.rfind("\xEF\xBB\xBF", 0) == 0) rec.erase(0, 3);
+  while (records.next(h.size(), &rec, &too_long, &line)) {
+    if (line == 1 && rec.rfind("\xEF\xBB\xBF", 0) == 0) rec.erase(0, 3);
+    if (!blank(rec)) break;
+  }
   formats::Json first;
   std::string why;
   if (!formats::parse_json(rec.data(), rec.data() + rec.size(), &first, &why)) return Format::JSONL;
@@ -1948,7 +1946,9 @@ Format Ingestor::refine_json(Source* src) {
   switch (formats::json_shape(first, action_keys, &events_field_)) {
     case formats::JsonShape::GA4: return Format::GA4;
     case formats::JsonShape::SEGMENT: return Format::SEGMENT;
-    case formats::JsonShape::ANALYTICS: return Format::ANALYTICS;
+    case formats::JsonShape::ANALYTICS:  // unless flags name the records' own keys: flat then
+      return opt_.user_column.empty() && opt_.time_column.empty() && opt_.type_column.empty() ? Format::ANALYTICS
+                                                                                              : Format::JSONL;
     default: return Format::JSONL;  // per-session records when events_field_ was set
   }
 }
@@ -1960,7 +1960,7 @@ Error Ingestor::row_from_fields(const formats::EventFields& f, uint64_t line, ui
     row->value[kRole[k]] = f.value[k];
   }
   if (opt_.time_column == "none") row->present[TIME] = false;  // file order
-  row->has_session = f.present[formats::F_SESSION];
+  row->has_session = f.present[formats::F_SESSION] && opt_.session_column != "none";  // none: by gap
   row->session = f.value[formats::F_SESSION];
   if (row->has_session && !rep_->has_session_column) rep_->has_session_column = true;
   if (row->present[TIME]) rep_->has_time_column = true;
@@ -2015,6 +2015,7 @@ Error Ingestor::read_json_events(Source* src, Format f) {
     rep_->time_column = "timestamp|time|event_time";
     rep_->action_column = "properties.product_id|item_id|sku|$pathname|$current_url (path)|event";
     rep_->type_column = "event|event_type";
+    rep_->session_column = "$session_id|session_id";
   } else {
     rep_->events_field = events_field_;
     rep_->user_column = opt_.user_column.empty() ? "session" : opt_.user_column;
@@ -2048,17 +2049,17 @@ Error Ingestor::read_json_events(Source* src, Format f) {
     } else if (f == Format::GA4) {
       ++rep_->rows;
       if (!formats::ga4_event(rec, &ev, &why)) e = skip(&rep_->malformed, lineno, why);
-      else e = row_from_fields(ev, lineno, 0, &row);
+      else e = row_from_fields(ev, lineno, records.sub(), &row);
     } else if (f == Format::ANALYTICS) {
       ++rep_->rows;
       if (!formats::analytics_event(rec, &ev, &why)) e = skip(&rep_->malformed, lineno, why);
-      else e = row_from_fields(ev, lineno, 0, &row);
+      else e = row_from_fields(ev, lineno, records.sub(), &row);
     } else if (f == Format::SEGMENT) {
       ++rep_->rows;
       int kind = formats::segment_event(rec, &ev, &why);
       if (kind < 0) e = skip(&rep_->malformed, lineno, why);
       else if (kind == 0) e = skip(&rep_->not_events, lineno, why);
-      else e = row_from_fields(ev, lineno, 0, &row);
+      else e = row_from_fields(ev, lineno, records.sub(), &row);
     } else if (nested) {
       const formats::Json* events = rec.get(events_field_);
       if (rec.kind != formats::Json::OBJECT || !events || events->kind != formats::Json::ARRAY) {
@@ -2191,8 +2192,16 @@ Error check_text_encoding(const std::string& name, const std::string& head) {
   else if (head.rfind("\xFF\xFE", 0) == 0 || head.rfind("\xFE\xFF", 0) == 0) which = "UTF-16";
   else if (head.substr(0, head.find('\n')).find('\0') != std::string::npos) which = "UTF-16 or binary (NUL bytes in the first line)";
   if (!which) return {};
-  return Error(name + ": the text is " + which + "; hunch reads UTF-8 — convert it first, e.g. iconv -f UTF-16 -t UTF-8 '" +
-               name + "' > events.csv (or export as UTF-8 / \"CSV UTF-8\")");
+  const bool gz = name.size() > 3 && name.compare(name.size() - 3, 3, ".gz") == 0;
+  const std::string plain = gz ? name.substr(0, name.size() - 3) : name;
+  const size_t dot = plain.find_last_of('.'), slash = plain.find_last_of('/');
+  const std::string out = dot != std::string::npos && (slash == std::string::npos || dot > slash)
+                              ? plain.substr(0, dot) + "-utf8" + plain.substr(dot)
+                              : plain + "-utf8";
+  const char* from = which[4] == '3' ? "UTF-32" : "UTF-16";
+  return Error(name + ": the text is " + which + "; hunch reads UTF-8 — convert it first, e.g. " +
+               (gz ? "gzip -dc '" + name + "' | iconv -f " + from + " -t UTF-8" : std::string("iconv -f ") + from + " -t UTF-8 '" + name + "'") +
+               " > '" + out + "' (or export as UTF-8 / \"CSV UTF-8\")");
 }
 
 Error Ingestor::read_source(Source* src) {

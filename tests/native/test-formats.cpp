@@ -577,9 +577,36 @@ TEST_CASE("formats: product-analytics events: Mixpanel, PostHog and Amplitude ex
     std::sort(types.begin(), types.end());
     CHECK(types == std::vector<std::vector<std::string>>{{"$pageview", "$pageview"}, {"Viewed Item", "Purchase"}, {"signup", "view"}});
   }
-  // The first record decides: a flat record with an action key stays flat JSON Lines.
-  Ingested flat = ingest_text("flat.jsonl", "{\"user\":\"a\",\"item\":\"x\",\"event\":\"view\",\"properties\":{\"p\":1}}\n", loose());
-  CHECK(flat.rep.format == Format::JSONL);
+  // The first record decides: a flat record with an action key (in any spelling) stays flat JSON
+  // Lines, and so does one whose properties hold none of the analytics tools' keys.
+  for (const char* first : {"{\"user\":\"a\",\"item\":\"x\",\"time\":1,\"event\":\"view\",\"properties\":{\"p\":1}}",
+                            "{\"userId\":\"a\",\"productId\":\"x\",\"time\":1,\"event\":\"view\",\"properties\":{\"p\":1}}",
+                            "{\"user\":\"a\",\"time\":1,\"event\":\"session_start\",\"properties\":{\"os\":\"ios\"}}"}) {
+    const std::string text = first;
+    CAPTURE(text);
+    Ingested flat = ingest_text("flat.jsonl", text + "\n{\"user\":\"a\",\"item\":\"y\",\"time\":2,\"event\":\"view\"}\n"
+                                                     "{\"user\":\"a\",\"item\":\"z\",\"time\":3,\"event\":\"view\"}\n", loose());
+    CHECK(flat.rep.format == Format::JSONL);
+    CHECK(flat.rep.kept_events >= 2);
+  }
+  // --session-column none: sessions by gap, not by $session_id; Amplitude's session -1 is none.
+  std::string ph;
+  for (int i = 0; i < 6; ++i)
+    ph += "{\"event\":\"$pageview\",\"distinct_id\":\"p\",\"timestamp\":" + std::to_string(1714564800 + 60 * i) +
+          ",\"properties\":{\"$pathname\":\"/" + std::to_string(i % 3) + "\",\"$session_id\":\"s" + std::to_string(i / 2) + "\"}}\n";
+  IngestOptions by_gap = loose();
+  by_gap.min_length = 1;
+  CHECK(ingest_text("ph.jsonl", ph, by_gap).ds.sequences() == 3);
+  by_gap.session_column = "none";
+  CHECK(ingest_text("ph.jsonl", ph, by_gap).ds.sequences() == 1);
+  std::string amp;
+  for (int i = 0; i < 4; ++i)
+    amp += "{\"amplitude_id\":7,\"user_id\":" + std::string(i < 2 ? "null" : "\"ann\"") + ",\"device_id\":\"d\",\"event_time\":" +
+           std::to_string(1714564800 + 60 * i) + ",\"event_type\":\"view\",\"session_id\":-1,\"event_properties\":{\"sku\":\"k" +
+           std::to_string(i) + "\"}}\n";
+  Ingested a = ingest_text("amp.jsonl", amp, by_gap);
+  CHECK(a.rep.format == Format::ANALYTICS);
+  CHECK(a.ds.sequences() == 1);  // one user (amplitude_id) across the login, one session by gap
 }
 
 TEST_CASE("formats: a JSON array of records reads as JSON Lines would, pretty-printed or not") {
@@ -614,6 +641,17 @@ TEST_CASE("formats: a JSON array of records reads as JSON Lines would, pretty-pr
   REQUIRE_MESSAGE(mp.error.ok(), mp.error.message);
   CHECK(mp.rep.format == Format::ANALYTICS);
   CHECK(mp.rep.kept_events == 2);
+  // A minified array keeps its file order where times tie (or are absent): elements share one
+  // line, and their place on it breaks the tie.
+  std::string tied = "[";
+  for (int i = 0; i < 40; ++i)
+    tied += std::string(i ? "," : "") + "{\"user\":\"u\",\"item\":\"a" + std::to_string(100 + i) + "\",\"time\":1700000000}";
+  Ingested t = ingest_text("tie.json", tied + "]", loose());
+  REQUIRE_MESSAGE(t.error.ok(), t.error.message);
+  std::vector<std::string> order = names_of(t.ds, 0), sorted = order;
+  std::sort(sorted.begin(), sorted.end());
+  CHECK(order.size() == 40);
+  CHECK(order == sorted);
   // A cut or trailed array is an error, not a short log.
   CHECK(has(ingest_text("cut.json", compact.substr(0, compact.size() - 1), loose()).error.message,
             "cut.json: the JSON array is not closed"));
