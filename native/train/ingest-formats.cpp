@@ -44,6 +44,13 @@ bool same_letters(std::string_view a, std::string_view b) {
   }
 }
 
+bool valid_date(int y, int m, int d) {
+  static const int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (m < 1 || m > 12 || d < 1 || d > kDays[m - 1]) return false;
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return !(m == 2 && d == 29 && !leap);
+}
+
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
   const int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -159,10 +166,7 @@ bool parse_access_time(const char* p, const char* e, double* seconds) {
   if (p >= e || *p++ != '/' || !read_digits(p, e, 4, &y) || p >= e || *p++ != ':' || !read_digits(p, e, 2, &h) ||
       p >= e || *p++ != ':' || !read_digits(p, e, 2, &mi) || p >= e || *p++ != ':' || !read_digits(p, e, 2, &s))
     return false;
-  static const int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] || h > 23 || mi > 59 || s > 60) return false;
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  if (mo == 2 && d == 29 && !leap) return false;
+  if (!valid_date(y, mo, d) || h > 23 || mi > 59 || s > 60) return false;
   double offset = 0;
   if (p < e) {
     if (*p++ != ' ' || p >= e || (*p != '+' && *p != '-')) return false;

@@ -20,6 +20,7 @@ bool    read_digits(const char*& p, const char* e, int n, int* out);
 // "User ID" and "user_id" are one.
 bool    same_letters(std::string_view a, std::string_view b);
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
+bool    valid_date(int y, int m, int d);  // a Gregorian date that exists (29 February in leap years)
 void    append_utf8(std::string* out, uint32_t cp);
 
 // True for the missing-id tokens: NA, N/A, null, None, undefined, nan, - (any case; the empty

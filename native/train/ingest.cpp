@@ -473,6 +473,11 @@ size_t find_default(size_t n, NameOf name, const std::vector<std::string>& candi
   return n;
 }
 
+size_t find_default(const std::vector<std::string>& names, const std::vector<std::string>& candidates) {
+  return find_default(names.size(), [&](size_t j) -> const std::string& { return names[j]; }, candidates,
+                      [](size_t) { return false; });
+}
+
 // Where `name` is among n keys (key(i): a std::string): the exact spelling first, else any case,
 // as headers are matched; n when absent.
 template <class KeyOf>
@@ -809,8 +814,7 @@ Error Ingestor::find_attributes(const std::vector<std::string>& names, bool last
   attributes_searched_ = last;
   for (size_t g = 0; g < kAutoAttributes.size(); ++g) {
     if (attribute_groups_found_ & (1u << g)) continue;
-    const size_t i = find_default(names.size(), [&](size_t j) -> const std::string& { return names[j]; },
-                                  kAutoAttributes[g].names, [](size_t) { return false; });
+    const size_t i = find_default(names, kAutoAttributes[g].names);
     if (i == names.size()) continue;
     const std::string* hit = &names[i];
     attribute_groups_found_ |= 1u << g;
@@ -831,8 +835,7 @@ Error Ingestor::resolve_columns(const std::vector<std::string>& header) {
       for (size_t i = 0; i < header.size(); ++i)
         if (header[i] == *given[r]) { column_[r] = int(i); break; }
     } else {
-      const size_t i = find_default(header.size(), [&](size_t j) -> const std::string& { return header[j]; }, kDefaults[r],
-                                    [](size_t) { return false; });
+      const size_t i = find_default(header, kDefaults[r]);
       if (i < header.size()) column_[r] = int(i);
     }
     if (column_[r] < 0 && (r == USER || r == ACTION || !given[r]->empty())) {
@@ -1235,6 +1238,14 @@ Error Ingestor::read_delimited(Source* src, char delim) {
 
 // Reads one line into *line (without the newline / CR). Returns false at the end of input.
 // Over max bytes: the rest is consumed, *too_long set.
+// The index of the first byte of `h` at or after `i` that is not white space (a UTF-8 BOM at the
+// start skipped too).
+size_t first_content(const std::string& h, size_t i = 0) {
+  if (i == 0 && h.rfind("\xEF\xBB\xBF", 0) == 0) i = 3;
+  while (i < h.size() && (h[i] == ' ' || h[i] == '\t' || h[i] == '\r' || h[i] == '\n')) ++i;
+  return i;
+}
+
 bool read_line(Source* src, size_t max_bytes, std::string* line, bool* too_long) {
   line->clear();
   *too_long = false;
@@ -1278,8 +1289,7 @@ class JsonRecords {
  public:
   explicit JsonRecords(Source* src) : src_(src) {
     const std::string h = src->head(4096);
-    size_t i = h.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;
-    while (i < h.size() && (h[i] == ' ' || h[i] == '\t' || h[i] == '\r' || h[i] == '\n')) ++i;
+    const size_t i = first_content(h);
     array_ = i < h.size() && h[i] == '[';
     // JSON Lines may hold arrays too, a line each: an array that closes on its first line with
     // more text after it is such a line.
@@ -1542,15 +1552,11 @@ Format pairs_or_lists(const std::string& h, size_t at) {
 
 Format sniff(Source* src) {
   std::string h = src->head(4096);
-  size_t i = h.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;
-  while (i < h.size() && (h[i] == ' ' || h[i] == '\t' || h[i] == '\r' || h[i] == '\n')) ++i;
+  const size_t i = first_content(h);
   // JSON Lines, or a JSON array of records ("[{" with white space between).
   if (i < h.size() && h[i] == '{') return Format::JSONL;
-  if (i < h.size() && h[i] == '[') {
-    size_t j = i + 1;
-    while (j < h.size() && (h[j] == ' ' || h[j] == '\t' || h[j] == '\r' || h[j] == '\n')) ++j;
-    if (j < h.size() && h[j] == '{') return Format::JSONL;
-  }
+  if (i < h.size() && h[i] == '[')
+    if (const size_t j = first_content(h, i + 1); j < h.size() && h[j] == '{') return Format::JSONL;
   size_t eol = h.find('\n', i);
   std::string first = h.substr(i, eol == std::string::npos ? std::string::npos : eol - i);
   if (first.find('\t') != std::string::npos) {
@@ -2024,15 +2030,17 @@ Error Ingestor::read_json_events(Source* src, Format f) {
     rep_->type_column = opt_.type_column.empty() ? "type" : opt_.type_column;
   }
   // A key of an object: the given name, or the first present default (case-insensitive).
-  auto find = [&](const formats::Json& o, int role, const std::string& given, const char* extra) -> const formats::Json* {
+  // The candidate keys per role, once (an event's action may also be OTTO's "aid").
+  std::vector<std::string> candidates[ROLES];
+  for (int r = 0; r < ROLES; ++r) candidates[r] = kDefaults[r];
+  candidates[ACTION].push_back("aid");
+  auto find = [&](const formats::Json& o, int role, const std::string& given) -> const formats::Json* {
     if (!given.empty()) {
       const formats::Json* v = o.get(given);
       return v && v->scalar() ? v : nullptr;
     }
-    std::vector<std::string> cands = kDefaults[role];
-    if (extra) cands.push_back(extra);
-    const size_t i = find_default(o.members.size(), [&](size_t j) -> const std::string& { return o.members[j].first; }, cands,
-                                  [&](size_t j) { return !o.members[j].second.scalar(); });
+    const size_t i = find_default(o.members.size(), [&](size_t j) -> const std::string& { return o.members[j].first; },
+                                  candidates[role], [&](size_t j) { return !o.members[j].second.scalar(); });
     return i < o.members.size() ? &o.members[i].second : nullptr;
   };
   JsonRecords records(src);
@@ -2067,7 +2075,7 @@ Error Ingestor::read_json_events(Source* src, Format f) {
         e = skip(&rep_->malformed, lineno, "expected an object with an array '" + events_field_ + "'");
       } else {
         ev.clear();
-        if (const formats::Json* u = find(rec, USER, opt_.user_column, nullptr)) {
+        if (const formats::Json* u = find(rec, USER, opt_.user_column)) {
           ev.present[formats::F_USER] = true;
           ev.value[formats::F_USER] = u->text;
         }
@@ -2083,14 +2091,13 @@ Error Ingestor::read_json_events(Source* src, Format f) {
           ev.clear();
           ev.present[formats::F_USER] = has_user;
           ev.value[formats::F_USER] = user;
-          const std::string none = "";
-          struct { int role; formats::Field field; const std::string* given; const char* extra; } kMap[] = {
-              {ACTION, formats::F_ACTION, &opt_.action_column, "aid"},
-              {TIME, formats::F_TIME, &opt_.time_column, nullptr},
-              {TYPE, formats::F_TYPE, &opt_.type_column, nullptr}};
+          struct { int role; formats::Field field; const std::string* given; } kMap[] = {
+              {ACTION, formats::F_ACTION, &opt_.action_column},
+              {TIME, formats::F_TIME, &opt_.time_column},
+              {TYPE, formats::F_TYPE, &opt_.type_column}};
           for (const auto& m : kMap) {
             if (m.role == TIME && *m.given == "none") continue;
-            if (const formats::Json* v = find(item, m.role, *m.given, m.extra)) {
+            if (const formats::Json* v = find(item, m.role, *m.given)) {
               ev.present[m.field] = true;
               ev.value[m.field] = v->text;
             }
@@ -2187,8 +2194,8 @@ Error Ingestor::configure() {
 // NUL bytes in every name: refused with the way out rather than read so. Told by a byte-order
 // mark, or by NUL bytes in the first line (no text log has them).
 Error check_text_encoding(const std::string& name, const std::string& head) {
-  const char* which = nullptr;
-  if (head.rfind(std::string("\xFF\xFE\0\0", 4), 0) == 0 || head.rfind(std::string("\0\0\xFE\xFF", 4), 0) == 0) which = "UTF-32";
+  const char *which = nullptr, *from = "UTF-16";  // what the text looks like; iconv's name for it
+  if (head.rfind(std::string("\xFF\xFE\0\0", 4), 0) == 0 || head.rfind(std::string("\0\0\xFE\xFF", 4), 0) == 0) which = from = "UTF-32";
   else if (head.rfind("\xFF\xFE", 0) == 0 || head.rfind("\xFE\xFF", 0) == 0) which = "UTF-16";
   else if (head.substr(0, head.find('\n')).find('\0') != std::string::npos) which = "UTF-16 or binary (NUL bytes in the first line)";
   if (!which) return {};
@@ -2198,7 +2205,6 @@ Error check_text_encoding(const std::string& name, const std::string& head) {
   const std::string out = dot != std::string::npos && (slash == std::string::npos || dot > slash)
                               ? plain.substr(0, dot) + "-utf8" + plain.substr(dot)
                               : plain + "-utf8";
-  const char* from = which[4] == '3' ? "UTF-32" : "UTF-16";
   return Error(name + ": the text is " + which + "; hunch reads UTF-8 — convert it first, e.g. " +
                (gz ? "gzip -dc '" + name + "' | iconv -f " + from + " -t UTF-8" : std::string("iconv -f ") + from + " -t UTF-8 '" + name + "'") +
                " > '" + out + "' (or export as UTF-8 / \"CSV UTF-8\")");

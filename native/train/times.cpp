@@ -14,6 +14,7 @@ namespace {
 
 using formats::days_from_civil;
 using formats::read_digits;
+using formats::valid_date;
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
@@ -27,11 +28,12 @@ bool read_some_digits(const char*& p, const char* e, int most, int* out, int* co
   return n > 0;
 }
 
-bool valid_date(int y, int m, int d) {
-  static const int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (m < 1 || m > 12 || d < 1 || d > kDays[m - 1]) return false;
-  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return !(m == 2 && d == 29 && !leap);
+// A decimal fraction after '.' or ',' at p ("250" of "12:00:00.250"), when digits follow it.
+double read_fraction(const char*& p, const char* e) {
+  double frac = 0, scale = 0.1;
+  if (p + 1 < e && (*p == '.' || *p == ',') && is_digit(p[1]))
+    for (++p; p < e && is_digit(*p); ++p, scale *= 0.1) frac += (*p - '0') * scale;
+  return frac;
 }
 
 // Case-insensitive: does [p, e) start with `word`?
@@ -58,11 +60,7 @@ bool read_clock(const char*& p, const char* e, double* seconds) {
   if (p < e && *p == ':') {
     ++p;
     if (!read_digits(p, e, 2, &s)) return false;
-    if (p < e && (*p == '.' || *p == ',') && p + 1 < e && is_digit(p[1])) {
-      ++p;
-      double scale = 0.1;
-      while (p < e && is_digit(*p)) frac += (*p++ - '0') * scale, scale *= 0.1;
-    }
+    frac = read_fraction(p, e);
   }
   if (mi > 59 || s > 60) return false;
   // AM / PM: "1:05 PM", "1:05PM", "1:05 p.m.".
@@ -157,12 +155,7 @@ bool iso_basic(const char* p, const char* e, double* seconds) {
   double frac = 0;
   if (p < e && is_digit(*p)) {
     if (!read_digits(p, e, 2, &s)) return false;
-    if (p < e && (*p == '.' || *p == ',')) {
-      ++p;
-      double scale = 0.1;
-      if (p >= e || !is_digit(*p)) return false;
-      while (p < e && is_digit(*p)) frac += (*p++ - '0') * scale, scale *= 0.1;
-    }
+    frac = read_fraction(p, e);  // a '.' without digits is left for the zone to refuse
   }
   if (h > 23 || mi > 59 || s > 60) return false;
   Clock c;
