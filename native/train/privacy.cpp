@@ -240,13 +240,63 @@ class Normals {
 
 }  // namespace
 
+double dp_count_threshold(double base, size_t V) {
+  if (V <= kDpPairActionsAtBase) return base;
+  // Q(t) = P(N(0, 1) >= t), decreasing: the t whose (V - 1) Q(t) equals the base's count at
+  // kDpPairActionsAtBase actions, by bisection.
+  auto q = [](double t) { return 0.5 * std::erfc(t / std::sqrt(2.0)); };
+  const double want = q(base) * double(kDpPairActionsAtBase - 1) / double(V - 1);
+  double lo = base, hi = base + 40;
+  for (int k = 0; k < 100; ++k) {
+    const double mid = 0.5 * (lo + hi);
+    (q(mid) > want ? lo : hi) = mid;
+  }
+  return hi;
+}
+
+namespace {
+
+// The cells of a pair row that nobody counted hold noise alone; each passes the floor of t noise
+// standard deviations independently, with probability Q(t). Visiting only those that pass (the
+// gaps between them are geometric) and drawing each one's value from the normal's tail above t
+// releases what drawing every cell would, in the same distribution, at the cost of the cells
+// that pass: (V - 1) Q(t) a row instead of V.
+class NoiseExceedances {
+ public:
+  NoiseExceedances(Rng& rng, double t)
+      : rng_(rng), t_(t), pass_(0.5 * std::erfc(t / std::sqrt(2.0))), log_fail_(std::log1p(-pass_)),
+        rate_(0.5 * (t + std::sqrt(t * t + 4))) {}
+  // How many cells fail before the next one passes (UINT64_MAX: none ever does).
+  uint64_t gap() {
+    if (!(pass_ > 0)) return UINT64_MAX;
+    const double g = std::floor(std::log(1.0 - rng_.uniform53()) / log_fail_);  // log of (0, 1]
+    return g < 1.8e19 ? uint64_t(g) : UINT64_MAX;
+  }
+  // A standard normal given that it is at least t: below t = 0.5 by drawing normals until one
+  // is (at least 31% pass); above, Robert's (1995) exponential proposal shifted to t, whose
+  // acceptance grows with t.
+  double tail(Normals& normal) {
+    if (t_ < 0.5) {
+      for (;;)
+        if (const double z = normal.next(); z >= t_) return z;
+    }
+    for (;;) {
+      const double z = t_ - std::log(1.0 - rng_.uniform53()) / rate_;
+      if (rng_.uniform53() <= std::exp(-0.5 * (z - rate_) * (z - rate_))) return z;
+    }
+  }
+
+ private:
+  Rng&         rng_;
+  const double t_, pass_, log_fail_, rate_;
+};
+
+}  // namespace
+
 Error dp_counts(const Dataset& data, const CountSums& sums, const DpCountOptions& o, Rng& rng, DpCounts* out) {
   *out = DpCounts();
   const size_t V = data.actions.size();
   if (!(o.clip > 0) || !(o.sigma > 0)) return Error("dp_counts: the clip and the noise multiplier must be positive");
-  if (o.transitions && V > kMaxDpPairActions)
-    return Error("--dp-epsilon with a transition table noises all V x V successor cells; V = " + std::to_string(V) +
-                 " actions is above " + std::to_string(kMaxDpPairActions) + ": use --transitions 0 or a smaller --max-vocab");
   if (sums.actions.size() != V) return Error("dp_counts: the sums are of another vocabulary");
   out->users = sums.users;
   out->clipped_users = sums.clipped_users;
@@ -255,34 +305,64 @@ Error dp_counts(const Dataset& data, const CountSums& sums, const DpCountOptions
   out->actions = sums.actions;
   for (double& x : out->actions) x += out->noise_std * normal.next();
   if (!o.transitions) return Error();
-  // Every cell of every row, counted or not, gets its noise; a row's candidates are the cells
-  // at or above the threshold.
+  // Every cell of every row gets its noise: a counted cell its own draw, the others by
+  // NoiseExceedances (only the ones that pass are drawn). A row's candidates are the cells at
+  // or above the threshold; only its max_successors largest can be kept (keep_transitions'
+  // first cut, made here per row so that memory follows V x max_successors, not the candidates).
   auto t = std::make_shared<TransitionCounts>();
   t->from.assign(V, 0);
   t->counted.assign(data.events(), 0);
-  std::vector<TransitionPair> all;
-  std::vector<double> row(V);
-  out->threshold = o.threshold;
+  out->threshold = dp_count_threshold(o.threshold, V);
   const double floor = out->threshold * out->noise_std;
+  NoiseExceedances noise(rng, out->threshold);
+  std::vector<TransitionPair> all, row;
   size_t p = 0;
   for (size_t a = 0; a < V; ++a) {
-    for (size_t b = 0; b < V; ++b) row[b] = out->noise_std * normal.next();
-    for (; p < sums.pairs.size() && (sums.pairs[p].first >> 32) == a; ++p)
-      row[uint32_t(sums.pairs[p].first)] += sums.pairs[p].second;
-    // Neither end <unk> (as counted pairs): those cells are drawn but never released.
-    if (a == 0) continue;
+    const size_t row_end = size_t(std::lower_bound(sums.pairs.begin() + long(p), sums.pairs.end(),
+                                                    std::make_pair(uint64_t(a + 1) << 32, -kInf)) - sums.pairs.begin());
+    // Neither end <unk> (as counted pairs): those cells are never released, so never drawn.
+    if (a == 0) {
+      p = row_end;
+      continue;
+    }
+    row.clear();
     double from = 0;
-    for (size_t b = 1; b < V; ++b)
-      if (row[b] >= floor) {
-        const uint32_t c = uint32_t(std::max(1.0, std::round(row[b])));
-        all.push_back({uint32_t(a), uint32_t(b), c});
-        from += c;
+    auto candidate = [&](uint64_t b, double value) {
+      const uint32_t c = uint32_t(std::min(4e9, std::max(1.0, std::round(value))));
+      row.push_back({uint32_t(a), uint32_t(b), c});
+      from += c;
+    };
+    auto step = [&](uint64_t b) {
+      const uint64_t g = noise.gap();
+      return g >= uint64_t(V) ? uint64_t(V) : b + 1 + g;
+    };
+    uint64_t pure = step(0);  // the next uncounted cell that passes (V: none left)
+    for (; p < row_end || pure < V;) {
+      const uint64_t counted = p < row_end ? uint32_t(sums.pairs[p].first) : uint64_t(V);
+      if (pure < counted) {
+        candidate(pure, out->noise_std * noise.tail(normal));
+        pure = step(pure);
+        continue;
       }
+      // A counted cell: its own draw (a pure cell's pass landing on it is not that cell's noise).
+      if (pure == counted) pure = step(pure);
+      if (counted > 0) {
+        const double value = sums.pairs[p].second + out->noise_std * normal.next();
+        if (value >= floor) candidate(counted, value);
+      }
+      ++p;
+    }
     t->from[a] = uint32_t(std::min(from, 4e9));
+    out->candidates += row.size();
+    if (row.size() > o.max_successors) {
+      std::stable_sort(row.begin(), row.end(), [](const TransitionPair& x, const TransitionPair& y) { return x.count > y.count; });
+      row.resize(o.max_successors);
+      std::sort(row.begin(), row.end(), [](const TransitionPair& x, const TransitionPair& y) { return x.b < y.b; });
+    }
+    all.insert(all.end(), row.begin(), row.end());
   }
-  out->candidates = all.size();
   t->pairs = uint64_t(std::accumulate(t->from.begin(), t->from.end(), 0.0));
-  t->distinct = all.size();
+  t->distinct = out->candidates;
   keep_transitions(V, std::move(all), o.max_successors, o.max_bytes, t.get());
   if (!t->table.empty()) out->transitions = std::move(t);
   return Error();

@@ -96,6 +96,7 @@ struct DpCountOptions {
   // validation: on ML-1M (V = 3,416) it lets through about 15,700 pure-noise pairs of 16,900
   // candidates, yet the count head validated no worse than at 3.85 (0.2 noise pairs per action;
   // bench/results/privacy/NOTES.md): the fitted bucket weights learn what a small share is worth.
+  // Past 20,000 actions dp_count_threshold raises it, so a row's pure-noise candidates stay at 27.
   double   threshold = 3;
 };
 struct DpCounts {
@@ -108,8 +109,15 @@ struct DpCounts {
   double   noise_std = 0, threshold = 0;  // the threshold used, in noise standard deviations
 };
 // The noise on every cell of sums (count_sums with o.clip, and pairs when o.transitions; from
-// rng), then the table. V x V normals when transitions: Error when V exceeds kMaxDpPairActions.
-constexpr size_t kMaxDpPairActions = 20000;
+// rng), then the table. The pair cells nobody counted are not drawn one by one: only those that
+// pass the threshold are (the same distribution as V x V draws, at the cost of the passing ones).
+Error dp_counts(const Dataset& data, const CountSums& sums, const DpCountOptions& o, Rng& rng, DpCounts* out);
+// The threshold dp_counts uses at V actions: `base` up to kDpPairActionsAtBase actions; above,
+// the one whose share of pure-noise cells is the base's at kDpPairActionsAtBase ((V - 1) Q(t) =
+// 27 cells a row at base 3), so a row's pure-noise candidates stop growing with V (3.46 at
+// 100,000 actions, 4.04 at 1,000,000).
+constexpr size_t kDpPairActionsAtBase = 20000;
+double dp_count_threshold(double base, size_t V);
 Error dp_counts(const Dataset& data, const CountSums& sums, const DpCountOptions& o, Rng& rng, DpCounts* out);
 
 // ---- users

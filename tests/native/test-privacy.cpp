@@ -293,6 +293,110 @@ TEST_CASE("DP counts: one user moves the summed counts by at most the clip; ever
   CHECK(dp_counts(big, none, o, noise, &c));  // no noise: refused
 }
 
+TEST_CASE("DP counts: the uncounted cells drawn only where they pass, in the distribution of a draw per cell") {
+  // Q(t) = P(N(0, 1) >= t) and the tail's mean E[Z | Z >= t] = φ(t) / Q(t).
+  auto q = [](double t) { return 0.5 * std::erfc(t / std::sqrt(2.0)); };
+  auto tail_mean = [&](double t) { return std::exp(-0.5 * t * t) / std::sqrt(2 * M_PI) / q(t); };
+  auto vocabulary = [](uint32_t V) {
+    Dataset d;
+    for (uint32_t k = 0; k < V; ++k) d.actions.push_back("b" + std::to_string(k));
+    d.offsets.push_back(0);
+    return d;
+  };
+  DpCountOptions o;
+  o.sigma = 50;  // noise std 100: the rounding of a value to a count is negligible
+  o.clip = 2;
+  o.max_bytes = uint64_t(1) << 30;
+  o.threshold = 3;
+
+  // Nothing counted, V = 1001: about Q(3) of the 1000 x 1000 releasable cells pass, anywhere
+  // (never in row or column 0: <unk>), with values from the tail above 3 noise deviations.
+  const Dataset d = vocabulary(1001);
+  CountSums none;
+  none.actions.assign(1001, 0.0);
+  o.max_successors = 1000;
+  hunch::Rng rng(5);
+  DpCounts c;
+  REQUIRE_FALSE(dp_counts(d, none, o, rng, &c));
+  CHECK(c.threshold == 3);
+  const double expected = q(3) * 1000.0 * 1000.0;  // 1,350, standard deviation 37
+  CHECK(std::fabs(double(c.candidates) - expected) < 5 * std::sqrt(expected));
+  REQUIRE(c.transitions);
+  CHECK(c.transitions->rows[0].empty());
+  uint64_t low = 0, kept = 0;
+  for (const auto& row : c.transitions->rows)
+    for (const auto& succ : row) {
+      CHECK(succ.action > 0);
+      low += succ.action <= 500;
+      ++kept;
+    }
+  CHECK(kept == c.candidates);
+  CHECK(std::fabs(double(low) - 0.5 * double(kept)) < 5 * std::sqrt(0.25 * double(kept)));  // uniform over the row
+  // The values: their mean is the tail's (3.283 deviations; the tail's spread 0.27 / sqrt(1,350)).
+  CHECK(double(c.transitions->pairs) / double(c.candidates) / c.noise_std == doctest::Approx(tail_mean(3)).epsilon(0.01));
+
+  // Counted cells get their own draw: over 300 draws of a V = 41 table whose every other cell
+  // holds a sum, the mean number of candidates is the sum over cells of Q(t - sum / deviation).
+  {
+    const uint32_t V = 41;
+    const Dataset small = vocabulary(V);
+    CountSums sums;
+    sums.actions.assign(V, 0.0);
+    double mean = 0;
+    for (uint64_t a = 1; a < V; ++a)
+      for (uint64_t b = 1; b < V; ++b)
+        if ((a + b) % 2 == 0) {
+          const double sum = double((a * 7 + b * 3) % 9) * 50.0;  // 0 to 4 deviations
+          if (sum > 0) sums.pairs.push_back({a << 32 | b, sum});
+          mean += q(3 - sum / 100.0);
+        } else {
+          mean += q(3);
+        }
+    sums.pairs.push_back({uint64_t(5) << 32, 1e9});  // a pair into <unk>: never released
+    std::sort(sums.pairs.begin(), sums.pairs.end());
+    o.max_successors = V;
+    double total = 0, sq = 0;
+    for (uint64_t seed = 0; seed < 300; ++seed) {
+      hunch::Rng draw(100 + seed);
+      DpCounts r;
+      REQUIRE_FALSE(dp_counts(small, sums, o, draw, &r));
+      total += double(r.candidates);
+      sq += double(r.candidates) * double(r.candidates);
+      if (r.transitions) CHECK(std::none_of(r.transitions->rows[5].begin(), r.transitions->rows[5].end(),
+                                            [](const auto& s) { return s.action == 0; }));
+    }
+    const double m = total / 300, sd = std::sqrt(sq / 300 - m * m);
+    CHECK(std::fabs(m - mean) < 5 * sd / std::sqrt(300.0));
+  }
+
+  // A vocabulary above 20,000 actions (refused before the cells were drawn this way): the
+  // threshold rises so that a row still holds about Q(3) x 19,999 = 27 pure-noise candidates,
+  // of which each row keeps its max_successors largest.
+  CHECK(dp_count_threshold(3, 20000) == 3);
+  CHECK(dp_count_threshold(3, 100) == 3);
+  for (size_t V : {size_t(60000), size_t(1000000)}) {
+    const double t = dp_count_threshold(3, V);
+    CHECK(t > 3);
+    CHECK(q(t) * double(V - 1) == doctest::Approx(q(3) * 19999.0).epsilon(1e-6));
+  }
+  const Dataset big = vocabulary(60000);
+  CountSums empty;
+  empty.actions.assign(60000, 0.0);
+  o.max_successors = 16;
+  o.max_bytes = uint64_t(1) << 30;
+  DpCounts b;
+  REQUIRE_FALSE(dp_counts(big, empty, o, rng, &b));
+  CHECK(b.threshold == dp_count_threshold(3, 60000));
+  const double per_row = q(b.threshold) * 59999.0;
+  CHECK(std::fabs(double(b.candidates) - per_row * 59999.0) < 5 * std::sqrt(per_row * 59999.0));
+  REQUIRE(b.transitions);
+  CHECK(b.transitions->distinct == b.candidates);
+  size_t most = 0;
+  for (const auto& row : b.transitions->rows) most = std::max(most, row.size());
+  CHECK(most == 16);
+  CHECK(b.transitions->kept <= 16 * 59999);
+}
+
 TEST_CASE("users of sequence keys, the held-out users") {
   CHECK(user_of_sequence_key("alice#3") == "alice");
   CHECK(user_of_sequence_key("alice") == "alice");
@@ -571,6 +675,37 @@ TEST_CASE("hunch train --dp-epsilon: trains, records ε, stops at its budget; ev
   CHECK(out.find("--dp-epsilon cannot checkpoint") != std::string::npos);
   std::remove((dir + "-shop.csv").c_str());
   std::remove(model.c_str());
+}
+
+TEST_CASE("hunch train --dp-epsilon with a transition table past 20,000 actions") {
+  // 30,000 products each bought by one or two of 3,000 users (--min-users 1): the noised
+  // successor table of a 30,001 x 30,001 grid (refused before, when every cell was drawn).
+  const std::string dir = "/tmp/hunch-test-privacy-big-" + std::to_string(getpid());
+  {
+    std::ofstream f(dir + ".csv");
+    f << "user,time,action\n";
+    hunch::Rng rng(3);
+    std::vector<uint32_t> acts(36000);
+    for (uint32_t k = 0; k < acts.size(); ++k) acts[k] = k % 30000;
+    for (size_t k = acts.size(); k > 1; --k) std::swap(acts[k - 1], acts[rng.below(k)]);
+    for (uint32_t u = 0, i = 0; u < 3000; ++u)
+      for (uint32_t k = 0; k < 12; ++k, ++i) f << "u" << u << "," << 1700000000 + u * 7 + k * 60 << ",p" << acts[i] << "\n";
+  }
+  std::string out;
+  REQUIRE(cli("train " + dir + ".csv -o " + dir + ".hunch --min-users 1 --min-count 1 --dp-epsilon 4 --epochs 1 "
+              "--embed 8 --layers 1 --threads 1", &out) == 0);
+  INFO(out);
+  CHECK(out.find("on each of 30001 action cells and every successor cell") != std::string::npos);
+  // The threshold past 20,000 actions: 3.12 deviations at 30,001 (27 pure-noise cells a row).
+  CHECK(number_after(out, " pairs at or above ") == doctest::Approx(dp_count_threshold(3, 30001)).epsilon(0.002));
+  const double pairs = number_after(out, "every successor cell; ");
+  CHECK(pairs > 0.9 * 27 * 30000);
+  CHECK(pairs < 1.1 * 27 * 30000);
+  CHECK(number_after(out, "· σ, kept ") > 0);
+  REQUIRE(cli("inspect " + dir + ".hunch", &out) == 0);
+  CHECK(out.find("transition.table ") != std::string::npos);
+  std::remove((dir + ".csv").c_str());
+  std::remove((dir + ".hunch").c_str());
 }
 
 TEST_CASE("hunch eval --membership: an over-fitted model gives its training users away, a DP one does not") {
