@@ -469,6 +469,22 @@ Error evaluate(const Dataset& ds, const ScoreFn& model, const EvalOptions& opt, 
     if (r.name == "model" && opt.exit_auc && opt.test) r.exit_auc = mann_whitney_auc(outcomes[m].exit_pos, outcomes[m].exit_neg);
     out->methods.push_back(std::move(r));
   }
+  // The model against the better baseline (by NDCG@10, as results_table compares them), with
+  // its interval over the evaluated sequences.
+  if (have_model && opt.baselines && (opt.test || opt.valid)) {
+    const int split = opt.test ? 1 : 0;
+    auto nd = [&](const MethodResult& m) { return (split ? m.test : m.valid).full.ndcg_at(10); };
+    const size_t best = nd(out->methods[1]) >= nd(out->methods[2]) ? 1 : 2;
+    out->best_baseline = out->methods[best].name;
+    UnitScores u;
+    for (size_t s = 0; s < ds.sequences(); ++s) {
+      if (ds.length(s) < kMinEvaluatedLength || (opt.only && !(*opt.only)[s])) continue;
+      u.points.push_back(1);
+      u.model.push_back(ndcg10_of_rank(outcomes[0].full[2 * s + split]));
+      u.baseline.push_back(ndcg10_of_rank(outcomes[best].full[2 * s + split]));
+    }
+    out->vs_best = paired_bootstrap(u);
+  }
   return {};
 }
 
@@ -627,6 +643,7 @@ std::string results_table(const EvalResult& r) {
     o << "  NDCG@10: model " << num(nd(model)) << " vs the better baseline (" << best->name << ") "
       << num(nd(best)) << ": " << (std::isnan(gain) ? "-" : (gain >= 0 ? "+" : "") + num(gain, 1) + "%")
       << "\n";
+    if (r.vs_best.resamples && r.best_baseline == best->name) o << interval_text(r.vs_best, best->name, "sequences");
   }
   return o.str();
 }
@@ -647,7 +664,9 @@ std::string results_json(const EvalResult& r) {
     << ", \"sampled_negatives\": " << r.sampled_negatives
     << ", \"unknown_valid_targets\": " << (first ? first->valid.unknown_targets : 0)
     << ", \"unknown_test_targets\": " << (first ? first->test.unknown_targets : 0)
-    << ", \"negatives_out_of_vocabulary\": " << r.negatives_out_of_vocabulary << "}";
+    << ", \"negatives_out_of_vocabulary\": " << r.negatives_out_of_vocabulary;
+  if (!r.best_baseline.empty()) o << ", \"model_vs_best\": " << interval_json(r.best_baseline, r.vs_best);
+  o << "}";
   return o.str();
 }
 

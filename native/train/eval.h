@@ -42,6 +42,7 @@
 
 #include "hunch/error.h"
 #include "train/dataset.h"
+#include "train/intervals.h"
 
 namespace hunch {
 class Model;
@@ -82,6 +83,10 @@ struct EvalResult {
   uint64_t negatives_out_of_vocabulary = 0;
   std::vector<MethodResult> methods;      // the model first (if scored), then the baselines
   const MethodResult* find(const std::string& name) const;
+  // The model against the better baseline by NDCG@10 (intervals.h; a unit is a sequence), on
+  // the test split (validation when only it was scored); empty name without a model or baselines.
+  std::string    best_baseline;
+  PairedInterval vs_best;
 };
 
 // Negatives for the sampled metric, by sequence index (empty for sequences not evaluated).

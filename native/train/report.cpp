@@ -128,6 +128,19 @@ void metric_row(std::ostringstream& o, const std::string& name, const std::vecto
   if (any) table_row(o, name, cells);
 }
 
+// The model's NDCG@10 over the best baseline's, with its 95% interval (intervals.h).
+void interval_paragraph(std::ostringstream& o, const std::string& baseline, const PairedInterval& v, const char* unit) {
+  if (baseline.empty() || !v.resamples) return;
+  char hi[32] = "unbounded", b[400];
+  if (!std::isinf(v.ratio_hi)) std::snprintf(hi, sizeof hi, "%.2f", v.ratio_hi);
+  std::snprintf(b, sizeof b,
+                "<p>NDCG@10, model / the best baseline (%s): <b>%.2f</b>; 95%% interval %.2f to %s (model NDCG@10 %.4f to "
+                "%.4f), a paired bootstrap over %llu %s, %u resamples.</p>\n",
+                esc(baseline).c_str(), v.ratio, v.ratio_lo, hi, v.model_lo,
+                v.model_hi, (unsigned long long)v.units, unit, v.resamples);
+  o << b;
+}
+
 void eval_section(std::ostringstream& o, const EvalResult& r) {
   if (r.methods.empty()) return;
   bool has_test = r.methods[0].test.full.users > 0;
@@ -155,6 +168,7 @@ void eval_section(std::ostringstream& o, const EvalResult& r) {
   if (has_test) row("valid NDCG@10", [&](const MethodResult& m) { return m.valid.full.users ? m.valid.full.ndcg_at(10) : NAN; });
   o << "</table>\n<p>Targets outside the vocabulary (scored as misses): "
     << split(r.methods[0]).unknown_targets << ".</p>\n";
+  interval_paragraph(o, r.best_baseline, r.vs_best, "sequences");
   std::vector<Series> hr;
   for (const auto& m : r.methods) {
     Series s;
@@ -192,6 +206,7 @@ void sessions_section(std::ostringstream& o, const SessionEvalResult& r) {
   row("conversion log-loss", [](const SessionMethod& m) { return m.binary ? m.conversion.logloss : NAN; });
   row("conversion ECE", [](const SessionMethod& m) { return m.binary ? m.conversion.ece : NAN; });
   o << "</table>\n";
+  interval_paragraph(o, R.best_baseline, R.vs_best, "users");
   for (const auto& [k, v] : r.unscored) o << "<p>Not scored: " << esc(k) << ": " << esc(v) << ".</p>\n";
   // By position in the session.
   o << "<h3>By position in the session</h3>\n<table>\n<tr><th>position</th><th>points</th>";

@@ -636,6 +636,29 @@ Error evaluate_sessions(const Dataset& ds, const SessionSplit& split, const Sess
       R.methods.push_back(summarise("logistic", pts, outs[LOGIT], false, false, true, T));
     }
     if (oracle) R.methods.push_back(summarise("oracle", pts, outs[ORACLE], false, false, true, T));
+    if (model && base && opt.actions) {
+      int best = POP;
+      for (int m : {MARKOV, REPEAT})
+        if (R.methods[size_t(m)].rank.ndcg_at(10) > R.methods[size_t(best)].rank.ndcg_at(10)) best = m;
+      R.best_baseline = R.methods[size_t(best)].name;
+      UnitScores u;
+      for (size_t q = 0; q < ds.sequences(); ++q) {
+        bool counted = false;
+        for (size_t k = seq_first[q]; k < seq_first[q + 1]; ++k) {
+          if (pts[k].action == kNoTarget) continue;
+          if (!counted) {
+            u.points.push_back(0);
+            u.model.push_back(0);
+            u.baseline.push_back(0);
+            counted = true;
+          }
+          ++u.points.back();
+          u.model.back() += ndcg10_of_rank(outs[MODEL].rank[k]);
+          u.baseline.back() += ndcg10_of_rank(outs[size_t(best)].rank[k]);
+        }
+      }
+      R.vs_best = paired_bootstrap(u);
+    }
   }
   const SessionSplitResult& R = out->has_test ? out->test : out->valid;
   // A head is scored when its known labels have both classes (any binary method has the counts).
@@ -889,7 +912,9 @@ std::string split_json(const SessionSplitResult& R) {
   std::string r = "{\"points\": " + std::to_string(R.points) + ", \"action_points\": " + std::to_string(R.action_points) +
                   ", \"type_points\": " + std::to_string(R.type_points) +
                   ", \"exit_positives\": " + std::to_string(R.exit_positives) +
-                  ", \"conversion_positives\": " + std::to_string(R.conversion_positives) + ", \"methods\": {";
+                  ", \"conversion_positives\": " + std::to_string(R.conversion_positives);
+  if (!R.best_baseline.empty()) r += ", \"model_vs_best\": " + interval_json(R.best_baseline, R.vs_best);
+  r += ", \"methods\": {";
   for (size_t k = 0; k < R.methods.size(); ++k) {
     const SessionMethod& m = R.methods[k];
     r += (k ? ", " : "") + jstr(m.name) + ": {";
@@ -962,6 +987,10 @@ std::string session_results_table(const SessionEvalResult& r) {
                     num(m.rank.ndcg_at(10)).c_str(), num(m.rank.mrr).c_str());
       t += b;
     }
+  if (!R.best_baseline.empty()) {
+    t += "  NDCG@10 model / the best baseline (" + R.best_baseline + "): " + num(R.vs_best.ratio, 2) + "\n";
+    t += interval_text(R.vs_best, R.best_baseline, "users");
+  }
   if (!r.unscored.count("types")) {
     t += "next type           accuracy macro-F1 log-loss\n";
     for (const auto& m : R.methods)

@@ -41,6 +41,7 @@
 #include "hunch/error.h"
 #include "train/dataset.h"
 #include "train/eval.h"
+#include "train/intervals.h"
 #include "train/nn-model.h"
 
 namespace hunch::train {
@@ -120,6 +121,11 @@ struct SessionSplitResult {
   uint64_t censored = 0;  // points in sessions the log's end may cut (kCensored): exit / conversion unknown
   std::vector<SessionMethod> methods;  // the model first (if scored), then baselines, oracle
   const SessionMethod* find(const std::string& name) const;
+  // The model's next action against the best of popularity, Markov and repeat by NDCG@10, with
+  // its interval (intervals.h; a unit is a sequence: a user, or a session where sessions are the
+  // log's only ids); empty name without a model, baselines or ranked actions.
+  std::string    best_baseline;
+  PairedInterval vs_best;
 };
 
 struct SessionEvalResult {

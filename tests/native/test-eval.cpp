@@ -387,6 +387,19 @@ TEST_CASE("HTML report: self-contained, escaped, renders the sections that have 
   CHECK(html.find("Quantisation") == std::string::npos);
   CHECK(html.find("http://") == html.find("http://www.w3.org/2000/svg"));  // only the SVG namespace
   CHECK(html.find("<script") == std::string::npos);
+  // The model against the better baseline, with its interval (intervals.h), as evaluate set it.
+  CHECK((r.best_baseline == "popularity" || r.best_baseline == "markov"));
+  r.vs_best.ratio = 1.25;
+  r.vs_best.ratio_lo = 0.9;
+  r.vs_best.ratio_hi = INFINITY;
+  r.vs_best.model_lo = 0.1;
+  r.vs_best.model_hi = 0.3;
+  r.vs_best.units = 12;
+  r.vs_best.resamples = 1000;
+  html = render_report(d);
+  CHECK(html.find("NDCG@10, model / the best baseline (" + r.best_baseline + "): <b>1.25</b>; 95% interval 0.90 to "
+                  "unbounded (model NDCG@10 0.1000 to 0.3000), a paired bootstrap over 12 sequences, 1000 resamples.") !=
+        std::string::npos);
 
   d.epochs = {{1, 7.5, 0.05, 10}, {2, 6.9, 0.08, 10}, {3, 6.7, 0.09, 11}};
   QuantizationReport q;

@@ -367,6 +367,36 @@ TEST_CASE("hunch train/eval --protocol sessions: conversion head, calibration, J
   CHECK(out.find("\"model\": {") != std::string::npos);
   CHECK(out.find("\"goal_types\": [\"purchase\"]") != std::string::npos);
   CHECK(out.find("\"conversion\": {\"n\": ") != std::string::npos);
+  {
+    // The model against the best baseline, with its interval over the test users
+    // (intervals.h): the ratio of the two NDCG@10 the JSON lists, the model's inside its own.
+    auto after = [&](const std::string& key, size_t from = 0) {
+      const size_t at = out.find(key, from);
+      REQUIRE(at != std::string::npos);
+      return std::strtod(out.c_str() + at + key.size(), nullptr);
+    };
+    const size_t test = out.find("\"test\": {");
+    REQUIRE(test != std::string::npos);
+    const size_t vs = out.find("\"model_vs_best\": {\"baseline\": \"", test);
+    REQUIRE(vs != std::string::npos);
+    const size_t name_at = vs + std::string("\"model_vs_best\": {\"baseline\": \"").size();
+    const std::string best = out.substr(name_at, out.find('"', name_at) - name_at);
+    CHECK((best == "popularity" || best == "markov" || best == "repeat"));
+    const double model_ndcg = after("\"NDCG@10\": ", out.find("\"model\": {", test));
+    const double best_ndcg = after("\"NDCG@10\": ", out.find("\"" + best + "\": {", vs + 30));
+    for (const char* other : {"popularity", "markov", "repeat"})
+      CHECK(after("\"NDCG@10\": ", out.find(std::string("\"") + other + "\": {", vs + 30)) <= best_ndcg);
+    CHECK(after("\"ratio\": ", vs) == doctest::Approx(model_ndcg / best_ndcg).epsilon(1e-4));
+    CHECK(after("\"resamples\": ", vs) == 1000);
+    const double lo = after("\"ndcg10_ci95\": [", vs);
+    const double hi = after(", ", out.find("\"ndcg10_ci95\": [", vs));
+    CHECK(lo <= model_ndcg);
+    CHECK(model_ndcg <= hi);
+    CHECK(after("\"units\": ", vs) > 0);
+    REQUIRE(run_cli("eval " + model + " " + log + " --protocol sessions 2>/dev/null", &out) == 0);
+    CHECK(out.find("  NDCG@10 model / the best baseline (" + best + "): ") != std::string::npos);
+    CHECK(out.find("  95% interval (paired bootstrap over ") != std::string::npos);
+  }
 
   CHECK(run_cli("eval --baselines-only " + log + " --protocol sessions --goal-type order", &out) == 2);
   CHECK(out.find("'order' is not an event type of this log (types seen: ") != std::string::npos);

@@ -1,0 +1,90 @@
+#include "train/intervals.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "hunch/rng.h"
+
+namespace hunch::train {
+
+uint32_t bootstrap_resamples(uint64_t units) {
+  if (units == 0) return 0;
+  return uint32_t(std::clamp<uint64_t>(200'000'000 / units, 200, 1000));
+}
+
+double ndcg10_of_rank(int64_t rank) { return rank >= 0 && rank < 10 ? 1.0 / std::log2(double(rank) + 2.0) : 0.0; }
+
+PairedInterval paired_bootstrap(const UnitScores& s, uint64_t seed) {
+  PairedInterval out;
+  const size_t n = s.points.size();
+  out.units = n;
+  if (s.model.size() != n || s.baseline.size() != n) return out;
+  double model_total = 0, base_total = 0, points = 0;
+  for (size_t k = 0; k < n; ++k) {
+    model_total += s.model[k];
+    base_total += s.baseline[k];
+    points += s.points[k];
+  }
+  out.model = points > 0 ? model_total / points : 0;
+  out.ratio = base_total > 0 ? model_total / base_total : NAN;
+  if (n == 0 || !(base_total > 0)) return out;
+  const uint32_t B = bootstrap_resamples(n);
+  std::vector<double> model(B), ratio(B);
+  hunch::Rng rng(seed);
+  for (uint32_t r = 0; r < B; ++r) {
+    double m = 0, b = 0, p = 0;
+    for (size_t k = 0; k < n; ++k) {
+      const size_t u = size_t(rng.below(n));
+      m += s.model[u];
+      b += s.baseline[u];
+      p += s.points[u];
+    }
+    model[r] = p > 0 ? m / p : 0;
+    // A resample whose baseline scored nothing has no ratio: +inf when the model scored, which
+    // sorts it to the top (the upper bound then says "unbounded"), 1 when neither did.
+    ratio[r] = b > 0 ? m / b : m > 0 ? INFINITY : 1.0;
+  }
+  auto percentile = [&](std::vector<double>& v, double q) {
+    // The nearest-rank percentile of the sorted resamples.
+    const size_t at = std::min(v.size() - 1, size_t(std::floor(q * double(v.size()))));
+    std::nth_element(v.begin(), v.begin() + long(at), v.end());
+    return v[at];
+  };
+  out.resamples = B;
+  out.model_lo = percentile(model, 0.025);
+  out.model_hi = percentile(model, 0.975);
+  out.ratio_lo = percentile(ratio, 0.025);
+  out.ratio_hi = percentile(ratio, 0.975);
+  return out;
+}
+
+namespace {
+
+std::string fixed(double v, int digits) {
+  if (std::isinf(v)) return "unbounded";
+  char b[32];
+  std::snprintf(b, sizeof b, "%.*f", digits, v);
+  return b;
+}
+std::string json_fixed(double v) { return std::isfinite(v) ? fixed(v, 6) : "null"; }
+
+}  // namespace
+
+std::string interval_text(const PairedInterval& v, const std::string& baseline, const char* unit) {
+  if (!v.resamples) return "";
+  return "  95% interval (paired bootstrap over " + std::to_string(v.units) + " " + unit + ", " +
+         std::to_string(v.resamples) + " resamples): model NDCG@10 " + fixed(v.model_lo, 4) + "-" + fixed(v.model_hi, 4) +
+         ", model / " + baseline + " " + fixed(v.ratio_lo, 2) + "-" + fixed(v.ratio_hi, 2) + "\n";
+}
+
+std::string interval_json(const std::string& baseline, const PairedInterval& v) {
+  std::string j = "{\"baseline\": \"" + baseline + "\", \"ratio\": " + json_fixed(v.ratio) +
+                  ", \"units\": " + std::to_string(v.units) + ", \"resamples\": " + std::to_string(v.resamples);
+  if (v.resamples)
+    j += ", \"ndcg10_ci95\": [" + json_fixed(v.model_lo) + ", " + json_fixed(v.model_hi) + "], \"ratio_ci95\": [" +
+         json_fixed(v.ratio_lo) + ", " + json_fixed(v.ratio_hi) + "]";
+  return j + "}";
+}
+
+}  // namespace hunch::train
