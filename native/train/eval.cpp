@@ -1,6 +1,8 @@
 // Evaluation (eval.h): ranking, metrics, baselines, the model scorer and the printed results.
 #include "train/eval.h"
 
+#include "train/privacy.h"
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -476,12 +478,24 @@ Error evaluate(const Dataset& ds, const ScoreFn& model, const EvalOptions& opt, 
     auto nd = [&](const MethodResult& m) { return (split ? m.test : m.valid).full.ndcg_at(10); };
     const size_t best = nd(out->methods[1]) >= nd(out->methods[2]) ? 1 : 2;
     out->best_baseline = out->methods[best].name;
+    // One unit per user: the sessions of one user (sequences "alice#1", "alice#2" when
+    // --session-gap splits them) share a history, so they are drawn together.
+    std::vector<std::string> users;
+    const std::vector<uint32_t> user_of = sequence_users(ds, &users);
+    std::vector<uint32_t> unit_of(users.size(), UINT32_MAX);
     UnitScores u;
     for (size_t s = 0; s < ds.sequences(); ++s) {
       if (ds.length(s) < kMinEvaluatedLength || (opt.only && !(*opt.only)[s])) continue;
-      u.points.push_back(1);
-      u.model.push_back(ndcg10_of_rank(outcomes[0].full[2 * s + split]));
-      u.baseline.push_back(ndcg10_of_rank(outcomes[best].full[2 * s + split]));
+      uint32_t& unit = unit_of[user_of[s]];
+      if (unit == UINT32_MAX) {
+        unit = uint32_t(u.points.size());
+        u.points.push_back(0);
+        u.model.push_back(0);
+        u.baseline.push_back(0);
+      }
+      u.points[unit] += 1;
+      u.model[unit] += ndcg10_of_rank(outcomes[0].full[2 * s + split]);
+      u.baseline[unit] += ndcg10_of_rank(outcomes[best].full[2 * s + split]);
     }
     out->vs_best = paired_bootstrap(u);
   }
@@ -643,7 +657,7 @@ std::string results_table(const EvalResult& r) {
     o << "  NDCG@10: model " << num(nd(model)) << " vs the better baseline (" << best->name << ") "
       << num(nd(best)) << ": " << (std::isnan(gain) ? "-" : (gain >= 0 ? "+" : "") + num(gain, 1) + "%")
       << "\n";
-    if (r.vs_best.resamples && r.best_baseline == best->name) o << interval_text(r.vs_best, best->name, "sequences");
+    if (r.vs_best.resamples && r.best_baseline == best->name) o << interval_text(r.vs_best, best->name, "users");
   }
   return o.str();
 }

@@ -83,7 +83,8 @@ struct EvalResult {
   uint64_t negatives_out_of_vocabulary = 0;
   std::vector<MethodResult> methods;      // the model first (if scored), then the baselines
   const MethodResult* find(const std::string& name) const;
-  // The model against the better baseline by NDCG@10 (intervals.h; a unit is a sequence), on
+  // The model against the better baseline by NDCG@10 (intervals.h; a unit is a user: the
+  // sequences of one user's sessions are drawn together), on
   // the test split (validation when only it was scored); empty name without a model or baselines.
   std::string    best_baseline;
   PairedInterval vs_best;

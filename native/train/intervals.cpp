@@ -30,7 +30,8 @@ PairedInterval paired_bootstrap(const UnitScores& s, uint64_t seed) {
   out.ratio = base_total > 0 ? model_total / base_total : NAN;
   if (n == 0 || !(base_total > 0)) return out;
   const uint32_t B = bootstrap_resamples(n);
-  std::vector<double> model(B), ratio(B);
+  std::vector<double> model(B), ratio;
+  ratio.reserve(B);
   hunch::Rng rng(seed);
   for (uint32_t r = 0; r < B; ++r) {
     double m = 0, b = 0, p = 0;
@@ -41,16 +42,18 @@ PairedInterval paired_bootstrap(const UnitScores& s, uint64_t seed) {
       p += s.points[u];
     }
     model[r] = p > 0 ? m / p : 0;
-    // A resample whose baseline scored nothing has no ratio: +inf when the model scored, which
-    // sorts it to the top (the upper bound then says "unbounded"), 1 when neither did.
-    ratio[r] = b > 0 ? m / b : m > 0 ? INFINITY : 1.0;
+    // A resample whose baseline scored nothing: +inf when the model scored (it sorts to the
+    // top: an upper end "unbounded"), no ratio at all when neither did (left out).
+    if (b > 0 || m > 0) ratio.push_back(b > 0 ? m / b : INFINITY);
   }
   auto percentile = [&](std::vector<double>& v, double q) {
-    // The nearest-rank percentile of the sorted resamples.
-    const size_t at = std::min(v.size() - 1, size_t(std::floor(q * double(v.size()))));
+    // The nearest-rank percentile: the ceil(q·n)-th smallest (the 25th and 975th of 1,000).
+    const size_t rank = std::max<size_t>(1, size_t(std::ceil(q * double(v.size()) - 1e-9)));
+    const size_t at = std::min(v.size(), rank) - 1;
     std::nth_element(v.begin(), v.begin() + long(at), v.end());
     return v[at];
   };
+  if (ratio.empty()) return out;
   out.resamples = B;
   out.model_lo = percentile(model, 0.025);
   out.model_hi = percentile(model, 0.975);

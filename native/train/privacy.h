@@ -118,7 +118,6 @@ Error dp_counts(const Dataset& data, const CountSums& sums, const DpCountOptions
 // 100,000 actions, 4.04 at 1,000,000).
 constexpr size_t kDpPairActionsAtBase = 20000;
 double dp_count_threshold(double base, size_t V);
-Error dp_counts(const Dataset& data, const CountSums& sums, const DpCountOptions& o, Rng& rng, DpCounts* out);
 
 // ---- users
 

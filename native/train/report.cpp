@@ -131,12 +131,13 @@ void metric_row(std::ostringstream& o, const std::string& name, const std::vecto
 // The model's NDCG@10 over the best baseline's, with its 95% interval (intervals.h).
 void interval_paragraph(std::ostringstream& o, const std::string& baseline, const PairedInterval& v, const char* unit) {
   if (baseline.empty() || !v.resamples) return;
-  char hi[32] = "unbounded", b[400];
+  char lo[32] = "unbounded", hi[32] = "unbounded", b[400];
+  if (!std::isinf(v.ratio_lo)) std::snprintf(lo, sizeof lo, "%.2f", v.ratio_lo);
   if (!std::isinf(v.ratio_hi)) std::snprintf(hi, sizeof hi, "%.2f", v.ratio_hi);
   std::snprintf(b, sizeof b,
-                "<p>NDCG@10, model / the best baseline (%s): <b>%.2f</b>; 95%% interval %.2f to %s (model NDCG@10 %.4f to "
+                "<p>NDCG@10, model / the best baseline (%s): <b>%.2f</b>; 95%% interval %s to %s (model NDCG@10 %.4f to "
                 "%.4f), a paired bootstrap over %llu %s, %u resamples.</p>\n",
-                esc(baseline).c_str(), v.ratio, v.ratio_lo, hi, v.model_lo,
+                esc(baseline).c_str(), v.ratio, lo, hi, v.model_lo,
                 v.model_hi, (unsigned long long)v.units, unit, v.resamples);
   o << b;
 }
@@ -168,7 +169,7 @@ void eval_section(std::ostringstream& o, const EvalResult& r) {
   if (has_test) row("valid NDCG@10", [&](const MethodResult& m) { return m.valid.full.users ? m.valid.full.ndcg_at(10) : NAN; });
   o << "</table>\n<p>Targets outside the vocabulary (scored as misses): "
     << split(r.methods[0]).unknown_targets << ".</p>\n";
-  interval_paragraph(o, r.best_baseline, r.vs_best, "sequences");
+  interval_paragraph(o, r.best_baseline, r.vs_best, "users");
   std::vector<Series> hr;
   for (const auto& m : r.methods) {
     Series s;

@@ -398,7 +398,7 @@ TEST_CASE("HTML report: self-contained, escaped, renders the sections that have 
   r.vs_best.resamples = 1000;
   html = render_report(d);
   CHECK(html.find("NDCG@10, model / the best baseline (" + r.best_baseline + "): <b>1.25</b>; 95% interval 0.90 to "
-                  "unbounded (model NDCG@10 0.1000 to 0.3000), a paired bootstrap over 12 sequences, 1000 resamples.") !=
+                  "unbounded (model NDCG@10 0.1000 to 0.3000), a paired bootstrap over 12 users, 1000 resamples.") !=
         std::string::npos);
 
   d.epochs = {{1, 7.5, 0.05, 10}, {2, 6.9, 0.08, 10}, {3, 6.7, 0.09, 11}};

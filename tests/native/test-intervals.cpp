@@ -70,6 +70,16 @@ TEST_CASE("paired bootstrap: exact where nothing can move, covers a known ratio,
   CHECK(v.model_hi >= v.model);
   CHECK(v.model_lo < v.model_hi);  // the NDCG itself does move with the units drawn
 
+  // A resample of units where neither scores has no ratio: left out, not counted as 1 (here a
+  // quarter of the resamples draw only the empty unit).
+  UnitScores sparse;
+  sparse.points = {1, 1};
+  sparse.model = {0, 1};
+  sparse.baseline = {0, 0.5};
+  const PairedInterval sp = paired_bootstrap(sparse);
+  CHECK(sp.ratio_lo == doctest::Approx(2.0));
+  CHECK(sp.ratio_hi == doctest::Approx(2.0));
+
   // The same input, the same interval; another seed, another (close) one.
   const UnitScores u = draw_units(300, 0.30, 0.25, 7);
   const PairedInterval a = paired_bootstrap(u), b = paired_bootstrap(u);
@@ -167,8 +177,34 @@ TEST_CASE("hunch eval (leave-one-out): the model against the better baseline, wi
   CHECK(after("\"units\": ", vs) == 150);  // every sequence has its test target
   CHECK(after("\"ndcg10_ci95\": [", vs) <= model);
   REQUIRE(cli("eval " + dir + ".hunch " + dir + ".txt" + flags, &out) == 0);
-  CHECK(out.find("  95% interval (paired bootstrap over 150 sequences, 1000 resamples): model NDCG@10 ") != std::string::npos);
+  CHECK(out.find("  95% interval (paired bootstrap over 150 users, 1000 resamples): model NDCG@10 ") != std::string::npos);
+  // The same walks as two sessions of each user (3 hours apart, split at the 30-minute gap):
+  // 300 sequences scored, 150 units, each user's two drawn together.
+  {
+    std::FILE* in = std::fopen((dir + ".txt").c_str(), "r");
+    std::FILE* f = std::fopen((dir + ".csv").c_str(), "w");
+    REQUIRE(in);
+    REQUIRE(f);
+    std::fprintf(f, "user,time,action\n");
+    char user[32], item[32], last[32] = "";
+    long t = 0, k = 0;
+    while (std::fscanf(in, "%31s %31s", user, item) == 2) {
+      if (std::string(user) != last) k = 0;
+      std::snprintf(last, sizeof last, "%s", user);
+      t = 1700000000 + 60 * k + (k >= 3 ? 3 * 3600 : 0);  // events 0-2 the first session, the rest the second
+      std::fprintf(f, "%s,%ld,%s\n", user, t, item);
+      ++k;
+    }
+    std::fclose(in);
+    std::fclose(f);
+  }
+  REQUIRE(cli("eval --baselines-only " + dir + ".csv --min-count 1 --json", &out) == 0);
+  CHECK(out.find("\"model_vs_best\"") == std::string::npos);  // no model: nothing to compare
+  REQUIRE(cli("eval " + dir + ".hunch " + dir + ".csv --min-count 1 --json", &out) == 0);
+  CHECK(out.find("\"sequences\": 300") != std::string::npos);
+  CHECK(out.find("\"units\": 150,") != std::string::npos);
   std::remove((dir + ".txt").c_str());
+  std::remove((dir + ".csv").c_str());
   std::remove((dir + ".hunch").c_str());
 }
 #endif

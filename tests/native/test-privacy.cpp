@@ -309,31 +309,45 @@ TEST_CASE("DP counts: the uncounted cells drawn only where they pass, in the dis
   o.max_bytes = uint64_t(1) << 30;
   o.threshold = 3;
 
-  // Nothing counted, V = 1001: about Q(3) of the 1000 x 1000 releasable cells pass, anywhere
-  // (never in row or column 0: <unk>), with values from the tail above 3 noise deviations.
-  const Dataset d = vocabulary(1001);
-  CountSums none;
-  none.actions.assign(1001, 0.0);
-  o.max_successors = 1000;
-  hunch::Rng rng(5);
-  DpCounts c;
-  REQUIRE_FALSE(dp_counts(d, none, o, rng, &c));
-  CHECK(c.threshold == 3);
-  const double expected = q(3) * 1000.0 * 1000.0;  // 1,350, standard deviation 37
-  CHECK(std::fabs(double(c.candidates) - expected) < 5 * std::sqrt(expected));
-  REQUIRE(c.transitions);
-  CHECK(c.transitions->rows[0].empty());
-  uint64_t low = 0, kept = 0;
-  for (const auto& row : c.transitions->rows)
-    for (const auto& succ : row) {
-      CHECK(succ.action > 0);
-      low += succ.action <= 500;
-      ++kept;
-    }
-  CHECK(kept == c.candidates);
-  CHECK(std::fabs(double(low) - 0.5 * double(kept)) < 5 * std::sqrt(0.25 * double(kept)));  // uniform over the row
-  // The values: their mean is the tail's (3.283 deviations; the tail's spread 0.27 / sqrt(1,350)).
-  CHECK(double(c.transitions->pairs) / double(c.candidates) / c.noise_std == doctest::Approx(tail_mean(3)).epsilon(0.01));
+  // Nothing counted: about Q(t) of the (V - 1)^2 releasable cells pass, anywhere (never in row
+  // or column 0: <unk>), each at most once, with values from the normal's tail above t: its mean
+  // φ(t)/Q(t) and variance 1 + t·mean − mean². At t = 3 (Robert's sampler; V = 2001: 5,400
+  // cells, the mean to 0.1%, the variance to 4%) and t = 0.2 (drawn by rejection).
+  for (const double t : {3.0, 0.2}) {
+    const uint32_t V = t == 3.0 ? 2001 : 201;
+    const Dataset d = vocabulary(V);
+    CountSums none;
+    none.actions.assign(V, 0.0);
+    o.threshold = t;
+    o.max_successors = V;
+    hunch::Rng rng(5);
+    DpCounts c;
+    REQUIRE_FALSE(dp_counts(d, none, o, rng, &c));
+    CHECK(c.threshold == t);
+    const double cells = double(V - 1) * double(V - 1), expected = q(t) * cells;
+    CHECK(std::fabs(double(c.candidates) - expected) < 5 * std::sqrt(expected * (1 - q(t))));
+    REQUIRE(c.transitions);
+    CHECK(c.transitions->rows[0].empty());
+    uint64_t low = 0, kept = 0;
+    double sum = 0, sq = 0;
+    for (const auto& row : c.transitions->rows)
+      for (size_t k = 0; k < row.size(); ++k) {
+        CHECK(row[k].action > 0);
+        if (k) CHECK(row[k].action > row[k - 1].action);  // each cell once
+        low += row[k].action <= (V - 1) / 2;
+        ++kept;
+        const double z = double(row[k].count) / c.noise_std;
+        sum += z;
+        sq += z * z;
+      }
+    CHECK(kept == c.candidates);
+    CHECK(std::fabs(double(low) - 0.5 * double(kept)) < 5 * std::sqrt(0.25 * double(kept)));  // uniform over the row
+    const double mean = sum / double(kept), var = sq / double(kept) - mean * mean;
+    const double tail = tail_mean(t), tail_var = 1 + t * tail - tail * tail;
+    CHECK(mean == doctest::Approx(tail).epsilon(0.004));
+    CHECK(var == doctest::Approx(tail_var).epsilon(0.12));
+  }
+  o.threshold = 3;
 
   // Counted cells get their own draw: over 300 draws of a V = 41 table whose every other cell
   // holds a sum, the mean number of candidates is the sum over cells of Q(t - sum / deviation).
@@ -362,8 +376,11 @@ TEST_CASE("DP counts: the uncounted cells drawn only where they pass, in the dis
       REQUIRE_FALSE(dp_counts(small, sums, o, draw, &r));
       total += double(r.candidates);
       sq += double(r.candidates) * double(r.candidates);
-      if (r.transitions) CHECK(std::none_of(r.transitions->rows[5].begin(), r.transitions->rows[5].end(),
-                                            [](const auto& s) { return s.action == 0; }));
+      if (!r.transitions) continue;
+      CHECK(std::none_of(r.transitions->rows[5].begin(), r.transitions->rows[5].end(),
+                         [](const auto& s) { return s.action == 0; }));
+      for (const auto& row : r.transitions->rows)  // each cell once: a pure pass landing on a counted cell is not a second candidate
+        for (size_t k = 1; k < row.size(); ++k) CHECK(row[k].action > row[k - 1].action);
     }
     const double m = total / 300, sd = std::sqrt(sq / 300 - m * m);
     CHECK(std::fabs(m - mean) < 5 * sd / std::sqrt(300.0));
@@ -385,6 +402,7 @@ TEST_CASE("DP counts: the uncounted cells drawn only where they pass, in the dis
   o.max_successors = 16;
   o.max_bytes = uint64_t(1) << 30;
   DpCounts b;
+  hunch::Rng rng(6);
   REQUIRE_FALSE(dp_counts(big, empty, o, rng, &b));
   CHECK(b.threshold == dp_count_threshold(3, 60000));
   const double per_row = q(b.threshold) * 59999.0;
