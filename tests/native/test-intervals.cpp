@@ -40,6 +40,15 @@ UnitScores draw_units(size_t n, double pm, double pb, uint64_t seed) {
   return u;
 }
 
+// Two units of one point each: (model, baseline) NDCG@10 of the first, then of the second.
+UnitScores two_units(double m0, double b0, double m1, double b1) {
+  UnitScores u;
+  u.points = {1, 1};
+  u.model = {m0, m1};
+  u.baseline = {b0, b1};
+  return u;
+}
+
 }  // namespace
 
 TEST_CASE("NDCG@10 of a rank is what add_rank adds") {
@@ -72,11 +81,7 @@ TEST_CASE("paired bootstrap: exact where nothing can move, covers a known ratio,
 
   // A resample of units where neither scores has no ratio: left out, not counted as 1 (here a
   // quarter of the resamples draw only the empty unit).
-  UnitScores sparse;
-  sparse.points = {1, 1};
-  sparse.model = {0, 1};
-  sparse.baseline = {0, 0.5};
-  const PairedInterval sp = paired_bootstrap(sparse);
+  const PairedInterval sp = paired_bootstrap(two_units(0, 0, 1, 0.5));
   CHECK(sp.ratio_lo == doctest::Approx(2.0));
   CHECK(sp.ratio_hi == doctest::Approx(2.0));
 
@@ -120,11 +125,7 @@ TEST_CASE("paired bootstrap: a baseline that never scores, the resample count, t
 
   // One unit where the baseline scores and one where only the model does: some resamples draw
   // the second alone, an unbounded ratio, printed as such.
-  UnitScores lopsided;
-  lopsided.points = {1, 1};
-  lopsided.model = {0, 1};
-  lopsided.baseline = {1, 0};
-  const PairedInterval w = paired_bootstrap(lopsided);
+  const PairedInterval w = paired_bootstrap(two_units(0, 1, 1, 0));
   CHECK(w.ratio == doctest::Approx(1.0));
   CHECK(std::isinf(w.ratio_hi));
   CHECK(interval_text(w, "repeat", "users").find("model / repeat 0.00-unbounded") != std::string::npos);
