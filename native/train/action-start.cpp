@@ -224,9 +224,20 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
   // over θ and a scale β of the biases (the count head, TrainResult::count_head).
   if (rank) {
     const auto t0 = std::chrono::steady_clock::now();
-    std::vector<double> b(bias, bias + V);
-    std::vector<double> sorted_b(b.begin() + 1, b.end());  // id 0 is never ranked
-    std::sort(sorted_b.begin(), sorted_b.end());
+    // Two sets of biases rank: the likelihood's (the ascent's) and the training targets'
+    // log-frequencies (the popularity the baselines fall back on: their mixes below). bs / sorted
+    // point at the set in use; id 0 is never ranked.
+    const std::vector<double> fitted_b(bias, bias + V);
+    std::vector<double> popular_b(V);
+    for (size_t a = 0; a < V; ++a) popular_b[a] = counts ? fitted_b[a] : std::log(n_target[a]);
+    auto sorted_of = [](const std::vector<double>& v) {
+      std::vector<double> s(v.begin() + 1, v.end());
+      std::sort(s.begin(), s.end());
+      return s;
+    };
+    const std::vector<double> sorted_fitted = sorted_of(fitted_b), sorted_popular = sorted_of(popular_b);
+    const std::vector<double>* bs = &fitted_b;
+    const std::vector<double>* sorted = &sorted_fitted;
     // At most kRankColumns of the columns, evenly spaced (every fitted column: 12,000 let the
     // ascent follow noise, bench/results/next-action/NOTES.md), and about kRankTerms terms among
     // them (more than any log without attributes here has): each evaluation is O(their terms),
@@ -257,9 +268,10 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
         // The target's bias without this column's own count (the biases were fitted on these
         // columns: otherwise every target is "popular" by itself, and β learns to trust that).
         // (Given counts are not the columns': nothing to take out.)
+        const std::vector<double>& b = *bs;
         const double b_t = counts ? b[t] : b[t] + std::log((n_target[t] - 1.0) / n_target[t]);
         const double st = beta * b_t + (t_touched ? bonus[t] : 0.0), thr = st / beta;
-        int64_t r = int64_t(sorted_b.end() - std::lower_bound(sorted_b.begin(), sorted_b.end(), thr));
+        int64_t r = int64_t(sorted->end() - std::lower_bound(sorted->begin(), sorted->end(), thr));
         if (!t_touched && b[t] >= thr) --r;  // the target itself
         for (uint32_t a : touched) {
           if (a == 0) continue;
@@ -388,18 +400,27 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
     } else {
       end = ascend(from_baseline.ndcg > from_fit.ndcg + 1e-9 ? from_baseline : from_fit);
     }
+    // A baseline's mix falls back on popularity as the baseline does: with the training
+    // targets' log-frequencies, not the likelihood's biases (which the copy and transition
+    // terms pulled down for repeated and followed actions: on OTTO's sample those put other
+    // actions first where no repeat applies, 0.73x the repeat baseline its mix was to equal).
     auto add_baseline = [&](const char* name, double repeat_level, double markov_level) {
       const std::vector<double> th = baseline(repeat_level, markov_level);
-      out.alternatives.push_back({name, 0.01f, th, ndcg(th, 0.01)});
+      bs = &popular_b;
+      sorted = &sorted_popular;
+      out.alternatives.push_back({name, 0.01f, th, ndcg(th, 0.01), true});
+      bs = &fitted_b;
+      sorted = &sorted_fitted;
     };
     if (n_dist) add_baseline("the repeat baseline's mix", 20, 0);
     if (n_trans) add_baseline("the Markov baseline's mix", 0, 20);
     if (n_dist && n_trans) add_baseline("the Markov-then-repeat mix", 10, 20);
-    out.fitted_bias.assign(b.begin(), b.end());
+    out.fitted_bias.assign(fitted_b.begin(), fitted_b.end());
+    out.popular_bias.assign(popular_b.begin(), popular_b.end());
     out.ndcg_ranked = end.ndcg;
     out.bias_scale = float(end.beta);
     out.ranked_bias.resize(V);
-    for (size_t a = 0; a < V; ++a) out.ranked_bias[a] = float(end.beta * b[a]);
+    for (size_t a = 0; a < V; ++a) out.ranked_bias[a] = float(end.beta * fitted_b[a]);
     out.ranked_theta.assign(end.th.begin(), end.th.end());
     out.rank_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
@@ -409,12 +430,15 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
 
 void choose_count_head(ActionStart* start, size_t i) {
   ActionStart::Alternative& alt = start->alternatives.at(i);
-  ActionStart::Alternative was{start->chosen, start->bias_scale, start->ranked_theta, start->ndcg_ranked};
+  ActionStart::Alternative was{start->chosen, start->bias_scale, start->ranked_theta, start->ndcg_ranked,
+                               start->chosen_popular};
   start->chosen = alt.name;
+  start->chosen_popular = alt.popular;
   start->bias_scale = alt.bias_scale;
   start->ranked_theta = alt.theta;
   start->ndcg_ranked = alt.ndcg;
-  for (size_t a = 0; a < start->ranked_bias.size(); ++a) start->ranked_bias[a] = alt.bias_scale * start->fitted_bias[a];
+  const std::vector<float>& b = alt.popular ? start->popular_bias : start->fitted_bias;
+  for (size_t a = 0; a < start->ranked_bias.size(); ++a) start->ranked_bias[a] = alt.bias_scale * b[a];
   alt = std::move(was);
 }
 

@@ -30,7 +30,7 @@ struct ActionStart {
   // count head: the action head of counts alone, ranked for the top ten.
   double   ndcg_fitted = NAN, ndcg_ranked = NAN;  // the columns' NDCG@10 before and after
   float    bias_scale = 1;                        // β
-  std::vector<float>  ranked_bias;                // V: β · the fitted biases
+  std::vector<float>  ranked_bias;                // V: β · fitted_bias (popular_bias for a baseline's mix)
   std::vector<double> ranked_theta;               // θ after the ascent
   double   rank_seconds = 0;                      // the ascent's wall time
   // Other count heads, for the trainer to validate beside the ascent's (it ships whichever
@@ -44,10 +44,13 @@ struct ActionStart {
     float               bias_scale;   // β
     std::vector<double> theta;
     double              ndcg;         // on the training columns
+    bool                popular = false;  // its biases: popular_bias (the baselines') or fitted_bias
   };
   std::vector<Alternative> alternatives;
   std::vector<float>       fitted_bias;    // V: the likelihood's biases (ranked_bias = β · these)
+  std::vector<float>       popular_bias;   // V: the training targets' log-frequencies (a baseline's mix)
   const char*              chosen = "the ascent";  // which count head ranked_* hold
+  bool                     chosen_popular = false;  // … and whether β scales popular_bias
 };
 
 // Makes alternatives[i] the count head (ranked_bias, ranked_theta, bias_scale, ndcg_ranked and
