@@ -813,21 +813,37 @@ TEST_CASE("the count head: the start ranked for the top ten; --item-weights coun
   CHECK(st.ranked_theta.size() == 2 * hunch::kCopyDistanceBuckets + 2 * o.net.hyper.type_count +
                                       hunch::kCopyCountBuckets + hunch::kTransitionBuckets);
   // The alternatives the trainer validates beside it: the other start's end and the three
-  // baselines' mixes; choosing one swaps it in (β times the fitted biases), choosing the same
-  // slot again swaps the ascent back.
+  // baselines' mixes; choosing one swaps it in (β times the training targets' log-frequencies
+  // for a baseline's mix: the popularity the baselines fall back on; the fitted biases for the
+  // other start's end), choosing the same slot again swaps the ascent back.
   REQUIRE(st.alternatives.size() == 4);
   CHECK(std::string(st.alternatives[1].name) == "the repeat baseline's mix");
   CHECK(st.alternatives[0].ndcg <= st.ndcg_ranked);
+  CHECK_FALSE(st.alternatives[0].popular);
+  for (size_t i = 1; i < 4; ++i) CHECK(st.alternatives[i].popular);
+  REQUIRE(st.popular_bias.size() == d.actions.size());
+  {
+    // popular_bias: log(count + 1/2) of the columns' targets (every column of this small log).
+    std::vector<double> targets(d.actions.size(), 0.5);
+    for (const Sample& s : training_samples(d, o.max_len))
+      for (uint64_t c = s.begin; c < s.begin + s.len && c + 1 < s.target_end; ++c) targets[d.action[c + 1]] += 1;
+    for (size_t a = 0; a < d.actions.size(); ++a) CHECK(st.popular_bias[a] == doctest::Approx(std::log(targets[a])));
+  }
   ActionStart swapped = st;
   choose_count_head(&swapped, 2);
   CHECK(std::string(swapped.chosen) == "the Markov baseline's mix");
+  CHECK(swapped.chosen_popular);
   CHECK(swapped.ranked_theta == st.alternatives[2].theta);
-  CHECK(swapped.ranked_bias[3] == doctest::Approx(st.alternatives[2].bias_scale * st.fitted_bias[3]));
+  CHECK(swapped.ranked_bias[3] == doctest::Approx(st.alternatives[2].bias_scale * st.popular_bias[3]));
   CHECK(swapped.ndcg_ranked == st.alternatives[2].ndcg);
   choose_count_head(&swapped, 2);
   CHECK(std::string(swapped.chosen) == "the ascent");
+  CHECK_FALSE(swapped.chosen_popular);
   CHECK(swapped.ranked_theta == st.ranked_theta);
   CHECK(swapped.bias_scale == st.bias_scale);
+  CHECK(swapped.ranked_bias[3] == doctest::Approx(st.ranked_bias[3]));
+  choose_count_head(&swapped, 0);  // the other start's end: the fitted biases
+  CHECK(swapped.ranked_bias[3] == doctest::Approx(st.alternatives[0].bias_scale * st.fitted_bias[3]));
 
   o.item_weights = TrainOptions::ItemWeights::COUNT;
   auto counted = make_net(o.net, o.seed);
