@@ -422,8 +422,9 @@ void print_epoch(const train::EpochLog& l, const train::TrainResult& r, std::vec
     if (!std::isnan(r.start_valid_ndcg_10)) std::printf("; valid NDCG@10 %.4f", r.start_valid_ndcg_10);
     std::printf("\n");
     if (!std::isnan(r.action_start.ndcg_ranked))
-      std::printf("count head (the start ranked for the top ten: biases x%.2f, terms refitted): training columns' "
-                  "NDCG@10 %.4f -> %.4f", r.action_start.bias_scale, r.action_start.ndcg_fitted, r.action_start.ndcg_ranked);
+      std::printf("count head (the start ranked for the top ten: %s x%.2f, terms refitted): training columns' "
+                  "NDCG@10 %.4f -> %.4f", r.action_start.chosen_popular ? "popularity" : "biases", r.action_start.bias_scale,
+                  r.action_start.ndcg_fitted, r.action_start.ndcg_ranked);
     if (!std::isnan(r.count_valid_ndcg_10)) std::printf("; valid NDCG@10 %.4f", r.count_valid_ndcg_10);
     if (std::strcmp(r.action_start.chosen, "the ascent") != 0)
       std::printf(" with %s, chosen on validation over the ascent's %.4f", r.action_start.chosen,

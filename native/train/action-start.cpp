@@ -225,8 +225,10 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
   if (rank) {
     const auto t0 = std::chrono::steady_clock::now();
     // Two sets of biases rank: the likelihood's (the ascent's) and the training targets'
-    // log-frequencies (the popularity the baselines fall back on: their mixes below). bs / sorted
-    // point at the set in use; id 0 is never ranked.
+    // log-frequencies (the popularity the baselines fall back on: their mixes below; counted over
+    // the fitted columns, which on logs past 60,000 columns are a sample, and the baselines over
+    // every training event: the same order on small logs, close on large ones). bs / sorted point
+    // at the set in use; id 0 is never ranked.
     const std::vector<double> fitted_b(bias, bias + V);
     std::vector<double> popular_b(V);
     for (size_t a = 0; a < V; ++a) popular_b[a] = counts ? fitted_b[a] : std::log(n_target[a]);
@@ -269,7 +271,9 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
         // columns: otherwise every target is "popular" by itself, and β learns to trust that).
         // (Given counts are not the columns': nothing to take out.)
         const std::vector<double>& b = *bs;
-        const double b_t = counts ? b[t] : b[t] + std::log((n_target[t] - 1.0) / n_target[t]);
+        const double b_t = counts ? b[t]
+                           : bs == &popular_b ? std::log(n_target[t] - 1.0)  // exactly a count's level: ties as eval ranks them
+                                              : b[t] + std::log((n_target[t] - 1.0) / n_target[t]);
         const double st = beta * b_t + (t_touched ? bonus[t] : 0.0), thr = st / beta;
         int64_t r = int64_t(sorted->end() - std::lower_bound(sorted->begin(), sorted->end(), thr));
         if (!t_touched && b[t] >= thr) --r;  // the target itself

@@ -521,6 +521,7 @@ TEST_CASE("hunch train: the count head is chosen on validation among the ascent 
   // popularity scores (it never does on validation here), it equals the baseline point for point
   // (it was 0.73x with the likelihood's biases as the fallback).
   CHECK(train_out.find("with the repeat baseline's mix, chosen on validation") != std::string::npos);
+  CHECK(train_out.find("count head (the start ranked for the top ten: popularity x0.01, ") != std::string::npos);
   const size_t test = out.find("\"test\": {\"points\"");
   REQUIRE(test != std::string::npos);
   CHECK(out.find("\"model_vs_best\": {\"baseline\": \"repeat\", \"ratio\": 1.000000,", test) < valid);
