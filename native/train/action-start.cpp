@@ -229,17 +229,28 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
     // the fitted columns, which on logs past 60,000 columns are a sample, and the baselines over
     // every training event: the same order on small logs, close on large ones). bs / sorted point
     // at the set in use; id 0 is never ranked.
-    const std::vector<double> fitted_b(bias, bias + V);
-    std::vector<double> popular_b(V);
-    for (size_t a = 0; a < V; ++a) popular_b[a] = counts ? fitted_b[a] : std::log(n_target[a]);
-    auto sorted_of = [](const std::vector<double>& v) {
-      std::vector<double> s(v.begin() + 1, v.end());
-      std::sort(s.begin(), s.end());
-      return s;
+    // Per set: the biases, a target's bias without its column's own count (the biases were
+    // fitted on these columns: otherwise every target is "popular" by itself, and β learns to
+    // trust that; given counts are not the columns': nothing to take out), and the sorted biases
+    // of ids 1..V-1 (id 0 is never ranked). `biases` points at the set in use.
+    struct RankBiases {
+      std::vector<double> b, own_out, sorted;
     };
-    const std::vector<double> sorted_fitted = sorted_of(fitted_b), sorted_popular = sorted_of(popular_b);
-    const std::vector<double>* bs = &fitted_b;
-    const std::vector<double>* sorted = &sorted_fitted;
+    auto rank_biases = [&](std::vector<double> b, std::vector<double> own_out) {
+      std::vector<double> s(b.begin() + 1, b.end());
+      std::sort(s.begin(), s.end());
+      return RankBiases{std::move(b), std::move(own_out), std::move(s)};
+    };
+    std::vector<double> fb(bias, bias + V), fb_out(V), pb(V), pb_out(V);
+    for (size_t a = 0; a < V; ++a) {
+      const bool own = !counts && n_target[a] > 1;  // a target of some column (n_target: its count + 1/2)
+      pb[a] = counts ? fb[a] : std::log(n_target[a]);
+      fb_out[a] = own ? fb[a] + std::log((n_target[a] - 1.0) / n_target[a]) : fb[a];
+      pb_out[a] = own ? std::log(n_target[a] - 1.0) : pb[a];  // exactly the level of one count less
+    }
+    const RankBiases fitted = rank_biases(std::move(fb), std::move(fb_out));
+    const RankBiases popular = rank_biases(std::move(pb), std::move(pb_out));
+    const RankBiases* biases = &fitted;
     // At most kRankColumns of the columns, evenly spaced (every fitted column: 12,000 let the
     // ascent follow noise, bench/results/next-action/NOTES.md), and about kRankTerms terms among
     // them (more than any log without attributes here has): each evaluation is O(their terms),
@@ -267,15 +278,10 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
       const uint32_t t = col.target;
       if (t != 0) {
         const bool t_touched = seen[t];
-        // The target's bias without this column's own count (the biases were fitted on these
-        // columns: otherwise every target is "popular" by itself, and β learns to trust that).
-        // (Given counts are not the columns': nothing to take out.)
-        const std::vector<double>& b = *bs;
-        const double b_t = counts ? b[t]
-                           : bs == &popular_b ? std::log(n_target[t] - 1.0)  // exactly a count's level: ties as eval ranks them
-                                              : b[t] + std::log((n_target[t] - 1.0) / n_target[t]);
-        const double st = beta * b_t + (t_touched ? bonus[t] : 0.0), thr = st / beta;
-        int64_t r = int64_t(sorted->end() - std::lower_bound(sorted->begin(), sorted->end(), thr));
+        const std::vector<double>& b = biases->b;
+        const std::vector<double>& sorted = biases->sorted;
+        const double st = beta * biases->own_out[t] + (t_touched ? bonus[t] : 0.0), thr = st / beta;
+        int64_t r = int64_t(sorted.end() - std::lower_bound(sorted.begin(), sorted.end(), thr));
         if (!t_touched && b[t] >= thr) --r;  // the target itself
         for (uint32_t a : touched) {
           if (a == 0) continue;
@@ -410,21 +416,19 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
     // actions first where no repeat applies, 0.73x the repeat baseline its mix was to equal).
     auto add_baseline = [&](const char* name, double repeat_level, double markov_level) {
       const std::vector<double> th = baseline(repeat_level, markov_level);
-      bs = &popular_b;
-      sorted = &sorted_popular;
+      biases = &popular;
       out.alternatives.push_back({name, 0.01f, th, ndcg(th, 0.01), true});
-      bs = &fitted_b;
-      sorted = &sorted_fitted;
+      biases = &fitted;
     };
     if (n_dist) add_baseline("the repeat baseline's mix", 20, 0);
     if (n_trans) add_baseline("the Markov baseline's mix", 0, 20);
     if (n_dist && n_trans) add_baseline("the Markov-then-repeat mix", 10, 20);
-    out.fitted_bias.assign(fitted_b.begin(), fitted_b.end());
-    out.popular_bias.assign(popular_b.begin(), popular_b.end());
+    out.fitted_bias.assign(fitted.b.begin(), fitted.b.end());
+    out.popular_bias.assign(popular.b.begin(), popular.b.end());
     out.ndcg_ranked = end.ndcg;
     out.bias_scale = float(end.beta);
     out.ranked_bias.resize(V);
-    for (size_t a = 0; a < V; ++a) out.ranked_bias[a] = float(end.beta * fitted_b[a]);
+    for (size_t a = 0; a < V; ++a) out.ranked_bias[a] = float(end.beta * fitted.b[a]);
     out.ranked_theta.assign(end.th.begin(), end.th.end());
     out.rank_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }

@@ -1,8 +1,6 @@
 // Evaluation (eval.h): ranking, metrics, baselines, the model scorer and the printed results.
 #include "train/eval.h"
 
-#include "train/privacy.h"
-
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -17,6 +15,7 @@
 
 #include "hunch/model.h"
 #include "hunch/sequence.h"
+#include "train/privacy.h"
 
 namespace hunch::train {
 
@@ -487,15 +486,8 @@ Error evaluate(const Dataset& ds, const ScoreFn& model, const EvalOptions& opt, 
     for (size_t s = 0; s < ds.sequences(); ++s) {
       if (ds.length(s) < kMinEvaluatedLength || (opt.only && !(*opt.only)[s])) continue;
       uint32_t& unit = unit_of[user_of[s]];
-      if (unit == UINT32_MAX) {
-        unit = uint32_t(u.points.size());
-        u.points.push_back(0);
-        u.model.push_back(0);
-        u.baseline.push_back(0);
-      }
-      u.points[unit] += 1;
-      u.model[unit] += ndcg10_of_rank(outcomes[0].full[2 * s + split]);
-      u.baseline[unit] += ndcg10_of_rank(outcomes[best].full[2 * s + split]);
+      if (unit == UINT32_MAX) unit = uint32_t(u.points.size());
+      u.add_ranks(unit, outcomes[0].full[2 * s + split], outcomes[best].full[2 * s + split]);
     }
     out->vs_best = paired_bootstrap(u);
   }

@@ -15,6 +15,17 @@ uint32_t bootstrap_resamples(uint64_t units) {
 
 double ndcg10_of_rank(int64_t rank) { return rank >= 0 && rank < 10 ? 1.0 / std::log2(double(rank) + 2.0) : 0.0; }
 
+void UnitScores::add_ranks(size_t unit, int64_t model_rank, int64_t baseline_rank) {
+  if (unit == points.size()) {
+    points.push_back(0);
+    model.push_back(0);
+    baseline.push_back(0);
+  }
+  points[unit] += 1;
+  model[unit] += ndcg10_of_rank(model_rank);
+  baseline[unit] += ndcg10_of_rank(baseline_rank);
+}
+
 PairedInterval paired_bootstrap(const UnitScores& s, uint64_t seed) {
   PairedInterval out;
   const size_t n = s.points.size();
@@ -62,23 +73,22 @@ PairedInterval paired_bootstrap(const UnitScores& s, uint64_t seed) {
   return out;
 }
 
-namespace {
-
-std::string fixed(double v, int digits) {
+std::string interval_end(double v, int digits) {
   if (std::isinf(v)) return "unbounded";
   char b[32];
   std::snprintf(b, sizeof b, "%.*f", digits, v);
   return b;
 }
-std::string json_fixed(double v) { return std::isfinite(v) ? fixed(v, 6) : "null"; }
 
+namespace {
+std::string json_fixed(double v) { return std::isfinite(v) ? interval_end(v, 6) : "null"; }
 }  // namespace
 
 std::string interval_text(const PairedInterval& v, const std::string& baseline, const char* unit) {
   if (!v.resamples) return "";
   return "  95% interval (paired bootstrap over " + std::to_string(v.units) + " " + unit + ", " +
-         std::to_string(v.resamples) + " resamples): model NDCG@10 " + fixed(v.model_lo, 4) + "-" + fixed(v.model_hi, 4) +
-         ", model / " + baseline + " " + fixed(v.ratio_lo, 2) + "-" + fixed(v.ratio_hi, 2) + "\n";
+         std::to_string(v.resamples) + " resamples): model NDCG@10 " + interval_end(v.model_lo, 4) + "-" + interval_end(v.model_hi, 4) +
+         ", model / " + baseline + " " + interval_end(v.ratio_lo, 2) + "-" + interval_end(v.ratio_hi, 2) + "\n";
 }
 
 std::string interval_json(const std::string& baseline, const PairedInterval& v) {

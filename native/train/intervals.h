@@ -23,6 +23,8 @@ namespace hunch::train {
 struct UnitScores {
   std::vector<uint32_t> points;
   std::vector<double>   model, baseline;
+  // One ranked target of unit `unit` (rank < 0: a miss); unit == points.size() opens a new unit.
+  void add_ranks(size_t unit, int64_t model_rank, int64_t baseline_rank);
 };
 
 struct PairedInterval {
@@ -42,6 +44,8 @@ PairedInterval paired_bootstrap(const UnitScores& s, uint64_t seed = 2024);
 // the JSON object {"baseline", "ratio", "units", "resamples", "ndcg10_ci95": [lo, hi],
 // "ratio_ci95": [lo, hi]} (an unbounded upper end is null).
 std::string interval_text(const PairedInterval& v, const std::string& baseline, const char* unit);
+// An interval's end as the text prints it: `digits` decimals, or "unbounded".
+std::string interval_end(double v, int digits);
 std::string interval_json(const std::string& baseline, const PairedInterval& v);
 
 // NDCG@10 of one ranked target (rank < 0: a miss), as eval.h's add_rank counts it.

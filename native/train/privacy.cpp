@@ -240,11 +240,16 @@ class Normals {
 
 }  // namespace
 
+namespace {
+// Q(t) = P(N(0, 1) >= t).
+double normal_upper_tail(double t) { return 0.5 * std::erfc(t / std::sqrt(2.0)); }
+}  // namespace
+
 double dp_count_threshold(double base, size_t V) {
   if (V <= kDpPairActionsAtBase) return base;
-  // Q(t) = P(N(0, 1) >= t), decreasing: the t whose (V - 1) Q(t) equals the base's count at
-  // kDpPairActionsAtBase actions, by bisection.
-  auto q = [](double t) { return 0.5 * std::erfc(t / std::sqrt(2.0)); };
+  // Q decreases: the t whose (V - 1) Q(t) equals the base's count at kDpPairActionsAtBase
+  // actions, by bisection.
+  const auto q = normal_upper_tail;
   const double want = q(base) * double(kDpPairActionsAtBase - 1) / double(V - 1);
   double lo = base, hi = base + 40;
   for (int k = 0; k < 100; ++k) {
@@ -264,7 +269,7 @@ namespace {
 class NoiseExceedances {
  public:
   NoiseExceedances(Rng& rng, double t)
-      : rng_(rng), t_(t), pass_(0.5 * std::erfc(t / std::sqrt(2.0))), log_fail_(std::log1p(-pass_)),
+      : rng_(rng), t_(t), pass_(normal_upper_tail(t)), log_fail_(std::log1p(-pass_)),
         rate_(0.5 * (t + std::sqrt(t * t + 4))) {}
   // How many cells fail before the next one passes (UINT64_MAX: none ever does).
   uint64_t gap() {
@@ -355,8 +360,7 @@ Error dp_counts(const Dataset& data, const CountSums& sums, const DpCountOptions
     t->from[a] = uint32_t(std::min(from, 4e9));
     out->candidates += row.size();
     if (row.size() > o.max_successors) {
-      std::stable_sort(row.begin(), row.end(), [](const TransitionPair& x, const TransitionPair& y) { return x.count > y.count; });
-      row.resize(o.max_successors);
+      row.resize(most_frequent_first(row.data(), row.data() + row.size(), o.max_successors));
       std::sort(row.begin(), row.end(), [](const TransitionPair& x, const TransitionPair& y) { return x.b < y.b; });
     }
     all.insert(all.end(), row.begin(), row.end());

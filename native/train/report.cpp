@@ -131,13 +131,11 @@ void metric_row(std::ostringstream& o, const std::string& name, const std::vecto
 // The model's NDCG@10 over the best baseline's, with its 95% interval (intervals.h).
 void interval_paragraph(std::ostringstream& o, const std::string& baseline, const PairedInterval& v, const char* unit) {
   if (baseline.empty() || !v.resamples) return;
-  char lo[32] = "unbounded", hi[32] = "unbounded", b[400];
-  if (!std::isinf(v.ratio_lo)) std::snprintf(lo, sizeof lo, "%.2f", v.ratio_lo);
-  if (!std::isinf(v.ratio_hi)) std::snprintf(hi, sizeof hi, "%.2f", v.ratio_hi);
+  char b[400];
   std::snprintf(b, sizeof b,
                 "<p>NDCG@10, model / the best baseline (%s): <b>%.2f</b>; 95%% interval %s to %s (model NDCG@10 %.4f to "
                 "%.4f), a paired bootstrap over %llu %s, %u resamples.</p>\n",
-                esc(baseline).c_str(), v.ratio, lo, hi, v.model_lo,
+                esc(baseline).c_str(), v.ratio, interval_end(v.ratio_lo, 2).c_str(), interval_end(v.ratio_hi, 2).c_str(), v.model_lo,
                 v.model_hi, (unsigned long long)v.units, unit, v.resamples);
   o << b;
 }

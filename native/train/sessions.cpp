@@ -643,19 +643,9 @@ Error evaluate_sessions(const Dataset& ds, const SessionSplit& split, const Sess
       R.best_baseline = R.methods[size_t(best)].name;
       UnitScores u;
       for (size_t q = 0; q < ds.sequences(); ++q) {
-        bool counted = false;
-        for (size_t k = seq_first[q]; k < seq_first[q + 1]; ++k) {
-          if (pts[k].action == kNoTarget) continue;
-          if (!counted) {
-            u.points.push_back(0);
-            u.model.push_back(0);
-            u.baseline.push_back(0);
-            counted = true;
-          }
-          ++u.points.back();
-          u.model.back() += ndcg10_of_rank(outs[MODEL].rank[k]);
-          u.baseline.back() += ndcg10_of_rank(outs[size_t(best)].rank[k]);
-        }
+        const size_t unit = u.points.size();  // this user's, opened by their first ranked point
+        for (size_t k = seq_first[q]; k < seq_first[q + 1]; ++k)
+          if (pts[k].action != kNoTarget) u.add_ranks(unit, outs[MODEL].rank[k], outs[size_t(best)].rank[k]);
       }
       R.vs_best = paired_bootstrap(u);
     }

@@ -34,6 +34,11 @@ void for_counted_pairs(const Dataset& data, const std::vector<Sample>& samples, 
   }
 }
 
+size_t most_frequent_first(TransitionPair* begin, TransitionPair* end, uint32_t max_successors) {
+  std::stable_sort(begin, end, [](const TransitionPair& x, const TransitionPair& y) { return x.count > y.count; });
+  return std::min<size_t>(size_t(end - begin), max_successors);
+}
+
 void keep_transitions(size_t V, std::vector<TransitionPair> all, uint32_t max_successors, uint64_t max_bytes,
                       TransitionCounts* t) {
   t->rows.assign(V, {});
@@ -42,9 +47,8 @@ void keep_transitions(size_t V, std::vector<TransitionPair> all, uint32_t max_su
   for (size_t i = 0; i < all.size();) {
     size_t j = i;
     while (j < all.size() && all[j].a == all[i].a) ++j;
-    std::stable_sort(all.begin() + long(i), all.begin() + long(j),
-                     [](const TransitionPair& x, const TransitionPair& y) { return x.count > y.count; });
-    kept.insert(kept.end(), all.begin() + long(i), all.begin() + long(std::min<size_t>(j, i + max_successors)));
+    const size_t keep = most_frequent_first(all.data() + i, all.data() + j, max_successors);
+    kept.insert(kept.end(), all.begin() + long(i), all.begin() + long(i + keep));
     i = j;
   }
   // Then the most frequent overall, as many as the budget holds: the largest prefix whose

@@ -54,6 +54,9 @@ struct TransitionPair {
 // pairs overall whose encoding fits max_bytes.
 void keep_transitions(size_t V, std::vector<TransitionPair> all, uint32_t max_successors, uint64_t max_bytes,
                       TransitionCounts* t);
+// keep_transitions' first cut on one action's pairs [begin, end) (sorted by b): reorders them
+// most frequent first (ties to the lower id) and returns how many of them it keeps.
+size_t most_frequent_first(TransitionPair* begin, TransitionPair* end, uint32_t max_successors);
 
 // Counts the pairs of `training`, keeps at most max_successors per action (the most frequent;
 // ties to the lower id), then the most frequent pairs overall whose encoding fits max_bytes.
