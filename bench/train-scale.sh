@@ -78,7 +78,7 @@ if [ "$has_mpi" = 1 ]; then
   [ "$repeats" -gt 1 ] && mpi+=$'\n'$'\n'"Rounds (events/s, 1 process / 2 processes / 2 threads): $(paste -d/ <(echo $r1s | tr ' ' '\n') <(echo $r2s | tr ' ' '\n') <(echo $rts | tr ' ' '\n') | paste -sd' ')"
 fi
 old_vocab=""
-[ "$vocab" = 0 ] && [ -f "$out" ] && old_vocab=$(sed -n '/^## Vocabulary/,/^Load average at the end/{/^Load average at the end/!p}' "$out")
+[ "$vocab" = 0 ] && [ -f "$out" ] && old_vocab=$(sed -n '/^## Vocabulary/,/^Load average at the end/{/^Load average at the end/!p}' "$out" | { grep -v "^(the vocabulary rows are an earlier run's" || true; })
 {
   echo "# Training throughput"
   echo
