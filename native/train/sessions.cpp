@@ -979,7 +979,9 @@ std::string session_results_table(const SessionEvalResult& r) {
     }
   if (!R.best_baseline.empty()) {
     t += "  NDCG@10 model / the best baseline (" + R.best_baseline + "): " + num(R.vs_best.ratio, 2) + "\n";
-    t += interval_text(R.vs_best, R.best_baseline, "users");
+    // A log whose user column holds session ids (YOOCHOOSE) has one session per "user": the
+    // resampled units are then sessions, and the text says so.
+    t += interval_text(R.vs_best, R.best_baseline, r.users == s.sessions ? "user ids (one session each)" : "users");
   }
   if (!r.unscored.count("types")) {
     t += "next type           accuracy macro-F1 log-loss\n";

@@ -396,6 +396,23 @@ TEST_CASE("hunch train/eval --protocol sessions: conversion head, calibration, J
     REQUIRE(run_cli("eval " + model + " " + log + " --protocol sessions 2>/dev/null", &out) == 0);
     CHECK(out.find("  NDCG@10 model / the best baseline (" + best + "): ") != std::string::npos);
     CHECK(out.find("  95% interval (paired bootstrap over ") != std::string::npos);
+    CHECK(out.find("one session each") == std::string::npos);
+    // The same events with session ids in the user column (as YOOCHOOSE's): the resampled units
+    // are sessions, and the interval's text says so.
+    std::string by_session = shop_log(60, 8);
+    for (size_t at = by_session.find("\nu"); at != std::string::npos; at = by_session.find("\nu", at + 1)) {
+      const size_t comma = by_session.find(',', at);
+      const double t = std::strtod(by_session.c_str() + comma + 1, nullptr);
+      by_session.insert(comma, "s" + std::to_string(int((t - 1e9) / 86400)));
+    }
+    const std::string session_log = temp_file("sessions-log-ids.csv");
+    FILE* f = std::fopen(session_log.c_str(), "w");
+    REQUIRE(f);
+    std::fwrite(by_session.data(), 1, by_session.size(), f);
+    std::fclose(f);
+    REQUIRE(run_cli("eval " + model + " " + session_log + " --protocol sessions 2>/dev/null", &out) == 0);
+    CHECK(out.find("user ids (one session each), 1000 resamples)") != std::string::npos);
+    std::remove(session_log.c_str());
   }
 
   CHECK(run_cli("eval --baselines-only " + log + " --protocol sessions --goal-type order", &out) == 2);
