@@ -16,7 +16,6 @@
 #include <cstring>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -525,10 +524,11 @@ int train_net(const train::Dataset& ds, const train::TrainOptions& topt, train::
   if (tres.dp.users) {
     const train::DpSpent& d = tres.dp;
     std::printf("differential privacy: ε = %.3f spent (target %.3g, δ = %.3g) over %llu of %llu planned steps%s; "
-                "noise σ = %.3f · clip %.3g, Poisson rate q = %.4f of %llu users; %.0f%% of user gradients clipped\n",
+                "noise σ = %.3f · clip %.3g, Poisson rate q = %.4f of %llu users (%.1f a step); %.0f%% of user gradients "
+                "clipped\n",
                 d.epsilon, d.epsilon_target, d.delta, (unsigned long long)d.steps, (unsigned long long)d.planned_steps,
                 d.budget_spent ? " (budget spent)" : "", d.sigma, d.clip, d.sample_rate, (unsigned long long)d.users,
-                100 * d.clipped_fraction);
+                d.users_per_step, 100 * d.clipped_fraction);
     if (d.count_sigma > 0)
       std::printf("  composed with the count start's release (noise σ = %.3f · clip %.3g): ε = %.3f of it alone, "
                   "%.3f of DP-SGD alone\n", d.count_sigma, d.count_clip, d.epsilon_counts, d.epsilon_sgd);
@@ -792,7 +792,7 @@ void add_transitions(const TrainFlags& o, const train::Dataset& ds, const train:
 // release alone (share · ε, δ)-DP; the trainer composes it with DP-SGD's steps so that the
 // total is ε. δ is fixed here (1 / the users counted, unless --dp-delta) for both.
 int add_dp_counts(const TrainFlags& o, const train::Dataset& ds, const train::SessionSplit* split, train::NetConfig* nc,
-                  train::TrainOptions::Dp* dp) {
+                  train::TrainOptions::Dp* dp, train::Collective& world) {
   const std::vector<train::Sample> samples = training_part(o, ds, split);
   train::DpCountOptions co;
   co.clip = o.dp_count_clip;
@@ -804,10 +804,24 @@ int add_dp_counts(const TrainFlags& o, const train::Dataset& ds, const train::Se
   const double delta = o.dp_delta > 0 ? o.dp_delta : 1.0 / double(sums.users);
   if (Error e = train::dp_noise_for(o.dp_count_share * o.dp_epsilon, delta, 1.0, 1, &co.sigma))
     return fail(2, "--dp-count-share: %s", e.message.c_str());
-  std::random_device rd;  // the noise is secret: not from --seed
-  Rng secret((uint64_t(rd()) << 32) ^ uint64_t(rd()) ^ (uint64_t(rd()) << 16));
+  // The noise is secret (not from --seed) and, across processes, the same on every rank: each
+  // rank makes the same release from the same counts.
+  Rng secret(train::shared_secret_seed(world));
   train::DpCounts c;
   if (Error e = train::dp_counts(ds, sums, co, secret, &c)) return fail(1, "%s", e.message.c_str());
+  if (world.size() > 1) {
+    // A check that they did: rank 0's digest of the release against every rank's own.
+    uint32_t digest = 2166136261u;
+    auto mix = [&](const void* p, size_t n) {
+      for (size_t k = 0; k < n; ++k) digest = (digest ^ static_cast<const uint8_t*>(p)[k]) * 16777619u;
+    };
+    mix(c.actions.data(), c.actions.size() * sizeof(double));
+    if (c.transitions) mix(c.transitions->table.data(), c.transitions->table.size());
+    float leader = float(digest & 0xFFFFFF);  // 24 bits: exact in a float
+    world.broadcast(&leader, 1);
+    if (world.any(leader != float(digest & 0xFFFFFF)))
+      return fail(1, "--dp-epsilon: the MPI ranks' releases of the DP counts differ (a bug, please report it)");
+  }
   std::printf("DP counts (the count start's release, ε = %.3g alone at δ = %.3g): %llu users, %llu scaled to L2 norm %.3g; "
               "noise σ = %.3f · %.3g = %.2f on each of %zu action cells%s",
               o.dp_count_share * o.dp_epsilon, delta, (unsigned long long)c.users, (unsigned long long)c.clipped_users,
@@ -870,7 +884,7 @@ int run_train(int argc, char** argv) {
   }
   train::TrainOptions::Dp dp_counts;
   if (o.dp_epsilon > 0 && o.dp_count_share > 0) {
-    if (int rc = add_dp_counts(o, ds, o.sessions ? &split : nullptr, &nc, &dp_counts); rc != kGoOn) return rc;
+    if (int rc = add_dp_counts(o, ds, o.sessions ? &split : nullptr, &nc, &dp_counts, *world); rc != kGoOn) return rc;
   } else if (o.transitions > 0) {
     add_transitions(o, ds, o.sessions ? &split : nullptr, &nc);
   }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <random>
 
 #ifdef HUNCH_MPI
 // The C API only: OpenMPI's and MPICH's deprecated C++ bindings need a library of their own.
@@ -59,6 +60,18 @@ bool launched_by_mpi() {
 Collective& single_process() {
   static SingleProcess one;
   return one;
+}
+
+uint64_t shared_secret_seed(Collective& world) {
+  // Two 32-bit halves: a double carries each exactly through the sum.
+  double halves[2] = {0, 0};
+  if (world.leader()) {
+    std::random_device rd;
+    halves[0] = double(uint32_t(rd()));
+    halves[1] = double(uint32_t(rd()));
+  }
+  world.sum(halves, 2);
+  return (uint64_t(halves[0]) << 32) | uint64_t(halves[1]);
 }
 
 bool mpi_built() {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "hunch/error.h"
@@ -33,6 +34,12 @@ class Collective {
  protected:
   int rank_ = 0, size_ = 1;
 };
+
+// A random seed drawn from rank 0's std::random_device, the same on every rank (zeros from the
+// other ranks summed with rank 0's value). For differentially private training's noise and user
+// sampling: secret (not from --seed, never written), and alike on every rank, so that every rank
+// draws the same users and the same noise and the replicas stay identical.
+uint64_t shared_secret_seed(Collective& world);
 
 // One process: sums and broadcasts are the identity.
 Collective& single_process();

@@ -9,7 +9,6 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
-#include <random>
 #include <thread>
 
 #include "train/privacy.h"
@@ -380,8 +379,6 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   if (dp && !opt.checkpoint.empty())
     return Error("train: --dp-epsilon does not write or resume checkpoints (the accountant's steps and the noise's "
                  "secret stream are not in them: a resumed run would undercount ε)");
-  if (dp && ranks > 1)
-    return Error("train: --dp-epsilon runs in one process (its sampling, clipping and noise are not split across MPI ranks)");
   if (dp) {
     std::vector<std::string> names;
     const std::vector<uint32_t> user_of = sequence_users(data, &names);
@@ -410,8 +407,9 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
     if (Error e = dp_noise_for(d.epsilon_target, d.delta, d.sample_rate, d.planned_steps, &d.sigma, d.count_sigma))
       return Error("train: " + e.message);
     if (!(d.clip > 0)) return Error("train: --dp-clip must be positive");
-    std::random_device rd;
-    secret = std::make_unique<Rng>((uint64_t(rd()) << 32) ^ uint64_t(rd()) ^ (uint64_t(rd()) << 16));
+    // Across processes every rank draws the same users and the same noise from this stream and
+    // computes its share of the sampled users' gradients (below).
+    secret = std::make_unique<Rng>(shared_secret_seed(world));
   }
   // The count head is only read with --item-weights auto or count, and never with a tied head.
   const bool rank_count_head = !net->cfg.tie_embeddings && (opt.item_weights == TrainOptions::ItemWeights::AUTO ||
@@ -676,20 +674,24 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
       // alone), the sum noised once.
       // Not in a validate-only epoch (the count head's, past --epochs), and never past the planned
       // steps: the accountant's ε is for those.
+      // Across processes the sampled users go to ranks × threads parts (each to the part with the
+      // fewest positions so far, the same on every rank), a rank computes its threads' parts, the
+      // clipped sums are summed across ranks and every rank adds the same noise.
       for (uint64_t k = 0; dp && !validate_only && k < dp_steps_per_epoch && res->dp.steps < res->dp.planned_steps; ++k) {
         DpSpent& d = res->dp;
-        if (stop_requested()) {
+        if (world.any(stop_requested())) {
           partial = true;
           break;
         }
-        std::vector<std::vector<uint32_t>> parts(threads);
-        std::vector<uint64_t> load(threads, 0);
+        std::vector<std::vector<uint32_t>> all_parts(size_t(threads) * ranks);
+        std::vector<uint64_t> load(all_parts.size(), 0);
         for (uint32_t u = 0; u < user_samples.size(); ++u) {
           if (!(secret->uniform53() < d.sample_rate)) continue;
           const size_t t = size_t(std::min_element(load.begin(), load.end()) - load.begin());
-          parts[t].push_back(u);
+          all_parts[t].push_back(u);
           for (uint32_t i : user_samples[u]) load[t] += order_dp[i].len;
         }
+        std::vector<std::vector<uint32_t>> parts(all_parts.begin() + first_part, all_parts.begin() + first_part + threads);
         std::vector<LossTotals> part_loss(threads);
         std::vector<uint64_t> part_clipped(threads, 0), part_users(threads, 0), part_positions(threads, 0);
         const uint64_t step_seed = Rng::derive(opt.seed, 0xD50, step).next();
@@ -713,6 +715,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
           }
         };
         run_parts(work);
+        double seen[3] = {0, 0, 0};  // users, clipped users, positions: summed across ranks
         for (unsigned t = 0; t < threads; ++t) {
           epoch_loss.action += part_loss[t].action;
           epoch_loss.type += part_loss[t].type;
@@ -722,10 +725,17 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
           epoch_loss.n_type += part_loss[t].n_type;
           epoch_loss.n_exit += part_loss[t].n_exit;
           epoch_loss.n_conversion += part_loss[t].n_conversion;
-          dp_users_seen += part_users[t];
-          dp_users_clipped += part_clipped[t];
-          done_positions += part_positions[t];
+          seen[0] += double(part_users[t]);
+          seen[1] += double(part_clipped[t]);
+          seen[2] += double(part_positions[t]);
         }
+        if (ranks > 1) {
+          world.sum(grads[0].data(), grads[0].size());
+          world.sum(seen, 3);
+        }
+        dp_users_seen += uint64_t(seen[0]);
+        dp_users_clipped += uint64_t(seen[1]);
+        done_positions += uint64_t(seen[2]);
         add_dp_noise(grads[0], d.sigma * d.clip, 1.0 / (d.sample_rate * double(user_samples.size())), *secret);
         const float warm = opt.warmup_steps ? std::min(1.0f, float(step + 1) / float(opt.warmup_steps)) : 1.0f;
         adam.step(net->params.data, grads[0], opt.lr * lr_scale * warm);
@@ -875,6 +885,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
     d.epsilon_sgd = dp_epsilon(d.sample_rate, d.sigma, d.steps, d.delta);
     d.epsilon_counts = d.count_sigma > 0 ? dp_epsilon(d.sample_rate, d.sigma, 0, d.delta, d.count_sigma) : 0;
     res->dp.clipped_fraction = dp_users_seen ? double(dp_users_clipped) / double(dp_users_seen) : 0;
+    res->dp.users_per_step = d.steps ? double(dp_users_seen) / double(d.steps) : 0;
   }
   // With no validated epoch (stopped during the first), the current weights are all there is.
   if (res->best_epoch > 0) net->params.data = best;

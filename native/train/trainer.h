@@ -104,6 +104,7 @@ struct DpSpent {
   double   epsilon_target = 0, delta = 0, sigma = 0, clip = 0, sample_rate = 0;
   uint64_t steps = 0, planned_steps = 0, users = 0;
   double   clipped_fraction = 0;  // of the per-user gradients, over every step
+  double   users_per_step = 0;    // the users sampled, a mean over the steps (about q · users)
   bool     budget_spent = false;  // stopped because the planned steps were done
   // The count release composed into epsilon (TrainOptions::Dp::counts; 0 without): its noise
   // multiplier and clip, and what each part would spend alone (they compose to less than the sum).

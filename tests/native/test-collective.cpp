@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -100,5 +101,61 @@ TEST_CASE("collective: mpirun -np 2 hunch train follows the one-process run; ran
     std::string inspect;
     CHECK(hunch_test::run_command("'" + cli + "' inspect " + dir + "/two.hunch 2>&1", &inspect) == 0);
   }
+}
+
+// Differentially private training across processes: every rank draws the same users and noise
+// from one secret stream (collective.h shared_secret_seed) and computes its share of the sampled
+// users. The noise is secret, so two runs cannot be compared figure by figure (with one seed
+// fixed by hand, -np 2 printed the same epochs as one process: session 15's notes); what must
+// hold: the same accountant (σ, steps, ε), each sampled user counted once (q · users a step,
+// not twice that), rank 0 alone printing and writing, and ε in the model.
+TEST_CASE("collective: mpirun -np 2 hunch train --dp-epsilon splits the sampled users, one account") {
+  const std::string dir = scratch(), cli = HUNCH_CLI_PATH;
+  std::string out;
+  REQUIRE(hunch_test::run_command("'" + cli + "' synth --users 300 --seed 5 --quiet -o " + dir + "/dp-log.csv", &out) == 0);
+  const std::string train = " train " + dir + "/dp-log.csv --epochs 3 --patience 0 --seed 3 --embed 16 --layers 1 "
+                            "--batch 32 --progress never --dp-epsilon 4";
+  std::string one, two;
+  REQUIRE(hunch_test::run_command("'" + cli + "'" + train + " --threads 2 -o " + dir + "/dp-one.hunch 2>&1", &one) == 0);
+  const std::string mpi = "'" HUNCH_MPIRUN_PATH "' --allow-run-as-root --oversubscribe -np 2 ";
+  const int rc = hunch_test::run_command(mpi + "'" + cli + "'" + train + " --threads 1 -o " + dir + "/dp-two.hunch 2>&1", &two);
+  REQUIRE_MESSAGE(rc == 0, two);
+  CHECK(has(two, "training across 2 processes (MPI), 1 thread each"));
+  size_t reports = 0;
+  for (size_t p = 0; (p = two.find("differential privacy: ", p)) != std::string::npos; ++p) ++reports;
+  CHECK(reports == 1);
+  // "differential privacy: ε = E spent (target 4, δ = D) over S of S planned steps (budget
+  // spent); noise σ = X · clip 1, Poisson rate q = Q of N users (M a step); …"
+  struct Account {
+    std::string head;  // up to and including the users' count
+    double per_step = 0, q = 0, users = 0;
+  };
+  auto account = [&](const std::string& text) {
+    Account a;
+    const size_t at = text.find("differential privacy: ");
+    REQUIRE(at != std::string::npos);
+    const size_t open = text.find(" users (", at);
+    REQUIRE(open != std::string::npos);
+    a.head = text.substr(at, open - at);
+    a.per_step = std::strtod(text.c_str() + open + 8, nullptr);
+    const size_t q = text.find("Poisson rate q = ", at);
+    REQUIRE(q != std::string::npos);
+    char* end = nullptr;
+    a.q = std::strtod(text.c_str() + q + 17, &end);
+    a.users = std::strtod(end + 4, nullptr);  // " of N"
+    return a;
+  };
+  const Account a1 = account(one), a2 = account(two);
+  CHECK(a2.head == a1.head);  // the same σ, steps and ε: the accountant does not see the ranks
+  CHECK(has(a2.head, "over 24 of 24 planned steps (budget spent)"));
+  // 24 steps of a Poisson sample at q · N = 32 users: the mean is within ±6 of 32 by far (its
+  // standard deviation is about 1.1); counted twice it would be near 64.
+  REQUIRE(a1.q * a1.users == doctest::Approx(32).epsilon(0.05));
+  CHECK(std::fabs(a1.per_step - a1.q * a1.users) < 6);
+  CHECK(std::fabs(a2.per_step - a2.q * a2.users) < 6);
+  CHECK(has(two, "DP counts (the count start's release"));
+  CHECK(!has(two, "releases of the DP counts differ"));
+  REQUIRE(hunch_test::run_command("'" + cli + "' inspect " + dir + "/dp-two.hunch 2>&1", &out) == 0);
+  CHECK(has(out, "ε = 4"));
 }
 #endif
