@@ -8,6 +8,7 @@
 // returns kGoOn, or the exit code after printing why it stopped.
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -23,6 +24,7 @@
 #include "cli/ingest-args.h"
 #include "hunch/format.h"
 #include "hunch/model.h"
+#include "train/checkpoint.h"
 #include "train/eval.h"
 #include "train/export.h"
 #include "train/ingest.h"
@@ -273,9 +275,6 @@ int parse_train_flags(int argc, char** argv, TrainFlags* o) {
   o->resume = args.get_bool("resume");
   o->checkpoint = args.get("checkpoint");
   if (o->checkpoint.empty() && (o->checkpoint_every > 0 || o->resume)) o->checkpoint = o->output + ".ckpt";
-  if (o->dp_epsilon > 0 && (o->checkpoint_every > 0 || o->resume))
-    return fail(2, "--dp-epsilon cannot checkpoint yet (the privacy accountant's state is not in the checkpoint): "
-                   "leave out --checkpoint-every and --resume");
   o->tie = args.get_bool("tie");
   o->random_crops = args.get_bool("random-crops");
   o->exclude_seen = args.get_bool("exclude-seen");
@@ -804,11 +803,32 @@ int add_dp_counts(const TrainFlags& o, const train::Dataset& ds, const train::Se
   const double delta = o.dp_delta > 0 ? o.dp_delta : 1.0 / double(sums.users);
   if (Error e = train::dp_noise_for(o.dp_count_share * o.dp_epsilon, delta, 1.0, 1, &co.sigma))
     return fail(2, "--dp-count-share: %s", e.message.c_str());
-  // The noise is secret (not from --seed) and, across processes, the same on every rank: each
-  // rank makes the same release from the same counts.
-  Rng secret(train::shared_secret_seed(world));
-  train::DpCounts c;
-  if (Error e = train::dp_counts(ds, sums, co, secret, &c)) return fail(1, "%s", e.message.c_str());
+  auto release = std::make_shared<train::DpCounts>();
+  train::DpCounts& c = *release;
+  const bool resumed = o.resume && !o.checkpoint.empty() && access(o.checkpoint.c_str(), F_OK) == 0;
+  if (resumed) {
+    // A resumed run reuses the release its checkpoint kept: a new draw would release the counts
+    // a second time, outside the ε the accountant adds up.
+    std::vector<uint8_t> bytes;
+    train::TrainCheckpoint ck;
+    if (Error e = train::read_checkpoint_file(o.checkpoint, &bytes)) return fail(1, "%s", e.message.c_str());
+    if (Error e = train::decode_checkpoint(o.checkpoint, bytes, &ck)) return fail(1, "%s", e.message.c_str());
+    if (!ck.dp || !ck.dp_release || ck.dp_release->actions.size() != ds.actions.size() ||
+        std::fabs(ck.dp_release->noise_std - co.sigma * co.clip) > 1e-9 * co.sigma * co.clip)
+      return fail(1, "%s: a checkpoint of another run (other data or DP settings); remove it or give another "
+                  "--checkpoint path to start afresh", o.checkpoint.c_str());
+    c = *ck.dp_release;
+    if (c.transitions) {  // no pair is any one event's under DP (privacy.h DpCounts)
+      auto t = std::make_shared<train::TransitionCounts>(*c.transitions);
+      t->counted.assign(ds.events(), 0);
+      c.transitions = std::move(t);
+    }
+  } else {
+    // The noise is secret (not from --seed) and, across processes, the same on every rank: each
+    // rank makes the same release from the same counts.
+    Rng secret(train::shared_secret_seed(world));
+    if (Error e = train::dp_counts(ds, sums, co, secret, &c)) return fail(1, "%s", e.message.c_str());
+  }
   if (world.size() > 1) {
     // A check that they did: rank 0's digest of the release against every rank's own.
     uint32_t digest = 2166136261u;
@@ -822,9 +842,9 @@ int add_dp_counts(const TrainFlags& o, const train::Dataset& ds, const train::Se
     if (world.any(leader != float(digest & 0xFFFFFF)))
       return fail(1, "--dp-epsilon: the MPI ranks' releases of the DP counts differ (a bug, please report it)");
   }
-  std::printf("DP counts (the count start's release, ε = %.3g alone at δ = %.3g): %llu users, %llu scaled to L2 norm %.3g; "
-              "noise σ = %.3f · %.3g = %.2f on each of %zu action cells%s",
-              o.dp_count_share * o.dp_epsilon, delta, (unsigned long long)c.users, (unsigned long long)c.clipped_users,
+  std::printf("DP counts (the count start's release%s, ε = %.3g alone at δ = %.3g): %llu users, %llu scaled to L2 norm "
+              "%.3g; noise σ = %.3f · %.3g = %.2f on each of %zu action cells%s",
+              resumed ? ", read back from the checkpoint" : "", o.dp_count_share * o.dp_epsilon, delta, (unsigned long long)c.users, (unsigned long long)c.clipped_users,
               co.clip, co.sigma, co.clip, c.noise_std, c.actions.size(), co.transitions ? " and every successor cell" : "");
   if (co.transitions)
     std::printf("; %llu pairs at or above %.3g · σ, kept %llu (at most %lld per action) in %zu bytes",
@@ -839,8 +859,9 @@ int add_dp_counts(const TrainFlags& o, const train::Dataset& ds, const train::Se
   for (size_t a = 0; a < c.actions.size(); ++a) dp->counts[a] = std::max(c.actions[a], 0.0) + 1.0;
   if (c.transitions) {
     nc->hyper.transition_bytes = uint32_t(c.transitions->table.size());
-    nc->transitions = std::move(c.transitions);
+    nc->transitions = c.transitions;
   }
+  dp->release = std::move(release);  // for the checkpoints
   return kGoOn;
 }
 
@@ -894,6 +915,7 @@ int run_train(int argc, char** argv) {
     topt.dp.count_sigma = dp_counts.count_sigma;
     topt.dp.count_clip = dp_counts.count_clip;
     topt.dp.counts = std::move(dp_counts.counts);
+    topt.dp.release = std::move(dp_counts.release);
   }
   if (o.sessions) topt.sessions = &split;
   // Under --dp-epsilon only the held-out users validate (epoch choice, early stop, calibration):

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 
 namespace hunch::train {
 
@@ -96,6 +97,62 @@ uint64_t fnv(uint64_t h, const void* p, size_t n) {
   return h;
 }
 
+// The state of a differentially private run (TrainCheckpoint::dp), checked as strictly as the rest.
+Error decode_dp(const std::string& name, Reader& r, TrainCheckpoint* c) {
+  uint8_t dp = 0, has_release = 0, has_table = 0;
+  if (!r.pod(&dp, "dp")) return r.error;
+  if (dp > 1) return Error(name + ": dp: a flag that is neither 0 nor 1");
+  c->dp = dp != 0;
+  if (!c->dp) return {};
+  if (!r.pod(&c->dp_steps, "dp_steps") || !r.pod(&c->dp_users_seen, "dp_users") ||
+      !r.pod(&c->dp_users_clipped, "dp_users") || !r.pod(&c->dp_planned_steps, "dp_planned_steps") ||
+      !r.pod(&c->dp_sigma, "dp_sigma") || !r.pod(&has_release, "dp_release"))
+    return r.error;
+  if (!(c->dp_sigma > 0) || !std::isfinite(c->dp_sigma) || c->dp_steps > c->dp_planned_steps)
+    return Error(name + ": dp: noise multiplier " + std::to_string(c->dp_sigma) + ", " + std::to_string(c->dp_steps) +
+                 " of " + std::to_string(c->dp_planned_steps) + " planned steps: out of range");
+  if (has_release > 1) return Error(name + ": dp_release: a flag that is neither 0 nor 1");
+  if (c->dp_users_clipped > c->dp_users_seen)
+    return Error(name + ": " + std::to_string(c->dp_users_clipped) + " users clipped of " +
+                 std::to_string(c->dp_users_seen) + " sampled");
+  if (!has_release) return {};
+  auto d = std::make_shared<DpCounts>();
+  if (!r.array(&d->actions, "dp_release") || !r.pod(&d->users, "dp_release") ||
+      !r.pod(&d->clipped_users, "dp_release") || !r.pod(&d->candidates, "dp_release") ||
+      !r.pod(&d->noise_std, "dp_release") || !r.pod(&d->threshold, "dp_release") || !r.pod(&has_table, "dp_release"))
+    return r.error;
+  if (has_table > 1) return Error(name + ": dp_release: a flag that is neither 0 nor 1");
+  if (d->actions.empty()) return Error(name + ": dp_release: no action counts");
+  for (double x : d->actions)
+    if (!std::isfinite(x)) return Error(name + ": dp_release: an action count that is not a finite number");
+  if (!(d->noise_std > 0) || !std::isfinite(d->noise_std) || !std::isfinite(d->threshold) ||
+      d->clipped_users > d->users)
+    return Error(name + ": dp_release: a noise, threshold or user count out of range");
+  if (has_table) {
+    const size_t V = d->actions.size();
+    auto t = std::make_shared<TransitionCounts>();
+    std::vector<TransitionPair> kept;
+    if (!r.array(&t->from, "dp_table", V) || !r.array(&kept, "dp_table") || !r.pod(&t->pairs, "dp_table") ||
+        !r.pod(&t->distinct, "dp_table"))
+      return r.error;
+    if (kept.empty()) return Error(name + ": dp_table: a table without pairs");
+    for (size_t i = 0; i < kept.size(); ++i) {
+      const TransitionPair& p = kept[i];
+      if (p.a >= V || p.b >= V || p.count == 0 ||
+          (i && (kept[i - 1].a > p.a || (kept[i - 1].a == p.a && kept[i - 1].b >= p.b))))
+        return Error(name + ": dp_table: pair " + std::to_string(i) + " (" + std::to_string(p.a) + " -> " +
+                     std::to_string(p.b) + ", count " + std::to_string(p.count) +
+                     ") is outside the vocabulary, empty or out of order");
+    }
+    const size_t n = kept.size();
+    keep_transitions(V, std::move(kept), UINT32_MAX, UINT64_MAX, t.get());  // every pair: no cut
+    if (t->kept != n || t->table.empty()) return Error(name + ": dp_table: its pairs do not make a table");
+    d->transitions = std::move(t);
+  }
+  c->dp_release = std::move(d);
+  return {};
+}
+
 }  // namespace
 
 uint64_t checkpoint_fingerprint(const Dataset& data, const std::vector<Sample>& samples, const TrainOptions& opt,
@@ -119,7 +176,10 @@ uint64_t checkpoint_fingerprint(const Dataset& data, const std::vector<Sample>& 
   const uint8_t flags[2] = {uint8_t(opt.random_crops), uint8_t(opt.item_weights)};
   h = fnv(h, flags, 2);
   const uint32_t windows[2] = {hyper.window, hunch::copy_window_of(hyper)};
-  return fnv(h, windows, sizeof windows);
+  h = fnv(h, windows, sizeof windows);
+  // Differential privacy: the target and the noise's settings (0 without DP).
+  const double dp[5] = {opt.dp.epsilon, opt.dp.delta, opt.dp.clip, opt.dp.count_sigma, opt.dp.count_clip};
+  return fnv(h, dp, sizeof dp);
 }
 
 std::vector<uint8_t> encode_checkpoint(const TrainCheckpoint& c) {
@@ -142,6 +202,27 @@ std::vector<uint8_t> encode_checkpoint(const TrainCheckpoint& c) {
   w.pod(r.best_free_valid_ndcg_10), w.pod(uint8_t(r.items_frozen)), w.pod(r.items_frozen_after);
   w.pod(r.count_valid_ndcg_10), w.pod(r.best_network_valid_ndcg_10), w.pod(uint8_t(r.count_head));
   w.pod(r.count_head_after);
+  w.pod(uint8_t(c.dp));
+  if (c.dp) {
+    w.pod(c.dp_steps), w.pod(c.dp_users_seen), w.pod(c.dp_users_clipped), w.pod(c.dp_planned_steps), w.pod(c.dp_sigma);
+    const DpCounts* d = c.dp_release.get();
+    w.pod(uint8_t(d != nullptr));
+    if (d) {
+      w.array(d->actions);
+      w.pod(d->users), w.pod(d->clipped_users), w.pod(d->candidates), w.pod(d->noise_std), w.pod(d->threshold);
+      const TransitionCounts* t = d->transitions.get();
+      w.pod(uint8_t(t != nullptr));
+      if (t) {
+        // The kept pairs, by action then successor; the reader rebuilds the rows and the table.
+        std::vector<TransitionPair> kept;
+        for (size_t a = 0; a < t->rows.size(); ++a)
+          for (const TransitionCounts::Next& n : t->rows[a]) kept.push_back({uint32_t(a), n.action, n.count});
+        w.array(t->from);
+        w.array(kept);
+        w.pod(t->pairs), w.pod(t->distinct);
+      }
+    }
+  }
   const uint32_t crc = hunch::crc32(w.out.data(), w.out.size());
   w.pod(crc);
   return w.out;
@@ -208,6 +289,7 @@ Error decode_checkpoint(const std::string& name, const std::vector<uint8_t>& byt
   if (count_head > 1) return Error(name + ": count_head: a flag that is neither 0 nor 1");
   res.items_frozen = frozen != 0;
   res.count_head = count_head != 0;
+  if (Error e = decode_dp(name, r, &c)) return e;
   if (r.at() != bytes.size() - 8)
     return Error(name + ": " + std::to_string(bytes.size() - 8 - r.at()) + " unexpected bytes after the fields");
   *out = std::move(c);

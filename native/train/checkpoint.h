@@ -11,16 +11,19 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "hunch/error.h"
 #include "train/nn.h"
+#include "train/privacy.h"
 #include "train/trainer.h"
 
 namespace hunch::train {
 
-constexpr uint32_t kCheckpointVersion = 2;  // 2: phase 3 (the count head) and its result fields
+// 2: phase 3 (the count head) and its result fields; 3: the state of a differentially private run
+constexpr uint32_t kCheckpointVersion = 3;
 
 struct TrainCheckpoint {
   uint64_t fingerprint = 0;  // checkpoint_fingerprint() of the run that wrote it
@@ -37,6 +40,17 @@ struct TrainCheckpoint {
   uint64_t adam_steps = 0;
   std::vector<Adam::Scaled> adam_scaled;
   TrainResult result;  // the log so far and the best epoch's figures (the action start is refitted)
+  // A differentially private run (TrainOptions::dp): the accountant's steps so far and the users
+  // sampled and clipped, so that ε counts every step of the whole run; and the count start's
+  // release (its noised values; null without one), which a resumed run reuses: drawing it again
+  // would release the counts a second time. Its table's `counted` is left empty (the reader sizes
+  // it to the data: all zero under DP). No secret is in the file: the noise's seed is not kept.
+  // The noise multiplier and the planned steps are the run's plan: a resumed run must keep them
+  // (another --epochs would change σ, and the accountant's sum assumes one σ for every step).
+  bool     dp = false;
+  uint64_t dp_steps = 0, dp_users_seen = 0, dp_users_clipped = 0, dp_planned_steps = 0;
+  double   dp_sigma = 0;
+  std::shared_ptr<const DpCounts> dp_release;
 };
 
 // What must match for a checkpoint to continue a run: the data, the network's shape and the

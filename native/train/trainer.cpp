@@ -376,9 +376,6 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   std::vector<std::vector<uint32_t>> user_samples;  // per training user: its samples
   uint64_t dp_steps_per_epoch = 0;
   std::unique_ptr<Rng> secret;  // the noise and the sampling: not reproducible from the model's seed
-  if (dp && !opt.checkpoint.empty())
-    return Error("train: --dp-epsilon does not write or resume checkpoints (the accountant's steps and the noise's "
-                 "secret stream are not in them: a resumed run would undercount ε)");
   if (dp) {
     std::vector<std::string> names;
     const std::vector<uint32_t> user_of = sequence_users(data, &names);
@@ -587,6 +584,18 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
     epoch_seconds = c.epoch_seconds;
     copy_progress(c.result, res);
     res->resumed_after = c.epoch;
+    if (c.dp != dp)  // the fingerprint holds the DP settings: only a damaged file gets here
+      return Error(opt.checkpoint + ": a checkpoint of another run (with or without --dp-epsilon)");
+    // The accountant goes on from the steps already taken (ε counts the whole run); the noise
+    // and the sampling go on from a fresh secret seed, independent of the earlier draws.
+    if (dp && (c.dp_sigma != res->dp.sigma || c.dp_planned_steps != res->dp.planned_steps))
+      return Error(format_message("%s: the checkpointed run planned %llu DP steps at noise σ = %.4g, this one %llu at "
+                                  "σ = %.4g: under --dp-epsilon a resumed run keeps the run's --epochs (its noise was "
+                                  "planned for them)", opt.checkpoint.c_str(), (unsigned long long)c.dp_planned_steps,
+                                  c.dp_sigma, (unsigned long long)res->dp.planned_steps, res->dp.sigma));
+    res->dp.steps = c.dp_steps;
+    dp_users_seen = c.dp_users_seen;
+    dp_users_clipped = c.dp_users_clipped;
     first_phase = int(c.phase);
     resume_epoch = c.epoch;
     resume_phase_ended = c.phase_ended != 0;
@@ -613,6 +622,15 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
     c.adam_steps = adam.steps;
     c.adam_scaled = adam.scaled;
     copy_progress(*res, &c.result);
+    if (dp) {
+      c.dp = true;
+      c.dp_steps = res->dp.steps;
+      c.dp_users_seen = dp_users_seen;
+      c.dp_users_clipped = dp_users_clipped;
+      c.dp_planned_steps = res->dp.planned_steps;
+      c.dp_sigma = res->dp.sigma;
+      c.dp_release = opt.dp.release;
+    }
     if (Error e = write_file_atomic(opt.checkpoint, encode_checkpoint(c))) return e;
     ++res->checkpoints_written;
     return {};

@@ -20,6 +20,8 @@
 
 namespace hunch::train {
 
+struct DpCounts;  // privacy.h
+
 struct TrainOptions {
   NetConfig   net;              // arch and sizes; vocab/types/gaps are taken from the data
   uint32_t    epochs = 200;
@@ -77,6 +79,8 @@ struct TrainOptions {
     double clip = 1;
     double count_sigma = 0, count_clip = 0;  // the count release (0: none)
     std::vector<double> counts;
+    // The release itself (privacy.h dp_counts), which checkpoints keep for a resumed run.
+    std::shared_ptr<const DpCounts> release;
   } dp;
   // Validation reads only these (null: everything the protocol validates on): the session
   // protocol's split with only some users' validation sessions (privacy.h:

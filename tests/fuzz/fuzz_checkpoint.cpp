@@ -11,8 +11,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <vector>
 
+#include "../dp-checkpoint-example.h"
 #include "fuzz-common.h"
 #include "hunch/error.h"
 #include "train/checkpoint.h"
@@ -39,6 +41,11 @@ inline std::vector<std::vector<uint8_t>> seeds() {
     bytes.insert(bytes.begin(), uint8_t(0));
     out.push_back(bytes);
   }
+  // A differentially private run's: the accountant's state and the count release with a table.
+  const hunch::train::TrainCheckpoint c = hunch_test::dp_checkpoint_example();
+  std::vector<uint8_t> bytes = hunch::train::encode_checkpoint(c);
+  bytes.insert(bytes.begin(), uint8_t(1));  // mutations get their CRC recomputed
+  out.push_back(bytes);
   return out;
 }
 
@@ -58,6 +65,12 @@ inline int run(const uint8_t* data, size_t size) {
   }
   HUNCH_FUZZ_CHECK(c.best.size() == c.params.size(), "best weights sized as the weights");
   HUNCH_FUZZ_CHECK(c.adam_m.empty() || c.adam_m.size() == c.params.size(), "Adam's moments sized as the weights");
+  if (c.dp_release && c.dp_release->transitions) {
+    const hunch::train::TransitionCounts& t = *c.dp_release->transitions;
+    HUNCH_FUZZ_CHECK(t.rows.size() == c.dp_release->actions.size() && t.from.size() == t.rows.size(),
+                     "a DP table's rows and row sums per action");
+    HUNCH_FUZZ_CHECK(!t.table.empty(), "a DP table is encoded");
+  }
   HUNCH_FUZZ_CHECK(hunch::train::encode_checkpoint(c) == file, "an accepted checkpoint encodes back to its bytes");
   return 0;
 }

@@ -9,11 +9,15 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <limits>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "dp-checkpoint-example.h"
 #include "test-util.h"
 #include "train/checkpoint.h"
 
@@ -95,6 +99,71 @@ TEST_CASE("checkpoint: the file round-trips and refuses damage with a message na
   CHECK(has(e.message, "CRC32 mismatch"));
 }
 
+// A DP run's checkpoint (TrainCheckpoint::dp): the release with its table comes back as it was
+// written (the rows and the table rebuilt from the pairs), and a release that cannot be one is
+// refused.
+TEST_CASE("checkpoint: a DP run's state and count release round-trip; impossible ones are refused") {
+  const TrainCheckpoint c = hunch_test::dp_checkpoint_example();
+  const std::vector<uint8_t> bytes = encode_checkpoint(c);
+  TrainCheckpoint d;
+  REQUIRE(decode_checkpoint("dp.ckpt", bytes, &d).ok());
+  CHECK(d.dp);
+  CHECK(d.dp_steps == 30);
+  CHECK(d.dp_planned_steps == 60);
+  CHECK(d.dp_sigma == 0.9);
+  CHECK(d.dp_users_clipped == 400);
+  REQUIRE(d.dp_release);
+  CHECK(d.dp_release->actions == c.dp_release->actions);
+  CHECK(d.dp_release->noise_std == 6.02);
+  REQUIRE(d.dp_release->transitions);
+  const TransitionCounts& t = *d.dp_release->transitions;
+  CHECK(t.rows[1].size() == 2);
+  CHECK(t.rows[1][1].action == 3);
+  CHECK(t.rows[1][1].count == 20);
+  CHECK(t.kept == 3);
+  CHECK(!t.table.empty());
+  CHECK(encode_checkpoint(d) == bytes);
+  // The same table the trainer would build from those pairs.
+  TransitionCounts want;
+  want.from = c.dp_release->transitions->from;
+  keep_transitions(4, {{1, 2, 5}, {1, 3, 20}, {3, 1, 7}}, 16, 1 << 20, &want);
+  CHECK(t.table == want.table);
+
+  auto refused = [](TrainCheckpoint bad, const std::string& part) {
+    TrainCheckpoint out;
+    const hunch::Error e = decode_checkpoint("dp.ckpt", encode_checkpoint(bad), &out);
+    REQUIRE(!e.ok());
+    CHECK_MESSAGE(has(e.message, part), e.message);
+  };
+  TrainCheckpoint bad = hunch_test::dp_checkpoint_example();
+  bad.dp_users_clipped = 901;
+  refused(bad, "901 users clipped of 900 sampled");
+  bad = hunch_test::dp_checkpoint_example();
+  bad.dp_sigma = std::nan("");
+  refused(bad, "dp: noise multiplier");
+  bad = hunch_test::dp_checkpoint_example();
+  bad.dp_steps = 61;
+  refused(bad, "61 of 60 planned steps");
+  auto with_rows = [](std::vector<std::vector<TransitionCounts::Next>> rows) {
+    TrainCheckpoint b = hunch_test::dp_checkpoint_example();
+    auto d = std::make_shared<DpCounts>(*b.dp_release);
+    auto t = std::make_shared<TransitionCounts>(*d->transitions);
+    t->rows = std::move(rows);
+    d->transitions = t;
+    b.dp_release = d;
+    return b;
+  };
+  refused(with_rows({{}, {{3, 20}, {2, 5}}, {}, {}}), "dp_table: pair 1 (1 -> 2, count 5)");  // out of order
+  refused(with_rows({{}, {{2, 5}, {9, 1}}, {}, {}}), "is outside the vocabulary");
+  refused(with_rows({{}, {{2, 0}}, {}, {}}), "dp_table: pair 0");
+  refused(with_rows({{}, {}, {}, {}}), "a table without pairs");
+  bad = hunch_test::dp_checkpoint_example();
+  auto d2 = std::make_shared<DpCounts>(*bad.dp_release);
+  d2->actions[2] = std::numeric_limits<double>::infinity();
+  bad.dp_release = d2;
+  refused(bad, "not a finite number");
+}
+
 #ifdef HUNCH_CLI_PATH
 TEST_CASE("checkpoint: stopped, or killed, and resumed, training ends as the uninterrupted run") {
   const std::string dir = scratch(), cli = HUNCH_CLI_PATH;
@@ -164,5 +233,52 @@ TEST_CASE("checkpoint: stopped, or killed, and resumed, training ends as the uni
     CHECK(hunch_test::run_command(train + "--checkpoint-every 1 --resume --lr 0.001 -o " + dir + "/o.hunch 2>&1", &b) == 1);
     CHECK(has(b, "a checkpoint of another run"));
   }
+}
+
+// A differentially private run (--dp-epsilon) stopped and resumed: the resumed run reuses the
+// count release the checkpoint kept (a new draw would release the counts twice), the accountant
+// goes on from the steps taken, so ε and the steps are the uninterrupted run's; another --epochs
+// (another noise plan) is refused. The noise is secret, so the epochs' figures are not compared.
+TEST_CASE("checkpoint: a DP run stopped and resumed reuses its release; ε counts every step") {
+  const std::string dir = scratch(), cli = HUNCH_CLI_PATH;
+  std::string out, full, resumed;
+  REQUIRE(hunch_test::run_command("'" + cli + "' synth --users 300 --seed 5 --quiet -o " + dir + "/dp-log.csv", &out) == 0);
+  const std::string train = "'" + cli + "' train " + dir + "/dp-log.csv --epochs 4 --patience 0 --seed 3 --embed 16 "
+                            "--layers 1 --batch 32 --progress never --dp-epsilon 4 --checkpoint-every 1 ";
+  REQUIRE(hunch_test::run_command(train + "-o " + dir + "/dp-full.hunch 2>&1", &full) == 0);
+  // Stopped after its first epoch by the time budget (a kill leaves the same checkpoint behind:
+  // the case above), then resumed without it.
+  const std::string ckpt = dir + "/dp-k.hunch.ckpt";
+  REQUIRE(hunch_test::run_command(train + "--time-budget 0.001 -o " + dir + "/dp-k.hunch 2>&1", &out) == 0);
+  CHECK(has(out, "time budget reached"));
+  REQUIRE(exists(ckpt));
+  std::vector<uint8_t> bytes;
+  REQUIRE(read_checkpoint_file(ckpt, &bytes).ok());
+  TrainCheckpoint c;
+  REQUIRE(decode_checkpoint(ckpt, bytes, &c).ok());
+  REQUIRE(c.dp);
+  REQUIRE(c.dp_release);
+  CHECK(c.dp_steps > 0);
+  CHECK(c.dp_steps < c.dp_planned_steps);  // stopped part-way
+
+  REQUIRE(hunch_test::run_command(train + "--resume -o " + dir + "/dp-k.hunch 2>&1", &resumed) == 0);
+  CHECK(has(resumed, "resumed from " + ckpt + " after epoch 1 "));
+  CHECK(has(resumed, "DP counts (the count start's release, read back from the checkpoint, "));
+  const std::string kept = c.dp_release->transitions ? std::to_string(c.dp_release->transitions->kept) : "0";
+  CHECK(has(resumed, std::to_string(c.dp_release->candidates) + " pairs at or above 3 · σ, kept " + kept + " (at most"));
+  // The account up to the users sampled a step: ε, the steps (all planned ones), σ, q.
+  auto account = [](const std::string& text) {
+    const size_t at = text.find("differential privacy: ");
+    const size_t end = text.find(" users (", at);
+    return at == std::string::npos || end == std::string::npos ? std::string() : text.substr(at, end - at);
+  };
+  REQUIRE(!account(full).empty());
+  CHECK(account(resumed) == account(full));
+  CHECK(has(account(full), "over " + std::to_string(c.dp_planned_steps) + " of " + std::to_string(c.dp_planned_steps) +
+                               " planned steps"));
+  // Another --epochs is another noise plan: refused, the checkpoint kept.
+  CHECK(hunch_test::run_command(train + "--epochs 8 --resume -o " + dir + "/dp-k.hunch 2>&1", &out) == 1);
+  CHECK(has(out, "under --dp-epsilon a resumed run keeps the run's --epochs"));
+  CHECK(exists(ckpt));
 }
 #endif

@@ -687,10 +687,17 @@ TEST_CASE("hunch train --dp-epsilon: trains, records ε, stops at its budget; ev
   CHECK(out.find("action head start") == std::string::npos);
   CHECK(out.find("transition table") == std::string::npos);
   CHECK(number_after(out, "differential privacy: ε = ") <= 4.0);
-  // Checkpoints do not hold the accountant's steps: refused (a usage error), not resumed with ε
-  // undercounted; the trainer refuses the combination too, for library callers.
-  CHECK(cli("train " + dir + "-shop.csv -o " + model + " --protocol sessions --dp-epsilon 4 --checkpoint-every 1", &out) == 2);
-  CHECK(out.find("--dp-epsilon cannot checkpoint") != std::string::npos);
+  // Checkpoints hold the accountant's steps (test-checkpoint.cpp resumes a run with a count
+  // release): DP-SGD alone, stopped after its first epoch and resumed, spends what one run does.
+  const std::string ckpt_run = "train " + dir + "-shop.csv -o " + model + " --protocol sessions --dp-epsilon 4 "
+                               "--epochs 2 --batch 64 --dp-count-share 0 --checkpoint-every 1";
+  REQUIRE(cli(ckpt_run + " --time-budget 0.001", &out) == 0);
+  CHECK(out.find("over 8 of 16 planned steps") != std::string::npos);
+  REQUIRE(cli(ckpt_run + " --resume", &out) == 0);
+  CHECK(out.find("resumed from " + model + ".ckpt after epoch 1") != std::string::npos);
+  CHECK(out.find("over 16 of 16 planned steps (budget spent)") != std::string::npos);
+  CHECK(number_after(out, "differential privacy: ε = ") <= 4.0);
+  std::remove((model + ".ckpt").c_str());
   std::remove((dir + "-shop.csv").c_str());
   std::remove(model.c_str());
 }
