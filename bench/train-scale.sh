@@ -4,12 +4,15 @@
 # sampled softmax. Each figure is the median epoch of a short run (epochs 2..E; the first pays
 # for warm-up), read from `hunch train`'s epoch lines.
 #
-# usage: bench/train-scale.sh [--users U] [--epochs E] [--repeats R] [--skip-vocab]
+# usage: bench/train-scale.sh [--users U] [--epochs E] [--repeats R] [--skip-vocab] [--dp EPS]
 #   --users   synthetic shop users for the process rows (default 20000: about 500k events)
 #   --epochs  epochs per run (default 4)
 #   --repeats rounds of the three process runs, interleaved (default 1); each speed-up is the
 #             median over rounds of the ratio within a round (runs close in time saw the same load)
 #   --skip-vocab  only the process rows (the vocabulary rows of the last run are kept)
+#   --dp EPS  the process rows with differentially private training (--dp-epsilon EPS: one
+#             clipped gradient per sampled user), written to bench/results/train-scale-dp.md;
+#             no vocabulary rows
 # The vocabulary rows use a generated log: 2,000 users × 30 events over V actions drawn Zipf(1),
 # each user drifting along the catalogue (so there is something to learn).
 # Prints the table and writes bench/results/train-scale.md. Timings on a busy machine are
@@ -17,14 +20,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-users=20000 epochs=4 vocab=1 repeats=1
+users=20000 epochs=4 vocab=1 repeats=1 dp=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --users) users=$2; shift ;;
     --epochs) epochs=$2; shift ;;
     --repeats) repeats=$2; shift ;;
     --skip-vocab) vocab=0 ;;
-    -h|--help) sed -n 2,17p "$0"; exit 0 ;;
+    --dp) dp=$2; vocab=0; shift ;;
+    -h|--help) sed -n 2,20p "$0"; exit 0 ;;
     *) echo "train-scale.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -34,6 +38,7 @@ hunch=${HUNCH:-build/native/hunch}
 data=build/bench-data/train
 mkdir -p "$data"
 out=bench/results/train-scale.md
+[ -n "$dp" ] && out=bench/results/train-scale-dp.md
 tmp=$(mktemp)
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -49,6 +54,7 @@ shop="$data/shop-$users.csv.gz"
 # --item-weights train: the count head's fit (seconds to a minute per run, before epoch 1, every
 # rank alike) is not what the epochs measure; the network trained is the same.
 proc=(--item-weights train --threads)
+[ -n "$dp" ] && proc=(--dp-epsilon "$dp" "${proc[@]}")
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else print v[int((NR + 1) / 2)] }'; }
 help=$("$hunch" train --help 2>&1 || true)
 has_mpi=0
@@ -82,12 +88,12 @@ old_vocab=""
 {
   echo "# Training throughput"
   echo
-  echo "\`bash bench/train-scale.sh --users $users --epochs $epochs --repeats $repeats\` on $(date -u +%Y-%m-%d), $(nproc) cores"
+  echo "\`bash bench/train-scale.sh --users $users --epochs $epochs --repeats $repeats${dp:+ --dp $dp}\` on $(date -u +%Y-%m-%d), $(nproc) cores"
   echo "($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')); load average $load0 at the start."
   echo "Transformer, --embed 64, batch 128; events/s = the median epoch after the first (the median"
   echo "over rounds; a speed-up is the median over rounds of the ratio within a round)."
   echo
-  echo "## Processes (synthetic shop, $users users)"
+  echo "## Processes (synthetic shop, $users users${dp:+; differentially private: --dp-epsilon $dp})"
   echo
   echo "| run | events/s | speed-up | efficiency |"
   echo "|---|---|---|---|"
