@@ -8,7 +8,6 @@
 // returns kGoOn, or the exit code after printing why it stopped.
 #include <signal.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -805,14 +804,13 @@ int add_dp_counts(const TrainFlags& o, const train::Dataset& ds, const train::Se
     return fail(2, "--dp-count-share: %s", e.message.c_str());
   auto release = std::make_shared<train::DpCounts>();
   train::DpCounts& c = *release;
-  const bool resumed = o.resume && !o.checkpoint.empty() && access(o.checkpoint.c_str(), F_OK) == 0;
+  bool resumed = false;
+  train::TrainCheckpoint ck;
+  if (o.resume && !o.checkpoint.empty())
+    if (Error e = train::read_checkpoint_agreed(world, o.checkpoint, &resumed, &ck)) return fail(1, "%s", e.message.c_str());
   if (resumed) {
     // A resumed run reuses the release its checkpoint kept: a new draw would release the counts
     // a second time, outside the ε the accountant adds up.
-    std::vector<uint8_t> bytes;
-    train::TrainCheckpoint ck;
-    if (Error e = train::read_checkpoint_file(o.checkpoint, &bytes)) return fail(1, "%s", e.message.c_str());
-    if (Error e = train::decode_checkpoint(o.checkpoint, bytes, &ck)) return fail(1, "%s", e.message.c_str());
     if (!ck.dp || !ck.dp_release || ck.dp_release->actions.size() != ds.actions.size() ||
         std::fabs(ck.dp_release->noise_std - co.sigma * co.clip) > 1e-9 * co.sigma * co.clip)
       return fail(1, "%s: a checkpoint of another run (other data or DP settings); remove it or give another "

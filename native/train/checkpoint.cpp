@@ -2,6 +2,8 @@
 #include "train/checkpoint.h"
 
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -294,6 +296,26 @@ Error decode_checkpoint(const std::string& name, const std::vector<uint8_t>& byt
     return Error(name + ": " + std::to_string(bytes.size() - 8 - r.at()) + " unexpected bytes after the fields");
   *out = std::move(c);
   return {};
+}
+
+Error read_checkpoint_agreed(Collective& world, const std::string& path, bool* found, TrainCheckpoint* out) {
+  const bool here = access(path.c_str(), F_OK) == 0;
+  double seen[2] = {world.leader() && here ? 1.0 : 0.0, here ? 1.0 : 0.0};  // rank 0's, and how many ranks'
+  world.sum(seen, 2);
+  *found = seen[0] > 0;
+  if (!*found) return {};
+  Error e;
+  if (!here) {
+    e = Error(path + ": rank " + std::to_string(world.rank()) + " does not find the checkpoint rank 0 resumes from "
+              "(under mpirun every rank reads it: give a path on a file system every rank shares)");
+  } else {
+    std::vector<uint8_t> bytes;
+    e = read_checkpoint_file(path, &bytes);
+    if (!e) e = decode_checkpoint(path, bytes, out);
+  }
+  if (world.any(!e.ok()) && e.ok())
+    e = Error(path + ": another rank could not read the checkpoint (its message is on its standard error)");
+  return e;
 }
 
 Error read_checkpoint_file(const std::string& path, std::vector<uint8_t>* bytes) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "hunch/error.h"
+#include "train/collective.h"
 #include "train/nn.h"
 #include "train/privacy.h"
 #include "train/trainer.h"
@@ -65,5 +66,12 @@ Error decode_checkpoint(const std::string& name, const std::vector<uint8_t>& byt
 
 // The whole file (at most 16 GiB), or an Error naming it.
 Error read_checkpoint_file(const std::string& path, std::vector<uint8_t>* bytes);
+
+// --resume across the processes of a run (collective.h): whether rank 0 finds the checkpoint at
+// `path` decides for every rank (*found); then every rank reads and decodes it, and an Error on
+// any rank is an Error on all (a rank that cannot see the file, as when the path is not on a
+// shared file system, would otherwise train afresh beside ranks that resumed). One process: the
+// file's existence, then read_checkpoint_file and decode_checkpoint.
+Error read_checkpoint_agreed(Collective& world, const std::string& path, bool* found, TrainCheckpoint* out);
 
 }  // namespace hunch::train

@@ -341,6 +341,21 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   const unsigned threads = std::max(1u, opt.threads);
   Collective& world = opt.collective ? *opt.collective : single_process();
   const unsigned ranks = unsigned(world.size()), first_part = unsigned(world.rank()) * threads;
+  if (ranks > 1) {
+    // Every rank's parts start at rank × threads: with another --threads on some rank, parts would
+    // overlap or go missing (and under DP a user would count twice).
+    double all_threads = threads;
+    world.sum(&all_threads, 1);
+    if (world.any(all_threads != double(threads) * ranks))
+      return Error("train: every MPI rank needs the same --threads (the ranks were started with different ones)");
+  }
+  // Ctrl-C (stop_requested) as every rank agrees on it: each collective check makes it true on
+  // all ranks at once, so no rank leaves training while another waits in a sum.
+  bool stopped = false;
+  auto stop_agreed = [&]() {
+    if (!stopped && world.any(stop_requested())) stopped = true;
+    return stopped;
+  };
   std::vector<Sample> samples =
       opt.sessions ? session_training_samples(data, *opt.sessions, opt.max_len) : training_samples(data, opt.max_len);
   std::vector<Sample> held_samples;  // under DP with counts: the held-out users' (the count start's columns)
@@ -562,11 +577,11 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   int first_phase = 1;
   uint32_t resume_epoch = 0;  // the checkpoint's last completed epoch (0: none)
   bool resume_phase_ended = false;
-  if (opt.resume && !opt.checkpoint.empty() && access(opt.checkpoint.c_str(), F_OK) == 0) {
-    std::vector<uint8_t> bytes;
-    if (Error e = read_checkpoint_file(opt.checkpoint, &bytes)) return e;
-    TrainCheckpoint c;
-    if (Error e = decode_checkpoint(opt.checkpoint, bytes, &c)) return e;
+  TrainCheckpoint c;
+  bool resume = false;
+  if (opt.resume && !opt.checkpoint.empty())
+    if (Error e = read_checkpoint_agreed(world, opt.checkpoint, &resume, &c)) return e;
+  if (resume) {
     if (c.fingerprint != fingerprint || c.params.size() != net->params.size())
       return Error(opt.checkpoint + ": a checkpoint of another run (other data, network or training options); "
                    "remove it or give another --checkpoint path to start afresh");
@@ -652,7 +667,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
       // Not when the count head beats the start: frozen per-action weights leave the network
       // near the start (Taobao 0.132 -> 0.134, REES46 0.381 -> 0.382), the count head is above it.
       if (!decide || res->items_frozen || !(res->best_free_valid_ndcg_10 < res->start_valid_ndcg_10) ||
-          res->count_valid_ndcg_10 > res->start_valid_ndcg_10 || stop_requested() || res->out_of_time ||
+          res->count_valid_ndcg_10 > res->start_valid_ndcg_10 || stop_agreed() || res->out_of_time ||
           epoch > opt.epochs)
         continue;
       restart_phase(start);
@@ -662,7 +677,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
     if (count_only && phase < 3) continue;
     if (phase == 3 && !resumed_phase) {
       if (!has_count_head || !(count_only || res->best_network_valid_ndcg_10 < res->count_valid_ndcg_10) ||
-          stop_requested())
+          stop_agreed())
         break;
       // From the best epoch so far (its other heads trained), the action head swapped for the
       // count head.
@@ -677,7 +692,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
     // Nothing to train under the count head: its validation is the phase's one epoch.
     const bool validate_only = phase == 3 && (!other_heads || res->out_of_time || epoch > opt.epochs);
     uint32_t next_epoch = epoch;  // after the loop, whether it broke or ran out of epochs
-    for (; (epoch <= opt.epochs || validate_only) && !stop_requested(); ++epoch) {
+    for (; (epoch <= opt.epochs || validate_only) && !stop_agreed(); ++epoch) {
       Rng shuffle = Rng::derive(opt.seed, 0x5EED, epoch);
       std::vector<Sample> order = samples;
       if (opt.random_crops) random_crops(&order, opt.seed, epoch);
@@ -697,14 +712,16 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
       // clipped sums are summed across ranks and every rank adds the same noise.
       for (uint64_t k = 0; dp && !validate_only && k < dp_steps_per_epoch && res->dp.steps < res->dp.planned_steps; ++k) {
         DpSpent& d = res->dp;
-        if (world.any(stop_requested())) {
+        if (stop_agreed()) {
           partial = true;
           break;
         }
         std::vector<std::vector<uint32_t>> all_parts(size_t(threads) * ranks);
         std::vector<uint64_t> load(all_parts.size(), 0);
+        uint32_t sample_digest = 2166136261u;  // of the users drawn: the same on every rank, checked below
         for (uint32_t u = 0; u < user_samples.size(); ++u) {
           if (!(secret->uniform53() < d.sample_rate)) continue;
+          sample_digest = (sample_digest ^ u) * 16777619u;
           const size_t t = size_t(std::min_element(load.begin(), load.end()) - load.begin());
           all_parts[t].push_back(u);
           for (uint32_t i : user_samples[u]) load[t] += order_dp[i].len;
@@ -733,7 +750,13 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
           }
         };
         run_parts(work);
-        double seen[3] = {0, 0, 0};  // users, clipped users, positions: summed across ranks
+        // Users, clipped users, positions: summed across ranks. And two checks that the ranks
+        // agree, each a value with its square, whose sums equal ranks × this rank's only when
+        // every rank holds the same value: the sample's digest (20 bits: every rank drew the same
+        // users, so the noise, from the same stream, is the same too) and the summed gradient's
+        // norm (every rank holds the sum of all parts, not its own share: one user counted once).
+        const double digest = double(sample_digest & 0xFFFFF);
+        double seen[7] = {0, 0, 0, digest, digest * digest, 0, 0};
         for (unsigned t = 0; t < threads; ++t) {
           epoch_loss.action += part_loss[t].action;
           epoch_loss.type += part_loss[t].type;
@@ -749,7 +772,17 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
         }
         if (ranks > 1) {
           world.sum(grads[0].data(), grads[0].size());
-          world.sum(seen, 3);
+          double norm2 = 0;
+          for (float g : grads[0]) norm2 += double(g) * g;
+          const double norm = std::sqrt(norm2);
+          seen[5] = norm, seen[6] = norm2;
+          world.sum(seen, 7);
+          if (seen[3] != digest * ranks || seen[4] != digest * digest * ranks)
+            return Error("train: the MPI ranks drew different users for a DP step (a bug, please report it)");
+          // Within rounding: the sums may add the ranks' parts in another order on each rank.
+          const double tol = 1e-6 * ranks * (norm2 + 1e-30);
+          if (std::fabs(seen[5] - norm * ranks) > 1e-6 * ranks * (norm + 1e-30) || std::fabs(seen[6] - norm2 * ranks) > tol)
+            return Error("train: the MPI ranks' summed DP gradients differ (a bug, please report it)");
         }
         dp_users_seen += uint64_t(seen[0]);
         dp_users_clipped += uint64_t(seen[1]);
@@ -788,6 +821,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
         norm.n_exit = uint64_t(shared[2]);
         norm.n_conversion = uint64_t(shared[3]);
         if (shared[4] > 0) {
+          stopped = true;
           partial = true;
           break;
         }
@@ -895,7 +929,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
     }
     epoch = next_epoch;  // the next phase's first epoch
   }
-  res->interrupted = stop_requested();
+  res->interrupted = stop_agreed();
   if (dp) {
     res->dp.budget_spent = res->dp.steps >= res->dp.planned_steps;
     DpSpent& d = res->dp;

@@ -158,4 +158,35 @@ TEST_CASE("collective: mpirun -np 2 hunch train --dp-epsilon splits the sampled 
   REQUIRE(hunch_test::run_command("'" + cli + "' inspect " + dir + "/dp-two.hunch 2>&1", &out) == 0);
   CHECK(has(out, "ε = 4"));
 }
+
+// What one rank alone meets: Ctrl-C reaching one rank, a checkpoint only rank 0 can see, another
+// --threads on one rank. Every rank must stop together, with a message, never wait for the
+// others forever (`timeout` ends a hung run with 124).
+TEST_CASE("collective: one rank's Ctrl-C, checkpoint or --threads stops every rank, none hangs") {
+  const std::string dir = scratch(), cli = HUNCH_CLI_PATH;
+  std::string out;
+  REQUIRE(hunch_test::run_command("'" + cli + "' synth --users 200 --seed 4 --quiet -o " + dir + "/alone.csv", &out) == 0);
+  const std::string mpi = "timeout 300 '" HUNCH_MPIRUN_PATH "' --allow-run-as-root --oversubscribe -np 2 ";
+  const std::string train = "'" + cli + "' train " + dir + "/alone.csv --embed 16 --layers 1 --batch 32 --progress never "
+                            "--threads 1 ";
+  // Rank 1 alone gets SIGINT a second into a run that would go on for 100,000 epochs.
+  int rc = hunch_test::run_command(mpi + "sh -c 'if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then (sleep 1; kill -INT $$) & "
+                                   "fi; exec " + train + "--epochs 100000 --patience 0 -o " + dir + "/alone.hunch' 2>&1", &out);
+  CHECK_MESSAGE(rc != 124, out);
+  CHECK(has(out, "stopped by Ctrl-C; keeping the best epoch"));
+  // A checkpoint in rank 0's folder only (the path is relative: each rank its own folder).
+  for (const char* d : {"/r0", "/r1"}) mkdir((dir + d).c_str(), 0700);
+  REQUIRE(hunch_test::run_command("cd " + dir + "/r0 && " + train + "--epochs 1 --checkpoint-every 1 -o m.hunch 2>&1", &out) == 0);
+  rc = hunch_test::run_command(mpi + "sh -c 'cd " + dir + "/r$OMPI_COMM_WORLD_RANK && exec " + train +
+                                   "--epochs 2 --checkpoint-every 1 --resume -o m.hunch' 2>&1", &out);
+  CHECK(rc != 0);
+  CHECK(rc != 124);
+  CHECK(has(out, "m.hunch.ckpt: rank 1 does not find the checkpoint rank 0 resumes from"));
+  // Another --threads on rank 1.
+  rc = hunch_test::run_command(mpi + "sh -c 'exec " + train + "--epochs 1 -o " + dir + "/t.hunch --threads $((1 + "
+                               "OMPI_COMM_WORLD_RANK))' 2>&1", &out);
+  CHECK(rc != 0);
+  CHECK(rc != 124);
+  CHECK(has(out, "every MPI rank needs the same --threads"));
+}
 #endif
