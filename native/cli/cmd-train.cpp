@@ -824,7 +824,7 @@ int add_dp_counts(const TrainFlags& o, const train::Dataset& ds, const train::Se
   } else {
     // The noise is secret (not from --seed) and, across processes, the same on every rank: each
     // rank makes the same release from the same counts.
-    Rng secret(train::shared_secret_seed(world));
+    train::SecretRng secret(train::shared_secret_key(world));
     if (Error e = train::dp_counts(ds, sums, co, secret, &c)) return fail(1, "%s", e.message.c_str());
   }
   if (world.size() > 1) {

@@ -62,16 +62,17 @@ Collective& single_process() {
   return one;
 }
 
-uint64_t shared_secret_seed(Collective& world) {
-  // Two 32-bit halves: a double carries each exactly through the sum.
-  double halves[2] = {0, 0};
+std::array<uint32_t, 8> shared_secret_key(Collective& world) {
+  // 32-bit words: a double carries each exactly through the sum.
+  double words[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   if (world.leader()) {
     std::random_device rd;
-    halves[0] = double(uint32_t(rd()));
-    halves[1] = double(uint32_t(rd()));
+    for (double& w : words) w = double(uint32_t(rd()));
   }
-  world.sum(halves, 2);
-  return (uint64_t(halves[0]) << 32) | uint64_t(halves[1]);
+  world.sum(words, 8);
+  std::array<uint32_t, 8> key;
+  for (size_t i = 0; i < 8; ++i) key[i] = uint32_t(words[i]);
+  return key;
 }
 
 bool mpi_built() {

@@ -5,6 +5,7 @@
 // (docs/architecture.md, "Training across processes").
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -35,11 +36,11 @@ class Collective {
   int rank_ = 0, size_ = 1;
 };
 
-// A random seed drawn from rank 0's std::random_device, the same on every rank (zeros from the
-// other ranks summed with rank 0's value). For differentially private training's noise and user
-// sampling: secret (not from --seed, never written), and alike on every rank, so that every rank
-// draws the same users and the same noise and the replicas stay identical.
-uint64_t shared_secret_seed(Collective& world);
+// A 256-bit key drawn from rank 0's std::random_device, the same on every rank (zeros from the
+// other ranks summed with rank 0's words). For differentially private training's noise and user
+// sampling (secret-rng.h): secret (not from --seed, never written), and alike on every rank, so
+// that every rank draws the same users and the same noise and the replicas stay identical.
+std::array<uint32_t, 8> shared_secret_key(Collective& world);
 
 // One process: sums and broadcasts are the identity.
 Collective& single_process();

@@ -219,7 +219,7 @@ namespace {
 // trainer.cpp's add_dp_noise).
 class Normals {
  public:
-  explicit Normals(Rng& rng) : rng_(rng) {}
+  explicit Normals(SecretRng& rng) : rng_(rng) {}
   double next() {
     if (has_) {
       has_ = false;
@@ -233,7 +233,7 @@ class Normals {
   }
 
  private:
-  Rng&   rng_;
+  SecretRng& rng_;
   double spare_ = 0;
   bool   has_ = false;
 };
@@ -268,7 +268,7 @@ namespace {
 // that pass: (V - 1) Q(t) a row instead of V.
 class NoiseExceedances {
  public:
-  NoiseExceedances(Rng& rng, double t)
+  NoiseExceedances(SecretRng& rng, double t)
       : rng_(rng), t_(t), pass_(normal_upper_tail(t)), log_fail_(std::log1p(-pass_)),
         rate_(0.5 * (t + std::sqrt(t * t + 4))) {}
   // How many cells fail before the next one passes (UINT64_MAX: none ever does).
@@ -292,13 +292,13 @@ class NoiseExceedances {
   }
 
  private:
-  Rng&         rng_;
+  SecretRng&   rng_;
   const double t_, pass_, log_fail_, rate_;
 };
 
 }  // namespace
 
-Error dp_counts(const Dataset& data, const CountSums& sums, const DpCountOptions& o, Rng& rng, DpCounts* out) {
+Error dp_counts(const Dataset& data, const CountSums& sums, const DpCountOptions& o, SecretRng& rng, DpCounts* out) {
   *out = DpCounts();
   const size_t V = data.actions.size();
   if (!(o.clip > 0) || !(o.sigma > 0)) return Error("dp_counts: the clip and the noise multiplier must be positive");

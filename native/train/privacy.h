@@ -24,6 +24,7 @@
 #include "hunch/rng.h"
 #include "train/dataset.h"
 #include "train/nn-model.h"
+#include "train/secret-rng.h"
 #include "train/sessions.h"
 #include "train/transitions.h"
 
@@ -111,7 +112,7 @@ struct DpCounts {
 // The noise on every cell of sums (count_sums with o.clip, and pairs when o.transitions; from
 // rng), then the table. The pair cells nobody counted are not drawn one by one: only those that
 // pass the threshold are (the same distribution as V x V draws, at the cost of the passing ones).
-Error dp_counts(const Dataset& data, const CountSums& sums, const DpCountOptions& o, Rng& rng, DpCounts* out);
+Error dp_counts(const Dataset& data, const CountSums& sums, const DpCountOptions& o, SecretRng& rng, DpCounts* out);
 // The threshold dp_counts uses at V actions: `base` up to kDpPairActionsAtBase actions; above,
 // the one whose share of pure-noise cells is the base's at kDpPairActionsAtBase ((V - 1) Q(t) =
 // 27 cells a row at base 3), so a row's pure-noise candidates stop growing with V (3.46 at

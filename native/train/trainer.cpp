@@ -70,7 +70,7 @@ float clip_scale(const Buffer& g, float clip) {
   return norm > double(clip) ? float(double(clip) / norm) : 1.0f;
 }
 
-void add_dp_noise(Buffer& g, double stddev, double scale, Rng& rng) {
+void add_dp_noise(Buffer& g, double stddev, double scale, SecretRng& rng) {
   // Box-Muller in double precision from 53-bit uniforms (Rng::normal's 24-bit floats would cut
   // the tails near 5.8σ), both of its independent normals used: the noise is a fifth of a small
   // step's time.
@@ -390,7 +390,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   const bool dp = opt.dp.epsilon > 0;
   std::vector<std::vector<uint32_t>> user_samples;  // per training user: its samples
   uint64_t dp_steps_per_epoch = 0;
-  std::unique_ptr<Rng> secret;  // the noise and the sampling: not reproducible from the model's seed
+  std::unique_ptr<SecretRng> secret;  // the noise and the sampling: not reproducible from the model's seed
   if (dp) {
     std::vector<std::string> names;
     const std::vector<uint32_t> user_of = sequence_users(data, &names);
@@ -421,7 +421,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
     if (!(d.clip > 0)) return Error("train: --dp-clip must be positive");
     // Across processes every rank draws the same users and the same noise from this stream and
     // computes its share of the sampled users' gradients (below).
-    secret = std::make_unique<Rng>(shared_secret_seed(world));
+    secret = std::make_unique<SecretRng>(shared_secret_key(world));
   }
   // The count head is only read with --item-weights auto or count, and never with a tied head.
   const bool rank_count_head = !net->cfg.tie_embeddings && (opt.item_weights == TrainOptions::ItemWeights::AUTO ||

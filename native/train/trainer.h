@@ -17,6 +17,7 @@
 #include "train/nn-model.h"
 #include "train/sessions.h"
 #include "train/collective.h"
+#include "train/secret-rng.h"
 
 namespace hunch::train {
 
@@ -201,7 +202,7 @@ Error validate(const Net& net, const Dataset& data, unsigned threads, bool exclu
 bool  user_gradient(const Net& net, const Dataset& data, Pass& pass, const std::vector<Sample>& samples,
                     const LossWeights& w, uint64_t seed, float event_drop, Buffer* g, LossTotals* loss);
 float clip_scale(const Buffer& g, float clip);
-void  add_dp_noise(Buffer& g, double stddev, double scale, Rng& rng);
+void  add_dp_noise(Buffer& g, double stddev, double scale, SecretRng& rng);
 
 // Asks a running train() to stop after the current batch (signal-safe).
 void request_stop();

@@ -104,7 +104,7 @@ TEST_CASE("collective: mpirun -np 2 hunch train follows the one-process run; ran
 }
 
 // Differentially private training across processes: every rank draws the same users and noise
-// from one secret stream (collective.h shared_secret_seed) and computes its share of the sampled
+// from one secret stream (collective.h shared_secret_key) and computes its share of the sampled
 // users. The noise is secret, so two runs cannot be compared figure by figure (with one seed
 // fixed by hand, -np 2 printed the same epochs as one process: session 15's notes); what must
 // hold: the same accountant (σ, steps, ε), each sampled user counted once (q · users a step,

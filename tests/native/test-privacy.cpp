@@ -275,7 +275,7 @@ TEST_CASE("DP counts: one user moves the summed counts by at most the clip; ever
   o.max_bytes = 1 << 20;
   o.threshold = 3;
   DpCounts c;
-  hunch::Rng noise(3);
+  SecretRng noise(SecretRng::test_key(3));
   REQUIRE_FALSE(dp_counts(big, none, o, noise, &c));
   double sq = 0;
   for (double x : c.actions) sq += x * x;
@@ -320,7 +320,7 @@ TEST_CASE("DP counts: the uncounted cells drawn only where they pass, in the dis
     none.actions.assign(V, 0.0);
     o.threshold = t;
     o.max_successors = V;
-    hunch::Rng rng(5);
+    SecretRng rng(SecretRng::test_key(5));
     DpCounts c;
     REQUIRE_FALSE(dp_counts(d, none, o, rng, &c));
     CHECK(c.threshold == t);
@@ -371,7 +371,7 @@ TEST_CASE("DP counts: the uncounted cells drawn only where they pass, in the dis
     o.max_successors = V;
     double total = 0, sq = 0;
     for (uint64_t seed = 0; seed < 300; ++seed) {
-      hunch::Rng draw(100 + seed);
+      SecretRng draw(SecretRng::test_key(100 + seed));
       DpCounts r;
       REQUIRE_FALSE(dp_counts(small, sums, o, draw, &r));
       total += double(r.candidates);
@@ -402,7 +402,7 @@ TEST_CASE("DP counts: the uncounted cells drawn only where they pass, in the dis
   o.max_successors = 16;
   o.max_bytes = uint64_t(1) << 30;
   DpCounts b;
-  hunch::Rng rng(6);
+  SecretRng rng(SecretRng::test_key(6));
   REQUIRE_FALSE(dp_counts(big, empty, o, rng, &b));
   CHECK(b.threshold == dp_count_threshold(3, 60000));
   const double per_row = q(b.threshold) * 59999.0;
@@ -587,7 +587,7 @@ TEST_CASE("one user's gradient is the gradient of their mean loss; clipping caps
 
 TEST_CASE("the noise: N(0, stddev²) per coordinate, then scaled") {
   Buffer g(400000, 0.0f);
-  hunch::Rng rng(11);
+  SecretRng rng(SecretRng::test_key(11));
   add_dp_noise(g, 2.0, 0.5, rng);
   double sum = 0, sq = 0, far = 0;
   for (float v : g) {
