@@ -812,6 +812,7 @@ int add_dp_counts(const TrainFlags& o, const train::Dataset& ds, const train::Se
     // A resumed run reuses the release its checkpoint kept: a new draw would release the counts
     // a second time, outside the ε the accountant adds up.
     if (!ck.dp || !ck.dp_release || ck.dp_release->actions.size() != ds.actions.size() ||
+        (ck.dp_release->transitions && !co.transitions) ||
         std::fabs(ck.dp_release->noise_std - co.sigma * co.clip) > 1e-9 * co.sigma * co.clip)
       return fail(1, "%s: a checkpoint of another run (other data or DP settings); remove it or give another "
                   "--checkpoint path to start afresh", o.checkpoint.c_str());

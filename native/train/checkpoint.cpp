@@ -106,8 +106,8 @@ Error decode_dp(const std::string& name, Reader& r, TrainCheckpoint* c) {
   if (dp > 1) return Error(name + ": dp: a flag that is neither 0 nor 1");
   c->dp = dp != 0;
   if (!c->dp) return {};
-  if (!r.pod(&c->dp_steps, "dp_steps") || !r.pod(&c->dp_users_seen, "dp_users") ||
-      !r.pod(&c->dp_users_clipped, "dp_users") || !r.pod(&c->dp_planned_steps, "dp_planned_steps") ||
+  if (!r.pod(&c->dp_steps, "dp_steps") || !r.pod(&c->dp_users_seen, "dp_users_seen") ||
+      !r.pod(&c->dp_users_clipped, "dp_users_clipped") || !r.pod(&c->dp_planned_steps, "dp_planned_steps") ||
       !r.pod(&c->dp_sigma, "dp_sigma") || !r.pod(&has_release, "dp_release"))
     return r.error;
   if (!(c->dp_sigma > 0) || !std::isfinite(c->dp_sigma) || c->dp_steps > c->dp_planned_steps)
