@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -36,13 +37,18 @@ std::string scratch() {
   return dir;
 }
 
-// "epoch N  loss L  valid NDCG@10 V HR@10 H": the figures only (the times and best-marks vary).
+// "epoch N  loss L  valid NDCG@10 V HR@10 H": the figures only (the times and best-marks vary),
+// each line cut after its HR@10 value; a line without one ("epoch N  interrupted …") whole.
+// (It once cut where the next "  0." began anywhere in the output: under load, with no epoch
+// under a second left, the times were compared too and the test failed now and then.)
 std::vector<std::string> epoch_figures(const std::string& out) {
   std::vector<std::string> e;
   size_t p = 0;
   while ((p = out.find("\nepoch ", p)) != std::string::npos) {
     ++p;
-    const size_t end = out.find("  0.", p) != std::string::npos ? out.find(" HR@10 ", p) + 13 : out.find('\n', p);
+    const size_t eol = std::min(out.find('\n', p), out.size());
+    const size_t hr = out.find(" HR@10 ", p);
+    const size_t end = hr < eol ? std::min(eol, out.find(' ', hr + 7)) : eol;
     e.push_back(out.substr(p, end - p));
   }
   return e;
