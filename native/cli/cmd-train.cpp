@@ -836,9 +836,7 @@ int add_dp_counts(const TrainFlags& o, const train::Dataset& ds, const train::Se
     };
     mix(c.actions.data(), c.actions.size() * sizeof(double));
     if (c.transitions) mix(c.transitions->table.data(), c.transitions->table.size());
-    float leader = float(digest & 0xFFFFFF);  // 24 bits: exact in a float
-    world.broadcast(&leader, 1);
-    if (world.any(leader != float(digest & 0xFFFFFF)))
+    if (!world.agree(digest))
       return fail(1, "--dp-epsilon: the MPI ranks' releases of the DP counts differ (a bug, please report it)");
   }
   std::printf("DP counts (the count start's release%s, ε = %.3g alone at δ = %.3g): %llu users, %llu scaled to L2 norm "

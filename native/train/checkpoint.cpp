@@ -300,9 +300,7 @@ Error decode_checkpoint(const std::string& name, const std::vector<uint8_t>& byt
 
 Error read_checkpoint_agreed(Collective& world, const std::string& path, bool* found, TrainCheckpoint* out) {
   const bool here = access(path.c_str(), F_OK) == 0;
-  double seen[2] = {world.leader() && here ? 1.0 : 0.0, here ? 1.0 : 0.0};  // rank 0's, and how many ranks'
-  world.sum(seen, 2);
-  *found = seen[0] > 0;
+  *found = world.from_leader(here ? 1 : 0) > 0;
   if (!*found) return {};
   Error e;
   if (!here) {

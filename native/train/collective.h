@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -30,6 +31,18 @@ class Collective {
     double v = mine ? 1 : 0;
     sum(&v, 1);
     return v > 0;
+  }
+  // Rank 0's value on every rank (the other ranks' zeros summed with it: exact).
+  double from_leader(double mine) {
+    double v = leader() ? mine : 0;
+    sum(&v, 1);
+    return v;
+  }
+  // True on every rank when every rank holds rank 0's value (within rel_tol of it): a check that
+  // the ranks' replicas of something computed alike did not come apart.
+  bool agree(double mine, double rel_tol = 0) {
+    const double lead = from_leader(mine);
+    return !any(std::fabs(mine - lead) > rel_tol * std::fabs(lead));
   }
 
  protected:

@@ -344,9 +344,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   if (ranks > 1) {
     // Every rank's parts start at rank × threads: with another --threads on some rank, parts would
     // overlap or go missing (and under DP a user would count twice).
-    double all_threads = threads;
-    world.sum(&all_threads, 1);
-    if (world.any(all_threads != double(threads) * ranks))
+    if (!world.agree(threads))
       return Error("train: every MPI rank needs the same --threads (the ranks were started with different ones)");
   }
   // Ctrl-C (stop_requested) as every rank agrees on it: each collective check makes it true on
@@ -750,13 +748,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
           }
         };
         run_parts(work);
-        // Users, clipped users, positions: summed across ranks. And two checks that the ranks
-        // agree, each a value with its square, whose sums equal ranks × this rank's only when
-        // every rank holds the same value: the sample's digest (20 bits: every rank drew the same
-        // users, so the noise, from the same stream, is the same too) and the summed gradient's
-        // norm (every rank holds the sum of all parts, not its own share: one user counted once).
-        const double digest = double(sample_digest & 0xFFFFF);
-        double seen[7] = {0, 0, 0, digest, digest * digest, 0, 0};
+        double seen[3] = {0, 0, 0};  // users, clipped users, positions: summed across ranks
         for (unsigned t = 0; t < threads; ++t) {
           epoch_loss.action += part_loss[t].action;
           epoch_loss.type += part_loss[t].type;
@@ -772,16 +764,15 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
         }
         if (ranks > 1) {
           world.sum(grads[0].data(), grads[0].size());
+          world.sum(seen, 3);
+          // Checks that the ranks agree: they drew the same users (so the noise, from the same
+          // stream, is the same too), and each holds the sum of all parts, not its own share (one
+          // user counted once), within the rounding of sums added in another order.
+          if (!world.agree(sample_digest))
+            return Error("train: the MPI ranks drew different users for a DP step (a bug, please report it)");
           double norm2 = 0;
           for (float g : grads[0]) norm2 += double(g) * g;
-          const double norm = std::sqrt(norm2);
-          seen[5] = norm, seen[6] = norm2;
-          world.sum(seen, 7);
-          if (seen[3] != digest * ranks || seen[4] != digest * digest * ranks)
-            return Error("train: the MPI ranks drew different users for a DP step (a bug, please report it)");
-          // Within rounding: the sums may add the ranks' parts in another order on each rank.
-          const double tol = 1e-6 * ranks * (norm2 + 1e-30);
-          if (std::fabs(seen[5] - norm * ranks) > 1e-6 * ranks * (norm + 1e-30) || std::fabs(seen[6] - norm2 * ranks) > tol)
+          if (!world.agree(norm2, 1e-6))
             return Error("train: the MPI ranks' summed DP gradients differ (a bug, please report it)");
         }
         dp_users_seen += uint64_t(seen[0]);
