@@ -54,7 +54,7 @@ uint32_t AttrCollector::Values::id(const std::string& v) {
   return i + 1;
 }
 
-void AttrCollector::add(uint32_t raw_action, const std::vector<std::string>& values) {
+void AttrCollector::add(uint32_t raw_action, const std::vector<std::string>& values, uint32_t user) {
   const size_t K = names_.size();
   if (!K) return;
   if (first_.size() < (size_t(raw_action) + 1) * K) first_.resize((size_t(raw_action) + 1) * K, 0);
@@ -69,12 +69,20 @@ void AttrCollector::add(uint32_t raw_action, const std::vector<std::string>& val
     const uint32_t id = values_[k].id(v);
     uint32_t& first = first_[size_t(raw_action) * K + k];
     if (!first) first = id;
+    if (writer_cap_ && !numeric_[k]) {
+      if (writers_.size() < K) writers_.resize(K), writer_pairs_.resize(K);
+      std::vector<uint32_t>& n = writers_[k];
+      if (n.size() <= id) n.resize(size_t(id) + 1, 0);
+      if (n[id] < writer_cap_ && writer_pairs_[k].insert(uint64_t(id) << 32 | user).second) ++n[id];
+    }
   }
 }
 
 uint64_t AttrCollector::bytes() const {
   uint64_t b = first_.capacity() * sizeof(uint32_t);
   for (const Values& v : values_) b += v.bytes();
+  for (const auto& n : writers_) b += n.capacity() * sizeof(uint32_t);
+  for (const auto& s : writer_pairs_) b += s.size() * (sizeof(uint64_t) + 2 * sizeof(void*)) + s.bucket_count() * sizeof(void*);
   return b;
 }
 
@@ -147,6 +155,12 @@ Error AttrCollector::finish(uint32_t min_count, uint32_t min_users, uint32_t max
           out->attr_values.push_back(name);
         continue;
       }
+      // Distinct users who wrote value id v (1-based), as counted by add (the cap when untracked:
+      // a collector without set_min_users, as a model's fixed vocabulary reads).
+      auto wrote = [&](size_t k, uint32_t v) -> uint32_t {
+        if (!writer_cap_) return UINT32_MAX;
+        return k < writers_.size() && v < writers_[k].size() ? writers_[k][v] : 0;
+      };
       // Distinct users per value (ids 1-based) by a last-user stamp: each user's events are together.
       std::vector<uint32_t> users(col.size() + 1, 0), last(col.size() + 1, UINT32_MAX);
       if (min_users > 1)
@@ -157,7 +171,8 @@ Error AttrCollector::finish(uint32_t min_count, uint32_t min_users, uint32_t max
         }
       std::vector<uint32_t> order;
       for (uint32_t i = 0; i < col.size(); ++i)
-        if (col.count[i] >= min_count && (min_users <= 1 || users[i + 1] >= min_users)) order.push_back(i);
+        if (col.count[i] >= min_count && (min_users <= 1 || (users[i + 1] >= min_users && wrote(k, i + 1) >= min_users)))
+          order.push_back(i);
       std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
         if (col.count[x] != col.count[y]) return col.count[x] > col.count[y];
         return col.name(x) < col.name(y);

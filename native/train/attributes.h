@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "hunch/attributes.h"
@@ -36,10 +37,14 @@ class AttrCollector {
   bool numeric(size_t k) const { return numeric_[k]; }
   uint32_t distinct(size_t k) const { return values_[k].size(); }  // values read (numbers only, when numeric)
 
+  // With min_users > 1 (the k-anonymous vocabulary), before the first add: a categorical value
+  // ships only when at least that many distinct users wrote it (add's `user`), whatever the
+  // users of the actions it describes: a value string one user typed is that user's.
+  void set_min_users(uint32_t min_users) { writer_cap_ = min_users > 1 ? min_users : 0; }
   // One accepted record of raw action `raw_action` (ids from 0, dense, in order of first sight)
-  // with its K attribute values (missing ones empty or a missing token; absent ones past the end of
-  // `values` too).
-  void add(uint32_t raw_action, const std::vector<std::string>& values);
+  // by `user` (any id, the same for a user's records) with its K attribute values (missing ones
+  // empty or a missing token; absent ones past the end of `values` too).
+  void add(uint32_t raw_action, const std::vector<std::string>& values, uint32_t user = 0);
 
   // Fills out's attribute fields: the vocabulary (values seen at least min_count times, at most
   // max_values per categorical column; numeric_buckets quantile buckets per numeric column) or
@@ -47,7 +52,8 @@ class AttrCollector {
   // are `event_raw_action`, and out->action_attr for out->actions through action_map (raw id →
   // vocabulary id). With min_users > 1 a categorical value also needs that many distinct users
   // (`event_user`, per kept event, each user's events together) among the events of the actions
-  // holding it: the value names a model ships are k-anonymous like its action names.
+  // holding it, and (set_min_users) that many who wrote it: the value names a model ships are
+  // k-anonymous like its action names.
   Error finish(uint32_t min_count, uint32_t min_users, uint32_t max_values, uint32_t numeric_buckets,
                const FixedVocabulary* fixed, const std::vector<uint32_t>& action_map,
                const std::vector<uint32_t>& event_raw_action, const std::vector<uint32_t>& event_user,
@@ -70,6 +76,12 @@ class AttrCollector {
   std::vector<bool>        numeric_;
   std::vector<Values>      values_;
   std::vector<uint32_t>    first_;  // raw action × K: value id (1-based) of its first record with one, 0 = none
+  // The distinct users who wrote each categorical value, counted up to writer_cap_ (then no
+  // longer tracked: memory stays below values × writer_cap_ pairs): per column, the count per
+  // value id (1-based) and the (value, user) pairs seen while the value was under the cap.
+  uint32_t                                  writer_cap_ = 0;
+  std::vector<std::vector<uint32_t>>        writers_;
+  std::vector<std::unordered_set<uint64_t>> writer_pairs_;
 };
 
 }  // namespace hunch::train

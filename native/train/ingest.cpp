@@ -972,7 +972,7 @@ Error Ingestor::accept(const Row& row) {
   ev.action = held;
   if (routes_.enabled() && action != sink_) route_count_.add(ev.action, row.value[ACTION], changed);
   rep_->normalized_rows += changed;
-  if (attrs_.columns()) attrs_.add(action, row.attr);
+  if (attrs_.columns()) attrs_.add(action, row.attr, u);
   ev.type = row.present[TYPE] && !row.value[TYPE].empty() && !token[TYPE] ? types_.id(row.value[TYPE]) : UINT32_MAX;
   // Type names are held until the vocabulary cut (at most max_types are kept): more distinct
   // ones than max_names is not an event type column, and holding them would be unbounded.
@@ -2182,6 +2182,7 @@ Error Ingestor::configure() {
   } else if (Error e = attrs_.configure(opt_.attr_columns, opt_.numeric_columns)) {
     return e;
   }
+  attrs_.set_min_users(rep_->min_users);
   compact_at_ = size_t(1) << 16;
   time_ = TimeColumn(opt_.date_order);
   route_count_.set_cap(opt_.max_names);

@@ -165,6 +165,19 @@ TEST_CASE("ingestion: min_users withholds names of fewer users and counts them; 
   o.min_users = 1;
   REQUIRE(!ingest_buffer("a.csv", attrs, o, &d, &rep));
   CHECK(std::count(d.attr_values.begin(), d.attr_values.end(), "alice-private") == 1);
+  // A value one user wrote on a popular action (its first record, so the action's value): the
+  // action's many users do not make the string anyone's but that user's. Withheld; a value
+  // five users wrote on a rare action's records is not (it also needs the action's users).
+  std::string typed = "user,action,category,time\nbob,/p/kettle,bob-typed-this,0\nbob,/p/kettle,bob-typed-this,1\n";
+  for (int u = 0; u < 6; ++u) typed += "u" + std::to_string(u) + ",/p/kettle,kitchen,2\n";
+  for (int u = 0; u < 5; ++u) typed += "w" + std::to_string(u) + ",/p/mug,kitchen,3\n";
+  o.min_users = 5;
+  REQUIRE(!ingest_buffer("t.csv", typed, o, &d, &rep));
+  CHECK(std::count(d.attr_values.begin(), d.attr_values.end(), "bob-typed-this") == 0);
+  CHECK(std::count(d.attr_values.begin(), d.attr_values.end(), "kitchen") == 1);
+  o.min_users = 1;
+  REQUIRE(!ingest_buffer("t.csv", typed, o, &d, &rep));
+  CHECK(std::count(d.attr_values.begin(), d.attr_values.end(), "bob-typed-this") == 1);
   o.attr_columns.clear();
 
   // Off: names as logged.
