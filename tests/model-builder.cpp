@@ -143,7 +143,7 @@ std::vector<uint8_t> build_model(const ModelSpec& s) {
   if (h.transition_bytes) w.set_u32("hunch.transition.bytes", h.transition_bytes);
   if (h.action_counts) w.set_u32("hunch.head.action.counts", 1);
   if (s.normalize) {
-    w.set_u32("hunch.normalize.version", hunch::kRoutesVersion);
+    w.set_u32("hunch.normalize.version", s.normalize_version);
     if (!s.keep_query.empty()) w.set_strings("hunch.normalize.keep_query", s.keep_query);
     if (!s.route_rules.empty()) w.set_strings("hunch.normalize.rules", s.route_rules);
   }

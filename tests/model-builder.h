@@ -40,8 +40,9 @@ struct ModelSpec {
   bool tied_head = false;
   // Packed action tables (hunch/packed.h): the file as repack_action_tables(…, true) writes it.
   bool packed_tables = false;
-  // The hunch.normalize.* keys (hunch/routes.h): version 1 with these parameters and rules.
+  // The hunch.normalize.* keys (hunch/routes.h): normalize_version with these parameters and rules.
   bool normalize = false;
+  uint32_t normalize_version = hunch::kRoutesVersion;
   std::vector<std::string> keep_query, route_rules;
   // Written as the hunch.calibration.* keys unless identity (the default: no keys).
   hunch::Calibration calibration;

@@ -432,16 +432,16 @@ Error read_routes(const ModelFile& f, Routes* out) {
     return {};
   }
   const MetaEntry* v = f.find_meta("hunch.normalize.version");
-  if (v->value.type != MetaType::U32 || v->value.u != kRoutesVersion)
-    return Error(format_message("model metadata: hunch.normalize.version must be the U32 %u (the normalisation this "
-                                "core knows); the model needs a newer hunch", kRoutesVersion));
+  if (v->value.type != MetaType::U32 || v->value.u < 1 || v->value.u > kRoutesVersion)
+    return Error(format_message("model metadata: hunch.normalize.version must be a U32 from 1 to %u (the normalisations "
+                                "this core knows); the model needs a newer hunch", kRoutesVersion));
   static const std::vector<std::string> none;
   for (const MetaEntry* e : {keep, rules})
     if (e && e->value.type != MetaType::STRING_ARRAY)
       return Error(format_message("model metadata: key '%s' has type %s, expected STRING_ARRAY", e->key.c_str(),
                                   meta_type_name(e->value.type)));
   return out->set(keep ? keep->value.strings : none, rules ? rules->value.strings : none,
-                  "model metadata: hunch.normalize");
+                  "model metadata: hunch.normalize", v->value.u);
 }
 
 // The attribute metadata (Hyper::attr_columns) and attr.table, checked in full: docs/format.md.

@@ -38,6 +38,58 @@ void split(View s, char sep, std::vector<View>* out) {
 }
 
 
+// Version 2's canonical form of a path segment, one spelling for what a log and a browser's
+// location.pathname may write differently: %XX of letters, digits and "-._~" decoded; %XX that
+// make valid UTF-8 decoded and raw valid UTF-8 kept ("/caf%c3%a9" and "/café" are "/café", which
+// reads as the page did); every other %XX with upper-case hex; bytes a browser percent-encodes in
+// a path (controls, space, '"', '<', '>', '`', '{', '}', 0x7F, bytes of invalid UTF-8) encoded.
+// *decoded gets the segment with every %XX decoded once: what the identifier tests read
+// ("bob%40mail.org" is an e-mail). Canonical input maps to itself.
+bool unreserved(unsigned char c) { return char_class(char(c)) >= 0 || c == '-' || c == '.' || c == '_' || c == '~'; }
+int hex_value(char c) { return is_digit(c) ? c - '0' : is_hex(c) ? (lower(c) - 'a' + 10) : -1; }
+void canonical_segment(View s, std::string* out, std::string* decoded) {
+  static const char kHex[] = "0123456789ABCDEF";
+  decoded->clear();
+  std::vector<uint8_t> escaped;  // per byte of *decoded: it was written as %XX
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+      *decoded += char(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+      escaped.push_back(1);
+      i += 2;
+    } else {
+      *decoded += s[i];
+      escaped.push_back(0);
+    }
+  }
+  const View d = *decoded;
+  auto encode = [&](unsigned char c) { *out += '%', *out += kHex[c >> 4], *out += kHex[c & 15]; };
+  for (size_t i = 0; i < d.size();) {
+    const unsigned char c = static_cast<unsigned char>(d[i]);
+    if (c >= 0x80) {
+      const size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+      if (n && i + n <= d.size() && valid_utf8(d.substr(i, n))) {
+        out->append(d.data() + i, n);
+        i += n;
+      } else {
+        encode(c);
+        ++i;
+      }
+      continue;
+    }
+    if (unreserved(c)) *out += char(c);
+    else if (escaped[i] || c <= 0x20 || c == 0x7F || c == '"' || c == '<' || c == '>' || c == '`' || c == '{' || c == '}')
+      encode(c);
+    else *out += char(c);
+    ++i;
+  }
+}
+std::string canonical_segment(View s) {
+  std::string out, decoded;
+  canonical_segment(s, &out, &decoded);
+  return out;
+}
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+
 Error rule_error(const char* what, View token) {
   return Error(format_message("%s ('%.*s')", what, int(token.size() > 64 ? 64 : token.size()), token.data()));
 }
@@ -75,7 +127,14 @@ bool url_like(View a) {
   return false;
 }
 
-bool id_like_segment(View s) {
+bool id_like_segment(View s, uint32_t version) {
+  if (version >= 2) {
+    // A placeholder (":id", a rule's ":user") is a name, not an identifier; what follows the
+    // colons is tested as any segment is, so ":bob@example.com" or ":83472" is not exempt.
+    while (!s.empty() && s[0] == ':') s.remove_prefix(1);
+    if (s.empty()) return false;
+    if (s.find("%2540") != View::npos) return true;  // an e-mail encoded twice
+  }
   if (s.empty() || s[0] == ':') return false;
   size_t digits = 0, letters = 0, hex = 0;
   bool token_chars = true;
@@ -162,8 +221,10 @@ Error Routes::parse_rule(View line, Rule* out, std::string* canonical) {
 }
 
 Error Routes::set(const std::vector<std::string>& keep_query, const std::vector<std::string>& rules,
-                  const std::string& where) {
+                  const std::string& where, uint32_t version) {
   off();
+  if (version < 1 || version > kRoutesVersion)
+    return Error(format_message("%s: normalisation version %u, this core knows 1 to %u", where.c_str(), version, kRoutesVersion));
   if (keep_query.size() > kMaxKeepQuery)
     return Error(format_message("%s: %zu query parameters to keep, at most %zu", where.c_str(), keep_query.size(), kMaxKeepQuery));
   if (rules.size() > kMaxRouteRules)
@@ -183,14 +244,40 @@ Error Routes::set(const std::vector<std::string>& keep_query, const std::vector<
     if (Error e = parse_rule(rules[i], &r.rules_[i], &r.rule_text_[i]))
       return Error(format_message("%s: rules[%zu]: %s", where.c_str(), i, e.message.c_str()));
   }
+  if (version >= 2) {
+    // Rules match canonical segments (canonical_segment): their literals are made canonical too,
+    // so "/café/*" matches what a browser sends ("/caf%C3%A9/…"). The text stays as written.
+    for (Rule& rule : r.rules_) {
+      for (std::string& s : rule.pattern) {
+        if (s == "**") continue;
+        const size_t star = s.find('*');
+        s = star == std::string::npos ? canonical_segment(s)
+                                      : canonical_segment(View(s).substr(0, star)) + "*" +
+                                            canonical_segment(View(s).substr(star + 1));
+      }
+      for (std::string& s : rule.replacement)
+        if (s != "**" && !(s.size() == 2 && s[0] == '$')) s = canonical_segment(s);
+    }
+  }
   r.keep_ = keep_query;
+  r.version_ = version;
   r.enabled_ = true;
   *this = std::move(r);
   return {};
 }
 
 std::string Routes::apply(View a) const {
-  if (!enabled_ || !url_like(a)) return std::string(a);
+  const bool v2 = version_ >= 2;
+  if (!enabled_) return std::string(a);
+  if (v2) {  // " /a/12345" is the page "/a/12345": surrounding white space is not part of a URL
+    View trimmed = a;
+    while (!trimmed.empty() && is_space(trimmed.front())) trimmed.remove_prefix(1);
+    while (!trimmed.empty() && is_space(trimmed.back())) trimmed.remove_suffix(1);
+    if (!url_like(trimmed)) return std::string(a);
+    a = trimmed;
+  } else if (!url_like(a)) {
+    return std::string(a);
+  }
   a = a.substr(0, a.find('#'));
   const size_t q = a.find('?');
   const View query = q == View::npos ? View() : a.substr(q + 1);
@@ -203,18 +290,45 @@ std::string Routes::apply(View a) const {
     View host = rest.substr(0, slash);
     const size_t at = host.rfind('@');
     if (at != View::npos) host.remove_prefix(at + 1);
+    const size_t start = out.size();
     for (char c : a.substr(0, colon)) out += lower(c);
+    const std::string scheme = out.substr(start);
     out += "://";
+    // The scheme's default port (and an empty one) says nothing: "https://x:443/" is "https://x/".
+    // Until none is left, so that the route maps to itself ("x:443:" → "x").
+    for (size_t port; v2 && (port = host.rfind(':')) != View::npos && host.find(']', port) == View::npos;) {
+      const View p = host.substr(port + 1);
+      if (!(p.empty() || (p == "443" && scheme == "https") || (p == "80" && scheme == "http"))) break;
+      host = host.substr(0, port);
+    }
     for (char c : host) out += lower(c);
     a = slash == View::npos ? View("/") : rest.substr(slash);
   }
   std::vector<View> segs;
   split(a.substr(1), '/', &segs);
   for (View& s : segs) s = s.substr(0, s.find(';'));  // path parameters: ;jsessionid=…
+  // Version 2: empty segments inside the path go ("/a//b" is "/a/b"; a trailing slash stays),
+  // and every segment is canonical (canonical_segment), its identifier test on the decoded text.
+  std::vector<std::string> canon;
+  std::vector<uint8_t> id_like;
+  if (v2) {
+    size_t n = 0;
+    for (size_t i = 0; i < segs.size(); ++i)
+      if (!segs[i].empty() || i + 1 == segs.size()) segs[n++] = segs[i];
+    segs.resize(n);
+    canon.resize(n);
+    id_like.resize(n);
+    std::string decoded;
+    for (size_t i = 0; i < n; ++i) {
+      canonical_segment(segs[i], &canon[i], &decoded);
+      id_like[i] = id_like_segment(decoded, 2);
+      segs[i] = canon[i];
+    }
+  }
   auto ids = [&](size_t from) {
     for (size_t i = from; i < segs.size(); ++i) {
       out += '/';
-      if (id_like_segment(segs[i])) out += ":id";
+      if (v2 ? id_like[i] != 0 : id_like_segment(segs[i], 1)) out += ":id";
       else out += segs[i];
     }
   };
@@ -256,15 +370,24 @@ std::string Routes::apply(View a) const {
     std::vector<View> params;
     split(query, '&', &params);
     char sep = '?';
-    for (View p : params) {
-      const View name = p.substr(0, p.find('='));
+    auto keep = [&](View p) {
+      out += sep;
+      out += p;
+      sep = '&';
+    };
+    if (v2) {  // in keep_query's order, so "?q=a&page=2" and "?page=2&q=a" are one route
       for (const std::string& k : keep_)
-        if (name == k) {
-          out += sep;
-          out += p;
-          sep = '&';
-          break;
-        }
+        for (View p : params)
+          if (p.substr(0, p.find('=')) == k) keep(p);
+    } else {
+      for (View p : params) {
+        const View name = p.substr(0, p.find('='));
+        for (const std::string& k : keep_)
+          if (name == k) {
+            keep(p);
+            break;
+          }
+      }
     }
   }
   return out;

@@ -34,7 +34,7 @@ void write_network(const Net& net, const Dataset& data, hunch::ModelWriter* w) {
   w->set_u32("hunch.vocab.min_count", data.min_count);
   w->set_u32("hunch.vocab.min_users", data.min_users);
   if (data.routes.enabled()) {
-    w->set_u32("hunch.normalize.version", hunch::kRoutesVersion);
+    w->set_u32("hunch.normalize.version", data.routes.version());
     if (!data.routes.keep_query().empty()) w->set_strings("hunch.normalize.keep_query", data.routes.keep_query());
     if (!data.routes.rules().empty()) w->set_strings("hunch.normalize.rules", data.routes.rules());
   }

@@ -58,7 +58,7 @@ TEST_CASE("routes: identifier-looking segments and their thresholds") {
   // Not identifiers: words, slugs, short hex words, versions, placeholders.
   for (const char* s : {"", "product", "moka-pot", "burr-grinder", "iphone-15-pro-max-256gb", "2019-10-01-release-notes",
                         "decade", "cafe", "v2", "mp3", "logstash-1.3.2-monolithic.jar", "ssl-latency.html",
-                        ":id", ":123", "MyAccountSettingsPage", "XMLHttpRequestHandler", "MyAccountSettings2Page",
+                        ":id", ":user", "MyAccountSettingsPage", "XMLHttpRequestHandler", "MyAccountSettings2Page",
                         "ahhh___rage_face_by_samusmmx-d5g5zap.png", "index.html"})
     CHECK_FALSE_MESSAGE(id_like_segment(s), std::string(s));
   // The boundaries: hex needs 8 characters and a digit; digit-heavy needs 4 digits, more than letters;
@@ -74,6 +74,12 @@ TEST_CASE("routes: identifier-looking segments and their thresholds") {
   CHECK(id_like_segment("abcdefg1hijk2lm3"));        // 5 of 15 pairs change: 33%
   CHECK_FALSE(id_like_segment("abcdefg1hijkl2mn"));  // 4 of 15: 27%
   CHECK_FALSE(id_like_segment("MyAccount2Settings3Page"));  // 5 of 22 (upper → lower not counted)
+  // A colon exempts a placeholder, not what follows it (version 2); version 1 exempted any.
+  for (const char* s : {":123", ":bob@example.com", ":4111111111111111", ":eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",
+                        "::83472", "bob%2540example.com"}) {
+    CHECK_MESSAGE(id_like_segment(s), std::string(s));
+    if (s[0] == ':') CHECK_FALSE_MESSAGE(id_like_segment(s, 1), std::string(s));
+  }
 }
 
 TEST_CASE("routes: query, fragment, host, user info and path parameters") {
@@ -102,7 +108,7 @@ TEST_CASE("routes: query, fragment, host, user info and path parameters") {
 TEST_CASE("routes: kept query parameters") {
   const Routes r = on({"page", "lang"});
   CHECK(r.apply("/list?utm_source=x&page=2&lang=de#f") == "/list?page=2&lang=de");
-  CHECK(r.apply("/list?lang=de&page=2") == "/list?lang=de&page=2");  // their order
+  CHECK(r.apply("/list?lang=de&page=2") == "/list?page=2&lang=de");  // keep_query's order: one route
   CHECK(r.apply("/list?pages=2&lang") == "/list?lang");              // a name, not a prefix
   CHECK(r.apply("/list?utm=1") == "/list");
   CHECK(r.apply("/list?") == "/list");
@@ -110,6 +116,57 @@ TEST_CASE("routes: kept query parameters") {
   CHECK(bad.set({"a=b"}, {}, "--keep-query").message.find("keep_query[0]") != std::string::npos);
   CHECK(bad.set({""}, {}, "--keep-query"));
   CHECK_FALSE(bad.enabled());
+}
+
+TEST_CASE("routes: version 2 gives one route for a page's spellings (log and browser); version 1 is kept") {
+  const Routes r = on({"q", "page"});
+  // Percent-encoding: valid UTF-8 and unreserved characters decoded, the rest upper-case.
+  CHECK(r.apply("/c/caf%C3%A9") == "/c/caf\xC3\xA9");
+  CHECK(r.apply("/c/caf%c3%a9") == "/c/caf\xC3\xA9");
+  CHECK(r.apply("/c/caf\xC3\xA9") == "/c/caf\xC3\xA9");
+  CHECK(r.apply("/c/%41bc") == "/c/Abc");
+  CHECK(r.apply("/c/a%2fb") == "/c/a%2Fb");          // an encoded '/' stays one segment
+  CHECK(r.apply("/c/a b\"x") == "/c/a%20b%22x");      // what location.pathname encodes
+  CHECK(r.apply("/c/caf\xE9") == "/c/caf%E9");        // invalid UTF-8: encoded, never shipped raw
+  CHECK(r.apply("/c/100%") == "/c/100%");             // a '%' without hex digits is a character
+  // Default ports, empty segments, white space around the name.
+  CHECK(r.apply("https://EXAMPLE.com:443/x/g") == "https://example.com/x/g");
+  CHECK(r.apply("http://example.com:80/x") == "http://example.com/x");
+  CHECK(r.apply("http://example.com:443/x") == "http://example.com:443/x");  // not http's default
+  CHECK(r.apply("https://[::1]:443/x") == "https://[::1]/x");
+  CHECK(r.apply("https://[::1]/x") == "https://[::1]/x");
+  CHECK(r.apply("/a//b") == "/a/b");
+  CHECK(r.apply("//u//alice/") == "/u/alice/");       // a trailing slash stays
+  CHECK(r.apply(" /a/12345?token=x") == "/a/:id");
+  CHECK(r.apply("\t/a/12345 ") == "/a/:id");
+  CHECK(r.apply(" sku-1 ") == " sku-1 ");              // not URL-like: as it is
+  // Identifiers hidden behind a colon or encoded twice.
+  CHECK(r.apply("/q/:bob@example.com/x") == "/q/:id/x");
+  CHECK(r.apply("/q/bob%2540example.com") == "/q/:id");
+  CHECK(r.apply("/q/bob%40example.com") == "/q/:id");
+  // Kept parameters in keep_query's order.
+  CHECK(r.apply("/s?page=2&q=shoes") == "/s?q=shoes&page=2");
+  CHECK(r.apply("/s?q=shoes&page=2") == "/s?q=shoes&page=2");
+  // Idempotent.
+  for (const char* a : {"/c/caf%c3%a9", "/c/a b", "/c/a%2fb", "/c/caf\xE9", "//x//y/", "/s?page=2&q=a", "/c/100%25"}) {
+    const std::string once = r.apply(a);
+    CHECK_MESSAGE(r.apply(once) == once, once);
+  }
+  // Rule literals are made canonical: a rule written with the readable name matches the browser's.
+  const Routes rr = on({}, {"/caf\xC3\xA9/* -> /caf\xC3\xA9/:item", "/u/*/** -> /u/:user/**"});
+  CHECK(rr.apply("/caf%C3%A9/latte") == "/caf\xC3\xA9/:item");
+  CHECK(rr.apply("/u//alice/settings") == "/u/:user/settings");
+  // A version-1 model keeps version 1's routes (what it was trained on).
+  Routes v1;
+  REQUIRE_FALSE(v1.set({"q", "page"}, {}, "test", 1));
+  CHECK(v1.version() == 1);
+  CHECK(v1.apply("/c/caf%C3%A9") == "/c/caf%C3%A9");
+  CHECK(v1.apply("/a//b") == "/a//b");
+  CHECK(v1.apply("/s?page=2&q=shoes") == "/s?page=2&q=shoes");
+  CHECK(v1.apply(" /a/1") == " /a/1");
+  Routes bad;
+  CHECK(bad.set({}, {}, "test", 3).message.find("version 3") != std::string::npos);
+  CHECK(bad.set({}, {}, "test", 0));
 }
 
 TEST_CASE("routes: rules, first match wins, with wildcards and references") {
@@ -177,6 +234,17 @@ TEST_CASE("routes: a model's hunch.normalize keys map pushed names to its routes
   CHECK(m->route_id("/p/moka-pot") == 5);
   CHECK(m->route_id("/p/unknown") == 0);
   CHECK(m->action_id("/product/123") == 0);  // action_id is the exact name
+
+  // A version-1 model (trained before version 2) loads and maps as version 1 did.
+  s.normalize_version = 1;
+  bytes = hunch_test::build_model(s);
+  REQUIRE_FALSE(Model::load(bytes.data(), bytes.size(), &m));
+  CHECK(m->routes().version() == 1);
+  CHECK(m->route_id("/product/123?utm=x") == 1);
+  s.normalize_version = 3;  // a newer one is refused
+  bytes = hunch_test::build_model(s);
+  CHECK(Model::load(bytes.data(), bytes.size(), &m).message.find("hunch.normalize.version") != std::string::npos);
+  s.normalize_version = hunch::kRoutesVersion;
 
   // Without the keys a model maps names as they are (older models).
   s.normalize = false;

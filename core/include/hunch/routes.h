@@ -39,9 +39,24 @@ namespace hunch {
 // the project (route rules here, event-log values in the trainer, the fuzz targets' checks).
 bool valid_utf8(std::string_view s);
 
-// hunch.normalize.version: the identifier tests below are version 1. A model with a version
-// this core does not know is refused (it would map pages to routes the model never saw).
-constexpr uint32_t kRoutesVersion   = 1;
+// hunch.normalize.version: the normalisation a model was trained with, applied as it was to the
+// events pushed to it. A model with a version this core does not know is refused (it would map
+// pages to routes the model never saw). New models are trained with kRoutesVersion.
+//   1: as described above.
+//   2: also (so that what a browser reports maps to the route a log's spelling trained):
+//      - white space around the name is dropped before it is tested for URL-likeness (" /a/1");
+//      - the scheme's default port goes ("https://x:443/" → "https://x/");
+//      - empty segments inside the path go ("/a//b" → "/a/b"; a trailing slash stays);
+//      - each segment is canonical: %XX of letters, digits and "-._~" and of valid UTF-8
+//        decoded ("/caf%c3%a9" is "/café"), other %XX in upper case, and what location.pathname
+//        percent-encodes (controls, space, '"', '<', '>', '`', '{', '}', 0x7F, invalid UTF-8)
+//        encoded ("/a b" is "/a%20b"); the identifier tests read the segment decoded once; rule
+//        literals are made canonical;
+//      - kept query parameters come in keep_query's order, not the URL's;
+//      - a segment starting with ':' is tested on what follows the colons (":83472" and
+//        ":bob@example.com" are identifiers, ":id" and ":user" are not), and "%2540" (an e-mail's
+//        '@' encoded twice) makes a segment an identifier.
+constexpr uint32_t kRoutesVersion   = 2;
 constexpr size_t   kMaxRouteRules   = 1000;  // rules per file / model
 constexpr size_t   kMaxKeepQuery    = 100;   // names in keep_query
 constexpr size_t   kMaxRouteBytes   = 4096;  // one rule line, one parameter name
@@ -50,7 +65,7 @@ constexpr size_t   kMaxRouteBytes   = 4096;  // one rule line, one parameter nam
 // digits, '+', '-', '.').
 bool url_like(std::string_view action);
 
-// Version 1's identifier test of one path segment (never one starting with ':'):
+// The identifier test of one path segment; version 1 (never one starting with ':'):
 //   - all ASCII digits: "83472";
 //   - a UUID: 8-4-4-4-12 hexadecimal digits with '-';
 //   - hexadecimal of 8 or more characters with at least one digit: "5f3a9c1e", a SHA;
@@ -61,7 +76,8 @@ bool url_like(std::string_view action);
 //     change from lower to upper case or between a letter and a digit (upper to lower is how a
 //     camel-case word starts, not counted): "eyJhbGciOiJIUzI1NiJ9", "k2j4h5g6f7d8s9a0".
 // Slugs ("moka-pot", "iphone-15-pro-max-256gb", "2019-10-01-release-notes") are not identifiers.
-bool id_like_segment(std::string_view segment);
+// Version 2's changes: see kRoutesVersion.
+bool id_like_segment(std::string_view segment, uint32_t version = kRoutesVersion);
 
 class Routes {
  public:
@@ -72,10 +88,11 @@ class Routes {
   // Checks every rule and name; an error names `where` and the entry ("hunch.normalize.rules[3]:
   // …"), and leaves the object off.
   Error set(const std::vector<std::string>& keep_query, const std::vector<std::string>& rules,
-            const std::string& where);
+            const std::string& where, uint32_t version = kRoutesVersion);
   void off();
 
   bool enabled() const { return enabled_; }
+  uint32_t version() const { return version_; }  // the normalisation applied (hunch.normalize.version)
   const std::vector<std::string>& keep_query() const { return keep_; }
   const std::vector<std::string>& rules() const { return rule_text_; }
 
@@ -88,6 +105,7 @@ class Routes {
     std::vector<std::string> replacement;  // segments; "$n" and a last "**" are references
   };
   bool                     enabled_ = false;
+  uint32_t                 version_ = kRoutesVersion;
   std::vector<std::string> keep_;
   std::vector<std::string> rule_text_;
   std::vector<Rule>        rules_;
