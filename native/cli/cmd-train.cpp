@@ -8,8 +8,10 @@
 // returns kGoOn, or the exit code after printing why it stopped.
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cerrno>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
@@ -304,11 +306,41 @@ int parse_train_flags(int argc, char** argv, TrainFlags* o) {
 
 // ---- data
 
+// A file the run will write (the model, --report, the checkpoint): checked before the log is
+// read, so that a path that cannot be written fails in a second, not after the training, and
+// never names an input (which the atomic rename would replace with a model).
+Error check_output_path(const std::string& flag, const std::string& path, const std::vector<std::string>& inputs) {
+  struct stat out_st;
+  const bool exists = ::stat(path.c_str(), &out_st) == 0;
+  if (exists && S_ISDIR(out_st.st_mode)) return Error(flag + " '" + path + "' is a directory: name a file in it");
+  if (exists)
+    for (const std::string& in : inputs) {
+      struct stat in_st;
+      if (::stat(in.c_str(), &in_st) == 0 && in_st.st_dev == out_st.st_dev && in_st.st_ino == out_st.st_ino)
+        return Error(flag + " '" + path + "' is an input of this run ('" + in + "'): writing it would replace the events");
+    }
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  struct stat dir_st;
+  if (::stat(dir.c_str(), &dir_st) != 0 || !S_ISDIR(dir_st.st_mode))
+    return Error(flag + " '" + path + "': the directory '" + dir + "' does not exist");
+  if (::access(dir.c_str(), W_OK) != 0)
+    return Error(flag + " '" + path + "': the directory '" + dir + "' is not writable (" + std::strerror(errno) + ")");
+  return {};
+}
+
 // Reads the log into *ds and prints its cleaning report.
 int read_events(const TrainFlags& o, train::Dataset* ds, train::IngestReport* irep) {
   auto t0 = std::chrono::steady_clock::now();
   std::vector<std::string> files;
   if (Error e = train::expand_inputs(o.inputs, &files)) return fail(1, "%s", e.message.c_str());
+  if (!o.dry_run) {
+    std::vector<std::pair<std::string, std::string>> outputs = {{"-o", o.output}};
+    if (o.report) outputs.push_back({"--report", *o.report});
+    if (!o.checkpoint.empty()) outputs.push_back({"--checkpoint", o.checkpoint});
+    for (const auto& [flag, path] : outputs)
+      if (Error e = check_output_path(flag, path, files)) return fail(1, "%s", e.message.c_str());
+  }
   if (Error e = train::ingest_files(files, o.ingest, ds, irep)) return fail(1, "%s", e.message.c_str());
   std::fputs(irep->to_text().c_str(), stdout);
   std::printf("  (read in %.2f s)\n\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
@@ -396,7 +428,10 @@ int check_trainable(const TrainFlags& o, const train::Dataset& ds, const train::
   if (!o.loss_error.empty()) return fail(2, "%s", o.loss_error.c_str());
   if (ds.events() == 0)
     return fail(1, "no usable events: every row was skipped (the cleaning report above says why)");
-  if (topt.net.hyper.vocab_size < 2) return fail(1, "the vocabulary is empty (every action was rarer than --min-count)");
+  if (topt.net.hyper.vocab_size < 2)
+    return fail(1, "the vocabulary is empty: every action was seen fewer than --min-count (%u) times%s (the cleaning "
+                "report above counts what was withheld)", ds.min_count,
+                ds.min_users > 1 ? hunch::format_message(" or by fewer than --min-users (%u) distinct users", ds.min_users).c_str() : "");
   if (topt.weights.sampled_softmax >= topt.net.hyper.vocab_size)
     return fail(2, "--sampled-softmax %u draws as many classes as the vocabulary has (%u) or more: "
                 "use the full softmax (--sampled-softmax 0)", topt.weights.sampled_softmax, topt.net.hyper.vocab_size);

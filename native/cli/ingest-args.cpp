@@ -155,9 +155,10 @@ bool ingest_options_from_args(const Args& a, train::IngestOptions* o, std::strin
   if (a.given("delimiter")) {
     const std::string d = a.get("delimiter");
     if (d == "tab" || d == "\\t" || d == "\t") o->delimiter = '\t';
-    else if (d == "," || d == ";" || d == "|" || d == ":" || d == " ") o->delimiter = d[0];
+    else if (d == "space" || d == " ") o->delimiter = ' ';
+    else if (d == "," || d == ";" || d == "|" || d == ":") o->delimiter = d[0];
     else {
-      *error = "--delimiter: expected , ; | : or tab, got '" + d + "'";
+      *error = "--delimiter: expected , ; | : space or tab, got '" + d + "'";
       return false;
     }
   }

@@ -131,11 +131,17 @@ char sniff_delimiter(const std::string& head, char prefer) {
   return best >= 0 ? kCands[best] : 0;
 }
 
+bool names_a_column(const std::vector<std::string>& fields, const std::vector<std::string>& names) {
+  for (const std::string& f : fields)
+    for (const std::string& n : names)
+      if (!n.empty() && iequal(f, n)) return true;
+  return false;
+}
+
 bool looks_like_data(const std::vector<std::string>& fields, const std::vector<std::string>& names) {
+  if (names_a_column(fields, names)) return false;
   bool value = false;
   for (const std::string& f : fields) {
-    for (const std::string& n : names)
-      if (!n.empty() && iequal(f, n)) return false;
     double t;
     std::string why;
     if (!value && !f.empty() && TimeColumn().read(f, &t, &why) == TimeColumn::TIME) value = true;

@@ -36,6 +36,8 @@ char sniff_delimiter(const std::string& head, char prefer);
 // A first row that is data, not a header: some field is a number or a time (parse_time) and
 // none is one of `names` (case-insensitive).
 bool looks_like_data(const std::vector<std::string>& fields, const std::vector<std::string>& names);
+// Whether a field of a first row is one of the column names (case-insensitively): a header.
+bool names_a_column(const std::vector<std::string>& fields, const std::vector<std::string>& names);
 
 // "dd/Mon/yyyy:hh:mm:ss ±zzzz" or "dd/MM/yyyy:hh:mm:ss ±zzzz", in [brackets] or not, the zone
 // optional (UTC). False when it is not one.

@@ -930,6 +930,10 @@ Error Ingestor::accept(const Row& row) {
   }
   double t = std::nan("");
   bool has_time = row.present[TIME] && !row.value[TIME].empty();
+  if (has_time && formats::is_missing_token(row.value[TIME])) {  // NA, null, …: no time, as an empty field
+    ++rep_->missing_tokens;
+    has_time = false;
+  }
   if (has_time) {
     std::string why;
     switch (time_.read(row.value[TIME], &t, &why)) {
@@ -947,6 +951,11 @@ Error Ingestor::accept(const Row& row) {
   if (has_time && t < 0)
     return skip(&rep_->bad_time, row.line,
                 "column '" + *col[TIME] + "': " + quote_value(row.value[TIME]) + " is before 1970-01-01");
+  // Nor do they come from past 2100: 1e300 or a 20-digit number is a sentinel or garbage, and
+  // taken as a time it would split the user's session and sort the event last.
+  if (has_time && t >= 4102444800.0)
+    return skip(&rep_->bad_time, row.line,
+                "column '" + *col[TIME] + "': " + quote_value(row.value[TIME]) + " is after 2100-01-01");
   if (!has_time) ++rep_->untimed_rows;
 
   // Routes, not URLs (hunch/routes.h): the name is normalised before it is counted. A logged
@@ -1138,6 +1147,10 @@ Error Ingestor::read_delimited(Source* src, char delim) {
   uint64_t line = 1;
   bool header_done = false;
   Row row;
+  // A UTF-8 byte-order mark (Excel's "CSV UTF-8") goes before the first field is read, so that
+  // a quoted first field ("\"user\",…") is still a quoted field.
+  if (src->head(3) == "\xEF\xBB\xBF") src->get(), src->get(), src->get();
+  size_t header_fields = 0;  // the header's fields (0: no header): a longer record is malformed
   for (;;) {
     fields.assign(1, std::string());
     uint64_t start_line = line;
@@ -1151,7 +1164,9 @@ Error Ingestor::read_delimited(Source* src, char delim) {
       if (c == '"' && fields.back().empty()) {
         // Quoted field.
         bool closed = false;
+        int last = 0;
         while ((c = src->get()) >= 0) {
+          last = c;
           if (c == '\n') ++line;
           if (c == '"') {
             if (src->peek() == '"') { src->get(); c = '"'; }
@@ -1160,7 +1175,10 @@ Error Ingestor::read_delimited(Source* src, char delim) {
           if (++bytes <= opt_.max_line_bytes) fields.back().push_back(static_cast<char>(c));
           else too_long = true;
         }
-        if (!closed) { bad_quote = true; eof = true; break; }
+        if (!closed)
+          return Error(name_ + ":" + std::to_string(start_line) + ": a quote opened on this line is never closed: the " +
+                       std::to_string(line - start_line + (last != '\n')) +
+                       " lines to the end of the file would be one field (fix or remove the stray '\"')");
         c = src->get();
         if (c >= 0 && c != delim && c != '\n' && c != '\r') {
           bad_quote = true;  // text after the closing quote: keep reading to the record end
@@ -1195,6 +1213,7 @@ Error Ingestor::read_delimited(Source* src, char delim) {
       bool data_row = false;  // no header: this first row is data (IngestOptions::columns)
       if (Error e = resolve_header(&fields, &data_row)) return e;
       header_done = true;
+      if (!data_row) header_fields = fields.size();
       if (!data_row) {
         if (eof) break;
         continue;
@@ -1203,16 +1222,28 @@ Error Ingestor::read_delimited(Source* src, char delim) {
     ++rep_->rows;
     Error e;
     if (too_long) {
-      e = skip(&rep_->too_long, start_line, "record longer than " + std::to_string(opt_.max_line_bytes) + " bytes");
+      e = skip(&rep_->too_long, start_line,
+               "record longer than " + std::to_string(opt_.max_line_bytes) + " bytes" +
+                   (line - start_line > 1 ? " over " + std::to_string(line - start_line) +
+                                                " lines (a quoted field that spans them: a stray '\"'?)"
+                                          : std::string()));
     } else if (bad_quote) {
       e = skip(&rep_->malformed, start_line, "malformed quoted field (unterminated quote or text after a closing quote)");
     } else {
       row.line = start_line;
       int needed = 0;
       for (int r = 0; r < ROLES; ++r) needed = std::max(needed, column_[r] + 1);
+      // More fields than the header (a trailing delimiter's empty ones aside): an unquoted
+      // delimiter inside a value shifted the columns, so every value after it is another's.
+      size_t filled = fields.size();
+      while (filled > header_fields && fields[filled - 1].empty()) --filled;
       if (int(fields.size()) < needed) {
         e = skip(&rep_->malformed, start_line,
                  std::to_string(fields.size()) + " fields, the header has " + std::to_string(needed) + " or more");
+      } else if (header_fields && filled > header_fields) {
+        e = skip(&rep_->malformed, start_line,
+                 std::to_string(filled) + " fields, the header has " + std::to_string(header_fields) +
+                     " (a delimiter inside an unquoted value?)");
       } else {
         for (int r = 0; r < ROLES; ++r) {
           row.present[r] = column_[r] >= 0;
@@ -1887,7 +1918,9 @@ Error Ingestor::resolve_header(std::vector<std::string>* fields, bool* data_row)
   for (const char* k : {"user_session", "ga_session_id"}) names.push_back(k);
   *data_row = false;
   if (!opt_.columns.empty()) {
-    *data_row = formats::looks_like_data(*fields, names);
+    // --columns says the file has no header: its first row is data unless it names a column
+    // (a file with a header after all). All-text rows ("alice,/home,view") are data too.
+    *data_row = !formats::names_a_column(*fields, names);
     rep_->headerless = *data_row;
     return resolve_columns(opt_.columns);
   }
@@ -2499,7 +2532,7 @@ std::string IngestReport::to_text() const {
   if (has_session_column) o << " session=" << session_column;
   if (!events_field.empty()) o << " events=" << events_field;
   if (delimiter && delimiter != ',' && !(format == Format::TSV && delimiter == '\t'))
-    o << " delimiter=" << (delimiter == '\t' ? std::string("tab") : std::string(1, delimiter));
+    o << " delimiter=" << (delimiter == '\t' ? std::string("tab") : delimiter == ' ' ? std::string("space") : std::string(1, delimiter));
   o << "\n";
   if (headerless) o << "  no header: the first row is data; columns named by --columns\n";
   if (!attributes.empty())
@@ -2531,7 +2564,7 @@ std::string IngestReport::to_text() const {
   if (format == Format::ACCESS_LOG || error_status) line("skipped: error statuses", error_status);
   if (format == Format::ACCESS_LOG || format == Format::SEGMENT || not_events)
     line("skipped: not page views/events", not_events);
-  line("ids given as NA/null/-/… (missing)", missing_tokens);
+  line("values given as NA/null/-/… (missing)", missing_tokens);
   line("re-sorted: out-of-order events", out_of_order);
   line("kept without a time (file order)", untimed_rows);
   line("dropped: short sequences", short_sequences);

@@ -171,12 +171,13 @@ TEST_CASE("bad logs: rows that are all bad are counted in the report, and nothin
   for (int u = 0; u < 20; ++u)
     for (int i = 0; i < 5; ++i)
       utf8 += "u" + std::to_string(u) + ",170000000" + std::to_string(i) + ",/p/\xff\xfe" + std::to_string(i) + ",view\n";
-  const char* bad_times[] = {"NaN", "nan", "inf", "garbage", "1700000000x", "--5", "2024-13-45"};
+  // (NaN, NA, null: missing times, kept in file order; past 2100: sentinels, not times.)
+  const char* bad_times[] = {"inf", "garbage", "1700000000x", "--5", "2024-13-45", "1e300", "99999999999999999999"};
   for (int u = 0; u < 10; ++u)
     for (const char* t : bad_times) times += "u" + std::to_string(u) + "," + t + ",/p/" + std::to_string(u % 3) + ",view\n";
   const Case cases[] = {
       {"bad-utf8.csv", utf8, "skipped: invalid UTF-8", 100, "bad-utf8.csv:2: column 'action': not valid UTF-8"},
-      {"bad-times.csv", times, "skipped: unparsable time", 70, "bad-times.csv:2: column 'time': cannot parse 'NaN' as a time"},
+      {"bad-times.csv", times, "skipped: unparsable time", 70, "bad-times.csv:2: column 'time': cannot parse 'inf' as a time"},
       {"header-only.csv", kHeader, "rows read", 0, "kept events"},
       {"bad-json.jsonl", "{\"user\": \"a\", \"action\": \"/x\"\n[1, 2]\nnull\n{\"user\": \"a\"}\n\x01\x02\x03\n",
        "skipped: malformed records", 4, "bad-json.jsonl:1: invalid JSON"},
@@ -198,10 +199,10 @@ TEST_CASE("bad logs: rows that are all bad are counted in the report, and nothin
 }
 
 TEST_CASE("bad logs: a few bad rows among good ones are skipped, counted, and training goes on") {
-  // A 10 MB line (over --max-line-bytes), a row with a NaN time, one with bad UTF-8, one with a
+  // A 10 MB line (over --max-line-bytes), a row with a bad time, one with bad UTF-8, one with a
   // missing action and one with too few fields, among 180 good rows.
   std::string bytes = kHeader + "u1,1700000000,/" + std::string(10 << 20, 'a') + ",view\n" +
-                      "u2,NaN,/p/1,view\n" + "u3,1700000000,/p/\xc3\x28,view\n" + "u4,1700000000,,view\n" +
+                      "u2,never,/p/1,view\n" + "u3,1700000000,/p/\xc3\x28,view\n" + "u4,1700000000,,view\n" +
                       "u5\n" + good_rows();
   Run r = train(put("mixed.csv", bytes));
   CAPTURE(r.out.substr(0, 4000));
@@ -415,6 +416,33 @@ TEST_CASE("atomic write: a trainer killed at any moment leaves a complete model 
   close(lock_fd);  // that writer is gone now
   REQUIRE(cli(retrain).code == 0);
   CHECK(stray_temps(dir, "model.hunch") == std::vector<std::string>{"model.hunch.tmp-notes"});
+}
+
+TEST_CASE("bad logs: an output that cannot be written, or that names an input, fails before the log is read") {
+  const std::string log = put("out-checks.csv", kHeader + good_rows());
+  struct Case {
+    std::string args, message;
+  };
+  const Case cases[] = {
+      {"-o '" + log + "'", "-o '" + log + "' is an input of this run"},
+      {"-o '" + scratch() + "'", "is a directory: name a file in it"},
+      {"-o '" + scratch() + "/no/such/dir/m.hunch'", "the directory '" + scratch() + "/no/such/dir' does not exist"},
+      {"-o '" + scratch() + "/m.hunch' --report '" + scratch() + "/none/r.html'", "--report '"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.args);
+    const std::vector<uint8_t> before = hunch_test::read_file(log);
+    Run r = cli("train '" + log + "' " + c.args + " --epochs 1 --min-users 1");
+    CHECK(r.code == 1);
+    CHECK(has(r.out, c.message));
+    CHECK_FALSE(has(r.out, "rows read"));  // before the log was read, let alone trained on
+    CHECK(hunch_test::read_file(log) == before);
+  }
+  // An empty vocabulary names both thresholds.
+  Run r = cli("train '" + log + "' -o '" + scratch() + "/m.hunch' --epochs 1 --min-users 500");
+  CHECK(r.code == 1);
+  CHECK(has(r.out, "the vocabulary is empty: every action was seen fewer than --min-count (2) times or by fewer than "
+                   "--min-users (500) distinct users"));
 }
 
 TEST_CASE("bad logs: clean up the scratch directory") {

@@ -249,7 +249,7 @@ TEST_CASE("formats: the delimiter is sniffed (, ; tab |); --delimiter forces one
   Ingested q = ingest_text("q.csv", "user;time;action;type\nu1;1714564800;\"/a,b,c\";view\nu1;1714564810;/b, x;view\n", loose());
   REQUIRE(q.error.ok());
   CHECK(q.rep.delimiter == ';');
-  CHECK(names_of(q.ds, 0) == std::vector<std::string>{"/a,b,c", "/b, x"});
+  CHECK(names_of(q.ds, 0) == std::vector<std::string>{"/a,b,c", "/b,%20x"});  // a route's space as a browser writes it
   // A comma-separated file stays comma-separated though its values hold a ';' on every line.
   Ingested c = ingest_text("c.csv", "user,time,action,type\nu1,1714564800,/a;x,view\nu1,1714564810,/b;y,view\n", loose());
   REQUIRE(c.error.ok());
@@ -395,7 +395,7 @@ TEST_CASE("formats: missing-id tokens are missing values, counted; NA is not one
   REQUIRE(r.ds.sequences() == 1);
   CHECK(r.ds.sequence_key[0] == "u1");
   CHECK(types_of(r.ds, 0) == std::vector<std::string>{"<none>", "view"});  // type NA: none
-  CHECK(has(r.rep.to_text(), "ids given as NA/null/-/… (missing)"));
+  CHECK(has(r.rep.to_text(), "values given as NA/null/-/… (missing)"));
   CHECK(has(r.rep.examples[0], "na.csv:2: column 'user': missing value ('NA')"));
   check_accounting(r.rep);
   for (const char* tok : tokens) CHECK((formats::is_missing_token(tok) || !*tok));
@@ -1135,7 +1135,7 @@ TEST_CASE("formats CLI: bad records in the new formats: counted, file:line, non-
       {"later.jsonl", junk_otto, "--events-field events", "skipped: unparsable time", 20,
        "later.jsonl:1: column 'ts': cannot parse 'later' as a time"},
       {"na.csv", "user,time,action\n" + std::string(20 * 0, 'x') + "NA,1,/a\nnull,2,/b\n-,3,/c\nNone,4,/d\n", "",
-       "ids given as NA/null/-/… (missing)", 4, "na.csv:2: column 'user': missing value ('NA')"},
+       "values given as NA/null/-/… (missing)", 4, "na.csv:2: column 'user': missing value ('NA')"},
   };
   for (const Case& c : cases) {
     CAPTURE(c.file);
@@ -1183,3 +1183,47 @@ TEST_CASE("formats CLI: clean up the scratch directory") {
 }
 
 #endif  // HUNCH_CLI_PATH
+
+TEST_CASE("formats: what a QA pass found (session 16): shifted columns, stray quotes, BOM + quotes, NA times") {
+  IngestOptions o = loose();
+  o.min_users = 1;
+  // More fields than the header: an unquoted delimiter inside a value shifted the columns.
+  // Counted as malformed, not read with another column's value; a trailing delimiter is fine.
+  Ingested x = ingest_text("extra.csv",
+                           "user,time,action,type\nu1,1714564800,/a,b,view\nu1,1714564810,/c,view\nu1,1714564820,/d,view\n"
+                           "u2,1714564800,/a,view,\nu2,1714564810,/c,view\n", o);
+  REQUIRE(x.error.ok());
+  CHECK(x.rep.malformed == 1);
+  CHECK(x.rep.kept_events == 4);
+  CHECK(has(x.rep.to_text(), "extra.csv:2: 5 fields, the header has 4 (a delimiter inside an unquoted value?)"));
+  // A quote that never closes: an error naming its line and how much it would swallow, never a
+  // silent loss of the rest of the file.
+  Ingested q = ingest_text("unterm.csv", "user,time,action\nu,1,/a\nu,2,\"/b\nu,3,/c\nu,4,/d\n", o);
+  REQUIRE_FALSE(q.error.ok());
+  CHECK(ingest_text("unterm.csv", "user,time,action\nu,1,/a\nu,2,\"/b\nu,3,/c\nu,4,/d", o).error.message == q.error.message);
+  CHECK(q.error.message == "unterm.csv:3: a quote opened on this line is never closed: the 3 lines to the end of the "
+                           "file would be one field (fix or remove the stray '\"')");
+  // A byte-order mark before a quoted header (Excel's "CSV UTF-8").
+  Ingested b = ingest_text("bom.csv", "\xEF\xBB\xBF\"user\",\"time\",\"action\"\n\"u1\",\"1714564800\",\"/a\"\n"
+                                      "\"u1\",\"1714564810\",\"/b\"\n", o);
+  REQUIRE_MESSAGE(b.error.ok(), b.error.message);
+  CHECK(b.rep.user_column == "user");
+  CHECK(b.ds.sequence_key[0] == "u1");
+  // --columns: a first row of text only is data too (it names no column).
+  IngestOptions c = o;
+  c.columns = {"user", "item", "type"};
+  c.time_column = "none";
+  Ingested t = ingest_text("nh.csv", "alice,/home,view\nalice,/cart,view\nbob,/home,view\nbob,/cart,click\n", c);
+  REQUIRE_MESSAGE(t.error.ok(), t.error.message);
+  CHECK(t.rep.rows == 4);
+  CHECK(t.rep.headerless);
+  // Missing-value tokens in the time column are missing times (kept in file order), as an empty
+  // field is; times past 2100 are sentinels, skipped and counted.
+  Ingested m = ingest_text("mt.csv", "user,time,action\nu1,1714564800,/a\nu1,NA,/b\nu1,,/c\nu1,null,/d\n"
+                                     "u1,1714564830,/e\nu1,1e300,/f\nu1,99999999999999999999,/g\n", o);
+  REQUIRE(m.error.ok());
+  CHECK(m.rep.untimed_rows == 3);
+  CHECK(m.rep.missing_tokens == 2);
+  CHECK(m.rep.bad_time == 2);
+  CHECK(has(m.rep.to_text(), "mt.csv:7: column 'time': '1e300' is after 2100-01-01"));
+}

@@ -151,6 +151,8 @@ TEST_CASE("strict mode stops at the first bad row with file:line and the reason"
   CHECK(r.error.message == "events.csv:3: duplicate of the event on line 2 (same user, action, type and time)");
 
   r = ingest_text("events.csv", "user,time,action\nu,1,\"/a\n", opt);
+  CHECK(r.error.message.rfind("events.csv:2: a quote opened on this line is never closed", 0) == 0);
+  r = ingest_text("events.csv", "user,time,action\nu,1,/a,\"x\"y\n", opt);  // text after a closing quote
   CHECK(r.error.message.rfind("events.csv:2: malformed quoted field", 0) == 0);
 
   r = ingest_text("e.jsonl", "{\"user\": \"u\", \"action\": \"/a\"}\n{\"user\": \"u\" \"action\": 1}\n", opt);
@@ -216,7 +218,7 @@ TEST_CASE("JSON Lines: escapes, numbers as ids, null, nested values, offsets") {
   CHECK(ds.sequence_key[0] == "alice");
   CHECK(ds.sequence_key[1] == "42");
   CHECK(names_of(ds, 0) == std::vector<std::string>{"/home", "/caf\xC3\xA9", "/emoji/\xF0\x9F\x98\x80"});
-  CHECK(names_of(ds, 1) == std::vector<std::string>{"/quote\"d\\path", "/home"});
+  CHECK(names_of(ds, 1) == std::vector<std::string>{"/quote%22d\\path", "/home"});  // a route's '"' as a browser writes it
   CHECK(ds.time[0] == 1714550400.0);  // +02:00
   CHECK(ds.time[2] == 1714550520.5);
   CHECK(ds.time[3] == 1714550400.25);
