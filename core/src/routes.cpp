@@ -42,7 +42,8 @@ void split(View s, char sep, std::vector<View>* out) {
 // location.pathname may write differently: %XX of letters, digits and "-._~" decoded; %XX that
 // make valid UTF-8 decoded and raw valid UTF-8 kept ("/caf%c3%a9" and "/café" are "/café", which
 // reads as the page did); every other %XX with upper-case hex; bytes a browser percent-encodes in
-// a path (controls, space, '"', '<', '>', '`', '{', '}', 0x7F, bytes of invalid UTF-8) encoded.
+// a path (controls, space, '"', '<', '>', '`', '{', '}', 0x7F, bytes of invalid UTF-8) encoded, and
+// a '%' that starts no %XX too (else the characters after it could make one on the next pass).
 // *decoded gets the segment with every %XX decoded once: what the identifier tests read
 // ("bob%40mail.org" is an e-mail). Canonical input maps to itself.
 bool unreserved(unsigned char c) { return char_class(char(c)) >= 0 || c == '-' || c == '.' || c == '_' || c == '~'; }
@@ -77,7 +78,8 @@ void canonical_segment(View s, std::string* out, std::string* decoded) {
       continue;
     }
     if (unreserved(c)) *out += char(c);
-    else if (escaped[i] || c <= 0x20 || c == 0x7F || c == '"' || c == '<' || c == '>' || c == '`' || c == '{' || c == '}')
+    else if (escaped[i] || c <= 0x20 || c == 0x7F || c == '%' || c == '"' || c == '<' || c == '>' || c == '`' || c == '{' ||
+             c == '}')
       encode(c);
     else *out += char(c);
     ++i;

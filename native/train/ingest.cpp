@@ -767,6 +767,14 @@ class Ingestor {
   // keep_last: events_ is trimmed when it reaches compact_at_; the trimmed events' counts.
   size_t   compact_at_ = 0;
   std::vector<uint64_t> trimmed_action_count_, trimmed_type_count_;
+  // keep_last with min_users: per action / type id, the distinct users of its trimmed events, up
+  // to min_users of them (the vocabulary's user counts see every event, not only the kept ones).
+  std::vector<std::vector<uint32_t>> trimmed_action_users_, trimmed_type_users_;
+  static void add_user(std::vector<std::vector<uint32_t>>* users, uint32_t id, uint32_t user, uint32_t cap) {
+    if (users->size() <= id) users->resize(size_t(id) + 1);
+    std::vector<uint32_t>& v = (*users)[id];
+    if (v.size() < cap && std::find(v.begin(), v.end(), user) == v.end()) v.push_back(user);
+  }
   // Bounded name counting: rows accepted per action id (to seed the summary), the summary while
   // counting, the names a second read counts (and the bound on the rest), the sink's id.
   std::vector<uint64_t>        name_rows_;
@@ -1082,6 +1090,10 @@ void Ingestor::trim() {
       ++rep_->trimmed_events;
       ++trimmed_action_count_[counted_id(events_[i].action)];
       if (events_[i].type != UINT32_MAX) ++trimmed_type_count_[events_[i].type];
+      if (rep_->min_users > 1) {
+        add_user(&trimmed_action_users_, counted_id(events_[i].action), events_[i].user, rep_->min_users);
+        if (events_[i].type != UINT32_MAX) add_user(&trimmed_type_users_, events_[i].type, events_[i].user, rep_->min_users);
+      }
     }
     for (size_t i = first_kept; i < b; ++i) events_[w++] = events_[i];
     a = b;
@@ -1743,15 +1755,21 @@ Error Ingestor::finish(Dataset* out) {
                      std::vector<uint32_t>* map, std::vector<std::string>* vocab, const char* reserved) {
       std::vector<uint64_t> count(names.size(), 0);
       // Distinct users per name: events_ holds each user's events together (sorted by user), so
-      // a name's user count goes up where its last user stamp changes. With keep_last the users
-      // of trimmed events are not counted: a lower bound, so the condition only gets stricter.
+      // a name's user count goes up where its last user stamp changes. With keep_last, the users
+      // of trimmed events (up to min_users of them) joined with the kept events' users.
       std::vector<uint32_t> users(names.size(), 0), last_user(names.size(), UINT32_MAX);
+      auto& trimmed_users = is_type ? trimmed_type_users_ : trimmed_action_users_;
       for (const RawEvent& e : events_) {
         uint32_t id = is_type ? e.type : counted_id(e.action);
         if (id == UINT32_MAX) continue;
         ++count[id];
-        if (last_user[id] != e.user) last_user[id] = e.user, ++users[id];
+        if (last_user[id] != e.user) {
+          last_user[id] = e.user, ++users[id];
+          if (id < trimmed_users.size() && !trimmed_users[id].empty()) add_user(&trimmed_users, id, e.user, rep_->min_users);
+        }
       }
+      for (size_t i = 0; i < trimmed_users.size() && i < users.size(); ++i)
+        users[i] = std::max(users[i], uint32_t(trimmed_users[i].size()));
       // keep_last: the trimmed events count too (trim() sized these to the names at its time).
       const auto& trimmed = is_type ? trimmed_type_count_ : trimmed_action_count_;
       for (size_t i = 0; i < trimmed.size(); ++i) count[i] += trimmed[i];

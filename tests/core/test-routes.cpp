@@ -128,7 +128,8 @@ TEST_CASE("routes: version 2 gives one route for a page's spellings (log and bro
   CHECK(r.apply("/c/a%2fb") == "/c/a%2Fb");          // an encoded '/' stays one segment
   CHECK(r.apply("/c/a b\"x") == "/c/a%20b%22x");      // what location.pathname encodes
   CHECK(r.apply("/c/caf\xE9") == "/c/caf%E9");        // invalid UTF-8: encoded, never shipped raw
-  CHECK(r.apply("/c/100%") == "/c/100%");             // a '%' without hex digits is a character
+  CHECK(r.apply("/c/100%") == "/c/100%25");           // a '%' without hex digits is a character
+  CHECK(r.apply("/c/%%347") == "/c/%2547");            // … encoded, so that the route maps to itself
   // Default ports, empty segments, white space around the name.
   CHECK(r.apply("https://EXAMPLE.com:443/x/g") == "https://example.com/x/g");
   CHECK(r.apply("http://example.com:80/x") == "http://example.com/x");

@@ -256,6 +256,36 @@ TEST_CASE("ingest inputs: keep_last bounds each user's events; the vocabulary st
   CHECK(has(rk.to_text(), "--keep-last"));
   // Memory: the held events stay within twice the kept ones (plus the first compaction's floor).
   CHECK(rk.peak_bytes < rf.peak_bytes);
+
+  // --min-users counts the users of trimmed events too: /five-early (5 users, all trimmed) and
+  // /four-early-one-late (4 trimmed users and a 5th user's kept event) stay in the vocabulary,
+  // /four-early (4 users) does not, as without keep_last.
+  std::string few = kHeader;
+  for (int u = 0; u < 6; ++u)
+    for (int e = 0; e < 30; ++e) {
+      std::string item = "/common-" + std::to_string(e % 3);
+      if (e == 0 && u < 5) item = "/five-early";
+      if (e == 1 && u < 4) item = "/four-early";
+      if (e == 2 && u < 4) item = "/four-early-one-late";
+      if (e == 29 && u == 5) item = "/four-early-one-late";
+      few += "u" + std::to_string(u) + "," + std::to_string(1000 + e * 10) + "," + item + ",view\n";
+    }
+  const std::string few_path = put("few.csv", few);
+  o.min_users = 5;
+  o.min_count = 1;
+  Dataset all_kept, last_kept;
+  IngestReport ra, rl;
+  o.keep_last = 0;
+  REQUIRE(ingest_file(few_path, o, &all_kept, &ra).ok());
+  o.keep_last = 4;
+  REQUIRE(ingest_file(few_path, o, &last_kept, &rl).ok());
+  CHECK(rl.trimmed_events > 0);
+  CHECK(last_kept.actions == all_kept.actions);
+  CHECK(rl.withheld_actions == ra.withheld_actions);
+  auto in = [](const Dataset& d, const char* a) { return std::count(d.actions.begin(), d.actions.end(), a) == 1; };
+  CHECK(in(last_kept, "/five-early"));
+  CHECK(in(last_kept, "/four-early-one-late"));
+  CHECK_FALSE(in(last_kept, "/four-early"));
 }
 
 

@@ -49,8 +49,8 @@ bool valid_utf8(std::string_view s);
 //      - empty segments inside the path go ("/a//b" → "/a/b"; a trailing slash stays);
 //      - each segment is canonical: %XX of letters, digits and "-._~" and of valid UTF-8
 //        decoded ("/caf%c3%a9" is "/café"), other %XX in upper case, and what location.pathname
-//        percent-encodes (controls, space, '"', '<', '>', '`', '{', '}', 0x7F, invalid UTF-8)
-//        encoded ("/a b" is "/a%20b"); the identifier tests read the segment decoded once; rule
+//        percent-encodes (controls, space, '"', '<', '>', '`', '{', '}', 0x7F, invalid UTF-8) and
+//        a '%' that starts no %XX encoded ("/a b" is "/a%20b", "/100%" is "/100%25"); the identifier tests read the segment decoded once; rule
 //        literals are made canonical;
 //      - kept query parameters come in keep_query's order, not the URL's;
 //      - a segment starting with ':' is tested on what follows the colons (":83472" and
