@@ -2350,6 +2350,13 @@ Error Ingestor::run_files(const std::vector<std::string>& paths, Dataset* out) {
     Source src;
     if (Error e = src.open_file(p)) return e;
     name_ = p;
+    // One of several inputs that holds nothing (an empty partition's part file, 0 bytes or an
+    // empty gzip member) is skipped and counted; alone, it is the error "empty file".
+    if (paths.size() > 1 && src.head(1).empty() && src.error().ok()) {
+      ++rep_->empty_files;
+      ++files_done_;
+      continue;
+    }
     if (Error e = read_source(&src)) return e;
     if (!src.error().ok()) return src.error();
     ++files_done_;
@@ -2468,11 +2475,17 @@ Error expand_inputs(const std::vector<std::string>& inputs, std::vector<std::str
   for (const auto& in : inputs) {
     std::error_code ec;
     if (fs::is_directory(in, ec)) {
+      // Its files, and those of its subdirectories (Hive-style partitions: dt=2024-05-01/part-…);
+      // hidden and '_' entries (_SUCCESS, _temporary/, .crc) skipped, directories included.
       std::vector<std::string> found;
-      for (fs::directory_iterator it(in, ec), end; !ec && it != end; it.increment(ec)) {
+      for (fs::recursive_directory_iterator it(in, ec), end; !ec && it != end; it.increment(ec)) {
         const std::string name = it->path().filename().string();
         std::error_code ec2;
-        if (is_export_marker(name) || !it->is_regular_file(ec2)) continue;
+        if (is_export_marker(name)) {
+          if (it->is_directory(ec2)) it.disable_recursion_pending();
+          continue;
+        }
+        if (!it->is_regular_file(ec2)) continue;
         found.push_back(it->path().string());
       }
       if (ec) return Error(in + ": cannot list the directory: " + ec.message());
@@ -2544,6 +2557,7 @@ std::string IngestReport::to_text() const {
   };
   o << "ingest " << path;
   if (files > 1) o << " and " << files - 1 << (files == 2 ? " more file" : " more files");
+  if (empty_files) o << " (" << empty_files << " empty, skipped)";
   o << " (" << format_name(format) << "): user=" << user_column
     << " action=" << action_column << " time=" << (has_time_column ? time_column : "(none: file order)")
     << " type=" << (has_type_column ? type_column : "(none)");

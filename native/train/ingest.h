@@ -230,6 +230,7 @@ struct IngestReport {
   uint64_t short_sequences = 0, short_sequence_events = 0;  // < min_length, dropped
   uint64_t trimmed_events = 0;  // older than their user's last IngestOptions::keep_last, dropped
   uint64_t files = 1;           // input files read (ingest_files)
+  uint64_t empty_files = 0;     // of them, empty (no byte after decompression): skipped, as Spark's empty parts
   uint64_t input_bytes = 0;     // their size on disk (compressed when gzip)
 
   uint64_t users = 0, sequences = 0, kept_events = 0;

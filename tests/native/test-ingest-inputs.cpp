@@ -153,6 +153,38 @@ TEST_CASE("ingest inputs: a log split into parts (some gzip, each with its heade
   }
 }
 
+TEST_CASE("ingest inputs: Hive-style partition directories and empty parts (what Spark and warehouses write)") {
+  const std::vector<std::string> rows = shop_rows(40, 30, 7);
+  const std::string whole = put("whole-hive.csv", join(rows, 0, rows.size()));
+  const size_t c1 = rows.size() / 3, c2 = 2 * rows.size() / 3;
+  for (const char* d : {"/hive", "/hive/dt=2024-05-01", "/hive/dt=2024-05-02", "/hive/_temporary", "/hive/.hidden"})
+    mkdir((scratch() + d).c_str(), 0700);
+  put("hive/dt=2024-05-01/part-00000.csv", join(rows, 0, c1));
+  put("hive/dt=2024-05-01/part-00001.csv", "");  // an empty partition's part: 0 bytes
+  put_gz("hive/dt=2024-05-02/part-00002.csv.gz", join(rows, c1, c2));
+  put_gz("hive/dt=2024-05-02/part-00003.csv.gz", "");  // an empty gzip member
+  put("hive/part-00004.csv", join(rows, c2, rows.size()));
+  put("hive/_temporary/part-00000.csv", "not,the,data\n");  // an unfinished job's output
+  put("hive/.hidden/part-00000.csv", "not,the,data\n");
+  put("hive/_SUCCESS", "");
+  std::vector<std::string> files;
+  REQUIRE(expand_inputs({scratch() + "/hive"}, &files).ok());
+  REQUIRE(files.size() == 5);
+  IngestOptions o;
+  Dataset a, b;
+  IngestReport ra, rb;
+  REQUIRE(ingest_file(whole, o, &a, &ra).ok());
+  hunch::Error e = ingest_files(files, o, &b, &rb);
+  REQUIRE_MESSAGE(e.ok(), e.message);
+  check_same(a, b);
+  CHECK(rb.empty_files == 2);
+  CHECK(has(rb.to_text(), "(2 empty, skipped)"));
+  // Alone, an empty file is still an error.
+  Dataset d;
+  IngestReport rd;
+  CHECK(has(ingest_file(scratch() + "/hive/dt=2024-05-01/part-00001.csv", o, &d, &rd).message, "empty file"));
+}
+
 TEST_CASE("ingest inputs: messages name the file and its own line") {
   const std::string p1 = put("m1.csv", std::string(kHeader) + "u1,100,/a,view\nu1,160,/b,view\n");
   const std::string p2 = put("m2.csv", std::string(kHeader) + "u2,100,/a,view\nu1,100,/a,view\nu1,zz,/a,view\n");
