@@ -374,8 +374,19 @@ std::string Routes::apply(View a) const {
     char sep = '?';
     auto keep = [&](View p) {
       out += sep;
-      out += p;
       sep = '&';
+      if (!v2) {
+        out += p;
+        return;
+      }
+      // Version 2: controls and spaces in a kept parameter percent-encoded, as a browser's
+      // location.search has them (and so that no white space ends a route).
+      static const char kHex[] = "0123456789ABCDEF";
+      for (char ch : p) {
+        const unsigned char c = static_cast<unsigned char>(ch);
+        if (c <= 0x20 || c == 0x7F) out += '%', out += kHex[c >> 4], out += kHex[c & 15];
+        else out += ch;
+      }
     };
     if (v2) {  // in keep_query's order, so "?q=a&page=2" and "?page=2&q=a" are one route
       for (const std::string& k : keep_)

@@ -26,7 +26,8 @@ export interface PrefetchOptions {
   max?: number;
   /**
    * Maps an action to the URL to prefetch, or null to skip it.
-   * @defaultValue actions that look like a path (`/…`) or an http(s) URL, taken as they are
+   * @defaultValue actions that look like a path (`/…`) or an http(s) URL, taken as they are; routes
+   * with a placeholder segment (`/p/:id`) are skipped as `not-a-url` (map them yourself to prefetch)
    */
   toUrl?: (action: string) => string | null;
   /**
@@ -91,7 +92,9 @@ interface Predicts {
   predict(o?: { k?: number }): Prediction[] | Promise<Prediction[]>;
 }
 
-const asUrl = (a: string): string | null => (/^(\/(?!\/)|https?:\/\/)/.test(a) ? a : null);
+// A route with a placeholder segment (`/p/:id`, what `hunch train` makes of `/p/83472`) names
+// many pages, not one: fetched as written it would be a 404 or the wrong page.
+const asUrl = (a: string): string | null => (/^(\/(?!\/)|https?:\/\/)/.test(a) && !/\/:/.test(a) ? a : null);
 
 // Path segments that name an action rather than a page: sign-out, deletion, unsubscription,
 // cart and checkout steps, payment. Matched as whole words of the path (separated by / - _ .).

@@ -118,6 +118,16 @@ test('prefetch never fetches a state-changing-looking URL: /logout at 0.9 adds n
   assert.deepEqual(await prefetch(predicting(top), { document: fakeDocument(), threshold: 0, max: 1, allow: ['/search*'] }), ['https://shop.example/search?q=shoes']);
 });
 
+test('prefetch skips routes with a placeholder segment (/p/:id names many pages); toUrl can map them', async () => {
+  const reports = [];
+  const top = [{ action: '/p/:id', probability: 0.85 }, { action: 'https://shop.example/u/:user/orders', probability: 0.5 }, { action: '/cart', probability: 0.4 }];
+  const d = fakeDocument('https://shop.example/home');
+  assert.deepEqual(await prefetch(predicting(top), { document: d, threshold: 0, max: 3, onReport: (r) => reports.push(r) }), ['https://shop.example/cart']);
+  assert.deepEqual(reports[0].skipped, [{ url: '/p/:id', reason: 'not-a-url' }, { url: 'https://shop.example/u/:user/orders', reason: 'not-a-url' }]);
+  const mapped = await prefetch(predicting(top), { document: fakeDocument('https://shop.example/home'), threshold: 0, max: 1, toUrl: (a) => a.replace('/:id', '/latest') });
+  assert.deepEqual(mapped, ['https://shop.example/p/latest']);
+});
+
 test('prefetch: exclude (patterns or a function) wins over allow; the current page is skipped', async () => {
   const top = [{ action: '/page/1', probability: 0.9 }, { action: '/page/2', probability: 0.8 }, { action: '/help', probability: 0.7 }];
   assert.deepEqual(await prefetch(predicting(top), { document: fakeDocument('https://shop.example/home'), threshold: 0, max: 3, exclude: [/^\/page\//] }), ['https://shop.example/help']);

@@ -148,6 +148,8 @@ TEST_CASE("routes: version 2 gives one route for a page's spellings (log and bro
   // Kept parameters in keep_query's order.
   CHECK(r.apply("/s?page=2&q=shoes") == "/s?q=shoes&page=2");
   CHECK(r.apply("/s?q=shoes&page=2") == "/s?q=shoes&page=2");
+  CHECK(r.apply("/s?q=red shoes\t") == "/s?q=red%20shoes");  // white space in a kept value: encoded (the end's trimmed)
+  CHECK(r.apply("/s?q=a\tb") == "/s?q=a%09b");
   // Idempotent.
   for (const char* a : {"/c/caf%c3%a9", "/c/a b", "/c/a%2fb", "/c/caf\xE9", "//x//y/", "/s?page=2&q=a", "/c/100%25"}) {
     const std::string once = r.apply(a);

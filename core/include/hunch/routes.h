@@ -52,7 +52,8 @@ bool valid_utf8(std::string_view s);
 //        percent-encodes (controls, space, '"', '<', '>', '`', '{', '}', 0x7F, invalid UTF-8) and
 //        a '%' that starts no %XX encoded ("/a b" is "/a%20b", "/100%" is "/100%25"); the identifier tests read the segment decoded once; rule
 //        literals are made canonical;
-//      - kept query parameters come in keep_query's order, not the URL's;
+//      - kept query parameters come in keep_query's order, not the URL's, with controls and
+//        spaces in them percent-encoded;
 //      - a segment starting with ':' is tested on what follows the colons (":83472" and
 //        ":bob@example.com" are identifiers, ":id" and ":user" are not), and "%2540" (an e-mail's
 //        '@' encoded twice) makes a segment an identifier.
