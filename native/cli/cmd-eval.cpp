@@ -56,7 +56,7 @@ int run_eval(int argc, char** argv) {
   args.option("report", "", "also write a self-contained HTML report to this path");
   args.flag("membership", "also run a loss-threshold membership-inference attack: training users against the users the "
             "model was trained without (hunch train --holdout-users or --dp-epsilon); AUC 0.5 = no leak");
-  args.option("membership-targets", "50", "--membership: each user's last N training events are scored");
+  args.option("membership-targets", "50", "--membership: each sequence's last N training events are scored (a sequence is a user, or a session of one where the log is split into sessions)");
   if (int exit_code = args.parse_or_exit(argc, argv); exit_code >= 0) return exit_code;
   std::string error;
   const bool baselines_only = args.get_bool("baselines-only");

@@ -565,6 +565,12 @@ int train_net(const train::Dataset& ds, const train::TrainOptions& topt, train::
     if (d.count_sigma > 0)
       std::printf("  composed with the count start's release (noise σ = %.3f · clip %.3g): ε = %.3f of it alone, "
                   "%.3f of DP-SGD alone\n", d.count_sigma, d.count_clip, d.epsilon_counts, d.epsilon_sgd);
+    // δ bounds the chance that the ε guarantee fails for a user: at 1/users or above, a release
+    // that exposes one user outright still meets it.
+    if (d.users && d.delta * double(d.users) > 1.0 + 1e-9)
+      std::printf("warning: --dp-delta %.3g is above 1 / training users (%.3g): at that δ the guarantee allows "
+                  "exposing some user outright; the default is 1 / users, and well below is usual\n",
+                  d.delta, 1.0 / double(d.users));
   }
   print_action_terms(*net, ds.attr_columns);
   return kGoOn;

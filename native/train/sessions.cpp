@@ -52,7 +52,10 @@ Error set_goal_types(Dataset* ds, const std::vector<std::string>& names) {
   for (const std::string& n : names) {
     auto it = std::find(ds->types.begin() + (ds->types.empty() ? 0 : 1), ds->types.end(), n);
     if (it == ds->types.end())
-      return Error("--goal-type '" + n + "' is not an event type of this log (types seen: " + type_list(*ds) + ")");
+      return Error("--goal-type '" + n + "' is not an event type of the vocabulary (types: " + type_list(*ds) + ")" +
+                   (ds->min_users > 1 ? "; a type done by fewer than --min-users (" + std::to_string(ds->min_users) +
+                                            ") distinct users is withheld: the cleaning report counts them"
+                                      : std::string()));
     goal[size_t(it - ds->types.begin())] = true;
   }
   ds->goal_types = names;

@@ -658,6 +658,12 @@ TEST_CASE("hunch train --dp-epsilon: trains, records ε, stops at its budget; ev
   // its release composed into the same ε.
   CHECK(out.find("DP counts (the count start's release, ε = 2 alone") != std::string::npos);
   CHECK(out.find("action head start") != std::string::npos);
+  CHECK(out.find("warning: --dp-delta") == std::string::npos);  // the default δ = 1 / users
+  {
+    std::string big;
+    REQUIRE(cli("train " + dir + "-shop.csv -o " + model + "-delta --dp-epsilon 4 --dp-delta 0.5 --epochs 1 --batch 64", &big) == 0);
+    CHECK(big.find("warning: --dp-delta 0.5 is above 1 / training users") != std::string::npos);
+  }
   CHECK(out.find("composed with the count start's release") != std::string::npos);
   CHECK(out.find("transition table:") == std::string::npos);  // never counted outside the release
   REQUIRE(cli("inspect " + model, &out) == 0);

@@ -416,7 +416,7 @@ TEST_CASE("hunch train/eval --protocol sessions: conversion head, calibration, J
   }
 
   CHECK(run_cli("eval --baselines-only " + log + " --protocol sessions --goal-type order", &out) == 2);
-  CHECK(out.find("'order' is not an event type of this log (types seen: ") != std::string::npos);
+  CHECK(out.find("'order' is not an event type of the vocabulary (types: ") != std::string::npos);
   CHECK(run_cli("eval --baselines-only " + log + " --goal-type purchase", &out) == 2);
   CHECK(out.find("--goal-type needs --protocol sessions") != std::string::npos);
   CHECK(run_cli("train " + log + " -o " + model + " --protocol session", &out) == 2);
