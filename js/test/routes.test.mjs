@@ -19,7 +19,7 @@ const skip = !fs.existsSync(cli) && `no native CLI at ${cli}: build it (scripts/
 function log() {
   let csv = 'user,time,action,type\n';
   for (let u = 0; u < 40; ++u) {
-    const pages = ['/', `/c/coffee?sort=${u % 3}`, `/product/${1000 + (u % 7)}?utm_source=mail&u=${u}`, '/cart#top'];
+    const pages = ['/', `/c/coffee?sort=${u % 3}`, `/product/${1000 + (u % 7)}?utm_source=mail&u=${u}`, '/cart#top', '/c/café'];
     if (u === 0) pages.push('/account/orders/83472/invoice-for-alice');
     pages.forEach((p, i) => (csv += `u${u},${1700000000 + u * 3600 + i * 30},${p},view\n`));
   }
@@ -33,17 +33,27 @@ test('a pushed URL maps to the route the model was trained on', { skip }, async 
     const model = path.join(dir, 'm.hunch');
     execFileSync(cli, ['train', path.join(dir, 'log.csv'), '-o', model, '--epochs', '1', '--embed', '16', '--layers', '1', '--float'], { stdio: 'ignore' });
     const p = await Predictor.fromBytes(new Uint8Array(fs.readFileSync(model)));
-    assert.equal(p.info.metadata['hunch.normalize.version'], 1);
+    assert.equal(p.info.metadata['hunch.normalize.version'], 2);
     assert.equal(p.info.metadata['hunch.vocab.min_users'], 5);
     assert.ok(p.info.actions.includes('/product/:id'), p.info.actions.join(' '));
     assert.ok(p.info.actions.every((a) => !a.includes('?') && !a.includes('#') && !a.includes('alice')), p.info.actions.join(' '));
 
     const raw = p.sequence();
-    raw.push([{ action: '/', time: 1700000000000 }, { action: '/product/123?utm=x', time: 1700000010000 }, { action: '/cart#top', time: 1700000020000 }]);
+    // Typed as the CLI's events below are ('view:'): the model reads the type too.
+    raw.push([{ action: '/', type: 'view', time: 1700000000000 }, { action: '/product/123?utm=x', type: 'view', time: 1700000010000 }, { action: '/cart#top', type: 'view', time: 1700000020000 }]);
     assert.equal(raw.stats().unknownActions, 0);
     const route = p.sequence();
-    route.push([{ action: '/', time: 1700000000000 }, { action: '/product/:id', time: 1700000010000 }, { action: '/cart', time: 1700000020000 }]);
+    route.push([{ action: '/', type: 'view', time: 1700000000000 }, { action: '/product/:id', type: 'view', time: 1700000010000 }, { action: '/cart', type: 'view', time: 1700000020000 }]);
     assert.deepEqual(raw.predict({ k: 5 }), route.predict({ k: 5 }));
+    // Version 2: the browser's spelling of a page the log wrote otherwise is the same route
+    // (location.pathname percent-encodes 'é'; a default port; a doubled slash).
+    assert.ok(p.info.actions.includes('/c/café'), p.info.actions.join(' '));
+    const browser = p.sequence();
+    browser.push([{ action: '/c/caf%C3%A9', time: 1700000000000 }, { action: 'https://shop.example:443//cart', time: 1700000010000 }]);
+    const logged = p.sequence();
+    logged.push([{ action: '/c/café', time: 1700000000000 }, { action: 'https://shop.example/cart', time: 1700000010000 }]);
+    assert.equal(browser.stats().unknownActions, logged.stats().unknownActions);
+    assert.deepEqual(browser.predict({ k: 5 }), logged.predict({ k: 5 }));
 
     // The native CLI maps the same names to the same routes.
     const native = JSON.parse(execFileSync(cli, ['predict', model, '--events', 'view:/@1700000000,view:/product/123?utm=x@1700000010,view:/cart#top@1700000020', '--k', '5', '--json'], { encoding: 'utf8' }));

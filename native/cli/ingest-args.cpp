@@ -68,7 +68,7 @@ void add_ingest_options(Args& a) {
   a.option("gap-edges", "", "time-gap bucket edges in seconds, comma-separated, increasing (default: 1,2,5,…,2592000)");
   a.option("max-line-bytes", "1048576", "longest accepted record; longer ones are skipped and counted");
   a.flag("keep-duplicates", "keep repeated (user, action, type, time) events instead of dropping them");
-  a.flag("strict", "stop at the first bad row with file:line and the reason, instead of skipping and counting");
+  a.flag("strict", "stop at the first bad row with file:line and the reason, instead of skipping and counting (rows left out by design — duplicates, static assets, error statuses, Segment identify calls — are still counted, not errors)");
   a.option("keep-last", "0",
            "bounded memory for very long logs: keep only each user's last N events (the vocabulary still counts "
            "every event); 0 = keep all");

@@ -710,6 +710,13 @@ class Ingestor {
     if (examples_seen_.insert_if_new(counter)) rep_->examples.push_back(msg);
     return {};
   }
+  // A row left out by design, not a bad one (a static asset, an error status, a Segment
+  // identify call, a duplicate): counted with an example, never an error under --strict.
+  void filtered(uint64_t* counter, uint64_t line, const std::string& reason) {
+    ++*counter;
+    file_lines_ = std::max(file_lines_, line);
+    if (examples_seen_.insert_if_new(counter)) rep_->examples.push_back(name_ + ":" + std::to_string(line) + ": " + reason);
+  }
   Error accept(const Row& row);
   TimeColumn time_;  // the log's time column: what it showed of its date order (train/times.h)
   bool day_first_late_ = false;
@@ -1674,7 +1681,6 @@ Error Ingestor::finish(Dataset* out) {
           const std::string msg = where(events_[dup].line) + ": duplicate of the event on " +
                                   (file_bases_.size() > 1 ? where(orig) : "line " + std::to_string(orig)) +
                                   " (same user, action, type and time)";
-          if (opt_.strict) return Error(msg);
           if (examples_seen_.insert_if_new(&rep_->duplicates)) rep_->examples.push_back(msg);
         }
         for (size_t k = i; k < j; ++k)
@@ -2117,7 +2123,7 @@ Error Ingestor::read_json_events(Source* src, Format f) {
       ++rep_->rows;
       int kind = formats::segment_event(rec, &ev, &why);
       if (kind < 0) e = skip(&rep_->malformed, lineno, why);
-      else if (kind == 0) e = skip(&rep_->not_events, lineno, why);
+      else if (kind == 0) filtered(&rep_->not_events, lineno, why);
       else e = row_from_fields(ev, lineno, records.sub(), &row);
     } else if (nested) {
       const formats::Json* events = rec.get(events_field_);
@@ -2193,11 +2199,11 @@ Error Ingestor::read_access_log(Source* src) {
     } else if (!formats::parse_access_line(line, &rec, &why)) {
       e = skip(&rep_->malformed, lineno, "not an access-log line: " + why);
     } else if (rec.method != "GET" && rec.method != "HEAD") {
-      e = skip(&rep_->not_events, lineno, "a " + quote_value(rec.method) + " request, not a page view");
+      filtered(&rep_->not_events, lineno, "a " + quote_value(rec.method) + " request, not a page view");
     } else if (rec.status >= 0 && (rec.status < 200 || rec.status >= 400)) {
-      e = skip(&rep_->error_status, lineno, "status " + std::to_string(rec.status) + " (kept: 2xx and 3xx)");
+      filtered(&rep_->error_status, lineno, "status " + std::to_string(rec.status) + " (kept: 2xx and 3xx)");
     } else if (formats::is_static_asset(rec.path)) {
-      e = skip(&rep_->static_assets, lineno, "a static asset: " + quote_value(rec.path));
+      filtered(&rep_->static_assets, lineno, "a static asset: " + quote_value(rec.path));
     } else {
       row.line = lineno;
       row.sub = 0;
@@ -2246,6 +2252,26 @@ Error Ingestor::configure() {
 // NUL bytes in every name: refused with the way out rather than read so. Told by a byte-order
 // mark, or by NUL bytes in the first line (no text log has them).
 Error check_text_encoding(const std::string& name, const std::string& head) {
+  // Containers and compressions hunch does not read (gzip it does), told by their magic bytes:
+  // read as text they give garbage rows or the UTF-16 message.
+  static const struct {
+    std::string magic;
+    const char *what, *instead;
+  } kNotText[] = {
+      {"BZh", "bzip2-compressed", "bzip2 -dc '%s' | gzip > events.csv.gz"},
+      {std::string("\xFD" "7zXZ\0", 6), "xz-compressed", "xz -dc '%s' | gzip > events.csv.gz"},
+      {"\x28\xB5\x2F\xFD", "zstd-compressed", "zstd -dc '%s' | gzip > events.csv.gz"},
+      {"PK\x03\x04", "a zip archive", "unzip -p '%s' | gzip > events.csv.gz"},
+      {"PAR1", "Parquet", "export the table as CSV or JSON Lines (e.g. Spark's df.write.csv, or COPY … TO in your warehouse)"},
+      {"Obj\x01", "Avro", "export the table as CSV or JSON Lines"},
+  };
+  for (const auto& k : kNotText)
+    if (head.size() >= k.magic.size() && head.compare(0, k.magic.size(), k.magic) == 0 &&
+        !(k.magic == "BZh" && (head.size() < 4 || head[3] < '1' || head[3] > '9'))) {
+      char way[512];
+      std::snprintf(way, sizeof way, k.instead, name.c_str());
+      return Error(name + ": the file is " + k.what + "; hunch reads text (CSV, TSV, JSON Lines, logs), plain or gzip — " + way);
+    }
   const char *which = nullptr, *from = "UTF-16";  // what the text looks like; iconv's name for it
   if (head.rfind(std::string("\xFF\xFE\0\0", 4), 0) == 0 || head.rfind(std::string("\0\0\xFE\xFF", 4), 0) == 0) which = from = "UTF-32";
   else if (head.rfind("\xFF\xFE", 0) == 0 || head.rfind("\xFE\xFF", 0) == 0) which = "UTF-16";
