@@ -196,15 +196,32 @@ class Source {
   Error              error_;
 };
 
+// A value for a message: at most 60 bytes (cut at a character), control bytes and bytes of
+// invalid UTF-8 as \xHH, so that the report stays readable UTF-8 whatever the log holds.
 std::string quote_value(const std::string& v) {
-  std::string s = v.size() > 60 ? v.substr(0, 60) + "…" : v;
+  static const char kHex[] = "0123456789ABCDEF";
   std::string out = "'";
-  for (char c : s) {
+  size_t i = 0;
+  for (; i < v.size() && i < 60;) {
+    const unsigned char c = static_cast<unsigned char>(v[i]);
     if (c == '\n') out += "\\n";
     else if (c == '\r') out += "\\r";
     else if (c == '\t') out += "\\t";
-    else out += c;
+    else if (c < 0x20 || c == 0x7F) out += "\\x", out += kHex[c >> 4], out += kHex[c & 15];
+    else if (c >= 0x80) {
+      const size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+      if (n && i + n <= v.size() && valid_utf8(std::string_view(v).substr(i, n))) {
+        out.append(v, i, n);
+        i += n;
+        continue;
+      }
+      out += "\\x", out += kHex[c >> 4], out += kHex[c & 15];
+    } else {
+      out += char(c);
+    }
+    ++i;
   }
+  if (i < v.size()) out += "…";
   return out + "'";
 }
 

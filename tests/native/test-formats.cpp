@@ -382,6 +382,9 @@ TEST_CASE("formats: UTF-16 and UTF-32 text is refused with the way out; Latin-1 
   REQUIRE(latin.error.ok());
   CHECK(latin.rep.bad_utf8 == 1);
   CHECK(has(latin.rep.to_text(), "convert it first (iconv -f WINDOWS-1252 -t UTF-8)"));
+  // The report's example shows the byte escaped: the report itself stays UTF-8.
+  CHECK(has(latin.rep.to_text(), "'caf\\xE9'"));
+  CHECK(hunch::valid_utf8(latin.rep.to_text()));
 }
 
 TEST_CASE("formats: missing-id tokens are missing values, counted; NA is not one giant user") {
