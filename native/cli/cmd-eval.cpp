@@ -26,6 +26,18 @@ int run_membership(const Model& model, const train::Dataset& ds, const train::Se
     std::fprintf(stderr, "hunch eval: %s\n", e.message.c_str());
     return 1;
   }
+  // The attack's "members" are the log's users outside the held-out share: only the training
+  // users when this is the log the model was trained on (the model records its size).
+  const MetaEntry* seqs = model.file().find_meta("hunch.train.sequences");
+  const MetaEntry* data = model.file().find_meta("hunch.train.data");
+  if (seqs && seqs->value.type == MetaType::U64 && seqs->value.u != ds.sequences())
+    std::fprintf(stderr,
+                 "warning: --membership: the model was trained on %llu sequences%s%s%s, this log has %zu: its "
+                 "\"training users\" are only the model's if this is the log it was trained on (with the same "
+                 "session flags), so the AUC may not measure the model's leak\n",
+                 (unsigned long long)seqs->value.u, data && data->value.type == MetaType::STRING ? " of '" : "",
+                 data && data->value.type == MetaType::STRING ? data->value.str.c_str() : "",
+                 data && data->value.type == MetaType::STRING ? "'" : "", ds.sequences());
   return -1;
 }
 

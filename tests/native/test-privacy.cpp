@@ -680,6 +680,11 @@ TEST_CASE("hunch train --dp-epsilon: trains, records ε, stops at its budget; ev
   CHECK(out.find("-DP per user") != std::string::npos);
   REQUIRE(cli("eval " + model + " " + dir + "-shop.csv --protocol sessions --membership --json", &out) == 0);
   CHECK(out.find("\"membership\": {\"auc\": ") != std::string::npos);
+  CHECK(out.find("warning: --membership") == std::string::npos);  // the training log
+  // Another log's users are not the model's training users: said.
+  REQUIRE(cli("synth --users 300 --seed 99 --quiet -o " + dir + "-other.csv", &out) == 0);
+  REQUIRE(cli("eval " + model + " " + dir + "-other.csv --protocol sessions --membership", &out) == 0);
+  CHECK(out.find("warning: --membership: the model was trained on ") != std::string::npos);
   // Bad combinations are usage errors.
   CHECK(cli("train " + dir + "-shop.csv -o " + model + " --dp-epsilon 4 --holdout-users 0", &out) == 2);
   CHECK(out.find("--holdout-users") != std::string::npos);
