@@ -2,6 +2,9 @@
 #include "train/ingest-formats.h"
 
 #include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "train/ingest.h"
@@ -314,6 +317,11 @@ bool parse_access_line(const std::string& line, AccessRecord* out, std::string* 
 
 bool is_static_asset(const std::string& path) {
   std::string p = url_path(path);
+  // Files for crawlers and browsers, not pages a visitor opens.
+  for (const char* f : {"/robots.txt", "/sitemap.xml", "/sitemap_index.xml", "/ads.txt", "/humans.txt",
+                        "/security.txt", "/crossdomain.xml", "/browserconfig.xml"})
+    if (iequal(p, f)) return true;
+  if (p.rfind("/.well-known/", 0) == 0) return true;
   size_t slash = p.rfind('/'), dot = p.rfind('.');
   if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return false;
   std::string ext = p.substr(dot + 1);
@@ -616,7 +624,19 @@ bool ga4_event(const Json& r, EventFields* out, std::string* why) {
       if (!k || k->kind != Json::STRING || !v || v->kind != Json::OBJECT) continue;
       const Json* x = member_any(*v, {"string_value", "int_value", "float_value", "double_value"});
       if (!x || !x->scalar()) continue;
-      if (k->text == "ga_session_id") put(out, F_SESSION, x);
+      if (k->text == "ga_session_id") {
+        put(out, F_SESSION, x);
+        // An id exported as double_value (1714564700.0) is the int_value's session (1714564700).
+        if (x->kind == Json::NUMBER) {
+          char* end = nullptr;
+          const double d = std::strtod(x->text.c_str(), &end);
+          if (end && *end == '\0' && std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9007199254740992.0) {
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "%.0f", d);
+            out->value[F_SESSION] = buf;
+          }
+        }
+      }
       for (int i = 0; i < rank; ++i)
         if (k->text == kActionKeys[i]) {
           rank = i;

@@ -1281,9 +1281,17 @@ Error Ingestor::read_delimited(Source* src, char delim) {
                  std::to_string(filled) + " fields, the header has " + std::to_string(header_fields) +
                      " (a delimiter inside an unquoted value?)");
       } else {
+        // Spaces around a value (hand-written "u1, /a, view") are not part of it: " u1" is u1 and
+        // " NA" a missing value.
+        auto trim_spaces = [](std::string* s) {
+          size_t b = 0, e = s->size();
+          while (b < e && (*s)[b] == ' ') ++b;
+          while (e > b && (*s)[e - 1] == ' ') --e;
+          if (b || e < s->size()) *s = s->substr(b, e - b);
+        };
         for (int r = 0; r < ROLES; ++r) {
           row.present[r] = column_[r] >= 0;
-          if (row.present[r]) row.value[r].swap(fields[column_[r]]);
+          if (row.present[r]) row.value[r].swap(fields[column_[r]]), trim_spaces(&row.value[r]);
         }
         row.attr.resize(attr_column_.size());
         for (size_t k = 0; k < attr_column_.size(); ++k) {  // a short record: the value is missing
@@ -1291,7 +1299,7 @@ Error Ingestor::read_delimited(Source* src, char delim) {
           if (size_t(attr_column_[k]) < fields.size()) row.attr[k].swap(fields[attr_column_[k]]);
         }
         row.has_session = session_column_ >= 0 && session_column_ < int(fields.size());
-        if (row.has_session) row.session.swap(fields[session_column_]);
+        if (row.has_session) row.session.swap(fields[session_column_]), trim_spaces(&row.session);
         e = accept(row);
       }
     }

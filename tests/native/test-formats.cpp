@@ -1245,4 +1245,34 @@ TEST_CASE("formats: what a QA pass found (session 16): shifted columns, stray qu
   CHECK(m.rep.missing_tokens == 2);
   CHECK(m.rep.bad_time == 2);
   CHECK(has(m.rep.to_text(), "mt.csv:7: column 'time': '1e300' is after 2100-01-01"));
+  // Spaces around values: " u1" is u1, " NA" a missing value.
+  Ingested s = ingest_text("spaces.csv", "user, time, action, type\nu1, 1714564800, /a, view\n u1 , 1714564810, /b, view\n"
+                                         "u1, 1714564820, NA, view\n", o);
+  REQUIRE_MESSAGE(s.error.ok(), s.error.message);
+  CHECK(s.rep.users == 1);
+  CHECK(s.rep.missing_tokens == 1);
+  CHECK(names_of(s.ds, 0) == std::vector<std::string>{"/a", "/b"});
+  // GA4: a session id exported as double_value is the int_value's session.
+  auto ga4 = [](const char* session_value, int t) {
+    return std::string("{\"event_timestamp\":\"") + std::to_string(1714564800000000LL + t * 1000000LL) +
+           "\",\"event_name\":\"page_view\",\"user_pseudo_id\":\"9.1\",\"event_params\":[{\"key\":\"page_location\","
+           "\"value\":{\"string_value\":\"https://x.example/p" + std::to_string(t) + "\"}},{\"key\":\"ga_session_id\",\"value\":" +
+           session_value + "}]}\n";
+  };
+  Ingested g = ingest_text("ga4.jsonl", ga4("{\"int_value\":\"1714564700\"}", 0) + ga4("{\"double_value\":1714564700.0}", 1) +
+                                            ga4("{\"int_value\":\"1714564700\"}", 2), o);
+  REQUIRE_MESSAGE(g.error.ok(), g.error.message);
+  CHECK(g.rep.format == Format::GA4);
+  CHECK(g.ds.sequences() == 1);
+  CHECK(g.rep.kept_events == 3);
+  // Access logs: files for crawlers are not pages.
+  Ingested a = ingest_text("site.log",
+                           "1.2.3.4 - - [01/May/2024:12:00:00 +0000] \"GET /robots.txt HTTP/1.1\" 200 12 \"-\" \"bot\"\n"
+                           "1.2.3.4 - - [01/May/2024:12:00:01 +0000] \"GET /sitemap.xml HTTP/1.1\" 200 12 \"-\" \"bot\"\n"
+                           "1.2.3.4 - - [01/May/2024:12:00:02 +0000] \"GET /.well-known/security.txt HTTP/1.1\" 200 12 \"-\" \"bot\"\n"
+                           "1.2.3.4 - - [01/May/2024:12:00:03 +0000] \"GET /docs HTTP/1.1\" 200 12 \"-\" \"bot\"\n"
+                           "1.2.3.4 - - [01/May/2024:12:00:04 +0000] \"GET /docs/a HTTP/1.1\" 200 12 \"-\" \"bot\"\n", o);
+  REQUIRE_MESSAGE(a.error.ok(), a.error.message);
+  CHECK(a.rep.static_assets == 3);
+  CHECK(a.rep.kept_events == 2);
 }
