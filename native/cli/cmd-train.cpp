@@ -330,16 +330,22 @@ Error check_output_path(const std::string& flag, const std::string& path, const 
 }
 
 // Reads the log into *ds and prints its cleaning report.
-int read_events(const TrainFlags& o, train::Dataset* ds, train::IngestReport* irep) {
+int read_events(const TrainFlags& o, train::Dataset* ds, train::IngestReport* irep, train::Collective& world) {
   auto t0 = std::chrono::steady_clock::now();
   std::vector<std::string> files;
   if (Error e = train::expand_inputs(o.inputs, &files)) return fail(1, "%s", e.message.c_str());
   if (!o.dry_run) {
-    std::vector<std::pair<std::string, std::string>> outputs = {{"-o", o.output}};
-    if (o.report) outputs.push_back({"--report", *o.report});
-    if (!o.checkpoint.empty()) outputs.push_back({"--checkpoint", o.checkpoint});
-    for (const auto& [flag, path] : outputs)
-      if (Error e = check_output_path(flag, path, files)) return fail(1, "%s", e.message.c_str());
+    // Rank 0 writes the outputs, so rank 0 checks them (another node may not see the folder);
+    // its verdict stops every rank.
+    Error bad;
+    if (world.leader()) {
+      std::vector<std::pair<std::string, std::string>> outputs = {{"-o", o.output}};
+      if (o.report) outputs.push_back({"--report", *o.report});
+      if (!o.checkpoint.empty()) outputs.push_back({"--checkpoint", o.checkpoint});
+      for (const auto& [flag, path] : outputs)
+        if (!bad) bad = check_output_path(flag, path, files);
+    }
+    if (world.from_leader(bad ? 1 : 0) > 0) return world.leader() ? fail(1, "%s", bad.message.c_str()) : 1;
   }
   if (Error e = train::ingest_files(files, o.ingest, ds, irep)) return fail(1, "%s", e.message.c_str());
   std::fputs(irep->to_text().c_str(), stdout);
@@ -925,7 +931,7 @@ int run_train(int argc, char** argv) {
 
   train::Dataset ds;
   train::IngestReport irep;
-  if (int rc = read_events(o, &ds, &irep); rc != kGoOn) return rc;
+  if (int rc = read_events(o, &ds, &irep, *world); rc != kGoOn) return rc;
   if (o.dry_run) return 0;
 
   train::SessionSplit split;
