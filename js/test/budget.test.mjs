@@ -41,8 +41,12 @@ import { jsRoot } from './helpers.mjs';
 // compiled for size, core/src/count-head.cpp) grew it to 87,724; 88,000. Later changes took it to
 // 87,986 (7c79932's main). Prices as logs and pages write them (read_attr_number: currency signs
 // and codes, thousands grouping, decimal commas, Intl.NumberFormat's no-break spaces, so a pushed
-// "$1,299.00" falls in the trainer's bucket: +977 B gzip) grew it to 88,963; 89,000.
-const BUDGET = 89_000;
+// "$1,299.00" falls in the trainer's bucket: +977 B gzip) grew it to 88,963; 89,000. Issue 16's
+// routes version 2 (one percent-encoding per path segment so that location.pathname meets a
+// log's spelling, default ports and inner empty segments dropped, kept parameters in keep_query's
+// order, the identifier tests behind ':' and '%2540', and the version each model names kept so
+// version-1 models map as they did: +1,758 B gzip) grew it to 90,721; 91,000.
+const BUDGET = 91_000;
 
 test(`main-thread path: JS + wasm ≤ ${BUDGET} bytes gzip -9`, () => {
   const { main, worker } = sizes();
