@@ -23,45 +23,74 @@ struct ParsedEvent {
   std::vector<std::pair<std::string, std::string>> attrs;  // [column=value;…]
 };
 
+// Text with its escaped characters marked: a backslash makes the next character part of a name
+// (\, \@ \[ \] \; \= \: \\), so that an action such as
+// "/u/bob@example.com" or "/s?x=a,b" can be written. The searches below skip marked characters.
+struct Marked {
+  std::string       s;
+  std::vector<bool> lit;  // per character of s: it was escaped
+  size_t find(char c, size_t from = 0) const {
+    for (size_t i = from; i < s.size(); ++i)
+      if (s[i] == c && !lit[i]) return i;
+    return std::string::npos;
+  }
+  size_t rfind(char c) const {
+    for (size_t i = s.size(); i-- > 0;)
+      if (s[i] == c && !lit[i]) return i;
+    return std::string::npos;
+  }
+  Marked sub(size_t b, size_t n = std::string::npos) const {
+    const size_t e = n == std::string::npos || b + n > s.size() ? s.size() : b + n;
+    return {s.substr(b, e - b), std::vector<bool>(lit.begin() + long(b), lit.begin() + long(e))};
+  }
+};
+
 // Items are comma-separated: [type:]action[[column=value;…]][@seconds]. The "type:" prefix is
 // taken as a type only when the model knows that type, so actions containing ':' (URLs) still
 // work. The bracket gives attributes (a model trained with --attr-columns): a product the model
-// does not know still gets its category's signal.
-bool parse_events(const Model& m, const std::string& text, std::vector<ParsedEvent>* out, std::string* error) {
+// does not know still gets its category's signal. A backslash escapes the next character (Marked).
+bool parse_events(const Model& m, const std::string& raw, std::vector<ParsedEvent>* out, std::string* error) {
+  Marked text;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    const bool escaped = raw[i] == '\\' && i + 1 < raw.size();
+    if (escaped) ++i;
+    text.s += raw[i];
+    text.lit.push_back(escaped);
+  }
   size_t start = 0;
-  while (start <= text.size()) {
+  while (start <= text.s.size()) {
     size_t end = text.find(',', start);
-    if (end == std::string::npos) end = text.size();
-    std::string item = text.substr(start, end - start);
+    if (end == std::string::npos) end = text.s.size();
+    Marked item = text.sub(start, end - start);
     start = end + 1;
-    if (item.empty()) {
-      if (end == text.size()) break;
+    if (item.s.empty()) {
+      if (end == text.s.size()) break;
       *error = "--events: empty item at character " + std::to_string(end);
       return false;
     }
     ParsedEvent e;
     if (size_t at = item.rfind('@'); at != std::string::npos) {
       char* stop = nullptr;
-      e.time = std::strtod(item.c_str() + at + 1, &stop);
-      if (at + 1 == item.size() || *stop != '\0' || !std::isfinite(e.time)) {
-        *error = "--events: '" + item + "': the time after '@' must be a number of seconds";
+      e.time = std::strtod(item.s.c_str() + at + 1, &stop);
+      if (at + 1 == item.s.size() || *stop != '\0' || !std::isfinite(e.time)) {
+        *error = "--events: '" + item.s + "': the time after '@' must be a number of seconds (write '\\@' for an '@' in a name)";
         return false;
       }
-      item.resize(at);
+      item = item.sub(0, at);
     }
-    if (size_t open = item.rfind('['); open != std::string::npos && item.back() == ']') {
-      const std::string inner = item.substr(open + 1, item.size() - open - 2);
-      item.resize(open);
-      for (size_t b = 0; b < inner.size();) {
+    if (size_t open = item.rfind('['); open != std::string::npos && !item.s.empty() && item.s.back() == ']' && !item.lit.back()) {
+      const Marked inner = item.sub(open + 1, item.s.size() - open - 2);
+      item = item.sub(0, open);
+      for (size_t b = 0; b < inner.s.size();) {
         size_t stop = inner.find(';', b);
-        if (stop == std::string::npos) stop = inner.size();
-        const std::string kv = inner.substr(b, stop - b);
+        if (stop == std::string::npos) stop = inner.s.size();
+        const Marked kv = inner.sub(b, stop - b);
         const size_t eq = kv.find('=');
         if (eq == std::string::npos || eq == 0) {
-          *error = "--events: attribute '" + kv + "' must be column=value";
+          *error = "--events: attribute '" + kv.s + "' must be column=value";
           return false;
         }
-        const std::string column = kv.substr(0, eq);
+        const std::string column = kv.s.substr(0, eq);
         const auto& names = m.attributes().names();
         if (std::find(names.begin(), names.end(), column) == names.end()) {
           std::string have;
@@ -70,19 +99,19 @@ bool parse_events(const Model& m, const std::string& text, std::vector<ParsedEve
                    (have.empty() ? "none" : have) + ")";
           return false;
         }
-        e.attrs.emplace_back(column, kv.substr(eq + 1));
+        e.attrs.emplace_back(column, kv.s.substr(eq + 1));
         b = stop + 1;
       }
     }
-    if (size_t colon = item.find(':'); colon != std::string::npos && m.type_id(item.substr(0, colon)) != 0) {
-      e.type = item.substr(0, colon);
-      item = item.substr(colon + 1);
+    if (size_t colon = item.find(':'); colon != std::string::npos && m.type_id(item.s.substr(0, colon)) != 0) {
+      e.type = item.s.substr(0, colon);
+      item = item.sub(colon + 1);
     }
-    if (item.empty()) {
+    if (item.s.empty()) {
       *error = "--events: an item has no action";
       return false;
     }
-    e.action = item;
+    e.action = item.s;
     out->push_back(e);
   }
   return true;
@@ -95,7 +124,7 @@ int run_predict(int argc, char** argv) {
             "Pushes the events into a fresh sequence and prints the top-k next actions, the next event type,\n"
             "the exit probability and, for a model with a conversion head, the conversion probability,\n"
             "computed by the same core the browser SDK runs.");
-  args.option("events", "", "comma-separated events: [type:]action[[column=value;…]][@seconds] (the bracket: attributes)");
+  args.option("events", "", "comma-separated events: [type:]action[[column=value;…]][@seconds] (the bracket: attributes; a backslash escapes the next character: \\, \\@ \\[ in a name)");
   args.option("k", "10", "how many next actions to print");
   args.option("kernels", "", "kernel implementation: ref, xnnpack (default: the build's default)");
   args.flag("json", "print one JSON object instead of tables");

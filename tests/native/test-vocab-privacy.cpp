@@ -275,4 +275,29 @@ TEST_CASE("hunch train defaults: no name of fewer than 5 users, no query string 
   CHECK(cli("train '" + site + "' -o '" + dir + "/x.hunch' --min-users 0", &out) == 2);
   CHECK(std::system(("rm -rf '" + dir + "'").c_str()) == 0);
 }
+TEST_CASE("hunch predict --events: a backslash escapes ',', '@' and '[' in a name (URLs with e-mails and lists)") {
+  const std::string dir = "/tmp/hunch-test-vocab-escape-" + std::to_string(getpid());
+  REQUIRE(std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "'").c_str()) == 0);
+  std::string csv = "user,time,action\n";
+  for (int u = 0; u < 8; ++u)
+    for (const char* a : {"/", "/s?x=a,b", "/c/coffee", "/cart"})
+      csv += "u" + std::to_string(u) + "," + std::to_string(1700000000 + u * 7200 + (a[1] == 's' ? 30 : a[1] == 'c' ? (a[2] == 'a' ? 90 : 60) : 0)) +
+             ",\"" + a + "\"\n";
+  {
+    FILE* f = std::fopen((dir + "/log.csv").c_str(), "w");
+    REQUIRE(f);
+    REQUIRE(std::fwrite(csv.data(), 1, csv.size(), f) == csv.size());
+    std::fclose(f);
+  }
+  std::string out;
+  REQUIRE_MESSAGE(cli("train '" + dir + "/log.csv' -o '" + dir + "/m.hunch' --keep-query x --epochs 1 --embed 16 --layers 1 --float", &out) == 0, out);
+  // "/s?x=a\,b" is one event, the route the log's "/s?x=a,b" trained; "\@" an '@' in a name.
+  REQUIRE_MESSAGE(cli("predict '" + dir + "/m.hunch' --events '/,/s?x=a\\,b@1700000030,/u/bob\\@example.com' --json", &out) == 0, out);
+  CHECK(out.find("\"events\":3,\"unknown_actions\":1,") != std::string::npos);  // only /u/:id is unknown
+  // Unescaped, the comma splits the event and the '@' is read as the time.
+  CHECK(cli("predict '" + dir + "/m.hunch' --events '/u/bob@example.com' --json", &out) != 0);
+  CHECK(out.find("write '\\@' for an '@' in a name") != std::string::npos);
+  REQUIRE(std::system(("rm -rf '" + dir + "'").c_str()) == 0);
+}
+
 #endif  // HUNCH_CLI_PATH
