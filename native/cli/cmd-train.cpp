@@ -61,16 +61,18 @@ std::string base_name(const std::string& path) {
 
 // Validation NDCG@10 / HR@10 of serialised model bytes through the core (leave-one-out, or the
 // validation sessions' points with the session protocol).
+// Under mpirun every process scores its own users (collective).
 Error core_validation(const std::vector<uint8_t>& bytes, const train::Dataset& ds, unsigned threads,
                       bool exclude_seen, const train::SessionSplit* sessions, double* ndcg, double* hr,
-                      const std::vector<uint8_t>* only) {
+                      const std::vector<uint8_t>* only, train::Collective* collective) {
   std::unique_ptr<Model> model;
   if (Error e = Model::load(bytes.data(), bytes.size(), &model)) return e;
-  if (!sessions) return train::core_validation(*model, ds, exclude_seen, threads, ndcg, hr, only);
+  if (!sessions) return train::core_validation(*model, ds, exclude_seen, threads, ndcg, hr, only, collective);
   train::SessionEvalOptions so;
   so.test = false;
   so.baselines = false;
   so.threads = threads;
+  so.collective = collective;
   train::SessionEvalResult r;
   if (Error e = train::evaluate_sessions(ds, *sessions, train::model_session_scorer(*model, ds, threads), so, &r))
     return e;
@@ -615,7 +617,7 @@ int calibrate(const train::Dataset& ds, const train::SessionSplit& split, const 
               train::Net* net) {
   train::CalibrationData cd;
   if (Error e = train::collect_calibration(ds, split, train::net_session_scorer(*net, ds, topt.threads), true,
-                                           topt.threads, net->cfg.hyper.type_count, &cd))
+                                           topt.threads, net->cfg.hyper.type_count, &cd, topt.collective))
     return fail(1, "calibration: %s", e.message.c_str());
   hunch::Calibration c;
   train::fit_platt(cd.exit_logit, cd.exit_label, &c.exit_a, &c.exit_b);
@@ -721,9 +723,9 @@ int int8_model_bytes(const std::vector<uint8_t>& fbytes, const train::Dataset& d
   auto v0 = std::chrono::steady_clock::now();
   // Under --dp-epsilon the held-out users' validation only (TrainOptions::valid_*), as in training.
   const train::SessionSplit* vs = topt.valid_sessions ? topt.valid_sessions : topt.sessions;
-  if (Error e = core_validation(fbytes, ds, th, topt.exclude_seen, vs, &fn, &fh, topt.valid_sequences))
+  if (Error e = core_validation(fbytes, ds, th, topt.exclude_seen, vs, &fn, &fh, topt.valid_sequences, topt.collective))
     return fail(1, "validating the float model: %s", e.message.c_str());
-  if (Error e = core_validation(qbytes, ds, th, topt.exclude_seen, vs, &qn, &qh, topt.valid_sequences))
+  if (Error e = core_validation(qbytes, ds, th, topt.exclude_seen, vs, &qn, &qh, topt.valid_sequences, topt.collective))
     return fail(1, "validating the int8 model: %s", e.message.c_str());
   std::printf("validation through the core: float NDCG@10 %.4f HR@10 %.4f | int8 NDCG@10 %.4f HR@10 %.4f "
               "(%+.2f%% NDCG@10)  [%.1f s]\n",
@@ -748,6 +750,8 @@ int export_model(const TrainFlags& o, const train::Dataset& ds, const train::Tra
   if (!o.float_model) {
     if (int rc = int8_model_bytes(fbytes, ds, topt, &out_bytes, qrep); rc != kGoOn) return rc;
   }
+  // Under mpirun every process made the file (its validations are shared); rank 0 writes it.
+  if (topt.collective && !topt.collective->leader()) return kGoOn;
   if (Error e = train::write_file_atomic(o.output, out_bytes)) return fail(1, "%s", e.message.c_str());
   std::printf("wrote %s: %zu bytes (%s", o.output.c_str(), out_bytes.size(), o.float_model ? "float" : "int8");
   if (!o.float_model) std::printf("; float would be %zu bytes, %.0f%%", fbytes.size(), 100.0 * out_bytes.size() / fbytes.size());
@@ -992,10 +996,11 @@ int run_train(int argc, char** argv) {
   if (int rc = train_net(ds, topt, net.get(), &trained); rc != kGoOn) return rc;
   if (o.sessions)
     if (int rc = calibrate(ds, topt.valid_sessions ? valid_split : split, topt, net.get()); rc != kGoOn) return rc;
-  if (!world->leader()) return 0;  // rank 0 writes the model and the report
-
+  // Every process validates the exported model's share of users; rank 0 writes the model and
+  // the report.
   train::QuantizationReport qrep;
   if (int rc = export_model(o, ds, topt, *net, trained, &qrep); rc != kGoOn) return rc;
+  if (!world->leader()) return 0;
   if (int rc = write_train_report(o, *net, trained, irep, qrep); rc != kGoOn) return rc;
   return 0;
 }

@@ -1,11 +1,13 @@
 #include "train/action-start.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <numeric>
 
 #include "hunch/transitions.h"
+#include "train/privacy.h"
 #include "train/transitions.h"
 
 namespace hunch::train {
@@ -16,6 +18,7 @@ namespace {
 struct Column {
   uint32_t target;
   uint32_t begin, end;  // its terms in `terms`
+  uint32_t index;       // among every process's columns, in training-sample order
 };
 struct Term {
   uint32_t action;
@@ -46,7 +49,7 @@ void write_theta(const std::vector<double>& theta, Net* net) {
 }  // namespace
 
 ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& training, Net* net,
-                             const std::vector<double>* counts, bool rank) {
+                             const std::vector<double>* counts, bool rank, const UserParts& share) {
   const hunch::Hyper& h = net->cfg.hyper;
   const size_t V = h.vocab_size, T = h.type_count, W = hunch::copy_window_of(h);  // the copy window Wc
   ActionStart out;
@@ -94,16 +97,37 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
   const uint64_t kMaxColumns = K ? 20000 : 60000;
   const uint64_t stride = (all_columns + kMaxColumns - 1) / kMaxColumns;
   std::vector<CopyEntry> entries;
-  // Every stride-th column with its terms, the successors from the table tc.
+  // The work is shared by user (shards.h): this process builds and sums the columns of its
+  // users' parts only, each thread those of its own part; the sums are added across processes.
+  // Every sum a decision reads adds the parts in their order, or counts integers, so the fit is
+  // the same however many processes and threads share the parts.
+  Collective& world = share.collective();
+  const unsigned threads = std::max(1u, share.threads);
+  const std::vector<uint32_t> seq_part = sequence_parts(data, share.count());
+  const std::vector<uint32_t> sample_seq = sample_sequences(data, training);
+  std::vector<uint8_t> thread_of;  // per column of this process: the thread (part − first) it is summed on
+  // Every stride-th column (of every process's) with its terms, the successors from the table
+  // tc; this process's own, counting every column's target into n_target when given. Returns
+  // how many columns there are in all.
   auto build_columns = [&](const TransitionCounts* tc, uint64_t stride, std::vector<Column>* cols_out,
-                           std::vector<Term>* terms_out) {
+                           std::vector<Term>* terms_out, std::vector<double>* n_target) {
     std::vector<Column>& cols = *cols_out;
     std::vector<Term>& terms = *terms_out;
-    uint64_t k = 0;
-    for (const Sample& s : training)
+    uint64_t k = 0, index = 0;
+    thread_of.clear();
+    for (size_t si = 0; si < training.size(); ++si) {
+      const Sample& s = training[si];
+      const uint32_t part = seq_part[sample_seq[si]];
+      const bool mine = share.mine(part);
       for (uint64_t c = s.begin; c < s.begin + s.len && c + 1 < s.target_end; ++c) {
         if (k++ % stride) continue;
-        Column col{data.action[c + 1], uint32_t(terms.size()), 0};
+        if (n_target) (*n_target)[data.action[c + 1]] += 1;
+        if (!mine) {
+          ++index;
+          continue;
+        }
+        thread_of.push_back(uint8_t(part - share.first()));
+        Column col{data.action[c + 1], uint32_t(terms.size()), 0, uint32_t(index++)};
         if (h.copy) {
           const size_t start = std::max<uint64_t>(s.begin, c + 1 >= W ? c + 1 - W : 0);
           copy_entries(start, c, V, [&](size_t j) { return data.action[j]; }, &entries);
@@ -135,63 +159,102 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
         col.end = uint32_t(terms.size());
         cols.push_back(col);
       }
+    }
+    return index;
   };
   std::vector<Column> cols;
   std::vector<Term> terms;
-  build_columns(h.transition_bytes ? net->cfg.transitions.get() : nullptr, stride, &cols, &terms);
-  out.columns = cols.size();
+  std::vector<double> n_target(V, 0.5), corr(V, 0.0);
+  out.columns = build_columns(h.transition_bytes ? net->cfg.transitions.get() : nullptr, stride, &cols, &terms, &n_target);
+  const std::vector<uint8_t> cols_thread = thread_of;
 
   // Full-batch Adam on the mean log-loss. With W·z = 0 the softmax over V is exp(b + bonus) over
   // Z = Z0 + Σ_touched exp(b_a)(exp(bonus_a) − 1): O(terms) per column, not O(V).
   std::vector<double> theta(n_theta, 0.0), m(n_theta, 0.0), v(n_theta, 0.0), grad(n_theta);
-  std::vector<double> bonus(V, 0.0), g(V, 0.0);
-  std::vector<uint32_t> touched;
-  std::vector<uint8_t> seen(V, 0);
+  // Per thread: a column's summed bonus per touched action (bonus[a], seen[a] = 1, the actions
+  // in touched), the softmax's gradient, and the pass's sums (nll, Σ 1/Z, grad, corr).
+  struct alignas(64) Scratch {  // a cache line of its own: no false sharing between threads
+    std::vector<double> bonus, g, grad, corr;
+    std::vector<uint32_t> touched;
+    std::vector<uint8_t> seen;
+    double nll = 0, inv_z = 0;
+  };
+  std::vector<Scratch> scratch(threads);
+  for (Scratch& x : scratch) {
+    x.bonus.assign(V, 0.0);
+    x.g.assign(V, 0.0);
+    x.seen.assign(V, 0);
+  }
   // The biases' own fit, alternated with θ's: for fixed θ the likelihood is largest where each
   // action's expected count over the columns equals its observed count (the fitted columns'
   // targets, add-half smoothed), Σ_c exp(b_a + bonus_ca) / Z_c = n_a, so b_a = log n_a − log S_a
   // with S_a = Σ_c 1/Z_c + Σ_{c touching a} (exp(bonus_ca) − 1) / Z_c: O(terms), not O(V) per
   // column. Without it the biases keep counts that repeats inflated (an item viewed five times
   // by one user is five times as "popular"), and popular items crowd the history out of the top.
-  std::vector<double> n_target(V, 0.5), corr(V, 0.0);
-  for (const Column& col : cols) n_target[col.target] += 1;
+  // (n_target and corr: above, counted as the columns were built.)
   double inv_z = 0;
-  // A column's summed bonus per touched action (bonus[a], seen[a] = 1, the actions in touched)
-  // under the weights th; the caller clears seen for them when done.
+  // Fills x's bonus, seen and touched for a column under the weights th; the caller clears seen
+  // for them when done.
   const std::vector<Term>* term_set = &terms;  // the columns' terms gather reads
-  auto gather = [&](const Column& col, const std::vector<double>& th) {
-    touched.clear();
+  auto gather = [&](Scratch& x, const Column& col, const std::vector<double>& th) {
+    x.touched.clear();
     const std::vector<Term>& tm = *term_set;
     for (uint32_t i = col.begin; i < col.end; ++i) {
       const uint32_t a = tm[i].action;
-      if (!seen[a]) {
-        seen[a] = 1;
-        touched.push_back(a);
-        bonus[a] = 0;
+      if (!x.seen[a]) {
+        x.seen[a] = 1;
+        x.touched.push_back(a);
+        x.bonus[a] = 0;
       }
-      bonus[a] += th[tm[i].weight];
+      x.bonus[a] += th[tm[i].weight];
     }
   };
+  // One pass over every column: each thread its part's, the parts' sums added in part order
+  // (the threads', then the processes' in one sum), into nll (returned, a mean), inv_z, grad
+  // and corr.
+  std::vector<double> sums(2 + n_theta + V);
   auto pass = [&](bool with_grad) {
-    double nll = 0;
-    std::fill(grad.begin(), grad.end(), 0.0);
-    std::fill(corr.begin(), corr.end(), 0.0);
-    inv_z = 0;
-    for (const Column& col : cols) {
-      gather(col, theta);
-      double z = z0;
-      for (uint32_t a : touched) z += expb[a] * (std::exp(bonus[a]) - 1.0);
-      const double t_bonus = seen[col.target] ? bonus[col.target] : 0.0;
-      nll += std::log(z) - (std::log(expb[col.target]) + t_bonus);
-      inv_z += 1.0 / z;
-      for (uint32_t a : touched) corr[a] += (std::exp(bonus[a]) - 1.0) / z;
-      if (with_grad) {
-        for (uint32_t a : touched) g[a] = expb[a] * std::exp(bonus[a]) / z - (a == col.target ? 1.0 : 0.0);
-        for (uint32_t i = col.begin; i < col.end; ++i) grad[terms[i].weight] += g[terms[i].action];
+    run_threads(threads, [&](unsigned t) {
+      Scratch& x = scratch[t];
+      double nll = 0, inv_z_sum = 0;
+      x.grad.assign(n_theta, 0.0);
+      x.corr.assign(V, 0.0);
+      for (size_t ci = 0; ci < cols.size(); ++ci) {
+        if (cols_thread[ci] != t) continue;
+        const Column& col = cols[ci];
+        gather(x, col, theta);
+        double z = z0;
+        for (uint32_t a : x.touched) z += expb[a] * (std::exp(x.bonus[a]) - 1.0);
+        const double t_bonus = x.seen[col.target] ? x.bonus[col.target] : 0.0;
+        nll += std::log(z) - (std::log(expb[col.target]) + t_bonus);
+        inv_z_sum += 1.0 / z;
+        for (uint32_t a : x.touched) x.corr[a] += (std::exp(x.bonus[a]) - 1.0) / z;
+        if (with_grad) {
+          for (uint32_t a : x.touched)
+            x.g[a] = expb[a] * std::exp(x.bonus[a]) / z - (a == col.target ? 1.0 : 0.0);
+          for (uint32_t i = col.begin; i < col.end; ++i) x.grad[terms[i].weight] += x.g[terms[i].action];
+        }
+        for (uint32_t a : x.touched) x.seen[a] = 0;
       }
-      for (uint32_t a : touched) seen[a] = 0;
+      x.nll = nll;
+      x.inv_z = inv_z_sum;
+    });
+    sums[0] = scratch[0].nll;
+    sums[1] = scratch[0].inv_z;
+    std::copy(scratch[0].grad.begin(), scratch[0].grad.end(), sums.begin() + 2);
+    std::copy(scratch[0].corr.begin(), scratch[0].corr.end(), sums.begin() + 2 + long(n_theta));
+    for (unsigned t = 1; t < threads; ++t) {
+      const Scratch& x = scratch[t];
+      sums[0] += x.nll;
+      sums[1] += x.inv_z;
+      for (size_t i = 0; i < n_theta; ++i) sums[2 + i] += x.grad[i];
+      for (size_t a = 0; a < V; ++a) sums[2 + n_theta + a] += x.corr[a];
     }
-    return nll / double(cols.size());
+    world.sum(sums.data(), sums.size());
+    inv_z = sums[1];
+    std::copy(sums.begin() + 2, sums.begin() + 2 + long(n_theta), grad.begin());
+    std::copy(sums.begin() + 2 + long(n_theta), sums.end(), corr.begin());
+    return sums[0] / double(out.columns);
   };
   auto fit_biases = [&]() {  // after a pass: inv_z and corr are the last θ's
     z0 = 0;
@@ -207,7 +270,7 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
     pass(true);
     if (it % 10 == 0 && !counts) fit_biases();  // its pass's gradient is for the old biases: close enough
     for (size_t i = 0; i < n_theta; ++i) {
-      const double gi = grad[i] / double(cols.size()) + 1e-4 * theta[i];  // a touch of L2: unused buckets stay 0
+      const double gi = grad[i] / double(out.columns) + 1e-4 * theta[i];  // a touch of L2: unused buckets stay 0
       m[i] = b1 * m[i] + (1 - b1) * gi;
       v[i] = b2 * v[i] + (1 - b2) * gi * gi;
       theta[i] -= lr * (m[i] / (1 - std::pow(b1, it))) / (std::sqrt(v[i] / (1 - std::pow(b2, it))) + 1e-8);
@@ -257,51 +320,90 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
     // and the ascent makes a few thousand. (With attributes a column's match terms are every
     // action of its window's values: thousands.)
     const size_t kRankColumns = 60000, kRankTerms = 12000000;
-    const size_t by_terms = (terms.size() + kRankTerms - 1) / kRankTerms;
-    const size_t every = std::max((cols.size() + kRankColumns - 1) / kRankColumns, by_terms);
+    double all_terms = double(terms.size());  // every process's
+    world.sum(&all_terms, 1);
+    const size_t by_terms = (size_t(all_terms) + kRankTerms - 1) / kRankTerms;
+    const size_t every = std::max((out.columns + kRankColumns - 1) / kRankColumns, by_terms);
     std::vector<Column> rank_cols;
     std::vector<Term> rank_terms;
+    uint64_t n_rank_cols = 0;  // every process's
     if (net->cfg.count_transitions && h.transition_bytes) {
       // The count head's own (larger) table: the same columns, their successors from it. Its
       // buckets mean what the network table's do, so θ starts from the likelihood's fit.
-      build_columns(net->cfg.count_transitions.get(), stride * every, &rank_cols, &rank_terms);
+      n_rank_cols = build_columns(net->cfg.count_transitions.get(), stride * every, &rank_cols, &rank_terms, nullptr);
       term_set = &rank_terms;
     } else {
-      for (size_t i = 0; i < cols.size(); i += every) rank_cols.push_back(cols[i]);
+      for (size_t i = 0; i < cols.size(); ++i)
+        if (cols[i].index % every == 0) rank_cols.push_back(cols[i]);
+      n_rank_cols = (out.columns + every - 1) / every;
     }
     // A column's NDCG@10 term: the target's rank among all V (ties against it, as eval.h ranks).
     // An untouched action scores β·b, so the count above the target is a binary search over the
-    // sorted biases, corrected for the column's touched actions.
-    auto column_gain = [&](const Column& col, const std::vector<double>& th, double beta) {
-      gather(col, th);
-      double gain = 0;
+    // sorted biases, corrected for the column's touched actions. Kept as the rank (kMiss past
+    // the top ten): the ascent's sums are then counts of columns per rank, integers that add up
+    // alike in any order, so every process and thread split takes the same steps.
+    constexpr uint8_t kMiss = 10;
+    double gain_of[kMiss + 1];
+    for (int r = 0; r < kMiss; ++r) gain_of[r] = 1.0 / std::log2(double(r) + 2.0);
+    gain_of[kMiss] = 0;
+    using Counts = std::array<double, kMiss + 1>;  // columns per rank level (exact integers)
+    auto value_of = [&](const Counts& n) {
+      double v = 0;
+      for (int r = 0; r <= kMiss; ++r) v += n[size_t(r)] * gain_of[r];
+      return v / double(n_rank_cols);
+    };
+    auto column_rank = [&](Scratch& x, const Column& col, const std::vector<double>& th, double beta) -> uint8_t {
+      gather(x, col, th);
+      uint8_t level = kMiss;
       const uint32_t t = col.target;
       if (t != 0) {
-        const bool t_touched = seen[t];
+        const bool t_touched = x.seen[t];
         const std::vector<double>& b = biases->b;
         const std::vector<double>& sorted = biases->sorted;
-        const double st = beta * biases->own_out[t] + (t_touched ? bonus[t] : 0.0), thr = st / beta;
+        const double st = beta * biases->own_out[t] + (t_touched ? x.bonus[t] : 0.0), thr = st / beta;
         int64_t r = int64_t(sorted.end() - std::lower_bound(sorted.begin(), sorted.end(), thr));
         if (!t_touched && b[t] >= thr) --r;  // the target itself
-        for (uint32_t a : touched) {
+        for (uint32_t a : x.touched) {
           if (a == 0) continue;
           if (b[a] >= thr) --r;
-          if (a != t && beta * b[a] + bonus[a] >= st) ++r;
+          if (a != t && beta * b[a] + x.bonus[a] >= st) ++r;
         }
-        if (r < 10) gain = 1.0 / std::log2(double(r) + 2.0);
+        if (r < kMiss) level = uint8_t(r);
       }
-      for (uint32_t a : touched) seen[a] = 0;
-      return gain;
+      for (uint32_t a : x.touched) x.seen[a] = 0;
+      return level;
     };
-    // The columns' mean NDCG@10, each column's term kept in *gains.
-    auto ndcg_all = [&](const std::vector<double>& th, double beta, std::vector<double>* gains) {
-      gains->resize(rank_cols.size());
-      double sum = 0;
-      for (size_t c = 0; c < rank_cols.size(); ++c) sum += (*gains)[c] = column_gain(rank_cols[c], th, beta);
-      return sum / double(rank_cols.size());
+    // Ranks the columns `which` (indices into rank_cols; null: all of this process's) into
+    // levels[j] (the j-th of them), returning how many fell on each level across every process.
+    // With `minus` (the columns' current levels, by column), the counts are the change: the
+    // columns' new levels counted, their current ones taken off. The threads take contiguous
+    // runs of the columns (counts add up alike however they are split); a step's few columns
+    // stay on one thread.
+    auto rank_columns = [&](const std::vector<uint32_t>* which, const std::vector<double>& th, double beta,
+                            std::vector<uint8_t>* levels, const std::vector<uint8_t>* minus = nullptr) {
+      const size_t n = which ? which->size() : rank_cols.size();
+      levels->resize(n);
+      const unsigned used = n < 512 ? 1 : threads;
+      std::vector<Counts> per(used, Counts{});
+      run_threads(used, [&](unsigned t) {
+        Counts local{};
+        uint8_t* out_levels = levels->data();
+        for (size_t j = n * t / used, end = n * (t + 1) / used; j < end; ++j) {
+          const uint32_t c = which ? (*which)[j] : uint32_t(j);
+          if (minus) local[(*minus)[c]] -= 1;
+          const uint8_t level = column_rank(scratch[t], rank_cols[c], th, beta);
+          out_levels[j] = level;
+          local[level] += 1;
+        }
+        per[t] = local;
+      });
+      for (unsigned t = 1; t < used; ++t)
+        for (size_t r = 0; r <= kMiss; ++r) per[0][r] += per[t][r];
+      world.sum(per[0].data(), per[0].size());
+      return per[0];
     };
-    // Which columns read each weight: a step of one weight changes only theirs, so the ascent
-    // re-ranks those alone (the same sums, a fraction of the work).
+    // Which of this process's columns read each weight: a step of one weight changes only
+    // theirs, so the ascent re-ranks those alone (the same sums, a fraction of the work).
     std::vector<std::vector<uint32_t>> cols_reading(n_theta);
     {
       std::vector<uint32_t> last(n_theta, UINT32_MAX);
@@ -311,11 +413,14 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
           if (last[w] != c) cols_reading[w].push_back(last[w] = c);
         }
     }
-    std::vector<uint64_t> uses(n_theta, 0);
+    std::vector<double> uses(n_theta, 0);  // terms per weight, every process's
     for (const Column& col : rank_cols)
       for (uint32_t i = col.begin; i < col.end; ++i) ++uses[(*term_set)[i].weight];
-    std::vector<double> scratch_gains;
-    auto ndcg = [&](const std::vector<double>& th, double beta) { return ndcg_all(th, beta, &scratch_gains); };
+    world.sum(uses.data(), uses.size());
+    std::vector<uint8_t> scratch_levels;
+    auto ndcg = [&](const std::vector<double>& th, double beta) {
+      return value_of(rank_columns(nullptr, th, beta, &scratch_levels));
+    };
     // The ascent only goes uphill, by small steps, and the columns' NDCG has more than one local
     // optimum (a popularity-led one at bias scales ~0.1 and a transition-led one at ~0.01). So it
     // runs from two starts and keeps the better end (only the better start where the terms bound
@@ -350,9 +455,9 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
     // Steps of 1, 1/2, 1/4 and 1/8 logits (β by e^(±step/2)), at most 3 sweeps each; a weight
     // read by fewer than 20 of the columns stays: its NDCG would be noise.
     auto ascend = [&](Start s) {
-      std::vector<double> gains, trial;
-      double sum = ndcg_all(s.th, s.beta, &gains) * double(rank_cols.size());
-      const double n_cols = double(rank_cols.size());
+      std::vector<uint8_t> levels, trial;  // levels: each of this process's columns' current rank
+      Counts now = rank_columns(nullptr, s.th, s.beta, &levels);
+      s.ndcg = value_of(now);
       for (double step = 1.0; step > 0.1; step *= 0.5)
         for (int sweep = 0; sweep < 3; ++sweep) {
           bool improved = false;
@@ -361,12 +466,13 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
             for (double d : {step, -step}) {
               if (i == n_theta) {  // β: every column
                 const double nb = s.beta * std::exp(d / 2);
-                const double v = ndcg_all(s.th, nb, &trial);
+                const Counts next = rank_columns(nullptr, s.th, nb, &trial);
+                const double v = value_of(next);
                 if (v > s.ndcg + 1e-9) {
                   s.ndcg = v;
                   s.beta = nb;
-                  gains.swap(trial);
-                  sum = v * n_cols;
+                  levels.swap(trial);
+                  now = next;
                   improved = true;
                   break;
                 }
@@ -375,16 +481,13 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
               const std::vector<uint32_t>& reads = cols_reading[i];
               const double old = s.th[i];
               s.th[i] += d;
-              trial.resize(reads.size());
-              double delta = 0;
-              for (size_t j = 0; j < reads.size(); ++j) {
-                trial[j] = column_gain(rank_cols[reads[j]], s.th, s.beta);
-                delta += trial[j] - gains[reads[j]];
-              }
-              const double v = (sum + delta) / n_cols;
+              // The step's change in the counts: its columns' new ranks less their old ones.
+              Counts next = rank_columns(&reads, s.th, s.beta, &trial, &levels);
+              for (size_t r = 0; r <= kMiss; ++r) next[r] += now[r];
+              const double v = value_of(next);
               if (v > s.ndcg + 1e-9) {
-                for (size_t j = 0; j < reads.size(); ++j) gains[reads[j]] = trial[j];
-                sum += delta;
+                for (size_t j = 0; j < reads.size(); ++j) levels[reads[j]] = trial[j];
+                now = next;
                 s.ndcg = v;
                 improved = true;
                 break;
@@ -392,9 +495,6 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
               s.th[i] = old;
             }
           }
-          // The running sum, re-added so rounding cannot drift over the sweeps.
-          sum = std::accumulate(gains.begin(), gains.end(), 0.0);
-          s.ndcg = sum / n_cols;
           if (!improved) break;
         }
       return s;

@@ -16,6 +16,7 @@
 
 #include "train/dataset.h"
 #include "train/nn-model.h"
+#include "train/shards.h"
 
 namespace hunch::train {
 
@@ -66,8 +67,11 @@ void choose_count_head(ActionStart* start, size_t i);
 // training users (privacy.h, dp_counts).
 // rank: also the ranking refinement (the count head); false leaves ndcg_ranked NaN and ranked_*
 // empty (--item-weights train or freeze, or a tied head: nothing would read them).
+// share: the processes and threads the columns' work is split over, by user (shards.h); the
+// fit is the same for any split (its sums add parts in order, or count integers).
 ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& training, Net* net,
-                             const std::vector<double>* counts = nullptr, bool rank = true);
+                             const std::vector<double>* counts = nullptr, bool rank = true,
+                             const UserParts& share = UserParts());
 
 // The count head: the ranked biases and θ, head.action.w, the copy gate and head.attr zero (the
 // action logits then read no network output: β·b + the terms).

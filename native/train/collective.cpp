@@ -21,6 +21,7 @@ class SingleProcess final : public Collective {
   void sum(float*, size_t) override {}
   void sum(double*, size_t) override {}
   void broadcast(float*, size_t) override {}
+  std::vector<double> all_gather(const std::vector<double>& mine) override { return mine; }
 };
 
 #ifdef HUNCH_MPI
@@ -41,6 +42,38 @@ class MpiWorld final : public Collective {
   }
   void broadcast(float* data, size_t n) override {
     for (size_t o = 0; o < n; o += kSlice) MPI_Bcast(data + o, int(std::min(kSlice, n - o)), MPI_FLOAT, 0, MPI_COMM_WORLD);
+  }
+  // In rounds of at most kSlice values from each rank (MPI's counts and displacements are ints).
+  std::vector<double> all_gather(const std::vector<double>& mine) override {
+    std::vector<double> lengths(size_t(size_), 0);
+    lengths[size_t(rank_)] = double(mine.size());
+    sum(lengths.data(), lengths.size());
+    size_t total = 0, longest = 0;
+    for (double l : lengths) {
+      total += size_t(l);
+      longest = std::max(longest, size_t(l));
+    }
+    std::vector<double> out(total);
+    std::vector<size_t> at(size_t(size_), 0);  // where each rank's values start in out
+    for (size_t r = 1; r < at.size(); ++r) at[r] = at[r - 1] + size_t(lengths[r - 1]);
+    std::vector<int> counts(static_cast<size_t>(size_)), displs(static_cast<size_t>(size_));
+    std::vector<double> round;
+    const size_t slice = std::max<size_t>(1, (size_t(1) << 30) / size_t(size_));  // a round's total stays an int
+    for (size_t o = 0; o < longest; o += slice) {
+      size_t got = 0;
+      for (size_t r = 0; r < counts.size(); ++r) {
+        const size_t l = size_t(lengths[r]);
+        counts[r] = int(o < l ? std::min(slice, l - o) : 0);
+        displs[r] = int(got);
+        got += size_t(counts[r]);
+      }
+      round.resize(got);
+      MPI_Allgatherv(mine.data() + std::min(o, mine.size()), counts[size_t(rank_)], MPI_DOUBLE, round.data(),
+                     counts.data(), displs.data(), MPI_DOUBLE, MPI_COMM_WORLD);
+      for (size_t r = 0; r < counts.size(); ++r)
+        std::copy_n(round.data() + displs[r], counts[r], out.data() + at[r] + o);
+    }
+    return out;
   }
 
  private:

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "hunch/error.h"
 
@@ -26,6 +27,9 @@ class Collective {
   virtual void sum(double* data, size_t n) = 0;
   // In place: rank 0's values on every rank.
   virtual void broadcast(float* data, size_t n) = 0;
+  // Every rank's `mine`, concatenated in rank order, on every rank (the ranks' lengths may
+  // differ). One process: a copy of mine.
+  virtual std::vector<double> all_gather(const std::vector<double>& mine) = 0;
   // True on every rank when it is true on any (a stop request, a spent time budget).
   bool any(bool mine) {
     double v = mine ? 1 : 0;

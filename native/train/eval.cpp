@@ -16,6 +16,7 @@
 #include "hunch/model.h"
 #include "hunch/sequence.h"
 #include "train/privacy.h"
+#include "train/shards.h"
 
 namespace hunch::train {
 
@@ -384,6 +385,15 @@ Error evaluate(const Dataset& ds, const ScoreFn& model, const EvalOptions& opt, 
   std::atomic<bool>   failed{false};
   std::mutex          error_mutex;
   Error               first_error;
+  // Across processes: the rank each sequence's user belongs to (shards.h); this one scores its own.
+  const UserParts share{opt.collective, threads};
+  Collective& world = share.collective();
+  std::vector<uint32_t> owner;
+  if (world.size() > 1) {
+    owner = sequence_parts(ds, share.count());
+    for (uint32_t& r : owner) r /= threads;
+  }
+  auto scored = [&](size_t s) { return ds.length(s) >= kMinEvaluatedLength && !(opt.only && !(*opt.only)[s]); };
 
   auto worker = [&](unsigned thread) {
     ThreadScratch sc(V, T);
@@ -393,7 +403,7 @@ Error evaluate(const Dataset& ds, const ScoreFn& model, const EvalOptions& opt, 
       if (begin >= S || failed) return;
       for (size_t s = begin; s < std::min(S, begin + chunk); ++s) {
         const size_t n = ds.length(s);
-        if (n < kMinEvaluatedLength || (opt.only && !(*opt.only)[s])) continue;
+        if (!scored(s) || (!owner.empty() && owner[s] != uint32_t(world.rank()))) continue;
         const uint64_t o = ds.offsets[s];
         const uint32_t* acts = ds.action.data() + o;
         for (int split = 0; split < 2; ++split) {
@@ -457,7 +467,36 @@ Error evaluate(const Dataset& ds, const ScoreFn& model, const EvalOptions& opt, 
   for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker, t);
   worker(0);
   for (auto& th : pool) th.join();
-  if (failed) return first_error;
+  // Every process learns whether one failed (and stops alike) before the outcomes are shared.
+  if (world.any(failed)) return failed ? first_error : Error("evaluate: another process failed (its message is above)");
+  if (!owner.empty()) {
+    // Each sequence's outcomes as its owner found them: 8 values per method (exact in a double).
+    constexpr size_t kPer = 8;
+    std::vector<double> mine;
+    for (size_t s = 0; s < S; ++s) {
+      if (!scored(s) || owner[s] != uint32_t(world.rank())) continue;
+      for (const Outcomes& oc : outcomes)
+        mine.insert(mine.end(), {double(oc.full[2 * s]), double(oc.full[2 * s + 1]), double(oc.sampled[2 * s]),
+                                 double(oc.sampled[2 * s + 1]), double(oc.type_pred[2 * s]),
+                                 double(oc.type_pred[2 * s + 1]), double(oc.exit_pos[s]), double(oc.exit_neg[s])});
+    }
+    const std::vector<double> all = world.all_gather(mine);
+    size_t k = 0;
+    for (uint32_t r = 0; r < uint32_t(world.size()); ++r)
+      for (size_t s = 0; s < S; ++s) {
+        if (!scored(s) || owner[s] != r) continue;
+        if (k + kPer * outcomes.size() > all.size()) return Error("evaluate: the processes' outcomes do not add up (a bug)");
+        for (Outcomes& oc : outcomes) {
+          const double* v = all.data() + k;
+          oc.full[2 * s] = int64_t(v[0]), oc.full[2 * s + 1] = int64_t(v[1]);
+          oc.sampled[2 * s] = int64_t(v[2]), oc.sampled[2 * s + 1] = int64_t(v[3]);
+          oc.type_pred[2 * s] = int32_t(v[4]), oc.type_pred[2 * s + 1] = int32_t(v[5]);
+          oc.exit_pos[s] = float(v[6]), oc.exit_neg[s] = float(v[7]);
+          k += kPer;
+        }
+      }
+    if (k != all.size()) return Error("evaluate: the processes' outcomes do not add up (a bug)");
+  }
 
   std::vector<std::string> names;
   if (have_model) names.push_back("model");
@@ -676,8 +715,9 @@ std::string results_json(const EvalResult& r) {
   return o.str();
 }
 
-EvalOptions validation_only(bool exclude_seen, unsigned threads) {
+EvalOptions validation_only(bool exclude_seen, unsigned threads, Collective* collective) {
   EvalOptions o;
+  o.collective = collective;
   o.exclude_seen = exclude_seen;
   o.valid = true;
   o.test = false;
@@ -689,8 +729,8 @@ EvalOptions validation_only(bool exclude_seen, unsigned threads) {
 }
 
 Error core_validation(const hunch::Model& model, const Dataset& ds, bool exclude_seen, unsigned threads,
-                      double* ndcg, double* hr, const std::vector<uint8_t>* only) {
-  EvalOptions o = validation_only(exclude_seen, threads);
+                      double* ndcg, double* hr, const std::vector<uint8_t>* only, Collective* collective) {
+  EvalOptions o = validation_only(exclude_seen, threads, collective);
   o.only = only;
   EvalResult r;
   if (Error e = evaluate(ds, model_scorer(model, ds, threads), o, &r)) return e;

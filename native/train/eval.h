@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "hunch/error.h"
+#include "train/collective.h"
 #include "train/dataset.h"
 #include "train/intervals.h"
 
@@ -139,10 +140,14 @@ struct EvalOptions {
   // Set: only the sequences with a nonzero entry are scored and counted (hunch train's validation
   // on the held-out users under --dp-epsilon).
   const std::vector<uint8_t>* only = nullptr;
+  // Set (a run across processes): every process scores its own users' sequences (shards.h: the
+  // parts of ranks × threads) and the per-sequence outcomes are gathered, so every process gets
+  // the whole result, the same as one process computes. Every process must call evaluate alike.
+  Collective* collective = nullptr;
 };
 
 // Options for the validation split alone, model only: what training and quantisation check.
-EvalOptions validation_only(bool exclude_seen, unsigned threads);
+EvalOptions validation_only(bool exclude_seen, unsigned threads, Collective* collective = nullptr);
 
 // Scores `model` (may be empty: baselines only) and the baselines on ds. Results do not depend
 // on the thread count (per-sequence results are summed in sequence order).
@@ -162,7 +167,8 @@ void core_event(const Dataset& ds, uint64_t i, hunch::Event* out);
 // (the before/after figures of quantisation in `hunch train` and `hunch quantize`); only as
 // EvalOptions::only.
 Error core_validation(const hunch::Model& model, const Dataset& ds, bool exclude_seen, unsigned threads,
-                      double* ndcg, double* hr, const std::vector<uint8_t>* only = nullptr);
+                      double* ndcg, double* hr, const std::vector<uint8_t>* only = nullptr,
+                      Collective* collective = nullptr);
 
 // Text table (test split, model beside the baselines, and the relative NDCG@10 gain over the
 // better baseline) and one JSON object ({"model": {"HR@10": …}, "popularity": …, "markov": …,

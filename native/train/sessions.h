@@ -147,6 +147,10 @@ struct SessionEvalOptions {
   // --truth); NaN where unknown. Reported as the "oracle" method.
   const std::vector<float>* oracle_exit = nullptr;
   const std::vector<float>* oracle_conversion = nullptr;
+  // Set (a run across processes): every process scores its own users (shards.h) and the points'
+  // outputs are gathered, so every process gets the result one process computes (eval.h,
+  // EvalOptions::collective). Every process must call it alike.
+  Collective* collective = nullptr;
 };
 
 Error evaluate_sessions(const Dataset& ds, const SessionSplit& split, const SessionScoreFn& model,
@@ -160,8 +164,11 @@ struct CalibrationData {
   std::vector<float> type_logits;  // T per entry of type_target
   std::vector<uint32_t> type_target;
 };
+// collective: under mpirun every process scores its own users and gets every point (the order
+// one process gives).
 Error collect_calibration(const Dataset& ds, const SessionSplit& split, const SessionScoreFn& scorer,
-                          bool valid_split, unsigned threads, size_t type_count, CalibrationData* out);
+                          bool valid_split, unsigned threads, size_t type_count, CalibrationData* out,
+                          Collective* collective = nullptr);
 // Platt scaling: (a, b) minimising the log-loss of sigmoid(a·logit + b) (Newton, regularised
 // towards (1, 0)); identity when there are no positives or no negatives.
 void fit_platt(const std::vector<float>& logit, const std::vector<uint8_t>& label, float* a, float* b);

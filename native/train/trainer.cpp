@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "train/privacy.h"
+#include "train/shards.h"
 #include "train/transitions.h"
 
 namespace hunch::train {
@@ -255,16 +256,21 @@ SessionScoreFn net_session_scorer(const Net& net, const Dataset& data, unsigned 
 }
 
 Error validate(const Net& net, const Dataset& data, unsigned threads, bool exclude_seen,
-               double* ndcg_10, double* hr_10, const std::vector<uint8_t>* only) {
-  EvalOptions o = validation_only(exclude_seen, threads);
+               double* ndcg_10, double* hr_10, const std::vector<uint8_t>* only, Collective* collective) {
+  EvalOptions o = validation_only(exclude_seen, threads, collective);
   o.only = only;
   threads = std::max(1u, threads);
+  // Across processes each scores its own users' sequences (evaluate shares the rest).
+  const UserParts share{collective, threads};
+  std::vector<uint32_t> owner;
+  if (share.collective().size() > 1) owner = sequence_parts(data, share.count());
   // Every validation input scored up front in blocks of 128 sequences, so the recurrence and
   // the GEMMs run over wide blocks instead of evaluate()'s chunks of 8; the logits are kept
   // when they fit in 256 MB, else the chunked scorer runs.
   std::vector<size_t> evaluated;
   for (size_t q = 0; q < data.sequences(); ++q)
-    if (data.length(q) >= kMinEvaluatedLength && !(only && !(*only)[q])) evaluated.push_back(q);
+    if (data.length(q) >= kMinEvaluatedLength && !(only && !(*only)[q]) && (owner.empty() || share.mine(owner[q])))
+      evaluated.push_back(q);
   ScoreFn scorer;
   Eigen::MatrixXf logits;
   std::vector<size_t> col_of(data.sequences(), 0);
@@ -425,13 +431,13 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   const bool rank_count_head = !net->cfg.tie_embeddings && (opt.item_weights == TrainOptions::ItemWeights::AUTO ||
                                                             opt.item_weights == TrainOptions::ItemWeights::COUNT);
   if (!dp && (net->cfg.hyper.copy || net->cfg.hyper.transition_bytes || net->cfg.hyper.attr_columns))
-    res->action_start = fit_action_start(data, samples, net, nullptr, rank_count_head);
+    res->action_start = fit_action_start(data, samples, net, nullptr, rank_count_head, UserParts{&world, threads});
   // Under DP no training user's event is read here: the biases are the noised counts', the
   // weights are fitted on the held-out users' columns (not protected, as their validation).
   if (dp && !opt.dp.counts.empty()) {
     if (opt.dp.counts.size() != net->cfg.hyper.vocab_size) return Error("train: DP counts of another vocabulary");
     if (held_samples.empty()) return Error("train: the DP count start fits on held-out users: none has a training column");
-    res->action_start = fit_action_start(data, held_samples, net, &opt.dp.counts, rank_count_head);
+    res->action_start = fit_action_start(data, held_samples, net, &opt.dp.counts, rank_count_head, UserParts{&world, threads});
   }
   if (res->action_start.columns && !std::isfinite(res->action_start.nll_fitted))
     return Error(format_message("train: the action head's start (popularity, copy and transition weights) came out "
@@ -480,6 +486,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
       so.test = false;
       so.baselines = false;
       so.threads = threads;
+      so.collective = &world;
       SessionEvalResult sr;
       if (Error e = evaluate_sessions(data, *valid_split, net_session_scorer(*net, data, threads), so, &sr)) return e;
       const SessionMethod* m = sr.valid.find("model");
@@ -497,7 +504,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
         log.valid_score += m->conversion.auc;
       }
     } else if (Error e = validate(*net, data, threads, opt.exclude_seen, &log.valid_ndcg_10, &log.valid_hr_10,
-                                  opt.valid_sequences)) {
+                                  opt.valid_sequences, &world)) {
       return e;
     } else {
       log.valid_score = log.valid_ndcg_10;

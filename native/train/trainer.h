@@ -189,9 +189,11 @@ ScoreFn net_scorer(const Net& net, const Dataset& data, unsigned threads);
 SessionScoreFn net_session_scorer(const Net& net, const Dataset& data, unsigned threads);
 
 // Validation NDCG@10 / HR@10 of the network (eval.h's ranking, no baselines).
-// only (optional): validate only the sequences with a nonzero entry.
+// only (optional): validate only the sequences with a nonzero entry. collective: shared across
+// processes (EvalOptions::collective).
 Error validate(const Net& net, const Dataset& data, unsigned threads, bool exclude_seen,
-               double* ndcg_10, double* hr_10, const std::vector<uint8_t>* only = nullptr);
+               double* ndcg_10, double* hr_10, const std::vector<uint8_t>* only = nullptr,
+               Collective* collective = nullptr);
 
 // DP-SGD's pieces (TrainOptions::dp). One user's gradient: a pass over that user's samples
 // alone (dropout drawn from seed), the gradient of the mean of their own losses (each head's

@@ -19,6 +19,7 @@
 
 #include "test-util.h"
 #include "train/collective.h"
+#include "train/shards.h"
 
 namespace {
 
@@ -50,7 +51,40 @@ std::vector<Epoch> epochs_of(const std::string& out) {
   return e;
 }
 
+// The line of hunch train's output that starts with `start`, without the seconds it took
+// (" [12.3 s]" at its end); empty when there is none.
+std::string line_of(const std::string& out, const std::string& start) {
+  size_t p = out.rfind("\n" + start);
+  if (p == std::string::npos) return "";
+  ++p;
+  std::string line = out.substr(p, out.find('\n', p) - p);
+  const size_t t = line.rfind("  [");
+  return t == std::string::npos ? line : line.substr(0, t);
+}
+
 }  // namespace
+
+TEST_CASE("collective: user parts are fixed by the user's name, sessions go with their user") {
+  using namespace hunch::train;
+  // Pinned: a run's processes must agree, and a later build must split users as this one.
+  CHECK(user_part("alice", 1) == 0);
+  const uint32_t a7 = user_part("alice", 7);
+  CHECK(a7 < 7);
+  CHECK(user_part("alice", 7) == a7);
+  // Users that count up spread over the parts (not one part each in turn, nor all in one).
+  std::vector<int> per(4, 0);
+  for (int u = 0; u < 4000; ++u) ++per[user_part(std::to_string(u), 4)];
+  for (int n : per) CHECK((n > 850 && n < 1150));
+  Dataset ds;
+  ds.sequence_key = {"bob#1", "bob#2", "carol", "bob"};
+  ds.offsets = {0, 1, 2, 3, 4};
+  const std::vector<uint32_t> parts = sequence_parts(ds, 16);
+  CHECK(parts[0] == parts[1]);
+  CHECK(parts[0] == parts[3]);
+  CHECK(parts[2] == user_part("carol", 16));
+  // One process: all_gather is a copy.
+  CHECK(single_process().all_gather({1.5, -2}) == std::vector<double>{1.5, -2});
+}
 
 TEST_CASE("collective: one process is the default; sums and broadcasts are the identity") {
   hunch::train::Collective* world = nullptr;
@@ -96,6 +130,14 @@ TEST_CASE("collective: mpirun -np 2 hunch train follows the one-process run; ran
       CHECK(et[i].loss == doctest::Approx(e2[i].loss).epsilon(1e-4));
       CHECK(et[i].ndcg == doctest::Approx(e2[i].ndcg).epsilon(1e-4));
       CHECK(et[i].loss == doctest::Approx(e1[i].loss).epsilon(1e-3));
+    }
+    // The work done once per run is shared by user (shards.h): the count start's fit, the
+    // calibration and the exported model's validation through the core print the same figures
+    // as one process with two threads (the same two parts).
+    for (const char* line : {"action head start", "count head (", "calibration on", "validation through the core"}) {
+      CAPTURE(line);
+      CHECK(line_of(two, line) == line_of(one2, line));
+      if (std::string(line) != "calibration on" || std::string(protocol) == "sessions") CHECK(!line_of(two, line).empty());
     }
     // The model rank 0 wrote loads and predicts.
     std::string inspect;

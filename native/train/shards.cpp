@@ -1,0 +1,43 @@
+// User parts (shards.h).
+#include "train/shards.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "train/privacy.h"
+
+namespace hunch::train {
+
+Collective& UserParts::collective() const { return world ? *world : single_process(); }
+unsigned UserParts::count() const { return unsigned(collective().size()) * std::max(1u, threads); }
+unsigned UserParts::first() const { return unsigned(collective().rank()) * std::max(1u, threads); }
+
+uint32_t user_part(const std::string& user, uint32_t parts) {
+  if (parts <= 1) return 0;
+  uint64_t h = 0xCBF29CE484222325ull;
+  for (unsigned char c : user) h = (h ^ c) * 0x100000001B3ull;
+  // splitmix64's finaliser: FNV's low bits alone follow the last byte too closely (user ids
+  // that count up would go round the parts in turn).
+  h ^= h >> 30;
+  h *= 0xBF58476D1CE4E5B9ull;
+  h ^= h >> 27;
+  h *= 0x94D049BB133111EBull;
+  h ^= h >> 31;
+  return uint32_t(h % parts);
+}
+
+std::vector<uint32_t> sequence_parts(const Dataset& ds, uint32_t parts) {
+  std::vector<uint32_t> out(ds.sequences(), 0);
+  if (parts <= 1) return out;
+  for (size_t q = 0; q < ds.sequences(); ++q) out[q] = user_part(user_of_sequence_key(ds.sequence_key[q]), parts);
+  return out;
+}
+
+void run_threads(unsigned threads, const std::function<void(unsigned)>& work) {
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
+  work(0);
+  for (auto& th : pool) th.join();
+}
+
+}  // namespace hunch::train

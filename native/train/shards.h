@@ -1,0 +1,39 @@
+// User parts: how the per-user work of one computation (a pass over the count start's columns,
+// a validation, an evaluation) is shared between the threads of a process and the processes of
+// a run. The work is cut into ranks × threads parts; a user's work (every sequence of theirs) is
+// in part user_part(user, parts), whatever the order of the log, and a process computes the
+// parts rank × threads … rank × threads + threads − 1. So N processes of T threads share it as
+// one process of N × T threads does, and the same user goes to the same part: the step towards
+// a run whose processes hold only their own users (docs/training-at-scale.md, "Sharding").
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "train/collective.h"
+#include "train/dataset.h"
+
+namespace hunch::train {
+
+struct UserParts {
+  Collective* world = nullptr;  // null: this process alone
+  unsigned threads = 1;
+  Collective& collective() const;
+  unsigned count() const;  // ranks × threads
+  unsigned first() const;  // this process's first part
+  bool mine(uint32_t part) const { return part >= first() && part < first() + threads; }
+};
+
+// A user's part of `parts`: FNV-1a of the name, mixed, modulo parts (the same in every process
+// and on every platform).
+uint32_t user_part(const std::string& user, uint32_t parts);
+// Per sequence: its user's part (a session's sequence goes with its user: privacy.h,
+// user_of_sequence_key).
+std::vector<uint32_t> sequence_parts(const Dataset& ds, uint32_t parts);
+
+// Runs work(t) for t = 0 … threads − 1, threads 1 … on their own threads, 0 on the caller's.
+void run_threads(unsigned threads, const std::function<void(unsigned)>& work);
+
+}  // namespace hunch::train
