@@ -4,15 +4,19 @@
 # sampled softmax. Each figure is the median epoch of a short run (epochs 2..E; the first pays
 # for warm-up), read from `hunch train`'s epoch lines.
 #
-# usage: bench/train-scale.sh [--users U] [--epochs E] [--repeats R] [--skip-vocab] [--dp EPS]
+# usage: bench/train-scale.sh [--users U] [--epochs E] [--repeats R] [--skip-vocab] [--skip-whole] [--dp EPS]
 #   --users   synthetic shop users for the process rows (default 20000: about 500k events)
 #   --epochs  epochs per run (default 4)
 #   --repeats rounds of the three process runs, interleaved (default 1); each speed-up is the
 #             median over rounds of the ratio within a round (runs close in time saw the same load)
 #   --skip-vocab  only the process rows (the vocabulary rows of the last run are kept)
+#   --skip-whole  without the whole runs' wall times (below)
 #   --dp EPS  the process rows with differentially private training (--dp-epsilon EPS: one
 #             clipped gradient per sampled user), written to bench/results/train-scale-dp.md;
 #             no vocabulary rows
+# Whole runs: the wall time of the same three runs with hunch train's defaults for the rest (the
+# count head's fit, E epochs and their validations, the export's validation through the core):
+# what a user waits for, where the once-per-run work counts beside the epochs.
 # The vocabulary rows use a generated log: 2,000 users × 30 events over V actions drawn Zipf(1),
 # each user drifting along the catalogue (so there is something to learn).
 # Prints the table and writes bench/results/train-scale.md. Timings on a busy machine are
@@ -20,15 +24,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-users=20000 epochs=4 vocab=1 repeats=1 dp=""
+users=20000 epochs=4 vocab=1 repeats=1 dp="" whole=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --users) users=$2; shift ;;
     --epochs) epochs=$2; shift ;;
     --repeats) repeats=$2; shift ;;
     --skip-vocab) vocab=0 ;;
+    --skip-whole) whole=0 ;;
     --dp) dp=$2; vocab=0; shift ;;
-    -h|--help) sed -n 2,20p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,24p "$0"; exit 0 ;;
     *) echo "train-scale.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -60,6 +65,17 @@ help=$("$hunch" train --help 2>&1 || true)
 has_mpi=0
 command -v mpirun >/dev/null && [[ "$help" == *mpirun* ]] && ldd "$hunch" | grep -q libmpi && has_mpi=1
 r1s="" r2s="" rts="" s2s="" sts=""
+w1s="" w2s="" wts=""
+# Wall seconds of a command (its output discarded; a failure stops the bench).
+wall() {
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$@" > "$tmp.w" 2>&1 || { cat "$tmp.w" >&2; echo "train-scale.sh: failed: $*" >&2; exit 1; }
+  t1=$(date +%s.%N)
+  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }'
+}
+wflags=(--threads)
+[ -n "$dp" ] && wflags=(--dp-epsilon "$dp" "${wflags[@]}")
 for ((round = 1; round <= repeats; round++)); do
   "$hunch" train "$shop" "${common[@]}" "${proc[@]}" 1 > "$tmp.1" 2>&1
   r1=$(rate "$tmp.1")
@@ -71,6 +87,13 @@ for ((round = 1; round <= repeats; round++)); do
     r2s+="$r2 " rts+="$rt "
     s2s+="$(awk -v a="$r1" -v b="$r2" 'BEGIN { print b / a }') " sts+="$(awk -v a="$r1" -v b="$rt" 'BEGIN { print b / a }') "
     echo "round $round: 1 process $r1 ev/s, 2 processes $r2, 2 threads $rt (load $(cut -d' ' -f1 /proc/loadavg))" >&2
+    if [ "$whole" = 1 ]; then
+      w1=$(wall "$hunch" train "$shop" "${common[@]}" "${wflags[@]}" 1)
+      w2=$(wall mpirun --allow-run-as-root --oversubscribe -np 2 "$hunch" train "$shop" "${common[@]}" "${wflags[@]}" 1)
+      wt=$(wall "$hunch" train "$shop" "${common[@]}" "${wflags[@]}" 2)
+      w1s+="$w1 " w2s+="$w2 " wts+="$wt "
+      echo "round $round, whole runs: 1 process $w1 s, 2 processes $w2 s, 2 threads $wt s" >&2
+    fi
   fi
 done
 r1=$(echo $r1s | tr ' ' '\n' | median)
@@ -98,6 +121,27 @@ old_vocab=""
   echo "| run | events/s | speed-up | efficiency |"
   echo "|---|---|---|---|"
   if [ -n "$mpi" ]; then echo "$mpi"; else echo "| 1 process, 1 thread | $r1 | 1.00 | |"; echo; echo "(no mpirun or no MPI build: the 2-process row is missing)"; fi
+  if [ -n "$mpi" ] && [ "$whole" = 1 ]; then
+    echo
+    echo '## Whole runs (the same, with the count head'"'"'s fit: wall seconds of `hunch train`)'
+    echo
+    echo "Reading, the count head's fit, $epochs epochs and their validations, the export's validation"
+    echo "through the core (the median over rounds; a speed-up is the median of the ratios within a round)."
+    echo
+    echo "| run | wall seconds | speed-up |"
+    echo "|---|---|---|"
+    paste <(echo $w1s | tr ' ' '\n') <(echo $w2s | tr ' ' '\n') <(echo $wts | tr ' ' '\n') |
+      awk '{ a[NR] = $1; b[NR] = $2; c[NR] = $3; sb[NR] = $1 / $2; sc[NR] = $1 / $3 }
+           function med(x, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (x[j] < x[i]) { t = x[i]; x[i] = x[j]; x[j] = t }
+                                           return x[int((n + 1) / 2)] }
+           END { n = NR; printf "| 1 process, 1 thread | %.1f | 1.00 |\n", med(a, n)
+                 printf "| 2 processes (mpirun), 1 thread each | %.1f | %.2f |\n", med(b, n), med(sb, n)
+                 printf "| 1 process, 2 threads | %.1f | %.2f |\n", med(c, n), med(sc, n) }'
+    if [ "$repeats" -gt 1 ]; then
+      echo
+      echo "Rounds (wall seconds, 1 process / 2 processes / 2 threads): $(paste -d/ <(echo $w1s | tr ' ' '\n') <(echo $w2s | tr ' ' '\n') <(echo $wts | tr ' ' '\n') | paste -sd' ')"
+    fi
+  fi
 } > "$out"
 
 if [ "$vocab" = 1 ]; then
