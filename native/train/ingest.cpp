@@ -784,6 +784,7 @@ class Ingestor {
 
   // Several files (ingest_files): each record's position is line_base_ + its line in its file.
   uint64_t line_base_ = 0, file_lines_ = 0;
+  uint64_t nul_rows_ = 0;  // of rep_->bad_utf8: valid UTF-8 holding a NUL byte (not an encoding problem)
   std::vector<std::pair<uint64_t, std::string>> file_bases_;  // (line_base_, name) per file
   bool     format_known_ = false;
   bool     attributes_searched_ = false;  // IngestOptions::find_attributes: done (a header, or every group found)
@@ -884,6 +885,18 @@ Error Ingestor::resolve_columns(const std::vector<std::string>& header) {
                    "); the header has " + have + " — name it with --" + kRoleNames[r] + "-column");
     }
   }
+  // A header naming a role's column twice ("User,user", or "user_id" beside "User ID"): the
+  // first is read, and the report says so (an export joined from two tables can hold both, and
+  // the other may be the one meant). Not when the column was named: the flag chose.
+  for (int r = 0; r < ROLES; ++r) {
+    if (column_[r] < 0 || !given[r]->empty()) continue;
+    const std::string& read = header[size_t(column_[r])];
+    for (size_t j = 0; j < header.size(); ++j)
+      if (int(j) != column_[r] && same_letters(header[j], read))
+        note("the header has two " + std::string(kRoleNames[r]) + " columns, " + quote_value(read) + " (column " +
+             std::to_string(column_[r] + 1) + ", read) and " + quote_value(header[j]) + " (column " +
+             std::to_string(j + 1) + "): --" + kRoleNames[r] + "-column names the one to read");
+  }
   {
     std::vector<std::string> free_columns;  // the header's names no role reads
     for (size_t i = 0; i < header.size(); ++i) {
@@ -957,8 +970,10 @@ Error Ingestor::accept(const Row& row) {
       return skip(&rep_->bad_utf8, row.line, "column '" + *col[r] + "': not valid UTF-8: " + quote_value(row.value[r]));
     // NUL is valid UTF-8, but a model's vocabulary cannot hold it (Model::load refuses it, and
     // the WASM bindings join names with NUL): refused here rather than after training.
-    if (row.value[r].find('\0') != std::string::npos)
+    if (row.value[r].find('\0') != std::string::npos) {
+      ++nul_rows_;
       return skip(&rep_->bad_utf8, row.line, "column '" + *col[r] + "': contains a NUL byte");
+    }
   }
   double t = std::nan("");
   bool has_time = row.present[TIME] && !row.value[TIME].empty();
@@ -2368,9 +2383,14 @@ Error Ingestor::read_source(Source* src) {
 // What the report says of times read in an order the log did not show, or showed, and of rows
 // that were not UTF-8.
 void Ingestor::note_reading() {
-  if (rep_->bad_utf8)
+  // The Latin-1 hint only for bytes that are not UTF-8: a NUL byte is valid UTF-8 that no
+  // conversion removes.
+  if (rep_->bad_utf8 > nul_rows_)
     note("rows that are not UTF-8 were skipped: if the file is Latin-1 / Windows-1252 (a spreadsheet's CSV), convert it "
          "first (iconv -f WINDOWS-1252 -t UTF-8)");
+  if (nul_rows_)
+    note(std::to_string(nul_rows_) + (nul_rows_ == 1 ? " row" : " rows") + " with a NUL byte in a user, action or type " +
+         (nul_rows_ == 1 ? "was" : "were") + " skipped (counted under invalid UTF-8): a model's names cannot hold one");
   if (time_.assumed() && time_.order() == DateOrder::AUTO)
     note("times such as '" + time_.assumed_example() + "' were read month first (" + std::to_string(time_.assumed()) +
          " of them; no time in the log has a day above 12 to show the order): --date-order day-first reads them day first");

@@ -1276,3 +1276,32 @@ TEST_CASE("formats: what a QA pass found (session 16): shifted columns, stray qu
   CHECK(a.rep.static_assets == 3);
   CHECK(a.rep.kept_events == 2);
 }
+
+TEST_CASE("formats: a header naming a role's column twice is said; a NUL byte gets no Latin-1 hint (session 17)") {
+  IngestOptions o = loose();
+  o.min_users = 1;
+  // "User" and "user": the first is read, the report names both and the flag that chooses.
+  Ingested d = ingest_text("dup.csv", "User,user,time,action\nu1,x,1,/a\nu1,x,2,/b\nu2,y,3,/a\n", o);
+  REQUIRE_MESSAGE(d.error.ok(), d.error.message);
+  CHECK(d.ds.sequence_key[0] == "u1");
+  CHECK(has(d.rep.to_text(), "the header has two user columns, 'User' (column 1, read) and 'user' (column 2): "
+                             "--user-column names the one to read"));
+  // Named by the flag: no note (the flag chose).
+  IngestOptions named = o;
+  named.user_column = "user";
+  Ingested n = ingest_text("dup.csv", "User,user,time,action\nu1,x,1,/a\nu1,x,2,/b\nu2,y,3,/a\n", named);
+  REQUIRE(n.error.ok());
+  CHECK(n.ds.sequence_key[0] == "x");
+  CHECK_FALSE(has(n.rep.to_text(), "two user columns"));
+  // A NUL byte is valid UTF-8: skipped (a model's names cannot hold one), said as itself, and
+  // the Latin-1 advice is for bytes that are not UTF-8 only.
+  const std::string nul = std::string("user,time,action\nu1,1,/a\nu1,2,/b") + '\0' + "c\nu1,3,/d\n";
+  Ingested z = ingest_text("nul.csv", nul, o);
+  REQUIRE_MESSAGE(z.error.ok(), z.error.message);
+  CHECK(z.rep.bad_utf8 == 1);
+  CHECK(has(z.rep.to_text(), "1 row with a NUL byte in a user, action or type was skipped"));
+  CHECK_FALSE(has(z.rep.to_text(), "Latin-1"));
+  Ingested l = ingest_text("latin.csv", "user,time,action\nu1,1,/a\nu1,2,/caf\xE9\nu1,3,/d\n", o);
+  REQUIRE(l.error.ok());
+  CHECK(has(l.rep.to_text(), "Latin-1"));
+}
