@@ -99,8 +99,10 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
   std::vector<CopyEntry> entries;
   // The work is shared by user (shards.h): this process builds and sums the columns of its
   // users' parts only, each thread those of its own part; the sums are added across processes.
-  // Every sum a decision reads adds the parts in their order, or counts integers, so the fit is
-  // the same however many processes and threads share the parts.
+  // The ascent counts integers, so it takes the same steps however the parts are shared. The
+  // likelihood's sums add the threads' parts in order and then the processes' sums (in MPI's
+  // order): two parts add up alike either way; from four on, the bracketing can differ, so the
+  // fit can differ in its last bits (as training's summed gradients do).
   Collective& world = share.collective();
   const unsigned threads = std::max(1u, share.threads);
   const std::vector<uint32_t> seq_part = sequence_parts(data, share.count());

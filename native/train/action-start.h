@@ -68,7 +68,9 @@ void choose_count_head(ActionStart* start, size_t i);
 // rank: also the ranking refinement (the count head); false leaves ndcg_ranked NaN and ranked_*
 // empty (--item-weights train or freeze, or a tied head: nothing would read them).
 // share: the processes and threads the columns' work is split over, by user (shards.h); the
-// fit is the same for any split (its sums add parts in order, or count integers).
+// ranking ascent takes the same steps for any split (it counts integers); the likelihood's sums
+// add the parts in part order within a process and then across processes, so two parts (one
+// process of 2 threads, or 2 of one) give the same fit, and more parts may round differently.
 ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& training, Net* net,
                              const std::vector<double>* counts = nullptr, bool rank = true,
                              const UserParts& share = UserParts());

@@ -468,7 +468,7 @@ Error evaluate(const Dataset& ds, const ScoreFn& model, const EvalOptions& opt, 
   worker(0);
   for (auto& th : pool) th.join();
   // Every process learns whether one failed (and stops alike) before the outcomes are shared.
-  if (world.any(failed)) return failed ? first_error : Error("evaluate: another process failed (its message is above)");
+  if (world.any(failed)) return failed ? first_error : Error("evaluate: another MPI rank failed (its own message says why)");
   if (!owner.empty()) {
     // Each sequence's outcomes as its owner found them: 8 values per method (exact in a double).
     constexpr size_t kPer = 8;

@@ -638,7 +638,7 @@ Error evaluate_sessions(const Dataset& ds, const SessionSplit& split, const Sess
     for (const Error& e : errors)
       if (e && !failed) failed = e;
     if (world.any(!failed.ok()))
-      return failed ? failed : Error("evaluate: another process failed (its message is above)");
+      return failed ? failed : Error("evaluate: another MPI rank failed (its own message says why)");
     if (!owner.empty()) {
       // Each point's outputs as its sequence's owner found them, for the methods computed.
       std::vector<int> used;
@@ -786,7 +786,7 @@ Error collect_calibration(const Dataset& ds, const SessionSplit& split, const Se
   for (const Error& e : errors)
     if (e && !failed) failed = e;
   if (world.any(!failed.ok()))
-    return failed ? failed : Error("calibration: another process failed (its message is above)");
+    return failed ? failed : Error("calibration: another MPI rank failed (its own message says why)");
   if (!owner.empty()) {
     // Each sequence's points from its owner: per owned sequence its 3 lengths, then the values.
     std::vector<double> mine;

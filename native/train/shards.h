@@ -23,7 +23,7 @@ struct UserParts {
   Collective& collective() const;
   unsigned count() const;  // ranks × threads
   unsigned first() const;  // this process's first part
-  bool mine(uint32_t part) const { return part >= first() && part < first() + threads; }
+  bool mine(uint32_t part) const { return part >= first() && part < first() + (threads ? threads : 1); }
 };
 
 // A user's part of `parts`: FNV-1a of the name, mixed, modulo parts (the same in every process

@@ -913,7 +913,9 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
       // Not after a validate-only epoch: a run stopped by --epochs or the time budget validates
       // the count head on its way out, and its resume must go on where the network's epochs were.
       if (!partial && !validate_only && opt.checkpoint_every && !opt.checkpoint.empty() && epoch % opt.checkpoint_every == 0)
-        if (Error e = write_checkpoint(phase, epoch, opt.patience && bad_epochs >= opt.patience)) return e;
+        if (Error e = write_checkpoint(phase, epoch, opt.patience && bad_epochs >= opt.patience); world.any(!e.ok()))
+          // Rank 0 writes it: every rank stops when it could not, none waits in the next sum.
+          return e.ok() ? Error("train: rank 0 could not write the checkpoint (its own message says why)") : e;
       if (on_epoch) on_epoch(log, *res);
       if (partial || validate_only) break;
       if (opt.patience && bad_epochs >= opt.patience) {
