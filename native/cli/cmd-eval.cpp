@@ -9,6 +9,7 @@
 #include "cli/args.h"
 #include "cli/ingest-args.h"
 #include "hunch/model.h"
+#include "train/collective.h"
 #include "train/eval.h"
 #include "train/ingest.h"
 #include "train/privacy.h"
@@ -21,7 +22,7 @@ namespace {
 
 // --membership: the attack (train/privacy.h); -1 when it ran, else the exit code after the message.
 int run_membership(const Model& model, const train::Dataset& ds, const train::SessionSplit* split, int64_t targets,
-                   unsigned threads, train::MembershipResult* out) {
+                   unsigned threads, train::MembershipResult* out, bool leader) {
   if (Error e = train::membership_attack(model, ds, split, uint32_t(targets), threads, out)) {
     std::fprintf(stderr, "hunch eval: %s\n", e.message.c_str());
     return 1;
@@ -30,7 +31,7 @@ int run_membership(const Model& model, const train::Dataset& ds, const train::Se
   // users when this is the log the model was trained on (the model records its size).
   const MetaEntry* seqs = model.file().find_meta("hunch.train.sequences");
   const MetaEntry* data = model.file().find_meta("hunch.train.data");
-  if (seqs && seqs->value.type == MetaType::U64 && seqs->value.u != ds.sequences())
+  if (leader && seqs && seqs->value.type == MetaType::U64 && seqs->value.u != ds.sequences())
     std::fprintf(stderr,
                  "warning: --membership: the model was trained on %llu sequences%s%s%s, this log has %zu: its "
                  "\"training users\" are only the model's if this is the log it was trained on (with the same "
@@ -106,7 +107,21 @@ int run_eval(int argc, char** argv) {
     std::fprintf(stderr, "hunch eval: --membership needs a model\n");
     return 2;
   }
-  FILE* info = json ? stderr : stdout;
+  // Under mpirun every rank reads the log and scores its own users (train/shards.h); rank 0
+  // prints and writes, the others stay quiet.
+  train::Collective* world = nullptr;
+  if (Error e = train::start_collective(&world)) {
+    std::fprintf(stderr, "hunch eval: %s\n", e.message.c_str());
+    return 1;
+  }
+  struct EndCollective {
+    ~EndCollective() { train::end_collective(); }
+  } end_collective_at_exit;
+  if (!world->leader() && !std::freopen("/dev/null", "w", stdout)) {
+    std::fprintf(stderr, "hunch eval: rank %d: cannot silence stdout\n", world->rank());
+    return 1;
+  }
+  FILE* info = json && world->leader() ? stderr : stdout;
 
   std::unique_ptr<Model> model;
   train::FixedVocabulary vocab;
@@ -159,6 +174,7 @@ int run_eval(int argc, char** argv) {
     train::SessionEvalOptions so;
     so.threads = unsigned(threads);
     so.valid = true;
+    so.collective = world;
     if (args.given("truth")) {
       if (Error e = train::load_oracle(args.get("truth"), ds, &oracle_exit, &oracle_conv)) {
         std::fprintf(stderr, "hunch eval: %s\n", e.message.c_str());
@@ -180,10 +196,10 @@ int run_eval(int argc, char** argv) {
     }
     train::MembershipResult mr;
     if (membership)
-      if (int rc = run_membership(*model, ds, &split, membership_targets, unsigned(threads), &mr); rc >= 0) return rc;
+      if (int rc = run_membership(*model, ds, &split, membership_targets, unsigned(threads), &mr, world->leader()); rc >= 0) return rc;
     if (json) std::printf("%s\n", with_membership(train::session_results_json(sr), membership ? &mr : nullptr).c_str());
     else std::fputs((train::session_results_table(sr) + (membership ? train::membership_text(mr) : "")).c_str(), stdout);
-    if (args.given("report")) {
+    if (args.given("report") && world->leader()) {
       train::ReportData rd;
       rd.title = "hunch eval (sessions): " + (model ? pos[0] : std::string("baselines")) + " on " + events;
       rd.facts.push_back({"events file", events});
@@ -205,6 +221,7 @@ int run_eval(int argc, char** argv) {
   train::EvalOptions eopt;
   eopt.exclude_seen = args.get_bool("exclude-seen");
   eopt.threads = static_cast<unsigned>(threads);
+  eopt.collective = world;
   if (sampled > 0) {
     if (args.given("negatives")) {
       if (Error e = train::load_negatives(args.get("negatives"), ds, size_t(sampled), &negs)) {
@@ -226,7 +243,7 @@ int run_eval(int argc, char** argv) {
   auto t2 = std::chrono::steady_clock::now();
   train::MembershipResult mr;
   if (membership && result.evaluated > 0)
-    if (int rc = run_membership(*model, ds, nullptr, membership_targets, eopt.threads, &mr); rc >= 0) return rc;
+    if (int rc = run_membership(*model, ds, nullptr, membership_targets, eopt.threads, &mr, world->leader()); rc >= 0) return rc;
   if (result.evaluated == 0) {
     // Nothing to report is a failure for scripts reading the exit code, not a warning.
     std::fprintf(stderr, "hunch eval: no sequence has the 3 events leave-one-out needs; nothing was evaluated\n");
@@ -240,7 +257,7 @@ int run_eval(int argc, char** argv) {
     std::printf("  (evaluated in %.2f s, %u threads)\n", std::chrono::duration<double>(t2 - t1).count(), eopt.threads);
   }
 
-  if (args.given("report")) {
+  if (args.given("report") && world->leader()) {
     train::ReportData rd;
     rd.title = "hunch eval: " + (model ? pos[0] : std::string("baselines")) + " on " + events;
     if (model) {

@@ -142,6 +142,14 @@ TEST_CASE("collective: mpirun -np 2 hunch train follows the one-process run; ran
     // The model rank 0 wrote loads and predicts.
     std::string inspect;
     CHECK(hunch_test::run_command("'" + cli + "' inspect " + dir + "/two.hunch 2>&1", &inspect) == 0);
+    // hunch eval shares its users the same way: rank 0 prints the JSON one process prints.
+    const std::string eval = " eval " + dir + "/two.hunch " + dir + "/log.csv --protocol " + protocol + " --json";
+    std::string eval_one, eval_two;
+    REQUIRE(hunch_test::run_command("'" + cli + "'" + eval + " --threads 2 2>/dev/null", &eval_one) == 0);
+    rc = hunch_test::run_command(mpi + "'" + cli + "'" + eval + " --threads 1 2>/dev/null", &eval_two);
+    REQUIRE_MESSAGE(rc == 0, eval_two);
+    CHECK(has(eval_one, "\"model\""));
+    CHECK(eval_two == eval_one);
   }
 }
 
