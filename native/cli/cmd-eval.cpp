@@ -22,8 +22,9 @@ namespace {
 
 // --membership: the attack (train/privacy.h); -1 when it ran, else the exit code after the message.
 int run_membership(const Model& model, const train::Dataset& ds, const train::SessionSplit* split, int64_t targets,
-                   unsigned threads, train::MembershipResult* out, bool leader) {
-  if (Error e = train::membership_attack(model, ds, split, uint32_t(targets), threads, out)) {
+                   unsigned threads, train::MembershipResult* out, train::Collective* collective) {
+  const bool leader = collective->leader();
+  if (Error e = train::membership_attack(model, ds, split, uint32_t(targets), threads, out, collective)) {
     std::fprintf(stderr, "hunch eval: %s\n", e.message.c_str());
     return 1;
   }
@@ -196,7 +197,7 @@ int run_eval(int argc, char** argv) {
     }
     train::MembershipResult mr;
     if (membership)
-      if (int rc = run_membership(*model, ds, &split, membership_targets, unsigned(threads), &mr, world->leader()); rc >= 0) return rc;
+      if (int rc = run_membership(*model, ds, &split, membership_targets, unsigned(threads), &mr, world); rc >= 0) return rc;
     if (json) std::printf("%s\n", with_membership(train::session_results_json(sr), membership ? &mr : nullptr).c_str());
     else std::fputs((train::session_results_table(sr) + (membership ? train::membership_text(mr) : "")).c_str(), stdout);
     if (args.given("report") && world->leader()) {
@@ -243,7 +244,7 @@ int run_eval(int argc, char** argv) {
   auto t2 = std::chrono::steady_clock::now();
   train::MembershipResult mr;
   if (membership && result.evaluated > 0)
-    if (int rc = run_membership(*model, ds, nullptr, membership_targets, eopt.threads, &mr, world->leader()); rc >= 0) return rc;
+    if (int rc = run_membership(*model, ds, nullptr, membership_targets, eopt.threads, &mr, world); rc >= 0) return rc;
   if (result.evaluated == 0) {
     // Nothing to report is a failure for scripts reading the exit code, not a warning.
     std::fprintf(stderr, "hunch eval: no sequence has the 3 events leave-one-out needs; nothing was evaluated\n");

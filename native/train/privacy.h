@@ -22,6 +22,7 @@
 
 #include "hunch/error.h"
 #include "hunch/rng.h"
+#include "train/collective.h"
 #include "train/dataset.h"
 #include "train/nn-model.h"
 #include "train/secret-rng.h"
@@ -176,7 +177,10 @@ struct MembershipResult {
 std::string membership_json(const MembershipResult& r);
 std::string membership_text(const MembershipResult& r);
 
+// collective: under mpirun each rank scores its own users (shards.h) and every rank gets the
+// whole result.
 Error membership_attack(const hunch::Model& model, const Dataset& ds, const SessionSplit* split,
-                        uint32_t targets_per_user, unsigned threads, MembershipResult* out);
+                        uint32_t targets_per_user, unsigned threads, MembershipResult* out,
+                        Collective* collective = nullptr);
 
 }  // namespace hunch::train

@@ -207,6 +207,15 @@ TEST_CASE("collective: mpirun -np 2 hunch train --dp-epsilon splits the sampled 
   CHECK(!has(two, "releases of the DP counts differ"));
   REQUIRE(hunch_test::run_command("'" + cli + "' inspect " + dir + "/dp-two.hunch 2>&1", &out) == 0);
   CHECK(has(out, "ε = 4"));
+  // hunch eval --membership under mpirun: each rank scores its own users, rank 0 prints what one
+  // process prints.
+  const std::string eval = " eval " + dir + "/dp-two.hunch " + dir + "/dp-log.csv --membership --json";
+  std::string eval_one, eval_two;
+  REQUIRE(hunch_test::run_command("'" + cli + "'" + eval + " --threads 2 2>/dev/null", &eval_one) == 0);
+  const int erc = hunch_test::run_command(mpi + "'" + cli + "'" + eval + " --threads 1 2>/dev/null", &eval_two);
+  REQUIRE_MESSAGE(erc == 0, eval_two);
+  CHECK(has(eval_one, "\"membership\""));
+  CHECK(eval_two == eval_one);
 }
 
 // What one rank alone meets: Ctrl-C reaching one rank, a checkpoint only rank 0 can see, another
