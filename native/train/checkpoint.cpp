@@ -242,7 +242,10 @@ Error decode_checkpoint(const std::string& name, const std::vector<uint8_t>& byt
   if (!r.pod(&version, "version")) return r.error;
   if (version != kCheckpointVersion)
     return Error(name + ": checkpoint version " + std::to_string(version) + ", this hunch reads version " +
-                 std::to_string(kCheckpointVersion));
+                 std::to_string(kCheckpointVersion) + (version < kCheckpointVersion
+                     ? ": it was written by an older hunch and cannot be resumed; remove it (or give another "
+                       "--checkpoint path) to train afresh"
+                     : ": it was written by a newer hunch"));
   TrainCheckpoint c;
   uint64_t scaled = 0, logs = 0;
   uint8_t frozen = 0, count_head = 0;

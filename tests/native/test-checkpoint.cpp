@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -103,6 +104,16 @@ TEST_CASE("checkpoint: the file round-trips and refuses damage with a message na
   hunch::Error e = decode_checkpoint("x.ckpt", flipped, &d);
   REQUIRE(!e.ok());
   CHECK(has(e.message, "CRC32 mismatch"));
+  // An older hunch's checkpoint (version 2, before the DP state): refused with the way out.
+  std::vector<uint8_t> old = bytes;
+  const uint32_t v2 = 2;
+  std::memcpy(old.data() + 4, &v2, 4);
+  const uint32_t crc = hunch::crc32(old.data(), old.size() - 4);
+  std::memcpy(old.data() + old.size() - 4, &crc, 4);
+  e = decode_checkpoint("x.ckpt", old, &d);
+  REQUIRE(!e.ok());
+  CHECK(has(e.message, "x.ckpt: checkpoint version 2, this hunch reads version 3: it was written by an older hunch "
+                       "and cannot be resumed; remove it (or give another --checkpoint path) to train afresh"));
 }
 
 // A DP run's checkpoint (TrainCheckpoint::dp): the release with its table comes back as it was
