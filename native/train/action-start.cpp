@@ -107,16 +107,15 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
   const unsigned threads = std::max(1u, share.threads);
   const std::vector<uint32_t> seq_part = sequence_parts(data, share.count());
   const std::vector<uint32_t> sample_seq = sample_sequences(data, training);
-  std::vector<uint8_t> thread_of;  // per column of this process: the thread (part − first) it is summed on
   // Every stride-th column (of every process's) with its terms, the successors from the table
-  // tc; this process's own, counting every column's target into n_target when given. Returns
-  // how many columns there are in all.
+  // tc; this process's own, counting every column's target into n_target and each own column's
+  // thread (part − first: the thread it is summed on) into thread_of when given. Returns how
+  // many columns there are in all.
   auto build_columns = [&](const TransitionCounts* tc, uint64_t stride, std::vector<Column>* cols_out,
-                           std::vector<Term>* terms_out, std::vector<double>* n_target) {
+                           std::vector<Term>* terms_out, std::vector<double>* n_target, std::vector<uint8_t>* thread_of) {
     std::vector<Column>& cols = *cols_out;
     std::vector<Term>& terms = *terms_out;
     uint64_t k = 0, index = 0;
-    thread_of.clear();
     for (size_t si = 0; si < training.size(); ++si) {
       const Sample& s = training[si];
       const uint32_t part = seq_part[sample_seq[si]];
@@ -128,7 +127,7 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
           ++index;
           continue;
         }
-        thread_of.push_back(uint8_t(part - share.first()));
+        if (thread_of) thread_of->push_back(uint8_t(part - share.first()));
         Column col{data.action[c + 1], uint32_t(terms.size()), 0, uint32_t(index++)};
         if (h.copy) {
           const size_t start = std::max<uint64_t>(s.begin, c + 1 >= W ? c + 1 - W : 0);
@@ -167,8 +166,9 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
   std::vector<Column> cols;
   std::vector<Term> terms;
   std::vector<double> n_target(V, 0.5), corr(V, 0.0);
-  out.columns = build_columns(h.transition_bytes ? net->cfg.transitions.get() : nullptr, stride, &cols, &terms, &n_target);
-  const std::vector<uint8_t> cols_thread = thread_of;
+  std::vector<uint8_t> cols_thread;
+  out.columns = build_columns(h.transition_bytes ? net->cfg.transitions.get() : nullptr, stride, &cols, &terms,
+                              &n_target, &cols_thread);
 
   // Full-batch Adam on the mean log-loss. With W·z = 0 the softmax over V is exp(b + bonus) over
   // Z = Z0 + Σ_touched exp(b_a)(exp(bonus_a) − 1): O(terms) per column, not O(V).
@@ -332,7 +332,7 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
     if (net->cfg.count_transitions && h.transition_bytes) {
       // The count head's own (larger) table: the same columns, their successors from it. Its
       // buckets mean what the network table's do, so θ starts from the likelihood's fit.
-      n_rank_cols = build_columns(net->cfg.count_transitions.get(), stride * every, &rank_cols, &rank_terms, nullptr);
+      n_rank_cols = build_columns(net->cfg.count_transitions.get(), stride * every, &rank_cols, &rank_terms, nullptr, nullptr);
       term_set = &rank_terms;
     } else {
       for (size_t i = 0; i < cols.size(); ++i)

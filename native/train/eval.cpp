@@ -386,13 +386,7 @@ Error evaluate(const Dataset& ds, const ScoreFn& model, const EvalOptions& opt, 
   std::mutex          error_mutex;
   Error               first_error;
   // Across processes: the rank each sequence's user belongs to (shards.h); this one scores its own.
-  const UserParts share{opt.collective, threads};
-  Collective& world = share.collective();
-  std::vector<uint32_t> owner;
-  if (world.size() > 1) {
-    owner = sequence_parts(ds, share.count());
-    for (uint32_t& r : owner) r /= threads;
-  }
+  const SequenceOwners owners = sequence_owners(ds, UserParts{opt.collective, threads});
   auto scored = [&](size_t s) { return ds.length(s) >= kMinEvaluatedLength && !(opt.only && !(*opt.only)[s]); };
 
   auto worker = [&](unsigned thread) {
@@ -403,7 +397,7 @@ Error evaluate(const Dataset& ds, const ScoreFn& model, const EvalOptions& opt, 
       if (begin >= S || failed) return;
       for (size_t s = begin; s < std::min(S, begin + chunk); ++s) {
         const size_t n = ds.length(s);
-        if (!scored(s) || (!owner.empty() && owner[s] != uint32_t(world.rank()))) continue;
+        if (!scored(s) || !owners.mine(s)) continue;
         const uint64_t o = ds.offsets[s];
         const uint32_t* acts = ds.action.data() + o;
         for (int split = 0; split < 2; ++split) {
@@ -468,35 +462,32 @@ Error evaluate(const Dataset& ds, const ScoreFn& model, const EvalOptions& opt, 
   worker(0);
   for (auto& th : pool) th.join();
   // Every process learns whether one failed (and stops alike) before the outcomes are shared.
-  if (world.any(failed)) return failed ? first_error : Error("evaluate: another MPI rank failed (its own message says why)");
-  if (!owner.empty()) {
-    // Each sequence's outcomes as its owner found them: 8 values per method (exact in a double).
-    constexpr size_t kPer = 8;
-    std::vector<double> mine;
-    for (size_t s = 0; s < S; ++s) {
-      if (!scored(s) || owner[s] != uint32_t(world.rank())) continue;
-      for (const Outcomes& oc : outcomes)
-        mine.insert(mine.end(), {double(oc.full[2 * s]), double(oc.full[2 * s + 1]), double(oc.sampled[2 * s]),
-                                 double(oc.sampled[2 * s + 1]), double(oc.type_pred[2 * s]),
-                                 double(oc.type_pred[2 * s + 1]), double(oc.exit_pos[s]), double(oc.exit_neg[s])});
-    }
-    const std::vector<double> all = world.all_gather(mine);
-    size_t k = 0;
-    for (uint32_t r = 0; r < uint32_t(world.size()); ++r)
-      for (size_t s = 0; s < S; ++s) {
-        if (!scored(s) || owner[s] != r) continue;
-        if (k + kPer * outcomes.size() > all.size()) return Error("evaluate: the processes' outcomes do not add up (a bug)");
+  if (owners.world->any(failed))
+    return failed ? first_error : Error("evaluate: another MPI rank failed (its own message says why)");
+  // Each sequence's outcomes as its owner found them: 8 values per method (exact in a double).
+  constexpr size_t kPer = 8;
+  const Error shared = owners.gather(
+      [&](size_t s, std::vector<double>* own) {
+        if (!scored(s)) return;
+        for (const Outcomes& oc : outcomes)
+          own->insert(own->end(), {double(oc.full[2 * s]), double(oc.full[2 * s + 1]), double(oc.sampled[2 * s]),
+                                   double(oc.sampled[2 * s + 1]), double(oc.type_pred[2 * s]),
+                                   double(oc.type_pred[2 * s + 1]), double(oc.exit_pos[s]), double(oc.exit_neg[s])});
+      },
+      [&](size_t s, const double* v, size_t left) -> size_t {
+        if (!scored(s)) return 0;
+        const size_t n = kPer * outcomes.size();
+        if (n > left) return SIZE_MAX;
         for (Outcomes& oc : outcomes) {
-          const double* v = all.data() + k;
           oc.full[2 * s] = int64_t(v[0]), oc.full[2 * s + 1] = int64_t(v[1]);
           oc.sampled[2 * s] = int64_t(v[2]), oc.sampled[2 * s + 1] = int64_t(v[3]);
           oc.type_pred[2 * s] = int32_t(v[4]), oc.type_pred[2 * s + 1] = int32_t(v[5]);
           oc.exit_pos[s] = float(v[6]), oc.exit_neg[s] = float(v[7]);
-          k += kPer;
+          v += kPer;
         }
-      }
-    if (k != all.size()) return Error("evaluate: the processes' outcomes do not add up (a bug)");
-  }
+        return n;
+      });
+  if (shared) return Error("evaluate: " + shared.message);
 
   std::vector<std::string> names;
   if (have_model) names.push_back("model");

@@ -543,18 +543,11 @@ Error membership_attack(const hunch::Model& model, const Dataset& ds, const Sess
   Error first_error;
   std::mutex error_mutex;
   // Under mpirun each rank scores its own users (shards.h); the sums are gathered below.
-  const UserParts share{collective, std::max(1u, threads)};
-  Collective& world = share.collective();
-  std::vector<uint32_t> owner;
-  if (world.size() > 1) {
-    owner = sequence_parts(ds, share.count());
-    for (uint32_t& r : owner) r /= share.threads;
-  }
-  const uint32_t rank = uint32_t(world.rank());
+  const SequenceOwners owners = sequence_owners(ds, UserParts{collective, std::max(1u, threads)});
   auto work = [&]() {
     hunch::Sequence sq(model);
     for (size_t q; (q = next.fetch_add(1)) < ds.sequences() && !failed;) {
-      if (!owner.empty() && owner[q] != rank) continue;
+      if (!owners.mine(q)) continue;
       uint64_t first, end;
       part(q, &first, &end);
       if (first >= end) continue;
@@ -588,23 +581,17 @@ Error membership_attack(const hunch::Model& model, const Dataset& ds, const Sess
   for (unsigned t = 1; t < std::max(1u, threads); ++t) pool.emplace_back(work);
   work();
   for (auto& th : pool) th.join();
-  if (world.any(failed)) return failed ? first_error : Error("membership: another MPI rank failed (its own message says why)");
-  if (!owner.empty()) {  // every sequence's sums from its owner, in sequence order
-    std::vector<double> mine;
-    for (size_t q = 0; q < ds.sequences(); ++q)
-      if (owner[q] == rank) mine.insert(mine.end(), {seq_loss[q], double(seq_count[q])});
-    const std::vector<double> all = world.all_gather(mine);
-    size_t at = 0;
-    for (uint32_t r = 0; r < uint32_t(world.size()); ++r)
-      for (size_t q = 0; q < ds.sequences(); ++q) {
-        if (owner[q] != r) continue;
-        if (at + 2 > all.size()) return Error("membership: the ranks' sums do not add up (a bug)");
-        seq_loss[q] = all[at];
-        seq_count[q] = uint64_t(all[at + 1]);
-        at += 2;
-      }
-    if (at != all.size()) return Error("membership: the ranks' sums do not add up (a bug)");
-  }
+  if (owners.world->any(failed))
+    return failed ? first_error : Error("membership: another MPI rank failed (its own message says why)");
+  const Error shared = owners.gather(  // every sequence's sums from its owner
+      [&](size_t q, std::vector<double>* own) { own->insert(own->end(), {seq_loss[q], double(seq_count[q])}); },
+      [&](size_t q, const double* v, size_t left) -> size_t {
+        if (left < 2) return SIZE_MAX;
+        seq_loss[q] = v[0];
+        seq_count[q] = uint64_t(v[1]);
+        return 2;
+      });
+  if (shared) return Error("membership: " + shared.message);
   for (size_t q = 0; q < ds.sequences(); ++q) {
     loss[user_of[q]] += seq_loss[q];
     count[user_of[q]] += seq_count[q];

@@ -509,14 +509,7 @@ Error evaluate_sessions(const Dataset& ds, const SessionSplit& split, const Sess
   std::unique_ptr<Baselines> base;
   if (opt.baselines) base = fit_baselines(ds, split, has_goal);
   // Across processes: the rank each sequence's user belongs to (shards.h); this one scores its own.
-  const UserParts share{opt.collective, std::max(1u, opt.threads)};
-  Collective& world = share.collective();
-  const uint32_t rank = uint32_t(world.rank());
-  std::vector<uint32_t> owner;
-  if (world.size() > 1) {
-    owner = sequence_parts(ds, share.count());
-    for (uint32_t& r : owner) r /= share.threads;
-  }
+  const SequenceOwners owners = sequence_owners(ds, UserParts{opt.collective, std::max(1u, opt.threads)});
   const bool oracle = opt.oracle_exit && opt.oracle_exit->size() == ds.events();
 
   for (int which = 0; which < 2; ++which) {
@@ -566,7 +559,7 @@ Error evaluate_sessions(const Dataset& ds, const SessionSplit& split, const Sess
       uint32_t f[HandLogistic::kActive];
       for (size_t q; (q = next.fetch_add(1)) < ds.sequences();) {
         const size_t p0 = seq_first[q], p1 = seq_first[q + 1];
-        if (p0 == p1 || (!owner.empty() && owner[q] != rank)) continue;
+        if (p0 == p1 || !owners.mine(q)) continue;
         const uint64_t o = ds.offsets[q];
         if (model) {
           points.clear();
@@ -637,43 +630,35 @@ Error evaluate_sessions(const Dataset& ds, const SessionSplit& split, const Sess
     Error failed;
     for (const Error& e : errors)
       if (e && !failed) failed = e;
-    if (world.any(!failed.ok()))
+    if (owners.world->any(!failed.ok()))
       return failed ? failed : Error("evaluate: another MPI rank failed (its own message says why)");
-    if (!owner.empty()) {
-      // Each point's outputs as its sequence's owner found them, for the methods computed.
-      std::vector<int> used;
-      if (model) used.push_back(MODEL);
-      if (base) used.insert(used.end(), {POP, MARKOV, REPEAT, LOGIT});
-      const size_t per = 5 * used.size();
-      std::vector<double> mine;
-      for (size_t q = 0; q < ds.sequences(); ++q) {
-        if (owner[q] != rank) continue;
-        for (size_t k = seq_first[q]; k < seq_first[q + 1]; ++k)
-          for (int m : used) {
-            const Outputs& o = outs[size_t(m)];
-            mine.insert(mine.end(), {double(o.rank[k]), double(o.type_pred[k]), double(o.type_p[k]), double(o.exit[k]),
-                                     double(o.conv[k])});
-          }
-      }
-      const std::vector<double> all = world.all_gather(mine);
-      size_t at = 0;
-      for (uint32_t r = 0; r < uint32_t(world.size()); ++r)
-        for (size_t q = 0; q < ds.sequences(); ++q) {
-          if (owner[q] != r) continue;
-          if (at + per * (seq_first[q + 1] - seq_first[q]) > all.size())
-            return Error("evaluate: the processes' outputs do not add up (a bug)");
+    // Each point's outputs as its sequence's owner found them, for the methods computed.
+    std::vector<int> used;
+    if (model) used.push_back(MODEL);
+    if (base) used.insert(used.end(), {POP, MARKOV, REPEAT, LOGIT});
+    const Error shared = owners.gather(
+        [&](size_t q, std::vector<double>* own) {
+          for (size_t k = seq_first[q]; k < seq_first[q + 1]; ++k)
+            for (int m : used) {
+              const Outputs& o = outs[size_t(m)];
+              own->insert(own->end(), {double(o.rank[k]), double(o.type_pred[k]), double(o.type_p[k]),
+                                       double(o.exit[k]), double(o.conv[k])});
+            }
+        },
+        [&](size_t q, const double* v, size_t left) -> size_t {
+          const size_t n = 5 * used.size() * (seq_first[q + 1] - seq_first[q]);
+          if (n > left) return SIZE_MAX;
           for (size_t k = seq_first[q]; k < seq_first[q + 1]; ++k)
             for (int m : used) {
               Outputs& o = outs[size_t(m)];
-              const double* v = all.data() + at;
               o.rank[k] = int64_t(v[0]);
               o.type_pred[k] = uint32_t(v[1]);
               o.type_p[k] = float(v[2]), o.exit[k] = float(v[3]), o.conv[k] = float(v[4]);
-              at += 5;
+              v += 5;
             }
-        }
-      if (at != all.size()) return Error("evaluate: the processes' outputs do not add up (a bug)");
-    }
+          return n;
+        });
+    if (shared) return Error("evaluate: " + shared.message);
     if (oracle)
       for (size_t k = 0; k < pts.size(); ++k) {
         outs[ORACLE].exit[k] = (*opt.oracle_exit)[pts[k].event];
@@ -732,18 +717,12 @@ Error collect_calibration(const Dataset& ds, const SessionSplit& split, const Se
   std::vector<CalibrationData> parts(ds.sequences());
   std::atomic<size_t> next{0};
   std::vector<Error> errors(std::max(1u, threads));
-  const UserParts share{collective, std::max(1u, threads)};
-  Collective& world = share.collective();
-  std::vector<uint32_t> owner;
-  if (world.size() > 1) {
-    owner = sequence_parts(ds, share.count());
-    for (uint32_t& r : owner) r /= share.threads;
-  }
+  const SequenceOwners owners = sequence_owners(ds, UserParts{collective, std::max(1u, threads)});
   auto work = [&](unsigned thread) {
     std::vector<uint32_t> points;
     std::vector<uint64_t> events;
     for (size_t q; (q = next.fetch_add(1)) < ds.sequences();) {
-      if (!owner.empty() && owner[q] != uint32_t(world.rank())) continue;
+      if (!owners.mine(q)) continue;
       const uint64_t o = ds.offsets[q];
       const uint64_t b = valid_split ? split.valid_begin[q] : split.test_begin[q];
       const uint64_t e = valid_split ? split.test_begin[q] : ds.offsets[q + 1];
@@ -785,48 +764,36 @@ Error collect_calibration(const Dataset& ds, const SessionSplit& split, const Se
   Error failed;
   for (const Error& e : errors)
     if (e && !failed) failed = e;
-  if (world.any(!failed.ok()))
+  if (owners.world->any(!failed.ok()))
     return failed ? failed : Error("calibration: another MPI rank failed (its own message says why)");
-  if (!owner.empty()) {
-    // Each sequence's points from its owner: per owned sequence its 3 lengths, then the values.
-    std::vector<double> mine;
-    for (size_t q = 0; q < ds.sequences(); ++q) {
-      if (owner[q] != uint32_t(world.rank())) continue;
-      const CalibrationData& c = parts[q];
-      mine.insert(mine.end(), {double(c.exit_logit.size()), double(c.conversion_logit.size()), double(c.type_target.size())});
-      mine.insert(mine.end(), c.exit_logit.begin(), c.exit_logit.end());
-      mine.insert(mine.end(), c.exit_label.begin(), c.exit_label.end());
-      mine.insert(mine.end(), c.conversion_logit.begin(), c.conversion_logit.end());
-      mine.insert(mine.end(), c.conversion_label.begin(), c.conversion_label.end());
-      mine.insert(mine.end(), c.type_logits.begin(), c.type_logits.end());
-      mine.insert(mine.end(), c.type_target.begin(), c.type_target.end());
-    }
-    const std::vector<double> all = world.all_gather(mine);
-    size_t at = 0;
-    auto take = [&](size_t n) -> const double* {
-      if (at + n > all.size()) return nullptr;
-      at += n;
-      return all.data() + at - n;
-    };
-    for (uint32_t r = 0; r < uint32_t(world.size()); ++r)
-      for (size_t q = 0; q < ds.sequences(); ++q) {
-        if (owner[q] != r) continue;
-        const double* len = take(3);
-        if (!len) return Error("calibration: the processes' points do not add up (a bug)");
-        const size_t ne = size_t(len[0]), nc = size_t(len[1]), nt = size_t(len[2]);
-        const double *el = take(ne), *ey = take(ne), *cl = take(nc), *cy = take(nc), *tl = take(nt * T), *ty = take(nt);
-        if (!ty && nt) return Error("calibration: the processes' points do not add up (a bug)");
-        if ((!ey && ne) || (!cy && nc) || (!tl && nt)) return Error("calibration: the processes' points do not add up (a bug)");
+  // Each sequence's points from its owner: its 3 lengths, then the values.
+  const Error shared = owners.gather(
+      [&](size_t q, std::vector<double>* own) {
+        const CalibrationData& c = parts[q];
+        own->insert(own->end(), {double(c.exit_logit.size()), double(c.conversion_logit.size()), double(c.type_target.size())});
+        own->insert(own->end(), c.exit_logit.begin(), c.exit_logit.end());
+        own->insert(own->end(), c.exit_label.begin(), c.exit_label.end());
+        own->insert(own->end(), c.conversion_logit.begin(), c.conversion_logit.end());
+        own->insert(own->end(), c.conversion_label.begin(), c.conversion_label.end());
+        own->insert(own->end(), c.type_logits.begin(), c.type_logits.end());
+        own->insert(own->end(), c.type_target.begin(), c.type_target.end());
+      },
+      [&](size_t q, const double* v, size_t left) -> size_t {
+        if (left < 3) return SIZE_MAX;
+        const size_t ne = size_t(v[0]), nc = size_t(v[1]), nt = size_t(v[2]);
+        const size_t n = 3 + 2 * ne + 2 * nc + nt * (T + 1);
+        if (n > left) return SIZE_MAX;
         CalibrationData& c = parts[q];
-        c.exit_logit.assign(el, el + ne);
-        c.exit_label.assign(ey, ey + ne);
-        c.conversion_logit.assign(cl, cl + nc);
-        c.conversion_label.assign(cy, cy + nc);
-        c.type_logits.assign(tl, tl + nt * T);
-        c.type_target.assign(ty, ty + nt);
-      }
-    if (at != all.size()) return Error("calibration: the processes' points do not add up (a bug)");
-  }
+        v += 3;
+        c.exit_logit.assign(v, v + ne), v += ne;
+        c.exit_label.assign(v, v + ne), v += ne;
+        c.conversion_logit.assign(v, v + nc), v += nc;
+        c.conversion_label.assign(v, v + nc), v += nc;
+        c.type_logits.assign(v, v + nt * T), v += nt * T;
+        c.type_target.assign(v, v + nt);
+        return n;
+      });
+  if (shared) return Error("calibration: " + shared.message);
   for (const auto& c : parts) {
     out->exit_logit.insert(out->exit_logit.end(), c.exit_logit.begin(), c.exit_logit.end());
     out->exit_label.insert(out->exit_label.end(), c.exit_label.begin(), c.exit_label.end());

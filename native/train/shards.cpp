@@ -33,6 +33,36 @@ std::vector<uint32_t> sequence_parts(const Dataset& ds, uint32_t parts) {
   return out;
 }
 
+SequenceOwners sequence_owners(const Dataset& ds, const UserParts& share) {
+  SequenceOwners o;
+  o.world = &share.collective();
+  o.me = uint32_t(o.world->rank());
+  if (o.world->size() > 1) {
+    o.rank = sequence_parts(ds, share.count());
+    for (uint32_t& r : o.rank) r /= std::max(1u, share.threads);
+  }
+  return o;
+}
+
+Error SequenceOwners::gather(const std::function<void(size_t, std::vector<double>*)>& pack,
+                             const std::function<size_t(size_t, const double*, size_t)>& unpack) const {
+  if (rank.empty()) return {};
+  std::vector<double> own;
+  for (size_t q = 0; q < rank.size(); ++q)
+    if (rank[q] == me) pack(q, &own);
+  const std::vector<double> all = world->all_gather(own);
+  size_t at = 0;
+  for (uint32_t r = 0; r < uint32_t(world->size()); ++r)
+    for (size_t q = 0; q < rank.size(); ++q) {
+      if (rank[q] != r) continue;
+      const size_t n = unpack(q, all.data() + at, all.size() - at);
+      if (n > all.size() - at) return Error("the MPI ranks' per-sequence results do not add up (a bug)");
+      at += n;
+    }
+  if (at != all.size()) return Error("the MPI ranks' per-sequence results do not add up (a bug)");
+  return {};
+}
+
 void run_threads(unsigned threads, const std::function<void(unsigned)>& work) {
   std::vector<std::thread> pool;
   for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);

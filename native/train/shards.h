@@ -14,6 +14,7 @@
 
 #include "train/collective.h"
 #include "train/dataset.h"
+#include "hunch/error.h"
 
 namespace hunch::train {
 
@@ -32,6 +33,22 @@ uint32_t user_part(const std::string& user, uint32_t parts);
 // Per sequence: its user's part (a session's sequence goes with its user: privacy.h,
 // user_of_sequence_key).
 std::vector<uint32_t> sequence_parts(const Dataset& ds, uint32_t parts);
+
+// Which rank scores each sequence (its user's part ÷ threads), for work whose per-sequence
+// results every rank then needs (evaluation, calibration, the membership attack).
+struct SequenceOwners {
+  Collective* world = nullptr;  // never null (single_process() for one process)
+  uint32_t me = 0;              // this rank
+  std::vector<uint32_t> rank;   // per sequence; empty in one process (it owns every one)
+  bool mine(size_t q) const { return rank.empty() || rank[q] == me; }
+  // Every owned sequence's values on every rank: pack(q, out) appends this rank's values of its
+  // sequence q (sequence order); then unpack(q, values, left) is called for every sequence of
+  // every rank (rank order, then sequence order) and returns how many of the `left` values at
+  // `values` are q's. An Error when they do not add up (a bug). Nothing to do in one process.
+  Error gather(const std::function<void(size_t q, std::vector<double>* out)>& pack,
+               const std::function<size_t(size_t q, const double* values, size_t left)>& unpack) const;
+};
+SequenceOwners sequence_owners(const Dataset& ds, const UserParts& share);
 
 // Runs work(t) for t = 0 … threads − 1, threads 1 … on their own threads, 0 on the caller's.
 void run_threads(unsigned threads, const std::function<void(unsigned)>& work);

@@ -261,16 +261,13 @@ Error validate(const Net& net, const Dataset& data, unsigned threads, bool exclu
   o.only = only;
   threads = std::max(1u, threads);
   // Across processes each scores its own users' sequences (evaluate shares the rest).
-  const UserParts share{collective, threads};
-  std::vector<uint32_t> owner;
-  if (share.collective().size() > 1) owner = sequence_parts(data, share.count());
+  const SequenceOwners owners = sequence_owners(data, UserParts{collective, threads});
   // Every validation input scored up front in blocks of 128 sequences, so the recurrence and
   // the GEMMs run over wide blocks instead of evaluate()'s chunks of 8; the logits are kept
   // when they fit in 256 MB, else the chunked scorer runs.
   std::vector<size_t> evaluated;
   for (size_t q = 0; q < data.sequences(); ++q)
-    if (data.length(q) >= kMinEvaluatedLength && !(only && !(*only)[q]) && (owner.empty() || share.mine(owner[q])))
-      evaluated.push_back(q);
+    if (data.length(q) >= kMinEvaluatedLength && !(only && !(*only)[q]) && owners.mine(q)) evaluated.push_back(q);
   ScoreFn scorer;
   Eigen::MatrixXf logits;
   std::vector<size_t> col_of(data.sequences(), 0);
