@@ -7,23 +7,29 @@
 # file per month (the same users each month, so the histories lengthen while the users stay):
 # what a site's monthly export parts look like, read as one log through a glob.
 #
-# usage: bench/ingest-scale.sh [--users U] [--months "1 4 16"] [--keep-last N]
+# With --np N it measures the sharded read instead (`mpirun -np N hunch train --dry-run`: every
+# process reads every record and keeps only its own users' events, IngestOptions::shard) beside
+# one process, each process's peak RSS, into bench/results/ingest-sharded.md.
+#
+# usage: bench/ingest-scale.sh [--users U] [--months "1 4 16"] [--keep-last N] [--np N]
 #   --users      users per month (default 40000: about 1 M events a month)
 #   --months     the log lengths to measure, in months (default "1 4 16"; "1 4 16 96" adds the
 #                10^8-event row: 742 MB of gzip to generate, and 6.8 GB of RSS holding every event)
 #   --keep-last  the bound for the second row of each length (default 100)
+#   --np         processes of the sharded read (needs mpirun: scripts/setup.sh installs OpenMPI)
 # Data goes to build/bench-data/ingest/ (generated once); the table is printed and written to
 # bench/results/ingest-scale.md. Needs GNU time (/usr/bin/time, Debian's `time` package).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-users=40000 months="1 4 16" keep=100
+users=40000 months="1 4 16" keep=100 np=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --users) users=$2; shift ;;
     --months) months=$2; shift ;;
     --keep-last) keep=$2; shift ;;
-    -h|--help) sed -n 2,16p "$0"; exit 0 ;;
+    --np) np=$2; shift ;;
+    -h|--help) sed -n 2,21p "$0"; exit 0 ;;
     *) echo "ingest-scale.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -44,8 +50,47 @@ for ((i = 1; i <= max; i++)); do
   mv "${f%.csv.gz}.tmp.csv.gz" "$f"
 done
 
-out=bench/results/ingest-scale.md
 tmp=$(mktemp)
+if [ "$np" -gt 1 ]; then
+  # The sharded read: one process, then np processes (one thread each), each under GNU time.
+  out=bench/results/ingest-sharded.md
+  echo "| months | events | 1 process: seconds | peak RSS MB | -np $np: seconds | each process's peak RSS MB | largest / one process |" > "$tmp"
+  echo "|---|---|---|---|---|---|---|" >> "$tmp"
+  for m in $months; do
+    files=()
+    for ((i = 1; i <= m; i++)); do files+=("$(printf '%s/shop-u%s-m%02d.csv.gz' "$data" "$users" "$i")"); done
+    /usr/bin/time -f "%e %M" -o "$tmp.t" "$hunch" train "${files[@]}" --dry-run --progress never --threads 1 > "$tmp.r" 2>/dev/null
+    read -r s1 r1 < "$tmp.t"
+    rows=$(awk '/rows read/ { print $3 }' "$tmp.r")
+    start=$(date +%s.%N)
+    mpirun --allow-run-as-root --oversubscribe -np "$np" sh -c 'exec /usr/bin/time -f "%M" -o "$0.rss.$OMPI_COMM_WORLD_RANK" "$@"' \
+      "$tmp" "$hunch" train "${files[@]}" --dry-run --progress never --threads 1 > "$tmp.r" 2>/dev/null
+    sn=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+    rss=$(for ((r = 0; r < np; r++)); do awk '{ printf "%.0f ", $1 / 1024 }' "$tmp.rss.$r"; done)
+    grep -q "sharded across $np processes" "$tmp.r" || { echo "ingest-scale.sh: the -np $np run did not shard" >&2; exit 1; }
+    awk -v m="$m" -v ev="$rows" -v s1="$s1" -v r1="$r1" -v sn="$sn" -v rss="$rss" 'BEGIN {
+      n = split(rss, r, " "); big = 0; list = ""
+      for (i = 1; i <= n; i++) { if (r[i] > big) big = r[i]; list = list (i > 1 ? ", " : "") r[i] }
+      printf "| %d | %.2f M | %.1f | %.0f | %s | %s | %.2f |\n", m, ev / 1e6, s1, r1 / 1024, sn, list, big / (r1 / 1024) }' >> "$tmp"
+    rm -f "$tmp".rss.*
+  done
+  {
+    echo "# Sharded ingestion"
+    echo
+    echo "\`bash bench/ingest-scale.sh --users $users --months \"$months\" --np $np\` on $(date -u +%Y-%m-%d), $(nproc) cores"
+    echo "($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')): \`hunch train --dry-run --threads 1\` in one process, and under"
+    echo "\`mpirun -np $np\`, where every process reads every record and keeps only its own users' events (the"
+    echo "cleaning report is one process's). Peak RSS from GNU time, per process. Load average at the start:"
+    echo "$(cut -d' ' -f1-3 /proc/loadavg)."
+    echo
+    cat "$tmp"
+  } > "$out"
+  cat "$out"
+  rm -f "$tmp" "$tmp.t" "$tmp.r"
+  exit 0
+fi
+
+out=bench/results/ingest-scale.md
 {
   echo "| months | events | MB gzip | zcat \| wc: events/s (per CPU s) | hunch: events/s (per CPU s) | ratio to zcat (CPU) | peak RSS MB | held bytes/event | --keep-last $keep: events/s (per CPU s) | peak RSS MB |"
   echo "|---|---|---|---|---|---|---|---|---|---|"

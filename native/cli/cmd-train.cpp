@@ -169,7 +169,7 @@ void declare_train_flags(Args& args) {
   args.flag("exclude-seen", "validation ranks only actions not already in the history (the ML-1M protocol)");
   args.flag("mask-seen", "the action loss leaves out actions already in the sequence (not counted as negatives; for logs without repeats, with --exclude-seen)");
   args.flag("float", "write the float model (no int8 quantisation)");
-  args.flag("dry-run", "read and clean the log, print the cleaning report and stop (no -o needed, nothing written)");
+  args.flag("dry-run", "read and clean the log, print the cleaning report and stop (no -o needed, nothing written); under mpirun each process keeps only its own users' events (the log sharded by user), the report the same");
   args.option("transitions", "16", "keep at most this many counted successors per action in the model's transition table (0 = no table)");
   args.option("transition-bytes", "0", "most bytes of the transition table (0 = 12% of the int8 network's bytes; the most frequent pairs are kept)");
   args.option("item-weights", "auto", "the network's per-action weights: train, freeze (keep the counts' start: popularity, copy and transition terms), count (the count head: next action from the counts alone, ranked for the top ten; the other heads train), or auto (train; when no epoch beats the start's validation NDCG@10, train again with them frozen; when no epoch beats the count head's, use it; the best is kept)");
@@ -935,8 +935,21 @@ int run_train(int argc, char** argv) {
 
   train::Dataset ds;
   train::IngestReport irep;
+  // A dry run across processes reads the log sharded: each process keeps only its own users'
+  // events (IngestOptions::shard), the vocabulary and the report are summed to one process's.
+  const train::UserParts shard{world, unsigned(o.threads)};
+  if (o.dry_run && world->size() > 1) o.ingest.shard = &shard;
   if (int rc = read_events(o, &ds, &irep, *world); rc != kGoOn) return rc;
-  if (o.dry_run) return 0;
+  if (o.dry_run) {
+    if (o.ingest.shard) {
+      const std::vector<double> held = world->all_gather({double(ds.events()), double(irep.process_peak_bytes)});
+      std::printf("sharded across %d processes by user (each keeps its own users' events):\n", world->size());
+      for (size_t r = 0; r + 1 < held.size(); r += 2)
+        std::printf("  process %zu: %llu events kept, ingestion memory at its largest %.1f MB\n", r / 2,
+                    (unsigned long long)held[r], held[r + 1] / 1e6);
+    }
+    return 0;
+  }
 
   train::SessionSplit split;
   if (o.sessions)

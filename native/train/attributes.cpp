@@ -129,7 +129,7 @@ std::vector<std::string> numeric_bucket_names(const NameTable& names, const std:
 Error AttrCollector::finish(uint32_t min_count, uint32_t min_users, uint32_t max_values, uint32_t numeric_buckets,
                             const FixedVocabulary* fixed, const std::vector<uint32_t>& action_map,
                             const std::vector<uint32_t>& event_raw_action, const std::vector<uint32_t>& event_user,
-                            Dataset* out) const {
+                            Dataset* out, const std::function<void(std::vector<double>*)>& sum_across) const {
   const size_t K = names_.size();
   out->attr_columns = names_;
   out->attr_numeric = numeric_;
@@ -169,6 +169,11 @@ Error AttrCollector::finish(uint32_t min_count, uint32_t min_users, uint32_t max
           const uint32_t v = (a + 1) * K <= first_.size() ? first_[a * K + k] : 0;
           if (v && last[v] != event_user[i]) last[v] = event_user[i], ++users[v];
         }
+      if (min_users > 1 && sum_across) {  // each process's own users: disjoint, so they add up
+        std::vector<double> all(users.begin(), users.end());
+        sum_across(&all);
+        for (size_t i = 0; i < users.size(); ++i) users[i] = uint32_t(all[i]);
+      }
       std::vector<uint32_t> order;
       for (uint32_t i = 0; i < col.size(); ++i)
         if (col.count[i] >= min_count && (min_users <= 1 || (users[i + 1] >= min_users && wrote(k, i + 1) >= min_users)))

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -53,11 +54,12 @@ class AttrCollector {
   // vocabulary id). With min_users > 1 a categorical value also needs that many distinct users
   // (`event_user`, per kept event, each user's events together) among the events of the actions
   // holding it, and (set_min_users) that many who wrote it: the value names a model ships are
-  // k-anonymous like its action names.
+  // k-anonymous like its action names. sum_across (sharded reading, IngestOptions::shard): sums
+  // a vector over the processes, each holding its own users' events (called alike in each).
   Error finish(uint32_t min_count, uint32_t min_users, uint32_t max_values, uint32_t numeric_buckets,
                const FixedVocabulary* fixed, const std::vector<uint32_t>& action_map,
                const std::vector<uint32_t>& event_raw_action, const std::vector<uint32_t>& event_user,
-               Dataset* out) const;
+               Dataset* out, const std::function<void(std::vector<double>*)>& sum_across = {}) const;
   uint64_t bytes() const;  // memory held (the ingestion report's peak estimate)
 
  private:

@@ -544,6 +544,7 @@ static_assert(sizeof(RawEvent) == 32, "ingestion memory per event is documented 
 struct UserState {
   double last_key = -std::numeric_limits<double>::infinity();
   double max_time = -std::numeric_limits<double>::infinity();
+  bool mine = true;  // IngestOptions::shard: this process keeps the user's events
 };
 
 // Distinct user, action and type names → dense ids in order of first sight, compactly
@@ -746,6 +747,11 @@ class Ingestor {
   Error read_jsonl(Source* src);
   Error read_pairs(Source* src, bool lists);  // `user item` pairs, or (lists) `user item item …` lines
   Error finish(Dataset* out);
+  std::string duplicate_example(uint64_t line, uint64_t original) const;
+  Error read_files(const std::vector<std::string>& paths);  // run_files' reading
+  Error agree_read(Error e) const;
+  // Sharded reading (IngestOptions::shard): *v summed over the processes, in place.
+  void sum_across(std::vector<double>* v) const;
   // Newer formats and sniffing (IngestOptions::columns, session_column, events_field).
   Error resolve_header(std::vector<std::string>* fields, bool* data_row);
   Error resolve_session(const std::vector<std::string>& header);
@@ -1020,7 +1026,10 @@ Error Ingestor::accept(const Row& row) {
     ++name_rows_[action];
   }
   uint32_t u = users_.id(row.value[USER]);
-  if (u == user_state_.size()) user_state_.push_back(UserState{});
+  if (u == user_state_.size()) {
+    user_state_.push_back(UserState{});
+    if (opt_.shard) user_state_[u].mine = opt_.shard->mine(user_part(row.value[USER], opt_.shard->count()));
+  }
   UserState& us = user_state_[u];
   RawEvent ev;
   ev.line = line_base_ + row.line;
@@ -1052,6 +1061,12 @@ Error Ingestor::accept(const Row& row) {
     ev.key = us.last_key;
   }
   us.last_key = ev.key;
+  // Sharded: another process keeps this user's events (everything above is counted alike in
+  // every process).
+  if (!us.mine) {
+    if (opt_.progress && (++accepted_ & 4095) == 0) show_progress(false);
+    return {};
+  }
   events_.push_back(ev);
   if (opt_.keep_last && events_.size() >= compact_at_) trim();
   if (opt_.progress && (++accepted_ & 4095) == 0) show_progress(false);
@@ -1155,6 +1170,12 @@ void Ingestor::start_counting(const std::string& route) {
   memo_ = {};
   name_rows_ = {};
   route_count_ = {};
+}
+
+std::string Ingestor::duplicate_example(uint64_t line, uint64_t original) const {
+  return where(line) + ": duplicate of the event on " +
+         (file_bases_.size() > 1 ? where(original) : "line " + std::to_string(original)) +
+         " (same user, action, type and time)";
 }
 
 std::string Ingestor::where(uint64_t position) const {
@@ -1684,6 +1705,11 @@ Error Ingestor::finish(Dataset* out) {
     for (const auto& n : *admit_) peak += 48 + (n.size() > 15 ? n.capacity() + 1 : 0);
   }
 
+  // The cleaning report's example of a duplicate: the first of the first user who has one (user
+  // ids are in order of first sight). Sharded, each process finds its own users' first; the
+  // processes then take the one of the lowest user id (below), one process's example.
+  const size_t duplicate_example_at = rep_->examples.size();
+  std::vector<double> first_duplicate = {0, 0, 0, 0};  // found, user, its line, the kept event's line
   // Duplicates, sessions and short sequences, compacting events_ in place.
   // A kept sequence moves to the front (to `kept`) as soon as it is complete: it lies at or
   // after `kept`, and the events after it, still to be read, lie after its end.
@@ -1718,10 +1744,10 @@ Error Ingestor::finish(Dataset* out) {
           drop[dup - i] = true;
           ++rep_->duplicates;
           const uint64_t orig = events_[group[first].second].line;
-          const std::string msg = where(events_[dup].line) + ": duplicate of the event on " +
-                                  (file_bases_.size() > 1 ? where(orig) : "line " + std::to_string(orig)) +
-                                  " (same user, action, type and time)";
-          if (examples_seen_.insert_if_new(&rep_->duplicates)) rep_->examples.push_back(msg);
+          if (examples_seen_.insert_if_new(&rep_->duplicates)) {
+            rep_->examples.push_back(duplicate_example(events_[dup].line, orig));
+            first_duplicate = {1.0, double(events_[dup].user), double(events_[dup].line), double(orig)};
+          }
         }
         for (size_t k = i; k < j; ++k)
           if (!drop[k - i]) events_[w++] = events_[k];
@@ -1773,6 +1799,18 @@ Error Ingestor::finish(Dataset* out) {
   events_.shrink(kept);
   session_flags.resize(kept);
   const size_t sequences = seq_user.size();
+  if (opt_.shard) {
+    const bool had = first_duplicate[0] > 0;
+    const std::vector<double> all = opt_.shard->collective().all_gather(first_duplicate);
+    const double* best = nullptr;
+    for (size_t r = 0; r + 3 < all.size(); r += 4)
+      if (all[r] > 0 && (!best || all[r + 1] < best[1])) best = &all[r];
+    if (best) {
+      const std::string msg = duplicate_example(uint64_t(best[2]), uint64_t(best[3]));
+      if (had) rep_->examples[duplicate_example_at] = msg;
+      else rep_->examples.insert(rep_->examples.begin() + ptrdiff_t(duplicate_example_at), msg);
+    }
+  }
 
   // Vocabulary.
   std::vector<std::string> action_names = actions_.names(), type_names = types_.names();
@@ -1819,6 +1857,16 @@ Error Ingestor::finish(Dataset* out) {
       // keep_last: the trimmed events count too (trim() sized these to the names at its time).
       const auto& trimmed = is_type ? trimmed_type_count_ : trimmed_action_count_;
       for (size_t i = 0; i < trimmed.size(); ++i) count[i] += trimmed[i];
+      // Sharded: every process has the same names (each read every record) and its own users'
+      // events; users are disjoint across processes, so counts and distinct users add up (a
+      // count capped at min_users above stays at or above it in the sum: the same cut).
+      if (opt_.shard) {
+        std::vector<double> both(2 * names.size());
+        for (size_t i = 0; i < names.size(); ++i) both[i] = double(count[i]), both[names.size() + i] = users[i];
+        sum_across(&both);
+        for (size_t i = 0; i < names.size(); ++i)
+          count[i] = uint64_t(both[i]), users[i] = uint32_t(std::min(both[names.size() + i], double(UINT32_MAX)));
+      }
       std::vector<uint32_t> order;
       for (uint32_t i = 0; i < names.size(); ++i) {
         if (!is_type && i == sink_) continue;  // actions outside the counted ones (max_names): <unk>
@@ -1925,8 +1973,10 @@ Error Ingestor::finish(Dataset* out) {
                         key_bytes + raw_actions.capacity() * 8 +
                         std::min<uint64_t>(kept, ChunkedVector<RawEvent>::kBlock) * sizeof(RawEvent);
   {
+    std::function<void(std::vector<double>*)> attr_sum;
+    if (opt_.shard) attr_sum = [this](std::vector<double>* v) { sum_across(v); };
     if (Error e = attrs_.finish(opt_.min_count, rep_->min_users, opt_.max_attr_values, opt_.numeric_buckets,
-                                opt_.vocabulary, action_map, raw_actions, event_users, out))
+                                opt_.vocabulary, action_map, raw_actions, event_users, out, attr_sum))
       return e;
     data_phase += attrs_.bytes() + out->attr.capacity() * sizeof(uint16_t);
     rep_->attributes.clear();
@@ -1950,6 +2000,8 @@ Error Ingestor::finish(Dataset* out) {
     double last = -INFINITY;
     for (double t : out->time)
       if (std::isfinite(t)) last = std::max(last, t);
+    if (opt_.shard)  // the log's last time, over every process's users
+      for (double t : opt_.shard->collective().all_gather({last})) last = std::max(last, t);
     for (size_t q = 0; q < out->sequences(); ++q) {
       uint64_t session_begin = out->offsets[q];
       for (uint64_t i = out->offsets[q]; i < out->offsets[q + 1]; ++i) {
@@ -1966,9 +2018,23 @@ Error Ingestor::finish(Dataset* out) {
   rep_->kept_events = kept;
   rep_->vocab_size = out->actions.size();
   rep_->type_count = out->types.size();
-  rep_->peak_bytes = peak;
+  rep_->peak_bytes = rep_->process_peak_bytes = peak;
+  if (opt_.shard) {
+    // The counters of each process's own users, summed (the row counters, read alike by every
+    // process, stay as they are), and the memory of all of them.
+    uint64_t* per_user[] = {&rep_->users,          &rep_->sequences,        &rep_->kept_events,
+                            &rep_->duplicates,     &rep_->short_sequences,  &rep_->short_sequence_events,
+                            &rep_->trimmed_events, &rep_->unknown_action_events, &rep_->unknown_type_events,
+                            &rep_->peak_bytes};
+    std::vector<double> v;
+    for (uint64_t* c : per_user) v.push_back(double(*c));
+    sum_across(&v);
+    for (size_t i = 0; i < v.size(); ++i) *per_user[i] = uint64_t(v[i]);
+  }
   return {};
 }
+
+void Ingestor::sum_across(std::vector<double>* v) const { opt_.shard->collective().sum(v->data(), v->size()); }
 
 // ---- the newer formats (ingest.h; record parsing in ingest-formats.cpp) ----------------------
 
@@ -2400,15 +2466,29 @@ void Ingestor::note_reading() {
   if (time_.compact_dates()) note("8-digit times read as yyyymmdd dates (midnight UTC)");
 }
 
+// Sharded reading (IngestOptions::shard): every process learns whether any failed to read, so
+// that none goes on into finish()'s sums while another has stopped (a file one node cannot read).
+Error Ingestor::agree_read(Error e) const {
+  if (!opt_.shard || !opt_.shard->collective().any(bool(e))) return e;
+  return e ? e : Error("another process of this run failed to read the log (its message is on its standard error)");
+}
+
 Error Ingestor::run(Source* src, Dataset* out) {
-  if (Error e = configure()) return e;
-  if (Error e = read_source(src)) return e;
+  Error e = configure();
+  if (!e) e = read_source(src);
+  if (Error agreed = agree_read(e)) return agreed;
   note_reading();
   return summary_ ? Error() : finish(out);
 }
 
 Error Ingestor::run_files(const std::vector<std::string>& paths, Dataset* out) {
   if (paths.empty()) return Error("no input files");
+  if (Error e = agree_read(read_files(paths))) return e;
+  note_reading();
+  return summary_ ? Error() : finish(out);
+}
+
+Error Ingestor::read_files(const std::vector<std::string>& paths) {
   if (Error e = configure()) return e;
   files_total_ = paths.size();
   for (const auto& p : paths) {
@@ -2434,8 +2514,7 @@ Error Ingestor::run_files(const std::vector<std::string>& paths, Dataset* out) {
     struct stat st;
     if (::stat(p.c_str(), &st) == 0) bytes_before_ += static_cast<uint64_t>(st.st_size);
   }
-  note_reading();
-  return summary_ ? Error() : finish(out);
+  return {};
 }
 
 }  // namespace

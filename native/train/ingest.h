@@ -30,6 +30,7 @@
 #include "hunch/error.h"
 #include "hunch/routes.h"
 #include "train/dataset.h"
+#include "train/shards.h"
 #include "train/times.h"
 
 namespace hunch {
@@ -192,6 +193,17 @@ struct IngestOptions {
   // between two updates.
   bool     progress = false;
   uint32_t progress_delay_ms = 500;
+  // Sharded reading, across the processes of an MPI run (train/shards.h): every process reads
+  // every record, so the names, their ids, the row counters and the route counts are the same in
+  // each, but keeps only the events of the users it owns (user_part(user, parts) ÷ threads = its
+  // rank). The vocabulary's counts and distinct users, the log's last time and the report's
+  // per-user counters (kept events, sequences, users, duplicates, short and trimmed sequences,
+  // <unk> events) are summed across the processes: the vocabulary and the cleaning report are
+  // one process's, each Dataset holds its own users' sequences. The report's examples of
+  // duplicates are the leader's users' only, and peak_bytes is all the processes' (each one's
+  // own in process_peak_bytes).
+  // Null: keep every user.
+  const UserParts* shard = nullptr;
 };
 
 // What ingestion did, for the printed cleaning report. Every row read ends up in exactly one of
@@ -258,6 +270,7 @@ struct IngestReport {
   size_t   vocab_size = 0, type_count = 0;  // V, T (ids 0 included)
 
   uint64_t peak_bytes = 0;           // ingestion structures at their largest (estimate)
+  uint64_t process_peak_bytes = 0;   // this process's share of it (IngestOptions::shard: its users')
   double   bytes_per_event() const { return kept_events ? double(peak_bytes) / double(kept_events) : 0; }
 
   // First example of each skip reason ("file:line: reason"), in the order first met.

@@ -153,6 +153,68 @@ TEST_CASE("collective: mpirun -np 2 hunch train follows the one-process run; ran
   }
 }
 
+// A dry run across processes reads the log sharded by user (IngestOptions::shard): each process
+// keeps only its own users' events, and the summed cleaning report is one process's, line for
+// line: vocabulary cut by summed counts and distinct users (--min-users, --keep-last's trimmed
+// counts), duplicates, short sequences, sessions and the log's end (censoring) over all users.
+TEST_CASE("collective: mpirun -np N hunch train --dry-run reads the log sharded, the report one process's") {
+  const std::string dir = scratch(), cli = HUNCH_CLI_PATH;
+  std::string out;
+  REQUIRE(hunch_test::run_command("'" + cli + "' synth --users 300 --seed 6 --quiet -o " + dir + "/shard.csv", &out) == 0);
+  // Duplicates (the report's example is the first user's, whichever process holds it), a short
+  // sequence, an action only two users did, and a user id read as missing.
+  std::string extra = "user,time,action,type\n";
+  for (int u = 0; u < 40; ++u) {
+    const std::string user = "dup" + std::to_string(u);
+    extra += user + ",2024-05-02T10:00:00Z,/p/1,view\n" + user + ",2024-05-02T10:00:00Z,/p/1,view\n" + user +
+             ",2024-05-02T10:01:00Z,/p/" + std::to_string(u % 3) + ",view\n" + user + ",2024-05-02T10:02:00Z,/rare,cart\n";
+  }
+  extra += "alone,2024-05-02T11:00:00Z,/p/1,view\nNA,2024-05-02T11:00:00Z,/p/1,view\n";
+  REQUIRE(hunch_test::write_file(dir + "/shard-extra.csv", std::vector<uint8_t>(extra.begin(), extra.end())));
+  const std::string mpi = "'" HUNCH_MPIRUN_PATH "' --allow-run-as-root --oversubscribe ";
+  for (const char* flags : {"--min-users 3", "--min-users 5 --keep-last 8", "--protocol sessions --min-users 1"}) {
+    CAPTURE(flags);
+    const std::string run = "'" + cli + "' train " + dir + "/shard.csv " + dir + "/shard-extra.csv --dry-run " + flags +
+                            " -o " + dir + "/unused.hunch";
+    std::string one;
+    REQUIRE(hunch_test::run_command(run + " 2>&1", &one) == 0);
+    CHECK(has(one, "duplicate of the event on"));
+    for (int np : {2, 3}) {
+      CAPTURE(np);
+      std::string many;
+      const int rc = hunch_test::run_command(mpi + "-np " + std::to_string(np) + " " + run + " --threads 1 2>&1", &many);
+      REQUIRE_MESSAGE(rc == 0, many);
+      // Every line of the report but the seconds and the memory per event (the processes' fixed
+      // costs add up) is one process's.
+      auto report = [](const std::string& text) {
+        std::string kept;
+        size_t p = text.find("rows read");
+        p = text.rfind('\n', p) + 1;
+        for (size_t e; p < text.size() && (e = text.find('\n', p)) != std::string::npos; p = e + 1) {
+          const std::string line = text.substr(p, e - p);
+          if (has(line, "(read in") || has(line, "bytes per kept event")) continue;
+          if (has(line, "sharded across")) break;
+          kept += line + "\n";
+        }
+        return kept;
+      };
+      CHECK(!report(one).empty());
+      CHECK(report(many) == report(one));
+      // Each process kept a share of the events, and the shares add up to the report's.
+      CHECK(has(many, "sharded across " + std::to_string(np) + " processes by user"));
+      unsigned long long total = 0, kept = 0, shares = 0;
+      REQUIRE(std::sscanf(line_of(one, "  kept events").c_str(), "  kept events %llu", &total) == 1);
+      for (size_t p = 0; (p = many.find("events kept, ", p)) != std::string::npos; ++p) {
+        const size_t b = many.rfind(": ", p) + 2;
+        kept += std::strtoull(many.c_str() + b, nullptr, 10);
+        ++shares;
+      }
+      CHECK(shares == unsigned(np));
+      CHECK(kept == total);
+    }
+  }
+}
+
 // Differentially private training across processes: every rank draws the same users and noise
 // from one secret stream (collective.h shared_secret_key) and computes its share of the sampled
 // users. The noise is secret, so two runs cannot be compared figure by figure (with one seed
