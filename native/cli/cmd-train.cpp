@@ -169,7 +169,7 @@ void declare_train_flags(Args& args) {
   args.flag("exclude-seen", "validation ranks only actions not already in the history (the ML-1M protocol)");
   args.flag("mask-seen", "the action loss leaves out actions already in the sequence (not counted as negatives; for logs without repeats, with --exclude-seen)");
   args.flag("float", "write the float model (no int8 quantisation)");
-  args.flag("dry-run", "read and clean the log, print the cleaning report and stop (no -o needed, nothing written); under mpirun each process keeps only its own users' events (the log sharded by user), the report the same");
+  args.flag("dry-run", "read and clean the log, print the cleaning report (and with --protocol sessions the split) and stop (no -o needed, nothing written); under mpirun each process keeps only its own users' events (the log sharded by user), the report the same");
   args.option("transitions", "16", "keep at most this many counted successors per action in the model's transition table (0 = no table)");
   args.option("transition-bytes", "0", "most bytes of the transition table (0 = 12% of the int8 network's bytes; the most frequent pairs are kept)");
   args.option("item-weights", "auto", "the network's per-action weights: train, freeze (keep the counts' start: popularity, copy and transition terms), count (the count head: next action from the counts alone, ranked for the top ten; the other heads train), or auto (train; when no epoch beats the start's validation NDCG@10, train again with them frozen; when no epoch beats the count head's, use it; the best is kept)");
@@ -586,16 +586,19 @@ int train_net(const train::Dataset& ds, const train::TrainOptions& topt, train::
 
 // ---- the session protocol
 
-// Goal types (as given, else found by name), then the split; prints what was found.
-int prepare_sessions(const TrainFlags& o, train::Dataset* ds, train::SessionSplit* split) {
+// Goal types (as given, else found by name), then the split; prints what was found. sharded: ds
+// holds this process's users (a sharded read), the split is cut over every process's sessions.
+int prepare_sessions(const TrainFlags& o, train::Dataset* ds, train::SessionSplit* split,
+                     train::Collective* sharded = nullptr) {
   const std::vector<std::string> goals = o.goal_types.empty() ? train::default_goal_types(*ds) : o.goal_types;
   if (Error e = train::set_goal_types(ds, goals)) return fail(2, "%s", e.message.c_str());
-  if (Error e = train::split_sessions(*ds, o.test_fraction, split)) return fail(2, "%s", e.message.c_str());
-  std::printf("session protocol: %llu sessions: train %llu (%llu events), validation %llu, test %llu (held out); "
-              "conversion goal: %s\n",
+  if (Error e = train::split_sessions(*ds, o.test_fraction, split, sharded)) return fail(2, "%s", e.message.c_str());
+  std::printf("session protocol: %llu sessions: train %llu (%llu events), validation %llu (%llu events), test %llu "
+              "(%llu events, held out); conversion goal: %s\n",
               (unsigned long long)split->sessions, (unsigned long long)split->train_sessions,
               (unsigned long long)split->train_events, (unsigned long long)split->valid_sessions,
-              (unsigned long long)split->test_sessions,
+              (unsigned long long)split->valid_events, (unsigned long long)split->test_sessions,
+              (unsigned long long)split->test_events,
               goals.empty() ? "none (no purchase-like event type; --goal-type names one)" : goals[0].c_str());
   return kGoOn;
 }
@@ -941,6 +944,10 @@ int run_train(int argc, char** argv) {
   if (o.dry_run && world->size() > 1) o.ingest.shard = &shard;
   if (int rc = read_events(o, &ds, &irep, *world); rc != kGoOn) return rc;
   if (o.dry_run) {
+    // How the session protocol would split the log (a sharded read: over every process's users).
+    train::SessionSplit split;
+    if (o.sessions)
+      if (int rc = prepare_sessions(o, &ds, &split, o.ingest.shard ? world : nullptr); rc != kGoOn) return rc;
     if (o.ingest.shard) {
       const std::vector<double> held = world->all_gather({double(ds.events()), double(irep.process_peak_bytes)});
       std::printf("sharded across %d processes by user (each keeps its own users' events):\n", world->size());

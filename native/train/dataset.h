@@ -25,6 +25,10 @@ struct Dataset {
   std::vector<uint8_t>  gap;           // per event: time-gap bucket
   std::vector<double>   time;          // per event: seconds (NaN when the log had none)
   std::vector<std::string> sequence_key;  // per sequence: user id (+ "#n" for the n-th session)
+  // Per sequence: its user's place in the order users first appear in the log (ingestion fills
+  // it; the same in every process of a sharded read, IngestOptions::shard). Empty: the sequence
+  // order stands for it.
+  std::vector<uint32_t> sequence_user;
   std::vector<uint8_t>  flags;         // per event: EventFlag bits
   std::vector<uint64_t> line;          // per event: the file line its record starts on
   // Per event: its 1-based position in its session and the number of sessions of its sequence

@@ -77,29 +77,91 @@ Error set_goal_types(Dataset* ds, const std::vector<std::string>& names) {
   return {};
 }
 
-Error split_sessions(const Dataset& ds, double fraction, SessionSplit* out) {
+namespace {
+
+// A session start's place in the split's order: by start time, sessions without a time after
+// the timed ones by file line; ties (one line can hold several records) by the user's place in
+// the log and the event's, as one process's stable sort of the sequences in order leaves them.
+struct StartKey {
+  double v[5];  // untimed (0/1), time (0 when untimed), line, user, event
+  bool operator<(const StartKey& o) const { return std::lexicographical_compare(v, v + 5, o.v, o.v + 5); }
+  bool operator==(const StartKey& o) const { return std::equal(v, v + 5, o.v); }
+};
+
+// The k-th largest (k >= 1) of every process's `keys` (each sorted ascending, all distinct), by
+// rounds of a weighted median of the processes' medians (Floyd and Rivest's idea, distributed):
+// each round drops a quarter or more of the keys still in play, and sends a key per process.
+StartKey kth_largest(const std::vector<StartKey>& keys, uint64_t k, Collective& world) {
+  size_t lo = 0, hi = keys.size();
+  for (;;) {
+    std::vector<double> mine(6, 0.0);
+    if (hi > lo) {
+      mine[0] = double(hi - lo);
+      const StartKey& m = keys[lo + (hi - lo) / 2];
+      std::copy(m.v, m.v + 5, mine.begin() + 1);
+    }
+    const std::vector<double> all = world.all_gather(mine);
+    std::vector<std::pair<StartKey, double>> medians;
+    for (size_t r = 0; r + 5 < all.size(); r += 6)
+      if (all[r] > 0) {
+        StartKey m;
+        std::copy(all.begin() + ptrdiff_t(r) + 1, all.begin() + ptrdiff_t(r) + 6, m.v);
+        medians.emplace_back(m, all[r]);
+      }
+    std::sort(medians.begin(), medians.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    double weight = 0, total = 0;
+    for (const auto& m : medians) total += m.second;
+    StartKey pivot = medians.back().first;  // in play somewhere while k <= the keys in play
+    for (const auto& m : medians)
+      if ((weight += m.second) * 2 >= total) {
+        pivot = m.first;
+        break;
+      }
+    const size_t above = size_t(std::upper_bound(keys.begin() + ptrdiff_t(lo), keys.begin() + ptrdiff_t(hi), pivot) - keys.begin());
+    const size_t at = size_t(std::lower_bound(keys.begin() + ptrdiff_t(lo), keys.begin() + ptrdiff_t(hi), pivot) - keys.begin());
+    double counts[2] = {double(hi - above), double(above - at)};  // greater than the pivot, equal to it
+    world.sum(counts, 2);
+    const uint64_t greater = uint64_t(counts[0]), equal = uint64_t(counts[1]);
+    if (greater >= k) {
+      lo = above;
+    } else if (greater + equal >= k) {
+      return pivot;
+    } else {
+      k -= greater + equal;
+      hi = at;
+    }
+  }
+}
+
+}  // namespace
+
+Error split_sessions(const Dataset& ds, double fraction, SessionSplit* out, Collective* sharded) {
   if (!(fraction > 0 && fraction < 0.5)) return Error("--test-fraction must be in (0, 0.5)");
   if (ds.flags.size() != ds.events()) return Error("session split: the dataset has no session flags");
   struct Start {
-    double   time;
-    uint64_t line;
+    StartKey key;
     uint64_t event;
     uint32_t seq;
   };
   std::vector<Start> starts;
   for (size_t q = 0; q < ds.sequences(); ++q)
     for (uint64_t i = ds.offsets[q]; i < ds.offsets[q + 1]; ++i)
-      if (ds.flags[i] & kSessionStart) starts.push_back({ds.time[i], ds.line.empty() ? i : ds.line[i], i, uint32_t(q)});
-  // By start time; sessions without a time by file line, after the timed ones at equal keys.
-  std::stable_sort(starts.begin(), starts.end(), [](const Start& a, const Start& b) {
-    const bool ta = std::isfinite(a.time), tb = std::isfinite(b.time);
-    if (ta && tb && a.time != b.time) return a.time < b.time;
-    if (ta != tb) return ta;
-    return a.line < b.line;
-  });
+      if (ds.flags[i] & kSessionStart) {
+        const bool timed = std::isfinite(ds.time[i]);
+        const double user = double(ds.sequence_user.empty() ? q : ds.sequence_user[q]);
+        starts.push_back({{{timed ? 0.0 : 1.0, timed ? ds.time[i] : 0.0, double(ds.line.empty() ? i : ds.line[i]), user,
+                            double(i)}},
+                          i, uint32_t(q)});
+      }
+  std::sort(starts.begin(), starts.end(), [](const Start& a, const Start& b) { return a.key < b.key; });
   SessionSplit s;
   s.test_fraction = fraction;
   s.sessions = starts.size();
+  if (sharded) {
+    double all = double(s.sessions);
+    sharded->sum(&all, 1);
+    s.sessions = uint64_t(all);
+  }
   const uint64_t held = uint64_t(std::floor(double(s.sessions) * fraction));
   s.test_sessions = held;
   s.valid_sessions = held;
@@ -107,16 +169,23 @@ Error split_sessions(const Dataset& ds, double fraction, SessionSplit* out) {
   s.valid_begin.assign(ds.sequences(), 0);
   s.test_begin.assign(ds.sequences(), 0);
   for (size_t q = 0; q < ds.sequences(); ++q) s.valid_begin[q] = s.test_begin[q] = ds.offsets[q + 1];
-  // Walking back from the last session: test, then validation. A user's sessions are in time
-  // order, so the earliest held-out session of each user marks where its split begins.
-  for (size_t k = starts.size(); k-- > 0;) {
-    const Start& st = starts[k];
-    const size_t rank_from_end = starts.size() - 1 - k;
-    if (rank_from_end < held) {
-      s.test_begin[st.seq] = std::min(s.test_begin[st.seq], st.event);
-      s.valid_begin[st.seq] = std::min(s.valid_begin[st.seq], st.event);
-    } else if (rank_from_end < 2 * held) {
-      s.valid_begin[st.seq] = std::min(s.valid_begin[st.seq], st.event);
+  if (held > 0) {
+    // The first test start and the first validation start, in the order of every session.
+    StartKey first_test, first_valid;
+    if (sharded) {
+      std::vector<StartKey> keys(starts.size());
+      for (size_t k = 0; k < starts.size(); ++k) keys[k] = starts[k].key;
+      first_test = kth_largest(keys, held, *sharded);
+      first_valid = kth_largest(keys, 2 * held, *sharded);
+    } else {
+      first_test = starts[starts.size() - held].key;
+      first_valid = starts[starts.size() - 2 * held].key;
+    }
+    // A user's sessions are in time order, so the earliest held-out session of each user marks
+    // where its split begins.
+    for (const Start& st : starts) {
+      if (!(st.key < first_test)) s.test_begin[st.seq] = std::min(s.test_begin[st.seq], st.event);
+      if (!(st.key < first_valid)) s.valid_begin[st.seq] = std::min(s.valid_begin[st.seq], st.event);
     }
   }
   for (size_t q = 0; q < ds.sequences(); ++q) {
@@ -125,6 +194,11 @@ Error split_sessions(const Dataset& ds, double fraction, SessionSplit* out) {
     s.train_events += s.valid_begin[q] - ds.offsets[q];
     s.valid_events += s.test_begin[q] - s.valid_begin[q];
     s.test_events += ds.offsets[q + 1] - s.test_begin[q];
+  }
+  if (sharded) {
+    double events[3] = {double(s.train_events), double(s.valid_events), double(s.test_events)};
+    sharded->sum(events, 3);
+    s.train_events = uint64_t(events[0]), s.valid_events = uint64_t(events[1]), s.test_events = uint64_t(events[2]);
   }
   *out = std::move(s);
   return {};

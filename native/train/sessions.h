@@ -63,7 +63,11 @@ struct SessionSplit {
 };
 
 // Needs whole-user sequences with session flags and positions (ingestion fills both). fraction in (0, 0.5).
-Error split_sessions(const Dataset& ds, double test_fraction, SessionSplit* out);
+// The last test_fraction of all sessions by start time are the test part, the test_fraction
+// before them validation. sharded (a sharded read, IngestOptions::shard): ds holds this
+// process's users only; the cut is made over every process's sessions (the same sessions as
+// one process holding them all picks), *out has this process's sequences and the run's totals.
+Error split_sessions(const Dataset& ds, double test_fraction, SessionSplit* out, Collective* sharded = nullptr);
 
 // Training samples: each user's training sessions, cut into windows of at most max_len inputs
 // ending at the training part's end, max_len earlier, and so on, so every training event is a

@@ -213,6 +213,33 @@ TEST_CASE("collective: mpirun -np N hunch train --dry-run reads the log sharded,
       CHECK(kept == total);
     }
   }
+  // The session protocol's cut over every process's sessions (sessions.cpp, kth_largest), where
+  // session starts tie in time and line (one minified JSON array): the user's place in the log
+  // breaks the tie, as in one process. 30 users × 3 sessions at the same three times: the last
+  // 9 starts (test) and the 9 before (validation) are some of the users' third sessions, of 1 to
+  // 3 events by the user, so the events held out say which users were taken (the last 9 and
+  // the 9 before them in the order users first appear: 23 and 16 events).
+  std::string ties = "[";
+  for (int u = 0; u < 30; ++u)
+    for (int h = 0; h < 3; ++h)
+      for (int e = 0; e < (h < 2 ? 2 : 1 + (u / 5) % 3); ++e)
+        ties += std::string(ties.size() > 1 ? "," : "") + "{\"user\":\"t" + std::to_string((u * 7) % 30) +
+                "\",\"item\":\"/p/" + std::to_string((u + e) % 4) + "\",\"time\":\"2024-05-02T1" + std::to_string(h) +
+                ":0" + std::to_string(e) + ":00Z\"}";
+  ties += "]\n";
+  REQUIRE(hunch_test::write_file(dir + "/ties.json", std::vector<uint8_t>(ties.begin(), ties.end())));
+  const std::string run = "'" + cli + "' train " + dir + "/ties.json --dry-run --protocol sessions --min-users 1";
+  std::string one;
+  REQUIRE(hunch_test::run_command(run + " 2>&1", &one) == 0);
+  const std::string split = line_of(one, "session protocol:");
+  CHECK(has(split, "session protocol: 90 sessions: train 72 (141 events), validation 9 (16 events), test 9 (23 events"));
+  for (int np : {2, 3}) {
+    CAPTURE(np);
+    std::string many;
+    const int rc = hunch_test::run_command(mpi + "-np " + std::to_string(np) + " " + run + " --threads 1 2>&1", &many);
+    REQUIRE_MESSAGE(rc == 0, many);
+    CHECK(line_of(many, "session protocol:") == split);
+  }
 }
 
 // Differentially private training across processes: every rank draws the same users and noise
