@@ -171,7 +171,15 @@ TEST_CASE("collective: mpirun -np N hunch train --dry-run reads the log sharded,
   }
   extra += "alone,2024-05-02T11:00:00Z,/p/1,view\nNA,2024-05-02T11:00:00Z,/p/1,view\n";
   REQUIRE(hunch_test::write_file(dir + "/shard-extra.csv", std::vector<uint8_t>(extra.begin(), extra.end())));
-  const std::string mpi = "'" HUNCH_MPIRUN_PATH "' --allow-run-as-root --oversubscribe ";
+  // `command` under mpirun -np np, one thread each: its output (it must succeed).
+  auto run_np = [](const std::string& command, int np) {
+    CAPTURE(np);
+    std::string out;
+    const int rc = hunch_test::run_command("'" HUNCH_MPIRUN_PATH "' --allow-run-as-root --oversubscribe -np " +
+                                               std::to_string(np) + " " + command + " --threads 1 2>&1", &out);
+    REQUIRE_MESSAGE(rc == 0, out);
+    return out;
+  };
   for (const char* flags : {"--min-users 3", "--min-users 5 --keep-last 8", "--protocol sessions --min-users 1"}) {
     CAPTURE(flags);
     const std::string run = "'" + cli + "' train " + dir + "/shard.csv " + dir + "/shard-extra.csv --dry-run " + flags +
@@ -181,9 +189,7 @@ TEST_CASE("collective: mpirun -np N hunch train --dry-run reads the log sharded,
     CHECK(has(one, "duplicate of the event on"));
     for (int np : {2, 3}) {
       CAPTURE(np);
-      std::string many;
-      const int rc = hunch_test::run_command(mpi + "-np " + std::to_string(np) + " " + run + " --threads 1 2>&1", &many);
-      REQUIRE_MESSAGE(rc == 0, many);
+      const std::string many = run_np(run, np);
       // Every line of the report but the seconds and the memory per event (the processes' fixed
       // costs add up) is one process's.
       auto report = [](const std::string& text) {
@@ -233,13 +239,7 @@ TEST_CASE("collective: mpirun -np N hunch train --dry-run reads the log sharded,
   REQUIRE(hunch_test::run_command(run + " 2>&1", &one) == 0);
   const std::string split = line_of(one, "session protocol:");
   CHECK(has(split, "session protocol: 90 sessions: train 72 (141 events), validation 9 (16 events), test 9 (23 events"));
-  for (int np : {2, 3}) {
-    CAPTURE(np);
-    std::string many;
-    const int rc = hunch_test::run_command(mpi + "-np " + std::to_string(np) + " " + run + " --threads 1 2>&1", &many);
-    REQUIRE_MESSAGE(rc == 0, many);
-    CHECK(line_of(many, "session protocol:") == split);
-  }
+  for (int np : {2, 3}) CHECK(line_of(run_np(run, np), "session protocol:") == split);
 }
 
 // Differentially private training across processes: every rank draws the same users and noise
