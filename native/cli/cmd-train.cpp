@@ -335,7 +335,14 @@ Error check_output_path(const std::string& flag, const std::string& path, const 
 int read_events(const TrainFlags& o, train::Dataset* ds, train::IngestReport* irep, train::Collective& world) {
   auto t0 = std::chrono::steady_clock::now();
   std::vector<std::string> files;
-  if (Error e = train::expand_inputs(o.inputs, &files)) return fail(1, "%s", e.message.c_str());
+  // Under mpirun every rank learns whether one failed (each prints its own message), so that no
+  // rank waits in a sum for one that has left.
+  auto agreed = [&](const Error& e) {
+    if (!world.any(bool(e))) return kGoOn;
+    return e ? fail(1, "%s", e.message.c_str())
+             : fail(1, "rank %d: another rank of this run failed to read the log (its message says why)", world.rank());
+  };
+  if (int rc = agreed(train::expand_inputs(o.inputs, &files)); rc != kGoOn) return rc;
   if (!o.dry_run) {
     // Rank 0 writes the outputs, so rank 0 checks them (another node may not see the folder);
     // its verdict stops every rank.
@@ -349,7 +356,7 @@ int read_events(const TrainFlags& o, train::Dataset* ds, train::IngestReport* ir
     }
     if (world.from_leader(bad ? 1 : 0) > 0) return world.leader() ? fail(1, "%s", bad.message.c_str()) : 1;
   }
-  if (Error e = train::ingest_files(files, o.ingest, ds, irep)) return fail(1, "%s", e.message.c_str());
+  if (int rc = agreed(train::ingest_files(files, o.ingest, ds, irep)); rc != kGoOn) return rc;
   std::fputs(irep->to_text().c_str(), stdout);
   std::printf("  (read in %.2f s)\n\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   return kGoOn;
@@ -932,7 +939,7 @@ int run_train(int argc, char** argv) {
     if (!std::freopen("/dev/null", "w", stdout)) return fail(1, "rank %d: cannot silence stdout", world->rank());
     o.ingest.progress = false;
   }
-  if (world->size() > 1)
+  if (world->size() > 1 && !o.dry_run)
     std::printf("training across %d processes (MPI), %lld thread%s each\n\n", world->size(), (long long)o.threads,
                 o.threads == 1 ? "" : "s");
 

@@ -749,7 +749,11 @@ class Ingestor {
   Error finish(Dataset* out);
   std::string duplicate_example(uint64_t line, uint64_t original) const;
   Error read_files(const std::vector<std::string>& paths);  // run_files' reading
-  Error agree_read(Error e) const;
+  Error agree_read(Error e);
+  // Sharded: *value summed over the processes (in place), and how many of them failed; every
+  // collective of the reading itself is this one (see agree_read).
+  double read_sync(double* value, bool failed) const;
+  static std::string peer_failure();
   // Sharded reading (IngestOptions::shard): *v summed over the processes, in place.
   void sum_across(std::vector<double>* v) const;
   // Newer formats and sniffing (IngestOptions::columns, session_column, events_field).
@@ -795,8 +799,14 @@ class Ingestor {
   bool     format_known_ = false;
   bool     attributes_searched_ = false;  // IngestOptions::find_attributes: done (a header, or every group found)
   uint32_t attribute_groups_found_ = 0;   // bit g: kAutoAttributes[g] has its column
-  // keep_last: events_ is trimmed when it reaches compact_at_; the trimmed events' counts.
+  // keep_last: events_ is trimmed when the events held after the last trim plus the rows accepted
+  // since reach compact_at_; the trimmed events' counts. Sharded (IngestOptions::shard), both
+  // count every process's users, so every process trims at the rows one process would, and
+  // trims each user alike (a duplicate whose copy an earlier trim dropped counts as trimmed).
   size_t   compact_at_ = 0;
+  uint64_t held_everywhere_ = 0, accepted_since_ = 0;
+  // Sharded: another process failed while this one read (learnt at a trim's sum).
+  bool     peer_failed_ = false;
   std::vector<uint64_t> trimmed_action_count_, trimmed_type_count_;
   // keep_last with min_users: per action / type id, the distinct users of its trimmed events, up
   // to min_users of them (the vocabulary's user counts see every event, not only the kept ones).
@@ -1061,14 +1071,14 @@ Error Ingestor::accept(const Row& row) {
     ev.key = us.last_key;
   }
   us.last_key = ev.key;
-  // Sharded: another process keeps this user's events (everything above is counted alike in
-  // every process).
-  if (!us.mine) {
-    if (opt_.progress && (++accepted_ & 4095) == 0) show_progress(false);
-    return {};
+  // Sharded: another process keeps the events of a user not `mine` (everything above is counted
+  // alike in every process).
+  if (us.mine) events_.push_back(ev);
+  ++accepted_since_;
+  if (opt_.keep_last && held_everywhere_ + accepted_since_ >= compact_at_) {
+    trim();
+    if (peer_failed_) return Error(peer_failure());
   }
-  events_.push_back(ev);
-  if (opt_.keep_last && events_.size() >= compact_at_) trim();
   if (opt_.progress && (++accepted_ & 4095) == 0) show_progress(false);
   return {};
 }
@@ -1154,7 +1164,23 @@ void Ingestor::trim() {
   }
   events_.shrink(w);
   // Next compaction when the held events have doubled: amortised O(log) sorts per event.
-  compact_at_ = std::max<size_t>(size_t(1) << 16, 2 * w);
+  // Sharded: the held events of every process (the same number as one process would hold).
+  double held = double(w);
+  if (opt_.shard && read_sync(&held, false) > 0) peer_failed_ = true;
+  held_everywhere_ = uint64_t(held);
+  accepted_since_ = 0;
+  compact_at_ = std::max<size_t>(size_t(1) << 16, 2 * held_everywhere_);
+}
+
+double Ingestor::read_sync(double* value, bool failed) const {
+  double v[2] = {*value, failed ? 1.0 : 0.0};
+  opt_.shard->collective().sum(v, 2);
+  *value = v[0];
+  return v[1];
+}
+
+std::string Ingestor::peer_failure() {
+  return "another process of this run failed to read the log (its message is on its standard error)";
 }
 
 void Ingestor::start_counting(const std::string& route) {
@@ -2468,10 +2494,18 @@ void Ingestor::note_reading() {
 }
 
 // Sharded reading (IngestOptions::shard): every process learns whether any failed to read, so
-// that none goes on into finish()'s sums while another has stopped (a file one node cannot read).
-Error Ingestor::agree_read(Error e) const {
-  if (!opt_.shard || !opt_.shard->collective().any(bool(e))) return e;
-  return e ? e : Error("another process of this run failed to read the log (its message is on its standard error)");
+// that none goes on into finish()'s sums while another has stopped (a file one node cannot
+// read). The same sum as a trim's (read_sync): a process still reading meets a failed one's
+// call at its next trim and stops there (peer_failed_: it already knows, and calls no more).
+// The day-first re-read (read_with_date_order) only where every process asks for it.
+Error Ingestor::agree_read(Error e) {
+  if (!opt_.shard || peer_failed_) return e;
+  double late = day_first_late_ ? 1.0 : 0.0;
+  const double failed = read_sync(&late, bool(e));
+  const double processes = double(opt_.shard->collective().size());
+  if (failed == 0) return e;
+  if (!(late == processes && failed == processes)) day_first_late_ = false;
+  return e ? e : Error(peer_failure());
 }
 
 Error Ingestor::run(Source* src, Dataset* out) {
@@ -2559,7 +2593,9 @@ Error ingest_buffer_once(const std::string& name, const std::string& bytes, cons
 
 Error ingest_files(const std::vector<std::string>& paths, const IngestOptions& options, Dataset* out,
                    IngestReport* report) {
-  return read_with_date_order(options, regular_files(paths), report, [&](const IngestOptions& o, bool* late) {
+  bool rereadable = regular_files(paths);
+  if (options.shard) rereadable = !options.shard->collective().any(!rereadable);  // decided alike everywhere
+  return read_with_date_order(options, rereadable, report, [&](const IngestOptions& o, bool* late) {
     return ingest_files_once(paths, o, out, report, late);
   });
 }
@@ -2588,13 +2624,18 @@ Error ingest_files_once(const std::vector<std::string>& paths, const IngestOptio
     if (!ing.counted()) return {};
     // More distinct actions than max_names: the first read counted them in bounded memory; the
     // second keeps events, counting the summary's actions exactly.
+    Error not_regular;
     for (const auto& p : paths) {
       struct stat st;
-      if (::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-        return Error(p + ": more than " + std::to_string(options.max_names) +
-                     " distinct actions (--max-names), which needs a second read, and this input is not a regular "
-                     "file (a pipe?); give a file, or raise --max-names");
+      if (!not_regular && (::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)))
+        not_regular = Error(p + ": more than " + std::to_string(options.max_names) +
+                            " distinct actions (--max-names), which needs a second read, and this input is not a "
+                            "regular file (a pipe?); give a file, or raise --max-names");
     }
+    // Sharded: every process reads again, or none.
+    if (options.shard && options.shard->collective().any(bool(not_regular)) && !not_regular)
+      return Error("another process of this run cannot read its inputs a second time (its message says why)");
+    if (not_regular) return not_regular;
     counted.insert(ing.summary().names().begin(), ing.summary().names().end());
     bound = ing.summary().bound();
   }

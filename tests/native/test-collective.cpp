@@ -219,6 +219,30 @@ TEST_CASE("collective: mpirun -np N hunch train --dry-run reads the log sharded,
       CHECK(kept == total);
     }
   }
+  // --keep-last compacts at the same rows in every process (the held events of all of them
+  // counted), so each user is trimmed alike: on 96,000 shuffled rows with many duplicates (more
+  // than the first compaction's 65,536) duplicates whose copy a trim dropped count as trimmed
+  // the same way as in one process.
+  std::string shuffled = "user,time,action\n";
+  uint64_t lcg = 12345;
+  for (int r = 0; r < 96000; ++r) {
+    lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
+    const unsigned x = unsigned(lcg >> 33);
+    shuffled += "s" + std::to_string(x % 3000) + ",2024-05-02T10:0" + std::to_string((x >> 12) % 10) + ":00Z,/p/" +
+                std::to_string((x >> 16) % 8) + "\n";
+  }
+  REQUIRE(hunch_test::write_file(dir + "/shuffled.csv", std::vector<uint8_t>(shuffled.begin(), shuffled.end())));
+  {
+    const std::string run = "'" + cli + "' train " + dir + "/shuffled.csv --dry-run --keep-last 3 --session-gap 0";
+    std::string one;
+    REQUIRE(hunch_test::run_command(run + " --threads 1 2>&1", &one) == 0);
+    CHECK(!line_of(one, "  dropped: older than --keep-last").empty());
+    for (int np : {2, 3}) {
+      const std::string many = run_np(run, np);
+      for (const char* line : {"  skipped: duplicate events", "  dropped: older than --keep-last", "  kept events"})
+        CHECK(line_of(many, line) == line_of(one, line));
+    }
+  }
   // The session protocol's cut over every process's sessions (sessions.cpp, kth_largest), where
   // session starts tie in time and line (one minified JSON array): the user's place in the log
   // breaks the tie, as in one process. 30 users × 3 sessions at the same three times: the last
