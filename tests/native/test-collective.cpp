@@ -360,5 +360,21 @@ TEST_CASE("collective: one rank's Ctrl-C, checkpoint or --threads stops every ra
   CHECK(rc != 0);
   CHECK(rc != 124);
   CHECK(has(out, "every MPI rank needs the same --threads"));
+  // An input rank 1 cannot find (a pattern without a match, a missing file), in a training run
+  // and in a sharded dry run (whose reading has sums of its own): every rank stops, rank 1 says
+  // why.
+  for (const char* missing : {"/nonexistent-dir/*.csv", "/nonexistent.csv"})
+    for (const char* mode : {"--epochs 1 --embed 16 --layers 1 --batch 32", "--dry-run"}) {
+      CAPTURE(missing);
+      CAPTURE(mode);
+      rc = hunch_test::run_command(mpi + "sh -c 'if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then log=" + missing + "; else log=" +
+                                       dir + "/alone.csv; fi; exec \"" + cli + "\" train \"$log\" --threads 1 " + mode +
+                                       " --progress never -o " + dir + "/m.hunch' 2>&1",
+                                   &out);
+      CHECK(rc != 0);
+      CHECK(rc != 124);
+      CHECK((has(out, "no file matches the pattern") || has(out, "cannot open")));
+      CHECK(has(out, "another r"));  // rank 0: "another rank of this run failed …" (or "another process")
+    }
 }
 #endif
