@@ -89,6 +89,7 @@ struct TrainFlags {
   std::string                events, output;  // events: the first input, for names
   std::vector<std::string>   inputs;          // EVENTS as given: files, directories, globs
   bool                       dry_run = false; // --dry-run: the cleaning report only
+  bool                       shard = false;   // --shard: under mpirun, each process holds its own users only
   std::optional<std::string> report;  // --report PATH
   train::IngestOptions       ingest;
   std::string                arch;    // "transformer" or "lstm-attn"
@@ -169,6 +170,10 @@ void declare_train_flags(Args& args) {
   args.flag("exclude-seen", "validation ranks only actions not already in the history (the ML-1M protocol)");
   args.flag("mask-seen", "the action loss leaves out actions already in the sequence (not counted as negatives; for logs without repeats, with --exclude-seen)");
   args.flag("float", "write the float model (no int8 quantisation)");
+  args.flag("shard", "under mpirun: each process reads every record but keeps and trains on its own users' events "
+            "only (the log sharded by user), so memory per process divides by the processes; each process shuffles "
+            "its own samples, so the run follows one process's in distribution, not figure for figure "
+            "(docs/training-at-scale.md). Not with --dp-epsilon");
   args.flag("dry-run", "read and clean the log, print the cleaning report (and with --protocol sessions the split) and stop (no -o needed, nothing written); under mpirun each process keeps only its own users' events (the log sharded by user), the report the same");
   args.option("transitions", "16", "keep at most this many counted successors per action in the model's transition table (0 = no table)");
   args.option("transition-bytes", "0", "most bytes of the transition table (0 = 12% of the int8 network's bytes; the most frequent pairs are kept)");
@@ -213,6 +218,7 @@ int parse_train_flags(int argc, char** argv, TrainFlags* o) {
   declare_train_flags(args);
   if (int exit_code = args.parse_or_exit(argc, argv); exit_code >= 0) return exit_code;
   o->dry_run = args.get_bool("dry-run");
+  o->shard = args.get_bool("shard");
   if (args.positional().empty() || (args.get("output").empty() && !o->dry_run))
     return fail(2, "expected EVENTS (files, directories or globs) and -o MODEL.hunch (see hunch train --help)");
   o->inputs = args.positional();
@@ -267,6 +273,9 @@ int parse_train_flags(int argc, char** argv, TrainFlags* o) {
     return fail(2, "%s", error.c_str());
   if (o->dp_epsilon > 0 && !(o->holdout_users > 0))
     return fail(2, "--dp-epsilon validates on held-out users only: --holdout-users must be above 0");
+  if (o->shard && o->dp_epsilon > 0)
+    return fail(2, "--shard with --dp-epsilon is not built (DP's user sampling draws from every user's list): "
+                   "train a DP model without --shard");
   if ((args.given("dp-delta") || args.given("dp-clip") || args.given("dp-count-share") || args.given("dp-count-clip")) &&
       !(o->dp_epsilon > 0))
     return fail(2, "--dp-delta, --dp-clip, --dp-count-share and --dp-count-clip need --dp-epsilon");
@@ -441,7 +450,7 @@ train::TrainOptions trainer_options(const TrainFlags& o, const train::NetConfig&
 // What can only be checked once the log is read (in this order).
 int check_trainable(const TrainFlags& o, const train::Dataset& ds, const train::TrainOptions& topt) {
   if (!o.loss_error.empty()) return fail(2, "%s", o.loss_error.c_str());
-  if (ds.events() == 0)
+  if (ds.events() == 0 && !ds.sharded)  // a shard may hold no event: run_train checks the run's
     return fail(1, "no usable events: every row was skipped (the cleaning report above says why)");
   if (topt.net.hyper.vocab_size < 2)
     return fail(1, "the vocabulary is empty: every action was seen fewer than --min-count (%u) times%s (the cleaning "
@@ -622,6 +631,15 @@ train::LossSignals session_signals(const train::Dataset& ds, const train::Sessio
   return s;
 }
 
+// A shard's signals (Dataset::sharded): its own users' counts, combined into the run's.
+void combine_signals(const train::Dataset& ds, train::Collective& world, train::LossSignals* s) {
+  if (!ds.sharded) return;
+  double v[2] = {s->has_types ? 1.0 : 0.0, double(s->exit_positives)};
+  world.sum(v, 2);
+  s->has_types = v[0] > 0;
+  s->exit_positives = uint64_t(v[1]);
+}
+
 // Fits the heads' calibration on the validation sessions (sessions.h) and prints it.
 int calibrate(const train::Dataset& ds, const train::SessionSplit& split, const train::TrainOptions& topt,
               train::Net* net) {
@@ -657,8 +675,10 @@ int float_model_bytes(const TrainFlags& o, const train::Dataset& ds, const train
     fw.set_f32("hunch.train.valid_conversion_auc", float(tres.best_valid_conversion_auc));
   fw.set_f32("hunch.train.seconds_per_epoch", float(tres.seconds_per_epoch));
   fw.set_string("hunch.train.data", base_name(o.events));
-  fw.set_u64("hunch.train.sequences", ds.sequences());
-  fw.set_u64("hunch.train.events", ds.events());
+  double counts[2] = {double(ds.sequences()), double(ds.events())};
+  if (ds.sharded && topt.collective) topt.collective->sum(counts, 2);  // every shard's
+  fw.set_u64("hunch.train.sequences", uint64_t(counts[0]));
+  fw.set_u64("hunch.train.events", uint64_t(counts[1]));
   fw.set_u32("hunch.train.exclude_seen", topt.exclude_seen ? 1 : 0);
   fw.set_u32("hunch.train.seed", uint32_t(topt.seed));
   fw.set_f32("hunch.train.lr", topt.lr);
@@ -806,11 +826,11 @@ uint64_t transition_budget(const TrainFlags& o, const train::NetConfig& nc) {
 // Counts the training part's successor pairs into the transition table (train/transitions.h)
 // and prints what it kept; no table when no pair fits the budget.
 void add_transitions(const TrainFlags& o, const train::Dataset& ds, const train::SessionSplit* split,
-                     train::NetConfig* nc) {
+                     train::NetConfig* nc, train::Collective* world) {
   const std::vector<train::Sample> samples = training_part(o, ds, split);
   const uint64_t budget = transition_budget(o, *nc);
   auto tc = std::make_shared<train::TransitionCounts>(
-      train::count_transitions(ds, samples, uint32_t(o.transitions), budget));
+      train::count_transitions(ds, samples, uint32_t(o.transitions), budget, world));
   std::printf("transition table: %llu training pairs, %llu distinct; kept %llu (at most %lld per action) in %zu "
               "bytes (budget %llu = %s)\n",
               (unsigned long long)tc->pairs, (unsigned long long)tc->distinct, (unsigned long long)tc->kept,
@@ -835,7 +855,7 @@ void add_transitions(const TrainFlags& o, const train::Dataset& ds, const train:
     // log lost), bench/results/next-action/NOTES.md, "The count head's table".
     const uint32_t per_action = uint32_t(16 * o.transitions);
     auto ctc = std::make_shared<train::TransitionCounts>(
-        train::count_transitions(ds, samples, per_action, budget + freed));
+        train::count_transitions(ds, samples, per_action, budget + freed, world));
     std::printf("the count head's transition table (with the %llu bytes of head.action.w%s it does not ship): kept "
                 "%llu pairs (at most %u per action) in %zu bytes\n",
                 (unsigned long long)freed, nc->hyper.attr_columns ? " and head.attr" : "",
@@ -940,21 +960,23 @@ int run_train(int argc, char** argv) {
     o.ingest.progress = false;
   }
   if (world->size() > 1 && !o.dry_run)
-    std::printf("training across %d processes (MPI), %lld thread%s each\n\n", world->size(), (long long)o.threads,
-                o.threads == 1 ? "" : "s");
+    std::printf("training across %d processes (MPI), %lld thread%s each%s\n\n", world->size(), (long long)o.threads,
+                o.threads == 1 ? "" : "s", o.shard ? ", the log sharded by user (--shard)" : "");
+  else if (o.shard && world->size() == 1)
+    std::printf("note: --shard has no effect in one process (it shares the log among mpirun's processes)\n\n");
 
   train::Dataset ds;
   train::IngestReport irep;
   // A dry run across processes reads the log sharded: each process keeps only its own users'
   // events (IngestOptions::shard), the vocabulary and the report are summed to one process's.
   const train::UserParts shard{world, unsigned(o.threads)};
-  if (o.dry_run && world->size() > 1) o.ingest.shard = &shard;
+  if ((o.dry_run || o.shard) && world->size() > 1) o.ingest.shard = &shard;
   if (int rc = read_events(o, &ds, &irep, *world); rc != kGoOn) return rc;
   if (o.dry_run) {
     // How the session protocol would split the log (a sharded read: over every process's users).
     train::SessionSplit split;
     if (o.sessions)
-      if (int rc = prepare_sessions(o, &ds, &split, o.ingest.shard ? world : nullptr); rc != kGoOn) return rc;
+      if (int rc = prepare_sessions(o, &ds, &split, world); rc != kGoOn) return rc;
     if (o.ingest.shard) {
       const std::vector<double> held = world->all_gather({double(ds.events()), double(irep.process_peak_bytes)});
       std::printf("sharded across %d processes by user (each keeps its own users' events):\n", world->size());
@@ -965,13 +987,17 @@ int run_train(int argc, char** argv) {
     return 0;
   }
 
+  if (ds.sharded && irep.kept_events == 0)
+    return fail(1, "no usable events: every row was skipped (the cleaning report above says why)");
   train::SessionSplit split;
   if (o.sessions)
-    if (int rc = prepare_sessions(o, &ds, &split); rc != kGoOn) return rc;
+    if (int rc = prepare_sessions(o, &ds, &split, world); rc != kGoOn) return rc;
   train::NetConfig nc = net_config_from(o, ds);
   train::LossSignals signals = train::loss_signals(ds, o.ingest.session_gap, uint32_t(o.max_len));
+  combine_signals(ds, *world, &signals);
   if (o.sessions) {
     signals = session_signals(ds, split);
+    combine_signals(ds, *world, &signals);
     nc.hyper.conversion = signals.conversion ? 1 : 0;
     if (o.ingest.session_gap > 0 && !o.no_session_inputs) {
       nc.hyper.session_inputs = 1;
@@ -982,7 +1008,7 @@ int run_train(int argc, char** argv) {
   if (o.dp_epsilon > 0 && o.dp_count_share > 0) {
     if (int rc = add_dp_counts(o, ds, o.sessions ? &split : nullptr, &nc, &dp_counts, *world); rc != kGoOn) return rc;
   } else if (o.transitions > 0) {
-    add_transitions(o, ds, o.sessions ? &split : nullptr, &nc);
+    add_transitions(o, ds, o.sessions ? &split : nullptr, &nc, world);
   }
   train::TrainOptions topt = trainer_options(o, nc, train::loss_weights(o.loss, signals));
   if (dp_counts.count_sigma > 0) {

@@ -78,6 +78,18 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
       total += 1;
       ++all_columns;
     }
+  // A shard (Dataset::sharded) counts its own users' columns; the run's are every process's.
+  Collective& world = share.collective();
+  const bool sharded = data.sharded && world.size() > 1;
+  if (sharded) {
+    std::vector<double> sums(V + 1);
+    for (size_t a = 0; a < V; ++a) sums[a] = freq[a] - 0.5;
+    sums[V] = double(all_columns);
+    world.sum(sums.data(), sums.size());
+    for (size_t a = 0; a < V; ++a) freq[a] = sums[a] + 0.5;
+    all_columns = uint64_t(sums[V]);
+    total = 0.5 * double(V) + double(all_columns);
+  }
   if (counts) {
     freq = *counts;
     total = std::accumulate(freq.begin(), freq.end(), 0.0);
@@ -103,7 +115,6 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
   // likelihood's sums add the threads' parts in order and then the processes' sums (in MPI's
   // order): two parts add up alike either way; from four on, the bracketing can differ, so the
   // fit can differ in its last bits (as training's summed gradients do).
-  Collective& world = share.collective();
   const unsigned threads = std::max(1u, share.threads);
   const std::vector<uint32_t> seq_part = sequence_parts(data, share.count());
   const std::vector<uint32_t> sample_seq = sample_sequences(data, training);
@@ -169,6 +180,14 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
   std::vector<uint8_t> cols_thread;
   out.columns = build_columns(h.transition_bytes ? net->cfg.transitions.get() : nullptr, stride, &cols, &terms,
                               &n_target, &cols_thread);
+  if (sharded) {  // each shard counted its own columns' targets (every stride-th of its own)
+    std::vector<double> sums(V + 1);
+    for (size_t a = 0; a < V; ++a) sums[a] = n_target[a] - 0.5;
+    sums[V] = double(out.columns);
+    world.sum(sums.data(), sums.size());
+    for (size_t a = 0; a < V; ++a) n_target[a] = sums[a] + 0.5;
+    out.columns = uint64_t(sums[V]);
+  }
 
   // Full-batch Adam on the mean log-loss. With W·z = 0 the softmax over V is exp(b + bonus) over
   // Z = Z0 + Σ_touched exp(b_a)(exp(bonus_a) − 1): O(terms) per column, not O(V).
@@ -337,7 +356,12 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
     } else {
       for (size_t i = 0; i < cols.size(); ++i)
         if (cols[i].index % every == 0) rank_cols.push_back(cols[i]);
-      n_rank_cols = (out.columns + every - 1) / every;
+      n_rank_cols = sharded ? rank_cols.size() : (out.columns + every - 1) / every;
+    }
+    if (sharded) {  // a shard's column indices are its own: the columns kept, counted
+      double n = double(n_rank_cols);
+      world.sum(&n, 1);
+      n_rank_cols = uint64_t(n);
     }
     // A column's NDCG@10 term: the target's rank among all V (ties against it, as eval.h ranks).
     // An untouched action scores β·b, so the count above the target is a binary search over the

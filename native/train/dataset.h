@@ -29,6 +29,10 @@ struct Dataset {
   // it; the same in every process of a sharded read, IngestOptions::shard). Empty: the sequence
   // order stands for it.
   std::vector<uint32_t> sequence_user;
+  // A shard (IngestOptions::shard): the sequences of this process's users only, every process of
+  // the run holding its own; what needs every user's events (counts, splits, evaluations) is
+  // combined across the processes by the run's collective, which every such call is given.
+  bool sharded = false;
   std::vector<uint8_t>  flags;         // per event: EventFlag bits
   std::vector<uint64_t> line;          // per event: the file line its record starts on
   // Per event: its 1-based position in its session and the number of sessions of its sequence

@@ -311,19 +311,40 @@ struct ThreadScratch {
       : model_actions(V), model_types(T), base_actions(V), base_types(T), seen(V) {}
 };
 
-void fill_split(SplitMetrics* m, const Outcomes& o, const Dataset& ds, int split, bool sampled,
-                bool types, const std::vector<uint8_t>* only) {
-  size_t S = ds.sequences(), T = ds.types.size();
+// What fill_split reads of a sequence: whether it is scored, and per split (validation, test)
+// whether its target is <unk> and its target's type.
+struct SequenceTargets {
+  bool     scored = false;
+  bool     unknown[2] = {false, false};
+  uint32_t type[2] = {0, 0};
+};
+
+std::vector<SequenceTargets> sequence_targets(const Dataset& ds, const std::vector<uint8_t>* only) {
+  std::vector<SequenceTargets> out(ds.sequences());
+  for (size_t s = 0; s < ds.sequences(); ++s) {
+    const size_t n = ds.length(s);
+    SequenceTargets& t = out[s];
+    t.scored = n >= kMinEvaluatedLength && !(only && !(*only)[s]);
+    if (!t.scored) continue;
+    for (int split = 0; split < 2; ++split) {
+      const uint64_t target = ds.offsets[s] + (split == 0 ? n - 2 : n - 1);
+      t.unknown[split] = ds.action[target] == 0;
+      t.type[split] = ds.type[target];
+    }
+  }
+  return out;
+}
+
+void fill_split(SplitMetrics* m, const Outcomes& o, const std::vector<SequenceTargets>& seqs, size_t T, int split,
+                bool sampled, bool types) {
   std::vector<uint64_t> tp(T, 0), fp(T, 0), fn(T, 0);
   uint64_t correct = 0;
-  for (size_t s = 0; s < S; ++s) {
-    size_t n = ds.length(s);
-    if (n < kMinEvaluatedLength || (only && !(*only)[s])) continue;
-    uint64_t target = ds.offsets[s] + (split == 0 ? n - 2 : n - 1);
-    if (ds.action[target] == 0) ++m->unknown_targets;
+  for (size_t s = 0; s < seqs.size(); ++s) {
+    if (!seqs[s].scored) continue;
+    if (seqs[s].unknown[split]) ++m->unknown_targets;
     add_rank(&m->full, o.full[2 * s + split]);
     if (sampled) add_rank(&m->sampled, o.sampled[2 * s + split]);
-    uint32_t tt = ds.type[target];
+    uint32_t tt = seqs[s].type[split];
     if (types && tt != 0 && tt < T) {
       ++m->type_targets;
       int32_t p = o.type_pred[2 * s + split];
@@ -386,7 +407,12 @@ Error evaluate(const Dataset& ds, const ScoreFn& model, const EvalOptions& opt, 
   std::mutex          error_mutex;
   Error               first_error;
   // Across processes: the rank each sequence's user belongs to (shards.h); this one scores its own.
-  const SequenceOwners owners = sequence_owners(ds, UserParts{opt.collective, threads});
+  if (ds.sharded && !opt.collective) return Error("evaluate: a shard of the log without the run's collective: a bug");
+  const bool sharded = ds.sharded && opt.collective->size() > 1;
+  if (sharded && (opt.baselines || negs || !model))
+    return Error("evaluate: a sharded read scores a model alone, without baselines or sampled negatives (they need every "
+                 "user's events): a bug");
+  const SequenceOwners owners = sequence_owners(ds, UserParts{opt.collective, threads}, sharded);
   auto scored = [&](size_t s) { return ds.length(s) >= kMinEvaluatedLength && !(opt.only && !(*opt.only)[s]); };
 
   auto worker = [&](unsigned thread) {
@@ -464,9 +490,46 @@ Error evaluate(const Dataset& ds, const ScoreFn& model, const EvalOptions& opt, 
   // Every process learns whether one failed (and stops alike) before the outcomes are shared.
   if (owners.world->any(failed))
     return failed ? first_error : Error("evaluate: another MPI rank failed (its own message says why)");
+  std::vector<SequenceTargets> targets = sequence_targets(ds, opt.only);
+  if (sharded) {
+    // Every process's scored sequences, in rank order: their outcomes and targets (one process
+    // lays the same sequences out in sequence order: the sums come in another order).
+    constexpr size_t kPer = 14;
+    const std::vector<double> all = owners.gather_all(
+        [&](size_t s, std::vector<double>* own) {
+          if (!scored(s)) return;
+          const Outcomes& oc = outcomes[0];
+          const SequenceTargets& t = targets[s];
+          own->insert(own->end(), {double(oc.full[2 * s]), double(oc.full[2 * s + 1]), double(oc.sampled[2 * s]),
+                                   double(oc.sampled[2 * s + 1]), double(oc.type_pred[2 * s]),
+                                   double(oc.type_pred[2 * s + 1]), double(oc.exit_pos[s]), double(oc.exit_neg[s]),
+                                   double(t.unknown[0]), double(t.unknown[1]), double(t.type[0]), double(t.type[1]),
+                                   0.0, 0.0});
+        },
+        S);
+    if (all.size() % kPer) return Error("evaluate: the MPI ranks' outcomes do not add up (a bug)");
+    const size_t n = all.size() / kPer;
+    outcomes[0].init(n);
+    targets.assign(n, SequenceTargets{});
+    for (size_t s = 0; s < n; ++s) {
+      const double* v = all.data() + s * kPer;
+      Outcomes& oc = outcomes[0];
+      oc.full[2 * s] = int64_t(v[0]), oc.full[2 * s + 1] = int64_t(v[1]);
+      oc.sampled[2 * s] = int64_t(v[2]), oc.sampled[2 * s + 1] = int64_t(v[3]);
+      oc.type_pred[2 * s] = int32_t(v[4]), oc.type_pred[2 * s + 1] = int32_t(v[5]);
+      oc.exit_pos[s] = float(v[6]), oc.exit_neg[s] = float(v[7]);
+      SequenceTargets& t = targets[s];
+      t.scored = true;
+      t.unknown[0] = v[8] != 0, t.unknown[1] = v[9] != 0;
+      t.type[0] = uint32_t(v[10]), t.type[1] = uint32_t(v[11]);
+    }
+    double counts[2] = {double(out->sequences), double(out->evaluated)};
+    owners.world->sum(counts, 2);
+    out->sequences = size_t(counts[0]), out->evaluated = size_t(counts[1]);
+  }
   // Each sequence's outcomes as its owner found them: 8 values per method (exact in a double).
   constexpr size_t kPer = 8;
-  const Error shared = owners.gather(
+  const Error shared = sharded ? Error() : owners.gather(
       [&](size_t s, std::vector<double>* own) {
         if (!scored(s)) return;
         for (const Outcomes& oc : outcomes)
@@ -495,8 +558,8 @@ Error evaluate(const Dataset& ds, const ScoreFn& model, const EvalOptions& opt, 
   for (size_t m = 0; m < n_methods; ++m) {
     MethodResult r;
     r.name = names[m];
-    if (opt.valid) fill_split(&r.valid, outcomes[m], ds, 0, negs != nullptr, with_types, opt.only);
-    if (opt.test) fill_split(&r.test, outcomes[m], ds, 1, negs != nullptr, with_types, opt.only);
+    if (opt.valid) fill_split(&r.valid, outcomes[m], targets, ds.types.size(), 0, negs != nullptr, with_types);
+    if (opt.test) fill_split(&r.test, outcomes[m], targets, ds.types.size(), 1, negs != nullptr, with_types);
     if (r.name == "model" && opt.exit_auc && opt.test) r.exit_auc = mann_whitney_auc(outcomes[m].exit_pos, outcomes[m].exit_neg);
     out->methods.push_back(std::move(r));
   }

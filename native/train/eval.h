@@ -143,6 +143,8 @@ struct EvalOptions {
   // Set (a run across processes): every process scores its own users' sequences (shards.h: the
   // parts of ranks × threads) and the per-sequence outcomes are gathered, so every process gets
   // the whole result, the same as one process computes. Every process must call evaluate alike.
+  // A shard (Dataset::sharded): every process's scored sequences are gathered (rank order) and
+  // summarised. Model only: no baselines or sampled negatives.
   Collective* collective = nullptr;
 };
 

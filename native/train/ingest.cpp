@@ -1962,6 +1962,7 @@ Error Ingestor::finish(Dataset* out) {
   out->sequence_key.clear();
   out->sequence_key.reserve(sequences);
   out->sequence_user = seq_user;  // user ids are in order of first sight, in every process
+  out->sharded = opt_.shard != nullptr;
   for (size_t q = 0; q < sequences; ++q) {
     uint32_t u = seq_user[q];
     out->sequence_key.emplace_back(users_.name(u));

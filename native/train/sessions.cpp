@@ -154,6 +154,8 @@ Error split_sessions(const Dataset& ds, double fraction, SessionSplit* out, Coll
                           i, uint32_t(q)});
       }
   std::sort(starts.begin(), starts.end(), [](const Start& a, const Start& b) { return a.key < b.key; });
+  if (ds.sharded && !sharded) return Error("session split: a shard of the log without the run's collective: a bug");
+  if (!ds.sharded) sharded = nullptr;  // the whole log: nothing to combine
   SessionSplit s;
   s.test_fraction = fraction;
   s.sessions = starts.size();
@@ -580,10 +582,19 @@ Error evaluate_sessions(const Dataset& ds, const SessionSplit& split, const Sess
         T > 1 ? "no goal type: none of purchase, buy, order, orders, transaction, checkout_complete, Order Completed "
                 "among the event types (" + type_list(ds) + "); name one with --goal-type"
               : "the log has no event types, so no goal events (no type column)";
+  if (ds.sharded && !opt.collective) return Error("evaluate: a shard of the log without the run's collective: a bug");
+  const bool sharded = ds.sharded && opt.collective->size() > 1;
+  if (sharded && (opt.baselines || opt.oracle_exit))
+    return Error("evaluate: a sharded read has no baselines or oracle (they need every user's events): a bug");
+  if (sharded) {
+    double users = double(out->users);
+    opt.collective->sum(&users, 1);
+    out->users = uint64_t(users);
+  }
   std::unique_ptr<Baselines> base;
   if (opt.baselines) base = fit_baselines(ds, split, has_goal);
   // Across processes: the rank each sequence's user belongs to (shards.h); this one scores its own.
-  const SequenceOwners owners = sequence_owners(ds, UserParts{opt.collective, std::max(1u, opt.threads)});
+  const SequenceOwners owners = sequence_owners(ds, UserParts{opt.collective, std::max(1u, opt.threads)}, sharded);
   const bool oracle = opt.oracle_exit && opt.oracle_exit->size() == ds.events();
 
   for (int which = 0; which < 2; ++which) {
@@ -710,6 +721,42 @@ Error evaluate_sessions(const Dataset& ds, const SessionSplit& split, const Sess
     std::vector<int> used;
     if (model) used.push_back(MODEL);
     if (base) used.insert(used.end(), {POP, MARKOV, REPEAT, LOGIT});
+    if (sharded) {
+      // Every process's points with the model's outputs, in rank order (one process's are in
+      // sequence order: the same points, summed in another order), and its split's counters.
+      constexpr size_t kPer = 10;
+      const std::vector<double> all = owners.gather_all(
+          [&](size_t q, std::vector<double>* own) {
+            for (size_t k = seq_first[q]; k < seq_first[q + 1]; ++k) {
+              const Point& p = pts[k];
+              const Outputs& o = outs[MODEL];
+              own->insert(own->end(), {double(p.bucket), double(p.action), double(p.type), double(p.exit), double(p.conv),
+                                       double(o.rank[k]), double(o.type_pred[k]), double(o.type_p[k]),
+                                       double(o.exit[k]), double(o.conv[k])});
+            }
+          },
+          model ? ds.sequences() : 0);
+      double counters[6] = {double(R.points), double(R.action_points), double(R.type_points),
+                            double(R.exit_positives), double(R.conversion_positives), double(R.censored)};
+      opt.collective->sum(counters, 6);
+      R.points = uint64_t(counters[0]), R.action_points = uint64_t(counters[1]), R.type_points = uint64_t(counters[2]);
+      R.exit_positives = uint64_t(counters[3]), R.conversion_positives = uint64_t(counters[4]);
+      R.censored = uint64_t(counters[5]);
+      if (all.size() % kPer) return Error("evaluate: the MPI ranks' points do not add up (a bug)");
+      pts.assign(all.size() / kPer, Point{});
+      outs[MODEL].resize(pts.size());
+      for (size_t k = 0; k < pts.size(); ++k) {
+        const double* v = all.data() + k * kPer;
+        Point& p = pts[k];
+        p.bucket = uint8_t(v[0]), p.action = int32_t(v[1]), p.type = int32_t(v[2]);
+        p.exit = uint8_t(v[3]), p.conv = uint8_t(v[4]);
+        Outputs& o = outs[MODEL];
+        o.rank[k] = int64_t(v[5]), o.type_pred[k] = uint32_t(v[6]);
+        o.type_p[k] = float(v[7]), o.exit[k] = float(v[8]), o.conv[k] = float(v[9]);
+      }
+      if (model) R.methods.push_back(summarise("model", pts, outs[MODEL], opt.actions, has_types, true, T));
+      continue;
+    }
     const Error shared = owners.gather(
         [&](size_t q, std::vector<double>* own) {
           for (size_t k = seq_first[q]; k < seq_first[q + 1]; ++k)
@@ -791,7 +838,9 @@ Error collect_calibration(const Dataset& ds, const SessionSplit& split, const Se
   std::vector<CalibrationData> parts(ds.sequences());
   std::atomic<size_t> next{0};
   std::vector<Error> errors(std::max(1u, threads));
-  const SequenceOwners owners = sequence_owners(ds, UserParts{collective, std::max(1u, threads)});
+  if (ds.sharded && !collective) return Error("calibration: a shard of the log without the run's collective: a bug");
+  const bool sharded = ds.sharded && collective->size() > 1;
+  const SequenceOwners owners = sequence_owners(ds, UserParts{collective, std::max(1u, threads)}, sharded);
   auto work = [&](unsigned thread) {
     std::vector<uint32_t> points;
     std::vector<uint64_t> events;
@@ -841,33 +890,44 @@ Error collect_calibration(const Dataset& ds, const SessionSplit& split, const Se
   if (owners.world->any(!failed.ok()))
     return failed ? failed : Error("calibration: another MPI rank failed (its own message says why)");
   // Each sequence's points from its owner: its 3 lengths, then the values.
-  const Error shared = owners.gather(
-      [&](size_t q, std::vector<double>* own) {
-        const CalibrationData& c = parts[q];
-        own->insert(own->end(), {double(c.exit_logit.size()), double(c.conversion_logit.size()), double(c.type_target.size())});
-        own->insert(own->end(), c.exit_logit.begin(), c.exit_logit.end());
-        own->insert(own->end(), c.exit_label.begin(), c.exit_label.end());
-        own->insert(own->end(), c.conversion_logit.begin(), c.conversion_logit.end());
-        own->insert(own->end(), c.conversion_label.begin(), c.conversion_label.end());
-        own->insert(own->end(), c.type_logits.begin(), c.type_logits.end());
-        own->insert(own->end(), c.type_target.begin(), c.type_target.end());
-      },
-      [&](size_t q, const double* v, size_t left) -> size_t {
-        if (left < 3) return SIZE_MAX;
-        const size_t ne = size_t(v[0]), nc = size_t(v[1]), nt = size_t(v[2]);
-        const size_t n = 3 + 2 * ne + 2 * nc + nt * (T + 1);
-        if (n > left) return SIZE_MAX;
-        CalibrationData& c = parts[q];
-        v += 3;
-        c.exit_logit.assign(v, v + ne), v += ne;
-        c.exit_label.assign(v, v + ne), v += ne;
-        c.conversion_logit.assign(v, v + nc), v += nc;
-        c.conversion_label.assign(v, v + nc), v += nc;
-        c.type_logits.assign(v, v + nt * T), v += nt * T;
-        c.type_target.assign(v, v + nt);
-        return n;
-      });
-  if (shared) return Error("calibration: " + shared.message);
+  auto pack = [&](size_t q, std::vector<double>* own) {
+    const CalibrationData& c = parts[q];
+    own->insert(own->end(), {double(c.exit_logit.size()), double(c.conversion_logit.size()), double(c.type_target.size())});
+    own->insert(own->end(), c.exit_logit.begin(), c.exit_logit.end());
+    own->insert(own->end(), c.exit_label.begin(), c.exit_label.end());
+    own->insert(own->end(), c.conversion_logit.begin(), c.conversion_logit.end());
+    own->insert(own->end(), c.conversion_label.begin(), c.conversion_label.end());
+    own->insert(own->end(), c.type_logits.begin(), c.type_logits.end());
+    own->insert(own->end(), c.type_target.begin(), c.type_target.end());
+  };
+  auto unpack = [&](CalibrationData& c, const double* v, size_t left) -> size_t {
+    if (left < 3) return SIZE_MAX;
+    const size_t ne = size_t(v[0]), nc = size_t(v[1]), nt = size_t(v[2]);
+    const size_t n = 3 + 2 * ne + 2 * nc + nt * (T + 1);
+    if (n > left) return SIZE_MAX;
+    v += 3;
+    c.exit_logit.assign(v, v + ne), v += ne;
+    c.exit_label.assign(v, v + ne), v += ne;
+    c.conversion_logit.assign(v, v + nc), v += nc;
+    c.conversion_label.assign(v, v + nc), v += nc;
+    c.type_logits.assign(v, v + nt * T), v += nt * T;
+    c.type_target.assign(v, v + nt);
+    return n;
+  };
+  if (sharded) {  // every process's sequences, in rank order
+    const std::vector<double> all = owners.gather_all(pack, ds.sequences());
+    parts.clear();
+    for (size_t at = 0; at < all.size();) {
+      parts.emplace_back();
+      const size_t n = unpack(parts.back(), all.data() + at, all.size() - at);
+      if (n > all.size() - at) return Error("calibration: the MPI ranks' points do not add up (a bug)");
+      at += n;
+    }
+  } else if (const Error shared = owners.gather(pack, [&](size_t q, const double* v, size_t left) {
+               return unpack(parts[q], v, left);
+             })) {
+    return Error("calibration: " + shared.message);
+  }
   for (const auto& c : parts) {
     out->exit_logit.insert(out->exit_logit.end(), c.exit_logit.begin(), c.exit_logit.end());
     out->exit_label.insert(out->exit_label.end(), c.exit_label.begin(), c.exit_label.end());

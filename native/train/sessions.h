@@ -154,6 +154,8 @@ struct SessionEvalOptions {
   // Set (a run across processes): every process scores its own users (shards.h) and the points'
   // outputs are gathered, so every process gets the result one process computes (eval.h,
   // EvalOptions::collective). Every process must call it alike.
+  // A shard (Dataset::sharded): the points and outputs of every process are gathered (in rank
+  // order) and summarised; no baselines or oracle (they need every user's events).
   Collective* collective = nullptr;
 };
 
@@ -169,7 +171,7 @@ struct CalibrationData {
   std::vector<uint32_t> type_target;
 };
 // collective: under mpirun every process scores its own users and gets every point (the order
-// one process gives).
+// one process gives; sharded, ds holding this process's users only: in rank order).
 Error collect_calibration(const Dataset& ds, const SessionSplit& split, const SessionScoreFn& scorer,
                           bool valid_split, unsigned threads, size_t type_count, CalibrationData* out,
                           Collective* collective = nullptr);

@@ -33,11 +33,12 @@ std::vector<uint32_t> sequence_parts(const Dataset& ds, uint32_t parts) {
   return out;
 }
 
-SequenceOwners sequence_owners(const Dataset& ds, const UserParts& share) {
+SequenceOwners sequence_owners(const Dataset& ds, const UserParts& share, bool sharded) {
   SequenceOwners o;
   o.world = &share.collective();
   o.me = uint32_t(o.world->rank());
-  if (o.world->size() > 1) {
+  o.sharded = sharded;
+  if (o.world->size() > 1 && !sharded) {
     o.rank = sequence_parts(ds, share.count());
     for (uint32_t& r : o.rank) r /= std::max(1u, share.threads);
   }
@@ -46,6 +47,7 @@ SequenceOwners sequence_owners(const Dataset& ds, const UserParts& share) {
 
 Error SequenceOwners::gather(const std::function<void(size_t, std::vector<double>*)>& pack,
                              const std::function<size_t(size_t, const double*, size_t)>& unpack) const {
+  if (sharded) return Error("per-sequence results of a sharded read are gathered whole (gather_all): a bug");
   if (rank.empty()) return {};
   std::vector<double> own;
   for (size_t q = 0; q < rank.size(); ++q)
@@ -61,6 +63,13 @@ Error SequenceOwners::gather(const std::function<void(size_t, std::vector<double
     }
   if (at != all.size()) return Error("the MPI ranks' per-sequence results do not add up (a bug)");
   return {};
+}
+
+std::vector<double> SequenceOwners::gather_all(const std::function<void(size_t, std::vector<double>*)>& pack,
+                                               size_t sequences) const {
+  std::vector<double> own;
+  for (size_t q = 0; q < sequences; ++q) pack(q, &own);
+  return world->all_gather(own);
 }
 
 void run_threads(unsigned threads, const std::function<void(unsigned)>& work) {

@@ -40,7 +40,14 @@ struct SequenceOwners {
   Collective* world = nullptr;  // never null (single_process() for one process)
   uint32_t me = 0;              // this rank
   std::vector<uint32_t> rank;   // per sequence; empty in one process (it owns every one)
+  // The Dataset holds only this rank's users (a sharded read, IngestOptions::shard): every
+  // sequence is its own, and the other ranks' are known only by what they send (gather_all).
+  bool sharded = false;
   bool mine(size_t q) const { return rank.empty() || rank[q] == me; }
+  // Sharded: pack(q, out) for every sequence (in order), then every rank's values, concatenated
+  // in rank order, to unpack_all (one process: its own).
+  std::vector<double> gather_all(const std::function<void(size_t q, std::vector<double>* out)>& pack,
+                                 size_t sequences) const;
   // Every owned sequence's values on every rank: pack(q, out) appends this rank's values of its
   // sequence q (sequence order); then unpack(q, values, left) is called for every sequence of
   // every rank (rank order, then sequence order) and returns how many of the `left` values at
@@ -48,7 +55,7 @@ struct SequenceOwners {
   Error gather(const std::function<void(size_t q, std::vector<double>* out)>& pack,
                const std::function<size_t(size_t q, const double* values, size_t left)>& unpack) const;
 };
-SequenceOwners sequence_owners(const Dataset& ds, const UserParts& share);
+SequenceOwners sequence_owners(const Dataset& ds, const UserParts& share, bool sharded = false);
 
 // Runs work(t) for t = 0 … threads − 1, threads 1 … on their own threads, 0 on the caller's.
 void run_threads(unsigned threads, const std::function<void(unsigned)>& work);

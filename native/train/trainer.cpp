@@ -261,7 +261,7 @@ Error validate(const Net& net, const Dataset& data, unsigned threads, bool exclu
   o.only = only;
   threads = std::max(1u, threads);
   // Across processes each scores its own users' sequences (evaluate shares the rest).
-  const SequenceOwners owners = sequence_owners(data, UserParts{collective, threads});
+  const SequenceOwners owners = sequence_owners(data, UserParts{collective, threads}, data.sharded);
   // Every validation input scored up front in blocks of 128 sequences, so the recurrence and
   // the GEMMs run over wide blocks instead of evaluate()'s chunks of 8; the logits are kept
   // when they fit in 256 MB, else the chunked scorer runs.
@@ -370,11 +370,22 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
     }
     res->holdout_samples = drop_samples_of(data, held, &samples);
   }
-  if (samples.empty())
-    return Error(opt.sessions ? "train: no training session (every session is held out)"
-                              : "train: no training sequences (every sequence needs at least 2 events)");
+  // A shard (Dataset::sharded) holds this process's users only: its samples are its own, the
+  // run's are every process's.
+  const bool sharded = data.sharded && ranks > 1;
+  if (data.sharded && !opt.collective) return Error("train: a shard of the log without the run's collective: a bug");
+  if (sharded && opt.dp.epsilon > 0) return Error("train: --dp-epsilon on a sharded log is not built");
   for (const Sample& s : samples) res->train_positions += s.len;
   res->train_samples = samples.size();
+  if (sharded) {
+    double totals[3] = {double(res->train_positions), double(res->train_samples), double(res->holdout_samples)};
+    world.sum(totals, 3);
+    res->train_positions = uint64_t(totals[0]), res->train_samples = uint64_t(totals[1]);
+    res->holdout_samples = uint64_t(totals[2]);
+  }
+  if (res->train_samples == 0)
+    return Error(opt.sessions ? "train: no training session (every session is held out)"
+                              : "train: no training sequences (every sequence needs at least 2 events)");
   const SessionSplit* valid_split = opt.valid_sessions ? opt.valid_sessions : opt.sessions;
   if (opt.sessions) {
     if (valid_split->valid_sessions == 0)
@@ -383,6 +394,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   } else {
     bool any_evaluated = false;
     for (size_t q = 0; q < data.sequences(); ++q) any_evaluated |= data.length(q) >= kMinEvaluatedLength;
+    if (sharded) any_evaluated = world.any(any_evaluated);
     if (!any_evaluated) return Error("train: no sequence has the 3 events needed for validation");
   }
 
@@ -575,7 +587,12 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   const size_t batch = std::max<uint32_t>(1, opt.batch);
 
   // Checkpoints: resume from one of this run, and how to write one.
-  const uint64_t fingerprint = checkpoint_fingerprint(data, samples, opt, net->params.size(), net->cfg.hyper);
+  uint64_t fingerprint = checkpoint_fingerprint(data, samples, opt, net->params.size(), net->cfg.hyper);
+  if (sharded) {  // every process's shard: their fingerprints, in rank order, hashed together
+    const std::vector<double> all = world.all_gather({double(fingerprint >> 32), double(fingerprint & 0xFFFFFFFFu)});
+    fingerprint = 0xCBF29CE484222325ull;
+    for (double half : all) fingerprint = (fingerprint ^ uint64_t(half)) * 0x100000001B3ull;
+  }
   int first_phase = 1;
   uint32_t resume_epoch = 0;  // the checkpoint's last completed epoch (0: none)
   bool resume_phase_ended = false;
@@ -695,7 +712,8 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
     const bool validate_only = phase == 3 && (!other_heads || res->out_of_time || epoch > opt.epochs);
     uint32_t next_epoch = epoch;  // after the loop, whether it broke or ran out of epochs
     for (; (epoch <= opt.epochs || validate_only) && !stop_agreed(); ++epoch) {
-      Rng shuffle = Rng::derive(opt.seed, 0x5EED, epoch);
+      // A shard shuffles its own samples (its own stream: every process draws another order).
+      Rng shuffle = sharded ? Rng::derive(opt.seed, 0x5EED, epoch, uint64_t(world.rank())) : Rng::derive(opt.seed, 0x5EED, epoch);
       std::vector<Sample> order = samples;
       if (opt.random_crops) random_crops(&order, opt.seed, epoch);
       const std::vector<Sample> order_dp = dp ? order : std::vector<Sample>();  // by sample index
@@ -788,11 +806,24 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
         ++step;
         ++d.steps;
       }
-      for (size_t b0 = 0; !dp && !validate_only && b0 < order.size(); b0 += batch) {
-        std::vector<Sample> bs(order.begin() + b0, order.begin() + std::min(order.size(), b0 + batch));
-        // Across processes: the batch in ranks × threads parts, this rank's threads on its own.
-        auto all_parts = split_batch(bs, size_t(threads) * ranks);
-        std::vector<std::vector<Sample>> parts(all_parts.begin() + first_part, all_parts.begin() + first_part + threads);
+      // Steps of `batch` samples. A shard takes, each step, its share of the run's batch: its own
+      // samples spread over the run's steps (each process has its own count; all take the same
+      // steps, so every gradient sum has every process in it).
+      const uint64_t steps = (sharded ? res->train_samples : order.size()) / batch +
+                             ((sharded ? res->train_samples : order.size()) % batch != 0);
+      for (uint64_t t = 0; !dp && !validate_only && t < steps; ++t) {
+        std::vector<Sample> bs;
+        std::vector<std::vector<Sample>> parts;
+        if (sharded) {
+          bs.assign(order.begin() + ptrdiff_t(t * order.size() / steps), order.begin() + ptrdiff_t((t + 1) * order.size() / steps));
+          parts = split_batch(bs, threads);
+        } else {
+          const size_t b0 = size_t(t) * batch;
+          bs.assign(order.begin() + ptrdiff_t(b0), order.begin() + ptrdiff_t(std::min(order.size(), b0 + batch)));
+          // Across processes: the batch in ranks × threads parts, this rank's threads on its own.
+          auto all_parts = split_batch(bs, size_t(threads) * ranks);
+          parts.assign(all_parts.begin() + first_part, all_parts.begin() + first_part + threads);
+        }
         std::vector<LossTotals> part_loss(threads);
         const uint64_t step_seed = Rng::derive(opt.seed, 0xD50, step).next();
         // Laid out before the threads start: the loss is a mean over the whole batch's targets,
@@ -845,15 +876,22 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
         ++step;
         for (const Sample& s : bs) done_positions += s.len;
         if (bar) {
-          const double el = now_s() - t0, rate = done_positions / std::max(el, 1e-9);
-          const double frac = double(done_positions) / double(res->train_positions);
+          // A shard's own positions stand for the run's share done (its samples spread evenly).
+          const double done = sharded ? double(res->train_positions) * double(t + 1) / double(steps) : double(done_positions);
+          const double el = now_s() - t0, rate = done / std::max(el, 1e-9);
+          const double frac = done / double(res->train_positions);
           const int width = 30, fill = int(frac * width);
           std::fprintf(stderr, "\repoch %u [%.*s%*s] %3.0f%%  %.0f ev/s  ETA %s  loss %.4f   ", epoch, fill,
                        "##############################", width - fill, "", frac * 100, rate,
-                       fmt_duration((res->train_positions - done_positions) / std::max(rate, 1e-9)).c_str(),
+                       fmt_duration((double(res->train_positions) - done) / std::max(rate, 1e-9)).c_str(),
                        epoch_loss.weighted(opt.weights));
           std::fflush(stderr);
         }
+      }
+      if (sharded) {  // the positions every shard trained on
+        double done = double(done_positions);
+        world.sum(&done, 1);
+        done_positions = uint64_t(done);
       }
       if (ranks > 1) {
         // The epoch's loss over every rank's share; and rank 0's weights on every rank, so

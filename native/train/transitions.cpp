@@ -77,7 +77,7 @@ void keep_transitions(size_t V, std::vector<TransitionPair> all, uint32_t max_su
 }
 
 TransitionCounts count_transitions(const Dataset& data, const std::vector<Sample>& training,
-                                   uint32_t max_successors, uint64_t max_bytes) {
+                                   uint32_t max_successors, uint64_t max_bytes, Collective* collective) {
   const size_t V = data.actions.size();
   TransitionCounts t;
   t.from.assign(V, 0);
@@ -96,6 +96,29 @@ TransitionCounts count_transitions(const Dataset& data, const std::vector<Sample
     while (j < pairs.size() && pairs[j] == pairs[i]) ++j;
     all.push_back({uint32_t(pairs[i] >> 32), uint32_t(pairs[i]), uint32_t(j - i)});
     i = j;
+  }
+  if (data.sharded && collective && collective->size() > 1) {
+    // Every process's distinct pairs with their counts (users are disjoint, so counts add), merged
+    // in (a, b) order alike everywhere; the per-action totals summed.
+    std::vector<double> mine;
+    mine.reserve(3 * all.size());
+    for (const TransitionPair& p : all) mine.insert(mine.end(), {double(p.a), double(p.b), double(p.count)});
+    const std::vector<double> every = collective->all_gather(mine);
+    std::vector<TransitionPair> merged;
+    merged.reserve(every.size() / 3);
+    for (size_t k = 0; k + 2 < every.size(); k += 3)
+      merged.push_back({uint32_t(every[k]), uint32_t(every[k + 1]), uint32_t(every[k + 2])});
+    std::sort(merged.begin(), merged.end(),
+              [](const TransitionPair& x, const TransitionPair& y) { return x.a != y.a ? x.a < y.a : x.b < y.b; });
+    all.clear();
+    for (const TransitionPair& p : merged)
+      if (!all.empty() && all.back().a == p.a && all.back().b == p.b) all.back().count += p.count;
+      else all.push_back(p);
+    std::vector<double> from(t.from.begin(), t.from.end());
+    from.push_back(double(t.pairs));
+    collective->sum(from.data(), from.size());
+    for (size_t a = 0; a < V; ++a) t.from[a] = uint32_t(from[a]);
+    t.pairs = uint64_t(from[V]);
   }
   t.distinct = all.size();
   keep_transitions(V, std::move(all), max_successors, max_bytes, &t);

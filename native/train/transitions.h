@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "hunch/transitions.h"
+#include "train/collective.h"
 #include "train/dataset.h"
 #include "train/nn-model.h"
 
@@ -60,8 +61,11 @@ size_t most_frequent_first(TransitionPair* begin, TransitionPair* end, uint32_t 
 
 // Counts the pairs of `training`, keeps at most max_successors per action (the most frequent;
 // ties to the lower id), then the most frequent pairs overall whose encoding fits max_bytes.
+// A shard (Dataset::sharded; collective: the run's) counts its own users' pairs, and every
+// process's counts are merged (the same table everywhere); `counted` stays per own event.
 TransitionCounts count_transitions(const Dataset& data, const std::vector<Sample>& training,
-                                   uint32_t max_successors, uint64_t max_bytes);
+                                   uint32_t max_successors, uint64_t max_bytes,
+                                   Collective* collective = nullptr);
 
 // Bytes of the network's tensors as an int8 file stores them (quantised matrices 1 byte per
 // weight plus a scale per row, vectors 4 bytes per value): the base the default budget is a
