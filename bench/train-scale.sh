@@ -4,7 +4,7 @@
 # sampled softmax. Each figure is the median epoch of a short run (epochs 2..E; the first pays
 # for warm-up), read from `hunch train`'s epoch lines.
 #
-# usage: bench/train-scale.sh [--users U] [--epochs E] [--repeats R] [--skip-vocab] [--skip-whole] [--dp EPS]
+# usage: bench/train-scale.sh [--users U] [--epochs E] [--repeats R] [--skip-vocab] [--skip-whole] [--dp EPS] [--shard]
 #   --users   synthetic shop users for the process rows (default 20000: about 500k events)
 #   --epochs  epochs per run (default 4)
 #   --repeats rounds of the three process runs, interleaved (default 1); each speed-up is the
@@ -14,6 +14,11 @@
 #   --dp EPS  the process rows with differentially private training (--dp-epsilon EPS: one
 #             clipped gradient per sampled user), written to bench/results/train-scale-dp.md;
 #             no vocabulary rows
+#   --shard   instead: memory and time of whole runs (hunch train's defaults, one thread per
+#             process) in one process, under mpirun -np 2, and under mpirun -np 2 --shard (each
+#             process holds its own users only), with each process's peak RSS (GNU time) and the
+#             int8 model's validation NDCG@10 through the core; written to
+#             bench/results/train-sharded.md
 # Whole runs: the wall time of the same three runs with hunch train's defaults for the rest (the
 # count head's fit, E epochs and their validations, the export's validation through the core):
 # what a user waits for, where the once-per-run work counts beside the epochs.
@@ -24,7 +29,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-users=20000 epochs=4 vocab=1 repeats=1 dp="" whole=1
+users=20000 epochs=4 vocab=1 repeats=1 dp="" whole=1 shard=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --users) users=$2; shift ;;
@@ -33,7 +38,8 @@ while [ $# -gt 0 ]; do
     --skip-vocab) vocab=0 ;;
     --skip-whole) whole=0 ;;
     --dp) dp=$2; vocab=0; shift ;;
-    -h|--help) sed -n 2,24p "$0"; exit 0 ;;
+    --shard) shard=1 ;;
+    -h|--help) sed -n 2,29p "$0"; exit 0 ;;
     *) echo "train-scale.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -76,6 +82,54 @@ wall() {
 }
 wflags=(--threads)
 [ -n "$dp" ] && wflags=(--dp-epsilon "$dp" "${wflags[@]}")
+if [ "$shard" = 1 ]; then
+  [ "$has_mpi" = 1 ] || { echo "train-scale.sh: --shard needs mpirun and an MPI build" >&2; exit 1; }
+  [ -x /usr/bin/time ] || { echo "train-scale.sh: needs GNU time: apt-get install -y time" >&2; exit 1; }
+  out=bench/results/train-sharded.md
+  # One run: $1 = processes (1: no mpirun), the rest hunch train's extra flags. Prints
+  # "wall epoch_rate ndcg rss_list" (RSS in MB, per process).
+  sharded_run() {
+    local np=$1; shift
+    rm -f "$tmp".rss.*
+    local t0 t1
+    t0=$(date +%s.%N)
+    if [ "$np" = 1 ]; then
+      /usr/bin/time -f "%M" -o "$tmp.rss.0" "$hunch" train "$shop" "${common[@]}" --threads 1 "$@" > "$tmp.s" 2>&1
+    else
+      mpirun --allow-run-as-root --oversubscribe -np "$np" sh -c 'exec /usr/bin/time -f "%M" -o "$0.rss.$OMPI_COMM_WORLD_RANK" "$@"' \
+        "$tmp" "$hunch" train "$shop" "${common[@]}" --threads 1 "$@" > "$tmp.s" 2>&1
+    fi || { cat "$tmp.s" >&2; echo "train-scale.sh: failed: -np $np $*" >&2; exit 1; }
+    t1=$(date +%s.%N)
+    local ndcg rss
+    ndcg=$(sed -nE 's/.*int8 NDCG@10 ([0-9.]+).*/\1/p' "$tmp.s" | tail -1)
+    rss=$(for f in "$tmp".rss.*; do awk '{ printf "%.0f ", $1 / 1024 }' "$f"; done)
+    # The epochs that trained (a count head's validation-only epoch shows 0 ev/s).
+    grep -v ' (0 ev/s)' "$tmp.s" > "$tmp.e" || true
+    echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') $(rate "$tmp.e") $ndcg $rss"
+  }
+  {
+    echo "| run | wall s | epoch events/s | int8 valid NDCG@10 (core) | peak RSS MB per process |"
+    echo "|---|---|---|---|---|"
+    for row in "1 process|1" "mpirun -np 2|2" "mpirun -np 2 --shard|2 --shard"; do
+      read -r w r n rss <<< "$(sharded_run ${row#*|})"
+      echo "| ${row%|*} | $w | $r | $n | $(echo $rss | sed 's/ /, /g') |"
+    done
+  } > "$tmp.table"
+  {
+    echo "# Training on a sharded log"
+    echo
+    echo "\`bash bench/train-scale.sh --shard --users $users --epochs $epochs\` on $(date -u +%Y-%m-%d), $(nproc) cores"
+    echo "($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')): whole runs of \`hunch train\` (its defaults; $epochs epochs,"
+    echo "--embed 64 --batch 128, one thread per process) on the synthetic shop's $users users, in one process,"
+    echo "under mpirun -np 2 (every process holds every event), and under mpirun -np 2 --shard (each process"
+    echo "holds its own users' events). Load average at the start: $load0."
+    echo
+    cat "$tmp.table"
+  } > "$out"
+  cat "$out"
+  rm -f "$tmp" "$tmp".*
+  exit 0
+fi
 for ((round = 1; round <= repeats; round++)); do
   "$hunch" train "$shop" "${common[@]}" "${proc[@]}" 1 > "$tmp.1" 2>&1
   r1=$(rate "$tmp.1")

@@ -602,8 +602,9 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
     if (Error e = read_checkpoint_agreed(world, opt.checkpoint, &resume, &c)) return e;
   if (resume) {
     if (c.fingerprint != fingerprint || c.params.size() != net->params.size())
-      return Error(opt.checkpoint + ": a checkpoint of another run (other data, network or training options); "
-                   "remove it or give another --checkpoint path to start afresh");
+      return Error(opt.checkpoint + ": a checkpoint of another run (other data, network or training options" +
+                   std::string(sharded ? ", or another number of processes: --shard resumes with the run's" : "") +
+                   "); remove it or give another --checkpoint path to start afresh");
     net->params.data.assign(c.params.begin(), c.params.end());
     best.assign(c.best.begin(), c.best.end());
     adam.m = c.adam_m;

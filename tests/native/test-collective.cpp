@@ -194,6 +194,19 @@ TEST_CASE("collective: mpirun -np 2 hunch train --shard trains on each process's
     REQUIRE(hunch_test::run_command("'" + cli + "' inspect " + dir + "/shard-two.hunch 2>&1", &b) == 0);
     for (const char* key : {"hunch.train.sequences", "hunch.train.events"}) CHECK(line_of(b, std::string("  ") + key) == line_of(a, std::string("  ") + key));
     CHECK(!line_of(b, "  hunch.train.events").empty());
+    // Stopped after 2 epochs and resumed: the third epoch is the uninterrupted run's (each
+    // process's shuffle derives from the seed, the epoch and its rank).
+    const std::string ckpt = " --checkpoint-every 1 --checkpoint " + dir + "/shard-" + protocol + ".ckpt";
+    std::string first, resumed;
+    REQUIRE(hunch_test::run_command(mpi + "'" + cli + "'" + train + " --threads 1 --shard --epochs 2" + ckpt + " -o " + dir +
+                                        "/shard-ck.hunch 2>&1", &first) == 0);
+    REQUIRE(hunch_test::run_command(mpi + "'" + cli + "'" + train + " --threads 1 --shard --resume" + ckpt + " -o " + dir +
+                                        "/shard-ck.hunch 2>&1", &resumed) == 0);
+    CHECK(has(resumed, "resumed from"));
+    const auto er = epochs_of(resumed);
+    REQUIRE(er.size() >= 3);
+    CHECK(er[2].loss == e2[2].loss);
+    CHECK(er[2].ndcg == e2[2].ndcg);
   }
   // Not with --dp-epsilon (its user sampling draws from every user's list); in one process it
   // changes nothing and says so.
