@@ -173,7 +173,7 @@ void declare_train_flags(Args& args) {
   args.flag("shard", "under mpirun: each process reads every record but keeps and trains on its own users' events "
             "only (the log sharded by user), so memory per process divides by the processes; each process shuffles "
             "its own samples, so the run follows one process's in distribution, not figure for figure "
-            "(docs/training-at-scale.md). Not with --dp-epsilon");
+            "(docs/training-at-scale.md)");
   args.flag("dry-run", "read and clean the log, print the cleaning report (and with --protocol sessions the split) and stop (no -o needed, nothing written); under mpirun each process keeps only its own users' events (the log sharded by user), the report the same");
   args.option("transitions", "16", "keep at most this many counted successors per action in the model's transition table (0 = no table)");
   args.option("transition-bytes", "0", "most bytes of the transition table (0 = 12% of the int8 network's bytes; the most frequent pairs are kept)");
@@ -273,9 +273,6 @@ int parse_train_flags(int argc, char** argv, TrainFlags* o) {
     return fail(2, "%s", error.c_str());
   if (o->dp_epsilon > 0 && !(o->holdout_users > 0))
     return fail(2, "--dp-epsilon validates on held-out users only: --holdout-users must be above 0");
-  if (o->shard && o->dp_epsilon > 0)
-    return fail(2, "--shard with --dp-epsilon is not built (DP's user sampling draws from every user's list): "
-                   "train a DP model without --shard");
   if ((args.given("dp-delta") || args.given("dp-clip") || args.given("dp-count-share") || args.given("dp-count-clip")) &&
       !(o->dp_epsilon > 0))
     return fail(2, "--dp-delta, --dp-clip, --dp-count-share and --dp-count-clip need --dp-epsilon");
@@ -878,7 +875,7 @@ int add_dp_counts(const TrainFlags& o, const train::Dataset& ds, const train::Se
   co.transitions = o.transitions > 0;
   co.max_successors = uint32_t(o.transitions);
   co.max_bytes = transition_budget(o, *nc);
-  const train::CountSums sums = train::count_sums(ds, samples, co.clip, co.transitions);
+  const train::CountSums sums = train::count_sums(ds, samples, co.clip, co.transitions, &world);
   if (sums.users == 0) return fail(1, "--dp-epsilon: no training user has a training column to count");
   const double delta = o.dp_delta > 0 ? o.dp_delta : 1.0 / double(sums.users);
   if (Error e = train::dp_noise_for(o.dp_count_share * o.dp_epsilon, delta, 1.0, 1, &co.sigma))

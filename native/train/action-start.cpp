@@ -130,7 +130,10 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
     for (size_t si = 0; si < training.size(); ++si) {
       const Sample& s = training[si];
       const uint32_t part = seq_part[sample_seq[si]];
-      const bool mine = share.mine(part);
+      // A shard's sequences are all its own (its read kept them by the user's name; the part
+      // from the sequence key can differ where a name ends in "#digits": the thread only
+      // follows it).
+      const bool mine = sharded || share.mine(part);
       for (uint64_t c = s.begin; c < s.begin + s.len && c + 1 < s.target_end; ++c) {
         if (k++ % stride) continue;
         if (n_target) (*n_target)[data.action[c + 1]] += 1;
@@ -138,7 +141,7 @@ ActionStart fit_action_start(const Dataset& data, const std::vector<Sample>& tra
           ++index;
           continue;
         }
-        if (thread_of) thread_of->push_back(uint8_t(part - share.first()));
+        if (thread_of) thread_of->push_back(uint8_t(sharded ? part % threads : part - share.first()));
         Column col{data.action[c + 1], uint32_t(terms.size()), 0, uint32_t(index++)};
         if (h.copy) {
           const size_t start = std::max<uint64_t>(s.begin, c + 1 >= W ? c + 1 - W : 0);

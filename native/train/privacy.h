@@ -83,8 +83,9 @@ struct CountSums {
   uint64_t users = 0, clipped_users = 0;                // users with samples; of them scaled down
 };
 // Sums the contributions of the users of `training` (sample_sequences / sequence_users); pairs
-// only when with_pairs.
-CountSums count_sums(const Dataset& data, const std::vector<Sample>& training, double clip, bool with_pairs);
+// only when with_pairs. A shard (Dataset::sharded; collective: the run's): every process's sums.
+CountSums count_sums(const Dataset& data, const std::vector<Sample>& training, double clip, bool with_pairs,
+                     Collective* collective = nullptr);
 
 struct DpCountOptions {
   double   clip = 6;            // L2 norm of one user's contribution

@@ -38,6 +38,12 @@ SecretRng::SecretRng(const Key& key, uint64_t stream) {
   state_[14] = uint32_t(stream), state_[15] = uint32_t(stream >> 32);
 }
 
+double SecretRng::uniform53_at(const Key& key, uint64_t stream, uint64_t counter) {
+  SecretRng r(key, stream);
+  r.state_[12] = uint32_t(counter), r.state_[13] = uint32_t(counter >> 32);
+  return r.uniform53();
+}
+
 void SecretRng::refill() {
   block(state_, buf_);
   if (++state_[12] == 0) ++state_[13];

@@ -31,6 +31,11 @@ class SecretRng {
   // [0, 1) with 53 bits.
   double uniform53() { return double(next() >> 11) * 0x1p-53; }
 
+  // [0, 1) with 53 bits from the one block at (stream, counter) of the key's streams: a draw
+  // addressed by name (a user's in one step, trainer.cpp under --shard), not by its place in a
+  // stream, so processes that hold different users draw each user's alike.
+  static double uniform53_at(const Key& key, uint64_t stream, uint64_t counter);
+
   // ChaCha20's block function: 20 rounds over `in` (constants, key, counter, nonce), then `in`
   // added word by word (RFC 8439 §2.3).
   static void block(const uint32_t in[16], uint32_t out[16]);

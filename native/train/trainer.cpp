@@ -374,7 +374,6 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   // run's are every process's.
   const bool sharded = data.sharded && ranks > 1;
   if (data.sharded && !opt.collective) return Error("train: a shard of the log without the run's collective: a bug");
-  if (sharded && opt.dp.epsilon > 0) return Error("train: --dp-epsilon on a sharded log is not built");
   for (const Sample& s : samples) res->train_positions += s.len;
   res->train_samples = samples.size();
   if (sharded) {
@@ -404,6 +403,8 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   std::vector<std::vector<uint32_t>> user_samples;  // per training user: its samples
   uint64_t dp_steps_per_epoch = 0;
   std::unique_ptr<SecretRng> secret;  // the noise and the sampling: not reproducible from the model's seed
+  SecretRng::Key secret_key{};
+  std::vector<uint64_t> user_id;  // sharded: per training user, a hash of the name (its draws' address)
   if (dp) {
     std::vector<std::string> names;
     const std::vector<uint32_t> user_of = sequence_users(data, &names);
@@ -414,12 +415,16 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
       if (index[u] < 0) {
         index[u] = int64_t(user_samples.size());
         user_samples.emplace_back();
+        uint64_t h = 0xCBF29CE484222325ull;  // FNV-1a
+        for (unsigned char c : names[u]) h = (h ^ c) * 0x100000001B3ull;
+        user_id.push_back(h);
       }
       user_samples[size_t(index[u])].push_back(uint32_t(k));
     }
-    const double users = double(user_samples.size());
+    double users = double(user_samples.size());
+    if (sharded) world.sum(&users, 1);  // every shard's training users
     DpSpent& d = res->dp;
-    d.users = user_samples.size();
+    d.users = uint64_t(users);
     d.epsilon_target = opt.dp.epsilon;
     d.delta = opt.dp.delta > 0 ? opt.dp.delta : 1.0 / users;
     d.clip = opt.dp.clip;
@@ -434,7 +439,8 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
     if (!(d.clip > 0)) return Error("train: --dp-clip must be positive");
     // Across processes every rank draws the same users and the same noise from this stream and
     // computes its share of the sampled users' gradients (below).
-    secret = std::make_unique<SecretRng>(shared_secret_key(world));
+    secret_key = shared_secret_key(world);
+    secret = std::make_unique<SecretRng>(secret_key);
   }
   // The count head is only read with --item-weights auto or count, and never with a tied head.
   const bool rank_count_head = !net->cfg.tie_embeddings && (opt.item_weights == TrainOptions::ItemWeights::AUTO ||
@@ -445,7 +451,8 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
   // weights are fitted on the held-out users' columns (not protected, as their validation).
   if (dp && !opt.dp.counts.empty()) {
     if (opt.dp.counts.size() != net->cfg.hyper.vocab_size) return Error("train: DP counts of another vocabulary");
-    if (held_samples.empty()) return Error("train: the DP count start fits on held-out users: none has a training column");
+    if (sharded ? !world.any(!held_samples.empty()) : held_samples.empty())
+      return Error("train: the DP count start fits on held-out users: none has a training column");
     res->action_start = fit_action_start(data, held_samples, net, &opt.dp.counts, rank_count_head, UserParts{&world, threads});
   }
   if (res->action_start.columns && !std::isfinite(res->action_start.nll_fitted))
@@ -737,17 +744,23 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
           partial = true;
           break;
         }
-        std::vector<std::vector<uint32_t>> all_parts(size_t(threads) * ranks);
+        // Sharded: each process draws its own users, each user's draw addressed by the step and
+        // the user (SecretRng::uniform53_at, streams apart from the noise's), into its threads'
+        // parts; the noise's stream stays the same on every rank.
+        std::vector<std::vector<uint32_t>> all_parts(size_t(threads) * (sharded ? 1 : ranks));
         std::vector<uint64_t> load(all_parts.size(), 0);
         uint32_t sample_digest = 2166136261u;  // of the users drawn: the same on every rank, checked below
         for (uint32_t u = 0; u < user_samples.size(); ++u) {
-          if (!(secret->uniform53() < d.sample_rate)) continue;
+          const double draw = sharded ? SecretRng::uniform53_at(secret_key, (uint64_t(1) << 63) | res->dp.steps, user_id[u])
+                                      : secret->uniform53();
+          if (!(draw < d.sample_rate)) continue;
           sample_digest = (sample_digest ^ u) * 16777619u;
           const size_t t = size_t(std::min_element(load.begin(), load.end()) - load.begin());
           all_parts[t].push_back(u);
           for (uint32_t i : user_samples[u]) load[t] += order_dp[i].len;
         }
-        std::vector<std::vector<uint32_t>> parts(all_parts.begin() + first_part, all_parts.begin() + first_part + threads);
+        std::vector<std::vector<uint32_t>> parts(all_parts.begin() + (sharded ? 0 : first_part),
+                                                 all_parts.begin() + (sharded ? 0 : first_part) + threads);
         std::vector<LossTotals> part_loss(threads);
         std::vector<uint64_t> part_clipped(threads, 0), part_users(threads, 0), part_positions(threads, 0);
         const uint64_t step_seed = Rng::derive(opt.seed, 0xD50, step).next();
@@ -791,7 +804,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
           // Checks that the ranks agree: they drew the same users (so the noise, from the same
           // stream, is the same too), and each holds the sum of all parts, not its own share (one
           // user counted once), within the rounding of sums added in another order.
-          if (!world.agree(sample_digest))
+          if (!sharded && !world.agree(sample_digest))
             return Error("train: the MPI ranks drew different users for a DP step (a bug, please report it)");
           double norm2 = 0;
           for (float g : grads[0]) norm2 += double(g) * g;
@@ -801,7 +814,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
         dp_users_seen += uint64_t(seen[0]);
         dp_users_clipped += uint64_t(seen[1]);
         done_positions += uint64_t(seen[2]);
-        add_dp_noise(grads[0], d.sigma * d.clip, 1.0 / (d.sample_rate * double(user_samples.size())), *secret);
+        add_dp_noise(grads[0], d.sigma * d.clip, 1.0 / (d.sample_rate * double(d.users)), *secret);
         const float warm = opt.warmup_steps ? std::min(1.0f, float(step + 1) / float(opt.warmup_steps)) : 1.0f;
         adam.step(net->params.data, grads[0], opt.lr * lr_scale * warm);
         ++step;

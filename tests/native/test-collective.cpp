@@ -208,11 +208,23 @@ TEST_CASE("collective: mpirun -np 2 hunch train --shard trains on each process's
     CHECK(er[2].loss == e2[2].loss);
     CHECK(er[2].ndcg == e2[2].ndcg);
   }
-  // Not with --dp-epsilon (its user sampling draws from every user's list); in one process it
-  // changes nothing and says so.
-  CHECK(hunch_test::run_command("'" + cli + "' train " + dir + "/shard-train.csv --shard --dp-epsilon 8 -o " + dir +
-                                    "/x.hunch 2>&1", &out) == 2);
-  CHECK(has(out, "--shard with --dp-epsilon is not built"));
+  // User names ending in "#digits" (what a sequence key's session suffix looks like): the count
+  // start still sums every shard's columns.
+  {
+    const std::vector<uint8_t> bytes = hunch_test::read_file(dir + "/shard-train.csv");
+    std::string text(bytes.begin(), bytes.end()), renamed;
+    for (size_t p = 0, e; (e = text.find('\n', p)) != std::string::npos; p = e + 1)
+      renamed += (p ? "shop#" : "") + text.substr(p, e - p + 1);
+    REQUIRE(hunch_test::write_file(dir + "/shard-hash.csv", std::vector<uint8_t>(renamed.begin(), renamed.end())));
+    const std::string train = " train " + dir + "/shard-hash.csv --epochs 1 --embed 16 --layers 1 --batch 32 --progress never";
+    std::string one, two;
+    REQUIRE(hunch_test::run_command("'" + cli + "'" + train + " --threads 2 -o " + dir + "/shard-one.hunch 2>&1", &one) == 0);
+    REQUIRE(hunch_test::run_command(mpi + "'" + cli + "'" + train + " --threads 1 --shard -o " + dir + "/shard-two.hunch 2>&1",
+                                    &two) == 0);
+    CHECK(!line_of(one, "action head start").empty());
+    CHECK(line_of(two, "action head start") == line_of(one, "action head start"));
+  }
+  // In one process --shard changes nothing and says so.
   REQUIRE(hunch_test::run_command("'" + cli + "' train " + dir + "/shard-train.csv --shard --epochs 1 --embed 8 --layers 1 "
                                       "--progress never -o " + dir + "/x.hunch 2>&1", &out) == 0);
   CHECK(has(out, "note: --shard has no effect in one process"));
@@ -383,6 +395,22 @@ TEST_CASE("collective: mpirun -np 2 hunch train --dp-epsilon splits the sampled 
   CHECK(std::fabs(a2.per_step - a2.q * a2.users) < 6);
   CHECK(has(two, "DP counts (the count start's release"));
   CHECK(!has(two, "releases of the DP counts differ"));
+  // --shard: each process draws its own users (each user's draw addressed by the step and the
+  // user, SecretRng::uniform53_at) and sums its own users' clipped counts; the account and the
+  // counts' users are one process's, and about q · N users a step in all.
+  std::string sharded;
+  const int src = hunch_test::run_command(mpi + "'" + cli + "'" + train + " --threads 1 --shard -o " + dir +
+                                              "/dp-shard.hunch 2>&1", &sharded);
+  REQUIRE_MESSAGE(src == 0, sharded);
+  const Account as = account(sharded);
+  CHECK(as.head == a1.head);
+  CHECK(std::fabs(as.per_step - as.q * as.users) < 6);
+  auto count_users = [](const std::string& text) {  // "DP counts (…): N users, M scaled to L2 norm C"
+    const std::string line = line_of(text, "DP counts (");
+    return line.substr(line.find("): "), line.find("; noise") - line.find("): "));
+  };
+  CHECK(count_users(sharded) == count_users(one));
+  CHECK(has(count_users(one), " users, "));
   REQUIRE(hunch_test::run_command("'" + cli + "' inspect " + dir + "/dp-two.hunch 2>&1", &out) == 0);
   CHECK(has(out, "ε = 4"));
   // hunch eval --membership under mpirun: each rank scores its own users, rank 0 prints what one

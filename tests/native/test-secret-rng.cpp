@@ -61,3 +61,21 @@ TEST_CASE("SecretRng: the stream is the key's blocks in order; keys and stream i
   CHECK(std::fabs(sq / n - sum * sum / n / n - 1.0 / 12) < 0.002);
   CHECK(seen.size() == size_t(n));  // 53-bit values: no repeat in 100,000
 }
+
+TEST_CASE("secret rng: a draw addressed by stream and block is that block's first") {
+  const SecretRng::Key key = SecretRng::test_key(3);
+  for (uint64_t stream : {uint64_t(0), uint64_t(1) << 63 | 17}) {
+    SecretRng r(key, stream);
+    // A block holds 8 draws of 64 bits: draw 8·c is block c's first.
+    for (uint64_t c = 0; c < 4; ++c) {
+      const double first = r.uniform53();
+      for (int k = 1; k < 8; ++k) r.next();
+      CHECK(SecretRng::uniform53_at(key, stream, c) == first);
+    }
+  }
+  // Other streams, other counters and other keys draw otherwise; a 64-bit counter is addressed whole.
+  CHECK(SecretRng::uniform53_at(key, 5, 9) != SecretRng::uniform53_at(key, 6, 9));
+  CHECK(SecretRng::uniform53_at(key, 5, 9) != SecretRng::uniform53_at(key, 5, 10));
+  CHECK(SecretRng::uniform53_at(key, 5, uint64_t(1) << 40) != SecretRng::uniform53_at(key, 5, 0));
+  CHECK(SecretRng::uniform53_at(key, 5, 9) != SecretRng::uniform53_at(SecretRng::test_key(4), 5, 9));
+}
