@@ -444,10 +444,11 @@ train::TrainOptions trainer_options(const TrainFlags& o, const train::NetConfig&
   return topt;
 }
 
-// What can only be checked once the log is read (in this order).
-int check_trainable(const TrainFlags& o, const train::Dataset& ds, const train::TrainOptions& topt) {
+// What can only be checked once the log is read (in this order). kept_events: the run's (a shard
+// may hold none).
+int check_trainable(const TrainFlags& o, const train::Dataset& ds, uint64_t kept_events, const train::TrainOptions& topt) {
   if (!o.loss_error.empty()) return fail(2, "%s", o.loss_error.c_str());
-  if (ds.events() == 0 && !ds.sharded)  // a shard may hold no event: run_train checks the run's
+  if (kept_events == 0)
     return fail(1, "no usable events: every row was skipped (the cleaning report above says why)");
   if (topt.net.hyper.vocab_size < 2)
     return fail(1, "the vocabulary is empty: every action was seen fewer than --min-count (%u) times%s (the cleaning "
@@ -599,13 +600,12 @@ int train_net(const train::Dataset& ds, const train::TrainOptions& topt, train::
 
 // ---- the session protocol
 
-// Goal types (as given, else found by name), then the split; prints what was found. sharded: ds
-// holds this process's users (a sharded read), the split is cut over every process's sessions.
-int prepare_sessions(const TrainFlags& o, train::Dataset* ds, train::SessionSplit* split,
-                     train::Collective* sharded = nullptr) {
+// Goal types (as given, else found by name), then the split; prints what was found. A shard's
+// split is cut over every process's sessions (world).
+int prepare_sessions(const TrainFlags& o, train::Dataset* ds, train::SessionSplit* split, train::Collective* world) {
   const std::vector<std::string> goals = o.goal_types.empty() ? train::default_goal_types(*ds) : o.goal_types;
   if (Error e = train::set_goal_types(ds, goals)) return fail(2, "%s", e.message.c_str());
-  if (Error e = train::split_sessions(*ds, o.test_fraction, split, sharded)) return fail(2, "%s", e.message.c_str());
+  if (Error e = train::split_sessions(*ds, o.test_fraction, split, world)) return fail(2, "%s", e.message.c_str());
   std::printf("session protocol: %llu sessions: train %llu (%llu events), validation %llu (%llu events), test %llu "
               "(%llu events, held out); conversion goal: %s\n",
               (unsigned long long)split->sessions, (unsigned long long)split->train_sessions,
@@ -984,17 +984,14 @@ int run_train(int argc, char** argv) {
     return 0;
   }
 
-  if (ds.sharded && irep.kept_events == 0)
-    return fail(1, "no usable events: every row was skipped (the cleaning report above says why)");
   train::SessionSplit split;
   if (o.sessions)
     if (int rc = prepare_sessions(o, &ds, &split, world); rc != kGoOn) return rc;
   train::NetConfig nc = net_config_from(o, ds);
-  train::LossSignals signals = train::loss_signals(ds, o.ingest.session_gap, uint32_t(o.max_len));
+  train::LossSignals signals = o.sessions ? session_signals(ds, split)
+                                          : train::loss_signals(ds, o.ingest.session_gap, uint32_t(o.max_len));
   combine_signals(ds, *world, &signals);
   if (o.sessions) {
-    signals = session_signals(ds, split);
-    combine_signals(ds, *world, &signals);
     nc.hyper.conversion = signals.conversion ? 1 : 0;
     if (o.ingest.session_gap > 0 && !o.no_session_inputs) {
       nc.hyper.session_inputs = 1;
@@ -1030,7 +1027,7 @@ int run_train(int argc, char** argv) {
   }
   topt.collective = world;
   if (!world->leader()) topt.progress = false;
-  if (int rc = check_trainable(o, ds, topt); rc != kGoOn) return rc;
+  if (int rc = check_trainable(o, ds, irep.kept_events, topt); rc != kGoOn) return rc;
 
   auto net = train::make_net(topt.net, topt.seed);
   print_model(o.arch, topt.net, net->params.size(), topt.weights, signals.exit_positives);

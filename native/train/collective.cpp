@@ -90,6 +90,24 @@ bool launched_by_mpi() {
 
 }  // namespace
 
+std::vector<std::pair<uint64_t, double>> sum_by_key(Collective& world, const std::vector<std::pair<uint64_t, double>>& mine) {
+  // A key travels as its two 32-bit halves: a double holds 53 bits.
+  std::vector<double> packed;
+  packed.reserve(3 * mine.size());
+  for (const auto& [key, value] : mine) packed.insert(packed.end(), {double(key >> 32), double(key & 0xFFFFFFFFu), value});
+  const std::vector<double> every = world.all_gather(packed);
+  std::vector<std::pair<uint64_t, double>> all;
+  all.reserve(every.size() / 3);
+  for (size_t k = 0; k + 2 < every.size(); k += 3) all.emplace_back(uint64_t(every[k]) << 32 | uint64_t(every[k + 1]), every[k + 2]);
+  // Stable: equal keys add up in rank order, alike everywhere.
+  std::stable_sort(all.begin(), all.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::vector<std::pair<uint64_t, double>> out;
+  for (const auto& kv : all)
+    if (!out.empty() && out.back().first == kv.first) out.back().second += kv.second;
+    else out.push_back(kv);
+  return out;
+}
+
 Collective& single_process() {
   static SingleProcess one;
   return one;

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hunch/error.h"
@@ -52,6 +53,11 @@ class Collective {
  protected:
   int rank_ = 0, size_ = 1;
 };
+
+// Every rank's (key, value) pairs with the values of equal keys summed, in increasing key order,
+// the same on every rank (one process: its own, merged). For counts kept sparsely by key, each
+// rank's over its own users (a sharded read: the transition pairs, DP's pair sums).
+std::vector<std::pair<uint64_t, double>> sum_by_key(Collective& world, const std::vector<std::pair<uint64_t, double>>& mine);
 
 // A 256-bit key drawn from rank 0's std::random_device, the same on every rank (zeros from the
 // other ranks summed with rank 0's words). For differentially private training's noise and user

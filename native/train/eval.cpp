@@ -194,6 +194,19 @@ struct Outcomes {
     exit_pos.assign(S, NAN);
     exit_neg.assign(S, NAN);
   }
+  // Sequence s's outcomes as kPacked values (exact in a double), for gathering across processes.
+  static constexpr size_t kPacked = 8;
+  void pack(size_t s, std::vector<double>* out) const {
+    out->insert(out->end(), {double(full[2 * s]), double(full[2 * s + 1]), double(sampled[2 * s]),
+                             double(sampled[2 * s + 1]), double(type_pred[2 * s]), double(type_pred[2 * s + 1]),
+                             double(exit_pos[s]), double(exit_neg[s])});
+  }
+  void unpack(size_t s, const double* v) {
+    full[2 * s] = int64_t(v[0]), full[2 * s + 1] = int64_t(v[1]);
+    sampled[2 * s] = int64_t(v[2]), sampled[2 * s + 1] = int64_t(v[3]);
+    type_pred[2 * s] = int32_t(v[4]), type_pred[2 * s + 1] = int32_t(v[5]);
+    exit_pos[s] = float(v[6]), exit_neg[s] = float(v[7]);
+  }
 };
 
 }  // namespace
@@ -494,17 +507,13 @@ Error evaluate(const Dataset& ds, const ScoreFn& model, const EvalOptions& opt, 
   if (sharded) {
     // Every process's scored sequences, in rank order: their outcomes and targets (one process
     // lays the same sequences out in sequence order: the sums come in another order).
-    constexpr size_t kPer = 14;
+    constexpr size_t kPer = Outcomes::kPacked + 4;  // the outcomes, then the two targets
     const std::vector<double> all = owners.gather_all(
         [&](size_t s, std::vector<double>* own) {
           if (!scored(s)) return;
-          const Outcomes& oc = outcomes[0];
           const SequenceTargets& t = targets[s];
-          own->insert(own->end(), {double(oc.full[2 * s]), double(oc.full[2 * s + 1]), double(oc.sampled[2 * s]),
-                                   double(oc.sampled[2 * s + 1]), double(oc.type_pred[2 * s]),
-                                   double(oc.type_pred[2 * s + 1]), double(oc.exit_pos[s]), double(oc.exit_neg[s]),
-                                   double(t.unknown[0]), double(t.unknown[1]), double(t.type[0]), double(t.type[1]),
-                                   0.0, 0.0});
+          outcomes[0].pack(s, own);
+          own->insert(own->end(), {double(t.unknown[0]), double(t.unknown[1]), double(t.type[0]), double(t.type[1])});
         },
         S);
     if (all.size() % kPer) return Error("evaluate: the MPI ranks' outcomes do not add up (a bug)");
@@ -513,40 +522,30 @@ Error evaluate(const Dataset& ds, const ScoreFn& model, const EvalOptions& opt, 
     targets.assign(n, SequenceTargets{});
     for (size_t s = 0; s < n; ++s) {
       const double* v = all.data() + s * kPer;
-      Outcomes& oc = outcomes[0];
-      oc.full[2 * s] = int64_t(v[0]), oc.full[2 * s + 1] = int64_t(v[1]);
-      oc.sampled[2 * s] = int64_t(v[2]), oc.sampled[2 * s + 1] = int64_t(v[3]);
-      oc.type_pred[2 * s] = int32_t(v[4]), oc.type_pred[2 * s + 1] = int32_t(v[5]);
-      oc.exit_pos[s] = float(v[6]), oc.exit_neg[s] = float(v[7]);
+      outcomes[0].unpack(s, v);
+      v += Outcomes::kPacked;
       SequenceTargets& t = targets[s];
       t.scored = true;
-      t.unknown[0] = v[8] != 0, t.unknown[1] = v[9] != 0;
-      t.type[0] = uint32_t(v[10]), t.type[1] = uint32_t(v[11]);
+      t.unknown[0] = v[0] != 0, t.unknown[1] = v[1] != 0;
+      t.type[0] = uint32_t(v[2]), t.type[1] = uint32_t(v[3]);
     }
     double counts[2] = {double(out->sequences), double(out->evaluated)};
     owners.world->sum(counts, 2);
     out->sequences = size_t(counts[0]), out->evaluated = size_t(counts[1]);
   }
-  // Each sequence's outcomes as its owner found them: 8 values per method (exact in a double).
-  constexpr size_t kPer = 8;
+  // Each sequence's outcomes as its owner found them, per method.
   const Error shared = sharded ? Error() : owners.gather(
       [&](size_t s, std::vector<double>* own) {
         if (!scored(s)) return;
-        for (const Outcomes& oc : outcomes)
-          own->insert(own->end(), {double(oc.full[2 * s]), double(oc.full[2 * s + 1]), double(oc.sampled[2 * s]),
-                                   double(oc.sampled[2 * s + 1]), double(oc.type_pred[2 * s]),
-                                   double(oc.type_pred[2 * s + 1]), double(oc.exit_pos[s]), double(oc.exit_neg[s])});
+        for (const Outcomes& oc : outcomes) oc.pack(s, own);
       },
       [&](size_t s, const double* v, size_t left) -> size_t {
         if (!scored(s)) return 0;
-        const size_t n = kPer * outcomes.size();
+        const size_t n = Outcomes::kPacked * outcomes.size();
         if (n > left) return SIZE_MAX;
         for (Outcomes& oc : outcomes) {
-          oc.full[2 * s] = int64_t(v[0]), oc.full[2 * s + 1] = int64_t(v[1]);
-          oc.sampled[2 * s] = int64_t(v[2]), oc.sampled[2 * s + 1] = int64_t(v[3]);
-          oc.type_pred[2 * s] = int32_t(v[4]), oc.type_pred[2 * s + 1] = int32_t(v[5]);
-          oc.exit_pos[s] = float(v[6]), oc.exit_neg[s] = float(v[7]);
-          v += kPer;
+          oc.unpack(s, v);
+          v += Outcomes::kPacked;
         }
         return n;
       });

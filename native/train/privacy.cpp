@@ -214,26 +214,14 @@ CountSums count_sums(const Dataset& data, const std::vector<Sample>& training, d
   std::sort(out.pairs.begin(), out.pairs.end());
   if (data.sharded && collective && collective->size() > 1) {
     // Every shard's users' contributions (users are disjoint: the sums add), the pair sums
-    // gathered and merged in (a, b) order alike everywhere.
+    // merged in (a, b) order alike everywhere.
     std::vector<double> v(out.actions);
     v.push_back(double(out.users));
     v.push_back(double(out.clipped_users));
     collective->sum(v.data(), v.size());
     std::copy(v.begin(), v.begin() + ptrdiff_t(V), out.actions.begin());
     out.users = uint64_t(v[V]), out.clipped_users = uint64_t(v[V + 1]);
-    std::vector<double> mine;
-    mine.reserve(3 * out.pairs.size());
-    for (const auto& [p, sum] : out.pairs) mine.insert(mine.end(), {double(p >> 32), double(p & 0xFFFFFFFFu), sum});
-    const std::vector<double> every = collective->all_gather(mine);
-    std::vector<std::pair<uint64_t, double>> merged;
-    merged.reserve(every.size() / 3);
-    for (size_t k = 0; k + 2 < every.size(); k += 3)
-      merged.emplace_back(uint64_t(every[k]) << 32 | uint64_t(every[k + 1]), every[k + 2]);
-    std::stable_sort(merged.begin(), merged.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
-    out.pairs.clear();
-    for (const auto& m : merged)
-      if (!out.pairs.empty() && out.pairs.back().first == m.first) out.pairs.back().second += m.second;
-      else out.pairs.push_back(m);
+    out.pairs = sum_by_key(*collective, out.pairs);
   }
   return out;
 }
@@ -425,9 +413,7 @@ std::vector<uint32_t> sequence_users(const Dataset& ds, std::vector<std::string>
 
 bool holdout_user(const std::string& user, uint64_t seed, double fraction) {
   if (fraction <= 0) return false;
-  uint64_t h = 0xCBF29CE484222325ull;  // FNV-1a of the name, then mixed with the seed
-  for (unsigned char c : user) h = (h ^ c) * 0x100000001B3ull;
-  return Rng::derive(seed, 0x40D0, h).uniform53() < fraction;
+  return Rng::derive(seed, 0x40D0, user_hash(user)).uniform53() < fraction;  // mixed with the seed
 }
 
 std::vector<uint32_t> sample_sequences(const Dataset& ds, const std::vector<Sample>& samples) {

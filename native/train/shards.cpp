@@ -12,10 +12,15 @@ Collective& UserParts::collective() const { return world ? *world : single_proce
 unsigned UserParts::count() const { return unsigned(collective().size()) * std::max(1u, threads); }
 unsigned UserParts::first() const { return unsigned(collective().rank()) * std::max(1u, threads); }
 
-uint32_t user_part(const std::string& user, uint32_t parts) {
-  if (parts <= 1) return 0;
+uint64_t user_hash(const std::string& user) {
   uint64_t h = 0xCBF29CE484222325ull;
   for (unsigned char c : user) h = (h ^ c) * 0x100000001B3ull;
+  return h;
+}
+
+uint32_t user_part(const std::string& user, uint32_t parts) {
+  if (parts <= 1) return 0;
+  uint64_t h = user_hash(user);
   // splitmix64's finaliser: FNV's low bits alone follow the last byte too closely (user ids
   // that count up would go round the parts in turn).
   h ^= h >> 30;

@@ -27,6 +27,8 @@ struct UserParts {
   bool mine(uint32_t part) const { return part >= first() && part < first() + (threads ? threads : 1); }
 };
 
+// FNV-1a (64 bits) of a user's name: the same in every process and on every platform.
+uint64_t user_hash(const std::string& user);
 // A user's part of `parts`: FNV-1a of the name, mixed, modulo parts (the same in every process
 // and on every platform).
 uint32_t user_part(const std::string& user, uint32_t parts);

@@ -415,9 +415,7 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
       if (index[u] < 0) {
         index[u] = int64_t(user_samples.size());
         user_samples.emplace_back();
-        uint64_t h = 0xCBF29CE484222325ull;  // FNV-1a
-        for (unsigned char c : names[u]) h = (h ^ c) * 0x100000001B3ull;
-        user_id.push_back(h);
+        user_id.push_back(user_hash(names[u]));
       }
       user_samples[size_t(index[u])].push_back(uint32_t(k));
     }
@@ -823,8 +821,8 @@ Error train(const Dataset& data, const TrainOptions& opt, Net* net, TrainResult*
       // Steps of `batch` samples. A shard takes, each step, its share of the run's batch: its own
       // samples spread over the run's steps (each process has its own count; all take the same
       // steps, so every gradient sum has every process in it).
-      const uint64_t steps = (sharded ? res->train_samples : order.size()) / batch +
-                             ((sharded ? res->train_samples : order.size()) % batch != 0);
+      const uint64_t run_samples = sharded ? res->train_samples : order.size();
+      const uint64_t steps = (run_samples + batch - 1) / batch;
       for (uint64_t t = 0; !dp && !validate_only && t < steps; ++t) {
         std::vector<Sample> bs;
         std::vector<std::vector<Sample>> parts;

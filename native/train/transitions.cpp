@@ -98,22 +98,14 @@ TransitionCounts count_transitions(const Dataset& data, const std::vector<Sample
     i = j;
   }
   if (data.sharded && collective && collective->size() > 1) {
-    // Every process's distinct pairs with their counts (users are disjoint, so counts add), merged
-    // in (a, b) order alike everywhere; the per-action totals summed.
-    std::vector<double> mine;
-    mine.reserve(3 * all.size());
-    for (const TransitionPair& p : all) mine.insert(mine.end(), {double(p.a), double(p.b), double(p.count)});
-    const std::vector<double> every = collective->all_gather(mine);
-    std::vector<TransitionPair> merged;
-    merged.reserve(every.size() / 3);
-    for (size_t k = 0; k + 2 < every.size(); k += 3)
-      merged.push_back({uint32_t(every[k]), uint32_t(every[k + 1]), uint32_t(every[k + 2])});
-    std::sort(merged.begin(), merged.end(),
-              [](const TransitionPair& x, const TransitionPair& y) { return x.a != y.a ? x.a < y.a : x.b < y.b; });
+    // Every process's distinct pairs with their counts (users are disjoint, so counts add),
+    // merged in (a, b) order alike everywhere; the per-action totals summed.
+    std::vector<std::pair<uint64_t, double>> mine;
+    mine.reserve(all.size());
+    for (const TransitionPair& p : all) mine.emplace_back(uint64_t(p.a) << 32 | p.b, double(p.count));
     all.clear();
-    for (const TransitionPair& p : merged)
-      if (!all.empty() && all.back().a == p.a && all.back().b == p.b) all.back().count += p.count;
-      else all.push_back(p);
+    for (const auto& [key, count] : sum_by_key(*collective, mine))
+      all.push_back({uint32_t(key >> 32), uint32_t(key), uint32_t(count)});
     std::vector<double> from(t.from.begin(), t.from.end());
     from.push_back(double(t.pairs));
     collective->sum(from.data(), from.size());

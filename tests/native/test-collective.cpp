@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "test-util.h"
@@ -60,6 +61,16 @@ std::string line_of(const std::string& out, const std::string& start) {
   std::string line = out.substr(p, out.find('\n', p) - p);
   const size_t t = line.rfind("  [");
   return t == std::string::npos ? line : line.substr(0, t);
+}
+
+// `eval` (hunch eval's arguments) in one process with 2 threads and under `mpi` with one thread
+// each: both outputs (standard output only); both must succeed.
+std::pair<std::string, std::string> eval_both_ways(const std::string& cli, const std::string& mpi, const std::string& eval) {
+  std::string one, many;
+  REQUIRE(hunch_test::run_command("'" + cli + "'" + eval + " --threads 2 2>/dev/null", &one) == 0);
+  const int rc = hunch_test::run_command(mpi + "'" + cli + "'" + eval + " --threads 1 2>/dev/null", &many);
+  REQUIRE_MESSAGE(rc == 0, many);
+  return {one, many};
 }
 
 }  // namespace
@@ -144,10 +155,7 @@ TEST_CASE("collective: mpirun -np 2 hunch train follows the one-process run; ran
     CHECK(hunch_test::run_command("'" + cli + "' inspect " + dir + "/two.hunch 2>&1", &inspect) == 0);
     // hunch eval shares its users the same way: rank 0 prints the JSON one process prints.
     const std::string eval = " eval " + dir + "/two.hunch " + dir + "/log.csv --protocol " + protocol + " --json";
-    std::string eval_one, eval_two;
-    REQUIRE(hunch_test::run_command("'" + cli + "'" + eval + " --threads 2 2>/dev/null", &eval_one) == 0);
-    rc = hunch_test::run_command(mpi + "'" + cli + "'" + eval + " --threads 1 2>/dev/null", &eval_two);
-    REQUIRE_MESSAGE(rc == 0, eval_two);
+    const auto [eval_one, eval_two] = eval_both_ways(cli, mpi, eval);
     CHECK(has(eval_one, "\"model\""));
     CHECK(eval_two == eval_one);
   }
@@ -416,10 +424,7 @@ TEST_CASE("collective: mpirun -np 2 hunch train --dp-epsilon splits the sampled 
   // hunch eval --membership under mpirun: each rank scores its own users, rank 0 prints what one
   // process prints.
   const std::string eval = " eval " + dir + "/dp-two.hunch " + dir + "/dp-log.csv --membership --json";
-  std::string eval_one, eval_two;
-  REQUIRE(hunch_test::run_command("'" + cli + "'" + eval + " --threads 2 2>/dev/null", &eval_one) == 0);
-  const int erc = hunch_test::run_command(mpi + "'" + cli + "'" + eval + " --threads 1 2>/dev/null", &eval_two);
-  REQUIRE_MESSAGE(erc == 0, eval_two);
+  const auto [eval_one, eval_two] = eval_both_ways(cli, mpi, eval);
   CHECK(has(eval_one, "\"membership\""));
   CHECK(eval_two == eval_one);
 }
